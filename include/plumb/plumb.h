@@ -1,0 +1,298 @@
+/* plumb.h -- the public API of libplumb, a machine-learning toolkit for tabular data.
+ *
+ * Usage (read a CSV into a typed frame, look at one column, clean up):
+ *
+ *     #include <plumb/plumb.h>
+ *
+ *     plumb_read_options opts;
+ *     plumb_read_options_init(&opts);
+ *     opts.target = "Status";                       // optional: declares a role
+ *
+ *     plumb_frame *frame = NULL;
+ *     plumb_error err;
+ *     if (plumb_frame_read_csv("credit.csv", &opts, &frame, &err) != PLUMB_OK) {
+ *         char msg[PLUMB_ERROR_MAX];
+ *         fprintf(stderr, "%s\n", plumb_error_format(&err, msg, sizeof msg));
+ *         return 1;                                 // "credit.csv:42:7: bad number 'abc' ..."
+ *     }
+ *     int64_t col = plumb_frame_find(frame, "Income");
+ *     const float *income = plumb_frame_f32(frame, col);  // NaN where missing
+ *     printf("%lld rows, first income %g\n",
+ *            (long long)plumb_frame_n_rows(frame), income[0]);
+ *     plumb_frame_free(frame);
+ *
+ * Conventions, once for the whole API:
+ * - Every fallible function returns a plumb_status: PLUMB_OK (0) on success, a negative number on failure.
+ *   Results come through out-parameters; the last parameter is a plumb_error * (may be NULL) that is filled
+ *   with the status, the file, line and column where it applies, and a lowercase message.
+ * - Whoever creates an object owns it and frees it with the matching _free, which accepts NULL.
+ *   Arguments are borrowed for the duration of the call unless a comment says otherwise.
+ * - The library never prints to stdout and never exits; diagnostics go to the callback set by plumb_set_log.
+ * - Objects are immutable once created or loaded, so concurrent reads from several threads are safe;
+ *   functions that modify an object (plumb_schema_set_*) need external locking.
+ */
+#ifndef PLUMB_PLUMB_H
+#define PLUMB_PLUMB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PLUMB_BUILDING) && defined(__GNUC__)
+#define PLUMB_API __attribute__((visibility("default")))
+#else
+#define PLUMB_API
+#endif
+
+#define PLUMB_VERSION_MAJOR 0
+#define PLUMB_VERSION_MINOR 1
+#define PLUMB_VERSION_PATCH 0
+
+/* The library's version as "MAJOR.MINOR.PATCH". Static storage; never fails. */
+PLUMB_API const char *plumb_version(void);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* X(NAME, value, default message). A negative number always means an error. */
+#define PLUMB_STATUS_MAP(X)                                                                                        \
+    X(OK, 0, "success")                                                                                            \
+    X(ENOMEM, -1, "out of memory")                                                                                 \
+    X(EIO, -2, "input/output error")                                                                               \
+    X(EINVAL, -3, "invalid argument")                                                                              \
+    X(EPARSE, -4, "malformed input")                                                                               \
+    X(ESCHEMA, -5, "schema does not match the data")                                                               \
+    X(EFORMAT, -6, "unsupported or corrupted file")
+
+typedef enum plumb_status {
+#define PLUMB_STATUS_ENUM(name, value, msg) PLUMB_##name = (value),
+    PLUMB_STATUS_MAP(PLUMB_STATUS_ENUM)
+#undef PLUMB_STATUS_ENUM
+} plumb_status;
+
+/* The status's symbolic name ("PLUMB_EPARSE") and default message; "unknown status" for other values. */
+PLUMB_API const char *plumb_status_name(plumb_status status);
+PLUMB_API const char *plumb_status_message(plumb_status status);
+
+#define PLUMB_PATH_MAX 1024
+#define PLUMB_MESSAGE_MAX 512
+/* Enough for any plumb_error_format output. */
+#define PLUMB_ERROR_MAX (PLUMB_PATH_MAX + PLUMB_MESSAGE_MAX + 48)
+
+typedef struct plumb_error {
+    plumb_status code;
+    char path[PLUMB_PATH_MAX];       /* file the error is about; "" when none */
+    int64_t line;                    /* 1-based; 0 when it does not apply */
+    int64_t column;                  /* 1-based, in characters; 0 when it does not apply */
+    char message[PLUMB_MESSAGE_MAX]; /* lowercase, no full stop, the bad value quoted */
+} plumb_error;
+
+/* Writes "path:line:column: message" (the parts that apply) into buf (OUT, size n, always NUL-terminated).
+ * Returns buf. */
+PLUMB_API char *plumb_error_format(const plumb_error *err, char *buf, size_t n);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Logging
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef enum plumb_log_level {
+    PLUMB_LOG_DEBUG = 0,
+    PLUMB_LOG_INFO = 1,
+    PLUMB_LOG_WARN = 2,
+} plumb_log_level;
+
+typedef void (*plumb_log_fn)(plumb_log_level level, const char *message, void *user);
+
+/* Routes the library's diagnostics to fn (NULL: discard them, the default). Call before other threads use the
+ * library; the callback itself may be called from any thread. */
+PLUMB_API void plumb_set_log(plumb_log_fn fn, void *user);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Column types, roles and schemas
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef enum plumb_type {
+    PLUMB_TYPE_AUTO = 0,    /* in a schema: infer from the data */
+    PLUMB_TYPE_NUMERIC,     /* float32 with NaN for missing (float64 for targets and weights) */
+    PLUMB_TYPE_CATEGORICAL, /* int32 codes into a sorted dictionary */
+    PLUMB_TYPE_DATETIME,    /* int64 seconds since 1970-01-01T00:00:00Z */
+    PLUMB_TYPE_BOOL,        /* uint8: 0 false, 1 true, PLUMB_BOOL_MISSING */
+    PLUMB_TYPE_STRING,      /* high-cardinality strings (identifiers, free text): codes + dictionary, not a feature */
+} plumb_type;
+
+typedef enum plumb_role {
+    PLUMB_ROLE_FEATURE = 0, /* an input of the model (the default) */
+    PLUMB_ROLE_TARGET,      /* what the model predicts; at most one per schema */
+    PLUMB_ROLE_ID,          /* identifies a row; carried through predictions, never a feature */
+    PLUMB_ROLE_TIME,        /* when the row happened; used for time splits and drift windows */
+    PLUMB_ROLE_WEIGHT,      /* sample weight */
+    PLUMB_ROLE_GROUP,       /* rows of one group stay in one fold */
+    PLUMB_ROLE_IGNORE,      /* read, but used for nothing */
+} plumb_role;
+
+/* Codes of categorical and string columns: 0..n_categories-1 index the dictionary; negative codes are reserved. */
+#define PLUMB_CODE_MISSING (-1) /* the value was missing */
+#define PLUMB_CODE_UNSEEN (-2)  /* a category the schema's fixed dictionary does not know (e.g. new at scoring) */
+#define PLUMB_DATETIME_MISSING INT64_MIN
+#define PLUMB_BOOL_MISSING 255
+
+/* Lowercase names ("numeric", "target") and their inverse; the parse functions return -1 for an unknown name. */
+PLUMB_API const char *plumb_type_name(plumb_type type);
+PLUMB_API const char *plumb_role_name(plumb_role role);
+PLUMB_API int plumb_type_parse(const char *name);
+PLUMB_API int plumb_role_parse(const char *name);
+
+/* A schema: an ordered list of column descriptions (name, type, role, optional fixed category list).
+ * Given to the reader, it overrides inference for the columns it names; a frame's own schema describes every
+ * column fully. */
+typedef struct plumb_schema plumb_schema;
+
+/* Creates an empty schema (*out, owned by the caller). Returns PLUMB_ENOMEM on failure. */
+PLUMB_API plumb_status plumb_schema_create(plumb_schema **out, plumb_error *err);
+
+/* Loads a JSON schema (format in docs/schema.md). Errors (PLUMB_EIO, PLUMB_EPARSE) carry the file, line and
+ * column. *out is owned by the caller. */
+PLUMB_API plumb_status plumb_schema_load(const char *path, plumb_schema **out, plumb_error *err);
+
+/* Writes the schema as JSON to path atomically: on failure no file is left behind. */
+PLUMB_API plumb_status plumb_schema_save(const plumb_schema *schema, const char *path, plumb_error *err);
+
+/* Frees the schema; accepts NULL. */
+PLUMB_API void plumb_schema_free(plumb_schema *schema);
+
+/* Sets the type or role of the named column, adding the column when the schema lacks it.
+ * Returns PLUMB_EINVAL for a bad enum value or an empty name (and a second target), PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_schema_set_type(plumb_schema *schema, const char *name, plumb_type type,
+                                             plumb_error *err);
+PLUMB_API plumb_status plumb_schema_set_role(plumb_schema *schema, const char *name, plumb_role role,
+                                             plumb_error *err);
+
+typedef struct plumb_column_info {
+    const char *name;
+    plumb_type type;
+    plumb_role role;
+    int64_t n_categories;           /* dictionary size; -1 when the schema does not fix the categories */
+    const char *const *categories;  /* n_categories entries, sorted bytewise; NULL when n_categories < 0 */
+} plumb_column_info;
+
+/* Number of columns, and the i-th column (0 <= i < n). Pointers in *info live as long as the schema does and
+ * until it is next modified. */
+PLUMB_API int64_t plumb_schema_n_columns(const plumb_schema *schema);
+PLUMB_API void plumb_schema_column(const plumb_schema *schema, int64_t i, plumb_column_info *info);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Frames: typed columns read from CSV
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef struct plumb_frame plumb_frame;
+
+typedef struct plumb_read_options {
+    char delimiter;                    /* field separator; default ',' */
+    const char *const *missing_tokens; /* values read as missing; NULL = "", NA, NaN, null, ? */
+    size_t n_missing_tokens;
+    const plumb_schema *schema;        /* overrides inference for the columns it names; NULL = infer all */
+    const char *target;                /* role shortcuts: column names, or NULL */
+    const char *id_col;
+    const char *time_col;
+    const char *weight_col;
+    const char *group_col;
+    const char *const *categorical;    /* columns forced to PLUMB_TYPE_CATEGORICAL */
+    size_t n_categorical;
+    int64_t max_categories;            /* a string column with more distinct values is PLUMB_TYPE_STRING; 1000 */
+    int n_threads;                     /* 0 = all cores */
+    const char *display_name;          /* the name errors use instead of the path (e.g. "<stdin>") */
+} plumb_read_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_read_options_init(plumb_read_options *opts);
+
+/* Reads a CSV file (RFC 4180: quoted fields, doubled quotes, newlines in quotes, CRLF, a UTF-8 BOM; blank
+ * lines skipped) into a new frame (*out, owned by the caller). path "-" reads standard input.
+ * Types are inferred from all values unless the schema, categorical list or role shortcuts say otherwise; a
+ * value that does not fit a declared type is an error. Errors: PLUMB_EIO (cannot open/read), PLUMB_EPARSE
+ * (malformed CSV, a bad value, an empty file, a header without rows), PLUMB_ESCHEMA (duplicate column name,
+ * a declared column absent from the header), PLUMB_EINVAL (bad options), PLUMB_ENOMEM; each with the line and
+ * column where it applies. On failure *out is NULL. Thread-safe. */
+PLUMB_API plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *opts, plumb_frame **out,
+                                            plumb_error *err);
+
+/* The same from size bytes at data (borrowed; need not be NUL-terminated). opts->display_name names it in
+ * errors ("<buffer>" when NULL). */
+PLUMB_API plumb_status plumb_frame_read_buffer(const void *data, size_t size, const plumb_read_options *opts,
+                                               plumb_frame **out, plumb_error *err);
+
+/* Frees the frame and its columns; accepts NULL. */
+PLUMB_API void plumb_frame_free(plumb_frame *frame);
+
+PLUMB_API int64_t plumb_frame_n_rows(const plumb_frame *frame);
+PLUMB_API int64_t plumb_frame_n_columns(const plumb_frame *frame);
+
+/* The index of the named column, or -1. */
+PLUMB_API int64_t plumb_frame_find(const plumb_frame *frame, const char *name);
+
+/* The frame's full schema (every column, its type, role and dictionary). Borrowed: lives as long as the frame. */
+PLUMB_API const plumb_schema *plumb_frame_schema(const plumb_frame *frame);
+
+/* Column data, n_rows values, borrowed from the frame; NULL when the column is not stored that way.
+ * numeric: f32 for features, f64 for target and weight columns (NaN = missing); categorical and string: codes;
+ * datetime: i64; bool: u8. */
+PLUMB_API const float *plumb_frame_f32(const plumb_frame *frame, int64_t col);
+PLUMB_API const double *plumb_frame_f64(const plumb_frame *frame, int64_t col);
+PLUMB_API const int32_t *plumb_frame_codes(const plumb_frame *frame, int64_t col);
+PLUMB_API const int64_t *plumb_frame_i64(const plumb_frame *frame, int64_t col);
+PLUMB_API const uint8_t *plumb_frame_u8(const plumb_frame *frame, int64_t col);
+
+/* Bytes of memory the frame holds (column data, dictionaries, names). */
+PLUMB_API size_t plumb_frame_memory(const plumb_frame *frame);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Column profiles
+ * ------------------------------------------------------------------------------------------------------------- */
+
+#define PLUMB_PROFILE_TOP 5
+
+typedef struct plumb_column_profile {
+    int64_t n_rows;
+    int64_t n_missing;
+    int64_t n_distinct; /* distinct non-missing values */
+    /* numeric, datetime (seconds) and bool (share of true as mean): over non-missing values; NaN when none */
+    double min, max, mean, std;
+    /* categorical, string and bool: the most frequent values, most frequent first (ties: dictionary order) */
+    int n_top;
+    struct {
+        const char *value; /* borrowed from the frame */
+        int64_t count;
+    } top[PLUMB_PROFILE_TOP];
+} plumb_column_profile;
+
+/* Profiles column col into *out. Returns PLUMB_EINVAL for a bad index, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col, plumb_column_profile *out,
+                                           plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Output files written atomically
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Writes a file so that readers see either nothing or the whole of it: data goes to a temporary file beside
+ * path, which plumb_outfile_commit flushes, fsyncs and renames over path; plumb_outfile_abort removes it. */
+typedef struct plumb_outfile plumb_outfile;
+
+/* Opens the temporary file; *stream (OUT) is where to write. path "-" writes standard output directly. */
+PLUMB_API plumb_status plumb_outfile_open(const char *path, plumb_outfile **out, FILE **stream, plumb_error *err);
+
+/* Makes the file visible under its path and frees the handle, even on failure (then nothing is left behind). */
+PLUMB_API plumb_status plumb_outfile_commit(plumb_outfile *file, plumb_error *err);
+
+/* Removes the temporary file and frees the handle; accepts NULL. */
+PLUMB_API void plumb_outfile_abort(plumb_outfile *file);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLUMB_PLUMB_H */

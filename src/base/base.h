@@ -1,0 +1,45 @@
+/* base.h -- internal helpers shared by every subsystem: error filling, logging, small utilities.
+ *
+ * Nothing here is public; names carry the plumb__ prefix. Error helpers fill a caller's plumb_error (which may
+ * be NULL) and return the status, so a failing path reads `return plumb__fail(err, PLUMB_EIO, ...)`.
+ */
+#ifndef PLUMB_BASE_H
+#define PLUMB_BASE_H
+
+#include <plumb/plumb.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define PLUMB__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PLUMB__PRINTF(f, a)
+#endif
+
+/* Clears *err (when not NULL) to PLUMB_OK with empty fields. */
+void plumb__error_clear(plumb_error *err);
+
+/* Fills *err with status, path, line, column and a printf-style message; returns status. */
+plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line,
+                             int64_t column, const char *fmt, ...) PLUMB__PRINTF(6, 7);
+
+/* The same without a location. */
+plumb_status plumb__fail(plumb_error *err, plumb_status status, const char *fmt, ...) PLUMB__PRINTF(3, 4);
+
+/* Sends a message to the log callback, if one is set. */
+void plumb__log(plumb_log_level level, const char *fmt, ...) PLUMB__PRINTF(2, 3);
+
+/* Quotes at most max bytes of [s, s+n) for a message: control bytes as '?', "..." appended when cut. */
+void plumb__quote(char *out, size_t out_size, const char *s, size_t n);
+
+/* Number of threads to use for a request of n (0 = all cores); always >= 1. */
+int plumb__threads(int n);
+
+/* strdup that returns NULL on failure (and for NULL). */
+char *plumb__strdup(const char *s);
+
+/* True when [s, s+n) is valid UTF-8; otherwise *bad (may be NULL) is the offset of the first bad byte. */
+bool plumb__utf8_valid(const char *s, size_t n, size_t *bad);
+
+#endif /* PLUMB_BASE_H */

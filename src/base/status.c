@@ -1,0 +1,191 @@
+/* status.c -- version, status names, error formatting and the log callback.
+ *
+ * The status table is the X-macro in plumb.h, expanded here into the name and message lookups, so adding a
+ * status is one line. The log callback is a process-wide setting written once at start-up.
+ */
+#include "base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+const char *plumb_version(void) {
+#define PLUMB__STR2(x) #x
+#define PLUMB__STR(x) PLUMB__STR2(x)
+    return PLUMB__STR(PLUMB_VERSION_MAJOR) "." PLUMB__STR(PLUMB_VERSION_MINOR) "." PLUMB__STR(PLUMB_VERSION_PATCH);
+}
+
+const char *plumb_status_name(plumb_status status) {
+    switch (status) {
+#define PLUMB__NAME(name, value, msg)                                                                              \
+    case PLUMB_##name:                                                                                             \
+        return "PLUMB_" #name;
+        PLUMB_STATUS_MAP(PLUMB__NAME)
+#undef PLUMB__NAME
+    }
+    return "unknown status";
+}
+
+const char *plumb_status_message(plumb_status status) {
+    switch (status) {
+#define PLUMB__MSG(name, value, msg)                                                                               \
+    case PLUMB_##name:                                                                                             \
+        return msg;
+        PLUMB_STATUS_MAP(PLUMB__MSG)
+#undef PLUMB__MSG
+    }
+    return "unknown status";
+}
+
+char *plumb_error_format(const plumb_error *err, char *buf, size_t n) {
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!err)
+        return buf;
+    const char *msg = err->message[0] ? err->message : plumb_status_message(err->code);
+    if (err->path[0] && err->line > 0 && err->column > 0)
+        snprintf(buf, n, "%s:%lld:%lld: %s", err->path, (long long)err->line, (long long)err->column, msg);
+    else if (err->path[0] && err->line > 0)
+        snprintf(buf, n, "%s:%lld: %s", err->path, (long long)err->line, msg);
+    else if (err->path[0])
+        snprintf(buf, n, "%s: %s", err->path, msg);
+    else
+        snprintf(buf, n, "%s", msg);
+    return buf;
+}
+
+void plumb__error_clear(plumb_error *err) {
+    if (!err)
+        return;
+    err->code = PLUMB_OK;
+    err->path[0] = '\0';
+    err->line = 0;
+    err->column = 0;
+    err->message[0] = '\0';
+}
+
+static plumb_status error_vset(plumb_error *err, plumb_status status, const char *path, int64_t line,
+                               int64_t column, const char *fmt, va_list ap) {
+    if (!err)
+        return status;
+    err->code = status;
+    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
+    err->line = line;
+    err->column = column;
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    return status;
+}
+
+plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line,
+                             int64_t column, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, status, path, line, column, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+plumb_status plumb__fail(plumb_error *err, plumb_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, status, NULL, 0, 0, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static plumb_log_fn log_fn;
+static void *log_user;
+
+void plumb_set_log(plumb_log_fn fn, void *user) {
+    log_fn = fn;
+    log_user = user;
+}
+
+void plumb__log(plumb_log_level level, const char *fmt, ...) {
+    if (!log_fn)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_fn(level, msg, log_user);
+}
+
+void plumb__quote(char *out, size_t out_size, const char *s, size_t n) {
+    const size_t max = out_size > 4 ? out_size - 4 : 0;
+    size_t i = 0;
+    for (; i < n && i < max; i++)
+        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    if (i < n && out_size >= 4) {
+        /* do not cut a UTF-8 sequence in half */
+        while (i > 0 && ((unsigned char)out[i] & 0xC0) == 0x80)
+            i--;
+        memcpy(out + i, "...", 4);
+    } else if (out_size > 0) {
+        out[i < out_size ? i : out_size - 1] = '\0';
+    }
+}
+
+int plumb__threads(int n) {
+    if (n > 0)
+        return n;
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+char *plumb__strdup(const char *s) {
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+bool plumb__utf8_valid(const char *s, size_t n, size_t *bad) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        size_t len;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, min = 0x10000, c &= 0x07;
+        } else {
+            goto invalid;
+        }
+        if (i + len > n)
+            goto invalid;
+        for (size_t k = 1; k < len; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                goto invalid;
+            c = (c << 6) | (u[i + k] & 0x3F);
+        }
+        /* overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8 */
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            goto invalid;
+        i += len;
+    }
+    return true;
+invalid:
+    if (bad)
+        *bad = i;
+    return false;
+}

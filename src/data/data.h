@@ -1,0 +1,56 @@
+/* data.h -- internal layout of schemas and frames, shared by the reader, the profiler and later subsystems.
+ *
+ * A schema column owns its name and, when its categories are fixed, a dictionary whose codes are the sorted
+ * positions of the categories (code i is the i-th category in bytewise order). A frame owns a full schema (one
+ * column per frame column, every type resolved) and one data array per column.
+ */
+#ifndef PLUMB_DATA_DATA_H
+#define PLUMB_DATA_DATA_H
+
+#include "../base/base.h"
+#include "dict.h"
+
+typedef struct plumb__schema_col {
+    char *name;
+    plumb_type type;
+    plumb_role role;
+    bool fixed;                  /* categories are fixed: cats holds them sorted */
+    plumb__dict cats;
+    const char **cat_ptrs;       /* cats.n pointers into cats.pool, for plumb_column_info */
+} plumb__schema_col;
+
+struct plumb_schema {
+    int64_t n, cap;
+    plumb__schema_col *cols;
+};
+
+/* Index of the named column, or -1. */
+int64_t plumb__schema_find(const plumb_schema *s, const char *name);
+
+/* Appends a column (type AUTO, role FEATURE); returns its index, or -1 when out of memory. */
+int64_t plumb__schema_add(plumb_schema *s, const char *name);
+
+/* Moves the sorted, duplicate-free dictionary *d into column i as its fixed categories (*d is zeroed).
+ * Returns false when out of memory (then *d is left to the caller). */
+bool plumb__schema_take_categories(plumb_schema *s, int64_t i, plumb__dict *d);
+
+typedef struct plumb__column {
+    float *f32;      /* numeric features */
+    double *f64;     /* numeric target, weight, time */
+    int32_t *codes;  /* categorical, string */
+    int64_t *i64;    /* datetime */
+    uint8_t *u8;     /* bool */
+} plumb__column;
+
+struct plumb_frame {
+    int64_t n_rows;
+    plumb_schema *schema; /* schema->n columns */
+    plumb__column *cols;
+};
+
+/* Whether a numeric column with this role is stored as float64. */
+static inline bool plumb__role_wants_f64(plumb_role role) {
+    return role == PLUMB_ROLE_TARGET || role == PLUMB_ROLE_WEIGHT || role == PLUMB_ROLE_TIME;
+}
+
+#endif /* PLUMB_DATA_DATA_H */
