@@ -28,7 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK_BYTES ((size_t)4 << 20)
+/* Bytes per chunk. Tests and the fuzzer shrink it to push small inputs through the multi-chunk paths. */
+size_t plumb__csv_chunk_bytes = (size_t)4 << 20;
 #define SAMPLE_FIRST 1000
 #define SAMPLE_PER_CHUNK 100
 #define MAX_COLUMNS 1000000
@@ -710,7 +711,7 @@ static plumb_status plan_chunks(reader *r, plumb_error *err) {
     plumb_status st = PLUMB_OK;
     const char *const data = r->data, *const end = r->end;
     const size_t size = (size_t)(end - data);
-    int64_t n = (int64_t)(size / CHUNK_BYTES) + 1;
+    int64_t n = (int64_t)(size / plumb__csv_chunk_bytes) + 1;
     if (size > ((size_t)1 << 20) && n < 4 * r->n_threads)
         n = 4 * r->n_threads;
     int64_t *quotes = calloc((size_t)n, sizeof *quotes);

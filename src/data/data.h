@@ -48,6 +48,9 @@ struct plumb_frame {
     plumb__column *cols;
 };
 
+/* Bytes of input per reader chunk (4 MiB). Not thread-safe to change: only tests and fuzzers set it. */
+extern size_t plumb__csv_chunk_bytes;
+
 /* Whether a numeric column with this role is stored as float64. */
 static inline bool plumb__role_wants_f64(plumb_role role) {
     return role == PLUMB_ROLE_TARGET || role == PLUMB_ROLE_WEIGHT || role == PLUMB_ROLE_TIME;
