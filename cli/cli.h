@@ -31,29 +31,33 @@ typedef struct cli_args {
 
 struct cli_command {
     const char *name;
-    const char *usage;   /* after "plumb NAME " */
-    const char *summary; /* one line */
-    const char *details; /* paragraphs printed after the options, or NULL */
+    const char *usage;         /* after "plumb NAME " */
+    const char *summary;       /* one line */
+    const char *details;       /* paragraphs printed after the options, or NULL */
     const cli_option *options; /* terminated by an entry with name NULL */
     int min_pos, max_pos;
     int (*run)(const cli_args *args);
 };
 
-extern const cli_command cli_inspect;
+extern const cli_command cli_inspect, cli_train, cli_predict;
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
-#define CLI_READ_OPTIONS                                                                                           \
-    {"target", 0, "COL", NULL, "the column to predict"},                                                           \
-    {"categorical", 0, "A,B", NULL, "columns to read as categorical, comma-separated"},                           \
-    {"id-col", 0, "COL", NULL, "row identifier: kept as text, never a feature"},                                   \
-    {"time-col", 0, "COL", NULL, "when each row happened (datetime or number)"},                                   \
-    {"weight-col", 0, "COL", NULL, "sample weight (numeric)"},                                                     \
-    {"group-col", 0, "COL", NULL, "group label: rows of a group stay in one fold"},                                \
-    {"schema", 0, "FILE", NULL, "JSON schema overriding inferred types and roles (see plumb inspect --write-schema)"}, \
-    {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},                                           \
-    {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},                       \
-    {"max-categories", 0, "N", "1000", "a text column with more distinct values is read as string, not categorical"}, \
-    {"threads", 't', "N", "all cores", "threads to use"}
+#define CLI_READ_OPTIONS                                                                                               \
+    {"target", 0, "COL", NULL, "the column to predict"},                                                               \
+        {"categorical", 0, "A,B", NULL, "columns to read as categorical, comma-separated"},                            \
+        {"id-col", 0, "COL", NULL, "row identifier: kept as text, never a feature"},                                   \
+        {"time-col", 0, "COL", NULL, "when each row happened (datetime or number)"},                                   \
+        {"weight-col", 0, "COL", NULL, "sample weight (numeric)"},                                                     \
+        {"group-col", 0, "COL", NULL, "group label: rows of a group stay in one fold"},                                \
+        {"schema", 0, "FILE", NULL,                                                                                    \
+         "JSON schema overriding inferred types and roles (see plumb inspect --write-schema)"},                        \
+        {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},                                           \
+        {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},                        \
+        {"max-categories", 0, "N", "1000",                                                                             \
+         "a text column with more distinct values is read as string, not categorical"},                                \
+    {                                                                                                                  \
+        "threads", 't', "N", "all cores", "threads to use"                                                             \
+    }
 
 /* Prints the command's help (usage, summary, every option with its default, details) to stdout. */
 void cli_print_help(const cli_command *cmd);
@@ -70,8 +74,9 @@ int cli_fail(const plumb_error *err);
 /* Parses an integer option; on failure reports a usage error and returns false. */
 bool cli_int(const cli_args *args, const char *name, long long min, long long *out);
 
-/* Reads the CSV file at path (or "-") with the shared read options of args. Returns EXIT_OK, or the exit status
- * after reporting the error. *frame is owned by the caller. */
-int cli_read_frame(const cli_args *args, const char *path, plumb_frame **frame);
+/* Reads the CSV file at path (or "-") with those of the shared read options that the command has. With a
+ * model's schema, the data is read with it (the columns it names may be absent). Returns EXIT_OK, or the exit
+ * status after reporting the error. *frame is owned by the caller. */
+int cli_read_frame(const cli_args *args, const char *path, const plumb_schema *model_schema, plumb_frame **frame);
 
 #endif /* PLUMB_CLI_H */

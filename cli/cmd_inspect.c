@@ -49,8 +49,8 @@ static void summarize(const plumb_column_info *c, const plumb_column_profile *p,
         snprintf(buf, n, "all missing");
     } else if (c->type == PLUMB_TYPE_NUMERIC) {
         char lo[32], mean[32], hi[32];
-        snprintf(buf, n, "min %s  mean %s  max %s", fmt_num(p->min, lo, sizeof lo),
-                 fmt_num(p->mean, mean, sizeof mean), fmt_num(p->max, hi, sizeof hi));
+        snprintf(buf, n, "min %s  mean %s  max %s", fmt_num(p->min, lo, sizeof lo), fmt_num(p->mean, mean, sizeof mean),
+                 fmt_num(p->max, hi, sizeof hi));
     } else if (c->type == PLUMB_TYPE_DATETIME) {
         char lo[32], hi[32];
         format_datetime(p->min, lo, sizeof lo);
@@ -71,10 +71,10 @@ static json_t *number_or_null(double x) {
 }
 
 static json_t *column_json(const plumb_column_info *c, const plumb_column_profile *p) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:I}", "name", c->name, "type", plumb_type_name(c->type),
-                          "role", plumb_role_name(c->role), "n_missing", (json_int_t)p->n_missing, "missing_share",
-                          p->n_rows ? (double)p->n_missing / (double)p->n_rows : 0.0, "n_distinct",
-                          (json_int_t)p->n_distinct);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:I, s:f, s:I}", "name", c->name, "type", plumb_type_name(c->type), "role",
+                  plumb_role_name(c->role), "n_missing", (json_int_t)p->n_missing, "missing_share",
+                  p->n_rows ? (double)p->n_missing / (double)p->n_rows : 0.0, "n_distinct", (json_int_t)p->n_distinct);
     if (!o)
         return NULL;
     if (c->type == PLUMB_TYPE_NUMERIC) {
@@ -91,8 +91,8 @@ static json_t *column_json(const plumb_column_info *c, const plumb_column_profil
     } else {
         json_t *top = json_array();
         for (int i = 0; i < p->n_top; i++)
-            json_array_append_new(top, json_pack("{s:s, s:I}", "value", p->top[i].value, "count",
-                                                 (json_int_t)p->top[i].count));
+            json_array_append_new(
+                top, json_pack("{s:s, s:I}", "value", p->top[i].value, "count", (json_int_t)p->top[i].count));
         json_object_set_new(o, "top", top);
     }
     return o;
@@ -131,7 +131,7 @@ static int run(const cli_args *a) {
     plumb_frame *frame = NULL;
     plumb_error err;
     double t0 = now();
-    int rc = cli_read_frame(a, path, &frame);
+    int rc = cli_read_frame(a, path, NULL, &frame);
     if (rc != EXIT_OK)
         return rc;
     double seconds = now() - t0;
@@ -159,8 +159,8 @@ static int run(const cli_args *a) {
         json_t *cols = json_array();
         for (int64_t j = 0; j < n_cols; j++)
             json_array_append_new(cols, column_json(&info[j], &prof[j]));
-        json_t *root = json_pack("{s:s, s:I, s:I, s:f, s:o}", "file", shown, "n_rows", (json_int_t)n_rows,
-                                 "n_columns", (json_int_t)n_cols, "read_seconds", seconds, "columns", cols);
+        json_t *root = json_pack("{s:s, s:I, s:I, s:f, s:o}", "file", shown, "n_rows", (json_int_t)n_rows, "n_columns",
+                                 (json_int_t)n_cols, "read_seconds", seconds, "columns", cols);
         if (!root || json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
             fprintf(stderr, "plumb: cannot write JSON\n");
             rc = EXIT_DATA;
@@ -184,8 +184,8 @@ static int run(const cli_args *a) {
         snprintf(missing, sizeof missing, "%lld (%.1f%%)", (long long)prof[j].n_missing,
                  n_rows ? 100.0 * (double)prof[j].n_missing / (double)n_rows : 0.0);
         printf("%4lld  %-*s  %-11s  %-7s  %15s  %9lld  %s\n", (long long)j + 1, wname, info[j].name,
-               plumb_type_name(info[j].type), plumb_role_name(info[j].role), missing,
-               (long long)prof[j].n_distinct, summary);
+               plumb_type_name(info[j].type), plumb_role_name(info[j].role), missing, (long long)prof[j].n_distinct,
+               summary);
     }
 done:
     free(info);

@@ -91,7 +91,7 @@ static bool split_list(const char *list, char **buf, const char ***items, size_t
     return true;
 }
 
-int cli_read_frame(const cli_args *a, const char *path, plumb_frame **frame) {
+int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *model_schema, plumb_frame **frame) {
     int rc = EXIT_OK;
     plumb_error err;
     plumb_read_options o;
@@ -137,7 +137,8 @@ int cli_read_frame(const cli_args *a, const char *path, plumb_frame **frame) {
         rc = cli_fail(&err);
         goto done;
     }
-    o.schema = schema;
+    o.schema = model_schema ? model_schema : schema;
+    o.schema_subset = model_schema != NULL;
     if (plumb_frame_read_csv(path, &o, frame, &err) != PLUMB_OK)
         rc = cli_fail(&err);
 done:

@@ -60,13 +60,13 @@ PLUMB_API const char *plumb_version(void);
  * ------------------------------------------------------------------------------------------------------------- */
 
 /* X(NAME, value, default message). A negative number always means an error. */
-#define PLUMB_STATUS_MAP(X)                                                                                        \
-    X(OK, 0, "success")                                                                                            \
-    X(ENOMEM, -1, "out of memory")                                                                                 \
-    X(EIO, -2, "input/output error")                                                                               \
-    X(EINVAL, -3, "invalid argument")                                                                              \
-    X(EPARSE, -4, "malformed input")                                                                               \
-    X(ESCHEMA, -5, "schema does not match the data")                                                               \
+#define PLUMB_STATUS_MAP(X)                                                                                            \
+    X(OK, 0, "success")                                                                                                \
+    X(ENOMEM, -1, "out of memory")                                                                                     \
+    X(EIO, -2, "input/output error")                                                                                   \
+    X(EINVAL, -3, "invalid argument")                                                                                  \
+    X(EPARSE, -4, "malformed input")                                                                                   \
+    X(ESCHEMA, -5, "schema does not match the data")                                                                   \
     X(EFORMAT, -6, "unsupported or corrupted file")
 
 typedef enum plumb_status {
@@ -167,17 +167,15 @@ PLUMB_API void plumb_schema_free(plumb_schema *schema);
 
 /* Sets the type or role of the named column, adding the column when the schema lacks it.
  * Returns PLUMB_EINVAL for a bad enum value or an empty name (and a second target), PLUMB_ENOMEM. */
-PLUMB_API plumb_status plumb_schema_set_type(plumb_schema *schema, const char *name, plumb_type type,
-                                             plumb_error *err);
-PLUMB_API plumb_status plumb_schema_set_role(plumb_schema *schema, const char *name, plumb_role role,
-                                             plumb_error *err);
+PLUMB_API plumb_status plumb_schema_set_type(plumb_schema *schema, const char *name, plumb_type type, plumb_error *err);
+PLUMB_API plumb_status plumb_schema_set_role(plumb_schema *schema, const char *name, plumb_role role, plumb_error *err);
 
 typedef struct plumb_column_info {
     const char *name;
     plumb_type type;
     plumb_role role;
-    int64_t n_categories;           /* dictionary size; -1 when the schema does not fix the categories */
-    const char *const *categories;  /* n_categories entries, sorted bytewise; NULL when n_categories < 0 */
+    int64_t n_categories;          /* dictionary size; -1 when the schema does not fix the categories */
+    const char *const *categories; /* n_categories entries, sorted bytewise; NULL when n_categories < 0 */
 } plumb_column_info;
 
 /* Number of columns, and the i-th column (0 <= i < n). Pointers in *info live as long as the schema does and
@@ -195,17 +193,19 @@ typedef struct plumb_read_options {
     char delimiter;                    /* field separator; default ',' */
     const char *const *missing_tokens; /* values read as missing; NULL = "", NA, NaN, null, ? */
     size_t n_missing_tokens;
-    const plumb_schema *schema;        /* overrides inference for the columns it names; NULL = infer all */
-    const char *target;                /* role shortcuts: column names, or NULL */
+    const plumb_schema *schema; /* overrides inference for the columns it names; NULL = infer all */
+    const char *target;         /* role shortcuts: column names, or NULL */
     const char *id_col;
     const char *time_col;
     const char *weight_col;
     const char *group_col;
-    const char *const *categorical;    /* columns forced to PLUMB_TYPE_CATEGORICAL */
+    const char *const *categorical; /* columns forced to PLUMB_TYPE_CATEGORICAL */
     size_t n_categorical;
-    int64_t max_categories;            /* a string column with more distinct values is PLUMB_TYPE_STRING; 1000 */
-    int n_threads;                     /* 0 = all cores */
-    const char *display_name;          /* the name errors use instead of the path (e.g. "<stdin>") */
+    int64_t max_categories;   /* a string column with more distinct values is PLUMB_TYPE_STRING; 1000 */
+    int n_threads;            /* 0 = all cores */
+    const char *display_name; /* the name errors use instead of the path (e.g. "<stdin>") */
+    int schema_subset;        /* nonzero: columns the schema names may be absent from the data (scoring
+                                 data without its target); by default that is an error */
 } plumb_read_options;
 
 /* Fills *opts with the defaults above. */
@@ -247,6 +247,11 @@ PLUMB_API const int32_t *plumb_frame_codes(const plumb_frame *frame, int64_t col
 PLUMB_API const int64_t *plumb_frame_i64(const plumb_frame *frame, int64_t col);
 PLUMB_API const uint8_t *plumb_frame_u8(const plumb_frame *frame, int64_t col);
 
+/* A new frame (*out, owned by the caller) with rows rows[0..n) of frame, in that order (rows may repeat), and
+ * the same schema. Returns PLUMB_EINVAL for a row out of range, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_frame_take(const plumb_frame *frame, const int64_t *rows, int64_t n, plumb_frame **out,
+                                        plumb_error *err);
+
 /* Bytes of memory the frame holds (column data, dictionaries, names). */
 PLUMB_API size_t plumb_frame_memory(const plumb_frame *frame);
 
@@ -272,6 +277,108 @@ typedef struct plumb_column_profile {
 
 /* Profiles column col into *out. Returns PLUMB_EINVAL for a bad index, PLUMB_ENOMEM. */
 PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col, plumb_column_profile *out,
+                                           plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Models: gradient-boosted decision trees
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef enum plumb_task {
+    PLUMB_TASK_AUTO = 0,   /* binary for a two-valued target (two categories, bool, or numbers 0/1), else regression */
+    PLUMB_TASK_BINARY,     /* log-loss; predictions are probabilities of the positive class */
+    PLUMB_TASK_REGRESSION, /* squared error */
+} plumb_task;
+
+/* Reported once per boosting iteration to a progress callback. */
+typedef struct plumb_train_progress {
+    int64_t iteration;    /* 1-based */
+    int64_t n_iterations; /* the most there will be */
+    const char *metric;   /* "binary_logloss" or "l2" */
+    double train_metric;
+    double valid_metric; /* NaN without validation data */
+    double elapsed_seconds;
+} plumb_train_progress;
+
+typedef void (*plumb_progress_fn)(const plumb_train_progress *progress, void *user);
+
+/* Training parameters. Names and defaults follow LightGBM's. */
+typedef struct plumb_gbdt_params {
+    plumb_task task;                /* PLUMB_TASK_AUTO */
+    const char *positive_class;     /* binary with a text target: the positive category; NULL = the last one in
+                                       sorted order (numbers: 1, bool: true) */
+    int64_t num_iterations;         /* 100 */
+    double learning_rate;           /* 0.1 */
+    int32_t num_leaves;             /* 31 */
+    int32_t max_depth;              /* -1: no limit */
+    int64_t min_data_in_leaf;       /* 20 */
+    double min_sum_hessian_in_leaf; /* 1e-3 */
+    double lambda_l1;               /* 0 */
+    double lambda_l2;               /* 0 */
+    double min_gain_to_split;       /* 0 */
+    int32_t max_bin;                /* 255 (at most 255) */
+    double feature_fraction;        /* 1.0: share of features each tree may use */
+    double bagging_fraction;        /* 1.0: share of rows each bagging round keeps */
+    int32_t bagging_freq;           /* 0: no bagging; k: new bag every k iterations */
+    int64_t early_stopping_rounds;  /* 0: off; k: stop when the validation metric has not improved for k rounds */
+    int n_threads;                  /* 0 = all cores; the model does not depend on it */
+    uint64_t seed;                  /* 0 */
+    plumb_progress_fn progress;     /* NULL: no progress reports */
+    void *progress_user;
+} plumb_gbdt_params;
+
+/* Fills *params with the defaults above. */
+PLUMB_API void plumb_gbdt_params_init(plumb_gbdt_params *params);
+
+/* A trained model: immutable, so concurrent predictions from many threads are safe. */
+typedef struct plumb_model plumb_model;
+
+/* Trains gradient-boosted trees on the feature columns of train (numeric and bool columns with role feature)
+ * to predict its target column; valid (may be NULL) is scored every iteration for early stopping.
+ * Returns PLUMB_EINVAL for bad parameters or an unusable target (missing values, not two classes for binary),
+ * PLUMB_ESCHEMA when valid lacks a column, PLUMB_ENOMEM. The same data, parameters and seed give the same
+ * model whatever the thread count. *out is owned by the caller. */
+PLUMB_API plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid,
+                                        const plumb_gbdt_params *params, plumb_model **out, plumb_error *err);
+
+/* Frees the model; accepts NULL. */
+PLUMB_API void plumb_model_free(plumb_model *model);
+
+/* Writes the model file (docs/model-format.md) atomically: a header line with the body's length and SHA-256,
+ * then JSON. On failure no file is left behind. */
+PLUMB_API plumb_status plumb_model_save(const plumb_model *model, const char *path, plumb_error *err);
+
+/* Loads a model file, verifying its checksum and version: PLUMB_EIO (cannot read), PLUMB_EFORMAT (not a plumb
+ * model, truncated, corrupted, or written by a newer plumb), each with a message that says which. */
+PLUMB_API plumb_status plumb_model_load(const char *path, plumb_model **out, plumb_error *err);
+
+/* The same from size bytes at data; name is used in errors. */
+PLUMB_API plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *name, plumb_model **out,
+                                               plumb_error *err);
+
+/* The schema of the training data (types, roles, categorical dictionaries); read scoring data with it.
+ * Borrowed: lives as long as the model. */
+PLUMB_API const plumb_schema *plumb_model_schema(const plumb_model *model);
+
+typedef struct plumb_model_info {
+    const char *kind; /* "gbdt" */
+    plumb_task task;
+    int64_t n_features, n_trees;
+    int64_t n_iterations;   /* trained; the model keeps the trees up to best_iteration */
+    int64_t best_iteration; /* 1-based */
+    const char *metric;     /* "binary_logloss" or "l2" */
+    double train_metric;    /* at the last iteration trained */
+    double valid_metric;    /* at best_iteration; NaN without validation data */
+    int64_t train_rows;
+    const char *plumb_version, *data_sha256, *created; /* provenance */
+} plumb_model_info;
+
+/* Describes the model; strings are borrowed from it. */
+PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *info);
+
+/* Predicts every row of frame into out (n_rows values, caller-owned): probabilities of the positive class for
+ * binary models, values for regression. Columns are matched by name; PLUMB_ESCHEMA when one the model needs is
+ * absent or has another type. Thread-safe. */
+PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame, double *out,
                                            plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------

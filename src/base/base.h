@@ -21,8 +21,8 @@
 void plumb__error_clear(plumb_error *err);
 
 /* Fills *err with status, path, line, column and a printf-style message; returns status. */
-plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line,
-                             int64_t column, const char *fmt, ...) PLUMB__PRINTF(6, 7);
+plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line, int64_t column,
+                             const char *fmt, ...) PLUMB__PRINTF(6, 7);
 
 /* The same without a location. */
 plumb_status plumb__fail(plumb_error *err, plumb_status status, const char *fmt, ...) PLUMB__PRINTF(3, 4);

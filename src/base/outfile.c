@@ -43,8 +43,7 @@ plumb_status plumb_outfile_open(const char *path, plumb_outfile **out, FILE **st
     snprintf(f->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
     fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 || !(f->stream = fdopen(fd, "w"))) {
-        plumb_status st = plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot write '%s': %s", path,
-                                          strerror(errno));
+        plumb_status st = plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot write '%s': %s", path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(f->tmp);

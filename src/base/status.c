@@ -21,8 +21,8 @@ const char *plumb_version(void) {
 
 const char *plumb_status_name(plumb_status status) {
     switch (status) {
-#define PLUMB__NAME(name, value, msg)                                                                              \
-    case PLUMB_##name:                                                                                             \
+#define PLUMB__NAME(name, value, msg)                                                                                  \
+    case PLUMB_##name:                                                                                                 \
         return "PLUMB_" #name;
         PLUMB_STATUS_MAP(PLUMB__NAME)
 #undef PLUMB__NAME
@@ -32,8 +32,8 @@ const char *plumb_status_name(plumb_status status) {
 
 const char *plumb_status_message(plumb_status status) {
     switch (status) {
-#define PLUMB__MSG(name, value, msg)                                                                               \
-    case PLUMB_##name:                                                                                             \
+#define PLUMB__MSG(name, value, msg)                                                                                   \
+    case PLUMB_##name:                                                                                                 \
         return msg;
         PLUMB_STATUS_MAP(PLUMB__MSG)
 #undef PLUMB__MSG
@@ -69,8 +69,8 @@ void plumb__error_clear(plumb_error *err) {
     err->message[0] = '\0';
 }
 
-static plumb_status error_vset(plumb_error *err, plumb_status status, const char *path, int64_t line,
-                               int64_t column, const char *fmt, va_list ap) {
+static plumb_status error_vset(plumb_error *err, plumb_status status, const char *path, int64_t line, int64_t column,
+                               const char *fmt, va_list ap) {
     if (!err)
         return status;
     err->code = status;
@@ -81,8 +81,8 @@ static plumb_status error_vset(plumb_error *err, plumb_status status, const char
     return status;
 }
 
-plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line,
-                             int64_t column, const char *fmt, ...) {
+plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *path, int64_t line, int64_t column,
+                             const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     error_vset(err, status, path, line, column, fmt, ap);

@@ -42,7 +42,7 @@ enum { G_NUM = 1, G_BOOL = 2, G_DT = 4, G_ALL = 7, G_SEEN = 8, BUMP = 16 };
 
 typedef struct column_plan {
     const char *name;
-    plumb_type type;          /* AUTO until inferred */
+    plumb_type type; /* AUTO until inferred */
     plumb_role role;
     bool strict;              /* declared by the caller: a value that does not fit is an error */
     bool inferred_string;     /* categorical or string, decided by the number of distinct values */
@@ -57,9 +57,9 @@ typedef struct chunk {
     const char *err_pos; /* first error in the chunk, or NULL */
     plumb_status err_code;
     char err_msg[PLUMB_MESSAGE_MAX];
-    uint8_t *flags;      /* per column */
-    plumb__dict *dicts;  /* per column: local dictionary of string columns */
-    char *scratch;       /* unescaped quoted field */
+    uint8_t *flags;     /* per column */
+    plumb__dict *dicts; /* per column: local dictionary of string columns */
+    char *scratch;      /* unescaped quoted field */
     size_t scratch_cap;
 } chunk;
 
@@ -74,6 +74,7 @@ typedef struct reader {
     const char *const *missing;
     size_t *missing_len;
     size_t n_missing;
+    bool numeric_missing; /* a missing token reads as a number ("-999"): the number fast path must check */
     int64_t n_cols;
     plumb__dict names; /* header names, code = column index */
     column_plan *cols;
@@ -371,7 +372,7 @@ static bool run_chunk(reader *r, chunk *c, const enum kind *kinds, int64_t max_r
                 /* fast path: a plain number straight from the input */
                 double v;
                 const char *q = plumb__parse_number(p, end, &v);
-                if (q && field_end(q, end, delim)) {
+                if (q && field_end(q, end, delim) && !(r->numeric_missing && is_missing(r, p, (size_t)(q - p)))) {
                     if (k == K_F32)
                         ((float *)r->cols[j].out)[row] = (float)v;
                     else
@@ -535,6 +536,8 @@ static plumb_status plan_columns(reader *r, const plumb_read_options *o, plumb_e
     for (int64_t i = 0; o->schema && i < o->schema->n; i++) {
         const plumb__schema_col *sc = &o->schema->cols[i];
         int32_t j = plumb__dict_find(&r->names, sc->name, strlen(sc->name));
+        if (j < 0 && o->schema_subset)
+            continue;
         if (j < 0)
             return absent(r, sc->role == PLUMB_ROLE_FEATURE ? "schema" : plumb_role_name(sc->role), sc->name, err);
         column_plan *c = &r->cols[j];
@@ -832,13 +835,6 @@ done:
 /* Frame                                                                                                       */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static bool copy_dict(plumb__dict *dst, const plumb__dict *src) {
-    for (int32_t k = 0; k < src->n; k++)
-        if (plumb__dict_intern(dst, plumb__dict_str(src, k), src->lens[k], NULL) < 0)
-            return false;
-    return true;
-}
-
 /* Moves the parsed columns into a new frame. */
 static plumb_status build_frame(reader *r, plumb_frame **out, plumb_error *err) {
     plumb_frame *f = calloc(1, sizeof *f);
@@ -857,7 +853,7 @@ static plumb_status build_frame(reader *r, plumb_frame **out, plumb_error *err) 
         sc->type = c->type;
         if (c->kind == K_STR) {
             int64_t present = 0;
-            bool ok = c->fixed ? copy_dict(&cats, c->fixed) : merge_dicts(r, j, &cats, &present);
+            bool ok = c->fixed ? plumb__dict_copy(&cats, c->fixed) : merge_dicts(r, j, &cats, &present);
             if (!ok)
                 goto nomem;
             if (c->inferred_string && c->role != PLUMB_ROLE_TARGET &&
@@ -936,8 +932,9 @@ static plumb_status read_core(const char *data, size_t size, const char *name, c
     }
     const char d = opts->delimiter;
     if (d == '"' || d == '\n' || d == '\r' || d == '\0' || (unsigned char)d >= 0x80)
-        return plumb__fail(err, PLUMB_EINVAL, "bad delimiter: expected one ASCII character other than a quote "
-                                              "or line break");
+        return plumb__fail(err, PLUMB_EINVAL,
+                           "bad delimiter: expected one ASCII character other than a quote "
+                           "or line break");
     if (opts->max_categories < 1)
         return plumb__fail(err, PLUMB_EINVAL, "max_categories must be at least 1");
     r.name = name;
@@ -952,8 +949,12 @@ static plumb_status read_core(const char *data, size_t size, const char *name, c
     r.n_missing = opts->missing_tokens ? opts->n_missing_tokens : sizeof default_missing / sizeof *default_missing;
     if (!(r.missing_len = malloc((r.n_missing + 1) * sizeof *r.missing_len)))
         goto nomem;
-    for (size_t i = 0; i < r.n_missing; i++)
-        r.missing_len[i] = strlen(r.missing[i]);
+    for (size_t i = 0; i < r.n_missing; i++) {
+        const char *m = r.missing[i], *e = m + strlen(m);
+        double v;
+        r.missing_len[i] = (size_t)(e - m);
+        r.numeric_missing |= e > m && plumb__parse_number(m, e, &v) == e;
+    }
 
     if ((st = parse_header(&r, err)) != PLUMB_OK || (st = plan_columns(&r, opts, err)) != PLUMB_OK ||
         (st = plan_chunks(&r, err)) != PLUMB_OK)
@@ -1013,8 +1014,8 @@ done:
     return st;
 }
 
-plumb_status plumb_frame_read_buffer(const void *data, size_t size, const plumb_read_options *opts,
-                                     plumb_frame **out, plumb_error *err) {
+plumb_status plumb_frame_read_buffer(const void *data, size_t size, const plumb_read_options *opts, plumb_frame **out,
+                                     plumb_error *err) {
     const char *name = opts && opts->display_name ? opts->display_name : "<buffer>";
     return read_core(data, size, name, opts, out, err);
 }

@@ -14,9 +14,9 @@ typedef struct plumb__schema_col {
     char *name;
     plumb_type type;
     plumb_role role;
-    bool fixed;                  /* categories are fixed: cats holds them sorted */
+    bool fixed; /* categories are fixed: cats holds them sorted */
     plumb__dict cats;
-    const char **cat_ptrs;       /* cats.n pointers into cats.pool, for plumb_column_info */
+    const char **cat_ptrs; /* cats.n pointers into cats.pool, for plumb_column_info */
 } plumb__schema_col;
 
 struct plumb_schema {
@@ -34,12 +34,22 @@ int64_t plumb__schema_add(plumb_schema *s, const char *name);
  * Returns false when out of memory (then *d is left to the caller). */
 bool plumb__schema_take_categories(plumb_schema *s, int64_t i, plumb__dict *d);
 
+/* A deep copy of s; fixed categories of string-typed columns (identifiers, text) are dropped unless
+ * keep_string_categories. NULL when out of memory. */
+plumb_schema *plumb__schema_copy(const plumb_schema *s, bool keep_string_categories);
+
+/* JSON form of a schema (docs/schema.md), as a new jansson reference (NULL when out of memory), and back;
+ * path names the source in errors. */
+typedef struct json_t json_t;
+json_t *plumb__schema_to_json(const plumb_schema *s);
+plumb_status plumb__schema_from_json(const json_t *root, const char *path, plumb_schema **out, plumb_error *err);
+
 typedef struct plumb__column {
-    float *f32;      /* numeric features */
-    double *f64;     /* numeric target, weight, time */
-    int32_t *codes;  /* categorical, string */
-    int64_t *i64;    /* datetime */
-    uint8_t *u8;     /* bool */
+    float *f32;     /* numeric features */
+    double *f64;    /* numeric target, weight, time */
+    int32_t *codes; /* categorical, string */
+    int64_t *i64;   /* datetime */
+    uint8_t *u8;    /* bool */
 } plumb__column;
 
 struct plumb_frame {

@@ -96,6 +96,13 @@ int32_t plumb__dict_intern(plumb__dict *d, const char *s, size_t len, bool *adde
     return code;
 }
 
+bool plumb__dict_copy(plumb__dict *dst, const plumb__dict *src) {
+    for (int32_t k = 0; k < src->n; k++)
+        if (plumb__dict_intern(dst, plumb__dict_str(src, k), src->lens[k], NULL) < 0)
+            return false;
+    return true;
+}
+
 void plumb__dict_clear(plumb__dict *d) {
     free(d->pool);
     free(d->offsets);

@@ -82,3 +82,40 @@ size_t plumb_frame_memory(const plumb_frame *f) {
     }
     return bytes;
 }
+
+plumb_status plumb_frame_take(const plumb_frame *f, const int64_t *rows, int64_t n, plumb_frame **out,
+                              plumb_error *err) {
+    *out = NULL;
+    for (int64_t i = 0; i < n; i++)
+        if (rows[i] < 0 || rows[i] >= f->n_rows)
+            return plumb__fail(err, PLUMB_EINVAL, "row %lld out of range (frame has %lld)", (long long)rows[i],
+                               (long long)f->n_rows);
+    plumb_frame *g = calloc(1, sizeof *g);
+    if (!g || !(g->cols = calloc((size_t)f->schema->n + 1, sizeof *g->cols)) ||
+        !(g->schema = plumb__schema_copy(f->schema, true)))
+        goto nomem;
+    g->n_rows = n;
+    const size_t rn = (size_t)(n > 0 ? n : 1);
+    for (int64_t j = 0; j < f->schema->n; j++) {
+        const plumb__column *src = &f->cols[j];
+        plumb__column *dst = &g->cols[j];
+#define TAKE(field)                                                                                                    \
+    if (src->field) {                                                                                                  \
+        if (!(dst->field = malloc(rn * sizeof *dst->field)))                                                           \
+            goto nomem;                                                                                                \
+        for (int64_t i = 0; i < n; i++)                                                                                \
+            dst->field[i] = src->field[rows[i]];                                                                       \
+    }
+        TAKE(f32)
+        TAKE(f64)
+        TAKE(codes)
+        TAKE(i64)
+        TAKE(u8)
+#undef TAKE
+    }
+    *out = g;
+    return PLUMB_OK;
+nomem:
+    plumb_frame_free(g);
+    return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+}

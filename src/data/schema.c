@@ -96,6 +96,29 @@ bool plumb__schema_take_categories(plumb_schema *s, int64_t i, plumb__dict *d) {
     return true;
 }
 
+plumb_schema *plumb__schema_copy(const plumb_schema *src, bool keep_string_categories) {
+    plumb_schema *dst;
+    plumb__dict d = {0};
+    if (plumb_schema_create(&dst, NULL) != PLUMB_OK)
+        return NULL;
+    for (int64_t i = 0; i < src->n; i++) {
+        const plumb__schema_col *c = &src->cols[i];
+        int64_t k = plumb__schema_add(dst, c->name);
+        if (k < 0)
+            goto fail;
+        dst->cols[k].type = c->type;
+        dst->cols[k].role = c->role;
+        if (c->fixed && (keep_string_categories || c->type != PLUMB_TYPE_STRING) &&
+            (!plumb__dict_copy(&d, &c->cats) || !plumb__schema_take_categories(dst, k, &d)))
+            goto fail;
+    }
+    return dst;
+fail:
+    plumb__dict_clear(&d);
+    plumb_schema_free(dst);
+    return NULL;
+}
+
 static plumb_status find_or_add(plumb_schema *s, const char *name, int64_t *idx, plumb_error *err) {
     if (!name || !name[0])
         return plumb__fail(err, PLUMB_EINVAL, "empty column name");
@@ -125,8 +148,7 @@ plumb_status plumb_schema_set_role(plumb_schema *s, const char *name, plumb_role
     if (role == PLUMB_ROLE_TARGET)
         for (int64_t k = 0; k < s->n; k++)
             if (k != i && s->cols[k].role == PLUMB_ROLE_TARGET)
-                return plumb__fail(err, PLUMB_EINVAL, "two target columns: '%s' and '%s'", s->cols[k].name,
-                                   name);
+                return plumb__fail(err, PLUMB_EINVAL, "two target columns: '%s' and '%s'", s->cols[k].name, name);
     s->cols[i].role = role;
     return PLUMB_OK;
 }
@@ -188,17 +210,10 @@ done:
     return st;
 }
 
-plumb_status plumb_schema_load(const char *path, plumb_schema **out, plumb_error *err) {
+plumb_status plumb__schema_from_json(const json_t *root, const char *path, plumb_schema **out, plumb_error *err) {
     plumb_status st = PLUMB_OK;
     plumb_schema *s = NULL;
-    json_error_t jerr;
     *out = NULL;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        if (jerr.line < 0)
-            return plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot read schema '%s': %s", path, jerr.text);
-        return plumb__error_at(err, PLUMB_EPARSE, path, jerr.line, jerr.column, "%s", jerr.text);
-    }
     json_t *format = json_object_get(root, "plumb_schema");
     json_t *columns = json_object_get(root, "columns");
     if (!json_is_object(root) || !json_is_integer(format) || !json_is_array(columns)) {
@@ -218,8 +233,8 @@ plumb_status plumb_schema_load(const char *path, plumb_schema **out, plumb_error
     json_array_foreach(columns, k, col) {
         const char *name = json_string_value(json_object_get(col, "name"));
         if (!json_is_object(col) || !name || !name[0]) {
-            st = plumb__error_at(err, PLUMB_EPARSE, path, 0, 0, "column %zu: expected an object with a \"name\"",
-                                 k + 1);
+            st =
+                plumb__error_at(err, PLUMB_EPARSE, path, 0, 0, "column %zu: expected an object with a \"name\"", k + 1);
             goto done;
         }
         if (plumb__schema_find(s, name) >= 0) {
@@ -273,8 +288,21 @@ plumb_status plumb_schema_load(const char *path, plumb_schema **out, plumb_error
     *out = s;
     s = NULL;
 done:
-    json_decref(root);
     plumb_schema_free(s);
+    return st;
+}
+
+plumb_status plumb_schema_load(const char *path, plumb_schema **out, plumb_error *err) {
+    json_error_t jerr;
+    *out = NULL;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (jerr.line < 0)
+            return plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot read schema '%s': %s", path, jerr.text);
+        return plumb__error_at(err, PLUMB_EPARSE, path, jerr.line, jerr.column, "%s", jerr.text);
+    }
+    plumb_status st = plumb__schema_from_json(root, path, out, err);
+    json_decref(root);
     return st;
 }
 
@@ -282,13 +310,10 @@ static int dump_to_file(const char *buffer, size_t size, void *data) {
     return fwrite(buffer, 1, size, (FILE *)data) == size ? 0 : -1;
 }
 
-plumb_status plumb_schema_save(const plumb_schema *s, const char *path, plumb_error *err) {
-    plumb_status st = PLUMB_OK;
-    plumb_outfile *file = NULL;
-    FILE *f;
+json_t *plumb__schema_to_json(const plumb_schema *s) {
     json_t *root = json_object(), *columns = json_array();
     if (!root || !columns || json_object_set_new(root, "plumb_schema", json_integer(SCHEMA_FORMAT)) ||
-        json_object_set(root, "columns", columns))
+        json_object_set_new(root, "columns", columns))
         goto nomem;
     for (int64_t i = 0; i < s->n; i++) {
         const plumb__schema_col *c = &s->cols[i];
@@ -306,6 +331,19 @@ plumb_status plumb_schema_save(const plumb_schema *s, const char *path, plumb_er
                     goto nomem;
         }
     }
+    return root;
+nomem:
+    json_decref(root);
+    return NULL;
+}
+
+plumb_status plumb_schema_save(const plumb_schema *s, const char *path, plumb_error *err) {
+    plumb_status st = PLUMB_OK;
+    plumb_outfile *file = NULL;
+    FILE *f;
+    json_t *root = plumb__schema_to_json(s);
+    if (!root)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     if ((st = plumb_outfile_open(path, &file, &f, err)) != PLUMB_OK)
         goto done;
     if (json_dump_callback(root, dump_to_file, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', f) < 0) {
@@ -314,11 +352,7 @@ plumb_status plumb_schema_save(const plumb_schema *s, const char *path, plumb_er
         goto done;
     }
     st = plumb_outfile_commit(file, err);
-    goto done;
-nomem:
-    st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
-    json_decref(columns);
     json_decref(root);
     return st;
 }

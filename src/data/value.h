@@ -28,9 +28,9 @@ static inline const char *plumb__parse_number(const char *p, const char *end, do
         p++;
     }
     uint64_t m = 0;
-    int n_sig = 0;         /* significant digits held in m */
-    int e10 = 0;           /* decimal exponent to apply to m */
-    bool inexact = false;  /* a nonzero digit did not fit in m */
+    int n_sig = 0;        /* significant digits held in m */
+    int e10 = 0;          /* decimal exponent to apply to m */
+    bool inexact = false; /* a nonzero digit did not fit in m */
     bool any = false;
     for (; p < end && (unsigned)(*p - '0') < 10; p++) {
         any = true;
@@ -88,13 +88,13 @@ static inline const char *plumb__parse_number(const char *p, const char *end, do
 
 /* "true"/"false" in lower, upper or title case. */
 static inline bool plumb__parse_bool(const char *s, size_t n, uint8_t *out) {
-    if (n == 4 && (!__builtin_memcmp(s, "true", 4) || !__builtin_memcmp(s, "TRUE", 4) ||
-                   !__builtin_memcmp(s, "True", 4))) {
+    if (n == 4 &&
+        (!__builtin_memcmp(s, "true", 4) || !__builtin_memcmp(s, "TRUE", 4) || !__builtin_memcmp(s, "True", 4))) {
         *out = 1;
         return true;
     }
-    if (n == 5 && (!__builtin_memcmp(s, "false", 5) || !__builtin_memcmp(s, "FALSE", 5) ||
-                   !__builtin_memcmp(s, "False", 5))) {
+    if (n == 5 &&
+        (!__builtin_memcmp(s, "false", 5) || !__builtin_memcmp(s, "FALSE", 5) || !__builtin_memcmp(s, "False", 5))) {
         *out = 0;
         return true;
     }

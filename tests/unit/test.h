@@ -28,10 +28,10 @@ static inline int plumb_test_main(int argc, char **argv, const struct CMUnitTest
     return _cmocka_run_group_tests(argv[0], tests, n, NULL, NULL);
 }
 
-#define PLUMB_TEST_MAIN(...)                                                                                       \
-    int main(int argc, char **argv) {                                                                              \
-        const struct CMUnitTest tests[] = {__VA_ARGS__};                                                           \
-        return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);                                   \
+#define PLUMB_TEST_MAIN(...)                                                                                           \
+    int main(int argc, char **argv) {                                                                                  \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                                               \
+        return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);                                       \
     }
 
 #endif /* PLUMB_TEST_H */

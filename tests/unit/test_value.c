@@ -17,10 +17,26 @@ static double num(const char *s) {
 /* Every number must equal strtod's correctly rounded result, bit for bit, on both paths. */
 static void number_matches_strtod(void **state) {
     (void)state;
-    const char *cases[] = {"0",        "-0",          "1",         "+1",          "3.14159",   "-2.5e-3",
-                           "1e22",     "1e23",        "9007199254740993", "0.1",  "123456789012345678901234",
-                           "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308", ".5", "5.",
-                           "0.000001234", "1E5",      "12345678901234567890e-10", "0.30000000000000004"};
+    const char *cases[] = {"0",
+                           "-0",
+                           "1",
+                           "+1",
+                           "3.14159",
+                           "-2.5e-3",
+                           "1e22",
+                           "1e23",
+                           "9007199254740993",
+                           "0.1",
+                           "123456789012345678901234",
+                           "1.7976931348623157e308",
+                           "4.9e-324",
+                           "2.2250738585072014e-308",
+                           ".5",
+                           "5.",
+                           "0.000001234",
+                           "1E5",
+                           "12345678901234567890e-10",
+                           "0.30000000000000004"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         double want = strtod(cases[i], NULL);
         double got = num(cases[i]);
@@ -69,8 +85,8 @@ static void datetime_forms(void **state) {
     assert_int_equal(dt("2016-08-28T12:34-0130"), 1472387640 + 5400);
     assert_int_equal(dt("1969-12-31T23:59:59Z"), -1);
     assert_int_equal(dt("2000-02-29"), 951782400);
-    const char *bad[] = {"2023-02-29", "2023-13-01", "2023-00-10", "2023-01-32", "2023-1-01", "20230101",
-                         "2023-01-01T25:00", "2023-01-01T10", "2023-01-01x", "2023-01-01T10:00:00+"};
+    const char *bad[] = {"2023-02-29", "2023-13-01",       "2023-00-10",    "2023-01-32",  "2023-1-01",
+                         "20230101",   "2023-01-01T25:00", "2023-01-01T10", "2023-01-01x", "2023-01-01T10:00:00+"};
     int64_t t;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_false(plumb__parse_datetime(bad[i], strlen(bad[i]), &t));
@@ -86,8 +102,5 @@ static void civil_round_trip(void **state) {
     }
 }
 
-PLUMB_TEST_MAIN(cmocka_unit_test(number_matches_strtod),
-                cmocka_unit_test(number_stops_at_non_digits),
-                cmocka_unit_test(bool_forms),
-                cmocka_unit_test(datetime_forms),
-                cmocka_unit_test(civil_round_trip))
+PLUMB_TEST_MAIN(cmocka_unit_test(number_matches_strtod), cmocka_unit_test(number_stops_at_non_digits),
+                cmocka_unit_test(bool_forms), cmocka_unit_test(datetime_forms), cmocka_unit_test(civil_round_trip))

@@ -1,0 +1,100 @@
+/* gbdt.h -- internal layout of gradient-boosted tree models, shared by training, scoring and the model file.
+ *
+ * Features are binned: bin 0 holds missing values, bins 1..n_bins-1 the values, split by ascending edges so
+ * that bin(x) = 1 + #{edges < x}. A split "bin <= t" therefore equals "x <= edges[t-1]", which is how raw values
+ * are scored without binning them first. Nodes and leaves of a tree live in flat arrays (struct of arrays);
+ * a child index >= 0 is an internal node, ~child is a leaf.
+ */
+#ifndef PLUMB_GBDT_GBDT_H
+#define PLUMB_GBDT_GBDT_H
+
+#include "../data/data.h"
+
+#define PLUMB__MAX_BINS 256 /* missing bin + up to 255 value bins: codes fit in uint8 */
+
+typedef struct plumb__tree {
+    int32_t n_leaves; /* internal nodes: n_leaves - 1 */
+    int32_t *feature; /* per node: model feature index */
+    uint8_t *bin;     /* per node: bins 1..bin go left */
+    float *threshold; /* per node: x <= threshold goes left (edges[bin-1]) */
+    uint8_t *missing_left;
+    int32_t *left, *right;
+    double *gain;        /* per node: split gain, for importance */
+    int64_t *node_count; /* per node: training rows through it */
+    double *leaf_value;  /* per leaf: added to the raw score (learning rate applied) */
+    int64_t *leaf_count; /* per leaf: training rows */
+    void *mem;           /* the one allocation behind the arrays */
+} plumb__tree;
+
+typedef struct plumb__feature {
+    int64_t column; /* index in the model's schema */
+    int32_t n_bins; /* including the missing bin */
+    float *edges;   /* n_bins - 2 ascending edges */
+} plumb__feature;
+
+struct plumb_model {
+    plumb_schema *schema; /* the training data's columns: types, roles, dictionaries */
+    plumb_task task;
+    int64_t n_features;
+    plumb__feature *features;
+    double init_score;
+    int64_t n_trees;
+    plumb__tree *trees;
+    plumb_gbdt_params params;
+    /* per iteration, as trained (before any truncation to the best iteration) */
+    int64_t n_iterations;
+    double *train_metric, *valid_metric; /* valid_metric NULL without validation data */
+    int64_t best_iteration;              /* 1-based; trees were truncated to it */
+    /* provenance */
+    char plumb_version[32];
+    char data_sha256[65];
+    int64_t train_rows;
+    char created[32]; /* ISO-8601 UTC */
+};
+
+/* Allocates the arrays of a tree with n_leaves leaves (zeroed). Returns false when out of memory. */
+bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves);
+void plumb__tree_free(plumb__tree *t);
+
+/* Bin of value x for feature f. */
+static inline uint8_t plumb__bin_value(const plumb__feature *f, float x) {
+    if (x != x)
+        return 0;
+    int32_t lo = 0, hi = f->n_bins - 2; /* count edges < x by binary search */
+    while (lo < hi) {
+        int32_t mid = (lo + hi) >> 1;
+        if (f->edges[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint8_t)(1 + lo);
+}
+
+/* The leaf a binned row (bins[f] for model feature f) reaches in tree t. */
+static inline int32_t plumb__tree_leaf_binned(const plumb__tree *t, const uint8_t *bins) {
+    if (t->n_leaves == 1)
+        return 0;
+    int32_t node = 0;
+    while (node >= 0) {
+        uint8_t b = bins[t->feature[node]];
+        bool left = b == 0 ? t->missing_left[node] : b <= t->bin[node];
+        node = left ? t->left[node] : t->right[node];
+    }
+    return ~node;
+}
+
+/* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model. */
+void plumb__model_stamp(plumb_model *m, const plumb_frame *train);
+
+/* Frees everything a model holds, and the model; accepts NULL. */
+void plumb__model_free(plumb_model *m);
+
+/* Maps the model's features to the columns of frame by name; cols (OUT) has n_features entries.
+ * Returns PLUMB_ESCHEMA naming the first missing or mistyped column. */
+plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, int64_t *cols, plumb_error *err);
+
+/* Raw scores (before the link function) of every row of frame. */
+plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
+
+#endif /* PLUMB_GBDT_GBDT_H */

@@ -1,0 +1,144 @@
+/* predict.c -- scoring with gradient-boosted trees, and the model object's accessors.
+ *
+ * Rows are scored in blocks: a block's feature values are gathered row-major into a small buffer once, then
+ * every tree walks the whole block before the next tree, so a tree's nodes stay in cache. Raw values are
+ * compared with the split thresholds directly (x <= threshold, NaN follows the learned missing direction),
+ * which is the same decision as comparing bins at training time.
+ */
+#include "gbdt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCORE_BLOCK 64
+
+void plumb__model_free(plumb_model *m) {
+    if (!m)
+        return;
+    for (int64_t i = 0; m->trees && i < m->n_trees; i++)
+        plumb__tree_free(&m->trees[i]);
+    free(m->trees);
+    for (int64_t f = 0; m->features && f < m->n_features; f++)
+        free(m->features[f].edges);
+    free(m->features);
+    free(m->train_metric);
+    free(m->valid_metric);
+    plumb_schema_free(m->schema);
+    free(m);
+}
+
+void plumb_model_free(plumb_model *m) {
+    plumb__model_free(m);
+}
+
+const plumb_schema *plumb_model_schema(const plumb_model *m) {
+    return m->schema;
+}
+
+void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
+    memset(info, 0, sizeof *info);
+    info->kind = "gbdt";
+    info->task = m->task;
+    info->n_features = m->n_features;
+    info->n_trees = m->n_trees;
+    info->n_iterations = m->n_iterations;
+    info->best_iteration = m->best_iteration;
+    info->metric = m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
+    info->train_metric = m->n_iterations > 0 ? m->train_metric[m->n_iterations - 1] : NAN;
+    info->valid_metric = m->valid_metric && m->best_iteration > 0 && m->best_iteration <= m->n_iterations
+                             ? m->valid_metric[m->best_iteration - 1]
+                             : NAN;
+    info->train_rows = m->train_rows;
+    info->plumb_version = m->plumb_version;
+    info->data_sha256 = m->data_sha256;
+    info->created = m->created;
+}
+
+plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, int64_t *cols, plumb_error *err) {
+    const plumb_schema *fs = plumb_frame_schema(frame);
+    for (int64_t f = 0; f < m->n_features; f++) {
+        const plumb__schema_col *want = &m->schema->cols[m->features[f].column];
+        const int64_t j = plumb_frame_find(frame, want->name);
+        if (j < 0)
+            return plumb__fail(err, PLUMB_ESCHEMA, "column '%s' needed by the model is missing", want->name);
+        const plumb_type got = fs->cols[j].type;
+        if ((got != PLUMB_TYPE_NUMERIC && got != PLUMB_TYPE_BOOL) ||
+            !(plumb_frame_f32(frame, j) || plumb_frame_u8(frame, j)))
+            return plumb__fail(err, PLUMB_ESCHEMA, "column '%s' is %s here but %s in the training data", want->name,
+                               plumb_type_name(got), plumb_type_name(want->type));
+        cols[f] = j;
+    }
+    return PLUMB_OK;
+}
+
+plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    const int64_t F = m->n_features, n = plumb_frame_n_rows(frame);
+    int64_t *cols = malloc((size_t)(F + 1) * sizeof *cols);
+    const float **f32 = malloc((size_t)(F + 1) * sizeof *f32);
+    const uint8_t **u8 = malloc((size_t)(F + 1) * sizeof *u8);
+    plumb_status st = PLUMB_OK;
+    if (!cols || !f32 || !u8) {
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = plumb__model_bind(m, frame, cols, err)) != PLUMB_OK)
+        goto done;
+    for (int64_t f = 0; f < F; f++) {
+        f32[f] = plumb_frame_f32(frame, cols[f]);
+        u8[f] = plumb_frame_u8(frame, cols[f]);
+    }
+    const int64_t n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    bool ok = true;
+#pragma omp parallel reduction(&& : ok)
+    {
+        float *x = malloc((size_t)(SCORE_BLOCK * F) * sizeof *x);
+        ok = x != NULL;
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < n_blocks; b++) {
+            if (!x)
+                continue;
+            const int64_t r0 = b * SCORE_BLOCK, nr = n - r0 < SCORE_BLOCK ? n - r0 : SCORE_BLOCK;
+            for (int64_t f = 0; f < F; f++)
+                for (int64_t i = 0; i < nr; i++)
+                    x[i * F + f] = f32[f]                                ? f32[f][r0 + i]
+                                   : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
+                                                                         : (float)u8[f][r0 + i];
+            double acc[SCORE_BLOCK];
+            for (int64_t i = 0; i < nr; i++)
+                acc[i] = m->init_score;
+            for (int64_t k = 0; k < m->n_trees; k++) {
+                const plumb__tree *t = &m->trees[k];
+                for (int64_t i = 0; i < nr; i++) {
+                    const float *row = x + i * F;
+                    int32_t node = t->n_leaves > 1 ? 0 : ~0;
+                    while (node >= 0) {
+                        const float v = row[t->feature[node]];
+                        const bool left = v != v ? t->missing_left[node] : v <= t->threshold[node];
+                        node = left ? t->left[node] : t->right[node];
+                    }
+                    acc[i] += t->leaf_value[~node];
+                }
+            }
+            memcpy(out + r0, acc, (size_t)nr * sizeof *acc);
+        }
+        free(x);
+    }
+    if (!ok)
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+done:
+    free(cols);
+    free(f32);
+    free(u8);
+    return st;
+}
+
+plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    plumb_status st = plumb__gbdt_raw_scores(m, frame, out, err);
+    if (st != PLUMB_OK || m->task != PLUMB_TASK_BINARY)
+        return st;
+    const int64_t n = plumb_frame_n_rows(frame);
+    for (int64_t i = 0; i < n; i++)
+        out[i] = 1 / (1 + exp(-out[i]));
+    return PLUMB_OK;
+}

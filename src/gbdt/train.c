@@ -1,0 +1,925 @@
+/* train.c -- histogram gradient boosting: binning, histograms, leaf-wise growth, boosting loop.
+ *
+ * Design (the techniques of LightGBM, Ke et al. 2017, and XGBoost, Chen & Guestrin 2016):
+ * - Features are binned once into a row-major uint8 matrix (bin 0 = missing), so a histogram build streams each
+ *   row's bins once.
+ * - Gradients and hessians are quantized to int32 with a per-iteration scale (2^30 / max magnitude, far finer
+ *   than float32) and histograms sum them in int64. Integer sums are exact in any order, which makes the trees
+ *   identical for any thread count and the subtraction trick (larger child = parent - smaller child) exact.
+ * - Trees grow leaf-wise: the leaf whose best split gains most is split next, up to num_leaves and max_depth.
+ *   Split gain follows XGBoost's eq. 7 without the 1/2 and gamma, as LightGBM does:
+ *   gain = T(G_L)^2/(H_L+l2) + T(G_R)^2/(H_R+l2) - T(G)^2/(H+l2), T = soft-threshold by l1.
+ *   Each split tries missing values on both sides and keeps the better (the learned missing direction).
+ * - Rows of the tree live in one index array; each leaf is a contiguous range, partitioned in place on a split.
+ *
+ * Memory: the binned matrix (rows x features bytes), quantized gradients (8 bytes a row), scores and labels
+ * (16 bytes a row), and num_leaves histograms of 24 bytes a bin.
+ */
+#include "gbdt.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define BIN_SAMPLE 200000   /* rows used to choose bin edges, as LightGBM's bin_construct_sample_cnt */
+#define PAR_ROWS 4096       /* fewer rows than this: build a histogram on one thread */
+#define BLOCK_ROWS 65536    /* fixed reduction blocks: sums independent of the thread count */
+#define QSCALE 1073741824.0 /* 2^30 */
+
+typedef struct hist_entry {
+    int64_t g, h, c;
+} hist_entry;
+
+typedef struct split {
+    double gain; /* -INFINITY when there is no valid split */
+    int32_t feature;
+    uint8_t bin;
+    bool missing_left;
+    int64_t lg, lh, lc; /* sums of the left child */
+} split;
+
+typedef struct leaf {
+    int64_t begin, end; /* idx[begin..end) */
+    int64_t g, h, c;
+    int32_t depth;
+    int32_t hist;   /* histogram slot, -1 when released */
+    int32_t parent; /* internal node pointing here, -1 for the root */
+    bool is_left;
+    split best;
+} leaf;
+
+typedef struct trainer {
+    const plumb_gbdt_params *p;
+    int nt;
+    int64_t n_rows, F;
+    plumb__feature *features;
+    uint8_t *bins;
+    int32_t *off;
+    int64_t total_bins;
+    double *label, *score;
+    int32_t *gq, *hq;
+    double sg, sh; /* g = gq / sg, h = hq / sh */
+    uint32_t *idx;
+    int64_t n_bag;
+    hist_entry *pool;    /* num_leaves histograms */
+    hist_entry *scratch; /* per-thread histograms */
+    int32_t *free_slots;
+    int32_t n_free;
+    uint8_t *use_feature;
+    leaf *leaves;
+    split *per_feature;
+    double *block_loss;
+} trainer;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Random numbers: counter-based, so a row's draw does not depend on which thread makes it                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15u; /* splitmix64 finaliser */
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static double uniform(uint64_t seed, uint64_t stream, uint64_t i) {
+    return (double)(mix64(mix64(seed ^ mix64(stream)) ^ i) >> 11) * 0x1.0p-53;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Binning                                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* A cut between distinct values a < b: their midpoint in float when it lies in [a, b), else a. */
+static float cut_between(float a, float b) {
+    float m = (float)(((double)a + (double)b) / 2);
+    return (m >= a && m < b) ? m : a;
+}
+
+/* Chooses the edges of feature f from the sorted non-missing sample v[0..n): every distinct value its own bin
+ * when they fit, else bins of about equal counts, cut only between distinct values. */
+static bool choose_edges(plumb__feature *f, const float *v, int64_t n, int32_t max_bin) {
+    float *edges = malloc((size_t)max_bin * sizeof *edges);
+    if (!edges)
+        return false;
+    int32_t n_edges = 0;
+    int64_t distinct = n > 0;
+    for (int64_t i = 1; i < n; i++)
+        distinct += v[i] != v[i - 1];
+    if (distinct <= max_bin) {
+        for (int64_t i = 1; i < n; i++)
+            if (v[i] != v[i - 1])
+                edges[n_edges++] = cut_between(v[i - 1], v[i]);
+    } else {
+        int64_t start = 0; /* first sample value of the current bin */
+        for (int32_t bins_left = max_bin; bins_left > 1 && start < n; bins_left--) {
+            int64_t target = start + (n - start + bins_left - 1) / bins_left; /* ideal end of this bin */
+            if (target >= n)
+                break;
+            /* move the cut to the nearest boundary between distinct values */
+            int64_t hi = target, lo = target;
+            while (hi < n && v[hi] == v[hi - 1])
+                hi++;
+            while (lo > start + 1 && v[lo] == v[lo - 1])
+                lo--;
+            int64_t cut = (v[lo] != v[lo - 1] && target - lo <= hi - target) || hi >= n ? lo : hi;
+            if (cut <= start || cut >= n || v[cut] == v[cut - 1])
+                break;
+            edges[n_edges++] = cut_between(v[cut - 1], v[cut]);
+            start = cut;
+        }
+    }
+    f->edges = edges;
+    f->n_bins = n_edges + 2;
+    return true;
+}
+
+static float value_at(const plumb_frame *fr, int64_t col, int64_t row) {
+    const float *f = plumb_frame_f32(fr, col);
+    if (f)
+        return f[row];
+    const uint8_t *u = plumb_frame_u8(fr, col);
+    return u[row] == PLUMB_BOOL_MISSING ? NAN : (float)u[row];
+}
+
+/* Fills bins[row * F + f] for every row of frame (columns cols[f]). */
+static void bin_rows(const plumb__feature *features, int64_t F, const plumb_frame *fr, const int64_t *cols,
+                     uint8_t *bins, int nt) {
+    const int64_t n = plumb_frame_n_rows(fr);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t f = 0; f < F; f++) {
+        const float *x = plumb_frame_f32(fr, cols[f]);
+        for (int64_t i = 0; i < n; i++)
+            bins[i * F + f] = plumb__bin_value(&features[f], x ? x[i] : value_at(fr, cols[f], i));
+    }
+}
+
+static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *cols, plumb_error *err) {
+    const int64_t n = t->n_rows, F = t->F;
+    const int64_t m = n < BIN_SAMPLE ? n : BIN_SAMPLE;
+    bool ok = true;
+#pragma omp parallel num_threads(t->nt) reduction(&& : ok)
+    {
+        float *v = malloc(((size_t)m + 1) * sizeof *v);
+        ok = v != NULL;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t f = 0; f < F; f++) {
+            if (!v)
+                continue;
+            int64_t k = 0;
+            for (int64_t s = 0; s < m; s++) {
+                float x = value_at(fr, cols[f], s * n / m); /* evenly spaced sample */
+                if (x == x)
+                    v[k++] = x;
+            }
+            qsort(v, (size_t)k, sizeof *v, cmp_float);
+            if (!choose_edges(&t->features[f], v, k, t->p->max_bin))
+                ok = false;
+        }
+        free(v);
+    }
+    if (!ok)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    if (!(t->bins = malloc((size_t)(n * F > 0 ? n * F : 1))) || !(t->off = malloc((size_t)F * sizeof *t->off)))
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    bin_rows(t->features, F, fr, cols, t->bins, t->nt);
+    t->total_bins = 0;
+    for (int64_t f = 0; f < F; f++) {
+        t->off[f] = (int32_t)t->total_bins;
+        t->total_bins += t->features[f].n_bins;
+    }
+    return PLUMB_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Objectives                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static const char *metric_name(plumb_task task) {
+    return task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
+}
+
+/* Loss of one row at raw score s: log-loss for binary (stable softplus form), squared error for regression. */
+static inline double row_loss(plumb_task task, double y, double s) {
+    if (task == PLUMB_TASK_BINARY)
+        return fmax(s, 0.0) - y * s + log1p(exp(-fabs(s)));
+    return (s - y) * (s - y);
+}
+
+/* Mean loss over rows [0, n), summed in fixed blocks so the result does not depend on the thread count. */
+static double mean_loss(plumb_task task, const double *y, const double *s, int64_t n, double *block, int nt) {
+    const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < nb; b++) {
+        double sum = 0;
+        for (int64_t i = b * BLOCK_ROWS; i < n && i < (b + 1) * BLOCK_ROWS; i++)
+            sum += row_loss(task, y[i], s[i]);
+        block[b] = sum;
+    }
+    double total = 0;
+    for (int64_t b = 0; b < nb; b++)
+        total += block[b];
+    return total / (double)n;
+}
+
+/* Gradients at the current scores, quantized; returns the mean loss at those scores (summed in fixed blocks).
+ * Binary log-loss has |g| <= 1 and h <= 1/4, so its scales are fixed and one pass does everything; squared
+ * error has h = 1 and needs the largest residual first. */
+static double gradients(trainer *t, plumb_task task) {
+    const int64_t n = t->n_rows, nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    const double *y = t->label, *s = t->score;
+    if (task == PLUMB_TASK_BINARY) {
+        t->sg = QSCALE;
+        t->sh = 4 * QSCALE;
+    } else {
+        double gmax = 0;
+#pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax)
+        for (int64_t i = 0; i < n; i++)
+            gmax = fmax(gmax, fabs(s[i] - y[i]));
+        t->sg = gmax > 0 ? QSCALE / gmax : 1.0;
+        t->sh = QSCALE;
+    }
+    const double sg = t->sg, sh = t->sh;
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+    for (int64_t b = 0; b < nb; b++) {
+        double sum = 0;
+        for (int64_t i = b * BLOCK_ROWS; i < n && i < (b + 1) * BLOCK_ROWS; i++) {
+            double g, h;
+            if (task == PLUMB_TASK_BINARY) {
+                const double e = exp(-fabs(s[i])), pr = s[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
+                g = pr - y[i];
+                h = pr * (1 - pr);
+                sum += fmax(s[i], 0.0) - y[i] * s[i] + log1p(e);
+            } else {
+                g = s[i] - y[i];
+                h = 1;
+                sum += g * g;
+            }
+            t->gq[i] = (int32_t)lrint(g * sg);
+            t->hq[i] = (int32_t)lrint(h * sh);
+        }
+        t->block_loss[b] = sum;
+    }
+    double total = 0;
+    for (int64_t b = 0; b < nb; b++)
+        total += t->block_loss[b];
+    return total / (double)n;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Histograms                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_entry *h) {
+    const int64_t F = t->F;
+    const int32_t *off = t->off;
+    const uint8_t *bins = t->bins;
+    const int32_t *gq = t->gq, *hq = t->hq;
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t r = rows[i];
+        const uint8_t *row = bins + (size_t)r * (size_t)F;
+        const int64_t g = gq[r], hh = hq[r];
+        for (int64_t f = 0; f < F; f++) {
+            hist_entry *e = &h[off[f] + row[f]];
+            e->g += g;
+            e->h += hh;
+            e->c++;
+        }
+    }
+}
+
+/* Histogram of rows[0..n) into out: per-thread partial histograms over row blocks, then a sum over threads
+ * (exact integers, so the result is the same for any thread count). */
+static void build_hist(trainer *t, const uint32_t *rows, int64_t n, hist_entry *out) {
+    const size_t bytes = (size_t)t->total_bins * sizeof *out;
+    if (n < PAR_ROWS || t->nt == 1) {
+        memset(out, 0, bytes);
+        accumulate(t, rows, n, out);
+        return;
+    }
+#pragma omp parallel num_threads(t->nt)
+    {
+#ifdef _OPENMP
+        const int tid = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+        const int tid = 0, T = 1;
+#endif
+        hist_entry *h = tid == 0 ? out : t->scratch + (size_t)tid * (size_t)t->total_bins;
+        memset(h, 0, bytes);
+        accumulate(t, rows + n * tid / T, n * (tid + 1) / T - n * tid / T, h);
+#pragma omp barrier
+        const int64_t a = t->total_bins * tid / T, z = t->total_bins * (tid + 1) / T;
+        for (int u = 1; u < T; u++) {
+            const hist_entry *src = t->scratch + (size_t)u * (size_t)t->total_bins;
+            for (int64_t k = a; k < z; k++) {
+                out[k].g += src[k].g;
+                out[k].h += src[k].h;
+                out[k].c += src[k].c;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Splits                                                                                                      */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static inline double leaf_gain(double G, double H, const plumb_gbdt_params *p) {
+    double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
+    return tg * tg / (H + p->lambda_l2);
+}
+
+static inline double leaf_output(double G, double H, const plumb_gbdt_params *p) {
+    double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
+    return -tg / (H + p->lambda_l2);
+}
+
+/* Best split of feature f for a leaf with sums (G, H, C) and histogram h; gain -INFINITY when none. */
+static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, int64_t G, int64_t H, int64_t C) {
+    const plumb_gbdt_params *p = t->p;
+    split best = {.gain = -INFINITY, .feature = f};
+    const int32_t nb = t->features[f].n_bins;
+    const hist_entry miss = h[0];
+    const double parent = leaf_gain((double)G / t->sg, (double)H / t->sh, p);
+    int64_t lg = 0, lh = 0, lc = 0;
+    for (int32_t k = 1; k < nb - 1; k++) {
+        lg += h[k].g;
+        lh += h[k].h;
+        lc += h[k].c;
+        for (int side = 0; side < 2; side++) {
+            const bool mleft = side == 1;
+            if (mleft && miss.c == 0)
+                break;
+            const int64_t ag = lg + (mleft ? miss.g : 0), ah = lh + (mleft ? miss.h : 0),
+                          ac = lc + (mleft ? miss.c : 0);
+            const int64_t bc = C - ac;
+            if (ac < p->min_data_in_leaf || bc < p->min_data_in_leaf)
+                continue;
+            const double HL = (double)ah / t->sh, HR = (double)(H - ah) / t->sh;
+            if (HL < p->min_sum_hessian_in_leaf || HR < p->min_sum_hessian_in_leaf)
+                continue;
+            const double gain =
+                leaf_gain((double)ag / t->sg, HL, p) + leaf_gain((double)(G - ag) / t->sg, HR, p) - parent;
+            if (gain > best.gain) {
+                best.gain = gain;
+                best.bin = (uint8_t)k;
+                /* without missing values here, send future ones to the larger side */
+                best.missing_left = miss.c == 0 ? ac >= bc : mleft;
+                best.lg = ag;
+                best.lh = ah;
+                best.lc = ac;
+            }
+        }
+    }
+    if (!(best.gain > p->min_gain_to_split) || best.gain <= 0)
+        best.gain = -INFINITY;
+    return best;
+}
+
+static void find_best(trainer *t, leaf *l) {
+    l->best.gain = -INFINITY;
+    const plumb_gbdt_params *p = t->p;
+    if (l->c < 2 * p->min_data_in_leaf || (p->max_depth > 0 && l->depth >= p->max_depth))
+        return;
+    const hist_entry *h = t->pool + (size_t)l->hist * (size_t)t->total_bins;
+    const int64_t F = t->F;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(t->nt) if (l->c >= PAR_ROWS)
+    for (int64_t f = 0; f < F; f++) {
+        t->per_feature[f].gain = -INFINITY;
+        if (t->use_feature[f])
+            t->per_feature[f] = best_of_feature(t, (int32_t)f, h + t->off[f], l->g, l->h, l->c);
+    }
+    for (int64_t f = 0; f < F; f++) /* in feature order: ties go to the first feature */
+        if (t->per_feature[f].gain > l->best.gain)
+            l->best = t->per_feature[f];
+}
+
+/* Partitions idx[begin..end) so the rows going left come first; returns the first right row. */
+static int64_t partition(trainer *t, const leaf *l) {
+    const split *s = &l->best;
+    const int64_t F = t->F;
+    uint32_t *idx = t->idx;
+    int64_t i = l->begin, j = l->end - 1;
+    while (i <= j) {
+        const uint8_t b = t->bins[(size_t)idx[i] * (size_t)F + (size_t)s->feature];
+        if (b == 0 ? s->missing_left : b <= s->bin) {
+            i++;
+        } else {
+            uint32_t tmp = idx[i];
+            idx[i] = idx[j];
+            idx[j--] = tmp;
+        }
+    }
+    return i;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Trees                                                                                                       */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
+    const size_t nn = (size_t)(n_leaves > 1 ? n_leaves - 1 : 1), nl = (size_t)n_leaves;
+    const size_t bytes = nn * (4 + 1 + 4 + 1 + 4 + 4 + 8 + 8) + nl * (8 + 8);
+    char *m = calloc(1, bytes + 64);
+    if (!m)
+        return false;
+    t->mem = m;
+    t->n_leaves = n_leaves;
+    /* 8-byte arrays first keep every array aligned */
+    t->gain = (double *)m, m += nn * 8;
+    t->node_count = (int64_t *)m, m += nn * 8;
+    t->leaf_value = (double *)m, m += nl * 8;
+    t->leaf_count = (int64_t *)m, m += nl * 8;
+    t->feature = (int32_t *)m, m += nn * 4;
+    t->threshold = (float *)m, m += nn * 4;
+    t->left = (int32_t *)m, m += nn * 4;
+    t->right = (int32_t *)m, m += nn * 4;
+    t->bin = (uint8_t *)m, m += nn;
+    t->missing_left = (uint8_t *)m;
+    return true;
+}
+
+void plumb__tree_free(plumb__tree *t) {
+    free(t->mem);
+    memset(t, 0, sizeof *t);
+}
+
+static int32_t take_slot(trainer *t) {
+    return t->n_free > 0 ? t->free_slots[--t->n_free] : -1;
+}
+
+static void release_slot(trainer *t, leaf *l) {
+    if (l->hist >= 0)
+        t->free_slots[t->n_free++] = l->hist;
+    l->hist = -1;
+}
+
+/* Grows one tree over idx[0..n_bag) into *out. */
+static bool grow_tree(trainer *t, plumb__tree *out) {
+    const plumb_gbdt_params *p = t->p;
+    const int32_t max_leaves = p->num_leaves;
+    leaf *L = t->leaves;
+    t->n_free = 0;
+    for (int32_t s = max_leaves - 1; s >= 0; s--)
+        t->free_slots[t->n_free++] = s;
+    L[0] = (leaf){.begin = 0, .end = t->n_bag, .parent = -1, .hist = take_slot(t)};
+    hist_entry *root = t->pool + (size_t)L[0].hist * (size_t)t->total_bins;
+    build_hist(t, t->idx, t->n_bag, root);
+    for (int32_t k = 0; k < t->features[0].n_bins; k++) {
+        L[0].g += root[k].g;
+        L[0].h += root[k].h;
+        L[0].c += root[k].c;
+    }
+    find_best(t, &L[0]);
+    int32_t n_leaves = 1;
+    plumb__tree tree;
+    if (!plumb__tree_alloc(&tree, max_leaves))
+        return false;
+    while (n_leaves < max_leaves) {
+        int32_t best = -1;
+        for (int32_t i = 0; i < n_leaves; i++)
+            if (L[i].best.gain > -INFINITY && (best < 0 || L[i].best.gain > L[best].best.gain))
+                best = i;
+        if (best < 0)
+            break;
+        leaf *l = &L[best];
+        const split s = l->best;
+        const int32_t node = n_leaves - 1, r = n_leaves;
+        tree.feature[node] = s.feature;
+        tree.bin[node] = s.bin;
+        tree.threshold[node] = t->features[s.feature].edges[s.bin - 1];
+        tree.missing_left[node] = s.missing_left;
+        tree.gain[node] = s.gain;
+        tree.node_count[node] = l->c;
+        tree.left[node] = ~best;
+        tree.right[node] = ~r;
+        if (l->parent >= 0)
+            (l->is_left ? tree.left : tree.right)[l->parent] = node;
+        const int64_t mid = partition(t, l);
+        leaf parent = *l;
+        L[best] = (leaf){.begin = parent.begin,
+                         .end = mid,
+                         .g = s.lg,
+                         .h = s.lh,
+                         .c = s.lc,
+                         .depth = parent.depth + 1,
+                         .parent = node,
+                         .is_left = true,
+                         .hist = -1};
+        L[r] = (leaf){.begin = mid,
+                      .end = parent.end,
+                      .g = parent.g - s.lg,
+                      .h = parent.h - s.lh,
+                      .c = parent.c - s.lc,
+                      .depth = parent.depth + 1,
+                      .parent = node,
+                      .is_left = false,
+                      .hist = -1};
+        n_leaves++;
+        /* children that can split get histograms: build the smaller, subtract for the larger */
+        leaf *small = L[best].c <= L[r].c ? &L[best] : &L[r], *large = small == &L[best] ? &L[r] : &L[best];
+        const bool small_can = small->c >= 2 * p->min_data_in_leaf, large_can = large->c >= 2 * p->min_data_in_leaf;
+        const bool depth_ok = p->max_depth <= 0 || parent.depth + 1 < p->max_depth;
+        hist_entry *ph = t->pool + (size_t)parent.hist * (size_t)t->total_bins;
+        if (depth_ok && (small_can || large_can)) {
+            small->hist = take_slot(t);
+            hist_entry *sh = t->pool + (size_t)small->hist * (size_t)t->total_bins;
+            build_hist(t, t->idx + small->begin, small->c, sh);
+            if (large_can) {
+                for (int64_t k = 0; k < t->total_bins; k++) {
+                    ph[k].g -= sh[k].g;
+                    ph[k].h -= sh[k].h;
+                    ph[k].c -= sh[k].c;
+                }
+                large->hist = parent.hist;
+            } else {
+                t->free_slots[t->n_free++] = parent.hist;
+            }
+            if (small_can)
+                find_best(t, small);
+            else
+                release_slot(t, small);
+            if (large_can)
+                find_best(t, large);
+        } else {
+            t->free_slots[t->n_free++] = parent.hist;
+        }
+    }
+    for (int32_t i = 0; i < n_leaves; i++) {
+        tree.leaf_value[i] = p->learning_rate * leaf_output((double)L[i].g / t->sg, (double)L[i].h / t->sh, p);
+        tree.leaf_count[i] = L[i].c;
+        release_slot(t, &L[i]);
+    }
+    tree.n_leaves = n_leaves;
+    *out = tree;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Boosting                                                                                                    */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+void plumb_gbdt_params_init(plumb_gbdt_params *p) {
+    memset(p, 0, sizeof *p);
+    p->task = PLUMB_TASK_AUTO;
+    p->num_iterations = 100;
+    p->learning_rate = 0.1;
+    p->num_leaves = 31;
+    p->max_depth = -1;
+    p->min_data_in_leaf = 20;
+    p->min_sum_hessian_in_leaf = 1e-3;
+    p->max_bin = 255;
+    p->feature_fraction = 1.0;
+    p->bagging_fraction = 1.0;
+}
+
+static plumb_status check_params(const plumb_gbdt_params *p, plumb_error *err) {
+    const char *bad = NULL;
+    if (p->num_iterations < 1)
+        bad = "num_iterations must be at least 1";
+    else if (!(p->learning_rate > 0) || !isfinite(p->learning_rate))
+        bad = "learning_rate must be positive";
+    else if (p->num_leaves < 2 || p->num_leaves > 131072)
+        bad = "num_leaves must be between 2 and 131072";
+    else if (p->min_data_in_leaf < 1)
+        bad = "min_data_in_leaf must be at least 1";
+    else if (!(p->min_sum_hessian_in_leaf >= 0))
+        bad = "min_sum_hessian_in_leaf must be at least 0";
+    else if (!(p->lambda_l1 >= 0) || !(p->lambda_l2 >= 0))
+        bad = "lambda_l1 and lambda_l2 must be at least 0";
+    else if (!(p->min_gain_to_split >= 0))
+        bad = "min_gain_to_split must be at least 0";
+    else if (p->max_bin < 2 || p->max_bin > 255)
+        bad = "max_bin must be between 2 and 255";
+    else if (!(p->feature_fraction > 0 && p->feature_fraction <= 1))
+        bad = "feature_fraction must be in (0, 1]";
+    else if (!(p->bagging_fraction > 0 && p->bagging_fraction <= 1))
+        bad = "bagging_fraction must be in (0, 1]";
+    else if (p->bagging_freq < 0)
+        bad = "bagging_freq must be at least 0";
+    else if (p->early_stopping_rounds < 0)
+        bad = "early_stopping_rounds must be at least 0";
+    else if (p->task != PLUMB_TASK_AUTO && p->task != PLUMB_TASK_BINARY && p->task != PLUMB_TASK_REGRESSION)
+        bad = "unknown task";
+    return bad ? plumb__fail(err, PLUMB_EINVAL, "%s", bad) : PLUMB_OK;
+}
+
+/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), values for regression.
+ * Resolves PLUMB_TASK_AUTO into *task. The model's positive class is recorded in *positive (borrowed). */
+static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
+                                double *y, plumb_error *err) {
+    const int64_t n = plumb_frame_n_rows(fr);
+    plumb_column_info c;
+    plumb_schema_column(plumb_frame_schema(fr), target, &c);
+    const double *num = plumb_frame_f64(fr, target);
+    const int32_t *codes = plumb_frame_codes(fr, target);
+    const uint8_t *u8 = plumb_frame_u8(fr, target);
+    for (int64_t i = 0; i < n; i++) {
+        bool missing = num ? isnan(num[i]) : codes ? codes[i] < 0 : u8 ? u8[i] == PLUMB_BOOL_MISSING : true;
+        if (missing)
+            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
+    }
+    if (codes) {
+        if (c.n_categories != 2 || (*task == PLUMB_TASK_REGRESSION))
+            return plumb__fail(err, PLUMB_EINVAL,
+                               "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
+                               "numbers)",
+                               c.name, (long long)c.n_categories);
+        int32_t pos = 1;
+        if (positive_name) {
+            pos = -1;
+            for (int32_t k = 0; k < 2; k++)
+                if (strcmp(c.categories[k], positive_name) == 0)
+                    pos = k;
+            if (pos < 0)
+                return plumb__fail(err, PLUMB_EINVAL, "positive class '%s' is not a category of '%s' ('%s', '%s')",
+                                   positive_name, c.name, c.categories[0], c.categories[1]);
+        }
+        for (int64_t i = 0; i < n; i++)
+            y[i] = codes[i] == pos;
+        *task = PLUMB_TASK_BINARY;
+        return PLUMB_OK;
+    }
+    if (u8) {
+        for (int64_t i = 0; i < n; i++)
+            y[i] = u8[i];
+        if (*task == PLUMB_TASK_AUTO)
+            *task = PLUMB_TASK_BINARY;
+        return PLUMB_OK;
+    }
+    if (!num)
+        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be numeric, bool or categorical", c.name);
+    bool zero_one = true;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(num[i]))
+            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is infinite in data row %lld", c.name, (long long)i + 1);
+        zero_one &= num[i] == 0 || num[i] == 1;
+        y[i] = num[i];
+    }
+    if (*task == PLUMB_TASK_AUTO)
+        *task = zero_one ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    if (*task == PLUMB_TASK_BINARY && !zero_one)
+        return plumb__fail(err, PLUMB_EINVAL, "target '%s' has values other than 0 and 1: not binary", c.name);
+    return PLUMB_OK;
+}
+
+static int64_t find_target(const plumb_frame *fr) {
+    const plumb_schema *s = plumb_frame_schema(fr);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role == PLUMB_ROLE_TARGET)
+            return j;
+    }
+    return -1;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Adds tree's output to scores of rows whose bins are rows x F at bins. */
+static void add_tree(const plumb__tree *tree, const uint8_t *bins, int64_t F, int64_t n, double *score, int nt) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = 0; i < n; i++)
+        score[i] += tree->leaf_value[plumb__tree_leaf_binned(tree, bins + (size_t)i * (size_t)F)];
+}
+
+static void trainer_free(trainer *t) {
+    free(t->bins);
+    free(t->off);
+    free(t->label);
+    free(t->score);
+    free(t->gq);
+    free(t->hq);
+    free(t->idx);
+    free(t->pool);
+    free(t->scratch);
+    free(t->free_slots);
+    free(t->use_feature);
+    free(t->leaves);
+    free(t->per_feature);
+    free(t->block_loss);
+}
+
+plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid, const plumb_gbdt_params *params,
+                              plumb_model **out, plumb_error *err) {
+    plumb_status st;
+    trainer t = {0};
+    plumb_model *m = NULL;
+    int64_t *cols = NULL, *vcols = NULL;
+    uint8_t *vbins = NULL;
+    double *vlabel = NULL, *vscore = NULL, *vblock = NULL;
+    *out = NULL;
+    plumb__error_clear(err);
+    if ((st = check_params(params, err)) != PLUMB_OK)
+        return st;
+    const double t0 = now();
+    const int64_t target = find_target(train);
+    if (target < 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no target column: name one with --target or a schema role");
+    const int64_t n = plumb_frame_n_rows(train);
+    if (n >= (int64_t)UINT32_MAX)
+        return plumb__fail(err, PLUMB_EINVAL, "more than %u training rows", UINT32_MAX - 1);
+
+    if (!(m = calloc(1, sizeof *m)) || !(m->schema = plumb__schema_copy(plumb_frame_schema(train), false)))
+        goto nomem;
+    m->params = *params;
+    m->params.progress = NULL;
+    m->params.progress_user = NULL;
+    m->params.positive_class = NULL;
+    m->task = params->task;
+
+    /* features: numeric and bool columns with the feature role */
+    const plumb_schema *fs = plumb_frame_schema(train);
+    const int64_t n_cols = plumb_schema_n_columns(fs);
+    if (!(cols = malloc((size_t)n_cols * sizeof *cols)) || !(m->features = calloc((size_t)n_cols, sizeof *m->features)))
+        goto nomem;
+    for (int64_t j = 0; j < n_cols; j++) {
+        plumb_column_info c;
+        plumb_schema_column(fs, j, &c);
+        if (c.role != PLUMB_ROLE_FEATURE)
+            continue;
+        if (c.type == PLUMB_TYPE_NUMERIC || c.type == PLUMB_TYPE_BOOL) {
+            m->features[m->n_features].column = j;
+            cols[m->n_features++] = j;
+        } else {
+            plumb__log(PLUMB_LOG_INFO,
+                       "column '%s' (%s) is not used: gradient boosting reads numeric and bool "
+                       "features",
+                       c.name, plumb_type_name(c.type));
+        }
+    }
+    if (m->n_features == 0) {
+        st = plumb__fail(err, PLUMB_EINVAL, "no numeric or bool feature columns to train on");
+        goto done;
+    }
+
+    t.p = &m->params;
+    t.nt = plumb__threads(params->n_threads);
+    t.n_rows = n;
+    t.F = m->n_features;
+    t.features = m->features;
+    if (!(t.label = malloc((size_t)n * sizeof *t.label)))
+        goto nomem;
+    if ((st = read_labels(train, target, &m->task, params->positive_class, t.label, err)) != PLUMB_OK)
+        goto done;
+    if ((st = make_bins(&t, train, cols, err)) != PLUMB_OK)
+        goto done;
+
+    const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS + 1;
+    const int32_t NL = params->num_leaves;
+    if (!(t.score = malloc((size_t)n * sizeof *t.score)) || !(t.gq = malloc((size_t)n * sizeof *t.gq)) ||
+        !(t.hq = malloc((size_t)n * sizeof *t.hq)) || !(t.idx = malloc((size_t)n * sizeof *t.idx)) ||
+        !(t.pool = malloc((size_t)NL * (size_t)t.total_bins * sizeof *t.pool)) ||
+        !(t.scratch = malloc((size_t)t.nt * (size_t)t.total_bins * sizeof *t.scratch)) ||
+        !(t.free_slots = malloc((size_t)NL * sizeof *t.free_slots)) || !(t.use_feature = malloc((size_t)t.F)) ||
+        !(t.leaves = malloc((size_t)NL * sizeof *t.leaves)) ||
+        !(t.per_feature = malloc((size_t)t.F * sizeof *t.per_feature)) ||
+        !(t.block_loss = malloc((size_t)nb * sizeof *t.block_loss)))
+        goto nomem;
+
+    /* initial score from the data: log-odds of the mean label, or the mean */
+    double mean = 0;
+    for (int64_t i = 0; i < n; i++)
+        mean += t.label[i];
+    mean /= (double)n;
+    if (m->task == PLUMB_TASK_BINARY) {
+        const double pm = fmin(fmax(mean, 1e-15), 1 - 1e-15);
+        m->init_score = log(pm / (1 - pm));
+    } else {
+        m->init_score = mean;
+    }
+    for (int64_t i = 0; i < n; i++)
+        t.score[i] = m->init_score;
+
+    /* validation data, binned with the training edges */
+    int64_t vn = 0;
+    if (valid) {
+        const int64_t vt = find_target(valid);
+        vn = plumb_frame_n_rows(valid);
+        if (vt < 0) {
+            st = plumb__fail(err, PLUMB_ESCHEMA, "validation data has no target column");
+            goto done;
+        }
+        if (!(vcols = malloc((size_t)t.F * sizeof *vcols)) || !(vlabel = malloc((size_t)vn * sizeof *vlabel)) ||
+            !(vscore = malloc((size_t)vn * sizeof *vscore)) || !(vbins = malloc((size_t)(vn * t.F))))
+            goto nomem;
+        if ((st = plumb__model_bind(m, valid, vcols, err)) != PLUMB_OK)
+            goto done;
+        plumb_task vtask = m->task;
+        if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, err)) != PLUMB_OK)
+            goto done;
+        bin_rows(t.features, t.F, valid, vcols, vbins, t.nt);
+        for (int64_t i = 0; i < vn; i++)
+            vscore[i] = m->init_score;
+    }
+
+    const int64_t iters = params->num_iterations;
+    if (!(m->trees = calloc((size_t)iters, sizeof *m->trees)) ||
+        !(m->train_metric = malloc((size_t)iters * sizeof *m->train_metric)) ||
+        (valid && !(m->valid_metric = malloc((size_t)iters * sizeof *m->valid_metric))))
+        goto nomem;
+    if (valid && !(vblock = malloc((size_t)((vn + BLOCK_ROWS - 1) / BLOCK_ROWS + 1) * sizeof *vblock)))
+        goto nomem;
+
+    double best_valid = INFINITY;
+    int64_t best_iter = 0;
+    for (int64_t it = 0; it < iters; it++) {
+        double loss_before = gradients(&t, m->task);
+        if (it > 0)
+            m->train_metric[it - 1] = loss_before;
+        /* rows of this tree: a new bag every bagging_freq iterations */
+        if (params->bagging_freq > 0 && params->bagging_fraction < 1) {
+            if (it % params->bagging_freq == 0) {
+                t.n_bag = 0;
+                for (int64_t i = 0; i < n; i++)
+                    if (uniform(params->seed, 2 * (uint64_t)it + 1, (uint64_t)i) < params->bagging_fraction)
+                        t.idx[t.n_bag++] = (uint32_t)i;
+                if (t.n_bag == 0)
+                    t.idx[t.n_bag++] = 0;
+            }
+        } else {
+            for (int64_t i = 0; i < n; i++)
+                t.idx[i] = (uint32_t)i;
+            t.n_bag = n;
+        }
+        /* features of this tree */
+        int64_t k = (int64_t)llround((double)t.F * params->feature_fraction);
+        k = k < 1 ? 1 : k > t.F ? t.F : k;
+        memset(t.use_feature, k == t.F, (size_t)t.F);
+        for (int64_t chosen = 0, f = 0; k < t.F && f < t.F; f++) {
+            /* selection sampling (Knuth's algorithm S): each feature kept with probability needed/remaining */
+            if (uniform(params->seed, 2 * (uint64_t)it + 2, (uint64_t)f) * (double)(t.F - f) < (double)(k - chosen)) {
+                t.use_feature[f] = 1;
+                chosen++;
+            }
+        }
+        plumb__tree *tree = &m->trees[it];
+        if (!grow_tree(&t, tree))
+            goto nomem;
+        m->n_trees = it + 1;
+        add_tree(tree, t.bins, t.F, n, t.score, t.nt);
+        double vmetric = NAN;
+        if (valid) {
+            add_tree(tree, vbins, t.F, vn, vscore, t.nt);
+            vmetric = mean_loss(m->task, vlabel, vscore, vn, vblock, t.nt);
+            m->valid_metric[it] = vmetric;
+            if (vmetric < best_valid) {
+                best_valid = vmetric;
+                best_iter = it + 1;
+            }
+        }
+        m->n_iterations = it + 1;
+        const bool last = it + 1 == iters || (valid && params->early_stopping_rounds > 0 &&
+                                              it + 1 - best_iter >= params->early_stopping_rounds);
+        if (last)
+            m->train_metric[it] = mean_loss(m->task, t.label, t.score, n, t.block_loss, t.nt);
+        if (params->progress) {
+            plumb_train_progress pr = {.iteration = it + 1,
+                                       .n_iterations = iters,
+                                       .metric = metric_name(m->task),
+                                       .train_metric = last ? m->train_metric[it] : loss_before,
+                                       .valid_metric = vmetric,
+                                       .elapsed_seconds = now() - t0};
+            params->progress(&pr, params->progress_user);
+        }
+        if (last)
+            break;
+    }
+    /* keep the trees up to the best validation iteration */
+    m->best_iteration = valid && params->early_stopping_rounds > 0 ? best_iter : m->n_trees;
+    for (int64_t i = m->best_iteration; i < m->n_trees; i++)
+        plumb__tree_free(&m->trees[i]);
+    m->n_trees = m->best_iteration;
+    plumb__model_stamp(m, train);
+    *out = m;
+    m = NULL;
+    st = PLUMB_OK;
+    goto done;
+nomem:
+    st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+done:
+    trainer_free(&t);
+    free(cols);
+    free(vcols);
+    free(vbins);
+    free(vlabel);
+    free(vscore);
+    free(vblock);
+    plumb__model_free(m);
+    return st;
+}

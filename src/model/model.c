@@ -1,0 +1,439 @@
+/* model.c -- the model file: versioned JSON behind a header line that carries its length and SHA-256.
+ *
+ * Layout (docs/model-format.md):   plumb-model <format> <body bytes> <sha256 of body, hex>\n<JSON body>
+ * The header lets a loader tell a truncated file, a corrupted one and one from a newer plumb apart before it
+ * parses anything. Doubles are written with 17 significant digits and floats are exact in a double, so every
+ * number reads back bit for bit. Files are written atomically (plumb_outfile). SHA-256 comes from nettle.
+ */
+#include "../gbdt/gbdt.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MODEL_MAGIC "plumb-model"
+#define MODEL_FORMAT 1
+
+static void sha256_hex(const void *data, size_t n, char hex[65]) {
+    struct sha256_ctx ctx;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, n, data);
+    sha256_digest(&ctx, sizeof digest, digest);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Writing                                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static const char *task_name(plumb_task t) {
+    return t == PLUMB_TASK_BINARY ? "binary" : t == PLUMB_TASK_REGRESSION ? "regression" : "auto";
+}
+
+static json_t *reals(const double *v, int64_t n) {
+    json_t *a = json_array();
+    for (int64_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null())) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *floats(const float *v, int64_t n) {
+    json_t *a = json_array();
+    for (int64_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_real((double)v[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+#define INTS(type)                                                                                                     \
+    static json_t *ints_##type(const type *v, int64_t n) {                                                             \
+        json_t *a = json_array();                                                                                      \
+        for (int64_t i = 0; a && i < n; i++)                                                                           \
+            if (json_array_append_new(a, json_integer((json_int_t)v[i]))) {                                            \
+                json_decref(a);                                                                                        \
+                return NULL;                                                                                           \
+            }                                                                                                          \
+        return a;                                                                                                      \
+    }
+INTS(int32_t)
+INTS(int64_t)
+INTS(uint8_t)
+
+static json_t *tree_json(const plumb__tree *t) {
+    const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
+                     ints_int32_t(t->feature, nn), "bin", ints_uint8_t(t->bin, nn), "threshold",
+                     floats(t->threshold, nn), "missing_left", ints_uint8_t(t->missing_left, nn), "left",
+                     ints_int32_t(t->left, nn), "right", ints_int32_t(t->right, nn), "gain", reals(t->gain, nn),
+                     "node_count", ints_int64_t(t->node_count, nn), "leaf_value", reals(t->leaf_value, nl),
+                     "leaf_count", ints_int64_t(t->leaf_count, nl));
+}
+
+static json_t *model_json(const plumb_model *m) {
+    const plumb_gbdt_params *p = &m->params;
+    json_t *features = json_array(), *trees = json_array();
+    for (int64_t f = 0; features && f < m->n_features; f++)
+        json_array_append_new(features, json_pack("{s:s, s:o}", "name", m->schema->cols[m->features[f].column].name,
+                                                  "edges", floats(m->features[f].edges, m->features[f].n_bins - 2)));
+    for (int64_t k = 0; trees && k < m->n_trees; k++)
+        json_array_append_new(trees, tree_json(&m->trees[k]));
+    json_t *params =
+        json_pack("{s:I, s:f, s:i, s:i, s:I, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i, s:I, s:I}", "num_iterations",
+                  (json_int_t)p->num_iterations, "learning_rate", p->learning_rate, "num_leaves", p->num_leaves,
+                  "max_depth", p->max_depth, "min_data_in_leaf", (json_int_t)p->min_data_in_leaf,
+                  "min_sum_hessian_in_leaf", p->min_sum_hessian_in_leaf, "lambda_l1", p->lambda_l1, "lambda_l2",
+                  p->lambda_l2, "min_gain_to_split", p->min_gain_to_split, "max_bin", p->max_bin, "feature_fraction",
+                  p->feature_fraction, "bagging_fraction", p->bagging_fraction, "bagging_freq", p->bagging_freq,
+                  "early_stopping_rounds", (json_int_t)p->early_stopping_rounds, "seed", (json_int_t)p->seed);
+    json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
+                                "train", reals(m->train_metric, m->n_iterations), "valid",
+                                m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
+    json_t *prov = json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
+                             "train_rows", (json_int_t)m->train_rows, "created", m->created);
+    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:I, s:I, s:o}", "format", MODEL_MAGIC,
+                     "format_version", MODEL_FORMAT, "model", "gbdt", "task", task_name(m->task), "schema",
+                     plumb__schema_to_json(m->schema), "features", features, "init_score", m->init_score, "trees",
+                     trees, "params", params, "metrics", metrics, "n_iterations", (json_int_t)m->n_iterations,
+                     "best_iteration", (json_int_t)m->best_iteration, "provenance", prov);
+}
+
+plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_error *err) {
+    plumb_status st;
+    plumb_outfile *file = NULL;
+    FILE *f;
+    json_t *root = model_json(m);
+    char *body = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(root);
+    if (!body)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    const size_t n = strlen(body);
+    char hex[65];
+    sha256_hex(body, n, hex);
+    if ((st = plumb_outfile_open(path, &file, &f, err)) != PLUMB_OK)
+        goto done;
+    if (fprintf(f, "%s %d %zu %s\n", MODEL_MAGIC, MODEL_FORMAT, n, hex) < 0 || fwrite(body, 1, n, f) != n ||
+        fputc('\n', f) < 0) {
+        plumb_outfile_abort(file);
+        st = plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    st = plumb_outfile_commit(file, err);
+done:
+    free(body);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Reading                                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+typedef struct loader {
+    const char *name;
+    plumb_error *err;
+    plumb_status st;
+} loader;
+
+static bool bad(loader *ld, const char *what) {
+    if (ld->st == PLUMB_OK)
+        ld->st = plumb__error_at(ld->err, PLUMB_EFORMAT, ld->name, 0, 0, "corrupted model file: %s", what);
+    return false;
+}
+
+/* Reads array key of obj, of exactly n numbers, into out via conv. */
+static bool read_array(loader *ld, const json_t *obj, const char *key, int64_t n, void *out, char kind) {
+    const json_t *a = json_object_get(obj, key);
+    if (!json_is_array(a) || (int64_t)json_array_size(a) != n)
+        return bad(ld, key);
+    for (int64_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, (size_t)i);
+        if (kind == 'd' || kind == 'f') {
+            double x = json_is_null(v) ? NAN : json_number_value(v);
+            if (!json_is_number(v) && !json_is_null(v))
+                return bad(ld, key);
+            if (kind == 'd')
+                ((double *)out)[i] = x;
+            else
+                ((float *)out)[i] = (float)x;
+        } else {
+            if (!json_is_integer(v))
+                return bad(ld, key);
+            json_int_t x = json_integer_value(v);
+            if (kind == 'i') {
+                if (x < INT32_MIN || x > INT32_MAX)
+                    return bad(ld, key);
+                ((int32_t *)out)[i] = (int32_t)x;
+            } else if (kind == 'l') {
+                ((int64_t *)out)[i] = (int64_t)x;
+            } else {
+                if (x < 0 || x > 255)
+                    return bad(ld, key);
+                ((uint8_t *)out)[i] = (uint8_t)x;
+            }
+        }
+    }
+    return true;
+}
+
+/* A tree must be a proper binary tree over its nodes and leaves, with features and bins in range: then scoring
+ * always terminates and never reads out of bounds. */
+static bool check_tree(loader *ld, const plumb_model *m, const plumb__tree *t) {
+    const int32_t nn = t->n_leaves - 1;
+    char *seen = calloc((size_t)(2 * t->n_leaves + 1), 1);
+    if (!seen)
+        return bad(ld, "out of memory");
+    bool ok = true;
+    for (int32_t i = 0; ok && i < nn; i++) {
+        const int32_t f = t->feature[i];
+        if (f < 0 || f >= m->n_features || t->bin[i] < 1 || t->bin[i] > m->features[f].n_bins - 2 ||
+            t->threshold[i] != m->features[f].edges[t->bin[i] - 1] || t->missing_left[i] > 1)
+            ok = false;
+        for (int side = 0; ok && side < 2; side++) {
+            int32_t c = side ? t->right[i] : t->left[i];
+            /* children point forward (nodes are numbered in creation order) or at a leaf */
+            if (c >= 0 ? (c <= i || c >= nn || seen[c]++) : (~c >= t->n_leaves || seen[nn + ~c]++))
+                ok = false;
+        }
+    }
+    for (int32_t i = 0; ok && i < nn + t->n_leaves; i++)
+        ok = seen[i] == 1 || i == 0; /* every node but the root, and every leaf, has exactly one parent */
+    if (nn == 0)
+        ok = ok && t->n_leaves == 1;
+    free(seen);
+    return ok ? true : bad(ld, "a tree is not well formed");
+}
+
+static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **out) {
+    plumb_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return plumb__fail(ld->err, PLUMB_ENOMEM, "out of memory");
+    plumb_gbdt_params_init(&m->params);
+    const char *task = json_string_value(json_object_get(root, "task"));
+    const char *kind = json_string_value(json_object_get(root, "model"));
+    if (!kind || strcmp(kind, "gbdt") != 0 || !task) {
+        bad(ld, "unknown model kind");
+        goto done;
+    }
+    m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) != PLUMB_OK)
+        goto done;
+    const json_t *features = json_object_get(root, "features"), *trees = json_object_get(root, "trees");
+    if (!json_is_array(features) || !json_is_array(trees) || !json_is_number(json_object_get(root, "init_score"))) {
+        bad(ld, "missing features, trees or init_score");
+        goto done;
+    }
+    m->init_score = json_number_value(json_object_get(root, "init_score"));
+    m->n_features = (int64_t)json_array_size(features);
+    if (!(m->features = calloc((size_t)m->n_features + 1, sizeof *m->features))) {
+        bad(ld, "out of memory");
+        goto done;
+    }
+    for (int64_t f = 0; f < m->n_features; f++) {
+        const json_t *fo = json_array_get(features, (size_t)f), *edges = json_object_get(fo, "edges");
+        const char *name = json_string_value(json_object_get(fo, "name"));
+        const int64_t col = name ? plumb__schema_find(m->schema, name) : -1;
+        if (col < 0 || !json_is_array(edges) || json_array_size(edges) > PLUMB__MAX_BINS - 2) {
+            bad(ld, "bad feature");
+            goto done;
+        }
+        plumb__feature *ft = &m->features[f];
+        ft->column = col;
+        ft->n_bins = (int32_t)json_array_size(edges) + 2;
+        if (!(ft->edges = malloc((size_t)ft->n_bins * sizeof *ft->edges)) ||
+            !read_array(ld, fo, "edges", ft->n_bins - 2, ft->edges, 'f'))
+            goto done;
+        for (int32_t k = 1; k < ft->n_bins - 2; k++)
+            if (!(ft->edges[k - 1] < ft->edges[k])) {
+                bad(ld, "feature edges not ascending");
+                goto done;
+            }
+    }
+    m->n_trees = (int64_t)json_array_size(trees);
+    if (!(m->trees = calloc((size_t)m->n_trees + 1, sizeof *m->trees))) {
+        bad(ld, "out of memory");
+        goto done;
+    }
+    for (int64_t k = 0; k < m->n_trees; k++) {
+        const json_t *to = json_array_get(trees, (size_t)k);
+        const json_int_t nl = json_integer_value(json_object_get(to, "n_leaves"));
+        if (nl < 1 || nl > 131072 || !plumb__tree_alloc(&m->trees[k], (int32_t)nl)) {
+            m->n_trees = k;
+            bad(ld, "bad tree size");
+            goto done;
+        }
+        plumb__tree *t = &m->trees[k];
+        const int64_t nn = nl - 1;
+        if (!read_array(ld, to, "feature", nn, t->feature, 'i') || !read_array(ld, to, "bin", nn, t->bin, 'b') ||
+            !read_array(ld, to, "threshold", nn, t->threshold, 'f') ||
+            !read_array(ld, to, "missing_left", nn, t->missing_left, 'b') ||
+            !read_array(ld, to, "left", nn, t->left, 'i') || !read_array(ld, to, "right", nn, t->right, 'i') ||
+            !read_array(ld, to, "gain", nn, t->gain, 'd') ||
+            !read_array(ld, to, "node_count", nn, t->node_count, 'l') ||
+            !read_array(ld, to, "leaf_value", nl, t->leaf_value, 'd') ||
+            !read_array(ld, to, "leaf_count", nl, t->leaf_count, 'l') || !check_tree(ld, m, t))
+            goto done;
+    }
+    const json_t *metrics = json_object_get(root, "metrics"), *prov = json_object_get(root, "provenance");
+    m->n_iterations = json_integer_value(json_object_get(root, "n_iterations"));
+    m->best_iteration = json_integer_value(json_object_get(root, "best_iteration"));
+    const json_t *train = json_object_get(metrics, "train"), *valid = json_object_get(metrics, "valid");
+    if (m->n_iterations < 0 || m->n_iterations > 100000000 || !json_is_array(train) ||
+        (int64_t)json_array_size(train) != m->n_iterations) {
+        bad(ld, "metrics");
+        goto done;
+    }
+    if (!(m->train_metric = malloc(((size_t)m->n_iterations + 1) * sizeof *m->train_metric)) ||
+        !read_array(ld, metrics, "train", m->n_iterations, m->train_metric, 'd'))
+        goto done;
+    if (json_is_array(valid) && (!(m->valid_metric = malloc(((size_t)m->n_iterations + 1) * sizeof *m->valid_metric)) ||
+                                 !read_array(ld, metrics, "valid", m->n_iterations, m->valid_metric, 'd')))
+        goto done;
+    const json_t *params = json_object_get(root, "params");
+    m->params.num_iterations = json_integer_value(json_object_get(params, "num_iterations"));
+    m->params.learning_rate = json_number_value(json_object_get(params, "learning_rate"));
+    m->params.num_leaves = (int32_t)json_integer_value(json_object_get(params, "num_leaves"));
+    m->params.max_depth = (int32_t)json_integer_value(json_object_get(params, "max_depth"));
+    m->params.min_data_in_leaf = json_integer_value(json_object_get(params, "min_data_in_leaf"));
+    m->params.min_sum_hessian_in_leaf = json_number_value(json_object_get(params, "min_sum_hessian_in_leaf"));
+    m->params.lambda_l1 = json_number_value(json_object_get(params, "lambda_l1"));
+    m->params.lambda_l2 = json_number_value(json_object_get(params, "lambda_l2"));
+    m->params.min_gain_to_split = json_number_value(json_object_get(params, "min_gain_to_split"));
+    m->params.max_bin = (int32_t)json_integer_value(json_object_get(params, "max_bin"));
+    m->params.feature_fraction = json_number_value(json_object_get(params, "feature_fraction"));
+    m->params.bagging_fraction = json_number_value(json_object_get(params, "bagging_fraction"));
+    m->params.bagging_freq = (int32_t)json_integer_value(json_object_get(params, "bagging_freq"));
+    m->params.early_stopping_rounds = json_integer_value(json_object_get(params, "early_stopping_rounds"));
+    m->params.seed = (uint64_t)json_integer_value(json_object_get(params, "seed"));
+    const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
+    const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
+    const char *created = json_string_value(json_object_get(prov, "created"));
+    snprintf(m->plumb_version, sizeof m->plumb_version, "%s", pv ? pv : "");
+    snprintf(m->data_sha256, sizeof m->data_sha256, "%s", sha ? sha : "");
+    snprintf(m->created, sizeof m->created, "%s", created ? created : "");
+    m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
+    *out = m;
+    return PLUMB_OK;
+done:
+    plumb__model_free(m);
+    return ld->st != PLUMB_OK ? ld->st : plumb__fail(ld->err, PLUMB_EFORMAT, "corrupted model file");
+}
+
+plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *name, plumb_model **out,
+                                     plumb_error *err) {
+    loader ld = {.name = name ? name : "<buffer>", .err = err, .st = PLUMB_OK};
+    *out = NULL;
+    plumb__error_clear(err);
+    const char *p = data;
+    const size_t magic = sizeof MODEL_MAGIC - 1;
+    if (size < magic + 1 || memcmp(p, MODEL_MAGIC " ", magic + 1) != 0)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "not a plumb model file");
+    const char *nl = memchr(p, '\n', size < 256 ? size : 256);
+    if (!nl)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "truncated model file: no complete header");
+    char header[256];
+    memcpy(header, p, (size_t)(nl - p));
+    header[nl - p] = '\0';
+    int version;
+    unsigned long long body_len;
+    char hex[65], want[65];
+    if (sscanf(header, MODEL_MAGIC " %d %llu %64s", &version, &body_len, want) != 3 || strlen(want) != 64)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: bad header");
+    if (version > MODEL_FORMAT)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0,
+                               "model format %d is newer than this plumb reads (%d): upgrade plumb", version,
+                               MODEL_FORMAT);
+    if (version < 1)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: bad format %d", version);
+    const char *body = nl + 1;
+    const size_t have = size - (size_t)(body - p);
+    if (have < body_len)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "truncated model file: %zu of %llu bytes", have,
+                               body_len);
+    sha256_hex(body, (size_t)body_len, hex);
+    if (strcmp(hex, want) != 0)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: checksum mismatch");
+    json_error_t jerr;
+    json_t *root = json_loadb(body, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: %s", jerr.text);
+    plumb_status st = parse_model(&ld, root, out);
+    json_decref(root);
+    return st;
+}
+
+plumb_status plumb_model_load(const char *path, plumb_model **out, plumb_error *err) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+    }
+    const bool failed = ferror(f);
+    fclose(f);
+    if (!buf)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    plumb_status st = failed ? plumb__fail(err, PLUMB_EIO, "cannot read '%s'", path)
+                             : plumb_model_load_buffer(buf, n, path, out, err);
+    free(buf);
+    return st;
+}
+
+/* SHA-256 of what a model learns from: the frame's schema (names, types, roles, categories) and every
+ * column's values as stored, so the same data gives the same digest however the CSV was formatted. */
+static void frame_sha256(const plumb_frame *fr, char hex[65]) {
+    struct sha256_ctx ctx;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    json_t *schema = plumb__schema_to_json(plumb_frame_schema(fr));
+    char *text = schema ? json_dumps(schema, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        sha256_update(&ctx, strlen(text), (const uint8_t *)text);
+    free(text);
+    json_decref(schema);
+    const size_t n = (size_t)plumb_frame_n_rows(fr);
+    for (int64_t j = 0; j < plumb_frame_n_columns(fr); j++) {
+        if (plumb_frame_f32(fr, j))
+            sha256_update(&ctx, n * 4, (const uint8_t *)plumb_frame_f32(fr, j));
+        else if (plumb_frame_f64(fr, j))
+            sha256_update(&ctx, n * 8, (const uint8_t *)plumb_frame_f64(fr, j));
+        else if (plumb_frame_codes(fr, j))
+            sha256_update(&ctx, n * 4, (const uint8_t *)plumb_frame_codes(fr, j));
+        else if (plumb_frame_i64(fr, j))
+            sha256_update(&ctx, n * 8, (const uint8_t *)plumb_frame_i64(fr, j));
+        else if (plumb_frame_u8(fr, j))
+            sha256_update(&ctx, n, plumb_frame_u8(fr, j));
+    }
+    sha256_digest(&ctx, sizeof digest, digest);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+void plumb__model_stamp(plumb_model *m, const plumb_frame *train) {
+    snprintf(m->plumb_version, sizeof m->plumb_version, "%s", plumb_version());
+    frame_sha256(train, m->data_sha256);
+    m->train_rows = plumb_frame_n_rows(train);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
