@@ -16,6 +16,7 @@
  * (16 bytes a row), and num_leaves histograms of 24 bytes a bin.
  */
 #include "gbdt.h"
+#include "objective.h"
 
 #include <float.h>
 #include <math.h>
@@ -210,21 +211,15 @@ static const char *metric_name(plumb_task task) {
     return task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
 }
 
-/* Loss of one row at raw score s: log-loss for binary (stable softplus form), squared error for regression. */
-static inline double row_loss(plumb_task task, double y, double s) {
-    if (task == PLUMB_TASK_BINARY)
-        return fmax(s, 0.0) - y * s + log1p(exp(-fabs(s)));
-    return (s - y) * (s - y);
-}
-
 /* Mean loss over rows [0, n), summed in fixed blocks so the result does not depend on the thread count. */
 static double mean_loss(plumb_task task, const double *y, const double *s, int64_t n, double *block, int nt) {
     const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < nb; b++) {
         double sum = 0;
+        double g, h;
         for (int64_t i = b * BLOCK_ROWS; i < n && i < (b + 1) * BLOCK_ROWS; i++)
-            sum += row_loss(task, y[i], s[i]);
+            sum += plumb__objective_eval(task, y[i], s[i], &g, &h);
         block[b] = sum;
     }
     double total = 0;
@@ -256,16 +251,7 @@ static double gradients(trainer *t, plumb_task task) {
         double sum = 0;
         for (int64_t i = b * BLOCK_ROWS; i < n && i < (b + 1) * BLOCK_ROWS; i++) {
             double g, h;
-            if (task == PLUMB_TASK_BINARY) {
-                const double e = exp(-fabs(s[i])), pr = s[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
-                g = pr - y[i];
-                h = pr * (1 - pr);
-                sum += fmax(s[i], 0.0) - y[i] * s[i] + log1p(e);
-            } else {
-                g = s[i] - y[i];
-                h = 1;
-                sum += g * g;
-            }
+            sum += plumb__objective_eval(task, y[i], s[i], &g, &h);
             t->gq[i] = (int32_t)lrint(g * sg);
             t->hq[i] = (int32_t)lrint(h * sh);
         }
@@ -516,7 +502,8 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
                          .depth = parent.depth + 1,
                          .parent = node,
                          .is_left = true,
-                         .hist = -1};
+                         .hist = -1,
+                         .best.gain = -INFINITY};
         L[r] = (leaf){.begin = mid,
                       .end = parent.end,
                       .g = parent.g - s.lg,
@@ -525,7 +512,8 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
                       .depth = parent.depth + 1,
                       .parent = node,
                       .is_left = false,
-                      .hist = -1};
+                      .hist = -1,
+                      .best.gain = -INFINITY};
         n_leaves++;
         /* children that can split get histograms: build the smaller, subtract for the larger */
         leaf *small = L[best].c <= L[r].c ? &L[best] : &L[r], *large = small == &L[best] ? &L[r] : &L[best];
