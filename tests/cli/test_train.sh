@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_train.sh -- `plumb train` and `plumb predict` from the command line: outputs, ids, streams, failures.
+source "$(dirname "$0")/lib.sh"
+
+CREDIT="$SRC/examples/credit/credit_data.csv"
+
+# a small binary problem with an id column; y depends on x1 (and missing x2 means y=1 more often)
+make_data() {
+    /usr/bin/env awk 'BEGIN { srand(7); print "id,x1,x2,y";
+        for (i = 1; i <= 400; i++) { x1 = rand(); x2 = (rand() < 0.1) ? "" : rand();
+            y = (x1 + 0.3 * rand() > 0.65) ? 1 : 0; printf "c%03d,%.4f,%s,%d\n", i, x1, x2, y } }' >"$1"
+}
+
+test_train_help_lists_lightgbm_parameters() {
+    run "$PLUMB" train --help
+    expect_rc 0
+    for opt in num-iterations learning-rate num-leaves max-depth min-data-in-leaf min-sum-hessian-in-leaf \
+        lambda-l1 lambda-l2 min-gain-to-split max-bin feature-fraction bagging-fraction bagging-freq \
+        early-stopping-rounds threads seed valid valid-fraction quiet; do
+        expect_out_has "--$opt"
+    done
+    expect_out_line "--num-leaves N +most leaves per tree \(trees grow leaf-wise\) \(default: 31\)"
+    expect_out_line "--learning-rate X +shrinkage applied to every tree \(default: 0.1\)"
+}
+
+test_train_predict_credit() {
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.2 -o "$TMP/m.plumb" --quiet
+    expect_rc 0
+    expect_out_line "^trained 100 trees \(binary, 9 features\) on [0-9]+ rows: binary_logloss train 0\.[0-9]+, valid 0\.[0-9]+"
+    expect_out_has "model written to '$TMP/m.plumb'"
+    run "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv"
+    expect_rc 0
+    [ "$(head -n 1 "$TMP/p.csv")" = "prediction" ] || fail "header"
+    [ "$(wc -l <"$TMP/p.csv")" -eq 4455 ] || fail "one prediction per row"
+    # probabilities of 'bad': higher on average for the bad clients
+    paste -d, <(tail -n +2 "$CREDIT" | cut -d, -f1) <(tail -n +2 "$TMP/p.csv") |
+        awk -F, '{ s[$1] += $2; n[$1]++ } END { exit !(s["bad"] / n["bad"] > s["good"] / n["good"] + 0.2) }' ||
+        fail "predictions do not separate bad from good"
+}
+
+test_predict_streams_and_carries_id() {
+    make_data "$TMP/d.csv"
+    run "$PLUMB" train "$TMP/d.csv" --target y --id-col id --num-iterations 20 --min-data-in-leaf 5 -o "$TMP/m.plumb"
+    expect_rc 0
+    # without the target, from standard input to standard output
+    cut -d, -f1-3 "$TMP/d.csv" >"$TMP/x.csv"
+    "$PLUMB" predict "$TMP/m.plumb" <"$TMP/x.csv" >"$TMP/p.csv" 2>"$TMP/err" || fail "predict from stdin"
+    [ "$(head -n 1 "$TMP/p.csv")" = "id,prediction" ] || fail "id column first"
+    [ "$(sed -n 2p "$TMP/p.csv" | cut -d, -f1)" = "c001" ] || fail "ids in input order"
+    [ "$(wc -l <"$TMP/p.csv")" -eq 401 ] || fail "row count"
+    # the same predictions from a file, and from the file with its target column
+    run "$PLUMB" predict "$TMP/m.plumb" "$TMP/d.csv"
+    expect_rc 0
+    [ "$out" = "$(cat "$TMP/p.csv")" ] || fail "file and stdin predictions differ"
+}
+
+test_predict_missing_column() {
+    make_data "$TMP/d.csv"
+    "$PLUMB" train "$TMP/d.csv" --target y --num-iterations 5 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    cut -d, -f1,2,4 "$TMP/d.csv" >"$TMP/no_x2.csv"
+    run "$PLUMB" predict "$TMP/m.plumb" "$TMP/no_x2.csv" -o "$TMP/p.csv"
+    expect_rc 1
+    expect_err "plumb: column 'x2' needed by the model is missing"
+    expect_no_file "$TMP/p.csv"
+}
+
+test_predict_bad_value_leaves_no_output() {
+    make_data "$TMP/d.csv"
+    "$PLUMB" train "$TMP/d.csv" --target y --num-iterations 5 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    sed '3s/^c002,[0-9.]*/c002,abc/' "$TMP/d.csv" >"$TMP/bad.csv"
+    run "$PLUMB" predict "$TMP/m.plumb" "$TMP/bad.csv" -o "$TMP/p.csv"
+    expect_rc 1
+    expect_err "$TMP/bad.csv:3:6: bad number 'abc' in column 'x1'"
+    expect_no_file "$TMP/p.csv"
+}
+
+test_train_errors() {
+    make_data "$TMP/d.csv"
+    run "$PLUMB" train "$TMP/d.csv" -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err "$(printf "plumb train: no target: name the column to predict with --target\nsee 'plumb train --help'")"
+    run "$PLUMB" train "$TMP/d.csv" --target y --num-leaves 1 -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "option '--num-leaves' expects an integer of at least 2, got '1'"
+    run "$PLUMB" train "$TMP/d.csv" --target y --learning-rate 0 -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: learning_rate must be positive"
+    run "$PLUMB" train "$TMP/d.csv" --target nope -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "$TMP/d.csv:1:1: target column 'nope' not found in header"
+    expect_no_file "$TMP/m.plumb"
+}
+
+test_corrupted_model() {
+    make_data "$TMP/d.csv"
+    "$PLUMB" train "$TMP/d.csv" --target y --num-iterations 5 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    head -c 500 "$TMP/m.plumb" >"$TMP/cut.plumb"
+    run "$PLUMB" predict "$TMP/cut.plumb" "$TMP/d.csv"
+    expect_rc 1
+    expect_err_has "$TMP/cut.plumb: truncated model file:"
+    run "$PLUMB" predict "$TMP/d.csv" "$TMP/d.csv"
+    expect_rc 1
+    expect_err "$TMP/d.csv: not a plumb model file"
+}
+
+"$@"
