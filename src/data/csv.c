@@ -267,6 +267,10 @@ static bool store_string(reader *r, chunk *c, int64_t j, int64_t row, const char
 static bool bad_value(reader *r, chunk *c, int64_t j, const char *fs, const char *what, const char *s, size_t n) {
     column_plan *col = &r->cols[j];
     if (!col->strict) {
+        /* Text that is not UTF-8 fails in whatever type the column is re-inferred as; report it in this pass, so
+         * it is not lost to a later error that this pass finds first. */
+        if (!plumb__utf8_valid(s, n, NULL))
+            return fail(c, fs, PLUMB_EPARSE, "invalid UTF-8 in column '%s'", col->name);
         c->flags[j] |= BUMP; /* re-inferred and parsed again */
         return true;
     }

@@ -272,11 +272,20 @@ plumb_status plumb__schema_from_json(const json_t *root, const char *path, plumb
                     goto done;
                 }
                 if ((st = plumb_schema_set_role(s, name, (plumb_role)r, err)) != PLUMB_OK) {
-                    if (err)
+                    if (st == PLUMB_EINVAL) /* a second target: the file is malformed, not an argument */
+                        st = PLUMB_EPARSE;
+                    if (err) {
+                        err->code = st;
                         snprintf(err->path, sizeof err->path, "%s", path);
+                    }
                     goto done;
                 }
-            } else if (strcmp(key, "categories") == 0 && json_is_array(val)) {
+            } else if (strcmp(key, "categories") == 0) {
+                if (!json_is_array(val)) {
+                    st = plumb__error_at(err, PLUMB_EPARSE, path, 0, 0,
+                                         "column '%s': categories must be an array of strings", name);
+                    goto done;
+                }
                 if ((st = load_categories(s, idx, val, path, err)) != PLUMB_OK)
                     goto done;
             } else {
