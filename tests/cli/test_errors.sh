@@ -260,6 +260,20 @@ test_stdin() {
     inspect_fails - "<stdin>:1:1: empty file" </dev/null
 }
 
+# standard input is read into a growing buffer: much more than its first 64 KiB block, the same as the file
+test_stdin_larger_than_a_block() {
+    { echo "n,word"; seq 1 200000 | sed 's/$/,w/'; } >"$TMP/big.csv"
+    run "$PLUMB" inspect "$TMP/big.csv"
+    expect_rc 0
+    local from_file
+    from_file=$(tail -n +2 "$TMP/out")
+    run "$PLUMB" inspect - <"$TMP/big.csv"
+    expect_rc 0
+    expect_out_line '^<stdin>: 200000 rows, 2 columns '
+    [ "$(tail -n +2 "$TMP/out")" = "$from_file" ] || fail "stdin and file differ"
+    expect_out_line '^ +1  n +numeric +feature +0 \(0.0%\) +200000  min 1  mean [0-9.]+  max 200000$'
+}
+
 test_delimiter_and_missing_options() {
     printf 'a\tb\n1\tx,y\n-\t-\n' >"$TMP/t.tsv"
     run "$PLUMB" inspect --json --delimiter tab --missing=-,NA "$TMP/t.tsv"
