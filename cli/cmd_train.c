@@ -19,7 +19,7 @@ static const cli_option options[] = {
     {"learning-rate", 0, "X", "0.1", "shrinkage applied to every tree"},
     {"num-leaves", 0, "N", "31", "most leaves per tree (trees grow leaf-wise)"},
     {"max-depth", 0, "N", "-1", "most levels per tree; -1: no limit"},
-    {"min-data-in-leaf", 0, "N", "20", "fewest training rows in a leaf"},
+    {"min-data-in-leaf", 0, "N", "20", "fewest training rows in a leaf (estimated from hessians, as LightGBM)"},
     {"min-sum-hessian-in-leaf", 0, "X", "0.001", "smallest sum of hessians in a leaf"},
     {"lambda-l1", 0, "X", "0", "L1 regularisation of leaf values"},
     {"lambda-l2", 0, "X", "0", "L2 regularisation of leaf values"},
@@ -75,11 +75,11 @@ static void show_progress(const plumb_train_progress *p, void *user) {
     if (!s->tty)
         return;
     const double eta = p->elapsed_seconds / (double)p->iteration * (double)(p->n_iterations - p->iteration);
-    char valid[48] = "";
+    char valid[64] = "";
     if (!isnan(p->valid_metric))
-        snprintf(valid, sizeof valid, "  valid %.6f", p->valid_metric);
-    fprintf(stderr, "\r\033[K[%lld/%lld] %s train %.6f%s  %.1f s, ETA %.1f s", (long long)p->iteration,
-            (long long)p->n_iterations, p->metric, p->train_metric, valid, p->elapsed_seconds, eta);
+        snprintf(valid, sizeof valid, "  valid %s %.6f", p->metric, p->valid_metric);
+    fprintf(stderr, "\r\033[K[%lld/%lld]%s  %.1f s, ETA %.1f s", (long long)p->iteration, (long long)p->n_iterations,
+            valid, p->elapsed_seconds, eta);
     fflush(stderr);
 }
 

@@ -294,8 +294,8 @@ typedef struct plumb_train_progress {
     int64_t iteration;    /* 1-based */
     int64_t n_iterations; /* the most there will be */
     const char *metric;   /* "binary_logloss" or "l2" */
-    double train_metric;
-    double valid_metric; /* NaN without validation data */
+    double train_metric;  /* computed at the last iteration only (a pass over all rows); NaN before */
+    double valid_metric;  /* NaN without validation data */
     double elapsed_seconds;
 } plumb_train_progress;
 

@@ -41,10 +41,10 @@ struct plumb_model {
     int64_t n_trees;
     plumb__tree *trees;
     plumb_gbdt_params params;
-    /* per iteration, as trained (before any truncation to the best iteration) */
-    int64_t n_iterations;
-    double *train_metric, *valid_metric; /* valid_metric NULL without validation data */
-    int64_t best_iteration;              /* 1-based; trees were truncated to it */
+    int64_t n_iterations;   /* trained (the trees may be truncated to best_iteration) */
+    double train_metric;    /* on the training data after the last iteration */
+    double *valid_metric;   /* per iteration; NULL without validation data */
+    int64_t best_iteration; /* 1-based; trees were truncated to it */
     /* provenance */
     char plumb_version[32];
     char data_sha256[65];

@@ -24,4 +24,16 @@ static inline double plumb__objective_eval(plumb_task task, double y, double s, 
     return (s - y) * (s - y);
 }
 
+/* Gradient and hessian only: what every boosting iteration needs for every row. */
+static inline void plumb__objective_grad(plumb_task task, double y, double s, double *g, double *h) {
+    if (task == PLUMB_TASK_BINARY) {
+        const double p = 1 / (1 + exp(-s));
+        *g = p - y;
+        *h = p * (1 - p);
+        return;
+    }
+    *g = s - y;
+    *h = 1;
+}
+
 #endif /* PLUMB_GBDT_OBJECTIVE_H */

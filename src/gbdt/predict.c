@@ -22,7 +22,6 @@ void plumb__model_free(plumb_model *m) {
     for (int64_t f = 0; m->features && f < m->n_features; f++)
         free(m->features[f].edges);
     free(m->features);
-    free(m->train_metric);
     free(m->valid_metric);
     plumb_schema_free(m->schema);
     free(m);
@@ -45,7 +44,7 @@ void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
     info->n_iterations = m->n_iterations;
     info->best_iteration = m->best_iteration;
     info->metric = m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
-    info->train_metric = m->n_iterations > 0 ? m->train_metric[m->n_iterations - 1] : NAN;
+    info->train_metric = m->train_metric;
     info->valid_metric = m->valid_metric && m->best_iteration > 0 && m->best_iteration <= m->n_iterations
                              ? m->valid_metric[m->best_iteration - 1]
                              : NAN;

@@ -98,7 +98,7 @@ static json_t *model_json(const plumb_model *m) {
                   p->feature_fraction, "bagging_fraction", p->bagging_fraction, "bagging_freq", p->bagging_freq,
                   "early_stopping_rounds", (json_int_t)p->early_stopping_rounds, "seed", (json_int_t)p->seed);
     json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
-                                "train", reals(m->train_metric, m->n_iterations), "valid",
+                                "train", isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
                                 m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
     json_t *prov = json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
                              "train_rows", (json_int_t)m->train_rows, "created", m->created);
@@ -288,14 +288,11 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     m->n_iterations = json_integer_value(json_object_get(root, "n_iterations"));
     m->best_iteration = json_integer_value(json_object_get(root, "best_iteration"));
     const json_t *train = json_object_get(metrics, "train"), *valid = json_object_get(metrics, "valid");
-    if (m->n_iterations < 0 || m->n_iterations > 100000000 || !json_is_array(train) ||
-        (int64_t)json_array_size(train) != m->n_iterations) {
+    if (m->n_iterations < 0 || m->n_iterations > 100000000 || !(json_is_number(train) || json_is_null(train))) {
         bad(ld, "metrics");
         goto done;
     }
-    if (!(m->train_metric = malloc(((size_t)m->n_iterations + 1) * sizeof *m->train_metric)) ||
-        !read_array(ld, metrics, "train", m->n_iterations, m->train_metric, 'd'))
-        goto done;
+    m->train_metric = json_is_null(train) ? NAN : json_number_value(train);
     if (json_is_array(valid) && (!(m->valid_metric = malloc(((size_t)m->n_iterations + 1) * sizeof *m->valid_metric)) ||
                                  !read_array(ld, metrics, "valid", m->n_iterations, m->valid_metric, 'd')))
         goto done;
