@@ -310,7 +310,7 @@ static bool store_field(reader *r, chunk *c, int64_t j, enum kind k, int64_t row
                 return false;
         }
         if (k == K_F32)
-            ((float *)out)[row] = (float)v;
+            ((float *)out)[row] = plumb__to_float(v, s, s + n);
         else
             ((double *)out)[row] = v;
         return true;
@@ -378,7 +378,7 @@ static bool run_chunk(reader *r, chunk *c, const enum kind *kinds, int64_t max_r
                 const char *q = plumb__parse_number(p, end, &v);
                 if (q && field_end(q, end, delim) && !(r->numeric_missing && is_missing(r, p, (size_t)(q - p)))) {
                     if (k == K_F32)
-                        ((float *)r->cols[j].out)[row] = (float)v;
+                        ((float *)r->cols[j].out)[row] = plumb__to_float(v, p, q);
                     else
                         ((double *)r->cols[j].out)[row] = v;
                     p = q;

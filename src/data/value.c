@@ -35,6 +35,17 @@ bool plumb__strtod_exact(const char *s, const char *e, double *out) {
     return true;
 }
 
+float plumb__strtof_exact(const char *s, const char *e) {
+    char buf[128];
+    size_t n = (size_t)(e - s);
+    if (n >= sizeof buf)
+        n = sizeof buf - 1; /* numbers that long were already refused by plumb__parse_number */
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale ? strtof_l(buf, NULL, c_locale) : strtof(buf, NULL);
+}
+
 int64_t plumb__days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;

@@ -9,9 +9,12 @@
 #ifndef PLUMB_DATA_VALUE_H
 #define PLUMB_DATA_VALUE_H
 
+#include <float.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Slow path of plumb__parse_number: converts [s, e) with strtod under the C locale. */
 bool plumb__strtod_exact(const char *s, const char *e, double *out);
@@ -84,6 +87,20 @@ static inline const char *plumb__parse_number(const char *p, const char *end, do
     }
     *out = neg ? -v : v;
     return p;
+}
+
+/* Slow path of plumb__to_float: [s, e) with strtof under the C locale. */
+float plumb__strtof_exact(const char *s, const char *e);
+
+/* The float nearest to the decimal number [s, e), given v, the double nearest to it. Rounding v to float is
+ * right unless v lies exactly halfway between two floats (its low 29 significand bits are 1000...0): then the
+ * first rounding may have made the tie, and the text decides. Float subnormals have fewer bits: text too. */
+static inline float plumb__to_float(double v, const char *s, const char *e) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if ((bits & 0x1FFFFFFFu) != 0x10000000u && !(fabs(v) < FLT_MIN && v != 0))
+        return (float)v;
+    return plumb__strtof_exact(s, e);
 }
 
 /* "true"/"false" in lower, upper or title case. */
