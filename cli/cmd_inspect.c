@@ -41,6 +41,15 @@ static const char *fmt_num(double x, char *buf, size_t n) {
     return buf;
 }
 
+/* A category as a table shows it: control characters (a line break would break the table) as '?'. */
+static const char *printable(const char *s, char *buf, size_t n) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < n; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 /* The "summary" cell of the table. */
 static void summarize(const plumb_column_info *c, const plumb_column_profile *p, char *buf, size_t n) {
     buf[0] = '\0';
@@ -58,9 +67,11 @@ static void summarize(const plumb_column_info *c, const plumb_column_profile *p,
         snprintf(buf, n, "from %s to %s", lo, hi);
     } else {
         size_t used = 0;
+        char shown[128];
         for (int i = 0; i < p->n_top && used < n; i++)
-            used += (size_t)snprintf(buf + used, n - used, "%s%s %lld (%.1f%%)", i ? ", " : "", p->top[i].value,
-                                     (long long)p->top[i].count, 100.0 * (double)p->top[i].count / (double)present);
+            used += (size_t)snprintf(buf + used, n - used, "%s%s %lld (%.1f%%)", i ? ", " : "",
+                                     printable(p->top[i].value, shown, sizeof shown), (long long)p->top[i].count,
+                                     100.0 * (double)p->top[i].count / (double)present);
         if (p->n_distinct > p->n_top && used < n)
             snprintf(buf + used, n - used, ", ...");
     }

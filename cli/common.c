@@ -106,10 +106,13 @@ int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *mode
     if (d) {
         if (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0)
             o.delimiter = '\t';
-        else if (strlen(d) == 1)
+        else if (strlen(d) == 1 && !strchr("\"\r\n", d[0]) && (unsigned char)d[0] < 0x80)
             o.delimiter = d[0];
         else
-            return cli_usage_error(a->cmd, "option '--delimiter' expects one character or 'tab', got '%s'", d);
+            return cli_usage_error(a->cmd,
+                                   "option '--delimiter' expects one ASCII character other than a quote or line "
+                                   "break, or 'tab'; got '%s'",
+                                   d);
     }
     if (!cli_int(a, "threads", 1, &threads) || !cli_int(a, "max-categories", 1, &max_cat))
         return EXIT_USAGE;

@@ -300,7 +300,10 @@ test_usage_errors() {
     usage_fails "option '--threads' needs a value (N)" "$DATA/good.csv" --threads
     usage_fails "option '--max-categories' expects an integer of at least 1, got '0'" --max-categories 0 \
         "$DATA/good.csv"
-    usage_fails "option '--delimiter' expects one character or 'tab', got ';;'" -d ';;' "$DATA/good.csv"
+    usage_fails "option '--delimiter' expects one ASCII character other than a quote or line break, or 'tab'; got ';;'" \
+        -d ';;' "$DATA/good.csv"
+    usage_fails "option '--delimiter' expects one ASCII character other than a quote or line break, or 'tab'; got '\"'" \
+        -d '"' "$DATA/good.csv"
     usage_fails "option '--json' takes no value" --json=yes "$DATA/good.csv"
     # a usage error wins over a missing file: the arguments are checked first
     usage_fails "option '--threads' expects an integer of at least 1, got 'x'" --threads x nope.csv
