@@ -26,7 +26,7 @@ test_table_shows_control_characters_as_question_marks() {
     run "$PLUMB" inspect "$DATA/good.csv"
     expect_rc 0
     expect_out_line "^ +7  note +categorical .* multi\?line 1 \(33.3%\)"
-    [ "$(echo "$out" | wc -l)" -eq 9 ] || fail "a line break in a category broke the table"
+    [ "$(echo "$out" | wc -l)" -eq 10 ] || fail "a line break in a category broke the table"
 }
 
 "$@"
