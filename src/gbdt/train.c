@@ -63,7 +63,8 @@ typedef struct trainer {
     int nt;
     int64_t n_rows, F;
     plumb__feature *features;
-    uint8_t *bins;
+    uint8_t *bins;    /* row-major: a row's bins together, for histogram builds */
+    uint8_t *colbins; /* column-major copy: a feature's bins together, for partitions */
     int32_t *off;
     int64_t total_bins;
     double *label, *score;
@@ -204,6 +205,12 @@ static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *
     if (!(t->bins = malloc((size_t)(n * F > 0 ? n * F : 1))) || !(t->off = malloc((size_t)F * sizeof *t->off)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     bin_rows(t->features, F, fr, cols, t->bins, t->nt);
+    if (!(t->colbins = malloc((size_t)(n * F > 0 ? n * F : 1))))
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+    for (int64_t f = 0; f < F; f++)
+        for (int64_t i = 0; i < n; i++)
+            t->colbins[(size_t)f * (size_t)n + (size_t)i] = t->bins[(size_t)i * (size_t)F + (size_t)f];
     t->total_bins = 0;
     for (int64_t f = 0; f < F; f++) {
         t->off[f] = (int32_t)t->total_bins;
@@ -398,8 +405,8 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
     }
 }
 
-static inline bool goes_left(const trainer *t, const split *s, uint32_t row) {
-    const uint8_t b = t->bins[(size_t)row * (size_t)t->F + (size_t)s->feature];
+static inline bool goes_left(const uint8_t *col, const split *s, uint32_t row) {
+    const uint8_t b = col[row];
     return b == 0 ? s->missing_left : b <= s->bin;
 }
 
@@ -410,6 +417,7 @@ static inline bool goes_left(const trainer *t, const split *s, uint32_t row) {
 static int64_t partition(trainer *t, const leaf *l) {
     const split *s = &l->best;
     uint32_t *idx = t->idx, *tmp = t->tmp;
+    const uint8_t *col = t->colbins + (size_t)s->feature * (size_t)t->n_rows;
     const int64_t b = l->begin, n = l->end - l->begin;
     int64_t n_left[64];
     int used = 1;
@@ -424,7 +432,7 @@ static int64_t partition(trainer *t, const leaf *l) {
         int64_t left = lo, right = hi;
         for (int64_t i = lo; i < hi; i++) {
             const uint32_t r = idx[i];
-            if (goes_left(t, s, r))
+            if (goes_left(col, s, r))
                 tmp[left++] = r;
             else
                 tmp[--right] = r;
@@ -712,6 +720,7 @@ static void add_tree(const plumb__tree *tree, const uint8_t *bins, int64_t F, in
 
 static void trainer_free(trainer *t) {
     free(t->bins);
+    free(t->colbins);
     free(t->off);
     free(t->label);
     free(t->score);
