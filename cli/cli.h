@@ -74,6 +74,19 @@ int cli_fail(const plumb_error *err);
 /* Parses an integer option; on failure reports a usage error and returns false. */
 bool cli_int(const cli_args *args, const char *name, long long min, long long *out);
 
+/* Read options made from the shared options a command has, and what they own. */
+typedef struct cli_reader {
+    plumb_read_options opts;
+    plumb_schema *schema; /* loaded from --schema */
+    char *cat_buf, *miss_buf;
+    const char **cats, **miss;
+} cli_reader;
+
+/* Fills *r from args; with a model's schema, data is read with it (the columns it names may be absent).
+ * Returns EXIT_OK, or the exit status after reporting the error (then *r holds nothing). */
+int cli_reader_init(cli_reader *r, const cli_args *args, const plumb_schema *model_schema);
+void cli_reader_free(cli_reader *r);
+
 /* Reads the CSV file at path (or "-") with those of the shared read options that the command has. With a
  * model's schema, the data is read with it (the columns it names may be absent). Returns EXIT_OK, or the exit
  * status after reporting the error. *frame is owned by the caller. */

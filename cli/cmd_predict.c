@@ -1,6 +1,7 @@
 /* cmd_predict.c -- `plumb predict`: score a CSV file (or standard input) with a model file, write CSV. */
 #include "cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,32 +30,21 @@ static void put_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static int run(const cli_args *a) {
+/* Predicts every row of frame and writes them to f (the header first when header is set), with the id column:
+ * the one named by --id-col, else the one the model's schema declares. */
+static int write_predictions(const cli_args *a, const plumb_model *model, const plumb_frame *frame, FILE *f,
+                             bool header, const char *source) {
     plumb_error err;
-    plumb_model *model = NULL;
-    plumb_frame *frame = NULL;
-    plumb_outfile *file = NULL;
-    double *pred = NULL;
-    int rc = EXIT_OK;
-    const char *data = a->n_pos > 1 ? a->pos[1] : "-";
-    const char *out = cli_get(a, "output") ? cli_get(a, "output") : "-";
-    if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK)
-        return cli_fail(&err);
-
-    /* read the data with the model's schema: its types and category codes, the target allowed to be absent */
-    if ((rc = cli_read_frame(a, data, plumb_model_schema(model), &frame)) != EXIT_OK)
-        goto done;
     const int64_t n = plumb_frame_n_rows(frame);
-    if (!(pred = malloc((size_t)(n + 1) * sizeof *pred))) {
+    double *pred = malloc((size_t)(n + 1) * sizeof *pred);
+    if (!pred) {
         fprintf(stderr, "plumb: out of memory\n");
-        rc = EXIT_DATA;
-        goto done;
+        return EXIT_DATA;
     }
     if (plumb_model_predict(model, frame, pred, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
+        free(pred);
+        return cli_fail(&err);
     }
-    /* the id column: the one named, else the one the model's schema declares */
     int64_t id = -1;
     const char *id_name = cli_get(a, "id-col");
     const plumb_schema *fs = plumb_frame_schema(frame);
@@ -65,25 +55,22 @@ static int run(const cli_args *a) {
             id = j;
     }
     if (id_name && id < 0) {
-        fprintf(stderr, "plumb: id column '%s' not found in '%s'\n", id_name, data);
-        rc = EXIT_DATA;
-        goto done;
+        fprintf(stderr, "plumb: id column '%s' not found in '%s'\n", id_name, source);
+        free(pred);
+        return EXIT_DATA;
     }
     plumb_column_info idc = {0};
     if (id >= 0)
         plumb_schema_column(fs, id, &idc);
     const int32_t *codes = id >= 0 ? plumb_frame_codes(frame, id) : NULL;
     const float *f32 = id >= 0 ? plumb_frame_f32(frame, id) : NULL;
-    FILE *f;
-    if (plumb_outfile_open(out, &file, &f, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
+    if (header) {
+        if (id >= 0) {
+            put_field(f, idc.name);
+            fputc(',', f);
+        }
+        fputs("prediction\n", f);
     }
-    if (id >= 0) {
-        put_field(f, idc.name);
-        fputc(',', f);
-    }
-    fputs("prediction\n", f);
     for (int64_t i = 0; i < n; i++) {
         if (codes) {
             put_field(f, codes[i] >= 0 ? idc.categories[codes[i]] : "");
@@ -93,11 +80,144 @@ static int run(const cli_args *a) {
         }
         fprintf(f, "%.17g\n", pred[i]);
     }
-    rc = plumb_outfile_commit(file, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    free(pred);
+    return EXIT_OK;
+}
+
+/* Offset just past the first (or last) record boundary in [from, n): a newline outside quotes, the quotes being
+ * balanced at from. 0 when there is none. */
+static size_t boundary(const char *buf, size_t from, size_t n, bool last) {
+    size_t cut = 0;
+    bool quoted = false;
+    for (size_t i = from; i < n; i++) {
+        if (buf[i] == '"') {
+            quoted = !quoted;
+        } else if (buf[i] == '\n' && !quoted) {
+            cut = i + 1;
+            if (!last)
+                break;
+        }
+    }
+    return cut;
+}
+
+static size_t count_lines(const char *s, size_t n) {
+    size_t k = 0;
+    for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + n - p))); p++)
+        k++;
+    return k;
+}
+
+/* Streams standard input: batches of about 8 MiB of whole records, each read behind a copy of the header (with
+ * the model's schema, so every batch gets the same types and codes), scored and written before the next is read.
+ * Memory stays bounded whatever the input's length; error lines count from the start of the input. */
+static int predict_stream(const cli_args *a, const plumb_model *model, FILE *f) {
+    const size_t batch = (size_t)8 << 20;
+    cli_reader r;
+    int rc = cli_reader_init(&r, a, plumb_model_schema(model));
+    if (rc != EXIT_OK)
+        return rc;
+    r.opts.display_name = "<stdin>";
+    size_t cap = batch, len = 0, want = batch, header_len = 0;
+    int64_t header_lines = 0, data_line = 0; /* data_line: input line of the first pending data byte */
+    char *buf = malloc(cap);
+    bool eof = false, first = true;
+    while (buf) {
+        while (!eof && len < want) {
+            if (len == cap) {
+                char *nb = realloc(buf, cap *= 2);
+                if (!nb) {
+                    free(buf);
+                    buf = NULL;
+                    break;
+                }
+                buf = nb;
+            }
+            size_t got = fread(buf + len, 1, cap - len, stdin);
+            len += got;
+            eof = got == 0;
+        }
+        if (!buf)
+            break;
+        if (!header_len) {
+            size_t h = boundary(buf, 0, len, false);
+            if (!h && !eof) { /* a header longer than what was read */
+                want = len + batch;
+                continue;
+            }
+            header_len = h ? h : len;
+            header_lines = (int64_t)count_lines(buf, header_len);
+            data_line = header_lines + 1;
+        }
+        const size_t cut = eof ? len : boundary(buf, header_len, len, true);
+        if (!cut) { /* one record longer than a batch */
+            want = len + batch;
+            continue;
+        }
+        bool blank = true;
+        for (size_t i = header_len; i < cut && blank; i++)
+            blank = buf[i] == '\n' || buf[i] == '\r';
+        if (!blank || first) {
+            plumb_frame *frame = NULL;
+            plumb_error err;
+            if (plumb_frame_read_buffer(buf, cut, &r.opts, &frame, &err) != PLUMB_OK) {
+                if (err.line > header_lines)
+                    err.line += data_line - header_lines - 1;
+                rc = cli_fail(&err);
+                break;
+            }
+            rc = write_predictions(a, model, frame, f, first, "<stdin>");
+            plumb_frame_free(frame);
+            first = false;
+            if (rc != EXIT_OK)
+                break;
+        }
+        data_line += (int64_t)count_lines(buf + header_len, cut - header_len);
+        memmove(buf + header_len, buf + cut, len - cut);
+        len = header_len + (len - cut);
+        want = header_len + batch;
+        if (eof && len == header_len)
+            break;
+    }
+    if (!buf) {
+        fprintf(stderr, "plumb: out of memory\n");
+        rc = EXIT_DATA;
+    } else if (rc == EXIT_OK && ferror(stdin)) {
+        fprintf(stderr, "plumb: cannot read standard input\n");
+        rc = EXIT_DATA;
+    }
+    free(buf);
+    cli_reader_free(&r);
+    return rc;
+}
+
+static int run(const cli_args *a) {
+    plumb_error err;
+    plumb_model *model = NULL;
+    plumb_frame *frame = NULL;
+    plumb_outfile *file = NULL;
+    FILE *f;
+    const char *data = a->n_pos > 1 ? a->pos[1] : "-";
+    const char *out = cli_get(a, "output") ? cli_get(a, "output") : "-";
+    if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    int rc = EXIT_OK;
+    if (strcmp(data, "-") != 0) {
+        /* a file is read whole, with the model's schema (the target may be absent), before the output opens */
+        if ((rc = cli_read_frame(a, data, plumb_model_schema(model), &frame)) != EXIT_OK)
+            goto done;
+    }
+    if (plumb_outfile_open(out, &file, &f, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    rc = frame ? write_predictions(a, model, frame, f, true, data) : predict_stream(a, model, f);
+    if (rc == EXIT_OK)
+        rc = plumb_outfile_commit(file, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    else
+        plumb_outfile_abort(file);
     file = NULL;
 done:
-    plumb_outfile_abort(file);
-    free(pred);
     plumb_frame_free(frame);
     plumb_model_free(model);
     return rc;
@@ -108,8 +228,9 @@ const cli_command cli_predict = {
     .usage = "[options] <model.plumb> [data.csv | -]",
     .summary = "score a CSV file with a model: one prediction per row, as CSV",
     .details = "Binary models write the probability of the positive class, regression models the value.\n"
-               "Without a data file (or with '-') it reads standard input and writes standard output, so it runs\n"
-               "unchanged as a map task under engines that pipe records (Spark RDD.pipe, Hadoop Streaming).\n"
+               "Without a data file (or with '-') it streams standard input to standard output in batches of whole\n"
+               "records, in bounded memory, so it runs unchanged as a map task under engines that pipe records\n"
+               "(Spark RDD.pipe, Hadoop Streaming).\n"
                "The data is read with the model's schema: the same types and category codes as in training.\n",
     .options = options,
     .min_pos = 1,

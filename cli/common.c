@@ -91,23 +91,18 @@ static bool split_list(const char *list, char **buf, const char ***items, size_t
     return true;
 }
 
-int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *model_schema, plumb_frame **frame) {
-    int rc = EXIT_OK;
+int cli_reader_init(cli_reader *r, const cli_args *a, const plumb_schema *model_schema) {
     plumb_error err;
-    plumb_read_options o;
-    plumb_schema *schema = NULL;
-    char *cat_buf = NULL, *miss_buf = NULL;
-    const char **cats = NULL, **miss = NULL;
-    size_t n_cats = 0, n_miss = 0;
+    plumb_read_options *o = &r->opts;
     long long threads = 0, max_cat = 1000;
-    *frame = NULL;
-    plumb_read_options_init(&o);
+    memset(r, 0, sizeof *r);
+    plumb_read_options_init(o);
     const char *d = cli_get(a, "delimiter");
     if (d) {
         if (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0)
-            o.delimiter = '\t';
+            o->delimiter = '\t';
         else if (strlen(d) == 1 && !strchr("\"\r\n", d[0]) && (unsigned char)d[0] < 0x80)
-            o.delimiter = d[0];
+            o->delimiter = d[0];
         else
             return cli_usage_error(a->cmd,
                                    "option '--delimiter' expects one ASCII character other than a quote or line "
@@ -116,39 +111,54 @@ int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *mode
     }
     if (!cli_int(a, "threads", 1, &threads) || !cli_int(a, "max-categories", 1, &max_cat))
         return EXIT_USAGE;
-    o.n_threads = (int)threads;
-    o.max_categories = max_cat;
-    o.target = cli_get(a, "target");
-    o.id_col = cli_get(a, "id-col");
-    o.time_col = cli_get(a, "time-col");
-    o.weight_col = cli_get(a, "weight-col");
-    o.group_col = cli_get(a, "group-col");
-    if (!split_list(cli_get(a, "categorical"), &cat_buf, &cats, &n_cats) ||
-        !split_list(cli_get(a, "missing"), &miss_buf, &miss, &n_miss)) {
+    o->n_threads = (int)threads;
+    o->max_categories = max_cat;
+    o->target = cli_get(a, "target");
+    o->id_col = cli_get(a, "id-col");
+    o->time_col = cli_get(a, "time-col");
+    o->weight_col = cli_get(a, "weight-col");
+    o->group_col = cli_get(a, "group-col");
+    size_t n_cats = 0, n_miss = 0;
+    if (!split_list(cli_get(a, "categorical"), &r->cat_buf, &r->cats, &n_cats) ||
+        !split_list(cli_get(a, "missing"), &r->miss_buf, &r->miss, &n_miss)) {
+        cli_reader_free(r);
         fprintf(stderr, "plumb: out of memory\n");
-        rc = EXIT_DATA;
-        goto done;
+        return EXIT_DATA;
     }
-    o.categorical = cats;
-    o.n_categorical = n_cats;
-    if (miss) {
-        o.missing_tokens = miss;
-        o.n_missing_tokens = n_miss;
+    o->categorical = r->cats;
+    o->n_categorical = n_cats;
+    if (r->miss) {
+        o->missing_tokens = r->miss;
+        o->n_missing_tokens = n_miss;
     }
     const char *schema_path = cli_get(a, "schema");
-    if (schema_path && plumb_schema_load(schema_path, &schema, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
+    if (schema_path && plumb_schema_load(schema_path, &r->schema, &err) != PLUMB_OK) {
+        cli_reader_free(r);
+        return cli_fail(&err);
     }
-    o.schema = model_schema ? model_schema : schema;
-    o.schema_subset = model_schema != NULL;
-    if (plumb_frame_read_csv(path, &o, frame, &err) != PLUMB_OK)
+    o->schema = model_schema ? model_schema : r->schema;
+    o->schema_subset = model_schema != NULL;
+    return EXIT_OK;
+}
+
+void cli_reader_free(cli_reader *r) {
+    plumb_schema_free(r->schema);
+    free(r->cat_buf);
+    free(r->cats);
+    free(r->miss_buf);
+    free(r->miss);
+    memset(r, 0, sizeof *r);
+}
+
+int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *model_schema, plumb_frame **frame) {
+    cli_reader r;
+    plumb_error err;
+    *frame = NULL;
+    int rc = cli_reader_init(&r, a, model_schema);
+    if (rc != EXIT_OK)
+        return rc;
+    if (plumb_frame_read_csv(path, &r.opts, frame, &err) != PLUMB_OK)
         rc = cli_fail(&err);
-done:
-    plumb_schema_free(schema);
-    free(cat_buf);
-    free(cats);
-    free(miss_buf);
-    free(miss);
+    cli_reader_free(&r);
     return rc;
 }

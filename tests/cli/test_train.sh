@@ -54,6 +54,26 @@ test_predict_streams_and_carries_id() {
     [ "$out" = "$(cat "$TMP/p.csv")" ] || fail "file and stdin predictions differ"
 }
 
+test_predict_stream_batches() {
+    make_data "$TMP/d.csv"
+    "$PLUMB" train "$TMP/d.csv" --target y --id-col id --num-iterations 10 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    # about 13 MB: more than one 8 MiB batch, with a quoted header name and a line break inside a quoted id
+    awk 'BEGIN { srand(3); print "\"id\",x1,x2";
+        for (i = 1; i <= 600000; i++) {
+            if (i == 300000) printf "\"two\nlines\",%.4f,%.4f\n", rand(), rand();
+            else printf "r%07d,%.4f,%.4f\n", i, rand(), rand() } }' >"$TMP/big.csv"
+    "$PLUMB" predict "$TMP/m.plumb" "$TMP/big.csv" -o "$TMP/file.csv" || fail "predict a file"
+    "$PLUMB" predict "$TMP/m.plumb" <"$TMP/big.csv" >"$TMP/stream.csv" || fail "predict a stream"
+    cmp -s "$TMP/file.csv" "$TMP/stream.csv" || fail "streamed predictions differ from the file's"
+    [ "$(wc -l <"$TMP/stream.csv")" -eq 600002 ] || fail "rows (600000, one id with a line break, a header)"
+    # an error deep in the stream names its line in the whole input
+    sed '550001s/,0\./,x./' "$TMP/big.csv" >"$TMP/bad.csv"
+    run "$PLUMB" predict "$TMP/m.plumb" - -o "$TMP/out.csv" <"$TMP/bad.csv"
+    expect_rc 1
+    expect_err_has "<stdin>:550001:10: bad number 'x."
+    expect_no_file "$TMP/out.csv"
+}
+
 test_predict_missing_column() {
     make_data "$TMP/d.csv"
     "$PLUMB" train "$TMP/d.csv" --target y --num-iterations 5 -o "$TMP/m.plumb" >/dev/null || fail "train"
