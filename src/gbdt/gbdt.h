@@ -60,15 +60,17 @@ void plumb__tree_free(plumb__tree *t);
 static inline uint8_t plumb__bin_value(const plumb__feature *f, float x) {
     if (x != x)
         return 0;
-    int32_t lo = 0, hi = f->n_bins - 2; /* count edges < x by binary search */
-    while (lo < hi) {
-        int32_t mid = (lo + hi) >> 1;
-        if (f->edges[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* count edges < x by a branchless binary search: values arrive in no order, so branches would mispredict */
+    const float *base = f->edges;
+    int32_t n = f->n_bins - 2;
+    if (n <= 0)
+        return 1;
+    while (n > 1) {
+        const int32_t half = n >> 1;
+        base += (int32_t)(base[half - 1] < x) * half;
+        n -= half;
     }
-    return (uint8_t)(1 + lo);
+    return (uint8_t)(1 + (base - f->edges) + (*base < x));
 }
 
 /* The leaf a binned row (bins[f] for model feature f) reaches in tree t. */
