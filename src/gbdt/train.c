@@ -348,24 +348,32 @@ static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_e
 /* Splits                                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static inline double leaf_gain(double G, double H, const plumb_gbdt_params *p) {
-    double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
-    return tg * tg / (H + p->lambda_l2);
-}
-
 static inline double leaf_output(double G, double H, const plumb_gbdt_params *p) {
     double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
     return -tg / (H + p->lambda_l2);
 }
 
-/* Best split of feature f for a leaf with sums (G, H), C rows and histogram h; gain -INFINITY when none. */
+/* T(g)^2 / (h + l2) in quantized units, T the soft-threshold by l1 (both scaled to those units). */
+static inline double q_gain(double g, double h, double l1, double l2) {
+    const double tg = fabs(g) > l1 ? g - copysign(l1, g) : 0.0;
+    return tg * tg / (h + l2);
+}
+
+/* Best split of feature f for a leaf with sums (G, H), C rows and histogram h; gain -INFINITY when none.
+ * Everything is compared in quantized units, where the gain of XGBoost's eq. 7 is the same up to the constant
+ * factor sh / sg^2; the row-count and hessian constraints become bounds on the left hessian sum. */
 static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, int64_t G, int64_t H, int64_t C) {
     const plumb_gbdt_params *p = t->p;
     split best = {.gain = -INFINITY, .feature = f};
     const int32_t nb = t->features[f].n_bins;
     const int64_t miss_g = packed_g(h[0]), miss_h = packed_h(h[0]);
-    const double parent = leaf_gain((double)G / t->sg, (double)H / t->sh, p);
-    const double per_h = H > 0 ? (double)C / (double)H : 0; /* rows per unit of quantized hessian */
+    const double l1 = p->lambda_l1 * t->sg, l2 = p->lambda_l2 * t->sh, to_gain = t->sh / (t->sg * t->sg);
+    const double parent = q_gain((double)G, (double)H, l1, l2);
+    /* a side's rows are estimated as llround(its hessian * C / H); both sides need min_data_in_leaf rows and
+     * min_sum_hessian_in_leaf hessian */
+    const double per_h = H > 0 ? (double)C / (double)H : 0, hmin = p->min_sum_hessian_in_leaf * t->sh;
+    const double xlo = (double)p->min_data_in_leaf - 0.5, xhi = (double)(C - p->min_data_in_leaf) + 0.5;
+    double best_score = -INFINITY;
     int64_t lsum = 0;
     for (int32_t k = 1; k < nb - 1; k++) {
         lsum += h[k];
@@ -375,25 +383,23 @@ static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, i
             if (mleft && miss_h == 0)
                 break;
             const int64_t ag = lg + (mleft ? miss_g : 0), ah = lh + (mleft ? miss_h : 0);
-            const int64_t ac = llround((double)ah * per_h), bc = C - ac;
-            if (ac < p->min_data_in_leaf || bc < p->min_data_in_leaf)
+            const double x = (double)ah * per_h;
+            if (x < xlo || x >= xhi || (double)ah < hmin || (double)(H - ah) < hmin)
                 continue;
-            const double HL = (double)ah / t->sh, HR = (double)(H - ah) / t->sh;
-            if (HL < p->min_sum_hessian_in_leaf || HR < p->min_sum_hessian_in_leaf)
-                continue;
-            const double gain =
-                leaf_gain((double)ag / t->sg, HL, p) + leaf_gain((double)(G - ag) / t->sg, HR, p) - parent;
-            if (gain > best.gain) {
-                best.gain = gain;
+            const double score =
+                q_gain((double)ag, (double)ah, l1, l2) + q_gain((double)(G - ag), (double)(H - ah), l1, l2);
+            if (score > best_score) {
+                best_score = score;
                 best.bin = (uint8_t)k;
                 /* without missing values here, send future ones to the larger side */
-                best.missing_left = miss_h == 0 ? ac >= bc : mleft;
+                best.missing_left = miss_h == 0 ? 2 * llround(x) >= C : mleft;
                 best.lg = ag;
                 best.lh = ah;
             }
         }
     }
-    if (!(best.gain > p->min_gain_to_split) || best.gain <= 0)
+    best.gain = (best_score - parent) * to_gain;
+    if (!(best.gain > p->min_gain_to_split) || !(best.gain > 0))
         best.gain = -INFINITY;
     return best;
 }
