@@ -52,7 +52,7 @@ static inline int64_t packed_g(int64_t v) {
 
 /* Rows ahead to prefetch in loops that visit a leaf's rows: they are ascending but sparse, which hardware
  * prefetchers do not follow, and each is a cache miss without it. */
-#define PREFETCH_ROWS 16
+#define PREFETCH_ROWS 32
 
 typedef struct split {
     double gain; /* -INFINITY when there is no valid split */
@@ -327,7 +327,9 @@ static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_e
         const uint8_t *row = bins + (size_t)r * (size_t)F;
         if (i + PREFETCH_ROWS < n) {
             const uint32_t ahead = rows[i + PREFETCH_ROWS];
-            __builtin_prefetch(bins + (size_t)ahead * (size_t)F);
+            const uint8_t *next = bins + (size_t)ahead * (size_t)F;
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + F - 1); /* a row may straddle two cache lines */
             __builtin_prefetch(gh + ahead);
         }
         const int64_t v = gh[r];
