@@ -32,6 +32,17 @@ typedef struct plumb__feature {
     float *edges;   /* n_bins - 2 ascending edges */
 } plumb__feature;
 
+/* A node of the scoring layout: a tree flattened breadth-first so that the children of a node are adjacent
+ * (left at child, right at child + 1). Leaves loop on themselves (threshold +inf, missing left), so every row can
+ * take the same number of steps, the tree's depth, with no branch: rows of a block walk a tree in lockstep and the
+ * processor overlaps their independent steps. */
+typedef struct plumb__snode {
+    float threshold;
+    int32_t child;
+    uint16_t feature;
+    uint8_t missing_left;
+} plumb__snode;
+
 struct plumb_model {
     plumb_schema *schema; /* the training data's columns: types, roles, dictionaries */
     plumb_task task;
@@ -45,6 +56,11 @@ struct plumb_model {
     double train_metric;    /* on the training data after the last iteration */
     double *valid_metric;   /* per iteration; NULL without validation data */
     int64_t best_iteration; /* 1-based; trees were truncated to it */
+    /* scoring layout, built by plumb__model_prepare: per tree, nodes from snodes + tree_start[k], its depth */
+    plumb__snode *snodes;
+    double *svalue; /* per node: the leaf value (0 for internal nodes) */
+    int64_t *tree_start;
+    int32_t *tree_depth;
     /* provenance */
     char plumb_version[32];
     char data_sha256[65];
@@ -85,6 +101,9 @@ static inline int32_t plumb__tree_leaf_binned(const plumb__tree *t, const uint8_
     }
     return ~node;
 }
+
+/* Builds the scoring layout from the trees (after training or loading). Returns false when out of memory. */
+bool plumb__model_prepare(plumb_model *m);
 
 /* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model. */
 void plumb__model_stamp(plumb_model *m, const plumb_frame *train);

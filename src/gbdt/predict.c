@@ -1,9 +1,10 @@
 /* predict.c -- scoring with gradient-boosted trees, and the model object's accessors.
  *
  * Rows are scored in blocks: a block's feature values are gathered row-major into a small buffer once, then
- * every tree walks the whole block before the next tree, so a tree's nodes stay in cache. Raw values are
- * compared with the split thresholds directly (x <= threshold, NaN follows the learned missing direction),
- * which is the same decision as comparing bins at training time.
+ * every tree walks the whole block before the next tree, so a tree's nodes stay in cache, and the rows walk it in
+ * lockstep through the breadth-first scoring layout (gbdt.h), which has no branch for the processor to guess.
+ * Raw values are compared with the split thresholds directly (x <= threshold, NaN follows the learned missing
+ * direction), which is the same decision as comparing bins at training time.
  */
 #include "gbdt.h"
 
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCORE_BLOCK 64
+#define SCORE_BLOCK 128
 
 void plumb__model_free(plumb_model *m) {
     if (!m)
@@ -23,6 +24,10 @@ void plumb__model_free(plumb_model *m) {
         free(m->features[f].edges);
     free(m->features);
     free(m->valid_metric);
+    free(m->snodes);
+    free(m->svalue);
+    free(m->tree_start);
+    free(m->tree_depth);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -71,6 +76,56 @@ plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, i
     return PLUMB_OK;
 }
 
+bool plumb__model_prepare(plumb_model *m) {
+    int64_t total = 0;
+    for (int64_t k = 0; k < m->n_trees; k++)
+        total += 2 * (int64_t)m->trees[k].n_leaves - 1;
+    free(m->snodes);
+    free(m->svalue);
+    free(m->tree_start);
+    free(m->tree_depth);
+    m->snodes = malloc((size_t)(total + 1) * sizeof *m->snodes);
+    m->svalue = calloc((size_t)(total + 1), sizeof *m->svalue);
+    m->tree_start = malloc((size_t)(m->n_trees + 1) * sizeof *m->tree_start);
+    m->tree_depth = malloc((size_t)(m->n_trees + 1) * sizeof *m->tree_depth);
+    int32_t *queue = malloc((size_t)(2 * 131072) * sizeof *queue),
+            *depth = malloc((size_t)(2 * 131072) * sizeof *depth);
+    bool ok = m->snodes && m->svalue && m->tree_start && m->tree_depth && queue && depth;
+    int64_t start = 0;
+    for (int64_t k = 0; ok && k < m->n_trees; k++) {
+        const plumb__tree *t = &m->trees[k];
+        plumb__snode *nodes = m->snodes + start;
+        double *value = m->svalue + start;
+        /* breadth-first: queue[i] is the original node (>= 0) or ~leaf of slot i */
+        int32_t n = 1, max_depth = 0;
+        queue[0] = t->n_leaves > 1 ? 0 : ~0;
+        depth[0] = 0;
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t o = queue[i];
+            if (o < 0) {
+                nodes[i] = (plumb__snode){.threshold = INFINITY, .child = i, .feature = 0, .missing_left = 1};
+                value[i] = t->leaf_value[~o];
+                max_depth = depth[i] > max_depth ? depth[i] : max_depth;
+                continue;
+            }
+            nodes[i] = (plumb__snode){.threshold = t->threshold[o],
+                                      .child = n,
+                                      .feature = (uint16_t)t->feature[o],
+                                      .missing_left = t->missing_left[o]};
+            queue[n] = t->left[o];
+            queue[n + 1] = t->right[o];
+            depth[n] = depth[n + 1] = depth[i] + 1;
+            n += 2;
+        }
+        m->tree_start[k] = start;
+        m->tree_depth[k] = max_depth;
+        start += n;
+    }
+    free(queue);
+    free(depth);
+    return ok;
+}
+
 plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
     const int64_t F = m->n_features, n = plumb_frame_n_rows(frame);
     int64_t *cols = malloc((size_t)(F + 1) * sizeof *cols);
@@ -104,20 +159,25 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
                                    : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
                                                                          : (float)u8[f][r0 + i];
             double acc[SCORE_BLOCK];
+            int32_t at[SCORE_BLOCK];
             for (int64_t i = 0; i < nr; i++)
                 acc[i] = m->init_score;
             for (int64_t k = 0; k < m->n_trees; k++) {
-                const plumb__tree *t = &m->trees[k];
-                for (int64_t i = 0; i < nr; i++) {
-                    const float *row = x + i * F;
-                    int32_t node = t->n_leaves > 1 ? 0 : ~0;
-                    while (node >= 0) {
-                        const float v = row[t->feature[node]];
-                        const bool left = v != v ? t->missing_left[node] : v <= t->threshold[node];
-                        node = left ? t->left[node] : t->right[node];
+                const plumb__snode *nodes = m->snodes + m->tree_start[k];
+                const double *value = m->svalue + m->tree_start[k];
+                for (int64_t i = 0; i < nr; i++)
+                    at[i] = 0;
+                for (int32_t d = m->tree_depth[k]; d > 0; d--) {
+                    for (int64_t i = 0; i < nr; i++) {
+                        const plumb__snode *nd = &nodes[at[i]];
+                        const float v = x[i * F + nd->feature];
+                        /* x <= threshold, or missing and missing goes left */
+                        const int left = (v <= nd->threshold) | ((v != v) & nd->missing_left);
+                        at[i] = nd->child + 1 - left;
                     }
-                    acc[i] += t->leaf_value[~node];
                 }
+                for (int64_t i = 0; i < nr; i++)
+                    acc[i] += value[at[i]];
             }
             memcpy(out + r0, acc, (size_t)nr * sizeof *acc);
         }

@@ -997,6 +997,8 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         plumb__tree_free(&m->trees[i]);
     m->n_trees = m->best_iteration;
     plumb__model_stamp(m, train);
+    if (!plumb__model_prepare(m))
+        goto nomem;
     *out = m;
     m = NULL;
     st = PLUMB_OK;

@@ -319,6 +319,10 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     snprintf(m->data_sha256, sizeof m->data_sha256, "%s", sha ? sha : "");
     snprintf(m->created, sizeof m->created, "%s", created ? created : "");
     m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
+    if (!plumb__model_prepare(m)) {
+        bad(ld, "out of memory");
+        goto done;
+    }
     *out = m;
     return PLUMB_OK;
 done:
