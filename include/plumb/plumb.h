@@ -294,7 +294,6 @@ typedef struct plumb_train_progress {
     int64_t iteration;    /* 1-based */
     int64_t n_iterations; /* the most there will be */
     const char *metric;   /* "binary_logloss" or "l2" */
-    double train_metric;  /* computed at the last iteration only (a pass over all rows); NaN before */
     double valid_metric;  /* NaN without validation data */
     double elapsed_seconds;
 } plumb_train_progress;
@@ -366,7 +365,7 @@ typedef struct plumb_model_info {
     int64_t n_iterations;   /* trained; the model keeps the trees up to best_iteration */
     int64_t best_iteration; /* 1-based */
     const char *metric;     /* "binary_logloss" or "l2" */
-    double train_metric;    /* at the last iteration trained */
+    double train_metric;    /* of the trees kept */
     double valid_metric;    /* at best_iteration; NaN without validation data */
     int64_t train_rows;
     const char *plumb_version, *data_sha256, *created; /* provenance */

@@ -53,7 +53,7 @@ struct plumb_model {
     plumb__tree *trees;
     plumb_gbdt_params params;
     int64_t n_iterations;   /* trained (the trees may be truncated to best_iteration) */
-    double train_metric;    /* on the training data after the last iteration */
+    double train_metric;    /* on the training data, with the trees kept */
     double *valid_metric;   /* per iteration; NULL without validation data */
     int64_t best_iteration; /* 1-based; trees were truncated to it */
     /* scoring layout, built by plumb__model_prepare: per tree, nodes from snodes + tree_start[k], its depth */

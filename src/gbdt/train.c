@@ -773,10 +773,11 @@ static double now(void) {
 }
 
 /* Adds tree's output to scores of rows whose bins are rows x F at bins (by walking the tree). */
-static void add_tree(const plumb__tree *tree, const uint8_t *bins, int64_t F, int64_t n, double *score, int nt) {
+static void add_tree(const plumb__tree *tree, const uint8_t *bins, int64_t F, int64_t n, double *score, int nt,
+                     double sign) {
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < n; i++)
-        score[i] += tree->leaf_value[plumb__tree_leaf_binned(tree, bins + (size_t)i * (size_t)F)];
+        score[i] += sign * tree->leaf_value[plumb__tree_leaf_binned(tree, bins + (size_t)i * (size_t)F)];
 }
 
 static void trainer_free(trainer *t) {
@@ -962,11 +963,11 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                 }
             }
         } else {
-            add_tree(tree, t.bins, t.F, n, t.score, t.nt);
+            add_tree(tree, t.bins, t.F, n, t.score, t.nt, 1);
         }
         double vmetric = NAN;
         if (valid) {
-            add_tree(tree, vbins, t.F, vn, vscore, t.nt);
+            add_tree(tree, vbins, t.F, vn, vscore, t.nt, 1);
             vmetric = mean_loss(m->task, vlabel, vscore, vn, vblock, t.nt);
             m->valid_metric[it] = vmetric;
             if (vmetric < best_valid) {
@@ -977,13 +978,10 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         m->n_iterations = it + 1;
         const bool last = it + 1 == iters || (valid && params->early_stopping_rounds > 0 &&
                                               it + 1 - best_iter >= params->early_stopping_rounds);
-        if (last) /* the training metric costs a pass over every row: once, at the end */
-            m->train_metric = mean_loss(m->task, t.label, t.score, n, t.block_loss, t.nt);
         if (params->progress) {
             plumb_train_progress pr = {.iteration = it + 1,
                                        .n_iterations = iters,
                                        .metric = metric_name(m->task),
-                                       .train_metric = last ? m->train_metric : NAN,
                                        .valid_metric = vmetric,
                                        .elapsed_seconds = now() - t0};
             params->progress(&pr, params->progress_user);
@@ -991,11 +989,15 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         if (last)
             break;
     }
-    /* keep the trees up to the best validation iteration */
+    /* keep the trees up to the best validation iteration; the training metric (a pass over every row, so
+     * computed once) is that of the trees kept */
     m->best_iteration = valid && params->early_stopping_rounds > 0 ? best_iter : m->n_trees;
-    for (int64_t i = m->best_iteration; i < m->n_trees; i++)
+    for (int64_t i = m->best_iteration; i < m->n_trees; i++) {
+        add_tree(&m->trees[i], t.bins, t.F, n, t.score, t.nt, -1);
         plumb__tree_free(&m->trees[i]);
+    }
     m->n_trees = m->best_iteration;
+    m->train_metric = mean_loss(m->task, t.label, t.score, n, t.block_loss, t.nt);
     plumb__model_stamp(m, train);
     if (!plumb__model_prepare(m))
         goto nomem;

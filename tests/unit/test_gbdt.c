@@ -313,6 +313,16 @@ static void early_stopping_keeps_best(void **state) {
     assert_int_equal(m->n_trees, m->best_iteration);
     for (int64_t i = 0; i < m->n_iterations; i++)
         assert_true(m->valid_metric[i] >= m->valid_metric[m->best_iteration - 1]);
+    /* the training metric is that of the trees kept: the mean squared error of their predictions */
+    const int64_t n = plumb_frame_n_rows(f);
+    const double *y = plumb_frame_f64(f, plumb_frame_find(f, "y"));
+    double *pred = malloc((size_t)n * sizeof *pred), mse = 0;
+    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    for (int64_t i = 0; i < n; i++)
+        mse += (pred[i] - y[i]) * (pred[i] - y[i]);
+    mse /= (double)n;
+    assert_true(fabs(mse - m->train_metric) <= 1e-6 * mse);
+    free(pred);
     plumb_model_free(m);
     plumb_frame_free(f);
     plumb_frame_free(v);
