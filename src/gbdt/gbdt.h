@@ -33,14 +33,14 @@ typedef struct plumb__feature {
 } plumb__feature;
 
 /* A node of the scoring layout: a tree flattened breadth-first so that the children of a node are adjacent
- * (left at child, right at child + 1). Leaves loop on themselves (threshold +inf, missing left), so every row can
- * take the same number of steps, the tree's depth, with no branch: rows of a block walk a tree in lockstep and the
- * processor overlaps their independent steps. */
+ * (left at child, right at child + 1), compared on bins. With m = 1 when missing values go right, a row goes left
+ * when (uint8)(bin - m) <= thr, thr = split bin - m: the missing bin 0 wraps to 255 and goes right exactly when it
+ * should, with one compare. Leaves loop on themselves (m = 0, thr = 255), so a row that reached a leaf stays. */
 typedef struct plumb__snode {
-    float threshold;
     int32_t child;
     uint16_t feature;
-    uint8_t missing_left;
+    uint8_t m;
+    uint8_t thr;
 } plumb__snode;
 
 struct plumb_model {
@@ -56,11 +56,10 @@ struct plumb_model {
     double train_metric;    /* on the training data, with the trees kept */
     double *valid_metric;   /* per iteration; NULL without validation data */
     int64_t best_iteration; /* 1-based; trees were truncated to it */
-    /* scoring layout, built by plumb__model_prepare: per tree, nodes from snodes + tree_start[k], its depth */
+    /* scoring layout, built by plumb__model_prepare: tree k's nodes start at snodes + tree_start[k] */
     plumb__snode *snodes;
     double *svalue; /* per node: the leaf value (0 for internal nodes) */
     int64_t *tree_start;
-    int32_t *tree_depth;
     /* provenance */
     char plumb_version[32];
     char data_sha256[65];

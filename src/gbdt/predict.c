@@ -1,10 +1,10 @@
 /* predict.c -- scoring with gradient-boosted trees, and the model object's accessors.
  *
  * Rows are scored in blocks: a block's feature values are gathered row-major into a small buffer once, then
- * every tree walks the whole block before the next tree, so a tree's nodes stay in cache, and the rows walk it in
- * lockstep through the breadth-first scoring layout (gbdt.h), which has no branch for the processor to guess.
- * Raw values are compared with the split thresholds directly (x <= threshold, NaN follows the learned missing
- * direction), which is the same decision as comparing bins at training time.
+ * every tree walks the whole block before the next tree, so a tree's nodes stay in cache. The block is binned
+ * with the model's edges (bin <= split bin is exactly x <= threshold), and its rows walk each tree together
+ * through the breadth-first scoring layout (gbdt.h), one branch-free step at a time, dropping out as they reach
+ * their leaves: the steps of different rows are independent, so the processor overlaps them.
  */
 #include "gbdt.h"
 
@@ -27,7 +27,6 @@ void plumb__model_free(plumb_model *m) {
     free(m->snodes);
     free(m->svalue);
     free(m->tree_start);
-    free(m->tree_depth);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -83,46 +82,37 @@ bool plumb__model_prepare(plumb_model *m) {
     free(m->snodes);
     free(m->svalue);
     free(m->tree_start);
-    free(m->tree_depth);
     m->snodes = malloc((size_t)(total + 1) * sizeof *m->snodes);
     m->svalue = calloc((size_t)(total + 1), sizeof *m->svalue);
     m->tree_start = malloc((size_t)(m->n_trees + 1) * sizeof *m->tree_start);
-    m->tree_depth = malloc((size_t)(m->n_trees + 1) * sizeof *m->tree_depth);
-    int32_t *queue = malloc((size_t)(2 * 131072) * sizeof *queue),
-            *depth = malloc((size_t)(2 * 131072) * sizeof *depth);
-    bool ok = m->snodes && m->svalue && m->tree_start && m->tree_depth && queue && depth;
+    int32_t *queue = malloc((size_t)(2 * 131072) * sizeof *queue);
+    bool ok = m->snodes && m->svalue && m->tree_start && queue;
     int64_t start = 0;
     for (int64_t k = 0; ok && k < m->n_trees; k++) {
         const plumb__tree *t = &m->trees[k];
         plumb__snode *nodes = m->snodes + start;
         double *value = m->svalue + start;
         /* breadth-first: queue[i] is the original node (>= 0) or ~leaf of slot i */
-        int32_t n = 1, max_depth = 0;
+        int32_t n = 1;
         queue[0] = t->n_leaves > 1 ? 0 : ~0;
-        depth[0] = 0;
         for (int32_t i = 0; i < n; i++) {
             const int32_t o = queue[i];
             if (o < 0) {
-                nodes[i] = (plumb__snode){.threshold = INFINITY, .child = i, .feature = 0, .missing_left = 1};
+                nodes[i] = (plumb__snode){.child = i, .feature = 0, .m = 0, .thr = 255};
                 value[i] = t->leaf_value[~o];
-                max_depth = depth[i] > max_depth ? depth[i] : max_depth;
                 continue;
             }
-            nodes[i] = (plumb__snode){.threshold = t->threshold[o],
-                                      .child = n,
-                                      .feature = (uint16_t)t->feature[o],
-                                      .missing_left = t->missing_left[o]};
+            const uint8_t m1 = !t->missing_left[o];
+            nodes[i] = (plumb__snode){
+                .child = n, .feature = (uint16_t)t->feature[o], .m = m1, .thr = (uint8_t)(t->bin[o] - m1)};
             queue[n] = t->left[o];
             queue[n + 1] = t->right[o];
-            depth[n] = depth[n + 1] = depth[i] + 1;
             n += 2;
         }
         m->tree_start[k] = start;
-        m->tree_depth[k] = max_depth;
         start += n;
     }
     free(queue);
-    free(depth);
     return ok;
 }
 
@@ -146,42 +136,55 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
     bool ok = true;
 #pragma omp parallel reduction(&& : ok)
     {
-        float *x = malloc((size_t)(SCORE_BLOCK * F) * sizeof *x);
-        ok = x != NULL;
+        uint8_t *xb = malloc((size_t)(SCORE_BLOCK * F) * sizeof *xb);
+        ok = xb != NULL;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < n_blocks; b++) {
-            if (!x)
+            if (!xb)
                 continue;
             const int64_t r0 = b * SCORE_BLOCK, nr = n - r0 < SCORE_BLOCK ? n - r0 : SCORE_BLOCK;
-            for (int64_t f = 0; f < F; f++)
-                for (int64_t i = 0; i < nr; i++)
-                    x[i * F + f] = f32[f]                                ? f32[f][r0 + i]
-                                   : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
-                                                                         : (float)u8[f][r0 + i];
+            /* the block's rows binned, row-major */
+            for (int64_t f = 0; f < F; f++) {
+                const plumb__feature *ft = &m->features[f];
+                for (int64_t i = 0; i < nr; i++) {
+                    const float v = f32[f]                                ? f32[f][r0 + i]
+                                    : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
+                                                                          : (float)u8[f][r0 + i];
+                    xb[i * F + f] = plumb__bin_value(ft, v);
+                }
+            }
             double acc[SCORE_BLOCK];
-            int32_t at[SCORE_BLOCK];
+            int32_t at[SCORE_BLOCK], active[SCORE_BLOCK];
             for (int64_t i = 0; i < nr; i++)
                 acc[i] = m->init_score;
             for (int64_t k = 0; k < m->n_trees; k++) {
                 const plumb__snode *nodes = m->snodes + m->tree_start[k];
                 const double *value = m->svalue + m->tree_start[k];
-                for (int64_t i = 0; i < nr; i++)
+                int64_t n_active = nr;
+                for (int64_t i = 0; i < nr; i++) {
                     at[i] = 0;
-                for (int32_t d = m->tree_depth[k]; d > 0; d--) {
-                    for (int64_t i = 0; i < nr; i++) {
-                        const plumb__snode *nd = &nodes[at[i]];
-                        const float v = x[i * F + nd->feature];
-                        /* x <= threshold, or missing and missing goes left */
-                        const int left = (v <= nd->threshold) | ((v != v) & nd->missing_left);
-                        at[i] = nd->child + 1 - left;
+                    active[i] = (int32_t)i;
+                }
+                /* every row that moved takes another step; one that stayed has reached its leaf */
+                while (n_active > 0) {
+                    int64_t still = 0;
+                    for (int64_t j = 0; j < n_active; j++) {
+                        const int32_t i = active[j], cur = at[i];
+                        const plumb__snode nd = nodes[cur];
+                        const uint8_t bin = xb[i * F + nd.feature];
+                        const int32_t next = nd.child + ((uint8_t)(bin - nd.m) > nd.thr);
+                        at[i] = next;
+                        active[still] = i;
+                        still += next != cur;
                     }
+                    n_active = still;
                 }
                 for (int64_t i = 0; i < nr; i++)
                     acc[i] += value[at[i]];
             }
             memcpy(out + r0, acc, (size_t)nr * sizeof *acc);
         }
-        free(x);
+        free(xb);
     }
     if (!ok)
         st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
