@@ -379,6 +379,8 @@ static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, i
     double best_score = -INFINITY;
     int64_t lsum = 0;
     for (int32_t k = 1; k < nb - 1; k++) {
+        if (h[k] == 0)
+            continue; /* an empty bin repeats the previous candidate, which cannot win a second time */
         lsum += h[k];
         const int64_t lg = packed_g(lsum), lh = packed_h(lsum);
         for (int side = 0; side < 2; side++) {
