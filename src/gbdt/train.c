@@ -31,7 +31,7 @@
 #endif
 
 #define BIN_SAMPLE 200000 /* rows used to choose bin edges, as LightGBM's bin_construct_sample_cnt */
-#define PAR_ROWS 512      /* fewer rows than this: build a histogram on one thread */
+#define PAR_ROWS 512      /* fewer rows than this: a split is one thread's work (above, both children's search pays) */
 #define BLOCK_ROWS 65536  /* fixed reduction blocks: sums independent of the thread count */
 
 /* Gradients and hessians are quantized to integers small enough that a row's pair packs into one int64,
