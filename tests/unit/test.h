@@ -14,8 +14,12 @@
 
 #include <cmocka.h>
 
+#include <plumb/plumb.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline int plumb_test_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n) {
     if (argc > 1) {
@@ -26,6 +30,41 @@ static inline int plumb_test_main(int argc, char **argv, const struct CMUnitTest
         return 2;
     }
     return _cmocka_run_group_tests(argv[0], tests, n, NULL, NULL);
+}
+
+/* The directory for temporary files: $TMPDIR, else /tmp. */
+static inline const char *plumb_test_tmp_dir(void) {
+    const char *dir = getenv("TMPDIR");
+    return dir && dir[0] ? dir : "/tmp";
+}
+
+/* Writes text to a new temporary file (mkstemp) and returns its path, which the caller unlinks and frees. */
+static inline char *plumb_test_temp_file(const char *text) {
+    size_t n = strlen(plumb_test_tmp_dir()) + 32;
+    char *path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "%s/plumb_test_XXXXXX", plumb_test_tmp_dir());
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), len);
+    assert_int_equal(close(fd), 0);
+    return path;
+}
+
+/* Loads a schema from JSON text through a temporary file; a failure fails the test with the message. */
+static inline plumb_schema *plumb_test_schema(const char *json) {
+    char *path = plumb_test_temp_file(json);
+    plumb_schema *s = NULL;
+    plumb_error err;
+    plumb_status st = plumb_schema_load(path, &s, &err);
+    unlink(path);
+    free(path);
+    if (st != PLUMB_OK) {
+        char msg[PLUMB_ERROR_MAX];
+        fail_msg("schema load failed: %s", plumb_error_format(&err, msg, sizeof msg));
+    }
+    return s;
 }
 
 #define PLUMB_TEST_MAIN(...)                                                                                           \

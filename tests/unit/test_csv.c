@@ -72,38 +72,6 @@ static void expect_error(const char *text, const plumb_read_options *o, plumb_st
     expect_error_n(text, strlen(text), o, code, want);
 }
 
-/* Writes text to a new temporary file (mkstemp) and returns its path, which the caller unlinks and frees. */
-static char *temp_file(const char *text) {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    size_t n = strlen(dir) + 32;
-    char *path = malloc(n);
-    assert_non_null(path);
-    snprintf(path, n, "%s/plumb_test_XXXXXX", dir);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t len = strlen(text);
-    assert_int_equal(write(fd, text, len), len);
-    assert_int_equal(close(fd), 0);
-    return path;
-}
-
-/* Loads a schema from JSON text through a temporary file. */
-static plumb_schema *schema_from_json(const char *json) {
-    char *path = temp_file(json);
-    plumb_schema *s = NULL;
-    plumb_error err;
-    plumb_status st = plumb_schema_load(path, &s, &err);
-    unlink(path);
-    free(path);
-    if (st != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("schema load failed: %s", plumb_error_format(&err, msg, sizeof msg));
-    }
-    return s;
-}
-
 static int64_t col_of(const plumb_frame *f, const char *name) {
     int64_t j = plumb_frame_find(f, name);
     if (j < 0)
@@ -429,7 +397,7 @@ static void buffer_is_bounded_by_size(void **state) {
 
 static void read_csv_from_file(void **state) {
     (void)state;
-    char *path = temp_file("a,b\n1,x\n2,y\n");
+    char *path = plumb_test_temp_file("a,b\n1,x\n2,y\n");
     plumb_frame *f = NULL;
     plumb_error err;
     assert_int_equal(plumb_frame_read_csv(path, NULL, &f, &err), PLUMB_OK);
@@ -440,7 +408,7 @@ static void read_csv_from_file(void **state) {
     free(path);
 
     /* errors name the file by its path, or by display_name */
-    path = temp_file("a,b\n1,2,3\n");
+    path = plumb_test_temp_file("a,b\n1,2,3\n");
     char want[PLUMB_ERROR_MAX], msg[PLUMB_ERROR_MAX];
     snprintf(want, sizeof want, "%s:2:5: expected 2 fields, found 3", path);
     assert_int_equal(plumb_frame_read_csv(path, NULL, &f, &err), PLUMB_EPARSE);
@@ -453,7 +421,7 @@ static void read_csv_from_file(void **state) {
     free(path);
 
     /* an empty file is not mapped (mmap of 0 bytes fails) but still reads as empty */
-    path = temp_file("");
+    path = plumb_test_temp_file("");
     snprintf(want, sizeof want, "%s:1:1: empty file", path);
     assert_int_equal(plumb_frame_read_csv(path, NULL, &f, &err), PLUMB_EPARSE);
     assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
@@ -1040,11 +1008,11 @@ static void schema_set_type_and_role(void **state) {
 
 static void fixed_categories_from_json_schema(void **state) {
     (void)state;
-    plumb_schema *s = schema_from_json("{\"plumb_schema\": 1, \"columns\": [\n"
-                                       "  {\"name\": \"color\", \"type\": \"categorical\",\n"
-                                       "   \"categories\": [\"red\", \"green\", \"blue\"]},\n"
-                                       "  {\"name\": \"size\", \"categories\": [\"S\", \"M\"]}\n"
-                                       "]}\n");
+    plumb_schema *s = plumb_test_schema("{\"plumb_schema\": 1, \"columns\": [\n"
+                                        "  {\"name\": \"color\", \"type\": \"categorical\",\n"
+                                        "   \"categories\": [\"red\", \"green\", \"blue\"]},\n"
+                                        "  {\"name\": \"size\", \"categories\": [\"S\", \"M\"]}\n"
+                                        "]}\n");
     plumb_read_options o = named("c.csv");
     o.schema = s;
     plumb_frame *f = read_text("color,size\nred,M\ngreen,XL\npurple,S\n,\nblue,M\n", &o);
@@ -1067,8 +1035,8 @@ static void fixed_categories_from_json_schema(void **state) {
     plumb_schema_free(s);
 
     /* categories on a numeric column are a contradiction */
-    s = schema_from_json("{\"plumb_schema\": 1, \"columns\": [{\"name\": \"a\", \"type\": \"numeric\", "
-                         "\"categories\": [\"x\"]}]}");
+    s = plumb_test_schema("{\"plumb_schema\": 1, \"columns\": [{\"name\": \"a\", \"type\": \"numeric\", "
+                          "\"categories\": [\"x\"]}]}");
     o.schema = s;
     expect_error("a\n1\n", &o, PLUMB_EINVAL, "column 'a' has categories but type numeric");
     plumb_schema_free(s);
@@ -1169,11 +1137,11 @@ static void error_after_closing_quote(void **state) {
 
 static void error_bad_values_in_declared_columns(void **state) {
     (void)state;
-    plumb_schema *s = schema_from_json("{\"plumb_schema\": 1, \"columns\": [\n"
-                                       "  {\"name\": \"age\", \"type\": \"numeric\"},\n"
-                                       "  {\"name\": \"day\", \"type\": \"datetime\"},\n"
-                                       "  {\"name\": \"ok\", \"type\": \"bool\"}\n"
-                                       "]}\n");
+    plumb_schema *s = plumb_test_schema("{\"plumb_schema\": 1, \"columns\": [\n"
+                                        "  {\"name\": \"age\", \"type\": \"numeric\"},\n"
+                                        "  {\"name\": \"day\", \"type\": \"datetime\"},\n"
+                                        "  {\"name\": \"ok\", \"type\": \"bool\"}\n"
+                                        "]}\n");
     plumb_read_options o = named("v.csv");
     o.schema = s;
     plumb_frame *f = read_text("name,age,day,ok\nbob,41,2024-01-02,true\n", &o);

@@ -12,28 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *tmp_dir(void) {
-    const char *dir = getenv("TMPDIR");
-    return dir && dir[0] ? dir : "/tmp";
-}
-
-/* Writes text to a new temporary file and returns its path (the caller unlinks and frees it). */
-static char *temp_file(const char *text) {
-    size_t n = strlen(tmp_dir()) + 32;
-    char *path = malloc(n);
-    assert_non_null(path);
-    snprintf(path, n, "%s/plumb_schema_XXXXXX", tmp_dir());
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t len = strlen(text);
-    assert_int_equal(write(fd, text, len), len);
-    assert_int_equal(close(fd), 0);
-    return path;
-}
-
 /* Loads JSON text expecting status code and the message "<path>" + suffix (suffix starts with ':'). */
 static void expect_load_error(const char *json, plumb_status code, const char *suffix) {
-    char *path = temp_file(json);
+    char *path = plumb_test_temp_file(json);
     static char sentinel;
     plumb_schema *s = (plumb_schema *)(void *)&sentinel;
     plumb_error err;
@@ -52,20 +33,6 @@ static void expect_load_error(const char *json, plumb_status code, const char *s
     assert_int_equal(err.code, code);
     assert_null(s);
     assert_string_equal(msg, want);
-}
-
-static plumb_schema *load_text(const char *json) {
-    char *path = temp_file(json);
-    plumb_schema *s = NULL;
-    plumb_error err;
-    plumb_status st = plumb_schema_load(path, &s, &err);
-    unlink(path);
-    free(path);
-    if (st != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("load failed: %s", plumb_error_format(&err, msg, sizeof msg));
-    }
-    return s;
 }
 
 /* Column i of s is name/type/role with the given categories (n_categories -1: none fixed). */
@@ -102,7 +69,7 @@ static void expect_same_schema(const plumb_schema *a, const plumb_schema *b) {
 
 /* Saves s to a fresh path in the temporary directory, loads it back and returns the copy. */
 static plumb_schema *save_and_load(const plumb_schema *s) {
-    char *path = temp_file("");
+    char *path = plumb_test_temp_file("");
     plumb_error err;
     char msg[PLUMB_ERROR_MAX];
     if (plumb_schema_save(s, path, &err) != PLUMB_OK)
@@ -224,17 +191,17 @@ static void save_load_round_trip(void **state) {
 /* The example of docs/schema.md loads as documented; keys may come in any order and types default to auto. */
 static void load_documented_example(void **state) {
     (void)state;
-    plumb_schema *s = load_text("{\n"
-                                "  \"plumb_schema\": 1,\n"
-                                "  \"columns\": [\n"
-                                "    {\"name\": \"Status\", \"type\": \"categorical\", \"role\": \"target\"},\n"
-                                "    {\"name\": \"Income\", \"type\": \"numeric\"},\n"
-                                "    {\"name\": \"client\", \"type\": \"string\", \"role\": \"id\"},\n"
-                                "    {\"name\": \"Home\", \"type\": \"categorical\", \"categories\": "
-                                "[\"rent\", \"other\", \"owner\"]},\n"
-                                "    {\"role\": \"ignore\", \"name\": \"note\"}\n"
-                                "  ]\n"
-                                "}\n");
+    plumb_schema *s = plumb_test_schema("{\n"
+                                        "  \"plumb_schema\": 1,\n"
+                                        "  \"columns\": [\n"
+                                        "    {\"name\": \"Status\", \"type\": \"categorical\", \"role\": \"target\"},\n"
+                                        "    {\"name\": \"Income\", \"type\": \"numeric\"},\n"
+                                        "    {\"name\": \"client\", \"type\": \"string\", \"role\": \"id\"},\n"
+                                        "    {\"name\": \"Home\", \"type\": \"categorical\", \"categories\": "
+                                        "[\"rent\", \"other\", \"owner\"]},\n"
+                                        "    {\"role\": \"ignore\", \"name\": \"note\"}\n"
+                                        "  ]\n"
+                                        "}\n");
     assert_int_equal(plumb_schema_n_columns(s), 5);
     expect_col(s, 0, "Status", PLUMB_TYPE_CATEGORICAL, PLUMB_ROLE_TARGET, NO_CATS);
     expect_col(s, 1, "Income", PLUMB_TYPE_NUMERIC, PLUMB_ROLE_FEATURE, NO_CATS);
@@ -247,7 +214,7 @@ static void load_documented_example(void **state) {
     plumb_schema_free(back);
     plumb_schema_free(s);
 
-    s = load_text("{\"columns\": [], \"plumb_schema\": 1}");
+    s = plumb_test_schema("{\"columns\": [], \"plumb_schema\": 1}");
     assert_int_equal(plumb_schema_n_columns(s), 0);
     plumb_schema_free(s);
 }
@@ -347,7 +314,7 @@ static void save_failure_leaves_nothing(void **state) {
 
     /* the target is a directory: the temporary file is written, the rename fails and it must be removed */
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/plumb_schema_dir_XXXXXX", tmp_dir());
+    snprintf(dir, sizeof dir, "%s/plumb_schema_dir_XXXXXX", plumb_test_tmp_dir());
     assert_non_null(mkdtemp(dir));
     char target[300];
     snprintf(target, sizeof target, "%s/out", dir);
