@@ -356,10 +356,21 @@ static inline double leaf_output(double G, double H, const plumb_gbdt_params *p)
     return -tg / (H + p->lambda_l2);
 }
 
-/* T(g)^2 / (h + l2) in quantized units, T the soft-threshold by l1 (both scaled to those units). */
+/* The soft-threshold by l1: T(g) = sign(g) max(|g| - l1, 0). */
+static inline double soft(double g, double l1) {
+    return fabs(g) > l1 ? g - copysign(l1, g) : 0.0;
+}
+
+/* T(g)^2 / (h + l2) in quantized units (l1, l2 scaled to them). */
 static inline double q_gain(double g, double h, double l1, double l2) {
-    const double tg = fabs(g) > l1 ? g - copysign(l1, g) : 0.0;
+    const double tg = soft(g, l1);
     return tg * tg / (h + l2);
+}
+
+/* q_gain of both children of a split with one division. */
+static inline double q_gain2(double ga, double ha, double gb, double hb, double l1, double l2) {
+    const double ta = soft(ga, l1), tb = soft(gb, l1), da = ha + l2, db = hb + l2;
+    return (ta * ta * db + tb * tb * da) / (da * db);
 }
 
 /* Best split of feature f for a leaf with sums (G, H), C rows and histogram h; gain -INFINITY when none.
@@ -391,8 +402,7 @@ static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, i
             const double x = (double)ah * per_h;
             if (x < xlo || x >= xhi || (double)ah < hmin || (double)(H - ah) < hmin)
                 continue;
-            const double score =
-                q_gain((double)ag, (double)ah, l1, l2) + q_gain((double)(G - ag), (double)(H - ah), l1, l2);
+            const double score = q_gain2((double)ag, (double)ah, (double)(G - ag), (double)(H - ah), l1, l2);
             if (score > best_score) {
                 best_score = score;
                 best.bin = (uint8_t)k;
