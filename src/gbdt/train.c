@@ -32,6 +32,7 @@
 
 #define BIN_SAMPLE 200000 /* rows used to choose bin edges, as LightGBM's bin_construct_sample_cnt */
 #define PAR_ROWS 512      /* fewer rows than this: a split is one thread's work (above, both children's search pays) */
+#define ROW_PAR_ROWS 4096 /* from this many rows, threads split a histogram build by rows instead of features */
 #define BLOCK_ROWS 65536  /* fixed reduction blocks: sums independent of the thread count */
 
 /* Gradients and hessians are quantized to integers small enough that a row's pair packs into one int64,
@@ -88,7 +89,8 @@ typedef struct trainer {
     uint32_t *idx; /* rows of the tree; each leaf a range, rows ascending within it */
     uint32_t *tmp; /* partition scratch, n_rows */
     int64_t n_bag;
-    hist_entry *pool; /* num_leaves histograms */
+    hist_entry *pool;    /* num_leaves histograms */
+    hist_entry *scratch; /* nt - 1 histograms: the other threads' shares of a row-split build */
     int32_t *free_slots;
     int32_t n_free;
     int32_t *used; /* features this tree may use, ascending */
@@ -444,11 +446,30 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
         const int tid = 0, T = 1;
 #endif
         const int64_t ub = n_used * tid / T, ue = n_used * (tid + 1) / T;
-        for (int64_t u = ub; u < ue; u++) {
-            const int32_t f = t->used[u];
-            memset(bh + f * t->stride, 0, (size_t)t->features[f].n_bins * sizeof *bh);
+        if (T > 1 && build->c >= ROW_PAR_ROWS) {
+            /* a large leaf: each thread histograms a share of the rows over every feature (so each row is loaded
+             * once), then sums the others' histograms into its share of the features */
+            hist_entry *mine = tid == 0 ? bh : t->scratch + (size_t)(tid - 1) * (size_t)t->total_bins;
+            memset(mine, 0, (size_t)t->total_bins * sizeof *mine);
+            const int64_t rb = build->c * tid / T, re = build->c * (tid + 1) / T;
+            accumulate(t, t->idx + build->begin + rb, re - rb, mine, 0, n_used);
+#pragma omp barrier
+            for (int64_t u = ub; u < ue; u++) {
+                const int64_t o = t->used[u] * t->stride;
+                for (int v = 1; v < T; v++) {
+                    const hist_entry *other = t->scratch + (size_t)(v - 1) * (size_t)t->total_bins + o;
+                    for (int32_t k = 0; k < t->features[t->used[u]].n_bins; k++)
+                        bh[o + k] += other[k];
+                }
+            }
+        } else {
+            /* each thread histograms every row over its share of the features: nothing to sum */
+            for (int64_t u = ub; u < ue; u++) {
+                const int32_t f = t->used[u];
+                memset(bh + f * t->stride, 0, (size_t)t->features[f].n_bins * sizeof *bh);
+            }
+            accumulate(t, t->idx + build->begin, build->c, bh, ub, ue);
         }
-        accumulate(t, t->idx + build->begin, build->c, bh, ub, ue);
         for (int64_t u = ub; u < ue; u++) {
             const int32_t f = t->used[u];
             const int64_t o = f * t->stride;
@@ -803,6 +824,7 @@ static void trainer_free(trainer *t) {
     free(t->pool);
     free(t->free_slots);
     free(t->used);
+    free(t->scratch);
     free(t->leaves);
     free(t->per_feature);
     free(t->block_loss);
@@ -881,6 +903,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         !(t.free_slots = malloc((size_t)NL * sizeof *t.free_slots)) ||
         !(t.used = malloc((size_t)t.F * sizeof *t.used)) || !(t.leaves = malloc((size_t)NL * sizeof *t.leaves)) ||
         !(t.per_feature = malloc(2 * (size_t)t.F * sizeof *t.per_feature)) ||
+        !(t.scratch = malloc((size_t)(t.nt > 1 ? t.nt - 1 : 1) * (size_t)t.total_bins * sizeof *t.scratch)) ||
         !(t.block_loss = malloc((size_t)nb * sizeof *t.block_loss)))
         goto nomem;
 
