@@ -24,7 +24,7 @@ static const cli_option options[] = {
     {"lambda-l1", 0, "X", "0", "L1 regularisation of leaf values"},
     {"lambda-l2", 0, "X", "0", "L2 regularisation of leaf values"},
     {"min-gain-to-split", 0, "X", "0", "smallest gain that makes a split"},
-    {"max-bin", 0, "N", "255", "most bins per feature (2..255)"},
+    {"max-bin", 0, "N", "255", "most bins per feature (2..65535; over 255, bins take 2 bytes a value)"},
     {"feature-fraction", 0, "F", "1", "share of features each tree may use"},
     {"bagging-fraction", 0, "F", "1", "share of rows each bag keeps (with --bagging-freq)"},
     {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"},

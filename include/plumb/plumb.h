@@ -314,7 +314,7 @@ typedef struct plumb_gbdt_params {
     double lambda_l1;               /* 0 */
     double lambda_l2;               /* 0 */
     double min_gain_to_split;       /* 0 */
-    int32_t max_bin;                /* 255 (at most 255) */
+    int32_t max_bin;                /* 255; up to 65535 (codes take 2 bytes above 255) */
     double feature_fraction;        /* 1.0: share of features each tree may use */
     double bagging_fraction;        /* 1.0: share of rows each bagging round keeps */
     int32_t bagging_freq;           /* 0: no bagging; k: new bag every k iterations */

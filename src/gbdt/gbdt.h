@@ -10,12 +10,13 @@
 
 #include "../data/data.h"
 
-#define PLUMB__MAX_BINS 256 /* missing bin + up to 255 value bins: codes fit in uint8 */
+#define PLUMB__MAX_BINS 65536  /* missing bin + up to 65535 value bins: codes fit in uint16 */
+#define PLUMB__NARROW_BINS 256 /* when every feature has at most this many bins, codes are uint8 */
 
 typedef struct plumb__tree {
     int32_t n_leaves; /* internal nodes: n_leaves - 1 */
     int32_t *feature; /* per node: model feature index */
-    uint8_t *bin;     /* per node: bins 1..bin go left */
+    uint16_t *bin;    /* per node: bins 1..bin go left */
     float *threshold; /* per node: x <= threshold goes left (edges[bin-1]) */
     uint8_t *missing_left;
     int32_t *left, *right;
@@ -34,13 +35,13 @@ typedef struct plumb__feature {
 
 /* A node of the scoring layout: a tree flattened breadth-first so that the children of a node are adjacent
  * (left at child, right at child + 1), compared on bins. With m = 1 when missing values go right, a row goes left
- * when (uint8)(bin - m) <= thr, thr = split bin - m: the missing bin 0 wraps to 255 and goes right exactly when it
- * should, with one compare. Leaves loop on themselves (m = 0, thr = 255), so a row that reached a leaf stays. */
+ * when (bin - m) <= thr in the bins' unsigned width, thr = split bin - m: the missing bin 0 wraps to the largest
+ * code and goes right exactly when it should, with one compare. m is the top bit of child_m. Leaves loop on
+ * themselves (m = 0, thr = the largest code), so a row that reached a leaf stays. */
 typedef struct plumb__snode {
-    int32_t child;
+    uint32_t child_m;
     uint16_t feature;
-    uint8_t m;
-    uint8_t thr;
+    uint16_t thr;
 } plumb__snode;
 
 struct plumb_model {
@@ -48,6 +49,7 @@ struct plumb_model {
     plumb_task task;
     int64_t n_features;
     plumb__feature *features;
+    bool wide; /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */
     double init_score;
     int64_t n_trees;
     plumb__tree *trees;
@@ -72,7 +74,7 @@ bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves);
 void plumb__tree_free(plumb__tree *t);
 
 /* Bin of value x for feature f. */
-static inline uint8_t plumb__bin_value(const plumb__feature *f, float x) {
+static inline uint16_t plumb__bin_value(const plumb__feature *f, float x) {
     if (x != x)
         return 0;
     /* count edges < x by a branchless binary search: values arrive in no order, so branches would mispredict */
@@ -85,21 +87,24 @@ static inline uint8_t plumb__bin_value(const plumb__feature *f, float x) {
         base += (int32_t)(base[half - 1] < x) * half;
         n -= half;
     }
-    return (uint8_t)(1 + (base - f->edges) + (*base < x));
+    return (uint16_t)(1 + (base - f->edges) + (*base < x));
 }
 
-/* The leaf a binned row (bins[f] for model feature f) reaches in tree t. */
-static inline int32_t plumb__tree_leaf_binned(const plumb__tree *t, const uint8_t *bins) {
-    if (t->n_leaves == 1)
-        return 0;
-    int32_t node = 0;
-    while (node >= 0) {
-        uint8_t b = bins[t->feature[node]];
-        bool left = b == 0 ? t->missing_left[node] : b <= t->bin[node];
-        node = left ? t->left[node] : t->right[node];
+/* The leaf a binned row (bins[f] for model feature f, uint8 or uint16 codes) reaches in tree t. */
+#define PLUMB__LEAF_BINNED(name, code_t)                                                                               \
+    static inline int32_t name(const plumb__tree *t, const code_t *bins) {                                             \
+        if (t->n_leaves == 1)                                                                                          \
+            return 0;                                                                                                  \
+        int32_t node = 0;                                                                                              \
+        while (node >= 0) {                                                                                            \
+            const code_t b = bins[t->feature[node]];                                                                   \
+            const bool left = b == 0 ? t->missing_left[node] : b <= t->bin[node];                                      \
+            node = left ? t->left[node] : t->right[node];                                                              \
+        }                                                                                                              \
+        return ~node;                                                                                                  \
     }
-    return ~node;
-}
+PLUMB__LEAF_BINNED(plumb__tree_leaf_binned8, uint8_t)
+PLUMB__LEAF_BINNED(plumb__tree_leaf_binned16, uint16_t)
 
 /* Builds the scoring layout from the trees (after training or loading). Returns false when out of memory. */
 bool plumb__model_prepare(plumb_model *m);

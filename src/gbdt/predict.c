@@ -98,13 +98,14 @@ bool plumb__model_prepare(plumb_model *m) {
         for (int32_t i = 0; i < n; i++) {
             const int32_t o = queue[i];
             if (o < 0) {
-                nodes[i] = (plumb__snode){.child = i, .feature = 0, .m = 0, .thr = 255};
+                nodes[i] = (plumb__snode){.child_m = (uint32_t)i, .feature = 0, .thr = m->wide ? 0xFFFF : 0xFF};
                 value[i] = t->leaf_value[~o];
                 continue;
             }
-            const uint8_t m1 = !t->missing_left[o];
-            nodes[i] = (plumb__snode){
-                .child = n, .feature = (uint16_t)t->feature[o], .m = m1, .thr = (uint8_t)(t->bin[o] - m1)};
+            const uint32_t m1 = !t->missing_left[o];
+            nodes[i] = (plumb__snode){.child_m = (uint32_t)n | m1 << 31,
+                                      .feature = (uint16_t)t->feature[o],
+                                      .thr = (uint16_t)(t->bin[o] - m1)};
             queue[n] = t->left[o];
             queue[n + 1] = t->right[o];
             n += 2;
@@ -115,6 +116,42 @@ bool plumb__model_prepare(plumb_model *m) {
     free(queue);
     return ok;
 }
+
+/* Adds every tree's leaf value to acc for the nr binned rows of xb (uint8 or uint16 codes, F per row). Every row
+ * that moved takes another step; one that stayed has reached its leaf and leaves the active list. */
+#define PLUMB__WALK(name, code_t)                                                                                      \
+    static void name(const plumb_model *m, const void *xbv, int64_t nr, double *acc) {                                 \
+        const code_t *xb = xbv;                                                                                        \
+        const int64_t F = m->n_features;                                                                               \
+        int32_t at[SCORE_BLOCK], active[SCORE_BLOCK];                                                                  \
+        for (int64_t k = 0; k < m->n_trees; k++) {                                                                     \
+            const plumb__snode *nodes = m->snodes + m->tree_start[k];                                                  \
+            const double *value = m->svalue + m->tree_start[k];                                                        \
+            int64_t n_active = nr;                                                                                     \
+            for (int64_t i = 0; i < nr; i++) {                                                                         \
+                at[i] = 0;                                                                                             \
+                active[i] = (int32_t)i;                                                                                \
+            }                                                                                                          \
+            while (n_active > 0) {                                                                                     \
+                int64_t still = 0;                                                                                     \
+                for (int64_t j = 0; j < n_active; j++) {                                                               \
+                    const int32_t i = active[j], cur = at[i];                                                          \
+                    const plumb__snode nd = nodes[cur];                                                                \
+                    const code_t bin = xb[i * F + nd.feature];                                                         \
+                    const int32_t next =                                                                               \
+                        (int32_t)(nd.child_m & 0x7FFFFFFFu) + ((code_t)(bin - (nd.child_m >> 31)) > nd.thr);           \
+                    at[i] = next;                                                                                      \
+                    active[still] = i;                                                                                 \
+                    still += next != cur;                                                                              \
+                }                                                                                                      \
+                n_active = still;                                                                                      \
+            }                                                                                                          \
+            for (int64_t i = 0; i < nr; i++)                                                                           \
+                acc[i] += value[at[i]];                                                                                \
+        }                                                                                                              \
+    }
+PLUMB__WALK(walk8, uint8_t)
+PLUMB__WALK(walk16, uint16_t)
 
 plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
     const int64_t F = m->n_features, n = plumb_frame_n_rows(frame);
@@ -136,7 +173,7 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
     bool ok = true;
 #pragma omp parallel reduction(&& : ok)
     {
-        uint8_t *xb = malloc((size_t)(SCORE_BLOCK * F) * sizeof *xb);
+        void *xb = malloc((size_t)(SCORE_BLOCK * F) * (m->wide ? 2 : 1));
         ok = xb != NULL;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < n_blocks; b++) {
@@ -150,38 +187,20 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
                     const float v = f32[f]                                ? f32[f][r0 + i]
                                     : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
                                                                           : (float)u8[f][r0 + i];
-                    xb[i * F + f] = plumb__bin_value(ft, v);
+                    const uint16_t code = plumb__bin_value(ft, v);
+                    if (m->wide)
+                        ((uint16_t *)xb)[i * F + f] = code;
+                    else
+                        ((uint8_t *)xb)[i * F + f] = (uint8_t)code;
                 }
             }
             double acc[SCORE_BLOCK];
-            int32_t at[SCORE_BLOCK], active[SCORE_BLOCK];
             for (int64_t i = 0; i < nr; i++)
                 acc[i] = m->init_score;
-            for (int64_t k = 0; k < m->n_trees; k++) {
-                const plumb__snode *nodes = m->snodes + m->tree_start[k];
-                const double *value = m->svalue + m->tree_start[k];
-                int64_t n_active = nr;
-                for (int64_t i = 0; i < nr; i++) {
-                    at[i] = 0;
-                    active[i] = (int32_t)i;
-                }
-                /* every row that moved takes another step; one that stayed has reached its leaf */
-                while (n_active > 0) {
-                    int64_t still = 0;
-                    for (int64_t j = 0; j < n_active; j++) {
-                        const int32_t i = active[j], cur = at[i];
-                        const plumb__snode nd = nodes[cur];
-                        const uint8_t bin = xb[i * F + nd.feature];
-                        const int32_t next = nd.child + ((uint8_t)(bin - nd.m) > nd.thr);
-                        at[i] = next;
-                        active[still] = i;
-                        still += next != cur;
-                    }
-                    n_active = still;
-                }
-                for (int64_t i = 0; i < nr; i++)
-                    acc[i] += value[at[i]];
-            }
+            if (m->wide)
+                walk16(m, xb, nr, acc);
+            else
+                walk8(m, xb, nr, acc);
             memcpy(out + r0, acc, (size_t)nr * sizeof *acc);
         }
         free(xb);

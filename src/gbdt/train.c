@@ -59,7 +59,7 @@ static inline int64_t packed_g(int64_t v) {
 typedef struct split {
     double gain; /* -INFINITY when there is no valid split */
     int32_t feature;
-    uint8_t bin;
+    uint16_t bin;
     bool missing_left;
     int64_t lg, lh; /* sums of the left child */
 } split;
@@ -79,10 +79,12 @@ typedef struct trainer {
     int nt;
     int64_t n_rows, F;
     plumb__feature *features;
-    uint8_t *bins;      /* row-major: a row's bins together, for histogram builds */
-    uint8_t *colbins;   /* column-major copy: a feature's bins together, for partitions */
-    int64_t stride;     /* histogram entries per feature: the most bins of any feature */
-    int64_t total_bins; /* F * stride */
+    bool wide;          /* bin codes are uint16 (some feature has more than 256 bins), else uint8 */
+    void *bins;         /* row-major: a row's bins together, for histogram builds */
+    void *colbins;      /* column-major copy: a feature's bins together, for partitions */
+    int64_t *off;       /* per feature: its first entry in a histogram */
+    int64_t stride;     /* uint8 codes: entries per feature, the most bins of any (off[f] = f * stride) */
+    int64_t total_bins; /* entries of a histogram */
     double *label, *score;
     int64_t *gh;   /* quantized gradient and hessian of each row, packed */
     double sg, sh; /* gradient = packed_g / sg, hessian = packed_h / sh */
@@ -201,16 +203,21 @@ static float value_at(const plumb_frame *fr, int64_t col, int64_t row) {
 /* Fills bins[row * F + f] for every row of frame (columns cols[f]). */
 /* Fills bins[row * F + f] for every row of frame (columns cols[f]), a block of rows at a time so the writes of
  * all features land in the same cache lines. */
-static void bin_rows(const plumb__feature *features, int64_t F, const plumb_frame *fr, const int64_t *cols,
-                     uint8_t *bins, int nt) {
+static void bin_rows(const plumb__feature *features, int64_t F, const plumb_frame *fr, const int64_t *cols, void *bins,
+                     bool wide, int nt) {
     const int64_t n = plumb_frame_n_rows(fr), block = 4096;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < n; b += block) {
         const int64_t e = b + block < n ? b + block : n;
         for (int64_t f = 0; f < F; f++) {
             const float *x = plumb_frame_f32(fr, cols[f]);
-            for (int64_t i = b; i < e; i++)
-                bins[i * F + f] = plumb__bin_value(&features[f], x ? x[i] : value_at(fr, cols[f], i));
+            for (int64_t i = b; i < e; i++) {
+                const uint16_t v = plumb__bin_value(&features[f], x ? x[i] : value_at(fr, cols[f], i));
+                if (wide)
+                    ((uint16_t *)bins)[i * F + f] = v;
+                else
+                    ((uint8_t *)bins)[i * F + f] = (uint8_t)v;
+            }
         }
     }
 }
@@ -241,20 +248,37 @@ static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *
     }
     if (!ok)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    if (!(t->bins = malloc((size_t)(n * F > 0 ? n * F : 1))))
+    t->wide = false;
+    for (int64_t f = 0; f < F; f++)
+        t->wide |= t->features[f].n_bins > PLUMB__NARROW_BINS;
+    const size_t w = t->wide ? 2 : 1, cells = (size_t)(n * F > 0 ? n * F : 1);
+    if (!(t->bins = malloc(cells * w)) || !(t->colbins = malloc(cells * w)) ||
+        !(t->off = malloc((size_t)F * sizeof *t->off)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    bin_rows(t->features, F, fr, cols, t->bins, t->nt);
-    if (!(t->colbins = malloc((size_t)(n * F > 0 ? n * F : 1))))
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    bin_rows(t->features, F, fr, cols, t->bins, t->wide, t->nt);
 #pragma omp parallel for schedule(static) num_threads(t->nt)
     for (int64_t f = 0; f < F; f++)
-        for (int64_t i = 0; i < n; i++)
-            t->colbins[(size_t)f * (size_t)n + (size_t)i] = t->bins[(size_t)i * (size_t)F + (size_t)f];
-    /* every feature gets the same stride in a histogram, so a bin's address is f * stride + bin: no table */
+        for (int64_t i = 0; i < n; i++) {
+            const size_t to = (size_t)f * (size_t)n + (size_t)i, from = (size_t)i * (size_t)F + (size_t)f;
+            if (t->wide)
+                ((uint16_t *)t->colbins)[to] = ((const uint16_t *)t->bins)[from];
+            else
+                ((uint8_t *)t->colbins)[to] = ((const uint8_t *)t->bins)[from];
+        }
+    /* uint8 codes: every feature gets the same stride, so the hot loop finds a bin at f * stride + bin with no
+     * table; uint16 codes: features get what they need, one after another */
     t->stride = 2;
-    for (int64_t f = 0; f < F; f++)
+    t->total_bins = 0;
+    for (int64_t f = 0; f < F; f++) {
         t->stride = t->features[f].n_bins > t->stride ? t->features[f].n_bins : t->stride;
-    t->total_bins = F * t->stride;
+        t->off[f] = t->total_bins;
+        t->total_bins += t->features[f].n_bins;
+    }
+    if (!t->wide) {
+        for (int64_t f = 0; f < F; f++)
+            t->off[f] = f * t->stride;
+        t->total_bins = F * t->stride;
+    }
     return PLUMB_OK;
 }
 
@@ -349,6 +373,38 @@ static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_e
     }
 }
 
+/* accumulate for uint16 codes (more than 256 bins in some feature): the same loop, bins found through off[]. */
+static void accumulate16(const trainer *t, const uint32_t *rows, int64_t n, hist_entry *h, int64_t ub, int64_t ue) {
+    const int64_t F = t->F;
+    const int32_t *used = t->used;
+    const int64_t *off = t->off;
+    const uint16_t *bins = t->bins;
+    const int64_t *gh = t->gh;
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t r = rows[i];
+        const uint16_t *row = bins + (size_t)r * (size_t)F;
+        if (i + PREFETCH_ROWS < n) {
+            const uint32_t ahead = rows[i + PREFETCH_ROWS];
+            const uint16_t *next = bins + (size_t)ahead * (size_t)F;
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + F - 1);
+            __builtin_prefetch(gh + ahead);
+        }
+        const int64_t v = gh[r];
+        for (int64_t u = ub; u < ue; u++) {
+            const int32_t f = used[u];
+            h[off[f] + row[f]] += v;
+        }
+    }
+}
+
+static void histogram_rows(const trainer *t, const uint32_t *rows, int64_t n, hist_entry *h, int64_t ub, int64_t ue) {
+    if (t->wide)
+        accumulate16(t, rows, n, h, ub, ue);
+    else
+        accumulate(t, rows, n, h, ub, ue);
+}
+
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Splits                                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -407,7 +463,7 @@ static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, i
             const double score = q_gain2((double)ag, (double)ah, (double)(G - ag), (double)(H - ah), l1, l2);
             if (score > best_score) {
                 best_score = score;
-                best.bin = (uint8_t)k;
+                best.bin = (uint16_t)k;
                 /* without missing values here, send future ones to the larger side */
                 best.missing_left = miss_h == 0 ? 2 * llround(x) >= C : mleft;
                 best.lg = ag;
@@ -452,10 +508,10 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
             hist_entry *mine = tid == 0 ? bh : t->scratch + (size_t)(tid - 1) * (size_t)t->total_bins;
             memset(mine, 0, (size_t)t->total_bins * sizeof *mine);
             const int64_t rb = build->c * tid / T, re = build->c * (tid + 1) / T;
-            accumulate(t, t->idx + build->begin + rb, re - rb, mine, 0, n_used);
+            histogram_rows(t, t->idx + build->begin + rb, re - rb, mine, 0, n_used);
 #pragma omp barrier
             for (int64_t u = ub; u < ue; u++) {
-                const int64_t o = t->used[u] * t->stride;
+                const int64_t o = t->off[t->used[u]];
                 for (int v = 1; v < T; v++) {
                     const hist_entry *other = t->scratch + (size_t)(v - 1) * (size_t)t->total_bins + o;
                     for (int32_t k = 0; k < t->features[t->used[u]].n_bins; k++)
@@ -466,13 +522,13 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
             /* each thread histograms every row over its share of the features: nothing to sum */
             for (int64_t u = ub; u < ue; u++) {
                 const int32_t f = t->used[u];
-                memset(bh + f * t->stride, 0, (size_t)t->features[f].n_bins * sizeof *bh);
+                memset(bh + t->off[f], 0, (size_t)t->features[f].n_bins * sizeof *bh);
             }
-            accumulate(t, t->idx + build->begin, build->c, bh, ub, ue);
+            histogram_rows(t, t->idx + build->begin, build->c, bh, ub, ue);
         }
         for (int64_t u = ub; u < ue; u++) {
             const int32_t f = t->used[u];
-            const int64_t o = f * t->stride;
+            const int64_t o = t->off[f];
             if (dh) {
                 for (int32_t k = 0; k < t->features[f].n_bins; k++)
                     dh[o + k] -= bh[o + k];
@@ -496,8 +552,8 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
     }
 }
 
-static inline bool goes_left(const uint8_t *col, const split *s, uint32_t row) {
-    const uint8_t b = col[row];
+static inline bool goes_left(const trainer *t, const void *col, const split *s, uint32_t row) {
+    const unsigned b = t->wide ? ((const uint16_t *)col)[row] : ((const uint8_t *)col)[row];
     return b == 0 ? s->missing_left : b <= s->bin;
 }
 
@@ -508,7 +564,7 @@ static inline bool goes_left(const uint8_t *col, const split *s, uint32_t row) {
 static int64_t partition(trainer *t, const leaf *l) {
     const split *s = &l->best;
     uint32_t *idx = t->idx, *tmp = t->tmp;
-    const uint8_t *col = t->colbins + (size_t)s->feature * (size_t)t->n_rows;
+    const char *col = (const char *)t->colbins + (size_t)s->feature * (size_t)t->n_rows * (t->wide ? 2 : 1);
     const int64_t b = l->begin, n = l->end - l->begin;
     int64_t n_left[64];
     int used = 1;
@@ -524,9 +580,9 @@ static int64_t partition(trainer *t, const leaf *l) {
         for (int64_t i = lo; i < hi; i++) {
             const uint32_t r = idx[i];
             if (i + PREFETCH_ROWS < hi)
-                __builtin_prefetch(col + idx[i + PREFETCH_ROWS]);
+                __builtin_prefetch(col + (size_t)idx[i + PREFETCH_ROWS] * (t->wide ? 2 : 1));
             /* branchless: which side a row goes is a coin flip to the branch predictor */
-            const bool go_left = goes_left(col, s, r);
+            const bool go_left = goes_left(t, col, s, r);
             tmp[left] = r;
             tmp[right - 1] = r;
             left += go_left;
@@ -560,7 +616,7 @@ static int64_t partition(trainer *t, const leaf *l) {
 
 bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
     const size_t nn = (size_t)(n_leaves > 1 ? n_leaves - 1 : 1), nl = (size_t)n_leaves;
-    const size_t bytes = nn * (4 + 1 + 4 + 1 + 4 + 4 + 8 + 8) + nl * (8 + 8);
+    const size_t bytes = nn * (4 + 2 + 4 + 1 + 4 + 4 + 8 + 8) + nl * (8 + 8);
     char *m = calloc(1, bytes + 64);
     if (!m)
         return false;
@@ -575,7 +631,7 @@ bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
     t->threshold = (float *)m, m += nn * 4;
     t->left = (int32_t *)m, m += nn * 4;
     t->right = (int32_t *)m, m += nn * 4;
-    t->bin = (uint8_t *)m, m += nn;
+    t->bin = (uint16_t *)m, m += 2 * nn;
     t->missing_left = (uint8_t *)m;
     return true;
 }
@@ -714,8 +770,8 @@ static plumb_status check_params(const plumb_gbdt_params *p, plumb_error *err) {
         bad = "lambda_l1 and lambda_l2 must be at least 0";
     else if (!(p->min_gain_to_split >= 0))
         bad = "min_gain_to_split must be at least 0";
-    else if (p->max_bin < 2 || p->max_bin > 255)
-        bad = "max_bin must be between 2 and 255";
+    else if (p->max_bin < 2 || p->max_bin > 65535)
+        bad = "max_bin must be between 2 and 65535";
     else if (!(p->feature_fraction > 0 && p->feature_fraction <= 1))
         bad = "feature_fraction must be in (0, 1]";
     else if (!(p->bagging_fraction > 0 && p->bagging_fraction <= 1))
@@ -806,16 +862,20 @@ static double now(void) {
 }
 
 /* Adds tree's output to scores of rows whose bins are rows x F at bins (by walking the tree). */
-static void add_tree(const plumb__tree *tree, const uint8_t *bins, int64_t F, int64_t n, double *score, int nt,
+static void add_tree(const plumb__tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score, int nt,
                      double sign) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t i = 0; i < n; i++)
-        score[i] += sign * tree->leaf_value[plumb__tree_leaf_binned(tree, bins + (size_t)i * (size_t)F)];
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t at = wide ? plumb__tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)
+                                : plumb__tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)i * (size_t)F);
+        score[i] += sign * tree->leaf_value[at];
+    }
 }
 
 static void trainer_free(trainer *t) {
     free(t->bins);
     free(t->colbins);
+    free(t->off);
     free(t->label);
     free(t->score);
     free(t->gh);
@@ -836,7 +896,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     trainer t = {0};
     plumb_model *m = NULL;
     int64_t *cols = NULL, *vcols = NULL;
-    uint8_t *vbins = NULL;
+    void *vbins = NULL;
     double *vlabel = NULL, *vscore = NULL, *vblock = NULL;
     *out = NULL;
     plumb__error_clear(err);
@@ -897,6 +957,14 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
 
     const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS + 1;
     const int32_t NL = params->num_leaves;
+    m->wide = t.wide;
+    const double pool_gib = (double)NL * (double)t.total_bins * sizeof(hist_entry) / (1 << 30);
+    if (pool_gib > 4) {
+        st = plumb__fail(err, PLUMB_EINVAL,
+                         "%d leaves of %lld histogram bins need %.1f GiB: lower max_bin or num_leaves", NL,
+                         (long long)t.total_bins, pool_gib);
+        goto done;
+    }
     if (!(t.score = malloc((size_t)n * sizeof *t.score)) || !(t.gh = malloc((size_t)n * sizeof *t.gh)) ||
         !(t.idx = malloc((size_t)n * sizeof *t.idx)) || !(t.tmp = malloc((size_t)n * sizeof *t.tmp)) ||
         !(t.pool = malloc((size_t)NL * (size_t)t.total_bins * sizeof *t.pool)) ||
@@ -931,14 +999,15 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
             goto done;
         }
         if (!(vcols = malloc((size_t)t.F * sizeof *vcols)) || !(vlabel = malloc((size_t)vn * sizeof *vlabel)) ||
-            !(vscore = malloc((size_t)vn * sizeof *vscore)) || !(vbins = malloc((size_t)(vn * t.F))))
+            !(vscore = malloc((size_t)vn * sizeof *vscore)) ||
+            !(vbins = malloc((size_t)(vn * t.F) * (t.wide ? 2 : 1) + 1)))
             goto nomem;
         if ((st = plumb__model_bind(m, valid, vcols, err)) != PLUMB_OK)
             goto done;
         plumb_task vtask = m->task;
         if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, err)) != PLUMB_OK)
             goto done;
-        bin_rows(t.features, t.F, valid, vcols, vbins, t.nt);
+        bin_rows(t.features, t.F, valid, vcols, vbins, t.wide, t.nt);
         for (int64_t i = 0; i < vn; i++)
             vscore[i] = m->init_score;
     }
@@ -998,11 +1067,11 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                 }
             }
         } else {
-            add_tree(tree, t.bins, t.F, n, t.score, t.nt, 1);
+            add_tree(tree, t.bins, t.wide, t.F, n, t.score, t.nt, 1);
         }
         double vmetric = NAN;
         if (valid) {
-            add_tree(tree, vbins, t.F, vn, vscore, t.nt, 1);
+            add_tree(tree, vbins, t.wide, t.F, vn, vscore, t.nt, 1);
             vmetric = mean_loss(m->task, vlabel, vscore, vn, vblock, t.nt);
             m->valid_metric[it] = vmetric;
             if (vmetric < best_valid) {
@@ -1028,7 +1097,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
      * computed once) is that of the trees kept */
     m->best_iteration = valid && params->early_stopping_rounds > 0 ? best_iter : m->n_trees;
     for (int64_t i = m->best_iteration; i < m->n_trees; i++) {
-        add_tree(&m->trees[i], t.bins, t.F, n, t.score, t.nt, -1);
+        add_tree(&m->trees[i], t.bins, t.wide, t.F, n, t.score, t.nt, -1);
         plumb__tree_free(&m->trees[i]);
     }
     m->n_trees = m->best_iteration;

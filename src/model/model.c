@@ -70,11 +70,12 @@ static json_t *floats(const float *v, int64_t n) {
 INTS(int32_t)
 INTS(int64_t)
 INTS(uint8_t)
+INTS(uint16_t)
 
 static json_t *tree_json(const plumb__tree *t) {
     const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
-                     ints_int32_t(t->feature, nn), "bin", ints_uint8_t(t->bin, nn), "threshold",
+                     ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold",
                      floats(t->threshold, nn), "missing_left", ints_uint8_t(t->missing_left, nn), "left",
                      ints_int32_t(t->left, nn), "right", ints_int32_t(t->right, nn), "gain", reals(t->gain, nn),
                      "node_count", ints_int64_t(t->node_count, nn), "leaf_value", reals(t->leaf_value, nl),
@@ -176,6 +177,10 @@ static bool read_array(loader *ld, const json_t *obj, const char *key, int64_t n
                 ((int32_t *)out)[i] = (int32_t)x;
             } else if (kind == 'l') {
                 ((int64_t *)out)[i] = (int64_t)x;
+            } else if (kind == 'w') {
+                if (x < 0 || x > 65535)
+                    return bad(ld, key);
+                ((uint16_t *)out)[i] = (uint16_t)x;
             } else {
                 if (x < 0 || x > 255)
                     return bad(ld, key);
@@ -250,6 +255,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         plumb__feature *ft = &m->features[f];
         ft->column = col;
         ft->n_bins = (int32_t)json_array_size(edges) + 2;
+        m->wide |= ft->n_bins > PLUMB__NARROW_BINS;
         if (!(ft->edges = malloc((size_t)ft->n_bins * sizeof *ft->edges)) ||
             !read_array(ld, fo, "edges", ft->n_bins - 2, ft->edges, 'f'))
             goto done;
@@ -274,7 +280,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         }
         plumb__tree *t = &m->trees[k];
         const int64_t nn = nl - 1;
-        if (!read_array(ld, to, "feature", nn, t->feature, 'i') || !read_array(ld, to, "bin", nn, t->bin, 'b') ||
+        if (!read_array(ld, to, "feature", nn, t->feature, 'i') || !read_array(ld, to, "bin", nn, t->bin, 'w') ||
             !read_array(ld, to, "threshold", nn, t->threshold, 'f') ||
             !read_array(ld, to, "missing_left", nn, t->missing_left, 'b') ||
             !read_array(ld, to, "left", nn, t->left, 'i') || !read_array(ld, to, "right", nn, t->right, 'i') ||

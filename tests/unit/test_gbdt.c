@@ -425,6 +425,68 @@ static void corrupted_files_are_refused(void **state) {
     plumb_frame_free(f);
 }
 
+/* The raw score of row i by walking the trees on raw values and thresholds: the reference for the scorer. */
+static double raw_walk(const plumb_model *m, const plumb_frame *f, int64_t i) {
+    double s = m->init_score;
+    for (int64_t k = 0; k < m->n_trees; k++) {
+        const plumb__tree *t = &m->trees[k];
+        int32_t node = t->n_leaves > 1 ? 0 : ~0;
+        while (node >= 0) {
+            const float x = plumb_frame_f32(f, m->features[t->feature[node]].column)[i];
+            const bool left = isnan(x) ? t->missing_left[node] : x <= t->threshold[node];
+            node = left ? t->left[node] : t->right[node];
+        }
+        s += t->leaf_value[~node];
+    }
+    return s;
+}
+
+/* More than 255 bins: uint16 codes in training and scoring, the same trees for any thread count, and the
+ * scorer's predictions equal to a walk on raw values. */
+static void wide_bins(void **state) {
+    (void)state;
+    char *csv = make_data(20000, 4, false, 41);
+    plumb_frame *f = read_text(csv, "y");
+    free(csv);
+    plumb_gbdt_params p;
+    plumb_gbdt_params_init(&p);
+    p.num_iterations = 12;
+    p.max_bin = 1000;
+    p.n_threads = 1;
+    plumb_model *one = train(f, NULL, &p);
+    p.n_threads = 2;
+    plumb_model *two = train(f, NULL, &p);
+    same_trees(one, two);
+    assert_true(one->wide);
+    assert_int_equal(one->features[1].n_bins, 1001); /* 1000 value bins and the missing bin */
+    int32_t high = 0;
+    for (int32_t i = 0; i < one->trees[0].n_leaves - 1; i++)
+        high = one->trees[0].bin[i] > high ? one->trees[0].bin[i] : high;
+    assert_true(high > 255); /* some split uses a bin that needs 16 bits */
+    const int64_t n = plumb_frame_n_rows(f);
+    double *pred = malloc((size_t)n * sizeof *pred);
+    assert_int_equal(plumb_model_predict(one, f, pred, NULL), PLUMB_OK);
+    for (int64_t i = 0; i < n; i++)
+        assert_true(fabs(pred[i] - raw_walk(one, f, i)) <= 1e-12 * (1 + fabs(pred[i])));
+    /* and the model file keeps the 16-bit bins */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/plumb_test_wide_%ld.plumb", (long)getpid());
+    assert_int_equal(plumb_model_save(one, path, NULL), PLUMB_OK);
+    plumb_model *loaded = NULL;
+    assert_int_equal(plumb_model_load(path, &loaded, NULL), PLUMB_OK);
+    unlink(path);
+    same_trees(one, loaded);
+    double *again = malloc((size_t)n * sizeof *again);
+    assert_int_equal(plumb_model_predict(loaded, f, again, NULL), PLUMB_OK);
+    assert_memory_equal(pred, again, (size_t)n * sizeof *pred);
+    free(again);
+    plumb_model_free(loaded);
+    free(pred);
+    plumb_model_free(one);
+    plumb_model_free(two);
+    plumb_frame_free(f);
+}
+
 static void bad_targets_and_params(void **state) {
     (void)state;
     plumb_gbdt_params p;
@@ -456,6 +518,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(early_stopping_keeps_best),
         cmocka_unit_test(save_load_predicts_identically),
         cmocka_unit_test(corrupted_files_are_refused),
+        cmocka_unit_test(wide_bins),
         cmocka_unit_test(bad_targets_and_params),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
