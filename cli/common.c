@@ -112,6 +112,7 @@ int cli_reader_init(cli_reader *r, const cli_args *a, const plumb_schema *model_
     if (!cli_int(a, "threads", 1, &threads) || !cli_int(a, "max-categories", 1, &max_cat))
         return EXIT_USAGE;
     o->n_threads = (int)threads;
+    plumb_set_threads((int)threads); /* scoring and anything else without its own count */
     o->max_categories = max_cat;
     o->target = cli_get(a, "target");
     o->id_col = cli_get(a, "id-col");

@@ -112,6 +112,10 @@ typedef void (*plumb_log_fn)(plumb_log_level level, const char *message, void *u
  * library; the callback itself may be called from any thread. */
 PLUMB_API void plumb_set_log(plumb_log_fn fn, void *user);
 
+/* Threads that calls without their own thread count use (scoring; readers and trainers with n_threads 0):
+ * n > 0, or 0 for all cores (the default). Like plumb_set_log, set it before other threads use the library. */
+PLUMB_API void plumb_set_threads(int n);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Column types, roles and schemas
  * ------------------------------------------------------------------------------------------------------------- */
@@ -375,8 +379,8 @@ typedef struct plumb_model_info {
 PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *info);
 
 /* Predicts every row of frame into out (n_rows values, caller-owned): probabilities of the positive class for
- * binary models, values for regression. Columns are matched by name; PLUMB_ESCHEMA when one the model needs is
- * absent or has another type. Thread-safe. */
+ * binary models, values for regression, with the plumb_set_threads threads. Columns are matched by name;
+ * PLUMB_ESCHEMA when one the model needs is absent or has another type. Thread-safe. */
 PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame, double *out,
                                            plumb_error *err);
 

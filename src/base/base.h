@@ -33,7 +33,7 @@ void plumb__log(plumb_log_level level, const char *fmt, ...) PLUMB__PRINTF(2, 3)
 /* Quotes at most max bytes of [s, s+n) for a message: control bytes as '?', "..." appended when cut. */
 void plumb__quote(char *out, size_t out_size, const char *s, size_t n);
 
-/* Number of threads to use for a request of n (0 = all cores); always >= 1. */
+/* Number of threads to use for a request of n (0 = the plumb_set_threads default, else all cores); >= 1. */
 int plumb__threads(int n);
 
 /* strdup that returns NULL on failure (and for NULL). */

@@ -132,9 +132,17 @@ void plumb__quote(char *out, size_t out_size, const char *s, size_t n) {
     }
 }
 
+static int default_threads;
+
+void plumb_set_threads(int n) {
+    default_threads = n > 0 ? n : 0;
+}
+
 int plumb__threads(int n) {
     if (n > 0)
         return n;
+    if (default_threads > 0)
+        return default_threads;
 #ifdef _OPENMP
     return omp_get_max_threads();
 #else

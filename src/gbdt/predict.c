@@ -171,7 +171,7 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
     }
     const int64_t n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
     bool ok = true;
-#pragma omp parallel reduction(&& : ok)
+#pragma omp parallel reduction(&& : ok) num_threads(plumb__threads(0))
     {
         void *xb = malloc((size_t)(SCORE_BLOCK * F) * (m->wide ? 2 : 1));
         ok = xb != NULL;

@@ -938,6 +938,17 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                        c.name, plumb_type_name(c.type));
         }
     }
+    for (int64_t j = 0; j < n_cols; j++) {
+        plumb_column_info c;
+        plumb_schema_column(fs, j, &c);
+        if (c.role == PLUMB_ROLE_WEIGHT) {
+            st = plumb__fail(err, PLUMB_EINVAL,
+                             "sample weights ('%s') are not supported by gradient boosting yet: remove the weight "
+                             "role",
+                             c.name);
+            goto done;
+        }
+    }
     if (m->n_features == 0) {
         st = plumb__fail(err, PLUMB_EINVAL, "no numeric or bool feature columns to train on");
         goto done;

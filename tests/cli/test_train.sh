@@ -52,6 +52,9 @@ test_predict_streams_and_carries_id() {
     run "$PLUMB" predict "$TMP/m.plumb" "$TMP/d.csv"
     expect_rc 0
     [ "$out" = "$(cat "$TMP/p.csv")" ] || fail "file and stdin predictions differ"
+    run "$PLUMB" predict --threads 1 "$TMP/m.plumb" "$TMP/d.csv"
+    expect_rc 0
+    [ "$out" = "$(cat "$TMP/p.csv")" ] || fail "one thread predicts otherwise"
 }
 
 test_predict_stream_batches() {
@@ -105,6 +108,9 @@ test_train_errors() {
     run "$PLUMB" train "$TMP/d.csv" --target y --learning-rate 0 -o "$TMP/m.plumb"
     expect_rc 1
     expect_err "plumb: learning_rate must be positive"
+    run "$PLUMB" train "$TMP/d.csv" --target y --weight-col x1 -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: sample weights ('x1') are not supported by gradient boosting yet: remove the weight role"
     run "$PLUMB" train "$TMP/d.csv" --target nope -o "$TMP/m.plumb"
     expect_rc 1
     expect_err "$TMP/d.csv:1:1: target column 'nope' not found in header"
