@@ -10,6 +10,8 @@
 
 #include "../data/data.h"
 
+#include <math.h>
+
 #define PLUMB__MAX_BINS 65536  /* missing bin + up to 65535 value bins: codes fit in uint16 */
 #define PLUMB__NARROW_BINS 256 /* when every feature has at most this many bins, codes are uint8 */
 
@@ -72,6 +74,12 @@ struct plumb_model {
 /* Allocates the arrays of a tree with n_leaves leaves (zeroed). Returns false when out of memory. */
 bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves);
 void plumb__tree_free(plumb__tree *t);
+
+/* Row i of a feature column as a float: numeric columns as they are, bool columns as 0/1 (NaN when missing).
+ * Exactly one of f32 and u8 is non-NULL. */
+static inline float plumb__feature_value(const float *f32, const uint8_t *u8, int64_t i) {
+    return f32 ? f32[i] : u8[i] == PLUMB_BOOL_MISSING ? NAN : (float)u8[i];
+}
 
 /* Bin of value x for feature f. */
 static inline uint16_t plumb__bin_value(const plumb__feature *f, float x) {

@@ -184,10 +184,7 @@ plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *fra
             for (int64_t f = 0; f < F; f++) {
                 const plumb__feature *ft = &m->features[f];
                 for (int64_t i = 0; i < nr; i++) {
-                    const float v = f32[f]                                ? f32[f][r0 + i]
-                                    : u8[f][r0 + i] == PLUMB_BOOL_MISSING ? NAN
-                                                                          : (float)u8[f][r0 + i];
-                    const uint16_t code = plumb__bin_value(ft, v);
+                    const uint16_t code = plumb__bin_value(ft, plumb__feature_value(f32[f], u8[f], r0 + i));
                     if (m->wide)
                         ((uint16_t *)xb)[i * F + f] = code;
                     else

@@ -192,14 +192,6 @@ static bool choose_edges(plumb__feature *f, const float *v, int64_t n, int32_t m
     return true;
 }
 
-static float value_at(const plumb_frame *fr, int64_t col, int64_t row) {
-    const float *f = plumb_frame_f32(fr, col);
-    if (f)
-        return f[row];
-    const uint8_t *u = plumb_frame_u8(fr, col);
-    return u[row] == PLUMB_BOOL_MISSING ? NAN : (float)u[row];
-}
-
 /* Fills bins[row * F + f] for every row of frame (columns cols[f]). */
 /* Fills bins[row * F + f] for every row of frame (columns cols[f]), a block of rows at a time so the writes of
  * all features land in the same cache lines. */
@@ -211,8 +203,9 @@ static void bin_rows(const plumb__feature *features, int64_t F, const plumb_fram
         const int64_t e = b + block < n ? b + block : n;
         for (int64_t f = 0; f < F; f++) {
             const float *x = plumb_frame_f32(fr, cols[f]);
+            const uint8_t *u = plumb_frame_u8(fr, cols[f]);
             for (int64_t i = b; i < e; i++) {
-                const uint16_t v = plumb__bin_value(&features[f], x ? x[i] : value_at(fr, cols[f], i));
+                const uint16_t v = plumb__bin_value(&features[f], plumb__feature_value(x, u, i));
                 if (wide)
                     ((uint16_t *)bins)[i * F + f] = v;
                 else
@@ -234,9 +227,11 @@ static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *
         for (int64_t f = 0; f < F; f++) {
             if (!v)
                 continue;
+            const float *x32 = plumb_frame_f32(fr, cols[f]);
+            const uint8_t *u8 = plumb_frame_u8(fr, cols[f]);
             int64_t k = 0;
             for (int64_t s = 0; s < m; s++) {
-                float x = value_at(fr, cols[f], s * n / m); /* evenly spaced sample */
+                const float x = plumb__feature_value(x32, u8, s * n / m); /* evenly spaced sample */
                 if (x == x)
                     v[k++] = x;
             }
@@ -341,6 +336,15 @@ static void gradients(trainer *t, plumb_task task) {
 /* Histograms                                                                                                  */
 /* ---------------------------------------------------------------------------------------------------------- */
 
+/* Prefetches what a histogram build will read for row `ahead`: its bins (row_bytes, which may straddle two cache
+ * lines) and its packed gradient. */
+static inline void prefetch_row(const void *bins, size_t row_bytes, const int64_t *gh, uint32_t ahead) {
+    const char *next = (const char *)bins + (size_t)ahead * row_bytes;
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + row_bytes - 1);
+    __builtin_prefetch(gh + ahead);
+}
+
 /* Adds rows[0..n) into h for the features used[ub..ue). This is the hottest loop of training: per row, one load
  * of its bins (a cache line), one of its packed gradient pair, then one 64-bit add per feature. */
 static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_entry *h, int64_t ub, int64_t ue) {
@@ -352,13 +356,8 @@ static void accumulate(const trainer *t, const uint32_t *rows, int64_t n, hist_e
     for (int64_t i = 0; i < n; i++) {
         const uint32_t r = rows[i];
         const uint8_t *row = bins + (size_t)r * (size_t)F;
-        if (i + PREFETCH_ROWS < n) {
-            const uint32_t ahead = rows[i + PREFETCH_ROWS];
-            const uint8_t *next = bins + (size_t)ahead * (size_t)F;
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + F - 1); /* a row may straddle two cache lines */
-            __builtin_prefetch(gh + ahead);
-        }
+        if (i + PREFETCH_ROWS < n)
+            prefetch_row(bins, (size_t)F, gh, rows[i + PREFETCH_ROWS]);
         const int64_t v = gh[r];
         if (all) {
             hist_entry *hf = h + ub * stride;
@@ -383,13 +382,8 @@ static void accumulate16(const trainer *t, const uint32_t *rows, int64_t n, hist
     for (int64_t i = 0; i < n; i++) {
         const uint32_t r = rows[i];
         const uint16_t *row = bins + (size_t)r * (size_t)F;
-        if (i + PREFETCH_ROWS < n) {
-            const uint32_t ahead = rows[i + PREFETCH_ROWS];
-            const uint16_t *next = bins + (size_t)ahead * (size_t)F;
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + F - 1);
-            __builtin_prefetch(gh + ahead);
-        }
+        if (i + PREFETCH_ROWS < n)
+            prefetch_row(bins, 2 * (size_t)F, gh, rows[i + PREFETCH_ROWS]);
         const int64_t v = gh[r];
         for (int64_t u = ub; u < ue; u++) {
             const int32_t f = used[u];
