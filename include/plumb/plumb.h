@@ -335,6 +335,13 @@ PLUMB_API void plumb_gbdt_params_init(plumb_gbdt_params *params);
 /* A trained model: immutable, so concurrent predictions from many threads are safe. */
 typedef struct plumb_model plumb_model;
 
+/* What a model is made of. */
+typedef enum plumb_model_kind {
+    PLUMB_MODEL_GBDT = 0, /* gradient-boosted decision trees */
+    PLUMB_MODEL_LINEAR,   /* linear regression, or logistic regression for a binary task */
+    PLUMB_MODEL_TREE,     /* a single CART decision tree */
+} plumb_model_kind;
+
 /* Trains gradient-boosted trees on the feature columns of train (numeric and bool columns with role feature)
  * to predict its target column; valid (may be NULL) is scored every iteration for early stopping.
  * Returns PLUMB_EINVAL for bad parameters or an unusable target (missing values, not two classes for binary),

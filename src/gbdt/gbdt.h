@@ -48,6 +48,9 @@ typedef struct plumb__snode {
 
 struct plumb_model {
     plumb_schema *schema; /* the training data's columns: types, roles, dictionaries */
+    plumb_model_kind kind;
+    struct plumb__linear *linear; /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
+    struct plumb__cart *cart;     /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
     plumb_task task;
     int64_t n_features;
     plumb__feature *features;
