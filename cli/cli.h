@@ -59,6 +59,44 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
         "threads", 't', "N", "all cores", "threads to use"                                                             \
     }
 
+/* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
+#define CLI_MODEL_OPTIONS                                                                                              \
+    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"},                                  \
+        {"task", 0, "TASK", "auto", "binary, regression, or auto (binary for a two-valued target)"},                   \
+        {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},     \
+        {"num-iterations", 0, "N", "100", "boosting iterations (trees)"},                                              \
+        {"learning-rate", 0, "X", "0.1", "shrinkage applied to every tree"},                                           \
+        {"num-leaves", 0, "N", "31", "most leaves per tree (trees grow leaf-wise)"},                                   \
+        {"max-depth", 0, "N", "-1", "most levels per tree; -1: no limit"},                                             \
+        {"min-data-in-leaf", 0, "N", "20", "fewest training rows in a leaf (estimated from hessians, as LightGBM)"},   \
+        {"min-sum-hessian-in-leaf", 0, "X", "0.001", "smallest sum of hessians in a leaf"},                            \
+        {"lambda-l1", 0, "X", "0", "L1 regularisation of leaf values"},                                                \
+        {"lambda-l2", 0, "X", "0", "L2 regularisation of leaf values"},                                                \
+        {"min-gain-to-split", 0, "X", "0", "smallest gain that makes a split"},                                        \
+        {"max-bin", 0, "N", "255", "most bins per feature (2..65535; over 255, bins take 2 bytes a value)"},           \
+        {"feature-fraction", 0, "F", "1", "share of features each tree may use"},                                      \
+        {"bagging-fraction", 0, "F", "1", "share of rows each bag keeps (with --bagging-freq)"},                       \
+        {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"},                             \
+        {"early-stopping-rounds", 0, "N", "0",                                                                         \
+         "stop when the validation metric has not improved for N rounds; 0: off"},                                     \
+    {                                                                                                                  \
+        "seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"                                  \
+    }
+
+/* Checks the model options (a usage error is reported and its exit status returned) without training. */
+int cli_fit_check(const cli_args *args);
+
+/* Fills *p from the gradient-boosting options. Returns EXIT_OK or EXIT_USAGE after reporting the error. */
+int cli_gbdt_params(const cli_args *args, plumb_gbdt_params *p);
+
+/* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
+ * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;
+ * *out is owned by the caller. */
+int cli_fit(const cli_args *args, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out);
+
+/* Parses a finite number option; on failure reports a usage error and returns false. */
+bool cli_double(const cli_args *args, const char *name, double *out);
+
 /* Prints the command's help (usage, summary, every option with its default, details) to stdout. */
 void cli_print_help(const cli_command *cmd);
 

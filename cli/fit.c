@@ -1,0 +1,107 @@
+/* fit.c -- the model options that `plumb train` and `plumb cv` share, and the one function that turns them into
+ * parameters and trains the model they name.
+ *
+ * CLI_MODEL_OPTIONS (cli.h) lists every option of every kind of model; cli_fit reads those of the kind chosen with
+ * --model, so train and cv accept exactly the same model settings.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool cli_double(const cli_args *a, const char *name, double *out) {
+    const char *v = cli_get(a, name);
+    if (!v)
+        return true;
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x)) {
+        cli_usage_error(a->cmd, "option '--%s' expects a number, got '%s'", name, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static bool get_int64(const cli_args *a, const char *name, long long min, int64_t *out) {
+    long long x = *out;
+    if (!cli_int(a, name, min, &x))
+        return false;
+    *out = x;
+    return true;
+}
+
+static bool get_int32(const cli_args *a, const char *name, long long min, int32_t *out) {
+    int64_t x = *out;
+    if (!get_int64(a, name, min, &x))
+        return false;
+    *out = (int32_t)x;
+    return true;
+}
+
+static void show_progress(const plumb_train_progress *p, void *user) {
+    (void)user;
+    const double eta = p->elapsed_seconds / (double)p->iteration * (double)(p->n_iterations - p->iteration);
+    char valid[64] = "";
+    if (!isnan(p->valid_metric))
+        snprintf(valid, sizeof valid, "  valid %s %.6f", p->metric, p->valid_metric);
+    fprintf(stderr, "\r\033[K[%lld/%lld]%s  %.1f s, ETA %.1f s", (long long)p->iteration, (long long)p->n_iterations,
+            valid, p->elapsed_seconds, eta);
+    fflush(stderr);
+}
+
+int cli_fit_check(const cli_args *a) {
+    const char *kind = cli_get(a, "model");
+    if (kind && strcmp(kind, "gbdt") != 0)
+        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt)", kind);
+    const char *task = cli_get(a, "task");
+    if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "auto") != 0)
+        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression or auto)", task);
+    plumb_gbdt_params p;
+    return cli_gbdt_params(a, &p);
+}
+
+int cli_gbdt_params(const cli_args *a, plumb_gbdt_params *p) {
+    plumb_gbdt_params_init(p);
+    const char *task = cli_get(a, "task");
+    if (task && strcmp(task, "binary") == 0)
+        p->task = PLUMB_TASK_BINARY;
+    else if (task && strcmp(task, "regression") == 0)
+        p->task = PLUMB_TASK_REGRESSION;
+    int64_t seed = 0;
+    long long threads = 0;
+    if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
+        !get_int32(a, "num-leaves", 2, &p->num_leaves) || !get_int32(a, "max-depth", -1, &p->max_depth) ||
+        !get_int64(a, "min-data-in-leaf", 1, &p->min_data_in_leaf) ||
+        !cli_double(a, "min-sum-hessian-in-leaf", &p->min_sum_hessian_in_leaf) ||
+        !cli_double(a, "lambda-l1", &p->lambda_l1) || !cli_double(a, "lambda-l2", &p->lambda_l2) ||
+        !cli_double(a, "min-gain-to-split", &p->min_gain_to_split) || !get_int32(a, "max-bin", 2, &p->max_bin) ||
+        !cli_double(a, "feature-fraction", &p->feature_fraction) ||
+        !cli_double(a, "bagging-fraction", &p->bagging_fraction) ||
+        !get_int32(a, "bagging-freq", 0, &p->bagging_freq) ||
+        !get_int64(a, "early-stopping-rounds", 0, &p->early_stopping_rounds) || !get_int64(a, "seed", 0, &seed) ||
+        !cli_int(a, "threads", 1, &threads))
+        return EXIT_USAGE;
+    p->seed = (uint64_t)seed;
+    p->n_threads = (int)threads;
+    p->positive_class = cli_get(a, "positive-class");
+    return EXIT_OK;
+}
+
+int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out) {
+    plumb_gbdt_params p;
+    int rc = cli_fit_check(a);
+    if (rc != EXIT_OK || (rc = cli_gbdt_params(a, &p)) != EXIT_OK)
+        return rc;
+    progress = progress && !cli_get(a, "quiet") && isatty(STDERR_FILENO);
+    if (progress)
+        p.progress = show_progress;
+    plumb_error err;
+    plumb_status st = plumb_gbdt_train(train, valid, &p, out, &err);
+    if (progress)
+        fprintf(stderr, "\n");
+    return st == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+}
