@@ -287,26 +287,60 @@ PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col
  * Models: gradient-boosted decision trees
  * ------------------------------------------------------------------------------------------------------------- */
 
+/* A trained model: immutable, so concurrent predictions from many threads are safe. */
+typedef struct plumb_model plumb_model;
+
 typedef enum plumb_task {
-    PLUMB_TASK_AUTO = 0,   /* binary for a two-valued target (two categories, bool, or numbers 0/1), else regression */
-    PLUMB_TASK_BINARY,     /* log-loss; predictions are probabilities of the positive class */
-    PLUMB_TASK_REGRESSION, /* squared error */
+    PLUMB_TASK_AUTO = 0,   /* binary for a two-valued target (two categories, bool, or numbers 0/1), multiclass for
+                              a categorical target with more categories, else regression */
+    PLUMB_TASK_BINARY,     /* predictions are probabilities of the positive class */
+    PLUMB_TASK_REGRESSION, /* predictions are values */
+    PLUMB_TASK_MULTICLASS, /* predictions are one probability per class (the target's categories, in order) */
 } plumb_task;
+
+/* What gradient boosting minimises (LightGBM's objectives). AUTO: binary log-loss, L2 or softmax, by the task. */
+typedef enum plumb_objective {
+    PLUMB_OBJECTIVE_AUTO = 0,
+    PLUMB_OBJECTIVE_BINARY,     /* log-loss on the log-odds */
+    PLUMB_OBJECTIVE_L2,         /* squared error */
+    PLUMB_OBJECTIVE_L1,         /* absolute error: predicts the conditional median */
+    PLUMB_OBJECTIVE_HUBER,      /* squared error within alpha of the target, absolute beyond: robust to outliers */
+    PLUMB_OBJECTIVE_POISSON,    /* Poisson deviance on the log of the mean: counts (demand); targets >= 0 */
+    PLUMB_OBJECTIVE_QUANTILE,   /* pinball loss: predicts the conditional alpha-quantile (prediction intervals) */
+    PLUMB_OBJECTIVE_MULTICLASS, /* softmax log-loss: one tree per class and iteration */
+} plumb_objective;
+
+/* The objective's name ("binary", "l2", "l1", "huber", "poisson", "quantile", "multiclass"), and back
+ * (PLUMB_EINVAL for an unknown name). */
+PLUMB_API const char *plumb_objective_name(plumb_objective objective);
+PLUMB_API plumb_status plumb_objective_parse(const char *name, plumb_objective *out, plumb_error *err);
 
 /* Reported once per boosting iteration to a progress callback. */
 typedef struct plumb_train_progress {
     int64_t iteration;    /* 1-based */
     int64_t n_iterations; /* the most there will be */
-    const char *metric;   /* "binary_logloss" or "l2" */
+    const char *metric;   /* the validation metric's name, e.g. "binary_logloss", "auc", "l2" */
     double valid_metric;  /* NaN without validation data */
     double elapsed_seconds;
 } plumb_train_progress;
 
 typedef void (*plumb_progress_fn)(const plumb_train_progress *progress, void *user);
 
+/* A monotone constraint: the model's output never decreases (direction +1) or never increases (-1) when the
+ * numeric feature column grows, the others fixed. */
+typedef struct plumb_monotone {
+    const char *column;
+    int direction; /* +1 or -1 (0: none) */
+} plumb_monotone;
+
 /* Training parameters. Names and defaults follow LightGBM's. */
 typedef struct plumb_gbdt_params {
     plumb_task task;                /* PLUMB_TASK_AUTO */
+    plumb_objective objective;      /* PLUMB_OBJECTIVE_AUTO: from the task */
+    double alpha;                   /* 0.9: huber's threshold and quantile's level */
+    const char *metric;             /* validation metric for early stopping; NULL = the objective's own loss. One of
+                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape,
+                                       multi_logloss, multi_error */
     const char *positive_class;     /* binary with a text target: the positive category; NULL = the last one in
                                        sorted order (numbers: 1, bool: true) */
     int64_t num_iterations;         /* 100 */
@@ -323,17 +357,25 @@ typedef struct plumb_gbdt_params {
     double bagging_fraction;        /* 1.0: share of rows each bagging round keeps */
     int32_t bagging_freq;           /* 0: no bagging; k: new bag every k iterations */
     int64_t early_stopping_rounds;  /* 0: off; k: stop when the validation metric has not improved for k rounds */
-    int n_threads;                  /* 0 = all cores; the model does not depend on it */
-    uint64_t seed;                  /* 0 */
-    plumb_progress_fn progress;     /* NULL: no progress reports */
+    /* categorical features: a split sends a set of categories left, found by sorting the categories by
+     * sum_gradient / (sum_hessian + cat_smooth) */
+    double cat_smooth;              /* 10 */
+    double cat_l2;                  /* 10: extra L2 regularisation of categorical splits */
+    int64_t min_data_per_group;     /* 100: fewest rows of a category for it to take part in a set split */
+    int32_t max_cat_threshold;      /* 32: most categories on one side of a split */
+    int32_t max_cat_to_onehot;      /* 4: features with this many categories or fewer split one category vs the rest */
+    double poisson_max_delta_step;  /* 0.7: hessian exp(score + this) keeps Poisson steps small */
+    const plumb_monotone *monotone; /* n_monotone constraints, by column name; NULL: none */
+    int n_monotone;
+    const plumb_model *init_model; /* continue training: its trees come first, its bins are kept; NULL: none */
+    int n_threads;                 /* 0 = all cores; the model does not depend on it */
+    uint64_t seed;                 /* 0 */
+    plumb_progress_fn progress;    /* NULL: no progress reports */
     void *progress_user;
 } plumb_gbdt_params;
 
 /* Fills *params with the defaults above. */
 PLUMB_API void plumb_gbdt_params_init(plumb_gbdt_params *params);
-
-/* A trained model: immutable, so concurrent predictions from many threads are safe. */
-typedef struct plumb_model plumb_model;
 
 /* What a model is made of. */
 typedef enum plumb_model_kind {
@@ -342,8 +384,9 @@ typedef enum plumb_model_kind {
     PLUMB_MODEL_TREE,     /* a single CART decision tree */
 } plumb_model_kind;
 
-/* Trains gradient-boosted trees on the feature columns of train (numeric and bool columns with role feature)
- * to predict its target column; valid (may be NULL) is scored every iteration for early stopping.
+/* Trains gradient-boosted trees on the feature columns of train (numeric, bool and categorical columns with role
+ * feature) to predict its target column, each row weighted by the weight column when there is one; valid (may be
+ * NULL) is scored every iteration for early stopping.
  * Returns PLUMB_EINVAL for bad parameters or an unusable target (missing values, not two classes for binary),
  * PLUMB_ESCHEMA when valid lacks a column, PLUMB_ENOMEM. The same data, parameters and seed give the same
  * model whatever the thread count. *out is owned by the caller. */
@@ -370,12 +413,14 @@ PLUMB_API plumb_status plumb_model_load_buffer(const void *data, size_t size, co
 PLUMB_API const plumb_schema *plumb_model_schema(const plumb_model *model);
 
 typedef struct plumb_model_info {
-    const char *kind; /* "gbdt" */
+    const char *kind; /* "gbdt", "linear", "tree" */
     plumb_task task;
+    const char *objective; /* gbdt: plumb_objective_name of its objective */
+    int64_t n_outputs;     /* values predicted per row: the classes of a multiclass model, else 1 */
     int64_t n_features, n_trees;
     int64_t n_iterations;   /* trained; the model keeps the trees up to best_iteration */
     int64_t best_iteration; /* 1-based */
-    const char *metric;     /* "binary_logloss" or "l2" */
+    const char *metric;     /* the validation metric's name */
     double train_metric;    /* of the trees kept */
     double valid_metric;    /* at best_iteration; NaN without validation data */
     int64_t train_rows;
@@ -385,10 +430,35 @@ typedef struct plumb_model_info {
 /* Describes the model; strings are borrowed from it. */
 PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *info);
 
-/* Predicts every row of frame into out (n_rows values, caller-owned): probabilities of the positive class for
- * binary models, values for regression, with the plumb_set_threads threads. Columns are matched by name;
+/* Predicts every row of frame into out (n_rows x n_outputs values, row-major, caller-owned): probabilities of the
+ * positive class for binary models, values for regression, n_outputs class probabilities for multiclass, with the
+ * plumb_set_threads threads. Columns are matched by name;
  * PLUMB_ESCHEMA when one the model needs is absent or has another type. Thread-safe. */
 PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame, double *out,
+                                           plumb_error *err);
+
+/* Raw scores before the link function, n_rows x n_outputs: log-odds (binary), log of the mean (poisson), class
+ * scores before the softmax (multiclass), values otherwise. Statuses as plumb_model_predict. */
+PLUMB_API plumb_status plumb_model_predict_raw(const plumb_model *model, const plumb_frame *frame, double *out,
+                                               plumb_error *err);
+
+/* The name of the model's feature f, 0 <= f < n_features (plumb_model_info); borrowed from the model. */
+PLUMB_API const char *plumb_model_feature_name(const plumb_model *model, int64_t f);
+
+/* How much a gradient-boosted model uses each feature. */
+typedef struct plumb_importance {
+    double gain;    /* total gain of the feature's splits (the loss reduction they bought) */
+    int64_t splits; /* number of splits on the feature */
+} plumb_importance;
+
+/* Fills out[0..n_features) with the importance of each model feature. PLUMB_EINVAL for a model that is not gbdt. */
+PLUMB_API plumb_status plumb_model_importance(const plumb_model *model, plumb_importance *out, plumb_error *err);
+
+/* Per-row contributions of each feature to the raw score by TreeSHAP (Lundberg, Erion & Lee 2018, path-dependent,
+ * exact for trees): out (caller-owned) holds n_rows x n_outputs x (n_features + 1) values, per row and output the
+ * contribution of each model feature and then the bias (the expected raw score); they sum to the raw score
+ * (plumb_model_predict_raw). PLUMB_EINVAL for a model that is not gbdt, PLUMB_ESCHEMA, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_contrib(const plumb_model *model, const plumb_frame *frame, double *out,
                                            plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------

@@ -9,17 +9,24 @@
 #define PLUMB_GBDT_GBDT_H
 
 #include "../data/data.h"
+#include "objective.h"
 
 #include <math.h>
 
 #define PLUMB__MAX_BINS 65536  /* missing bin + up to 65535 value bins: codes fit in uint16 */
 #define PLUMB__NARROW_BINS 256 /* when every feature has at most this many bins, codes are uint8 */
+#define PLUMB__MAX_CAT_SET 64  /* most categories on the left of a categorical split (max_cat_threshold) */
 
 typedef struct plumb__tree {
     int32_t n_leaves; /* internal nodes: n_leaves - 1 */
-    int32_t *feature; /* per node: model feature index */
-    uint16_t *bin;    /* per node: bins 1..bin go left */
-    float *threshold; /* per node: x <= threshold goes left (edges[bin-1]) */
+    /* categorical splits: a node with cat_begin[node] >= 0 sends bin b left when bit b of the bitset at
+     * cat_bits + cat_begin[node] (cat_words[node] words) is set; bit 0 is the missing (and unseen) bin */
+    int32_t *cat_begin, *cat_words; /* per node; NULL when the tree has no categorical split */
+    uint32_t *cat_bits;
+    int32_t n_cat_bits; /* words in cat_bits */
+    int32_t *feature;   /* per node: model feature index */
+    uint16_t *bin;      /* per node: bins 1..bin go left */
+    float *threshold;   /* per node: x <= threshold goes left (edges[bin-1]) */
     uint8_t *missing_left;
     int32_t *left, *right;
     double *gain;        /* per node: split gain, for importance */
@@ -29,11 +36,25 @@ typedef struct plumb__tree {
     void *mem;           /* the one allocation behind the arrays */
 } plumb__tree;
 
+/* A numeric (or bool) feature is binned by its edges; a categorical one maps category code c to bin c + 1, and
+ * missing or unseen categories to bin 0. */
 typedef struct plumb__feature {
-    int64_t column; /* index in the model's schema */
-    int32_t n_bins; /* including the missing bin */
-    float *edges;   /* n_bins - 2 ascending edges */
+    int64_t column;       /* index in the model's schema */
+    int32_t n_bins;       /* including the missing bin */
+    float *edges;         /* numeric: n_bins - 2 ascending edges; NULL for categorical */
+    int32_t n_categories; /* categorical: the dictionary's size (n_bins - 1); 0 for numeric */
+    int8_t monotone;      /* +1, -1 or 0 */
 } plumb__feature;
+
+/* A feature's column in a frame being scored or trained on: exactly one of f32, u8 and codes is set. remap maps
+ * the frame's category codes (0..n_remap) to the model's when their dictionaries differ (NULL when equal). */
+typedef struct plumb__fcol {
+    const float *f32;
+    const uint8_t *u8;
+    const int32_t *codes;
+    int32_t *remap;
+    int32_t n_remap;
+} plumb__fcol;
 
 /* A node of the scoring layout: a tree flattened breadth-first so that the children of a node are adjacent
  * (left at child, right at child + 1), compared on bins. With m = 1 when missing values go right, a row goes left
@@ -52,21 +73,29 @@ struct plumb_model {
     struct plumb__linear *linear; /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
     struct plumb__cart *cart;     /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
     plumb_task task;
+    plumb__objective objective;
+    int32_t n_classes; /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
+    char metric[32];   /* validation metric */
     int64_t n_features;
     plumb__feature *features;
-    bool wide; /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */
-    double init_score;
+    bool wide;          /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */
+    double *init_score; /* per output */
     int64_t n_trees;
     plumb__tree *trees;
     plumb_gbdt_params params;
-    int64_t n_iterations;   /* trained (the trees may be truncated to best_iteration) */
-    double train_metric;    /* on the training data, with the trees kept */
-    double *valid_metric;   /* per iteration; NULL without validation data */
-    int64_t best_iteration; /* 1-based; trees were truncated to it */
-    /* scoring layout, built by plumb__model_prepare: tree k's nodes start at snodes + tree_start[k] */
+    int64_t init_iterations; /* iterations taken over from an init model (their trees come first) */
+    int64_t n_iterations;    /* trained here (the trees may be truncated to best_iteration) */
+    double train_metric;     /* on the training data, with the trees kept */
+    double *valid_metric;    /* per iteration trained here; NULL without validation data */
+    int64_t best_iteration;  /* 1-based, of those trained here; trees were truncated to it */
+    /* scoring layout, built by plumb__model_prepare: tree k's nodes start at snodes + tree_start[k]; nodes of
+     * categorical splits have feature | PLUMB__SCAT and thr = 0, their bitset at cat_bits + scat[node] */
     plumb__snode *snodes;
     double *svalue; /* per node: the leaf value (0 for internal nodes) */
     int64_t *tree_start;
+    uint32_t *scat; /* per node: offset of its bitset in scat_bits (categorical splits only) */
+    uint32_t *scat_bits;
+    bool has_cat; /* some split is categorical: scoring takes the slower walk that tests bitsets */
     /* provenance */
     char plumb_version[32];
     char data_sha256[65];
@@ -74,9 +103,17 @@ struct plumb_model {
     char created[32]; /* ISO-8601 UTC */
 };
 
+#define PLUMB__SCAT 0x8000u /* snode feature flag: a categorical split */
+
 /* Allocates the arrays of a tree with n_leaves leaves (zeroed). Returns false when out of memory. */
 bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves);
 void plumb__tree_free(plumb__tree *t);
+
+/* Makes *to a deep copy of *from. Returns false when out of memory. */
+bool plumb__tree_copy(plumb__tree *to, const plumb__tree *from);
+
+/* Allocates per-node categorical arrays for a tree (all -1) and a bitset area of n_words. */
+bool plumb__tree_alloc_cats(plumb__tree *t, int32_t n_words);
 
 /* Row i of a feature column as a float: numeric columns as they are, bool columns as 0/1 (NaN when missing).
  * Exactly one of f32 and u8 is non-NULL. */
@@ -84,7 +121,11 @@ static inline float plumb__feature_value(const float *f32, const uint8_t *u8, in
     return f32 ? f32[i] : u8[i] == PLUMB_BOOL_MISSING ? NAN : (float)u8[i];
 }
 
-/* Bin of value x for feature f. */
+static inline bool plumb__bit(const uint32_t *bits, uint32_t b) {
+    return (bits[b >> 5] >> (b & 31)) & 1;
+}
+
+/* Bin of value x for numeric feature f. */
 static inline uint16_t plumb__bin_value(const plumb__feature *f, float x) {
     if (x != x)
         return 0;
@@ -101,17 +142,32 @@ static inline uint16_t plumb__bin_value(const plumb__feature *f, float x) {
     return (uint16_t)(1 + (base - f->edges) + (*base < x));
 }
 
+/* Bin of row i of a feature's column. */
+static inline uint16_t plumb__feature_bin(const plumb__feature *f, const plumb__fcol *c, int64_t i) {
+    if (c->codes) {
+        int32_t k = c->codes[i];
+        if (k >= 0 && c->remap)
+            k = k < c->n_remap ? c->remap[k] : -1;
+        return (uint16_t)(k >= 0 && k < f->n_categories ? k + 1 : 0);
+    }
+    return plumb__bin_value(f, plumb__feature_value(c->f32, c->u8, i));
+}
+
+/* Whether bin b goes left at node of tree t. */
+static inline bool plumb__tree_left(const plumb__tree *t, int32_t node, uint32_t b) {
+    if (t->cat_begin && t->cat_begin[node] >= 0)
+        return b < 32 * (uint32_t)t->cat_words[node] && plumb__bit(t->cat_bits + t->cat_begin[node], b);
+    return b == 0 ? t->missing_left[node] : b <= t->bin[node];
+}
+
 /* The leaf a binned row (bins[f] for model feature f, uint8 or uint16 codes) reaches in tree t. */
 #define PLUMB__LEAF_BINNED(name, code_t)                                                                               \
     static inline int32_t name(const plumb__tree *t, const code_t *bins) {                                             \
         if (t->n_leaves == 1)                                                                                          \
             return 0;                                                                                                  \
         int32_t node = 0;                                                                                              \
-        while (node >= 0) {                                                                                            \
-            const code_t b = bins[t->feature[node]];                                                                   \
-            const bool left = b == 0 ? t->missing_left[node] : b <= t->bin[node];                                      \
-            node = left ? t->left[node] : t->right[node];                                                              \
-        }                                                                                                              \
+        while (node >= 0)                                                                                              \
+            node = plumb__tree_left(t, node, bins[t->feature[node]]) ? t->left[node] : t->right[node];                 \
         return ~node;                                                                                                  \
     }
 PLUMB__LEAF_BINNED(plumb__tree_leaf_binned8, uint8_t)
@@ -126,11 +182,17 @@ void plumb__model_stamp(plumb_model *m, const plumb_frame *train);
 /* Frees everything a model holds, and the model; accepts NULL. */
 void plumb__model_free(plumb_model *m);
 
-/* Maps the model's features to the columns of frame by name; cols (OUT) has n_features entries.
- * Returns PLUMB_ESCHEMA naming the first missing or mistyped column. */
-plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, int64_t *cols, plumb_error *err);
+/* Maps the model's features to the columns of frame by name; cols (OUT) has n_features entries, each with a
+ * remap of category codes when the frame's dictionary differs from the model's (free with plumb__fcols_free).
+ * Returns PLUMB_ESCHEMA naming the first missing or mistyped column, PLUMB_ENOMEM. */
+plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, plumb__fcol *cols, plumb_error *err);
+void plumb__fcols_free(plumb__fcol *cols, int64_t n);
 
-/* Raw scores (before the link function) of every row of frame. */
+/* Bins rows [0, n) of the bound columns into bins (row-major, n x n_features, uint16 when wide, else uint8). */
+void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fcol *cols, int64_t n, void *bins,
+                     bool wide, int nt);
+
+/* Raw scores (before the link function) of every row of frame: n_rows x n_classes. */
 plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
 
 #endif /* PLUMB_GBDT_GBDT_H */

@@ -18,7 +18,7 @@
  * labels (16), row indices (8), and num_leaves histograms of 8 bytes a bin.
  */
 #include "gbdt.h"
-#include "objective.h"
+#include "metric.h"
 
 #include <float.h>
 #include <math.h>
@@ -33,7 +33,6 @@
 #define BIN_SAMPLE 200000 /* rows used to choose bin edges, as LightGBM's bin_construct_sample_cnt */
 #define PAR_ROWS 512      /* fewer rows than this: a split is one thread's work (above, both children's search pays) */
 #define ROW_PAR_ROWS 4096 /* from this many rows, threads split a histogram build by rows instead of features */
-#define BLOCK_ROWS 65536  /* fixed reduction blocks: sums independent of the thread count */
 
 /* Gradients and hessians are quantized to integers small enough that a row's pair packs into one int64,
  * gradient in the high half and hessian (never negative) in the low half: (g << 32) + h. Sums of such words stay
@@ -59,9 +58,12 @@ static inline int64_t packed_g(int64_t v) {
 typedef struct split {
     double gain; /* -INFINITY when there is no valid split */
     int32_t feature;
-    uint16_t bin;
+    uint16_t bin; /* numeric: bins 1..bin go left */
     bool missing_left;
     int64_t lg, lh; /* sums of the left child */
+    double wl, wr;  /* outputs of the children (real units, before the learning rate), clamped to bounds */
+    int32_t n_cats; /* categorical: the bins cats[0..n_cats) go left (and bin 0 when missing_left); 0 numeric */
+    uint16_t cats[PLUMB__MAX_CAT_SET];
 } split;
 
 typedef struct leaf {
@@ -71,6 +73,7 @@ typedef struct leaf {
     int32_t hist;   /* histogram slot, -1 when released */
     int32_t parent; /* internal node pointing here, -1 for the root */
     bool is_left;
+    double lo, hi; /* monotone constraints: bounds of the outputs of this leaf and its descendants */
     split best;
 } leaf;
 
@@ -85,11 +88,17 @@ typedef struct trainer {
     int64_t *off;       /* per feature: its first entry in a histogram */
     int64_t stride;     /* uint8 codes: entries per feature, the most bins of any (off[f] = f * stride) */
     int64_t total_bins; /* entries of a histogram */
-    double *label, *score;
-    int64_t *gh;   /* quantized gradient and hessian of each row, packed */
-    double sg, sh; /* gradient = packed_g / sg, hessian = packed_h / sh */
-    uint32_t *idx; /* rows of the tree; each leaf a range, rows ascending within it */
-    uint32_t *tmp; /* partition scratch, n_rows */
+    const plumb__objective *obj;
+    int32_t K;        /* outputs: classes of a multiclass model, else 1 */
+    bool constrained; /* some feature is monotone: splits check outputs against leaf bounds */
+    double *label;
+    double *weight; /* NULL: every row weighs 1 */
+    double *score;  /* n_rows x K raw scores */
+    double *prob;   /* multiclass: n_rows x K softmax probabilities at the start of the iteration */
+    int64_t *gh;    /* quantized gradient and hessian of each row, packed */
+    double sg, sh;  /* gradient = packed_g / sg, hessian = packed_h / sh */
+    uint32_t *idx;  /* rows of the tree; each leaf a range, rows ascending within it */
+    uint32_t *tmp;  /* partition scratch, n_rows */
     int64_t n_bag;
     hist_entry *pool;    /* num_leaves histograms */
     hist_entry *scratch; /* nt - 1 histograms: the other threads' shares of a row-split build */
@@ -98,8 +107,11 @@ typedef struct trainer {
     int32_t *used; /* features this tree may use, ascending */
     int64_t n_used;
     leaf *leaves;
-    split *per_feature; /* 2 x F: best split per used feature, for the two leaves of a split */
-    double *block_loss;
+    split *per_feature;    /* 2 x F: best split per used feature, for the two leaves of a split */
+    int64_t stride_cats;   /* the most bins of a categorical feature */
+    uint16_t *cat_scratch; /* F x stride_cats: candidate categories of a split search */
+    double *cat_keys;      /* F x stride_cats: their sort keys */
+    uint32_t *split_bits;  /* the bitset of a categorical split being applied */
 } trainer;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -154,9 +166,10 @@ static float cut_between(float a, float b) {
     return (m >= a && m < b) ? m : a;
 }
 
-/* Chooses the edges of feature f from the sorted non-missing sample v[0..n): every distinct value its own bin
- * when they fit, else bins of about equal counts, cut only between distinct values. */
-static bool choose_edges(plumb__feature *f, const float *v, int64_t n, int32_t max_bin) {
+/* Chooses the edges of feature f from the sorted non-missing sample v[0..n) with cumulative weights cw (cw[i] =
+ * weight of v[0..i), n + 1 entries): every distinct value its own bin when they fit, else bins of about equal
+ * weight, cut only between distinct values. */
+static bool choose_edges(plumb__feature *f, const float *v, const double *cw, int64_t n, int32_t max_bin) {
     float *edges = malloc((size_t)max_bin * sizeof *edges);
     if (!edges)
         return false;
@@ -171,7 +184,17 @@ static bool choose_edges(plumb__feature *f, const float *v, int64_t n, int32_t m
     } else {
         int64_t start = 0; /* first sample value of the current bin */
         for (int32_t bins_left = max_bin; bins_left > 1 && start < n; bins_left--) {
-            int64_t target = start + (n - start + bins_left - 1) / bins_left; /* ideal end of this bin */
+            /* ideal end of this bin: where it holds 1/bins_left of the remaining weight */
+            const double want = cw[start] + (cw[n] - cw[start]) / bins_left;
+            int64_t lo_i = start + 1, hi_i = n;
+            while (lo_i < hi_i) {
+                const int64_t mid = lo_i + (hi_i - lo_i) / 2;
+                if (cw[mid] < want)
+                    lo_i = mid + 1;
+                else
+                    hi_i = mid;
+            }
+            const int64_t target = lo_i;
             if (target >= n)
                 break;
             /* move the cut to the nearest boundary between distinct values */
@@ -192,20 +215,15 @@ static bool choose_edges(plumb__feature *f, const float *v, int64_t n, int32_t m
     return true;
 }
 
-/* Fills bins[row * F + f] for every row of frame (columns cols[f]). */
-/* Fills bins[row * F + f] for every row of frame (columns cols[f]), a block of rows at a time so the writes of
- * all features land in the same cache lines. */
-static void bin_rows(const plumb__feature *features, int64_t F, const plumb_frame *fr, const int64_t *cols, void *bins,
+void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fcol *cols, int64_t n, void *bins,
                      bool wide, int nt) {
-    const int64_t n = plumb_frame_n_rows(fr), block = 4096;
+    const int64_t block = 4096; /* a block of rows at a time, so the writes of all features share cache lines */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < n; b += block) {
         const int64_t e = b + block < n ? b + block : n;
         for (int64_t f = 0; f < F; f++) {
-            const float *x = plumb_frame_f32(fr, cols[f]);
-            const uint8_t *u = plumb_frame_u8(fr, cols[f]);
             for (int64_t i = b; i < e; i++) {
-                const uint16_t v = plumb__bin_value(&features[f], plumb__feature_value(x, u, i));
+                const uint16_t v = plumb__feature_bin(&features[f], &cols[f], i);
                 if (wide)
                     ((uint16_t *)bins)[i * F + f] = v;
                 else
@@ -215,31 +233,64 @@ static void bin_rows(const plumb__feature *features, int64_t F, const plumb_fram
     }
 }
 
-static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *cols, plumb_error *err) {
+typedef struct wvalue {
+    float x, w;
+} wvalue;
+
+static int cmp_wvalue(const void *a, const void *b) {
+    const float x = ((const wvalue *)a)->x, y = ((const wvalue *)b)->x;
+    return (x > y) - (x < y);
+}
+
+/* Sorted non-missing sample values of numeric feature column c (m evenly spaced rows of n) into v, with
+ * cumulative weights into cw; returns their number. pair is scratch for m weighted values. */
+static int64_t sample_values(const plumb__fcol *c, const double *weight, int64_t n, int64_t m, float *v, double *cw,
+                             wvalue *pair) {
+    int64_t k = 0;
+    for (int64_t s = 0; s < m; s++) {
+        const int64_t i = s * n / m;
+        const float x = plumb__feature_value(c->f32, c->u8, i);
+        if (x == x)
+            pair[k++] = (wvalue){x, weight ? (float)weight[i] : 1.0f};
+    }
+    if (weight)
+        qsort(pair, (size_t)k, sizeof *pair, cmp_wvalue);
+    else {
+        for (int64_t i = 0; i < k; i++)
+            v[i] = pair[i].x;
+        sort_floats(v, k, (float *)cw); /* cw is free scratch until filled below */
+    }
+    cw[0] = 0;
+    for (int64_t i = 0; i < k; i++) {
+        if (weight)
+            v[i] = pair[i].x;
+        cw[i + 1] = cw[i] + (weight ? pair[i].w : 1.0);
+    }
+    return k;
+}
+
+/* Chooses the bins of every feature that has none yet (an init model brings its own) and bins the rows. */
+static plumb_status make_bins(trainer *t, const plumb__fcol *cols, bool fresh, plumb_error *err) {
     const int64_t n = t->n_rows, F = t->F;
     const int64_t m = n < BIN_SAMPLE ? n : BIN_SAMPLE;
     bool ok = true;
 #pragma omp parallel num_threads(t->nt) reduction(&& : ok)
     {
-        float *v = malloc(2 * ((size_t)m + 1) * sizeof *v);
-        ok = v != NULL;
+        float *v = malloc(((size_t)m + 1) * sizeof *v);
+        double *cw = malloc(((size_t)m + 2) * sizeof *cw);
+        wvalue *pair = malloc(((size_t)m + 1) * sizeof *pair);
+        ok = v && cw && pair;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t f = 0; f < F; f++) {
-            if (!v)
+            if (!ok || !fresh || t->features[f].n_categories > 0)
                 continue;
-            const float *x32 = plumb_frame_f32(fr, cols[f]);
-            const uint8_t *u8 = plumb_frame_u8(fr, cols[f]);
-            int64_t k = 0;
-            for (int64_t s = 0; s < m; s++) {
-                const float x = plumb__feature_value(x32, u8, s * n / m); /* evenly spaced sample */
-                if (x == x)
-                    v[k++] = x;
-            }
-            sort_floats(v, k, v + m + 1);
-            if (!choose_edges(&t->features[f], v, k, t->p->max_bin))
+            const int64_t k = sample_values(&cols[f], t->weight, n, m, v, cw, pair);
+            if (!choose_edges(&t->features[f], v, cw, k, t->p->max_bin))
                 ok = false;
         }
         free(v);
+        free(cw);
+        free(pair);
     }
     if (!ok)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
@@ -250,7 +301,7 @@ static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *
     if (!(t->bins = malloc(cells * w)) || !(t->colbins = malloc(cells * w)) ||
         !(t->off = malloc((size_t)F * sizeof *t->off)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    bin_rows(t->features, F, fr, cols, t->bins, t->wide, t->nt);
+    plumb__bin_rows(t->features, F, cols, n, t->bins, t->wide, t->nt);
 #pragma omp parallel for schedule(static) num_threads(t->nt)
     for (int64_t f = 0; f < F; f++)
         for (int64_t i = 0; i < n; i++) {
@@ -281,53 +332,66 @@ static plumb_status make_bins(trainer *t, const plumb_frame *fr, const int64_t *
 /* Objectives                                                                                                  */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static const char *metric_name(plumb_task task) {
-    return task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
-}
-
-/* Mean loss over rows [0, n), summed in fixed blocks so the result does not depend on the thread count. */
-static double mean_loss(plumb_task task, const double *y, const double *s, int64_t n, double *block, int nt) {
-    const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t b = 0; b < nb; b++) {
-        double sum = 0;
-        double g, h;
-        for (int64_t i = b * BLOCK_ROWS; i < n && i < (b + 1) * BLOCK_ROWS; i++)
-            sum += plumb__objective_eval(task, y[i], s[i], &g, &h);
-        block[b] = sum;
+/* Softmax probabilities of every row from its K scores (multiclass), before an iteration's trees. */
+static void softmax_rows(trainer *t) {
+    const int64_t K = t->K;
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+    for (int64_t i = 0; i < t->n_rows; i++) {
+        const double *s = t->score + i * K;
+        double *p = t->prob + i * K, mx = s[0], sum = 0;
+        for (int64_t k = 1; k < K; k++)
+            mx = fmax(mx, s[k]);
+        for (int64_t k = 0; k < K; k++)
+            sum += p[k] = exp(s[k] - mx);
+        for (int64_t k = 0; k < K; k++)
+            p[k] /= sum;
     }
-    double total = 0;
-    for (int64_t b = 0; b < nb; b++)
-        total += block[b];
-    return total / (double)n;
 }
 
-/* Gradients at the current scores, quantized to nearest and packed. The scales map the largest gradient to
- * min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a million rows
- * (LightGBM's quantized training keeps accuracy with 4). Log-loss has |g| <= 1 and h <= 1/4, which fixes its
- * scales and saves a pass (and an exp per row); squared error has h = 1, represented exactly, and needs its
- * largest residual first. */
-static void gradients(trainer *t, plumb_task task) {
+/* Gradient and hessian of row i (output k), weighted. */
+static inline void row_grad(const trainer *t, int64_t i, int32_t k, double *g, double *h) {
+    if (t->K > 1) {
+        const double p = t->prob[i * t->K + k];
+        *g = p - (t->label[i] == k);
+        *h = (double)t->K / (t->K - 1) * p * (1 - p);
+    } else {
+        plumb__objective_grad(t->obj, t->label[i], t->score[i], g, h);
+    }
+    if (t->weight) {
+        *g *= t->weight[i];
+        *h *= t->weight[i];
+    }
+}
+
+/* Gradients of output k at the current scores, quantized to nearest and packed. The scales map the largest
+ * gradient to min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a
+ * million rows (LightGBM's quantized training keeps accuracy with 4). Log-loss (binary and softmax) has |g| <= 1
+ * and a bounded hessian, which fixes its scales (times the largest weight) and saves a pass; the others need their
+ * largest gradient and hessian first. */
+static void gradients(trainer *t, int32_t k, double wmax) {
     const int64_t n = t->n_rows;
-    const double *y = t->label, *s = t->score;
     const double gq_max = fmin(32767, floor(2147483647.0 / (double)n)),
                  hq_max = fmin(65535, floor(4294967295.0 / (double)n));
-    if (task == PLUMB_TASK_BINARY) {
-        t->sg = gq_max;
-        t->sh = 4 * hq_max;
+    if (t->K > 1 || t->obj->kind == PLUMB_OBJECTIVE_BINARY) {
+        t->sg = gq_max / wmax;
+        t->sh = hq_max / (wmax * (t->K > 1 ? (double)t->K / (t->K - 1) / 4 : 0.25));
     } else {
-        double gmax = 0;
-#pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax)
-        for (int64_t i = 0; i < n; i++)
-            gmax = fmax(gmax, fabs(s[i] - y[i]));
+        double gmax = 0, hmax = 0;
+#pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax, hmax)
+        for (int64_t i = 0; i < n; i++) {
+            double g, h;
+            row_grad(t, i, k, &g, &h);
+            gmax = fmax(gmax, fabs(g));
+            hmax = fmax(hmax, h);
+        }
         t->sg = gmax > 0 ? gq_max / gmax : 1.0;
-        t->sh = hq_max;
+        t->sh = hmax > 0 ? hq_max / hmax : 1.0;
     }
     const double sg = t->sg, sh = t->sh;
 #pragma omp parallel for schedule(static) num_threads(t->nt)
     for (int64_t i = 0; i < n; i++) {
         double g, h;
-        plumb__objective_grad(task, y[i], s[i], &g, &h);
+        row_grad(t, i, k, &g, &h);
         t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
     }
 }
@@ -425,21 +489,79 @@ static inline double q_gain2(double ga, double ha, double gb, double hb, double 
     return (ta * ta * db + tb * tb * da) / (da * db);
 }
 
-/* Best split of feature f for a leaf with sums (G, H), C rows and histogram h; gain -INFINITY when none.
+/* The constants of one leaf's split search, in quantized units. */
+typedef struct search {
+    double l1, l2, to_gain;       /* regularisation in quantized units; to_gain turns a quantized score into a gain */
+    double per_h, hmin, xlo, xhi; /* rows are estimated as hessian * per_h; bounds of each side */
+    double lo, hi;                /* bounds of the children's outputs (real units) */
+    bool bounded;                 /* lo or hi is finite, or the feature is monotone: outputs are clamped and checked */
+} search;
+
+static search search_init(const trainer *t, const leaf *l) {
+    const plumb_gbdt_params *p = t->p;
+    const int64_t H = l->h, C = l->c;
+    return (search){.l1 = p->lambda_l1 * t->sg,
+                    .l2 = p->lambda_l2 * t->sh,
+                    .to_gain = t->sh / (t->sg * t->sg),
+                    .per_h = H > 0 ? (double)C / (double)H : 0,
+                    .hmin = p->min_sum_hessian_in_leaf * t->sh,
+                    .xlo = (double)p->min_data_in_leaf - 0.5,
+                    .xhi = (double)(C - p->min_data_in_leaf) + 0.5,
+                    .lo = l->lo,
+                    .hi = l->hi,
+                    .bounded = isfinite(l->lo) || isfinite(l->hi)};
+}
+
+/* Output of a side with quantized sums (g, h), real units, and the score it buys, -(2 T(g) w + (h + l2) w^2),
+ * in quantized units: T(g)^2 / (h + l2) when w is unclamped. */
+static inline double q_output(const trainer *t, const search *q, double g, double h, double l2) {
+    const double w = -soft(g, q->l1) / (h + l2) * t->sh / t->sg;
+    return fmin(fmax(w, q->lo), q->hi);
+}
+
+static inline double q_score_at(const trainer *t, const search *q, double g, double h, double l2, double w) {
+    const double wq = w * t->sg / t->sh; /* the output in quantized units */
+    return -(2 * soft(g, q->l1) * wq + (h + l2) * wq * wq);
+}
+
+/* Score (quantized units) of sending (ag, ah) left and the rest of (G, H) right, or -INFINITY when the sides break
+ * the row, hessian or monotone constraints; the clamped outputs go to *wl, *wr when bounded. */
+static inline double side_score(const trainer *t, const search *q, int64_t ag, int64_t ah, int64_t G, int64_t H,
+                                double l2, int monotone, double *wl, double *wr) {
+    const double x = (double)ah * q->per_h;
+    if (x < q->xlo || x >= q->xhi || (double)ah < q->hmin || (double)(H - ah) < q->hmin)
+        return -INFINITY;
+    if (!q->bounded && !monotone)
+        return q_gain2((double)ag, (double)ah, (double)(G - ag), (double)(H - ah), q->l1, l2);
+    *wl = q_output(t, q, (double)ag, (double)ah, l2);
+    *wr = q_output(t, q, (double)(G - ag), (double)(H - ah), l2);
+    if ((monotone > 0 && *wl > *wr) || (monotone < 0 && *wl < *wr))
+        return -INFINITY;
+    return q_score_at(t, q, (double)ag, (double)ah, l2, *wl) +
+           q_score_at(t, q, (double)(G - ag), (double)(H - ah), l2, *wr);
+}
+
+/* Finishes a split: its gain relative to the parent's score, -INFINITY when it gains too little. */
+static void finish_split(const trainer *t, const search *q, split *best, double best_score, int64_t G, int64_t H,
+                         double l2) {
+    double parent = q_gain((double)G, (double)H, q->l1, l2);
+    if (q->bounded)
+        parent = q_score_at(t, q, (double)G, (double)H, l2, q_output(t, q, (double)G, (double)H, l2));
+    best->gain = (best_score - parent) * q->to_gain;
+    if (!(best->gain > t->p->min_gain_to_split) || !(best->gain > 0))
+        best->gain = -INFINITY;
+}
+
+/* Best split of numeric feature f for a leaf with sums (G, H) and histogram h; gain -INFINITY when none.
  * Everything is compared in quantized units, where the gain of XGBoost's eq. 7 is the same up to the constant
  * factor sh / sg^2; the row-count and hessian constraints become bounds on the left hessian sum. */
-static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, int64_t G, int64_t H, int64_t C) {
-    const plumb_gbdt_params *p = t->p;
+static split best_of_numeric(const trainer *t, const search *q, int32_t f, const hist_entry *h, int64_t G, int64_t H,
+                             int64_t C) {
     split best = {.gain = -INFINITY, .feature = f};
     const int32_t nb = t->features[f].n_bins;
+    const int monotone = t->features[f].monotone;
     const int64_t miss_g = packed_g(h[0]), miss_h = packed_h(h[0]);
-    const double l1 = p->lambda_l1 * t->sg, l2 = p->lambda_l2 * t->sh, to_gain = t->sh / (t->sg * t->sg);
-    const double parent = q_gain((double)G, (double)H, l1, l2);
-    /* a side's rows are estimated as llround(its hessian * C / H); both sides need min_data_in_leaf rows and
-     * min_sum_hessian_in_leaf hessian */
-    const double per_h = H > 0 ? (double)C / (double)H : 0, hmin = p->min_sum_hessian_in_leaf * t->sh;
-    const double xlo = (double)p->min_data_in_leaf - 0.5, xhi = (double)(C - p->min_data_in_leaf) + 0.5;
-    double best_score = -INFINITY;
+    double best_score = -INFINITY, wl = 0, wr = 0;
     int64_t lsum = 0;
     for (int32_t k = 1; k < nb - 1; k++) {
         if (h[k] == 0)
@@ -451,24 +573,112 @@ static split best_of_feature(const trainer *t, int32_t f, const hist_entry *h, i
             if (mleft && miss_h == 0)
                 break;
             const int64_t ag = lg + (mleft ? miss_g : 0), ah = lh + (mleft ? miss_h : 0);
-            const double x = (double)ah * per_h;
-            if (x < xlo || x >= xhi || (double)ah < hmin || (double)(H - ah) < hmin)
-                continue;
-            const double score = q_gain2((double)ag, (double)ah, (double)(G - ag), (double)(H - ah), l1, l2);
+            const double score = side_score(t, q, ag, ah, G, H, q->l2, monotone, &wl, &wr);
             if (score > best_score) {
                 best_score = score;
                 best.bin = (uint16_t)k;
                 /* without missing values here, send future ones to the larger side */
-                best.missing_left = miss_h == 0 ? 2 * llround(x) >= C : mleft;
+                best.missing_left = miss_h == 0 ? 2 * llround((double)ah * q->per_h) >= C : mleft;
                 best.lg = ag;
                 best.lh = ah;
+                best.wl = wl, best.wr = wr;
             }
         }
     }
-    best.gain = (best_score - parent) * to_gain;
-    if (!(best.gain > p->min_gain_to_split) || !(best.gain > 0))
-        best.gain = -INFINITY;
+    finish_split(t, q, &best, best_score, G, H, q->l2);
     return best;
+}
+
+/* Best split of categorical feature f: a set of categories (bins) goes left, the rest right, and missing or unseen
+ * values (bin 0) to the better side. With few categories, one category against the rest; otherwise the categories
+ * with at least min_data_per_group rows are sorted by G / (H + cat_smooth) and every prefix of that order, from
+ * either end, of up to max_cat_threshold categories is a candidate (Fisher 1958: for a convex loss the best
+ * partition is a prefix of this order; LightGBM's heuristic), with cat_l2 added to the regularisation. */
+static split best_of_categorical(const trainer *t, const search *q, int32_t f, const hist_entry *h, int64_t G,
+                                 int64_t H, int64_t C) {
+    const plumb_gbdt_params *p = t->p;
+    split best = {.gain = -INFINITY, .feature = f};
+    const int32_t nb = t->features[f].n_bins;
+    const int64_t miss_g = packed_g(h[0]), miss_h = packed_h(h[0]);
+    const bool onehot = nb - 1 <= p->max_cat_to_onehot;
+    const double l2 = onehot ? q->l2 : q->l2 + p->cat_l2 * t->sh, smooth = p->cat_smooth * t->sh;
+    /* candidates: non-empty bins with enough rows */
+    int32_t n = 0;
+    uint16_t *cand = t->cat_scratch + (size_t)f * (size_t)t->stride_cats;
+    double *key = t->cat_keys + (size_t)f * (size_t)t->stride_cats;
+    for (int32_t k = 1; k < nb; k++) {
+        const double rows = (double)packed_h(h[k]) * q->per_h;
+        if (h[k] != 0 && (onehot || rows >= (double)p->min_data_per_group)) {
+            cand[n] = (uint16_t)k;
+            key[n] = (double)packed_g(h[k]) / ((double)packed_h(h[k]) + smooth);
+            n++;
+        }
+    }
+    if (n < (onehot ? 1 : 2))
+        return best;
+    if (!onehot) {
+        /* insertion sort by key (ties: bin order): n is at most the categories, sorted once per leaf and feature */
+        for (int32_t i = 1; i < n; i++) {
+            const uint16_t c = cand[i];
+            const double kv = key[i];
+            int32_t j = i - 1;
+            while (j >= 0 && key[j] > kv) {
+                cand[j + 1] = cand[j];
+                key[j + 1] = key[j];
+                j--;
+            }
+            cand[j + 1] = c;
+            key[j + 1] = kv;
+        }
+    }
+    double best_score = -INFINITY, wl = 0, wr = 0;
+    int32_t best_dir = 0, best_len = 0, best_one = -1;
+    const int32_t max_len = p->max_cat_threshold < n - 1 ? p->max_cat_threshold : n - 1;
+    for (int32_t dir = 0; dir < (onehot ? 1 : 2); dir++) {
+        int64_t lsum = 0;
+        for (int32_t len = 1; len <= (onehot ? n : max_len); len++) {
+            const int32_t c = onehot ? len - 1 : dir == 0 ? len - 1 : n - len;
+            if (onehot)
+                lsum = 0;
+            lsum += h[cand[c]];
+            const int64_t lg = packed_g(lsum), lh = packed_h(lsum);
+            for (int side = 0; side < 2; side++) {
+                const bool mleft = side == 1;
+                if (mleft && miss_h == 0)
+                    break;
+                const int64_t ag = lg + (mleft ? miss_g : 0), ah = lh + (mleft ? miss_h : 0);
+                const double score = side_score(t, q, ag, ah, G, H, l2, 0, &wl, &wr);
+                if (score > best_score) {
+                    best_score = score;
+                    best_dir = dir, best_len = len, best_one = onehot ? c : -1;
+                    best.missing_left = miss_h == 0 ? 2 * llround((double)ah * q->per_h) >= C : mleft;
+                    best.lg = ag;
+                    best.lh = ah;
+                    best.wl = wl, best.wr = wr;
+                }
+            }
+        }
+    }
+    if (best_score == -INFINITY)
+        return best;
+    if (best_one >= 0) {
+        best.n_cats = 1;
+        best.cats[0] = cand[best_one];
+    } else {
+        best.n_cats = best_len;
+        for (int32_t i = 0; i < best_len; i++)
+            best.cats[i] = cand[best_dir == 0 ? i : n - 1 - i];
+    }
+    finish_split(t, q, &best, best_score, G, H, l2);
+    return best;
+}
+
+static split best_of_feature(const trainer *t, const leaf *l, int32_t f, const hist_entry *h) {
+    search q = search_init(t, l);
+    q.bounded |= t->features[f].monotone != 0;
+    if (t->features[f].n_categories > 0)
+        return best_of_categorical(t, &q, f, h, l->g, l->h, l->c);
+    return best_of_numeric(t, &q, f, h, l->g, l->h, l->c);
 }
 
 static bool can_split(const trainer *t, const leaf *l) {
@@ -529,9 +739,9 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
             }
             sb[u].gain = sd[u].gain = -INFINITY;
             if (split_b)
-                sb[u] = best_of_feature(t, f, bh + o, build->g, build->h, build->c);
+                sb[u] = best_of_feature(t, build, f, bh + o);
             if (split_d)
-                sd[u] = best_of_feature(t, f, dh + o, derive->g, derive->h, derive->c);
+                sd[u] = best_of_feature(t, derive, f, dh + o);
         }
     }
     /* in feature order: ties go to the first feature */
@@ -546,9 +756,21 @@ static void histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
     }
 }
 
-static inline bool goes_left(const trainer *t, const void *col, const split *s, uint32_t row) {
+/* Whether a row goes left: bits is the split's bitset of bins going left for a categorical split, else NULL. */
+static inline bool goes_left(const trainer *t, const void *col, const split *s, const uint32_t *bits, uint32_t row) {
     const unsigned b = t->wide ? ((const uint16_t *)col)[row] : ((const uint8_t *)col)[row];
+    if (bits)
+        return plumb__bit(bits, b);
     return b == 0 ? s->missing_left : b <= s->bin;
+}
+
+/* The bitset of bins a categorical split sends left (bit 0: missing) into bits (words words, zeroed here). */
+static void split_bits(const split *s, uint32_t *bits, int32_t words) {
+    memset(bits, 0, (size_t)words * sizeof *bits);
+    for (int32_t i = 0; i < s->n_cats; i++)
+        bits[s->cats[i] >> 5] |= 1u << (s->cats[i] & 31);
+    if (s->missing_left)
+        bits[0] |= 1u;
 }
 
 /* Partitions idx[begin..end) stably (rows stay ascending on both sides, which keeps later histogram builds
@@ -562,6 +784,11 @@ static int64_t partition(trainer *t, const leaf *l) {
     const int64_t b = l->begin, n = l->end - l->begin;
     int64_t n_left[64];
     int used = 1;
+    const uint32_t *bits = NULL;
+    if (s->n_cats > 0) {
+        split_bits(s, t->split_bits, (t->features[s->feature].n_bins + 31) / 32);
+        bits = t->split_bits;
+    }
 #pragma omp parallel num_threads(n >= 4 * PAR_ROWS ? (t->nt < 64 ? t->nt : 64) : 1)
     {
 #ifdef _OPENMP
@@ -576,7 +803,7 @@ static int64_t partition(trainer *t, const leaf *l) {
             if (i + PREFETCH_ROWS < hi)
                 __builtin_prefetch(col + (size_t)idx[i + PREFETCH_ROWS] * (t->wide ? 2 : 1));
             /* branchless: which side a row goes is a coin flip to the branch predictor */
-            const bool go_left = goes_left(t, col, s, r);
+            const bool go_left = goes_left(t, col, s, bits, r);
             tmp[left] = r;
             tmp[right - 1] = r;
             left += go_left;
@@ -632,7 +859,48 @@ bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
 
 void plumb__tree_free(plumb__tree *t) {
     free(t->mem);
+    free(t->cat_begin);
+    free(t->cat_words);
+    free(t->cat_bits);
     memset(t, 0, sizeof *t);
+}
+
+bool plumb__tree_alloc_cats(plumb__tree *t, int32_t n_words) {
+    const size_t nn = (size_t)(t->n_leaves > 1 ? t->n_leaves - 1 : 1);
+    t->cat_begin = malloc(nn * sizeof *t->cat_begin);
+    t->cat_words = calloc(nn, sizeof *t->cat_words);
+    t->cat_bits = calloc((size_t)n_words + 1, sizeof *t->cat_bits);
+    if (!t->cat_begin || !t->cat_words || !t->cat_bits)
+        return false;
+    for (size_t i = 0; i < nn; i++)
+        t->cat_begin[i] = -1;
+    t->n_cat_bits = n_words;
+    return true;
+}
+
+bool plumb__tree_copy(plumb__tree *to, const plumb__tree *from) {
+    memset(to, 0, sizeof *to);
+    if (!plumb__tree_alloc(to, from->n_leaves))
+        return false;
+    const size_t nn = (size_t)(from->n_leaves > 1 ? from->n_leaves - 1 : 1), nl = (size_t)from->n_leaves;
+    memcpy(to->gain, from->gain, nn * sizeof *to->gain);
+    memcpy(to->node_count, from->node_count, nn * sizeof *to->node_count);
+    memcpy(to->leaf_value, from->leaf_value, nl * sizeof *to->leaf_value);
+    memcpy(to->leaf_count, from->leaf_count, nl * sizeof *to->leaf_count);
+    memcpy(to->feature, from->feature, nn * sizeof *to->feature);
+    memcpy(to->threshold, from->threshold, nn * sizeof *to->threshold);
+    memcpy(to->left, from->left, nn * sizeof *to->left);
+    memcpy(to->right, from->right, nn * sizeof *to->right);
+    memcpy(to->bin, from->bin, nn * sizeof *to->bin);
+    memcpy(to->missing_left, from->missing_left, nn * sizeof *to->missing_left);
+    if (from->cat_begin) {
+        if (!plumb__tree_alloc_cats(to, from->n_cat_bits))
+            return false;
+        memcpy(to->cat_begin, from->cat_begin, nn * sizeof *to->cat_begin);
+        memcpy(to->cat_words, from->cat_words, nn * sizeof *to->cat_words);
+        memcpy(to->cat_bits, from->cat_bits, (size_t)from->n_cat_bits * sizeof *to->cat_bits);
+    }
+    return true;
 }
 
 static int32_t take_slot(trainer *t) {
@@ -650,9 +918,14 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
     const plumb_gbdt_params *p = t->p;
     const int32_t max_leaves = p->num_leaves;
     leaf *L = t->leaves;
-    plumb__tree tree;
-    if (!plumb__tree_alloc(&tree, max_leaves))
+    plumb__tree tree = {0};
+    if (!plumb__tree_alloc(&tree, max_leaves) ||
+        (t->stride_cats > 0 &&
+         !plumb__tree_alloc_cats(&tree, (max_leaves - 1) * (int32_t)((t->stride_cats + 31) / 32)))) {
+        plumb__tree_free(&tree);
         return false;
+    }
+    int32_t cat_used = 0;
     t->n_free = 0;
     for (int32_t s = max_leaves - 1; s >= 0; s--)
         t->free_slots[t->n_free++] = s;
@@ -661,7 +934,15 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
     for (int64_t i = 0; i < t->n_bag; i++)
         sum += t->gh[t->idx[i]];
     const int64_t G = packed_g(sum), H = packed_h(sum);
-    L[0] = (leaf){.begin = 0, .end = t->n_bag, .g = G, .h = H, .c = t->n_bag, .parent = -1, .hist = take_slot(t)};
+    L[0] = (leaf){.begin = 0,
+                  .end = t->n_bag,
+                  .g = G,
+                  .h = H,
+                  .c = t->n_bag,
+                  .parent = -1,
+                  .hist = take_slot(t),
+                  .lo = -INFINITY,
+                  .hi = INFINITY};
     histograms_and_splits(t, &L[0], NULL);
     int32_t n_leaves = 1;
     while (n_leaves < max_leaves) {
@@ -675,9 +956,17 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
         const split s = parent.best;
         const int32_t node = n_leaves - 1, r = n_leaves;
         tree.feature[node] = s.feature;
-        tree.bin[node] = s.bin;
-        tree.threshold[node] = t->features[s.feature].edges[s.bin - 1];
         tree.missing_left[node] = s.missing_left;
+        if (s.n_cats > 0) {
+            const int32_t words = (t->features[s.feature].n_bins + 31) / 32;
+            split_bits(&s, tree.cat_bits + cat_used, words);
+            tree.cat_begin[node] = cat_used;
+            tree.cat_words[node] = words;
+            cat_used += words;
+        } else {
+            tree.bin[node] = s.bin;
+            tree.threshold[node] = t->features[s.feature].edges[s.bin - 1];
+        }
         tree.gain[node] = s.gain;
         tree.node_count[node] = parent.c;
         tree.left[node] = ~best;
@@ -685,6 +974,18 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
         if (parent.parent >= 0)
             (parent.is_left ? tree.left : tree.right)[parent.parent] = node;
         const int64_t mid = partition(t, &parent);
+        /* monotone constraints: everything under the left child stays below the midpoint of the two outputs
+         * (direction +1) or above it (-1), and the right child on the other side, so no later split can undo
+         * the order (XGBoost's and LightGBM's basic method) */
+        double llo = parent.lo, lhi = parent.hi, rlo = parent.lo, rhi = parent.hi;
+        const int mono = t->features[s.feature].monotone;
+        if (mono != 0) {
+            const double midw = (s.wl + s.wr) / 2;
+            if (mono > 0)
+                lhi = fmin(lhi, midw), rlo = fmax(rlo, midw);
+            else
+                llo = fmax(llo, midw), rhi = fmin(rhi, midw);
+        }
         L[best] = (leaf){.begin = parent.begin,
                          .end = mid,
                          .g = s.lg,
@@ -694,6 +995,8 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
                          .parent = node,
                          .is_left = true,
                          .hist = -1,
+                         .lo = llo,
+                         .hi = lhi,
                          .best.gain = -INFINITY};
         L[r] = (leaf){.begin = mid,
                       .end = parent.end,
@@ -704,6 +1007,8 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
                       .parent = node,
                       .is_left = false,
                       .hist = -1,
+                      .lo = rlo,
+                      .hi = rhi,
                       .best.gain = -INFINITY};
         n_leaves++;
         /* build the smaller child's histogram; the larger takes the parent's slot and subtracts it */
@@ -721,11 +1026,18 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
         }
     }
     for (int32_t i = 0; i < n_leaves; i++) {
-        tree.leaf_value[i] = p->learning_rate * leaf_output((double)L[i].g / t->sg, (double)L[i].h / t->sh, p);
+        const double w = leaf_output((double)L[i].g / t->sg, (double)L[i].h / t->sh, p);
+        tree.leaf_value[i] = p->learning_rate * fmin(fmax(w, L[i].lo), L[i].hi);
         tree.leaf_count[i] = L[i].c;
         release_slot(t, &L[i]);
     }
     tree.n_leaves = n_leaves;
+    tree.n_cat_bits = cat_used;
+    if (tree.cat_begin && cat_used == 0) { /* no categorical split after all */
+        free(tree.cat_begin), free(tree.cat_words), free(tree.cat_bits);
+        tree.cat_begin = tree.cat_words = NULL;
+        tree.cat_bits = NULL;
+    }
     *out = tree;
     return true;
 }
@@ -737,6 +1049,8 @@ static bool grow_tree(trainer *t, plumb__tree *out) {
 void plumb_gbdt_params_init(plumb_gbdt_params *p) {
     memset(p, 0, sizeof *p);
     p->task = PLUMB_TASK_AUTO;
+    p->objective = PLUMB_OBJECTIVE_AUTO;
+    p->alpha = 0.9;
     p->num_iterations = 100;
     p->learning_rate = 0.1;
     p->num_leaves = 31;
@@ -746,6 +1060,30 @@ void plumb_gbdt_params_init(plumb_gbdt_params *p) {
     p->max_bin = 255;
     p->feature_fraction = 1.0;
     p->bagging_fraction = 1.0;
+    p->cat_smooth = 10;
+    p->cat_l2 = 10;
+    p->min_data_per_group = 100;
+    p->max_cat_threshold = 32;
+    p->max_cat_to_onehot = 4;
+    p->poisson_max_delta_step = 0.7;
+}
+
+static const char *const objective_names[] = {"auto",  "binary",  "l2",       "l1",
+                                              "huber", "poisson", "quantile", "multiclass"};
+
+const char *plumb_objective_name(plumb_objective o) {
+    return (unsigned)o < sizeof objective_names / sizeof *objective_names ? objective_names[o] : "unknown";
+}
+
+plumb_status plumb_objective_parse(const char *name, plumb_objective *out, plumb_error *err) {
+    for (size_t i = 0; i < sizeof objective_names / sizeof *objective_names; i++)
+        if (strcmp(name, objective_names[i]) == 0) {
+            *out = (plumb_objective)i;
+            return PLUMB_OK;
+        }
+    return plumb__fail(err, PLUMB_EINVAL,
+                       "unknown objective '%s' (expected binary, l2, l1, huber, poisson, quantile or multiclass)",
+                       name);
 }
 
 static plumb_status check_params(const plumb_gbdt_params *p, plumb_error *err) {
@@ -774,27 +1112,67 @@ static plumb_status check_params(const plumb_gbdt_params *p, plumb_error *err) {
         bad = "bagging_freq must be at least 0";
     else if (p->early_stopping_rounds < 0)
         bad = "early_stopping_rounds must be at least 0";
-    else if (p->task != PLUMB_TASK_AUTO && p->task != PLUMB_TASK_BINARY && p->task != PLUMB_TASK_REGRESSION)
+    else if ((unsigned)p->task > PLUMB_TASK_MULTICLASS)
         bad = "unknown task";
+    else if ((unsigned)p->objective > PLUMB_OBJECTIVE_MULTICLASS)
+        bad = "unknown objective";
+    else if ((p->objective == PLUMB_OBJECTIVE_QUANTILE && !(p->alpha > 0 && p->alpha < 1)) ||
+             (p->objective == PLUMB_OBJECTIVE_HUBER && !(p->alpha > 0 && isfinite(p->alpha))))
+        bad = "alpha must be in (0, 1) for quantile and positive for huber";
+    else if (!(p->cat_smooth >= 0) || !(p->cat_l2 >= 0) || p->min_data_per_group < 1)
+        bad = "cat_smooth and cat_l2 must be at least 0, min_data_per_group at least 1";
+    else if (p->max_cat_threshold < 1 || p->max_cat_threshold > PLUMB__MAX_CAT_SET)
+        bad = "max_cat_threshold must be between 1 and 64";
+    else if (p->max_cat_to_onehot < 1)
+        bad = "max_cat_to_onehot must be at least 1";
+    else if (!(p->poisson_max_delta_step >= 0) || !isfinite(p->poisson_max_delta_step))
+        bad = "poisson_max_delta_step must be at least 0";
+    else if (p->n_monotone < 0 || (p->n_monotone > 0 && !p->monotone))
+        bad = "monotone constraints: n_monotone without the array";
     return bad ? plumb__fail(err, PLUMB_EINVAL, "%s", bad) : PLUMB_OK;
 }
 
-/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), values for regression.
- * Resolves PLUMB_TASK_AUTO into *task. The model's positive class is recorded in *positive (borrowed). */
+/* The objective the task and parameters ask for, and the task it implies; PLUMB_EINVAL when they disagree. */
+static plumb_status resolve_objective(plumb_task *task, plumb_objective *obj, plumb_error *err) {
+    if (*obj == PLUMB_OBJECTIVE_AUTO)
+        return PLUMB_OK; /* settled once the target is read */
+    const plumb_task implied = *obj == PLUMB_OBJECTIVE_BINARY       ? PLUMB_TASK_BINARY
+                               : *obj == PLUMB_OBJECTIVE_MULTICLASS ? PLUMB_TASK_MULTICLASS
+                                                                    : PLUMB_TASK_REGRESSION;
+    if (*task != PLUMB_TASK_AUTO && *task != implied)
+        return plumb__fail(err, PLUMB_EINVAL, "objective '%s' does not fit the task", plumb_objective_name(*obj));
+    *task = implied;
+    return PLUMB_OK;
+}
+
+/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), class indices for multiclass (the
+ * categories' order), values for regression. Resolves PLUMB_TASK_AUTO into *task; *n_classes (OUT) is the
+ * number of classes of a multiclass target. */
 static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
-                                double *y, plumb_error *err) {
+                                double *y, int32_t *n_classes, plumb_error *err) {
     const int64_t n = plumb_frame_n_rows(fr);
     plumb_column_info c;
     plumb_schema_column(plumb_frame_schema(fr), target, &c);
     const double *num = plumb_frame_f64(fr, target);
     const int32_t *codes = plumb_frame_codes(fr, target);
     const uint8_t *u8 = plumb_frame_u8(fr, target);
+    *n_classes = 1;
     for (int64_t i = 0; i < n; i++) {
         bool missing = num ? isnan(num[i]) : codes ? codes[i] < 0 : u8 ? u8[i] == PLUMB_BOOL_MISSING : true;
         if (missing)
             return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
     }
     if (codes) {
+        if (*task == PLUMB_TASK_MULTICLASS || (*task == PLUMB_TASK_AUTO && c.n_categories > 2)) {
+            if (c.n_categories < 2)
+                return plumb__fail(err, PLUMB_EINVAL, "target '%s' has %lld categories: a classifier needs 2 or more",
+                                   c.name, (long long)c.n_categories);
+            for (int64_t i = 0; i < n; i++)
+                y[i] = codes[i];
+            *n_classes = (int32_t)c.n_categories;
+            *task = PLUMB_TASK_MULTICLASS;
+            return PLUMB_OK;
+        }
         if (c.n_categories != 2 || (*task == PLUMB_TASK_REGRESSION))
             return plumb__fail(err, PLUMB_EINVAL,
                                "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
@@ -815,6 +1193,8 @@ static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_tas
         *task = PLUMB_TASK_BINARY;
         return PLUMB_OK;
     }
+    if (*task == PLUMB_TASK_MULTICLASS)
+        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be categorical for a multiclass model", c.name);
     if (u8) {
         for (int64_t i = 0; i < n; i++)
             y[i] = u8[i];
@@ -838,6 +1218,66 @@ static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_tas
     return PLUMB_OK;
 }
 
+/* Weights of the frame's weight column (NULL when it has none) into *out (malloc'd, n values), and their largest
+ * value. PLUMB_EINVAL for a missing, negative or infinite weight, or all zero. */
+static plumb_status read_weights(const plumb_frame *fr, double **out, double *wmax, plumb_error *err) {
+    const plumb_schema *s = plumb_frame_schema(fr);
+    const int64_t n = plumb_frame_n_rows(fr);
+    *out = NULL;
+    *wmax = 1;
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role != PLUMB_ROLE_WEIGHT)
+            continue;
+        const double *w = plumb_frame_f64(fr, j);
+        if (!w)
+            return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric", c.name);
+        double mx = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!(w[i] >= 0) || !isfinite(w[i]))
+                return plumb__fail(err, PLUMB_EINVAL,
+                                   "weight '%s' is %s in data row %lld: weights must be numbers >= 0", c.name,
+                                   isnan(w[i]) ? "missing" : "negative or infinite", (long long)i + 1);
+            mx = fmax(mx, w[i]);
+        }
+        if (!(mx > 0))
+            return plumb__fail(err, PLUMB_EINVAL, "every weight in '%s' is zero", c.name);
+        if (!(*out = malloc((size_t)(n + 1) * sizeof **out)))
+            return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        memcpy(*out, w, (size_t)n * sizeof **out);
+        *wmax = mx;
+        return PLUMB_OK;
+    }
+    return PLUMB_OK;
+}
+
+/* The weighted alpha-quantile of v[0..n) (weights w, NULL = 1): the smallest value whose cumulative weight
+ * reaches alpha of the total. Sorts pairs in place. */
+typedef struct wpair {
+    double v, w;
+} wpair;
+
+static int cmp_wpair(const void *a, const void *b) {
+    const double x = ((const wpair *)a)->v, y = ((const wpair *)b)->v;
+    return (x > y) - (x < y);
+}
+
+static double weighted_quantile(wpair *p, int64_t n, double alpha) {
+    if (n == 0)
+        return 0;
+    qsort(p, (size_t)n, sizeof *p, cmp_wpair);
+    double total = 0, cum = 0;
+    for (int64_t i = 0; i < n; i++)
+        total += p[i].w;
+    for (int64_t i = 0; i < n; i++) {
+        cum += p[i].w;
+        if (cum >= alpha * total)
+            return p[i].v;
+    }
+    return p[n - 1].v;
+}
+
 static int64_t find_target(const plumb_frame *fr) {
     const plumb_schema *s = plumb_frame_schema(fr);
     for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
@@ -855,15 +1295,36 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Adds tree's output to scores of rows whose bins are rows x F at bins (by walking the tree). */
-static void add_tree(const plumb__tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score, int nt,
-                     double sign) {
+/* Adds tree's output (times sign) to output k of the K scores of the n rows binned at bins, by walking the tree. */
+static void add_tree(const plumb__tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score,
+                     int32_t K, int32_t k, int nt, double sign) {
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < n; i++) {
         const int32_t at = wide ? plumb__tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)
                                 : plumb__tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)i * (size_t)F);
-        score[i] += sign * tree->leaf_value[at];
+        score[i * K + k] += sign * tree->leaf_value[at];
     }
+}
+
+/* L1 and quantile: each leaf's value becomes the (weighted) alpha-quantile of its rows' residuals, clamped to its
+ * monotone bounds (LightGBM's RenewTreeOutput): the gradient steps only chose the partition. */
+static bool renew_leaves(trainer *t, plumb__tree *tree) {
+    const double alpha = t->obj->kind == PLUMB_OBJECTIVE_L1 ? 0.5 : t->obj->alpha;
+    wpair *pairs = malloc((size_t)(t->n_bag + 1) * sizeof *pairs);
+    if (!pairs)
+        return false;
+    for (int32_t l = 0; l < tree->n_leaves; l++) {
+        const leaf *lf = &t->leaves[l];
+        int64_t k = 0;
+        for (int64_t i = lf->begin; i < lf->end; i++) {
+            const uint32_t r = t->idx[i];
+            pairs[k++] = (wpair){t->label[r] - t->score[r], t->weight ? t->weight[r] : 1.0};
+        }
+        const double q = weighted_quantile(pairs, k, alpha);
+        tree->leaf_value[l] = t->p->learning_rate * fmin(fmax(q, lf->lo), lf->hi);
+    }
+    free(pairs);
+    return true;
 }
 
 static void trainer_free(trainer *t) {
@@ -871,7 +1332,9 @@ static void trainer_free(trainer *t) {
     free(t->colbins);
     free(t->off);
     free(t->label);
+    free(t->weight);
     free(t->score);
+    free(t->prob);
     free(t->gh);
     free(t->idx);
     free(t->tmp);
@@ -881,7 +1344,87 @@ static void trainer_free(trainer *t) {
     free(t->scratch);
     free(t->leaves);
     free(t->per_feature);
-    free(t->block_loss);
+    free(t->cat_scratch);
+    free(t->cat_keys);
+    free(t->split_bits);
+}
+
+/* The model's features: the training frame's feature columns that gradient boosting reads, or an init model's
+ * (whose bins are kept), with their monotone constraints. */
+static plumb_status choose_features(plumb_model *m, const plumb_gbdt_params *p, plumb_error *err) {
+    const plumb_model *init = p->init_model;
+    const plumb_schema *fs = m->schema;
+    const int64_t n_cols = plumb_schema_n_columns(fs);
+    if (!(m->features = calloc((size_t)n_cols + 1, sizeof *m->features)))
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    if (init) {
+        for (int64_t f = 0; f < init->n_features; f++) {
+            plumb__feature *ft = &m->features[m->n_features++];
+            *ft = init->features[f];
+            ft->edges = NULL;
+            if (init->features[f].edges) {
+                const size_t bytes = (size_t)(ft->n_bins - 2 > 0 ? ft->n_bins - 2 : 1) * sizeof *ft->edges;
+                if (!(ft->edges = malloc(bytes)))
+                    return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+                memcpy(ft->edges, init->features[f].edges, bytes);
+            }
+        }
+    } else {
+        for (int64_t j = 0; j < n_cols; j++) {
+            plumb_column_info c;
+            plumb_schema_column(fs, j, &c);
+            if (c.role != PLUMB_ROLE_FEATURE)
+                continue;
+            if (c.type == PLUMB_TYPE_NUMERIC || c.type == PLUMB_TYPE_BOOL) {
+                m->features[m->n_features++].column = j;
+            } else if (c.type == PLUMB_TYPE_CATEGORICAL) {
+                if (c.n_categories + 1 > PLUMB__MAX_BINS - 1)
+                    return plumb__fail(err, PLUMB_EINVAL, "column '%s' has too many categories", c.name);
+                plumb__feature *ft = &m->features[m->n_features++];
+                ft->column = j;
+                ft->n_categories = (int32_t)(c.n_categories > 0 ? c.n_categories : 1);
+                ft->n_bins = ft->n_categories + 1;
+            } else {
+                plumb__log(PLUMB_LOG_INFO,
+                           "column '%s' (%s) is not used: gradient boosting reads numeric, bool and "
+                           "categorical features",
+                           c.name, plumb_type_name(c.type));
+            }
+        }
+    }
+    if (m->n_features == 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no numeric, bool or categorical feature columns to train on");
+    if (m->n_features >= (int64_t)PLUMB__SCAT)
+        return plumb__fail(err, PLUMB_EINVAL, "%lld features: gradient boosting takes at most %u",
+                           (long long)m->n_features, PLUMB__SCAT - 1);
+    for (int i = 0; i < p->n_monotone; i++) {
+        const plumb_monotone *mc = &p->monotone[i];
+        if (mc->direction == 0)
+            continue;
+        int64_t f = 0;
+        while (f < m->n_features && strcmp(fs->cols[m->features[f].column].name, mc->column) != 0)
+            f++;
+        if (f == m->n_features)
+            return plumb__fail(err, PLUMB_EINVAL, "monotone constraint on '%s', which is not a feature", mc->column);
+        if (m->features[f].n_categories > 0)
+            return plumb__fail(err, PLUMB_EINVAL, "monotone constraint on '%s': it is categorical, with no order",
+                               mc->column);
+        if (mc->direction != 1 && mc->direction != -1)
+            return plumb__fail(err, PLUMB_EINVAL, "monotone constraint on '%s' must be +1 or -1", mc->column);
+        m->features[f].monotone = (int8_t)mc->direction;
+    }
+    return PLUMB_OK;
+}
+
+/* Checks that an init model can be continued with these parameters and data. */
+static plumb_status check_init_model(const plumb_model *init, const plumb_model *m, plumb_error *err) {
+    if (init->kind != PLUMB_MODEL_GBDT)
+        return plumb__fail(err, PLUMB_EINVAL, "the init model is not gradient-boosted trees");
+    if (init->objective.kind != m->objective.kind || init->n_classes != m->n_classes)
+        return plumb__fail(err, PLUMB_EINVAL, "the init model's objective is '%s' with %d outputs, not '%s' with %d",
+                           plumb_objective_name(init->objective.kind), init->n_classes,
+                           plumb_objective_name(m->objective.kind), m->n_classes);
+    return PLUMB_OK;
 }
 
 plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid, const plumb_gbdt_params *params,
@@ -889,9 +1432,10 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     plumb_status st;
     trainer t = {0};
     plumb_model *m = NULL;
-    int64_t *cols = NULL, *vcols = NULL;
+    plumb__fcol *cols = NULL, *vcols = NULL;
     void *vbins = NULL;
-    double *vlabel = NULL, *vscore = NULL, *vblock = NULL;
+    double *vlabel = NULL, *vscore = NULL, *vweight = NULL;
+    const plumb_model *init = params->init_model;
     *out = NULL;
     plumb__error_clear(err);
     if ((st = check_params(params, err)) != PLUMB_OK)
@@ -903,66 +1447,80 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     const int64_t n = plumb_frame_n_rows(train);
     if (n >= (int64_t)UINT32_MAX)
         return plumb__fail(err, PLUMB_EINVAL, "more than %u training rows", UINT32_MAX - 1);
+    if (n == 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no training rows");
 
-    if (!(m = calloc(1, sizeof *m)) || !(m->schema = plumb__schema_copy(plumb_frame_schema(train), false)))
+    if (!(m = calloc(1, sizeof *m)) ||
+        !(m->schema = plumb__schema_copy(init ? init->schema : plumb_frame_schema(train), false)))
         goto nomem;
+    m->kind = PLUMB_MODEL_GBDT;
     m->params = *params;
     m->params.progress = NULL;
     m->params.progress_user = NULL;
     m->params.positive_class = NULL;
+    m->params.metric = NULL;
+    m->params.monotone = NULL;
+    m->params.n_monotone = 0;
+    m->params.init_model = NULL;
     m->task = params->task;
-
-    /* features: numeric and bool columns with the feature role */
-    const plumb_schema *fs = plumb_frame_schema(train);
-    const int64_t n_cols = plumb_schema_n_columns(fs);
-    if (!(cols = malloc((size_t)n_cols * sizeof *cols)) || !(m->features = calloc((size_t)n_cols, sizeof *m->features)))
-        goto nomem;
-    for (int64_t j = 0; j < n_cols; j++) {
-        plumb_column_info c;
-        plumb_schema_column(fs, j, &c);
-        if (c.role != PLUMB_ROLE_FEATURE)
-            continue;
-        if (c.type == PLUMB_TYPE_NUMERIC || c.type == PLUMB_TYPE_BOOL) {
-            m->features[m->n_features].column = j;
-            cols[m->n_features++] = j;
-        } else {
-            plumb__log(PLUMB_LOG_INFO,
-                       "column '%s' (%s) is not used: gradient boosting reads numeric and bool "
-                       "features",
-                       c.name, plumb_type_name(c.type));
-        }
-    }
-    for (int64_t j = 0; j < n_cols; j++) {
-        plumb_column_info c;
-        plumb_schema_column(fs, j, &c);
-        if (c.role == PLUMB_ROLE_WEIGHT) {
-            st = plumb__fail(err, PLUMB_EINVAL,
-                             "sample weights ('%s') are not supported by gradient boosting yet: remove the weight "
-                             "role",
-                             c.name);
-            goto done;
-        }
-    }
-    if (m->n_features == 0) {
-        st = plumb__fail(err, PLUMB_EINVAL, "no numeric or bool feature columns to train on");
+    plumb_objective okind = params->objective;
+    if ((st = resolve_objective(&m->task, &okind, err)) != PLUMB_OK)
         goto done;
-    }
 
     t.p = &m->params;
     t.nt = plumb__threads(params->n_threads);
     t.n_rows = n;
-    t.F = m->n_features;
-    t.features = m->features;
     if (!(t.label = malloc((size_t)n * sizeof *t.label)))
         goto nomem;
-    if ((st = read_labels(train, target, &m->task, params->positive_class, t.label, err)) != PLUMB_OK)
+    if ((st = read_labels(train, target, &m->task, params->positive_class, t.label, &m->n_classes, err)) != PLUMB_OK)
         goto done;
-    if ((st = make_bins(&t, train, cols, err)) != PLUMB_OK)
+    if (okind == PLUMB_OBJECTIVE_AUTO)
+        okind = m->task == PLUMB_TASK_BINARY       ? PLUMB_OBJECTIVE_BINARY
+                : m->task == PLUMB_TASK_MULTICLASS ? PLUMB_OBJECTIVE_MULTICLASS
+                                                   : PLUMB_OBJECTIVE_L2;
+    m->objective = (plumb__objective){okind, params->alpha, params->poisson_max_delta_step};
+    m->params.objective = okind;
+    m->params.task = m->task;
+    t.obj = &m->objective;
+    t.K = m->n_classes;
+    if (okind == PLUMB_OBJECTIVE_POISSON)
+        for (int64_t i = 0; i < n; i++)
+            if (t.label[i] < 0) {
+                st = plumb__fail(err, PLUMB_EINVAL, "poisson needs targets >= 0: %g in data row %lld", t.label[i],
+                                 (long long)i + 1);
+                goto done;
+            }
+    plumb__metric metric = plumb__metric_default(&m->objective, t.K);
+    if (params->metric && (st = plumb__metric_parse(params->metric, &m->objective, t.K, &metric, err)) != PLUMB_OK)
         goto done;
-
-    const int64_t nb = (n + BLOCK_ROWS - 1) / BLOCK_ROWS + 1;
-    const int32_t NL = params->num_leaves;
+    snprintf(m->metric, sizeof m->metric, "%s", plumb__metric_name(metric));
+    double wmax = 1;
+    if ((st = read_weights(train, &t.weight, &wmax, err)) != PLUMB_OK)
+        goto done;
+    if (init && (st = check_init_model(init, m, err)) != PLUMB_OK)
+        goto done;
+    if ((st = choose_features(m, params, err)) != PLUMB_OK)
+        goto done;
+    t.F = m->n_features;
+    t.features = m->features;
+    if (!(cols = calloc((size_t)t.F, sizeof *cols)))
+        goto nomem;
+    if ((st = plumb__model_bind(m, train, cols, err)) != PLUMB_OK)
+        goto done;
+    if ((st = make_bins(&t, cols, !init, err)) != PLUMB_OK)
+        goto done;
     m->wide = t.wide;
+    for (int64_t f = 0; f < t.F; f++) {
+        if (t.features[f].n_categories > 0 && t.features[f].n_bins > t.stride_cats)
+            t.stride_cats = t.features[f].n_bins;
+        t.constrained |= t.features[f].monotone != 0;
+    }
+    if (t.constrained && t.K > 1) {
+        st = plumb__fail(err, PLUMB_EINVAL, "monotone constraints need a binary or regression model");
+        goto done;
+    }
+
+    const int32_t NL = params->num_leaves, K = t.K;
     const double pool_gib = (double)NL * (double)t.total_bins * sizeof(hist_entry) / (1 << 30);
     if (pool_gib > 4) {
         st = plumb__fail(err, PLUMB_EINVAL,
@@ -970,29 +1528,61 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                          (long long)t.total_bins, pool_gib);
         goto done;
     }
-    if (!(t.score = malloc((size_t)n * sizeof *t.score)) || !(t.gh = malloc((size_t)n * sizeof *t.gh)) ||
-        !(t.idx = malloc((size_t)n * sizeof *t.idx)) || !(t.tmp = malloc((size_t)n * sizeof *t.tmp)) ||
+    if (!(t.score = malloc((size_t)n * (size_t)K * sizeof *t.score)) ||
+        (K > 1 && !(t.prob = malloc((size_t)n * (size_t)K * sizeof *t.prob))) ||
+        !(t.gh = malloc((size_t)n * sizeof *t.gh)) || !(t.idx = malloc((size_t)n * sizeof *t.idx)) ||
+        !(t.tmp = malloc((size_t)n * sizeof *t.tmp)) ||
         !(t.pool = malloc((size_t)NL * (size_t)t.total_bins * sizeof *t.pool)) ||
         !(t.free_slots = malloc((size_t)NL * sizeof *t.free_slots)) ||
         !(t.used = malloc((size_t)t.F * sizeof *t.used)) || !(t.leaves = malloc((size_t)NL * sizeof *t.leaves)) ||
         !(t.per_feature = malloc(2 * (size_t)t.F * sizeof *t.per_feature)) ||
         !(t.scratch = malloc((size_t)(t.nt > 1 ? t.nt - 1 : 1) * (size_t)t.total_bins * sizeof *t.scratch)) ||
-        !(t.block_loss = malloc((size_t)nb * sizeof *t.block_loss)))
+        !(t.cat_scratch = malloc((size_t)(t.F * t.stride_cats + 1) * sizeof *t.cat_scratch)) ||
+        !(t.cat_keys = malloc((size_t)(t.F * t.stride_cats + 1) * sizeof *t.cat_keys)) ||
+        !(t.split_bits = malloc((size_t)(t.stride_cats / 32 + 2) * sizeof *t.split_bits)) ||
+        !(m->init_score = calloc((size_t)K, sizeof *m->init_score)))
         goto nomem;
 
-    /* initial score from the data: log-odds of the mean label, or the mean */
-    double mean = 0;
-    for (int64_t i = 0; i < n; i++)
-        mean += t.label[i];
-    mean /= (double)n;
-    if (m->task == PLUMB_TASK_BINARY) {
-        const double pm = fmin(fmax(mean, 1e-15), 1 - 1e-15);
-        m->init_score = log(pm / (1 - pm));
+    /* initial scores: an init model's predictions, or the best constant (log-odds of the mean, log of the class
+     * shares, log of the mean, median, alpha-quantile, mean) */
+    if (init) {
+        memcpy(m->init_score, init->init_score, (size_t)K * sizeof *m->init_score);
+        if ((st = plumb__gbdt_raw_scores(init, train, t.score, err)) != PLUMB_OK)
+            goto done;
     } else {
-        m->init_score = mean;
+        double wsum = 0, mean = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const double w = t.weight ? t.weight[i] : 1.0;
+            wsum += w;
+            if (K > 1)
+                m->init_score[(int32_t)t.label[i]] += w;
+            else
+                mean += w * t.label[i];
+        }
+        mean /= wsum;
+        if (okind == PLUMB_OBJECTIVE_L1 || okind == PLUMB_OBJECTIVE_QUANTILE) {
+            wpair *pairs = malloc((size_t)n * sizeof *pairs);
+            if (!pairs)
+                goto nomem;
+            for (int64_t i = 0; i < n; i++)
+                pairs[i] = (wpair){t.label[i], t.weight ? t.weight[i] : 1.0};
+            m->init_score[0] = weighted_quantile(pairs, n, okind == PLUMB_OBJECTIVE_L1 ? 0.5 : params->alpha);
+            free(pairs);
+        } else if (K > 1) {
+            for (int32_t k = 0; k < K; k++)
+                m->init_score[k] = log(fmax(m->init_score[k] / wsum, 1e-15));
+        } else if (okind == PLUMB_OBJECTIVE_BINARY) {
+            const double pm = fmin(fmax(mean, 1e-15), 1 - 1e-15);
+            m->init_score[0] = log(pm / (1 - pm));
+        } else if (okind == PLUMB_OBJECTIVE_POISSON) {
+            m->init_score[0] = log(fmax(mean, 1e-15));
+        } else {
+            m->init_score[0] = mean;
+        }
+        for (int64_t i = 0; i < n; i++)
+            for (int32_t k = 0; k < K; k++)
+                t.score[i * K + k] = m->init_score[k];
     }
-    for (int64_t i = 0; i < n; i++)
-        t.score[i] = m->init_score;
 
     /* validation data, binned with the training edges */
     int64_t vn = 0;
@@ -1003,83 +1593,109 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
             st = plumb__fail(err, PLUMB_ESCHEMA, "validation data has no target column");
             goto done;
         }
-        if (!(vcols = malloc((size_t)t.F * sizeof *vcols)) || !(vlabel = malloc((size_t)vn * sizeof *vlabel)) ||
-            !(vscore = malloc((size_t)vn * sizeof *vscore)) ||
+        if (!(vcols = calloc((size_t)t.F, sizeof *vcols)) || !(vlabel = malloc((size_t)(vn + 1) * sizeof *vlabel)) ||
+            !(vscore = malloc((size_t)(vn * K + 1) * sizeof *vscore)) ||
             !(vbins = malloc((size_t)(vn * t.F) * (t.wide ? 2 : 1) + 1)))
             goto nomem;
         if ((st = plumb__model_bind(m, valid, vcols, err)) != PLUMB_OK)
             goto done;
         plumb_task vtask = m->task;
-        if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, err)) != PLUMB_OK)
+        int32_t vk;
+        double vwmax;
+        if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, &vk, err)) != PLUMB_OK ||
+            (st = read_weights(valid, &vweight, &vwmax, err)) != PLUMB_OK)
             goto done;
-        bin_rows(t.features, t.F, valid, vcols, vbins, t.wide, t.nt);
-        for (int64_t i = 0; i < vn; i++)
-            vscore[i] = m->init_score;
+        if (vk != K) {
+            st = plumb__fail(err, PLUMB_ESCHEMA, "validation target has %d classes, training target %d", vk, K);
+            goto done;
+        }
+        plumb__bin_rows(t.features, t.F, vcols, vn, vbins, t.wide, t.nt);
+        if (init) {
+            if ((st = plumb__gbdt_raw_scores(init, valid, vscore, err)) != PLUMB_OK)
+                goto done;
+        } else {
+            for (int64_t i = 0; i < vn; i++)
+                for (int32_t k = 0; k < K; k++)
+                    vscore[i * K + k] = m->init_score[k];
+        }
     }
 
-    const int64_t iters = params->num_iterations;
-    if (!(m->trees = calloc((size_t)iters, sizeof *m->trees)) ||
+    /* the init model's trees come first */
+    const int64_t iters = params->num_iterations, n_init = init ? init->n_trees : 0;
+    if (!(m->trees = calloc((size_t)(n_init + iters * K), sizeof *m->trees)) ||
         (valid && !(m->valid_metric = malloc((size_t)iters * sizeof *m->valid_metric))))
         goto nomem;
-    if (valid && !(vblock = malloc((size_t)((vn + BLOCK_ROWS - 1) / BLOCK_ROWS + 1) * sizeof *vblock)))
-        goto nomem;
+    for (int64_t k = 0; k < n_init; k++) {
+        if (!plumb__tree_copy(&m->trees[k], &init->trees[k]))
+            goto nomem;
+        m->n_trees = k + 1;
+    }
+    m->init_iterations = init ? init->init_iterations + init->best_iteration : 0;
 
-    double best_valid = INFINITY;
+    const bool higher_better = plumb__metric_higher_better(metric);
+    const bool renew = okind == PLUMB_OBJECTIVE_L1 || okind == PLUMB_OBJECTIVE_QUANTILE;
+    double best_valid = higher_better ? -INFINITY : INFINITY;
     int64_t best_iter = 0;
     for (int64_t it = 0; it < iters; it++) {
-        gradients(&t, m->task);
-        /* rows of this tree: a new bag every bagging_freq iterations */
-        if (params->bagging_freq > 0 && params->bagging_fraction < 1) {
-            if (it % params->bagging_freq == 0) {
-                t.n_bag = 0;
-                for (int64_t i = 0; i < n; i++)
-                    if (uniform(params->seed, 2 * (uint64_t)it + 1, (uint64_t)i) < params->bagging_fraction)
-                        t.idx[t.n_bag++] = (uint32_t)i;
-                if (t.n_bag == 0)
-                    t.idx[t.n_bag++] = 0;
-            }
-        } else {
-            for (int64_t i = 0; i < n; i++)
-                t.idx[i] = (uint32_t)i;
-            t.n_bag = n;
-        }
-        /* features of this tree */
-        int64_t k = (int64_t)llround((double)t.F * params->feature_fraction);
-        k = k < 1 ? 1 : k > t.F ? t.F : k;
+        if (K > 1)
+            softmax_rows(&t);
+        /* features of this iteration's trees */
+        int64_t nf = (int64_t)llround((double)t.F * params->feature_fraction);
+        nf = nf < 1 ? 1 : nf > t.F ? t.F : nf;
         t.n_used = 0;
         for (int64_t chosen = 0, f = 0; f < t.F; f++) {
             /* selection sampling (Knuth's algorithm S): each feature kept with probability needed/remaining */
-            if (k == t.F ||
-                uniform(params->seed, 2 * (uint64_t)it + 2, (uint64_t)f) * (double)(t.F - f) < (double)(k - chosen)) {
+            if (nf == t.F ||
+                uniform(params->seed, 2 * (uint64_t)it + 2, (uint64_t)f) * (double)(t.F - f) < (double)(nf - chosen)) {
                 t.used[t.n_used++] = (int32_t)f;
                 chosen++;
             }
         }
-        plumb__tree *tree = &m->trees[it];
-        if (!grow_tree(&t, tree))
-            goto nomem;
-        m->n_trees = it + 1;
-        if (t.n_bag == n) {
-            /* every row sits in a leaf's range of idx: add the leaf values directly */
-            for (int32_t l = 0; l < tree->n_leaves; l++) {
-                const double v = tree->leaf_value[l];
-                const leaf *lf = &t.leaves[l];
-#pragma omp parallel for schedule(static) num_threads(t.nt) if (lf->c >= PAR_ROWS)
-                for (int64_t i = lf->begin; i < lf->end; i++) {
-                    if (i + PREFETCH_ROWS < lf->end)
-                        __builtin_prefetch(t.score + t.idx[i + PREFETCH_ROWS], 1);
-                    t.score[t.idx[i]] += v;
-                }
+        for (int32_t k = 0; k < K; k++) {
+            gradients(&t, k, wmax);
+            /* rows of this tree, ascending: a new bag every bagging_freq iterations (the same for every class) */
+            if (params->bagging_freq > 0 && params->bagging_fraction < 1) {
+                const int64_t bag_it = it - it % params->bagging_freq;
+                t.n_bag = 0;
+                for (int64_t i = 0; i < n; i++)
+                    if (uniform(params->seed, 2 * (uint64_t)bag_it + 1, (uint64_t)i) < params->bagging_fraction)
+                        t.idx[t.n_bag++] = (uint32_t)i;
+                if (t.n_bag == 0)
+                    t.idx[t.n_bag++] = 0;
+            } else {
+                for (int64_t i = 0; i < n; i++)
+                    t.idx[i] = (uint32_t)i;
+                t.n_bag = n;
             }
-        } else {
-            add_tree(tree, t.bins, t.wide, t.F, n, t.score, t.nt, 1);
+            plumb__tree *tree = &m->trees[m->n_trees];
+            if (!grow_tree(&t, tree))
+                goto nomem;
+            m->n_trees++;
+            if (renew && !renew_leaves(&t, tree))
+                goto nomem;
+            if (t.n_bag == n) {
+                /* every row sits in a leaf's range of idx: add the leaf values directly */
+                for (int32_t l = 0; l < tree->n_leaves; l++) {
+                    const double v = tree->leaf_value[l];
+                    const leaf *lf = &t.leaves[l];
+#pragma omp parallel for schedule(static) num_threads(t.nt) if (lf->c >= PAR_ROWS)
+                    for (int64_t i = lf->begin; i < lf->end; i++) {
+                        if (i + PREFETCH_ROWS < lf->end)
+                            __builtin_prefetch(t.score + (size_t)t.idx[i + PREFETCH_ROWS] * (size_t)K, 1);
+                        t.score[(size_t)t.idx[i] * (size_t)K + (size_t)k] += v;
+                    }
+                }
+            } else {
+                add_tree(tree, t.bins, t.wide, t.F, n, t.score, K, k, t.nt, 1);
+            }
+            if (valid)
+                add_tree(tree, vbins, t.wide, t.F, vn, vscore, K, k, t.nt, 1);
         }
         double vmetric = NAN;
         if (valid) {
-            add_tree(tree, vbins, t.wide, t.F, vn, vscore, t.nt, 1);
-            vmetric = mean_loss(m->task, vlabel, vscore, vn, vblock, t.nt);
+            vmetric = plumb__metric_eval(metric, &m->objective, K, vlabel, vweight, vscore, vn, t.nt);
             m->valid_metric[it] = vmetric;
-            if (vmetric < best_valid) {
+            if (higher_better ? vmetric > best_valid : vmetric < best_valid) {
                 best_valid = vmetric;
                 best_iter = it + 1;
             }
@@ -1090,7 +1706,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         if (params->progress) {
             plumb_train_progress pr = {.iteration = it + 1,
                                        .n_iterations = iters,
-                                       .metric = metric_name(m->task),
+                                       .metric = m->metric,
                                        .valid_metric = vmetric,
                                        .elapsed_seconds = now() - t0};
             params->progress(&pr, params->progress_user);
@@ -1100,13 +1716,13 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     }
     /* keep the trees up to the best validation iteration; the training metric (a pass over every row, so
      * computed once) is that of the trees kept */
-    m->best_iteration = valid && params->early_stopping_rounds > 0 ? best_iter : m->n_trees;
-    for (int64_t i = m->best_iteration; i < m->n_trees; i++) {
-        add_tree(&m->trees[i], t.bins, t.wide, t.F, n, t.score, t.nt, -1);
+    m->best_iteration = valid && params->early_stopping_rounds > 0 && best_iter > 0 ? best_iter : m->n_iterations;
+    for (int64_t i = n_init + m->best_iteration * K; i < m->n_trees; i++) {
+        add_tree(&m->trees[i], t.bins, t.wide, t.F, n, t.score, K, (int32_t)((i - n_init) % K), t.nt, -1);
         plumb__tree_free(&m->trees[i]);
     }
-    m->n_trees = m->best_iteration;
-    m->train_metric = mean_loss(m->task, t.label, t.score, n, t.block_loss, t.nt);
+    m->n_trees = n_init + m->best_iteration * K;
+    m->train_metric = plumb__metric_eval(metric, &m->objective, K, t.label, t.weight, t.score, n, t.nt);
     plumb__model_stamp(m, train);
     if (!plumb__model_prepare(m))
         goto nomem;
@@ -1118,12 +1734,12 @@ nomem:
     st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
     trainer_free(&t);
-    free(cols);
-    free(vcols);
+    plumb__fcols_free(cols, t.F);
+    plumb__fcols_free(vcols, t.F);
     free(vbins);
     free(vlabel);
     free(vscore);
-    free(vblock);
+    free(vweight);
     plumb__model_free(m);
     return st;
 }

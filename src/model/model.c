@@ -34,7 +34,10 @@ static void sha256_hex(const void *data, size_t n, char hex[65]) {
 /* ---------------------------------------------------------------------------------------------------------- */
 
 static const char *task_name(plumb_task t) {
-    return t == PLUMB_TASK_BINARY ? "binary" : t == PLUMB_TASK_REGRESSION ? "regression" : "auto";
+    return t == PLUMB_TASK_BINARY       ? "binary"
+           : t == PLUMB_TASK_REGRESSION ? "regression"
+           : t == PLUMB_TASK_MULTICLASS ? "multiclass"
+                                        : "auto";
 }
 
 static json_t *reals(const double *v, int64_t n) {
@@ -72,22 +75,38 @@ INTS(int64_t)
 INTS(uint8_t)
 INTS(uint16_t)
 
+INTS(uint32_t)
+
 static json_t *tree_json(const plumb__tree *t) {
     const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
-                     ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold",
-                     floats(t->threshold, nn), "missing_left", ints_uint8_t(t->missing_left, nn), "left",
-                     ints_int32_t(t->left, nn), "right", ints_int32_t(t->right, nn), "gain", reals(t->gain, nn),
-                     "node_count", ints_int64_t(t->node_count, nn), "leaf_value", reals(t->leaf_value, nl),
-                     "leaf_count", ints_int64_t(t->leaf_count, nl));
+    json_t *o =
+        json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
+                  ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold", floats(t->threshold, nn),
+                  "missing_left", ints_uint8_t(t->missing_left, nn), "left", ints_int32_t(t->left, nn), "right",
+                  ints_int32_t(t->right, nn), "gain", reals(t->gain, nn), "node_count", ints_int64_t(t->node_count, nn),
+                  "leaf_value", reals(t->leaf_value, nl), "leaf_count", ints_int64_t(t->leaf_count, nl));
+    if (o && t->cat_begin &&
+        json_object_update_new(o, json_pack("{s:o, s:o, s:o}", "cat_begin", ints_int32_t(t->cat_begin, nn), "cat_words",
+                                            ints_int32_t(t->cat_words, nn), "cat_bits",
+                                            ints_uint32_t(t->cat_bits, t->n_cat_bits)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static json_t *model_json(const plumb_model *m) {
     const plumb_gbdt_params *p = &m->params;
     json_t *features = json_array(), *trees = json_array();
-    for (int64_t f = 0; features && f < m->n_features; f++)
-        json_array_append_new(features, json_pack("{s:s, s:o}", "name", m->schema->cols[m->features[f].column].name,
-                                                  "edges", floats(m->features[f].edges, m->features[f].n_bins - 2)));
+    for (int64_t f = 0; features && f < m->n_features; f++) {
+        const plumb__feature *ft = &m->features[f];
+        const char *name = m->schema->cols[ft->column].name;
+        json_array_append_new(features, ft->n_categories > 0
+                                            ? json_pack("{s:s, s:i, s:i}", "name", name, "categories", ft->n_categories,
+                                                        "monotone", ft->monotone)
+                                            : json_pack("{s:s, s:o, s:i}", "name", name, "edges",
+                                                        floats(ft->edges, ft->n_bins - 2), "monotone", ft->monotone));
+    }
     for (int64_t k = 0; trees && k < m->n_trees; k++)
         json_array_append_new(trees, tree_json(&m->trees[k]));
     json_t *params =
@@ -98,16 +117,23 @@ static json_t *model_json(const plumb_model *m) {
                   p->lambda_l2, "min_gain_to_split", p->min_gain_to_split, "max_bin", p->max_bin, "feature_fraction",
                   p->feature_fraction, "bagging_fraction", p->bagging_fraction, "bagging_freq", p->bagging_freq,
                   "early_stopping_rounds", (json_int_t)p->early_stopping_rounds, "seed", (json_int_t)p->seed);
-    json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
-                                "train", isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
+    json_object_update_new(params,
+                           json_pack("{s:f, s:f, s:I, s:i, s:i}", "cat_smooth", p->cat_smooth, "cat_l2", p->cat_l2,
+                                     "min_data_per_group", (json_int_t)p->min_data_per_group, "max_cat_threshold",
+                                     p->max_cat_threshold, "max_cat_to_onehot", p->max_cat_to_onehot));
+    json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->metric, "train",
+                                isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
                                 m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
     json_t *prov = json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
                              "train_rows", (json_int_t)m->train_rows, "created", m->created);
-    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:I, s:I, s:o}", "format", MODEL_MAGIC,
-                     "format_version", MODEL_FORMAT, "model", "gbdt", "task", task_name(m->task), "schema",
-                     plumb__schema_to_json(m->schema), "features", features, "init_score", m->init_score, "trees",
-                     trees, "params", params, "metrics", metrics, "n_iterations", (json_int_t)m->n_iterations,
-                     "best_iteration", (json_int_t)m->best_iteration, "provenance", prov);
+    json_t *objective = json_pack("{s:s, s:f, s:f}", "name", plumb_objective_name(m->objective.kind), "alpha",
+                                  m->objective.alpha, "max_delta_step", m->objective.max_delta_step);
+    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "format",
+                     MODEL_MAGIC, "format_version", MODEL_FORMAT, "model", "gbdt", "task", task_name(m->task),
+                     "objective", objective, "n_classes", m->n_classes, "schema", plumb__schema_to_json(m->schema),
+                     "features", features, "init_score", reals(m->init_score, m->n_classes), "trees", trees, "params",
+                     params, "metrics", metrics, "init_iterations", (json_int_t)m->init_iterations, "n_iterations",
+                     (json_int_t)m->n_iterations, "best_iteration", (json_int_t)m->best_iteration, "provenance", prov);
 }
 
 plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_error *err) {
@@ -177,6 +203,10 @@ static bool read_array(loader *ld, const json_t *obj, const char *key, int64_t n
                 ((int32_t *)out)[i] = (int32_t)x;
             } else if (kind == 'l') {
                 ((int64_t *)out)[i] = (int64_t)x;
+            } else if (kind == 'u') {
+                if (x < 0 || x > UINT32_MAX)
+                    return bad(ld, key);
+                ((uint32_t *)out)[i] = (uint32_t)x;
             } else if (kind == 'w') {
                 if (x < 0 || x > 65535)
                     return bad(ld, key);
@@ -201,9 +231,16 @@ static bool check_tree(loader *ld, const plumb_model *m, const plumb__tree *t) {
     bool ok = true;
     for (int32_t i = 0; ok && i < nn; i++) {
         const int32_t f = t->feature[i];
-        if (f < 0 || f >= m->n_features || t->bin[i] < 1 || t->bin[i] > m->features[f].n_bins - 2 ||
-            t->threshold[i] != m->features[f].edges[t->bin[i] - 1] || t->missing_left[i] > 1)
+        const bool cat = t->cat_begin && t->cat_begin[i] >= 0;
+        if (f < 0 || f >= m->n_features || t->missing_left[i] > 1 || cat != (m->features[f].n_categories > 0))
             ok = false;
+        else if (cat)
+            ok = f < (int32_t)PLUMB__SCAT && t->cat_words[i] >= 1 &&
+                 t->cat_words[i] <= (m->features[f].n_bins + 31) / 32 &&
+                 t->cat_begin[i] <= t->n_cat_bits - t->cat_words[i];
+        else
+            ok = t->bin[i] >= 1 && t->bin[i] <= m->features[f].n_bins - 2 &&
+                 t->threshold[i] == m->features[f].edges[t->bin[i] - 1];
         for (int side = 0; ok && side < 2; side++) {
             int32_t c = side ? t->right[i] : t->left[i];
             /* children point forward (nodes are numbered in creation order) or at a leaf */
@@ -230,15 +267,35 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         bad(ld, "unknown model kind");
         goto done;
     }
-    m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    m->kind = PLUMB_MODEL_GBDT;
+    m->task = strcmp(task, "binary") == 0       ? PLUMB_TASK_BINARY
+              : strcmp(task, "multiclass") == 0 ? PLUMB_TASK_MULTICLASS
+                                                : PLUMB_TASK_REGRESSION;
+    const json_t *obj = json_object_get(root, "objective");
+    const char *oname = json_string_value(json_object_get(obj, "name"));
+    m->objective.alpha = json_number_value(json_object_get(obj, "alpha"));
+    m->objective.max_delta_step = json_number_value(json_object_get(obj, "max_delta_step"));
+    const json_int_t n_classes = json_integer_value(json_object_get(root, "n_classes"));
+    if (!oname || plumb_objective_parse(oname, &m->objective.kind, NULL) != PLUMB_OK ||
+        m->objective.kind == PLUMB_OBJECTIVE_AUTO || n_classes < 1 || n_classes > 100000 ||
+        (n_classes > 1) != (m->objective.kind == PLUMB_OBJECTIVE_MULTICLASS)) {
+        bad(ld, "objective");
+        goto done;
+    }
+    m->n_classes = (int32_t)n_classes;
     if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) != PLUMB_OK)
         goto done;
     const json_t *features = json_object_get(root, "features"), *trees = json_object_get(root, "trees");
-    if (!json_is_array(features) || !json_is_array(trees) || !json_is_number(json_object_get(root, "init_score"))) {
-        bad(ld, "missing features, trees or init_score");
+    if (!json_is_array(features) || !json_is_array(trees)) {
+        bad(ld, "missing features or trees");
         goto done;
     }
-    m->init_score = json_number_value(json_object_get(root, "init_score"));
+    if (!(m->init_score = malloc((size_t)m->n_classes * sizeof *m->init_score))) {
+        bad(ld, "out of memory");
+        goto done;
+    }
+    if (!read_array(ld, root, "init_score", m->n_classes, m->init_score, 'd'))
+        goto done;
     m->n_features = (int64_t)json_array_size(features);
     if (!(m->features = calloc((size_t)m->n_features + 1, sizeof *m->features))) {
         bad(ld, "out of memory");
@@ -248,12 +305,29 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         const json_t *fo = json_array_get(features, (size_t)f), *edges = json_object_get(fo, "edges");
         const char *name = json_string_value(json_object_get(fo, "name"));
         const int64_t col = name ? plumb__schema_find(m->schema, name) : -1;
-        if (col < 0 || !json_is_array(edges) || json_array_size(edges) > PLUMB__MAX_BINS - 2) {
+        const json_int_t n_cat = json_integer_value(json_object_get(fo, "categories"));
+        const json_int_t mono = json_integer_value(json_object_get(fo, "monotone"));
+        plumb__feature *ft = &m->features[f];
+        if (col < 0 || mono < -1 || mono > 1) {
             bad(ld, "bad feature");
             goto done;
         }
-        plumb__feature *ft = &m->features[f];
         ft->column = col;
+        ft->monotone = (int8_t)mono;
+        if (n_cat > 0) {
+            if (n_cat > PLUMB__MAX_BINS - 2 || m->schema->cols[col].type != PLUMB_TYPE_CATEGORICAL) {
+                bad(ld, "bad feature");
+                goto done;
+            }
+            ft->n_categories = (int32_t)n_cat;
+            ft->n_bins = ft->n_categories + 1;
+            m->wide |= ft->n_bins > PLUMB__NARROW_BINS;
+            continue;
+        }
+        if (!json_is_array(edges) || json_array_size(edges) > PLUMB__MAX_BINS - 2) {
+            bad(ld, "bad feature");
+            goto done;
+        }
         ft->n_bins = (int32_t)json_array_size(edges) + 2;
         m->wide |= ft->n_bins > PLUMB__NARROW_BINS;
         if (!(ft->edges = malloc((size_t)ft->n_bins * sizeof *ft->edges)) ||
@@ -287,11 +361,27 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
             !read_array(ld, to, "gain", nn, t->gain, 'd') ||
             !read_array(ld, to, "node_count", nn, t->node_count, 'l') ||
             !read_array(ld, to, "leaf_value", nl, t->leaf_value, 'd') ||
-            !read_array(ld, to, "leaf_count", nl, t->leaf_count, 'l') || !check_tree(ld, m, t))
+            !read_array(ld, to, "leaf_count", nl, t->leaf_count, 'l'))
+            goto done;
+        const json_t *bits = json_object_get(to, "cat_bits");
+        if (bits) {
+            const size_t nw = json_array_size(bits);
+            if (!json_is_array(bits) || nw > (size_t)INT32_MAX / 2 || !plumb__tree_alloc_cats(t, (int32_t)nw) ||
+                !read_array(ld, to, "cat_begin", nn, t->cat_begin, 'i') ||
+                !read_array(ld, to, "cat_words", nn, t->cat_words, 'i') ||
+                !read_array(ld, to, "cat_bits", (int64_t)nw, t->cat_bits, 'u')) {
+                bad(ld, "categorical splits");
+                goto done;
+            }
+        }
+        if (!check_tree(ld, m, t))
             goto done;
     }
     const json_t *metrics = json_object_get(root, "metrics"), *prov = json_object_get(root, "provenance");
     m->n_iterations = json_integer_value(json_object_get(root, "n_iterations"));
+    m->init_iterations = json_integer_value(json_object_get(root, "init_iterations"));
+    const char *metric = json_string_value(json_object_get(metrics, "name"));
+    snprintf(m->metric, sizeof m->metric, "%s", metric ? metric : "");
     m->best_iteration = json_integer_value(json_object_get(root, "best_iteration"));
     const json_t *train = json_object_get(metrics, "train"), *valid = json_object_get(metrics, "valid");
     if (m->n_iterations < 0 || m->n_iterations > 100000000 || !(json_is_number(train) || json_is_null(train))) {
@@ -318,6 +408,15 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     m->params.bagging_freq = (int32_t)json_integer_value(json_object_get(params, "bagging_freq"));
     m->params.early_stopping_rounds = json_integer_value(json_object_get(params, "early_stopping_rounds"));
     m->params.seed = (uint64_t)json_integer_value(json_object_get(params, "seed"));
+    m->params.cat_smooth = json_number_value(json_object_get(params, "cat_smooth"));
+    m->params.cat_l2 = json_number_value(json_object_get(params, "cat_l2"));
+    m->params.min_data_per_group = json_integer_value(json_object_get(params, "min_data_per_group"));
+    m->params.max_cat_threshold = (int32_t)json_integer_value(json_object_get(params, "max_cat_threshold"));
+    m->params.max_cat_to_onehot = (int32_t)json_integer_value(json_object_get(params, "max_cat_to_onehot"));
+    m->params.objective = m->objective.kind;
+    m->params.alpha = m->objective.alpha;
+    m->params.poisson_max_delta_step = m->objective.max_delta_step;
+    m->params.task = m->task;
     const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
     const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
     const char *created = json_string_value(json_object_get(prov, "created"));

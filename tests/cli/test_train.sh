@@ -26,7 +26,7 @@ test_train_help_lists_lightgbm_parameters() {
 test_train_predict_credit() {
     run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.2 -o "$TMP/m.plumb" --quiet
     expect_rc 0
-    expect_out_line "^trained 100 trees \(binary, 9 features\) on [0-9]+ rows: binary_logloss train 0\.[0-9]+, valid 0\.[0-9]+"
+    expect_out_line "^trained 100 trees \(binary, 13 features\) on [0-9]+ rows: binary_logloss train 0\.[0-9]+, valid 0\.[0-9]+"
     expect_out_has "model written to '$TMP/m.plumb'"
     run "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv"
     expect_rc 0
@@ -108,9 +108,10 @@ test_train_errors() {
     run "$PLUMB" train "$TMP/d.csv" --target y --learning-rate 0 -o "$TMP/m.plumb"
     expect_rc 1
     expect_err "plumb: learning_rate must be positive"
-    run "$PLUMB" train "$TMP/d.csv" --target y --weight-col x1 -o "$TMP/m.plumb"
+    printf 'x,w,y\n1,1,0\n2,-1,1\n' >"$TMP/w.csv"
+    run "$PLUMB" train "$TMP/w.csv" --target y --weight-col w -o "$TMP/m.plumb"
     expect_rc 1
-    expect_err "plumb: sample weights ('x1') are not supported by gradient boosting yet: remove the weight role"
+    expect_err "plumb: weight 'w' is negative or infinite in data row 2: weights must be numbers >= 0"
     run "$PLUMB" train "$TMP/d.csv" --target nope -o "$TMP/m.plumb"
     expect_rc 1
     expect_err "$TMP/d.csv:1:1: target column 'nope' not found in header"

@@ -73,27 +73,46 @@ static plumb_model *train(const plumb_frame *tr, const plumb_frame *va, const pl
 
 static void gradients_match_finite_differences(void **state) {
     (void)state;
-    const plumb_task tasks[] = {PLUMB_TASK_BINARY, PLUMB_TASK_REGRESSION};
-    const double scores[] = {-7.5, -1.2, -0.01, 0, 0.3, 2.0, 9.0};
-    for (int t = 0; t < 2; t++) {
-        for (int y = 0; y <= 1; y++) {
+    /* the gradient is the loss's derivative (half of it for squared error: the factor 2 goes into the learning
+     * rate); the hessian is the gradient's derivative where the loss has curvature (binary, l2, poisson without
+     * its max_delta_step), and 1 where it has none */
+    const plumb__objective objs[] = {{PLUMB_OBJECTIVE_BINARY, 0, 0},  {PLUMB_OBJECTIVE_L2, 0, 0},
+                                     {PLUMB_OBJECTIVE_L1, 0, 0},      {PLUMB_OBJECTIVE_HUBER, 1.5, 0},
+                                     {PLUMB_OBJECTIVE_POISSON, 0, 0}, {PLUMB_OBJECTIVE_QUANTILE, 0.8, 0}};
+    const double scores[] = {-7.5, -1.2, -0.01, 0.3, 2.0, 9.0};
+    const double labels[] = {0, 1, 3.7};
+    for (size_t o = 0; o < sizeof objs / sizeof *objs; o++) {
+        for (size_t yi = 0; yi < 3; yi++) {
+            if (objs[o].kind == PLUMB_OBJECTIVE_BINARY && yi == 2)
+                continue;
             for (size_t k = 0; k < sizeof scores / sizeof *scores; k++) {
-                const double s = scores[k], eps = 1e-5;
+                const double s = scores[k], y = labels[yi], eps = 1e-5;
                 double g, h, g1, g2, h1, h2;
-                plumb__objective_eval(tasks[t], y, s, &g, &h);
-                const double lp = plumb__objective_eval(tasks[t], y, s + eps, &g1, &h1);
-                const double lm = plumb__objective_eval(tasks[t], y, s - eps, &g2, &h2);
-                /* squared error's gradient is half the derivative: the factor 2 goes into the learning rate */
-                const double scale = tasks[t] == PLUMB_TASK_REGRESSION ? 0.5 : 1.0;
-                assert_true(fabs(scale * (lp - lm) / (2 * eps) - g) < 1e-6);
-                assert_true(fabs((g1 - g2) / (2 * eps) - h) < 1e-5);
+                plumb__objective_eval(&objs[o], y, s, &g, &h);
+                const double lp = plumb__objective_eval(&objs[o], y, s + eps, &g1, &h1);
+                const double lm = plumb__objective_eval(&objs[o], y, s - eps, &g2, &h2);
+                const double scale = objs[o].kind == PLUMB_OBJECTIVE_L2 ? 0.5 : 1.0;
+                const double tol = 1e-6 * fmax(1, fabs(g));
+                if (fabs(scale * (lp - lm) / (2 * eps) - g) > tol)
+                    fail_msg("objective %s y %g s %g: gradient %g, loss derivative %g",
+                             plumb_objective_name(objs[o].kind), y, s, g, scale * (lp - lm) / (2 * eps));
+                const plumb_objective kd = objs[o].kind;
+                if (kd == PLUMB_OBJECTIVE_BINARY || kd == PLUMB_OBJECTIVE_L2 || kd == PLUMB_OBJECTIVE_POISSON)
+                    assert_true(fabs((g1 - g2) / (2 * eps) - h) < 1e-5 * fmax(1, h));
+                else
+                    assert_true(h == 1);
+                /* the fast gradient agrees with the full evaluation */
+                double gf, hf;
+                plumb__objective_grad(&objs[o], y, s, &gf, &hf);
+                assert_true(fabs(gf - g) < 1e-12 * fmax(1, fabs(g)) && fabs(hf - h) < 1e-12 * fmax(1, h));
             }
         }
     }
     /* the stable log-loss does not overflow */
     double g, h;
-    assert_true(isfinite(plumb__objective_eval(PLUMB_TASK_BINARY, 1, -800, &g, &h)));
-    assert_true(fabs(plumb__objective_eval(PLUMB_TASK_BINARY, 1, -800, &g, &h) - 800) < 1e-9);
+    const plumb__objective bin = {PLUMB_OBJECTIVE_BINARY, 0, 0};
+    assert_true(isfinite(plumb__objective_eval(&bin, 1, -800, &g, &h)));
+    assert_true(fabs(plumb__objective_eval(&bin, 1, -800, &g, &h) - 800) < 1e-9);
 }
 
 /* ---- a model small enough to check by hand ---------------------------------------------------------------- */
@@ -113,7 +132,7 @@ static void hand_computed_stump(void **state) {
     assert_int_equal(m->n_trees, 1);
     assert_int_equal(m->trees[0].n_leaves, 2);
     assert_true(m->trees[0].threshold[0] == 2.5f);
-    assert_true(m->init_score == 0.5);
+    assert_true(m->init_score[0] == 0.5);
     plumb_frame *g = read_text("x,y\n2.4,0\n2.6,0\n,0\n-100,0\n100,0\n", "y");
     double pred[5];
     assert_int_equal(plumb_model_predict(m, g, pred, NULL), PLUMB_OK);
@@ -210,7 +229,7 @@ static void check_invariants(const plumb_model *m, const plumb_gbdt_params *p, i
 
 static void same_trees(const plumb_model *a, const plumb_model *b) {
     assert_int_equal(a->n_trees, b->n_trees);
-    assert_true(a->init_score == b->init_score);
+    assert_true(a->init_score[0] == b->init_score[0]);
     for (int64_t k = 0; k < a->n_trees; k++) {
         const plumb__tree *x = &a->trees[k], *y = &b->trees[k];
         const size_t nn = (size_t)x->n_leaves - 1, nl = (size_t)x->n_leaves;
@@ -427,7 +446,7 @@ static void corrupted_files_are_refused(void **state) {
 
 /* The raw score of row i by walking the trees on raw values and thresholds: the reference for the scorer. */
 static double raw_walk(const plumb_model *m, const plumb_frame *f, int64_t i) {
-    double s = m->init_score;
+    double s = m->init_score[0];
     for (int64_t k = 0; k < m->n_trees; k++) {
         const plumb__tree *t = &m->trees[k];
         int32_t node = t->n_leaves > 1 ? 0 : ~0;
@@ -494,6 +513,7 @@ static void bad_targets_and_params(void **state) {
     plumb_model *m = NULL;
     plumb_error err;
     plumb_frame *f = read_text("x,y\n1,a\n2,b\n3,c\n", "y");
+    p.task = PLUMB_TASK_BINARY;
     assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
     assert_string_equal(err.message,
                         "target 'y' has 3 categories: a binary model needs exactly 2 (regression needs numbers)");
@@ -501,6 +521,11 @@ static void bad_targets_and_params(void **state) {
     f = read_text("x,y\n1,1\n2,\n3,0\n", "y");
     assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "target 'y' is missing in data row 2");
+    p.task = PLUMB_TASK_AUTO;
+    p.objective = PLUMB_OBJECTIVE_MULTICLASS;
+    assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message, "target 'y' is missing in data row 2");
+    p.objective = PLUMB_OBJECTIVE_AUTO;
     p.num_leaves = 1;
     assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "num_leaves must be between 2 and 131072");
