@@ -39,7 +39,7 @@ struct cli_command {
     int (*run)(const cli_args *args);
 };
 
-extern const cli_command cli_inspect, cli_train, cli_predict;
+extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \
@@ -60,34 +60,53 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
     }
 
 /* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
-#define CLI_MODEL_OPTIONS                                                                                              \
-    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"},                                  \
-        {"task", 0, "TASK", "auto", "binary, regression, or auto (binary for a two-valued target)"},                   \
-        {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},     \
-        {"num-iterations", 0, "N", "100", "boosting iterations (trees)"},                                              \
-        {"learning-rate", 0, "X", "0.1", "shrinkage applied to every tree"},                                           \
-        {"num-leaves", 0, "N", "31", "most leaves per tree (trees grow leaf-wise)"},                                   \
-        {"max-depth", 0, "N", "-1", "most levels per tree; -1: no limit"},                                             \
-        {"min-data-in-leaf", 0, "N", "20", "fewest training rows in a leaf (estimated from hessians, as LightGBM)"},   \
-        {"min-sum-hessian-in-leaf", 0, "X", "0.001", "smallest sum of hessians in a leaf"},                            \
-        {"lambda-l1", 0, "X", "0", "L1 regularisation of leaf values"},                                                \
-        {"lambda-l2", 0, "X", "0", "L2 regularisation of leaf values"},                                                \
-        {"min-gain-to-split", 0, "X", "0", "smallest gain that makes a split"},                                        \
-        {"max-bin", 0, "N", "255", "most bins per feature (2..65535; over 255, bins take 2 bytes a value)"},           \
-        {"feature-fraction", 0, "F", "1", "share of features each tree may use"},                                      \
-        {"bagging-fraction", 0, "F", "1", "share of rows each bag keeps (with --bagging-freq)"},                       \
-        {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"},                             \
-        {"early-stopping-rounds", 0, "N", "0",                                                                         \
-         "stop when the validation metric has not improved for N rounds; 0: off"},                                     \
-    {                                                                                                                  \
-        "seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"                                  \
-    }
+/* clang-format off */
+#define CLI_MODEL_OPTIONS \
+    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"}, \
+    {"task", 0, "TASK", "auto", "binary, regression, multiclass, or auto (from the target's values)"}, \
+    {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"}, \
+    {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
+    {"alpha", 0, "X", "0.9", "huber: where the loss turns linear; quantile: the quantile predicted"}, \
+    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error"}, \
+    {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
+    {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
+    {"num-iterations", 0, "N", "100", "boosting iterations (trees; times the classes for multiclass)"}, \
+    {"learning-rate", 0, "X", "0.1", "shrinkage applied to every tree"}, \
+    {"num-leaves", 0, "N", "31", "most leaves per tree (trees grow leaf-wise)"}, \
+    {"max-depth", 0, "N", "-1", "most levels per tree; -1: no limit"}, \
+    {"min-data-in-leaf", 0, "N", "20", "fewest training rows in a leaf (estimated from hessians, as LightGBM)"}, \
+    {"min-sum-hessian-in-leaf", 0, "X", "0.001", "smallest sum of hessians in a leaf"}, \
+    {"lambda-l1", 0, "X", "0", "L1 regularisation of leaf values"}, \
+    {"lambda-l2", 0, "X", "0", "L2 regularisation of leaf values"}, \
+    {"min-gain-to-split", 0, "X", "0", "smallest gain that makes a split"}, \
+    {"max-bin", 0, "N", "255", "most bins per feature (2..65535; over 255, bins take 2 bytes a value)"}, \
+    {"feature-fraction", 0, "F", "1", "share of features each tree may use"}, \
+    {"bagging-fraction", 0, "F", "1", "share of rows each bag keeps (with --bagging-freq)"}, \
+    {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"}, \
+    {"early-stopping-rounds", 0, "N", "0", "stop when the validation metric has not improved for N rounds; 0: off"}, \
+    {"cat-smooth", 0, "X", "10", "categorical splits: categories are ordered by gradient / (hessian + X)"}, \
+    {"cat-l2", 0, "X", "10", "categorical splits: extra L2 regularisation"}, \
+    {"min-data-per-group", 0, "N", "100", "categorical splits: fewest rows of a category in a set split"}, \
+    {"max-cat-threshold", 0, "N", "32", "categorical splits: most categories on one side (at most 64)"}, \
+    {"max-cat-to-onehot", 0, "N", "4", "features with this many categories or fewer split one against the rest"}, \
+    {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
+/* clang-format on */
 
 /* Checks the model options (a usage error is reported and its exit status returned) without training. */
 int cli_fit_check(const cli_args *args);
 
-/* Fills *p from the gradient-boosting options. Returns EXIT_OK or EXIT_USAGE after reporting the error. */
-int cli_gbdt_params(const cli_args *args, plumb_gbdt_params *p);
+/* Gradient-boosting parameters from the options, with what they point to. */
+typedef struct cli_gbdt {
+    plumb_gbdt_params p;
+    plumb_monotone *monotone;
+    char *monotone_buf;
+    plumb_model *init_model;
+} cli_gbdt;
+
+/* Fills *g from the gradient-boosting options (loading --init-model). Returns EXIT_OK, or the exit status after
+ * reporting the error; free with cli_gbdt_free either way. */
+int cli_gbdt_params(const cli_args *args, cli_gbdt *g);
+void cli_gbdt_free(cli_gbdt *g);
 
 /* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
  * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;

@@ -9,6 +9,8 @@
 static const cli_option options[] = {
     {"output", 'o', "FILE", "- (standard output)", "where to write the predictions (atomically)"},
     {"id-col", 0, "COL", "the model's id column", "column to copy into the output beside each prediction"},
+    {"contrib", 0, NULL, NULL,
+     "write each feature's contribution to the raw score (TreeSHAP) and the bias, instead of predictions"},
     {"delimiter", 'd', "CHAR", ",", "field separator of the input; 'tab' for a tab"},
     {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
     {"threads", 't', "N", "all cores", "threads to use"},
@@ -30,18 +32,65 @@ static void put_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* The model's target column: its name and, for a multiclass model, its classes. */
+static plumb_column_info target_info(const plumb_model *model) {
+    const plumb_schema *s = plumb_model_schema(model);
+    plumb_column_info c = {0};
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_schema_column(s, j, &c);
+        if (c.role == PLUMB_ROLE_TARGET)
+            return c;
+    }
+    memset(&c, 0, sizeof c);
+    return c;
+}
+
+/* The header of the values columns: "prediction"; for multiclass also "p_<class>" per class; with --contrib one
+ * column per feature and "bias" (prefixed "<class>:" for multiclass). */
+static void put_header(FILE *f, const plumb_model *model, const plumb_model_info *info, bool contrib) {
+    const plumb_column_info target = target_info(model);
+    const bool multi = info->n_outputs > 1;
+    if (!contrib) {
+        fputs("prediction", f);
+        for (int64_t k = 0; multi && k < info->n_outputs; k++) {
+            fputs(",p_", f);
+            put_field(f, k < target.n_categories ? target.categories[k] : "?");
+        }
+        fputc('\n', f);
+        return;
+    }
+    char name[1024];
+    for (int64_t k = 0; k < info->n_outputs; k++) {
+        const char *cls = multi && k < target.n_categories ? target.categories[k] : NULL;
+        for (int64_t j = 0; j <= info->n_features; j++) {
+            const char *feat = j < info->n_features ? plumb_model_feature_name(model, j) : "bias";
+            if (cls)
+                snprintf(name, sizeof name, "%s:%s", cls, feat);
+            if (k || j)
+                fputc(',', f);
+            put_field(f, cls ? name : feat);
+        }
+    }
+    fputc('\n', f);
+}
+
 /* Predicts every row of frame and writes them to f (the header first when header is set), with the id column:
  * the one named by --id-col, else the one the model's schema declares. */
 static int write_predictions(const cli_args *a, const plumb_model *model, const plumb_frame *frame, FILE *f,
                              bool header, const char *source) {
     plumb_error err;
-    const int64_t n = plumb_frame_n_rows(frame);
-    double *pred = malloc((size_t)(n + 1) * sizeof *pred);
+    plumb_model_info info;
+    plumb_model_describe(model, &info);
+    const bool contrib = cli_get(a, "contrib") != NULL;
+    const int64_t n = plumb_frame_n_rows(frame), K = info.n_outputs > 0 ? info.n_outputs : 1;
+    const int64_t width = contrib ? K * (info.n_features + 1) : K;
+    double *pred = malloc((size_t)(n * width + 1) * sizeof *pred);
     if (!pred) {
         fprintf(stderr, "plumb: out of memory\n");
         return EXIT_DATA;
     }
-    if (plumb_model_predict(model, frame, pred, &err) != PLUMB_OK) {
+    if ((contrib ? plumb_model_contrib(model, frame, pred, &err) : plumb_model_predict(model, frame, pred, &err)) !=
+        PLUMB_OK) {
         free(pred);
         return cli_fail(&err);
     }
@@ -64,12 +113,13 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
         plumb_schema_column(fs, id, &idc);
     const int32_t *codes = id >= 0 ? plumb_frame_codes(frame, id) : NULL;
     const float *f32 = id >= 0 ? plumb_frame_f32(frame, id) : NULL;
+    const plumb_column_info target = target_info(model);
     if (header) {
         if (id >= 0) {
             put_field(f, idc.name);
             fputc(',', f);
         }
-        fputs("prediction\n", f);
+        put_header(f, model, &info, contrib);
     }
     for (int64_t i = 0; i < n; i++) {
         if (codes) {
@@ -78,7 +128,19 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
         } else if (f32) {
             fprintf(f, "%.9g,", (double)f32[i]);
         }
-        fprintf(f, "%.17g\n", pred[i]);
+        const double *v = pred + i * width;
+        if (!contrib && K > 1) {
+            int64_t best = 0;
+            for (int64_t k = 1; k < K; k++)
+                best = v[k] > v[best] ? k : best;
+            put_field(f, best < target.n_categories ? target.categories[best] : "?");
+            for (int64_t k = 0; k < K; k++)
+                fprintf(f, ",%.17g", v[k]);
+            fputc('\n', f);
+            continue;
+        }
+        for (int64_t k = 0; k < width; k++)
+            fprintf(f, k + 1 < width ? "%.17g," : "%.17g\n", v[k]);
     }
     free(pred);
     return EXIT_OK;
@@ -227,7 +289,10 @@ const cli_command cli_predict = {
     .name = "predict",
     .usage = "[options] <model.plumb> [data.csv | -]",
     .summary = "score a CSV file with a model: one prediction per row, as CSV",
-    .details = "Binary models write the probability of the positive class, regression models the value.\n"
+    .details = "Binary models write the probability of the positive class, regression models the value (poisson:\n"
+               "the mean), multiclass models the most likely class and one probability column per class.\n"
+               "--contrib writes, per row, each feature's contribution to the raw score (log-odds, log-mean, or the\n"
+               "value) by TreeSHAP, and the bias: they add up to the raw score, the basis of reason codes.\n"
                "Without a data file (or with '-') it streams standard input to standard output in batches of whole\n"
                "records, in bounded memory, so it runs unchanged as a map task under engines that pipe records\n"
                "(Spark RDD.pipe, Hadoop Streaming).\n"

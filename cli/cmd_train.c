@@ -74,9 +74,14 @@ static int run(const cli_args *a) {
         out = "model.plumb";
 
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
-    plumb_model *model = NULL;
+    plumb_model *model = NULL, *init = NULL;
     plumb_error err;
-    rc = cli_read_frame(a, a->pos[0], NULL, &frame);
+    /* continued training reads the data as the first model did: the same types and categories */
+    if (cli_get(a, "init-model") && plumb_model_load(cli_get(a, "init-model"), &init, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    rc = cli_read_frame(a, a->pos[0], init ? plumb_model_schema(init) : NULL, &frame);
     if (rc != EXIT_OK)
         goto done;
     if (cli_get(a, "valid") &&
@@ -94,16 +99,18 @@ static int run(const cli_args *a) {
     }
     plumb_model_info info;
     plumb_model_describe(model, &info);
-    const char *task_name = info.task == PLUMB_TASK_BINARY ? "binary" : "regression";
+    const char *task_name = info.task == PLUMB_TASK_BINARY       ? "binary"
+                            : info.task == PLUMB_TASK_MULTICLASS ? "multiclass"
+                                                                 : "regression";
     if (cli_get(a, "json")) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model", info.kind,
-                              "task", task_name, "output", out, "n_features", (json_int_t)info.n_features, "n_trees",
-                              (json_int_t)info.n_trees, "n_iterations", (json_int_t)info.n_iterations, "best_iteration",
-                              (json_int_t)info.best_iteration, "train_rows", (json_int_t)info.train_rows, "valid_rows",
-                              (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric", info.metric,
-                              "train_metric", isnan(info.train_metric) ? json_null() : json_real(info.train_metric),
-                              "valid_metric", isnan(info.valid_metric) ? json_null() : json_real(info.valid_metric),
-                              "data_sha256", info.data_sha256);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model", info.kind, "task",
+            task_name, "objective", info.objective, "output", out, "n_features", (json_int_t)info.n_features, "n_trees",
+            (json_int_t)info.n_trees, "n_iterations", (json_int_t)info.n_iterations, "best_iteration",
+            (json_int_t)info.best_iteration, "train_rows", (json_int_t)info.train_rows, "valid_rows",
+            (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric", info.metric, "train_metric",
+            isnan(info.train_metric) ? json_null() : json_real(info.train_metric), "valid_metric",
+            isnan(info.valid_metric) ? json_null() : json_real(info.valid_metric), "data_sha256", info.data_sha256);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(o);
@@ -116,6 +123,7 @@ static int run(const cli_args *a) {
         printf("\nmodel written to '%s'\n", out);
     }
 done:
+    plumb_model_free(init);
     plumb_model_free(model);
     plumb_frame_free(frame);
     plumb_frame_free(train);

@@ -58,19 +58,72 @@ int cli_fit_check(const cli_args *a) {
     if (kind && strcmp(kind, "gbdt") != 0)
         return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt)", kind);
     const char *task = cli_get(a, "task");
-    if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "auto") != 0)
-        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression or auto)", task);
-    plumb_gbdt_params p;
-    return cli_gbdt_params(a, &p);
+    if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "multiclass") != 0 &&
+        strcmp(task, "auto") != 0)
+        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)", task);
+    cli_gbdt g = {0};
+    int rc = cli_gbdt_params(a, &g);
+    cli_gbdt_free(&g);
+    return rc;
 }
 
-int cli_gbdt_params(const cli_args *a, plumb_gbdt_params *p) {
+void cli_gbdt_free(cli_gbdt *g) {
+    free(g->monotone);
+    free(g->monotone_buf);
+    plumb_model_free(g->init_model);
+    memset(g, 0, sizeof *g);
+}
+
+/* Parses --monotone "A:+1,B:-1" into g->monotone. */
+static int parse_monotone(const cli_args *a, cli_gbdt *g) {
+    const char *v = cli_get(a, "monotone");
+    if (!v)
+        return EXIT_OK;
+    int n = 1;
+    for (const char *c = v; *c; c++)
+        n += *c == ',';
+    if (!(g->monotone_buf = strdup(v)) || !(g->monotone = calloc((size_t)n, sizeof *g->monotone))) {
+        fprintf(stderr, "plumb: out of memory\n");
+        return EXIT_DATA;
+    }
+    char *save = NULL;
+    for (char *item = strtok_r(g->monotone_buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(item, ':');
+        if (!colon || colon == item || (strcmp(colon + 1, "+1") && strcmp(colon + 1, "1") && strcmp(colon + 1, "-1")))
+            return cli_usage_error(a->cmd,
+                                   "option '--monotone' expects COLUMN:+1 or COLUMN:-1, comma-separated, "
+                                   "got '%s'",
+                                   item);
+        *colon = '\0';
+        g->monotone[g->p.n_monotone++] = (plumb_monotone){item, strcmp(colon + 1, "-1") == 0 ? -1 : 1};
+    }
+    g->p.monotone = g->monotone;
+    return EXIT_OK;
+}
+
+int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
+    memset(g, 0, sizeof *g);
+    plumb_gbdt_params *p = &g->p;
     plumb_gbdt_params_init(p);
     const char *task = cli_get(a, "task");
     if (task && strcmp(task, "binary") == 0)
         p->task = PLUMB_TASK_BINARY;
     else if (task && strcmp(task, "regression") == 0)
         p->task = PLUMB_TASK_REGRESSION;
+    else if (task && strcmp(task, "multiclass") == 0)
+        p->task = PLUMB_TASK_MULTICLASS;
+    plumb_error err;
+    const char *objective = cli_get(a, "objective");
+    if (objective && plumb_objective_parse(objective, &p->objective, &err) != PLUMB_OK)
+        return cli_usage_error(a->cmd, "%s", err.message);
+    int rc = parse_monotone(a, g);
+    if (rc != EXIT_OK)
+        return rc;
+    const char *init = cli_get(a, "init-model");
+    if (init && plumb_model_load(init, &g->init_model, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    p->init_model = g->init_model;
+    p->metric = cli_get(a, "metric");
     int64_t seed = 0;
     long long threads = 0;
     if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
@@ -83,7 +136,11 @@ int cli_gbdt_params(const cli_args *a, plumb_gbdt_params *p) {
         !cli_double(a, "bagging-fraction", &p->bagging_fraction) ||
         !get_int32(a, "bagging-freq", 0, &p->bagging_freq) ||
         !get_int64(a, "early-stopping-rounds", 0, &p->early_stopping_rounds) || !get_int64(a, "seed", 0, &seed) ||
-        !cli_int(a, "threads", 1, &threads))
+        !cli_int(a, "threads", 1, &threads) || !cli_double(a, "alpha", &p->alpha) ||
+        !cli_double(a, "cat-smooth", &p->cat_smooth) || !cli_double(a, "cat-l2", &p->cat_l2) ||
+        !get_int64(a, "min-data-per-group", 1, &p->min_data_per_group) ||
+        !get_int32(a, "max-cat-threshold", 1, &p->max_cat_threshold) ||
+        !get_int32(a, "max-cat-to-onehot", 1, &p->max_cat_to_onehot))
         return EXIT_USAGE;
     p->seed = (uint64_t)seed;
     p->n_threads = (int)threads;
@@ -92,16 +149,19 @@ int cli_gbdt_params(const cli_args *a, plumb_gbdt_params *p) {
 }
 
 int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out) {
-    plumb_gbdt_params p;
+    cli_gbdt g = {0};
     int rc = cli_fit_check(a);
-    if (rc != EXIT_OK || (rc = cli_gbdt_params(a, &p)) != EXIT_OK)
+    if (rc != EXIT_OK || (rc = cli_gbdt_params(a, &g)) != EXIT_OK) {
+        cli_gbdt_free(&g);
         return rc;
+    }
     progress = progress && !cli_get(a, "quiet") && isatty(STDERR_FILENO);
     if (progress)
-        p.progress = show_progress;
+        g.p.progress = show_progress;
     plumb_error err;
-    plumb_status st = plumb_gbdt_train(train, valid, &p, out, &err);
+    plumb_status st = plumb_gbdt_train(train, valid, &g.p, out, &err);
     if (progress)
         fprintf(stderr, "\n");
+    cli_gbdt_free(&g);
     return st == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }
