@@ -130,4 +130,57 @@ test_corrupted_model() {
     expect_err "$TMP/d.csv: not a plumb model file"
 }
 
+test_explain_and_contrib() {
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --num-iterations 30 -o "$TMP/m.plumb" --quiet
+    expect_rc 0
+    run "$PLUMB" explain "$TMP/m.plumb" --top 3
+    expect_rc 0
+    expect_out_line "^gbdt model, objective binary: 30 trees over 13 features, [0-9]+ splits$"
+    [ "$(grep -cE '^[A-Za-z]+ +[0-9.e+]+ +[0-9.]+% +[0-9]+$' "$TMP/out")" -eq 3 ] || fail "three importance rows"
+    run "$PLUMB" explain "$TMP/m.plumb" --json
+    expect_rc 0
+    expect_out_has '"gain_share"'
+    # contributions: one column per feature and the bias, and per row they add up to the log-odds
+    run "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" --contrib -o "$TMP/c.csv"
+    expect_rc 0
+    [ "$(head -n 1 "$TMP/c.csv")" = "Seniority,Home,Time,Age,Marital,Records,Job,Expenses,Income,Assets,Debt,Amount,Price,bias" ] ||
+        fail "contribution header: $(head -n 1 "$TMP/c.csv")"
+    "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv" || fail "predict"
+    paste -d, <(tail -n +2 "$TMP/c.csv") <(tail -n +2 "$TMP/p.csv") | awk -F, '{
+        s = 0; for (i = 1; i < NF; i++) s += $i; p = 1 / (1 + exp(-s));
+        if (p - $NF > 1e-9 || $NF - p > 1e-9) bad++ } END { exit bad > 0 }' || fail "contributions do not add up"
+}
+
+test_objectives_and_options() {
+    run "$PLUMB" train "$CREDIT" --target Amount --objective poisson --num-iterations 10 -o "$TMP/m.plumb" --json
+    expect_rc 0
+    expect_out_has '"objective": "poisson"'
+    expect_out_has '"metric": "poisson"'
+    run "$PLUMB" train "$CREDIT" --target Amount --objective nope -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "unknown objective 'nope' (expected binary, l2, l1, huber, poisson, quantile or multiclass)"
+    run "$PLUMB" train "$CREDIT" --target Amount --monotone Income -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "option '--monotone' expects COLUMN:+1 or COLUMN:-1, comma-separated, got 'Income'"
+    run "$PLUMB" train "$CREDIT" --target Amount --metric auc -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: metric 'auc' does not apply to a regression model"
+    # multiclass: the most likely class, then one probability per class
+    grep -v ',,' "$CREDIT" | grep -vE '^([^,]*,){5},' >"$TMP/c.csv"
+    run "$PLUMB" train "$TMP/c.csv" --target Marital --num-iterations 5 -o "$TMP/mc.plumb"
+    expect_rc 0
+    run "$PLUMB" predict "$TMP/mc.plumb" "$TMP/c.csv" -o "$TMP/p.csv"
+    expect_rc 0
+    [ "$(head -n 1 "$TMP/p.csv")" = "prediction,p_divorced,p_married,p_separated,p_single,p_widow" ] ||
+        fail "multiclass header: $(head -n 1 "$TMP/p.csv")"
+    # continued training from a model: its trees first
+    run "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 --init-model "$TMP/mc.plumb" -o "$TMP/x.plumb"
+    expect_rc 1
+    expect_no_file "$TMP/x.plumb"
+    run "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 -o "$TMP/a.plumb" --quiet
+    run "$PLUMB" train "$CREDIT" --target Status --num-iterations 7 --init-model "$TMP/a.plumb" -o "$TMP/b.plumb"
+    expect_rc 0
+    expect_out_line "^trained 12 trees"
+}
+
 "$@"
