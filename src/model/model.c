@@ -271,11 +271,14 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     m->task = strcmp(task, "binary") == 0       ? PLUMB_TASK_BINARY
               : strcmp(task, "multiclass") == 0 ? PLUMB_TASK_MULTICLASS
                                                 : PLUMB_TASK_REGRESSION;
+    /* files from before objectives were chosen have neither objective nor n_classes: the task says which */
     const json_t *obj = json_object_get(root, "objective");
-    const char *oname = json_string_value(json_object_get(obj, "name"));
+    const char *oname = obj                            ? json_string_value(json_object_get(obj, "name"))
+                        : m->task == PLUMB_TASK_BINARY ? "binary"
+                                                       : "l2";
     m->objective.alpha = json_number_value(json_object_get(obj, "alpha"));
     m->objective.max_delta_step = json_number_value(json_object_get(obj, "max_delta_step"));
-    const json_int_t n_classes = json_integer_value(json_object_get(root, "n_classes"));
+    const json_int_t n_classes = obj ? json_integer_value(json_object_get(root, "n_classes")) : 1;
     if (!oname || plumb_objective_parse(oname, &m->objective.kind, NULL) != PLUMB_OK ||
         m->objective.kind == PLUMB_OBJECTIVE_AUTO || n_classes < 1 || n_classes > 100000 ||
         (n_classes > 1) != (m->objective.kind == PLUMB_OBJECTIVE_MULTICLASS)) {
@@ -294,7 +297,10 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         bad(ld, "out of memory");
         goto done;
     }
-    if (!read_array(ld, root, "init_score", m->n_classes, m->init_score, 'd'))
+    const json_t *init = json_object_get(root, "init_score");
+    if (json_is_number(init) && m->n_classes == 1)
+        m->init_score[0] = json_number_value(init);
+    else if (!read_array(ld, root, "init_score", m->n_classes, m->init_score, 'd'))
         goto done;
     m->n_features = (int64_t)json_array_size(features);
     if (!(m->features = calloc((size_t)m->n_features + 1, sizeof *m->features))) {

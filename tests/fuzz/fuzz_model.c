@@ -3,7 +3,8 @@
  * A mutated model file almost never passes the SHA-256 check, which would stop the fuzzer at the header; so the
  * input (after a mode byte) is taken as the JSON body and given a correct header, which sends every mutation
  * into the JSON and structure checks. Mode bit 0 instead passes the input as a whole file, header included.
- * Whatever loads must score rows without crashing: a frame of the model's columns is read and predicted.
+ * Whatever loads must score rows without crashing: a frame of the model's columns is read, predicted, and
+ * explained (TreeSHAP contributions).
  */
 #include <plumb/plumb.h>
 
@@ -38,8 +39,15 @@ static void score_some_rows(const plumb_model *m) {
     o.schema_subset = 1;
     plumb_frame *f = NULL;
     if (plumb_frame_read_buffer(csv, len, &o, &f, NULL) == PLUMB_OK) {
-        double pred[6];
-        plumb_model_predict(m, f, pred, NULL);
+        plumb_model_info info;
+        plumb_model_describe(m, &info);
+        const int64_t rows = plumb_frame_n_rows(f), k = info.n_outputs > 0 ? info.n_outputs : 1;
+        double *pred = malloc((size_t)(rows * k * (info.n_features + 1) + 1) * sizeof *pred);
+        if (pred) {
+            plumb_model_predict(m, f, pred, NULL);
+            plumb_model_contrib(m, f, pred, NULL);
+        }
+        free(pred);
     }
     plumb_frame_free(f);
 }
