@@ -61,7 +61,7 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
 
 /* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
 #define CLI_MODEL_OPTIONS                                                                                              \
-    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"},                                  \
+    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees), tree (one CART tree)"},            \
         {"task", 0, "TASK", "auto", "binary, regression, or auto (binary for a two-valued target)"},                   \
         {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},     \
         {"num-iterations", 0, "N", "100", "boosting iterations (trees)"},                                              \
@@ -79,7 +79,13 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
         {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"},                             \
         {"early-stopping-rounds", 0, "N", "0",                                                                         \
          "stop when the validation metric has not improved for N rounds; 0: off"},                                     \
-    {                                                                                                                  \
+        {"criterion", 0, "NAME", "gini or squared_error",                                                              \
+         "tree: gini or entropy (binary), squared_error (regression)"},                                                \
+        {"min-samples-split", 0, "N", "2", "tree: fewest rows a node needs to be split"},                              \
+        {"min-samples-leaf", 0, "N", "1", "tree: fewest rows in each child of a split"},                               \
+        {"min-impurity-decrease", 0, "X", "0", "tree: smallest weighted impurity decrease that makes a split"},        \
+        {"ccp-alpha", 0, "X", "0", "tree: minimal cost-complexity pruning strength; 0: no pruning"},                   \
+        {"class-weight", 0, "W", "none", "tree: 'balanced', or NEG:POS weights of the two classes (e.g. 1:3)"}, {      \
         "seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"                                  \
     }
 
@@ -88,6 +94,10 @@ int cli_fit_check(const cli_args *args);
 
 /* Fills *p from the gradient-boosting options. Returns EXIT_OK or EXIT_USAGE after reporting the error. */
 int cli_gbdt_params(const cli_args *args, plumb_gbdt_params *p);
+
+/* Fills *p from the tree options (--max-depth and the tree's own). Returns EXIT_OK or EXIT_USAGE after reporting
+ * the error, which includes a gradient-boosting option given with --model tree. */
+int cli_tree_params(const cli_args *args, plumb_tree_params *p);
 
 /* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
  * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;

@@ -8,6 +8,8 @@
  */
 #include "gbdt.h"
 
+#include "../linear/cart.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ void plumb__model_free(plumb_model *m) {
     free(m->snodes);
     free(m->svalue);
     free(m->tree_start);
+    plumb__cart_free(m->cart);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -40,6 +43,10 @@ const plumb_schema *plumb_model_schema(const plumb_model *m) {
 }
 
 void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
+    if (m->kind == PLUMB_MODEL_TREE) {
+        plumb__cart_describe(m, info);
+        return;
+    }
     memset(info, 0, sizeof *info);
     info->kind = "gbdt";
     info->task = m->task;
@@ -212,6 +219,8 @@ done:
 }
 
 plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    if (m->kind == PLUMB_MODEL_TREE)
+        return plumb__cart_predict(m, frame, out, err);
     plumb_status st = plumb__gbdt_raw_scores(m, frame, out, err);
     if (st != PLUMB_OK || m->task != PLUMB_TASK_BINARY)
         return st;
