@@ -1125,10 +1125,9 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
     g.cls = cls;
     int32_t *n_cats = NULL;
     if (!(g.x = calloc((size_t)F, sizeof *g.x)) || !(g.codes = calloc((size_t)F, sizeof *g.codes)) ||
-        !(n_cats = calloc((size_t)F, sizeof *n_cats)) || !(g.ord = calloc((size_t)F, sizeof *g.ord)) ||
+        !(g.n_cats = n_cats = calloc((size_t)F, sizeof *n_cats)) || !(g.ord = calloc((size_t)F, sizeof *g.ord)) ||
         !(g.xcopy = calloc((size_t)F, sizeof *g.xcopy)))
         goto nomem;
-    g.n_cats = n_cats;
     for (int64_t f = 0; f < F; f++) {
         plumb__cart_feature *ft = &c->features[f];
         const int64_t j = ft->column;
@@ -1515,7 +1514,7 @@ plumb_status plumb_model_rules(const plumb_model *m, char **out, plumb_error *er
             put(&t, " then P(%s = %s) = %.3g", c->target, c->positive_class, nd->value);
         else
             put(&t, " then %s = %.6g", c->target, nd->value);
-        put(&t, " (%lld rows)\n", (long long)nd->n_rows);
+        put(&t, " (%lld row%s)\n", (long long)nd->n_rows, nd->n_rows == 1 ? "" : "s");
     }
 done:
     free(parent);
@@ -1715,15 +1714,17 @@ static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
             continue;
         const json_t *set = json_array_get(json_object_get(nodes, "categories_left"), (size_t)i);
         if (c->features[f].type != PLUMB_TYPE_CATEGORICAL) {
-            if (!get_real(rd, nodes, "threshold", i, true, &nd->threshold) || json_is_array(set)) {
-                ok = corrupt(rd, "threshold");
+            if (!(ok = get_real(rd, nodes, "threshold", i, true, &nd->threshold)))
+                break;
+            if (json_is_array(set)) {
+                ok = corrupt(rd, "a split does not fit its feature");
                 break;
             }
             continue;
         }
         const int32_t C = c->features[f].n_categories;
         if (!json_is_array(set)) {
-            ok = corrupt(rd, "categories_left");
+            ok = corrupt(rd, "a split does not fit its feature");
             break;
         }
         nd->bits = c->n_words;
