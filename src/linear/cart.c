@@ -234,6 +234,12 @@ typedef struct cand {
     stats left;
 } cand;
 
+/* What a row adds to the sums: its weight, and its terms of a and b (binary: the weight under its class and 0 under
+ * the other, so adding is exact and branch-free; regression: w y and (w y) y, scikit-learn's terms). */
+typedef struct row_terms {
+    double w, a, b;
+} row_terms;
+
 /* A category's sums at a node, and its place in Breiman's order. */
 typedef struct cat_entry {
     double key;
@@ -252,12 +258,13 @@ typedef struct grower {
     const int32_t **codes; /* per feature: categorical codes; NULL otherwise */
     const int32_t *n_cats; /* per feature: dictionary size */
     int32_t max_cats;
-    const double *y, *w;
-    const uint8_t *cls;
+    row_terms *terms; /* per row */
     int32_t **ord;    /* per numeric feature: rows sorted by value, missing last; each node a range */
+    float **sorted;   /* per numeric feature: the values in ord's order, partitioned with it (scans read in order) */
     int32_t *rows;    /* rows, each node a range, ascending within it */
     uint8_t *go_left; /* per row, for the split being applied */
     int32_t *tmp;     /* nt x n: partition scratch */
+    float *tmpv;      /* nt x n: partition scratch for values */
     stats *cat_stats; /* nt x max_cats */
     int32_t *cat_count;
     cat_entry *cat_order;
@@ -271,18 +278,10 @@ typedef struct grower {
 } grower;
 
 static inline void add_row(stats *s, const grower *g, int32_t r) {
-    const double w = g->w[r];
-    s->w += w;
-    if (g->classify) {
-        if (g->cls[r])
-            s->b += w;
-        else
-            s->a += w;
-    } else {
-        const double wy = w * g->y[r];
-        s->a += wy;
-        s->b += wy * g->y[r];
-    }
+    const row_terms *t = &g->terms[r];
+    s->w += t->w;
+    s->a += t->a;
+    s->b += t->b;
 }
 
 static inline void add_stats(stats *s, const stats *t) {
@@ -300,7 +299,7 @@ static inline double log2_sk(double x) {
     return log(x) / log(2.0);
 }
 
-static double impurity(plumb_tree_criterion crit, const stats *s) {
+static inline double impurity(plumb_tree_criterion crit, const stats *s) {
     if (crit == PLUMB_TREE_CRITERION_GINI)
         return 1.0 - (s->a * s->a + s->b * s->b) / (s->w * s->w);
     if (crit == PLUMB_TREE_CRITERION_ENTROPY) {
@@ -354,11 +353,11 @@ static void merge(cand *best, const cand *c) {
 
 static void search_numeric(const grower *g, int64_t f, int32_t b, int32_t e, const stats *t, cand *best) {
     const int32_t *o = g->ord[f] + b;
-    const float *x = g->x[f];
+    const float *x = g->sorted[f] + b;
     const int32_t n = e - b;
     int32_t m = n;
     stats miss = {0, 0, 0};
-    while (m > 0 && isnan(x[o[m - 1]]))
+    while (m > 0 && isnan(x[m - 1]))
         add_row(&miss, g, o[--m]);
     const int32_t n_miss = n - m;
     best->proxy = -INFINITY;
@@ -368,7 +367,7 @@ static void search_numeric(const grower *g, int64_t f, int32_t b, int32_t e, con
     stats l = {0, 0, 0};
     for (int32_t q = 0; q < m; q++) {
         add_row(&l, g, o[q]);
-        if (q + 1 == m || !((double)x[o[q + 1]] > (double)x[o[q]] + FEATURE_THRESHOLD))
+        if (q + 1 == m || !((double)x[q + 1] > (double)x[q] + FEATURE_THRESHOLD))
             continue;
         const int32_t pos = q + 1;
         consider(g, t, &l, pos, n, &right, pos, false);
@@ -388,7 +387,7 @@ static void search_numeric(const grower *g, int64_t f, int32_t b, int32_t e, con
     if (best->pos == m) {
         best->threshold = INFINITY;
     } else {
-        const float lo = x[o[best->pos - 1]], hi = x[o[best->pos]];
+        const float lo = x[best->pos - 1], hi = x[best->pos];
         double thr = (double)lo / 2.0 + (double)hi / 2.0;
         if (thr == (double)hi || isinf(thr))
             thr = lo;
@@ -474,15 +473,31 @@ static void search_feature(const grower *g, int tid, int64_t f, int32_t b, int32
         search_numeric(g, f, b, e, t, &g->cands[f]);
 }
 
-/* Stable partition of a[0..n) by go_left: left rows first, each side in its order. */
-static void partition(int32_t *a, int32_t n, const uint8_t *go_left, int32_t *tmp) {
+/* Stable partition of rows a[0..n) (and their values x, when not NULL) by go_left: left rows first, each side in
+ * its order. */
+static void partition(int32_t *a, float *x, int32_t n, const uint8_t *go_left, int32_t *tmp, float *tmpv) {
     int32_t l = 0, r = 0;
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t v = a[i];
-        if (go_left[v])
-            a[l++] = v;
-        else
-            tmp[r++] = v;
+    if (!x) {
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t v = a[i];
+            if (go_left[v])
+                a[l++] = v;
+            else
+                tmp[r++] = v;
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t v = a[i];
+            const float xv = x[i];
+            if (go_left[v]) {
+                x[l] = xv;
+                a[l++] = v;
+            } else {
+                tmpv[r] = xv;
+                tmp[r++] = v;
+            }
+        }
+        memcpy(x + l, tmpv, (size_t)r * sizeof *x);
     }
     memcpy(a + l, tmp, (size_t)r * sizeof *a);
 }
@@ -635,10 +650,11 @@ static bool grow(grower *g) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(g->nt) if (par)
         for (int64_t f = -1; f < g->F; f++) {
             int32_t *tmp = g->tmp + (size_t)thread_id() * (size_t)g->n;
+            float *tmpv = g->tmpv + (size_t)thread_id() * (size_t)g->n;
             if (f < 0)
-                partition(g->rows + rec.b, n, g->go_left, tmp);
+                partition(g->rows + rec.b, NULL, n, g->go_left, tmp, tmpv);
             else if (g->ord[f])
-                partition(g->ord[f] + rec.b, n, g->go_left, tmp);
+                partition(g->ord[f] + rec.b, g->sorted[f] + rec.b, n, g->go_left, tmp, tmpv);
         }
         if (top + 2 > cap) {
             record *ns = realloc(stack, (size_t)(cap *= 2) * sizeof *ns);
@@ -1017,6 +1033,11 @@ static void grower_free(grower *g) {
     for (int64_t f = 0; g->ord && f < g->F; f++)
         free(g->ord[f]);
     free(g->ord);
+    for (int64_t f = 0; g->sorted && f < g->F; f++)
+        free(g->sorted[f]);
+    free(g->sorted);
+    free(g->terms);
+    free(g->tmpv);
     for (int64_t f = 0; g->xcopy && f < g->F; f++)
         free(g->xcopy[f]);
     free(g->xcopy);
@@ -1120,12 +1141,10 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
     g.nt = plumb__threads(params->n_threads);
     g.n = (int32_t)n;
     g.F = F;
-    g.y = y;
-    g.w = w;
-    g.cls = cls;
     int32_t *n_cats = NULL;
     if (!(g.x = calloc((size_t)F, sizeof *g.x)) || !(g.codes = calloc((size_t)F, sizeof *g.codes)) ||
         !(g.n_cats = n_cats = calloc((size_t)F, sizeof *n_cats)) || !(g.ord = calloc((size_t)F, sizeof *g.ord)) ||
+        !(g.sorted = calloc((size_t)F, sizeof *g.sorted)) || !(g.terms = malloc((size_t)n * sizeof *g.terms)) ||
         !(g.xcopy = calloc((size_t)F, sizeof *g.xcopy)))
         goto nomem;
     for (int64_t f = 0; f < F; f++) {
@@ -1152,17 +1171,24 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
         }
         for (int64_t i = 0; i < n && !ft->has_missing; i++)
             ft->has_missing = isnan(g.x[f][i]);
-        if (!(g.ord[f] = malloc((size_t)n * sizeof *g.ord[f])))
+        if (!(g.ord[f] = malloc((size_t)n * sizeof *g.ord[f])) ||
+            !(g.sorted[f] = malloc((size_t)n * sizeof *g.sorted[f])))
             goto nomem;
     }
     const size_t mc = (size_t)(g.max_cats > 0 ? g.max_cats : 1) * (size_t)g.nt;
     if (!(g.rows = malloc((size_t)n * sizeof *g.rows)) || !(g.go_left = malloc((size_t)n)) ||
         !(g.tmp = malloc((size_t)n * (size_t)g.nt * sizeof *g.tmp)) ||
+        !(g.tmpv = malloc((size_t)n * (size_t)g.nt * sizeof *g.tmpv)) ||
         !(g.cat_stats = malloc(mc * sizeof *g.cat_stats)) || !(g.cat_count = malloc(mc * sizeof *g.cat_count)) ||
         !(g.cat_order = malloc(mc * sizeof *g.cat_order)) || !(g.cands = malloc((size_t)F * sizeof *g.cands)))
         goto nomem;
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
         g.rows[i] = (int32_t)i;
+        if (classify)
+            g.terms[i] = (row_terms){w[i], cls[i] ? 0 : w[i], cls[i] ? w[i] : 0};
+        else
+            g.terms[i] = (row_terms){w[i], w[i] * y[i], w[i] * y[i] * y[i]};
+    }
     g.total_w = 0;
     for (int64_t i = 0; i < n; i++)
         g.total_w += w[i];
@@ -1176,8 +1202,11 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
         ok = keys && idx;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t f = 0; f < F; f++)
-            if (keys && idx && g.ord[f])
+            if (keys && idx && g.ord[f]) {
                 sort_rows(g.x[f], g.n, g.ord[f], keys, keys + n, idx);
+                for (int64_t i = 0; i < n; i++)
+                    g.sorted[f][i] = g.x[f][g.ord[f][i]];
+            }
         free(keys);
         free(idx);
     }
