@@ -45,6 +45,7 @@
 
 #define FEATURE_THRESHOLD 1e-7 /* scikit-learn's: values closer than this are one value */
 #define PAR_ROWS 4096          /* nodes with this many rows search their features with several threads */
+#define PAR_SORT (1 << 20)     /* rows x features from which features are presorted by several threads */
 
 static const char *const criterion_names[] = {"auto", "gini", "entropy", "squared_error"};
 
@@ -1195,7 +1196,7 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
 
     /* presort: each thread sorts whole features with its own scratch */
     bool ok = true;
-#pragma omp parallel num_threads(g.nt) reduction(&& : ok)
+#pragma omp parallel num_threads(g.nt) reduction(&& : ok) if (n * F >= PAR_SORT)
     {
         uint32_t *keys = malloc(2 * (size_t)n * sizeof *keys);
         int32_t *idx = malloc((size_t)n * sizeof *idx);
