@@ -1390,8 +1390,14 @@ static void fmt_threshold(char *buf, size_t n, double t) {
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, n, "%.*g", p, t);
         const double d = strtod(buf, NULL);
-        if (d >= (double)a && d < (double)b)
-            return;
+        if (!(d >= (double)a && d < (double)b))
+            continue;
+        if (strchr(buf, 'e') && fabs(d) >= 1e-4 && fabs(d) < 1e15) {
+            /* the same digits without an exponent: 1750, not 1.75e+03 */
+            const int e10 = (int)floor(log10(fabs(d)));
+            snprintf(buf, n, "%.*f", p - 1 - e10 > 0 ? p - 1 - e10 : 0, d);
+        }
+        return;
     }
 }
 

@@ -811,6 +811,25 @@ static void rules_text(void **state) {
     free(text);
     plumb_model_free(m);
     plumb_frame_free(f);
+    /* thresholds: the shortest decimal that splits float32 values alike, without an exponent unless huge */
+    static const char *const thresholds[][2] = {
+        {"x,y\n0.1,0\n0.2,1\n", "if x <= 0.15 then P(y = 1) = 0 (1 row)\nif x > 0.15 then P(y = 1) = 1 (1 row)\n"},
+        {"x,y\n1500,0\n2000,1\n", "if x <= 1750 then P(y = 1) = 0 (1 row)\nif x > 1750 then P(y = 1) = 1 (1 row)\n"},
+        {"x,y\n1e20,0\n3e20,1\n",
+         "if x <= 2.0000000401e+20 then P(y = 1) = 0 (1 row)\nif x > 2.0000000401e+20 then P(y = 1) = 1 (1 row)\n"},
+        {"x,y\n-0.5,0\n-0.25,1\n",
+         "if x <= -0.375 then P(y = 1) = 0 (1 row)\nif x > -0.375 then P(y = 1) = 1 (1 row)\n"},
+    };
+    plumb_tree_params_init(&p);
+    for (size_t k = 0; k < sizeof thresholds / sizeof *thresholds; k++) {
+        f = read_text(thresholds[k][0], "y");
+        m = train(f, &p);
+        text = rules(m);
+        assert_string_equal(text, thresholds[k][1]);
+        free(text);
+        plumb_model_free(m);
+        plumb_frame_free(f);
+    }
     /* regression: the value, and a tree that is only its root */
     f = read_text("x,amount\n1,5\n1,7\n", "amount");
     p.positive_class = NULL;
