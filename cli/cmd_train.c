@@ -152,9 +152,12 @@ const cli_command cli_train = {
     .name = "train",
     .usage = "[options] --target COL <data.csv | ->",
     .summary = "train a model on a CSV file and write it to a model file",
-    .details = "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
-               "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
-               "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n",
+    .details =
+        "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
+        "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
+        "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n"
+        "--model tree grows one CART tree as scikit-learn does (the options marked 'tree:' and --max-depth,\n"
+        "with scikit-learn's names and defaults) on the numeric, bool and categorical features (docs/tree.md).\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,
