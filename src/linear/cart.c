@@ -1433,12 +1433,14 @@ static void put_cond(text *t, const struct plumb__cart *c, const plumb_schema *s
     plumb_column_info ci;
     plumb_schema_column(s, ft->column, &ci);
     text u = {0};
-    if (!cd->value_ok) {
+    int64_t k = 0; /* categories that take the path */
+    for (int64_t j = 0; ft->type == PLUMB_TYPE_CATEGORICAL && j < ci.n_categories; j++)
+        k += (cd->allowed[j / 64] >> (j % 64)) & 1;
+    if (!cd->value_ok || (ft->type == PLUMB_TYPE_CATEGORICAL && k == 0 && cd->missing_ok)) {
         put(&u, "%s is missing", ci.name);
+    } else if (ft->type == PLUMB_TYPE_CATEGORICAL && k == 0) {
+        put(&u, "%s is a category new since training", ci.name);
     } else if (ft->type == PLUMB_TYPE_CATEGORICAL) {
-        int64_t k = 0;
-        for (int64_t j = 0; j < ci.n_categories; j++)
-            k += (cd->allowed[j / 64] >> (j % 64)) & 1;
         if (k < ci.n_categories)
             put_category_set(&u, ci.name, &ci, cd->allowed, k <= ci.n_categories - k);
     } else if (ft->type == PLUMB_TYPE_BOOL) {
@@ -1458,7 +1460,7 @@ static void put_cond(text *t, const struct plumb__cart *c, const plumb_schema *s
     const char *sep = *first ? "" : " and ";
     if (u.oom)
         t->oom = true;
-    else if (!cd->value_ok)
+    else if (!cd->value_ok || (ft->type == PLUMB_TYPE_CATEGORICAL && k == 0))
         put(t, "%s%s", sep, u.s);
     else if (u.n > 0 && cd->missing_ok && ft->has_missing)
         put(t, "%s(%s or missing)", sep, u.s);

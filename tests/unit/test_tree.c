@@ -817,6 +817,11 @@ static void rules_text(void **state) {
         {"x,y\n1500,0\n2000,1\n", "if x <= 1750 then P(y = 1) = 0 (1 row)\nif x > 1750 then P(y = 1) = 1 (1 row)\n"},
         {"x,y\n1e20,0\n3e20,1\n",
          "if x <= 2.0000000401e+20 then P(y = 1) = 0 (1 row)\nif x > 2.0000000401e+20 then P(y = 1) = 1 (1 row)\n"},
+        /* missing values alone on one side */
+        {"x,y\n1,0\n2,0\n3,0\n,1\n,1\n",
+         "if x is not missing then P(y = 1) = 0 (3 rows)\nif x is missing then P(y = 1) = 1 (2 rows)\n"},
+        {"k,y\na,0\nb,0\na,0\n,1\n,1\n",
+         "if k is not missing then P(y = 1) = 0 (3 rows)\nif k is missing then P(y = 1) = 1 (2 rows)\n"},
         {"x,y\n-0.5,0\n-0.25,1\n",
          "if x <= -0.375 then P(y = 1) = 0 (1 row)\nif x > -0.375 then P(y = 1) = 1 (1 row)\n"},
     };
