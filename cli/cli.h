@@ -62,7 +62,7 @@ extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
 /* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
 /* clang-format off */
 #define CLI_MODEL_OPTIONS \
-    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"}, \
+    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees), tree (one CART tree)"}, \
     {"task", 0, "TASK", "auto", "binary, regression, multiclass, or auto (from the target's values)"}, \
     {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
@@ -89,6 +89,12 @@ extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
     {"min-data-per-group", 0, "N", "100", "categorical splits: fewest rows of a category in a set split"}, \
     {"max-cat-threshold", 0, "N", "32", "categorical splits: most categories on one side (at most 64)"}, \
     {"max-cat-to-onehot", 0, "N", "4", "features with this many categories or fewer split one against the rest"}, \
+    {"criterion", 0, "NAME", "gini or squared_error", "tree: gini or entropy (binary), squared_error (regression)"}, \
+    {"min-samples-split", 0, "N", "2", "tree: fewest rows a node needs to be split"}, \
+    {"min-samples-leaf", 0, "N", "1", "tree: fewest rows in each child of a split"}, \
+    {"min-impurity-decrease", 0, "X", "0", "tree: smallest weighted impurity decrease that makes a split"}, \
+    {"ccp-alpha", 0, "X", "0", "tree: minimal cost-complexity pruning strength; 0: no pruning"}, \
+    {"class-weight", 0, "W", "none", "tree: 'balanced', or NEG:POS weights of the two classes (e.g. 1:3)"}, \
     {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
@@ -107,6 +113,10 @@ typedef struct cli_gbdt {
  * reporting the error; free with cli_gbdt_free either way. */
 int cli_gbdt_params(const cli_args *args, cli_gbdt *g);
 void cli_gbdt_free(cli_gbdt *g);
+
+/* Fills *p from the tree options (--max-depth and the tree's own). Returns EXIT_OK or EXIT_USAGE after reporting
+ * the error, which includes a gradient-boosting option given with --model tree. */
+int cli_tree_params(const cli_args *args, plumb_tree_params *p);
 
 /* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
  * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;

@@ -82,6 +82,24 @@ done:
     return rc;
 }
 
+/* A decision tree as rules, one per leaf. */
+static int explain_tree(const cli_args *a, const plumb_model *model) {
+    plumb_error err;
+    char *rules = NULL;
+    if (plumb_model_rules(model, &rules, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    if (cli_get(a, "json")) {
+        json_t *o = json_pack("{s:s, s:s}", "model", "tree", "rules", rules);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+    } else {
+        fputs(rules, stdout);
+    }
+    free(rules);
+    return EXIT_OK;
+}
+
 static int run(const cli_args *a) {
     plumb_error err;
     plumb_model *model = NULL;
@@ -89,7 +107,7 @@ static int run(const cli_args *a) {
         return cli_fail(&err);
     plumb_model_info info;
     plumb_model_describe(model, &info);
-    int rc = explain_gbdt(a, model, &info);
+    int rc = strcmp(info.kind, "tree") == 0 ? explain_tree(a, model) : explain_gbdt(a, model, &info);
     plumb_model_free(model);
     return rc;
 }
@@ -97,10 +115,11 @@ static int run(const cli_args *a) {
 const cli_command cli_explain = {
     .name = "explain",
     .usage = "[options] <model.plumb>",
-    .summary = "show what a model uses: feature importance by gain and split count",
+    .summary = "show what a model learned: feature importance, or a decision tree's rules",
     .details = "Gradient-boosted models: each feature's total split gain (its share of the loss reduction) and\n"
                "number of splits, most important first. For the reasons behind single predictions, 'plumb predict\n"
-               "--contrib' writes each feature's TreeSHAP contribution per row.\n",
+               "--contrib' writes each feature's TreeSHAP contribution per row.\n"
+               "Decision trees (--model tree): one readable rule per leaf, with its prediction and rows.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,

@@ -70,6 +70,11 @@ static int run(const cli_args *a) {
         return cli_usage_error(a->cmd, "give --valid or --valid-fraction, not both");
     if (!cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
+    const char *kind = cli_get(a, "model");
+    const bool tree = kind && strcmp(kind, "tree") == 0;
+    if (tree && (cli_get(a, "valid") || valid_fraction > 0))
+        return cli_usage_error(a->cmd, "--valid and --valid-fraction do not apply to --model tree (score held-out "
+                                       "data with plumb predict)");
     if (!out)
         out = "model.plumb";
 
@@ -102,7 +107,27 @@ static int run(const cli_args *a) {
     const char *task_name = info.task == PLUMB_TASK_BINARY       ? "binary"
                             : info.task == PLUMB_TASK_MULTICLASS ? "multiclass"
                                                                  : "regression";
-    if (cli_get(a, "json")) {
+    plumb_tree_info ti = {0};
+    if (tree && plumb_tree_describe(model, &ti, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (tree && cli_get(a, "json")) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:o, s:s}", "model", info.kind, "task",
+                              task_name, "output", out, "n_features", (json_int_t)info.n_features, "n_leaves",
+                              (json_int_t)ti.n_leaves, "depth", (json_int_t)ti.depth, "criterion", ti.criterion,
+                              "train_rows", (json_int_t)info.train_rows, "metric", info.metric, "train_metric",
+                              isnan(info.train_metric) ? json_null() : json_real(info.train_metric), "data_sha256",
+                              info.data_sha256);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+    } else if (tree) {
+        printf("trained a tree (%s, %lld features, %lld leaves, depth %lld) on %lld rows: %s train %.6f\n"
+               "model written to '%s'\n",
+               task_name, (long long)info.n_features, (long long)ti.n_leaves, (long long)ti.depth,
+               (long long)info.train_rows, info.metric, info.train_metric, out);
+    } else if (cli_get(a, "json")) {
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model", info.kind, "task",
             task_name, "objective", info.objective, "output", out, "n_features", (json_int_t)info.n_features, "n_trees",
@@ -135,9 +160,12 @@ const cli_command cli_train = {
     .name = "train",
     .usage = "[options] --target COL <data.csv | ->",
     .summary = "train a model on a CSV file and write it to a model file",
-    .details = "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
-               "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
-               "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n",
+    .details =
+        "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
+        "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
+        "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n"
+        "--model tree grows one CART tree as scikit-learn does (the options marked 'tree:' and --max-depth,\n"
+        "with scikit-learn's names and defaults) on the numeric, bool and categorical features (docs/tree.md).\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,

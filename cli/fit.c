@@ -53,18 +53,118 @@ static void show_progress(const plumb_train_progress *p, void *user) {
     fflush(stderr);
 }
 
+/* Options that only one kind of model reads: giving one to the other kind is a usage error, not a silent no-op. */
+static const char *const gbdt_only[] = {"num-iterations",
+                                        "learning-rate",
+                                        "num-leaves",
+                                        "min-data-in-leaf",
+                                        "min-sum-hessian-in-leaf",
+                                        "lambda-l1",
+                                        "lambda-l2",
+                                        "min-gain-to-split",
+                                        "max-bin",
+                                        "feature-fraction",
+                                        "bagging-fraction",
+                                        "bagging-freq",
+                                        "early-stopping-rounds",
+                                        "objective",
+                                        "alpha",
+                                        "metric",
+                                        "monotone",
+                                        "init-model",
+                                        "cat-smooth",
+                                        "cat-l2",
+                                        "min-data-per-group",
+                                        "max-cat-threshold",
+                                        "max-cat-to-onehot",
+                                        NULL};
+static const char *const tree_only[] = {
+    "criterion", "min-samples-split", "min-samples-leaf", "min-impurity-decrease", "ccp-alpha", "class-weight", NULL};
+
+static bool is_tree(const cli_args *a) {
+    const char *kind = cli_get(a, "model");
+    return kind && strcmp(kind, "tree") == 0;
+}
+
+/* Reports the first of names that was given, as not applying to model kind; EXIT_OK when none was. */
+static int refuse(const cli_args *a, const char *const *names, const char *kind) {
+    for (; *names; names++)
+        if (cli_get(a, *names))
+            return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", *names, kind);
+    return EXIT_OK;
+}
+
 int cli_fit_check(const cli_args *a) {
     const char *kind = cli_get(a, "model");
-    if (kind && strcmp(kind, "gbdt") != 0)
-        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt)", kind);
+    if (kind && strcmp(kind, "gbdt") != 0 && strcmp(kind, "tree") != 0)
+        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt, tree)", kind);
     const char *task = cli_get(a, "task");
     if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "multiclass") != 0 &&
         strcmp(task, "auto") != 0)
         return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)", task);
+    if (is_tree(a)) {
+        plumb_tree_params tp;
+        return cli_tree_params(a, &tp);
+    }
+    int rc = refuse(a, tree_only, "gbdt");
+    if (rc != EXIT_OK)
+        return rc;
     cli_gbdt g = {0};
-    int rc = cli_gbdt_params(a, &g);
+    rc = cli_gbdt_params(a, &g);
     cli_gbdt_free(&g);
     return rc;
+}
+
+int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
+    plumb_tree_params_init(p);
+    int rc = refuse(a, gbdt_only, "tree");
+    if (rc != EXIT_OK)
+        return rc;
+    const char *task = cli_get(a, "task");
+    if (task && strcmp(task, "binary") == 0)
+        p->task = PLUMB_TASK_BINARY;
+    else if (task && strcmp(task, "regression") == 0)
+        p->task = PLUMB_TASK_REGRESSION;
+    else if (task && strcmp(task, "multiclass") == 0)
+        return cli_usage_error(a->cmd, "--model tree does not train multiclass models yet");
+    const char *crit = cli_get(a, "criterion");
+    if (crit && strcmp(crit, "gini") == 0)
+        p->criterion = PLUMB_TREE_CRITERION_GINI;
+    else if (crit && strcmp(crit, "entropy") == 0)
+        p->criterion = PLUMB_TREE_CRITERION_ENTROPY;
+    else if (crit && strcmp(crit, "squared_error") == 0)
+        p->criterion = PLUMB_TREE_CRITERION_SQUARED_ERROR;
+    else if (crit)
+        return cli_usage_error(a->cmd, "unknown criterion '%s' (expected gini, entropy or squared_error)", crit);
+    long long threads = 0;
+    if (!get_int32(a, "max-depth", -1, &p->max_depth) || !get_int64(a, "min-samples-split", 2, &p->min_samples_split) ||
+        !get_int64(a, "min-samples-leaf", 1, &p->min_samples_leaf) ||
+        !cli_double(a, "min-impurity-decrease", &p->min_impurity_decrease) ||
+        !cli_double(a, "ccp-alpha", &p->ccp_alpha) || !cli_int(a, "threads", 1, &threads))
+        return EXIT_USAGE;
+    if (p->max_depth == 0)
+        return cli_usage_error(a->cmd, "option '--max-depth' expects -1 (no limit) or at least 1, got 0");
+    if (p->min_impurity_decrease < 0)
+        return cli_usage_error(a->cmd, "option '--min-impurity-decrease' expects a number >= 0, got %g",
+                               p->min_impurity_decrease);
+    if (p->ccp_alpha < 0)
+        return cli_usage_error(a->cmd, "option '--ccp-alpha' expects a number >= 0, got %g", p->ccp_alpha);
+    const char *cw = cli_get(a, "class-weight");
+    if (cw && strcmp(cw, "balanced") == 0) {
+        p->class_weight_balanced = 1;
+    } else if (cw && strcmp(cw, "none") != 0) {
+        char *end;
+        const double neg = strtod(cw, &end);
+        const double pos = *end == ':' ? strtod(end + 1, &end) : NAN;
+        if (*end || !(neg > 0) || !(pos > 0) || !isfinite(neg) || !isfinite(pos))
+            return cli_usage_error(a->cmd, "option '--class-weight' expects 'balanced' or NEG:POS weights, got '%s'",
+                                   cw);
+        p->class_weight[0] = neg;
+        p->class_weight[1] = pos;
+    }
+    p->n_threads = (int)threads;
+    p->positive_class = cli_get(a, "positive-class");
+    return EXIT_OK;
 }
 
 void cli_gbdt_free(cli_gbdt *g) {
@@ -151,7 +251,17 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
 int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out) {
     cli_gbdt g = {0};
     int rc = cli_fit_check(a);
-    if (rc != EXIT_OK || (rc = cli_gbdt_params(a, &g)) != EXIT_OK) {
+    if (rc != EXIT_OK)
+        return rc;
+    if (is_tree(a)) {
+        /* one tree has no iterations to validate: valid data is for the caller to score */
+        plumb_tree_params tp;
+        plumb_error err;
+        if ((rc = cli_tree_params(a, &tp)) != EXIT_OK)
+            return rc;
+        return plumb_tree_train(train, &tp, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    }
+    if ((rc = cli_gbdt_params(a, &g)) != EXIT_OK) {
         cli_gbdt_free(&g);
         return rc;
     }

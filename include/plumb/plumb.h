@@ -462,6 +462,74 @@ PLUMB_API plumb_status plumb_model_contrib(const plumb_model *model, const plumb
                                            plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
+ * Models: a single CART decision tree
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* What a tree minimises when it chooses a split. */
+typedef enum plumb_tree_criterion {
+    PLUMB_TREE_CRITERION_AUTO = 0,      /* gini for a binary task, squared_error for regression */
+    PLUMB_TREE_CRITERION_GINI,          /* binary: Gini impurity 1 - sum p_k^2 */
+    PLUMB_TREE_CRITERION_ENTROPY,       /* binary: Shannon entropy in bits, -sum p_k log2 p_k */
+    PLUMB_TREE_CRITERION_SQUARED_ERROR, /* regression: weighted variance of the target */
+} plumb_tree_criterion;
+
+/* Training parameters of a tree. Names, defaults and meaning follow scikit-learn's DecisionTreeClassifier and
+ * DecisionTreeRegressor (docs/tree.md maps each one). */
+typedef struct plumb_tree_params {
+    plumb_task task;                /* PLUMB_TASK_AUTO, as plumb_gbdt_params */
+    const char *positive_class;     /* as plumb_gbdt_params: NULL = the last category in sorted order */
+    plumb_tree_criterion criterion; /* PLUMB_TREE_CRITERION_AUTO */
+    int32_t max_depth;              /* -1: no limit (sklearn None); else at least 1 */
+    int64_t min_samples_split;      /* 2: fewest rows a node needs to be split */
+    int64_t min_samples_leaf;       /* 1: fewest rows in each child of a split */
+    double min_impurity_decrease;   /* 0: a split must decrease the weighted impurity by at least this */
+    double ccp_alpha;               /* 0: minimal cost-complexity pruning strength; 0 keeps the grown tree */
+    int class_weight_balanced;      /* 0; nonzero: weigh class c by n / (2 n_c), as class_weight="balanced" */
+    double class_weight[2];         /* {1, 1}: weights of the negative and positive class (binary only) */
+    int n_threads;                  /* 0 = the plumb_set_threads default; the tree does not depend on it */
+} plumb_tree_params;
+
+/* Fills *params with the defaults above. */
+PLUMB_API void plumb_tree_params_init(plumb_tree_params *params);
+
+/* Trains one CART tree on the feature columns of train (numeric, bool and categorical columns with role feature)
+ * to predict its target column, with the frame's weight column (if any) as sample weights. Splits are exact: every
+ * boundary between distinct values of a numeric feature (the midpoint, as scikit-learn), every prefix of a
+ * categorical feature's categories ordered by their mean target (Breiman's ordering, optimal for two classes and
+ * for squared error), each with missing values tried on both sides. The result is a plumb_model of kind
+ * PLUMB_MODEL_TREE that plumb_model_predict / _save / _load / _describe / _free accept. Returns PLUMB_EINVAL for
+ * bad parameters or an unusable target or weight (missing values, not two classes for binary, negative weights),
+ * PLUMB_ENOMEM. Deterministic: the same data and parameters give the same tree for any thread count.
+ * *out is owned by the caller. */
+PLUMB_API plumb_status plumb_tree_train(const plumb_frame *train, const plumb_tree_params *params, plumb_model **out,
+                                        plumb_error *err);
+
+/* The minimal cost-complexity pruning path of the tree that params grow on train (params->ccp_alpha is ignored),
+ * as scikit-learn's cost_complexity_pruning_path: *n (OUT) increasing effective alphas in *ccp_alphas (OUT) and
+ * the total leaf impurity of the subtree pruned at each in *impurities (OUT); both malloc'd, the caller frees them
+ * with free(). The first alpha is 0 (the whole tree), the last prunes it to its root. Errors as plumb_tree_train. */
+PLUMB_API plumb_status plumb_tree_pruning_path(const plumb_frame *train, const plumb_tree_params *params,
+                                               double **ccp_alphas, double **impurities, int64_t *n, plumb_error *err);
+
+typedef struct plumb_tree_info {
+    int64_t n_nodes, n_leaves;
+    int64_t depth;         /* of the deepest leaf; 0 for a tree that is only its root */
+    const char *criterion; /* "gini", "entropy" or "squared_error" */
+    double ccp_alpha;      /* the pruning it was trained with */
+} plumb_tree_info;
+
+/* Describes a tree model into *info (strings static). PLUMB_EINVAL when the model is not a tree. */
+PLUMB_API plumb_status plumb_tree_describe(const plumb_model *model, plumb_tree_info *info, plumb_error *err);
+
+/* Renders a tree model as readable rules, one line per leaf in tree order, e.g.
+ *     if Seniority <= 2.5 and Records = yes and (Income <= 120.5 or missing) then P(bad) = 0.62 (312 rows)
+ * (conditions on one feature along the path are merged: "30.5 < Age <= 50.5", "Home in {owner, priv}"; "or
+ * missing" where missing values take that branch and the feature had missing values in training). *text (OUT)
+ * is NUL-terminated, malloc'd, owned by the caller (free()). PLUMB_EINVAL when the model is not a tree,
+ * PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_model_rules(const plumb_model *model, char **text, plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
  * Output files written atomically
  * ------------------------------------------------------------------------------------------------------------- */
 

@@ -8,6 +8,8 @@
  */
 #include "gbdt.h"
 
+#include "../linear/cart.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ void plumb__model_free(plumb_model *m) {
     free(m->tree_start);
     free(m->scat);
     free(m->scat_bits);
+    plumb__cart_free(m->cart);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -43,6 +46,10 @@ const plumb_schema *plumb_model_schema(const plumb_model *m) {
 }
 
 void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
+    if (m->kind == PLUMB_MODEL_TREE) {
+        plumb__cart_describe(m, info);
+        return;
+    }
     memset(info, 0, sizeof *info);
     info->kind = "gbdt";
     info->task = m->task;
@@ -290,12 +297,14 @@ done:
 
 plumb_status plumb_model_predict_raw(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
     plumb__error_clear(err);
+    if (m->kind == PLUMB_MODEL_TREE) /* a tree's leaves hold its predictions: there is no link */
+        return plumb__cart_predict(m, frame, out, err);
     return plumb__gbdt_raw_scores(m, frame, out, err);
 }
 
 plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
     plumb_status st = plumb_model_predict_raw(m, frame, out, err);
-    if (st != PLUMB_OK)
+    if (st != PLUMB_OK || m->kind != PLUMB_MODEL_GBDT)
         return st;
     const int64_t n = plumb_frame_n_rows(frame), K = m->n_classes;
     if (K > 1) {

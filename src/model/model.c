@@ -6,6 +6,7 @@
  * number reads back bit for bit. Files are written atomically (plumb_outfile). SHA-256 comes from nettle.
  */
 #include "../gbdt/gbdt.h"
+#include "../linear/cart.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -96,6 +97,8 @@ static json_t *tree_json(const plumb__tree *t) {
 }
 
 static json_t *model_json(const plumb_model *m) {
+    if (m->kind == PLUMB_MODEL_TREE)
+        return plumb__cart_model_json(m, MODEL_MAGIC, MODEL_FORMAT);
     const plumb_gbdt_params *p = &m->params;
     json_t *features = json_array(), *trees = json_array();
     for (int64_t f = 0; features && f < m->n_features; f++) {
@@ -479,7 +482,9 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
     json_t *root = json_loadb(body, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: %s", jerr.text);
-    plumb_status st = parse_model(&ld, root, out);
+    const char *kind = json_string_value(json_object_get(root, "model"));
+    plumb_status st = kind && strcmp(kind, "tree") == 0 ? plumb__cart_model_parse(root, ld.name, out, err)
+                                                        : parse_model(&ld, root, out);
     json_decref(root);
     return st;
 }

@@ -1,0 +1,63 @@
+/* cart.h -- internal layout of a single CART decision tree (PLUMB_MODEL_TREE), shared by training, scoring, the
+ * rules text and the model file (all in cart.c).
+ *
+ * A tree is an array of nodes in preorder, as scikit-learn numbers them: node 0 is the root and a split node's
+ * left child follows it directly, so every child index is larger than its parent's (which is what the loader
+ * checks to know a walk ends). Leaves have left = right = feature = -1. A numeric or bool split sends x <= threshold
+ * left, compared in double on the float32 value (threshold +inf: every non-missing value left, missing right); a
+ * categorical split sends the categories whose bit is set in its bitmask left. Missing values follow missing_left;
+ * categories the tree never saw at a node (and codes outside the dictionary) follow unseen_left.
+ *
+ * The model owns the struct; the nodes and the bitmask words are separate allocations freed by plumb__cart_free.
+ */
+#ifndef PLUMB_LINEAR_CART_H
+#define PLUMB_LINEAR_CART_H
+
+#include "../gbdt/gbdt.h"
+
+typedef struct plumb__cart_feature {
+    int64_t column;       /* index in the model's schema */
+    plumb_type type;      /* PLUMB_TYPE_NUMERIC, _BOOL or _CATEGORICAL */
+    int32_t n_categories; /* categorical: the dictionary's size; 0 otherwise */
+    bool has_missing;     /* the training data had missing values in it (the rules mention them) */
+} plumb__cart_feature;
+
+typedef struct plumb__cart_node {
+    int32_t left, right; /* children, -1 in a leaf */
+    int32_t feature;     /* index into features, -1 in a leaf */
+    uint8_t missing_left, unseen_left;
+    double threshold; /* numeric and bool splits */
+    int64_t bits;     /* categorical splits: first word of the left set in cart->bits; -1 otherwise */
+    double value;     /* binary: weighted share of the positive class; regression: weighted mean */
+    double impurity;  /* of the node, by the criterion */
+    double weighted_n;
+    int64_t n_rows;
+} plumb__cart_node;
+
+struct plumb__cart {
+    plumb_tree_params params; /* as trained; positive_class NULL (see below) */
+    char *target;             /* the target column's name */
+    char *positive_class;     /* binary: the positive class as text ("bad", "true", "1"); NULL for regression */
+    bool target_is_text;      /* the target was categorical: the rules say P(bad) rather than P(y = 1) */
+    int64_t n_features;
+    plumb__cart_feature *features;
+    int32_t n_nodes, n_leaves, depth;
+    plumb__cart_node *nodes;
+    int64_t n_words;
+    uint64_t *bits;      /* categorical left sets, one bit per category */
+    double train_metric; /* binary: accuracy at 0.5; regression: mean squared error (weighted by the weight column) */
+};
+
+/* Frees the tree; accepts NULL. */
+void plumb__cart_free(struct plumb__cart *c);
+
+/* plumb_model_predict, plumb_model_describe for a tree model. */
+plumb_status plumb__cart_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
+void plumb__cart_describe(const plumb_model *m, plumb_model_info *info);
+
+/* The model file's JSON body of a tree model (a new reference; NULL when out of memory), and back: name names the
+ * file in errors (PLUMB_EFORMAT "corrupted model file: ..."). */
+json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int format_version);
+plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb_model **out, plumb_error *err);
+
+#endif /* PLUMB_LINEAR_CART_H */
