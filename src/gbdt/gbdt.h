@@ -52,6 +52,7 @@ struct plumb_model {
     struct plumb__linear *linear; /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
     struct plumb__cart *cart;     /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
     plumb_task task;
+    bool positive_first; /* binary with a text target: the positive class is the first category, not the last */
     int64_t n_features;
     plumb__feature *features;
     bool wide; /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */

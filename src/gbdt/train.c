@@ -957,6 +957,11 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         goto nomem;
     if ((st = read_labels(train, target, &m->task, params->positive_class, t.label, err)) != PLUMB_OK)
         goto done;
+    if (params->positive_class && plumb_frame_codes(train, target)) { /* read_labels checked the name */
+        plumb_column_info tc;
+        plumb_schema_column(fs, target, &tc);
+        m->positive_first = strcmp(params->positive_class, tc.categories[0]) == 0;
+    }
     if ((st = make_bins(&t, train, cols, err)) != PLUMB_OK)
         goto done;
 
