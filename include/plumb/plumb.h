@@ -293,27 +293,27 @@ PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col
 
 /* X(NAME, "name", "task"): the metrics, their names and the task they belong to. */
 #define PLUMB_METRIC_MAP(X)                                                                                            \
-    X(ROC_AUC, "roc_auc", "binary")                     /* area under the ROC curve, ties count one half */           \
-    X(PR_AUC, "pr_auc", "binary")                       /* average precision (step integral of the PR curve) */       \
+    X(ROC_AUC, "roc_auc", "binary")                     /* area under the ROC curve, ties count one half */            \
+    X(PR_AUC, "pr_auc", "binary")                       /* average precision (step integral of the PR curve) */        \
     X(LOG_LOSS, "log_loss", "binary")                   /* mean -log p of the true class, p clipped to [eps, 1-eps] */ \
-    X(BRIER, "brier", "binary")                         /* mean (p - y)^2 */                                          \
-    X(ACCURACY, "accuracy", "binary")                   /* at the threshold: score >= threshold is positive */        \
-    X(PRECISION, "precision", "binary")                 /* at the threshold; 0 when nothing is predicted positive */  \
-    X(RECALL, "recall", "binary")                       /* at the threshold; 0 without positives */                   \
-    X(F1, "f1", "binary")                               /* at the threshold; 0 when precision + recall is 0 */        \
-    X(F1_BEST, "f1_best", "binary")                     /* the highest F1 over all thresholds */                      \
-    X(F1_BEST_THRESHOLD, "f1_best_threshold", "binary") /* the (lowest) score threshold that reaches it */            \
-    X(KS, "ks", "binary")                               /* Kolmogorov-Smirnov: max |TPR - FPR| */                     \
-    X(GINI, "gini", "binary")                           /* 2 ROC-AUC - 1 */                                           \
-    X(MAE, "mae", "regression")                         /* mean |y - p| */                                            \
-    X(RMSE, "rmse", "regression")                       /* sqrt(mean (y - p)^2) */                                    \
-    X(MAPE, "mape", "regression")                       /* mean |y - p| / max(|y|, DBL_EPSILON) */                    \
-    X(WAPE, "wape", "regression")                       /* sum |y - p| / sum |y| */                                   \
-    X(R2, "r2", "regression")                           /* 1 - SSE / SST (1 or 0 for a constant target) */            \
-    X(MULTI_ACCURACY, "accuracy", "multiclass")         /* share of rows whose most probable class is the label */    \
-    X(MACRO_F1, "macro_f1", "multiclass")               /* mean F1 over the classes present in labels or predictions */ \
-    X(MICRO_F1, "micro_f1", "multiclass")               /* F1 of the pooled counts */                                 \
-    X(MULTI_LOG_LOSS, "log_loss", "multiclass")         /* mean -log p of the label's class, rows renormalised */
+    X(BRIER, "brier", "binary")                         /* mean (p - y)^2 */                                           \
+    X(ACCURACY, "accuracy", "binary")                   /* at the threshold: score >= threshold is positive */         \
+    X(PRECISION, "precision", "binary")                 /* at the threshold; 0 when nothing is predicted positive */   \
+    X(RECALL, "recall", "binary")                       /* at the threshold; 0 without positives */                    \
+    X(F1, "f1", "binary")                               /* at the threshold; 0 when precision + recall is 0 */         \
+    X(F1_BEST, "f1_best", "binary")                     /* the highest F1 over all thresholds */                       \
+    X(F1_BEST_THRESHOLD, "f1_best_threshold", "binary") /* the (lowest) score threshold that reaches it */             \
+    X(KS, "ks", "binary")                               /* Kolmogorov-Smirnov: max |TPR - FPR| */                      \
+    X(GINI, "gini", "binary")                           /* 2 ROC-AUC - 1 */                                            \
+    X(MAE, "mae", "regression")                         /* mean |y - p| */                                             \
+    X(RMSE, "rmse", "regression")                       /* sqrt(mean (y - p)^2) */                                     \
+    X(MAPE, "mape", "regression")                       /* mean |y - p| / max(|y|, DBL_EPSILON) */                     \
+    X(WAPE, "wape", "regression")                       /* sum |y - p| / sum |y| */                                    \
+    X(R2, "r2", "regression")                           /* 1 - SSE / SST (1 or 0 for a constant target) */             \
+    X(MULTI_ACCURACY, "accuracy", "multiclass")         /* share of rows whose most probable class is the label */     \
+    X(MACRO_F1, "macro_f1", "multiclass")       /* mean F1 over the classes present in labels or predictions */        \
+    X(MICRO_F1, "micro_f1", "multiclass")       /* F1 of the pooled counts */                                          \
+    X(MULTI_LOG_LOSS, "log_loss", "multiclass") /* mean -log p of the label's class, rows renormalised */
 
 typedef enum plumb_metric {
 #define PLUMB_METRIC_ENUM(name, str, task) PLUMB_METRIC_##name,
@@ -418,10 +418,10 @@ PLUMB_API plumb_status plumb_curve_gain(const plumb_metric_data *data, double *p
  * ------------------------------------------------------------------------------------------------------------- */
 
 typedef enum plumb_split_strategy {
-    PLUMB_SPLIT_KFOLD = 0,   /* consecutive blocks of rows (shuffled first with shuffle); sizes differ by at most 1 */
-    PLUMB_SPLIT_STRATIFIED,  /* every fold gets each class in the same proportion (sklearn StratifiedKFold) */
-    PLUMB_SPLIT_GROUP,       /* rows of a group share a fold; folds of balanced size (sklearn GroupKFold) */
-    PLUMB_SPLIT_TIME,        /* expanding window over time order: test blocks follow their training rows */
+    PLUMB_SPLIT_KFOLD = 0,  /* consecutive blocks of rows (shuffled first with shuffle); sizes differ by at most 1 */
+    PLUMB_SPLIT_STRATIFIED, /* every fold gets each class in the same proportion (sklearn StratifiedKFold) */
+    PLUMB_SPLIT_GROUP,      /* rows of a group share a fold; folds of balanced size (sklearn GroupKFold) */
+    PLUMB_SPLIT_TIME,       /* expanding window over time order: test blocks follow their training rows */
 } plumb_split_strategy;
 
 typedef enum plumb_fold_role {
@@ -467,8 +467,8 @@ PLUMB_API void plumb_split_roles(const plumb_split *split, int32_t fold, uint8_t
 
 /* Fold k's training and test rows, increasing, into train and test (OUT, n_rows entries each; either may be
  * NULL), their counts into *n_train and *n_test (may be NULL). Ready for plumb_frame_take. */
-PLUMB_API void plumb_split_rows(const plumb_split *split, int32_t fold, int64_t *train, int64_t *n_train,
-                                int64_t *test, int64_t *n_test);
+PLUMB_API void plumb_split_rows(const plumb_split *split, int32_t fold, int64_t *train, int64_t *n_train, int64_t *test,
+                                int64_t *n_test);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Models: gradient-boosted decision trees

@@ -70,8 +70,8 @@ static void pava(double *y, const double *w, int64_t n, int64_t *start, double *
     }
 }
 
-static plumb_status fit_isotonic(plumb__calibrator *c, const double *score, const double *label,
-                                 const double *weight, int64_t n, plumb_error *err) {
+static plumb_status fit_isotonic(plumb__calibrator *c, const double *score, const double *label, const double *weight,
+                                 int64_t n, plumb_error *err) {
     plumb_status st = PLUMB_OK;
     int64_t *by_label = malloc((size_t)n * sizeof *by_label), *order = malloc((size_t)n * sizeof *order);
     int64_t *stack = malloc((size_t)n * sizeof *stack);
@@ -278,7 +278,7 @@ plumb_status plumb__calibrate_fit(plumb__calibration_kind kind, const double *sc
 void plumb__calibrate_apply(const plumb__calibrator *c, const double *score, int64_t n, double *out) {
     for (int64_t i = 0; i < n; i++) {
         const double s = score[i];
-        out[i] = isnan(s)                              ? NAN
+        out[i] = isnan(s)                            ? NAN
                  : c->kind == PLUMB__CALIBRATE_PLATT ? sigmoid_neg(c->a * s + c->b)
                                                      : apply_isotonic(c, s);
     }
@@ -297,8 +297,7 @@ static json_t *real_array(const double *v, int64_t n) {
 json_t *plumb__calibrate_to_json(const plumb__calibrator *c) {
     if (c->kind == PLUMB__CALIBRATE_PLATT)
         return json_pack("{s:s, s:f, s:f}", "method", "platt", "a", c->a, "b", c->b);
-    return json_pack("{s:s, s:o, s:o}", "method", "isotonic", "x", real_array(c->x, c->n), "y",
-                     real_array(c->y, c->n));
+    return json_pack("{s:s, s:o, s:o}", "method", "isotonic", "x", real_array(c->x, c->n), "y", real_array(c->y, c->n));
 }
 
 plumb_status plumb__calibrate_from_json(const json_t *j, plumb__calibrator **out, plumb_error *err) {

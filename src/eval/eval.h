@@ -42,8 +42,8 @@ typedef enum plumb__calibration_kind {
 /* A fitted calibrator: maps a score to a probability. Immutable after fitting or loading. */
 typedef struct plumb__calibrator {
     plumb__calibration_kind kind;
-    double a, b;  /* Platt */
-    int64_t n;    /* isotonic: breakpoints, increasing x (n >= 1) */
+    double a, b;   /* Platt */
+    int64_t n;     /* isotonic: breakpoints, increasing x (n >= 1) */
     double *x, *y; /* isotonic: the fitted step points; scores are clipped to [x[0], x[n-1]] and interpolated */
 } plumb__calibrator;
 

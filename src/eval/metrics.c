@@ -84,8 +84,7 @@ static plumb_status check_data(const plumb_metric_data *d, int fam, bool probabi
     if (fam == FAM_MULTICLASS) {
         const int64_t k = d->n_classes;
         if (k < 2)
-            return plumb__fail(err, PLUMB_EINVAL, "multiclass metrics need at least 2 classes, got %lld",
-                               (long long)k);
+            return plumb__fail(err, PLUMB_EINVAL, "multiclass metrics need at least 2 classes, got %lld", (long long)k);
         for (int64_t i = 0; i < n; i++) {
             const double y = d->label[i];
             if (!(y >= 0 && y < (double)k && y == floor(y)))
@@ -94,9 +93,8 @@ static plumb_status check_data(const plumb_metric_data *d, int fam, bool probabi
             for (int64_t c = 0; c < k; c++) {
                 const double p = d->score[i * k + c];
                 if (!(p >= 0 && p <= 1))
-                    return plumb__fail(err, PLUMB_EINVAL,
-                                       "probability %g of class %lld in row %lld is not in [0, 1]", p, (long long)c,
-                                       (long long)i + 1);
+                    return plumb__fail(err, PLUMB_EINVAL, "probability %g of class %lld in row %lld is not in [0, 1]",
+                                       p, (long long)c, (long long)i + 1);
             }
         }
         return PLUMB_OK;
@@ -168,10 +166,10 @@ static inline double eff(const double *w, const uint32_t *cnt, int64_t k) {
 
 /* Everything binary, from one view and optional resample counts. */
 typedef struct binary_stats {
-    double P, N;                          /* weight of positives and negatives (sums in ranking order) */
-    double auc, ap, ks, f1_best, f1_thr;  /* NaN when undefined */
-    double tn, fp, fn, tp;                /* at the threshold */
-    double log_loss, brier;               /* weighted means */
+    double P, N;                         /* weight of positives and negatives (sums in ranking order) */
+    double auc, ap, ks, f1_best, f1_thr; /* NaN when undefined */
+    double tn, fp, fn, tp;               /* at the threshold */
+    double log_loss, brier;              /* weighted means */
 } binary_stats;
 
 static void binary_compute(const view *v, const uint32_t *cnt, bool probabilities, binary_stats *b) {
@@ -297,7 +295,7 @@ static double binary_value(const binary_stats *b, plumb_metric m, const char **w
     }
     if (isnan(x)) {
         const bool both = m == PLUMB_METRIC_ROC_AUC || m == PLUMB_METRIC_GINI || m == PLUMB_METRIC_KS;
-        *why = both ? (m == PLUMB_METRIC_KS ? "only one class present in the labels: the KS statistic is undefined"
+        *why = both ? (m == PLUMB_METRIC_KS     ? "only one class present in the labels: the KS statistic is undefined"
                        : m == PLUMB_METRIC_GINI ? "only one class present in the labels: Gini is undefined"
                                                 : "only one class present in the labels: ROC-AUC is undefined")
                : m == PLUMB_METRIC_PR_AUC ? "no positive labels: PR-AUC is undefined"
@@ -763,14 +761,12 @@ static double percentile_linear(const double *x, int64_t n, double q) {
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t; /* numpy's _lerp */
 }
 
-plumb_status plumb_curve_calibration(const plumb_metric_data *d, int64_t n_bins, plumb_bins strategy,
-                                     double *prob_true, double *prob_pred, double *count, int64_t *n_points,
-                                     plumb_error *err) {
+plumb_status plumb_curve_calibration(const plumb_metric_data *d, int64_t n_bins, plumb_bins strategy, double *prob_true,
+                                     double *prob_pred, double *count, int64_t *n_points, plumb_error *err) {
     *n_points = 0;
     plumb__error_clear(err);
     if (n_bins < 1)
-        return plumb__fail(err, PLUMB_EINVAL, "a calibration curve needs at least 1 bin, got %lld",
-                           (long long)n_bins);
+        return plumb__fail(err, PLUMB_EINVAL, "a calibration curve needs at least 1 bin, got %lld", (long long)n_bins);
     if (strategy != PLUMB_BINS_UNIFORM && strategy != PLUMB_BINS_QUANTILE)
         return plumb__fail(err, PLUMB_EINVAL, "unknown bin strategy %d", (int)strategy);
     plumb_status st = check_data(d, FAM_BINARY, true, err);

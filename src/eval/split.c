@@ -20,8 +20,8 @@ struct plumb_split {
     int64_t n;
     int32_t k;
     plumb_split_strategy strategy;
-    int32_t *fold; /* partitions: the fold that tests row i */
-    int64_t *pos;  /* time: the position of row i in time order */
+    int32_t *fold;                              /* partitions: the fold that tests row i */
+    int64_t *pos;                               /* time: the position of row i in time order */
     int64_t *train_end, *test_start, *test_end; /* time, per fold: positions [0, train_end) train,
                                                    [test_start, test_end) test */
 };
@@ -187,7 +187,7 @@ typedef struct group_size {
 static int cmp_group_size(const void *a, const void *b) {
     const group_size *x = a, *y = b;
     if (x->size != y->size)
-        return x->size < y->size ? 1 : -1; /* larger first */
+        return x->size < y->size ? 1 : -1;                         /* larger first */
     return x->group < y->group ? 1 : x->group > y->group ? -1 : 0; /* then the later group (numpy's reversed sort) */
 }
 
@@ -354,7 +354,7 @@ static inline plumb_fold_role role_of(const plumb_split *s, int32_t fold, int64_
     if (s->fold)
         return s->fold[i] == fold ? PLUMB_FOLD_TEST : PLUMB_FOLD_TRAIN;
     const int64_t p = s->pos[i];
-    return p < s->train_end[fold]                                ? PLUMB_FOLD_TRAIN
+    return p < s->train_end[fold]                              ? PLUMB_FOLD_TRAIN
            : p >= s->test_start[fold] && p < s->test_end[fold] ? PLUMB_FOLD_TEST
                                                                : PLUMB_FOLD_UNUSED;
 }
