@@ -185,7 +185,7 @@ static void time_splits_respect_order_gap_and_ties(void **state) {
             assert_true(ntrain > 0 && ntest > 0);
             assert_true(train_max < test_min);
             assert_true(test_min > prev_test_max); /* blocks follow each other */
-            assert_true(ntrain >= prev_train);    /* the window expands */
+            assert_true(ntrain >= prev_train);     /* the window expands */
             for (int i = 0; i < N; i++) {
                 /* a time has one role: no test time also trains or sits in the gap, and so on */
                 for (int j = 0; j < N; j++)
@@ -244,8 +244,9 @@ static void impossible_splits_fail_clearly(void **state) {
     expect_split_error(6, &o, "the time of row 3 is missing");
     double same[6] = {1, 2, 2, 2, 2, 2};
     o.times = same;
-    expect_split_error(6, &o, "too few distinct times for 2 folds: test block 2 would be empty (rows with equal times "
-                              "stay together)");
+    expect_split_error(6, &o,
+                       "too few distinct times for 2 folds: test block 2 would be empty (rows with equal times "
+                       "stay together)");
     double early[6] = {1, 1, 1, 2, 3, 3};
     o.times = early;
     o.n_folds = 2; /* test blocks at 2 and 4 move to the tie edges 3 and 4; the first trains on the 1s */
@@ -256,11 +257,11 @@ static void impossible_splits_fail_clearly(void **state) {
     assert_int_equal(nte, 1);
     plumb_split_free(s);
     o.gap = 1; /* the gap reaches into the 1s: all of them leave training */
-    expect_split_error(6, &o, "fold 1 has no training rows: its test block starts at the earliest time or within the "
-                              "gap");
+    expect_split_error(6, &o,
+                       "fold 1 has no training rows: its test block starts at the earliest time or within the "
+                       "gap");
 }
 
 PLUMB_TEST_MAIN(cmocka_unit_test(kfold_partitions_in_balanced_folds), cmocka_unit_test(stratified_balances_every_class),
-                cmocka_unit_test(groups_never_straddle_folds),
-                cmocka_unit_test(time_splits_respect_order_gap_and_ties),
+                cmocka_unit_test(groups_never_straddle_folds), cmocka_unit_test(time_splits_respect_order_gap_and_ties),
                 cmocka_unit_test(impossible_splits_fail_clearly))
