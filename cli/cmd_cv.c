@@ -291,6 +291,12 @@ static int run(const cli_args *a) {
         }
         for (int64_t i = 0; i < nte; i++) {
             const int64_t r = rows_test[i];
+            if (!isfinite(ts[i])) {
+                fprintf(stderr, "plumb: fold %d: the model trained on %lld rows predicts %g for data row %lld\n", f + 1,
+                        (long long)ntr, ts[i], (long long)r + 1);
+                rc = EXIT_DATA;
+                goto done;
+            }
             pred[r] = ts[i];
             fold_of[r] = f;
             ty[i] = y[r];
