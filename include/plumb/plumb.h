@@ -284,6 +284,193 @@ PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col
                                            plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
+ * Metrics (src/eval): binary, regression and multiclass scores, curves, bootstrap intervals
+ *
+ * Every metric equals scikit-learn 1.2's within 1e-9 (tests/parity/sklearn_metrics.py), with sample weights.
+ * Undefined cases fail with PLUMB_EINVAL and say why ("only one class present in the labels: ROC-AUC is
+ * undefined"), where scikit-learn raises; docs/eval.md lists each definition and each degenerate case.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* X(NAME, "name", "task"): the metrics, their names and the task they belong to. */
+#define PLUMB_METRIC_MAP(X)                                                                                            \
+    X(ROC_AUC, "roc_auc", "binary")                     /* area under the ROC curve, ties count one half */            \
+    X(PR_AUC, "pr_auc", "binary")                       /* average precision (step integral of the PR curve) */        \
+    X(LOG_LOSS, "log_loss", "binary")                   /* mean -log p of the true class, p clipped to [eps, 1-eps] */ \
+    X(BRIER, "brier", "binary")                         /* mean (p - y)^2 */                                           \
+    X(ACCURACY, "accuracy", "binary")                   /* at the threshold: score >= threshold is positive */         \
+    X(PRECISION, "precision", "binary")                 /* at the threshold; 0 when nothing is predicted positive */   \
+    X(RECALL, "recall", "binary")                       /* at the threshold; 0 without positives */                    \
+    X(F1, "f1", "binary")                               /* at the threshold; 0 when precision + recall is 0 */         \
+    X(F1_BEST, "f1_best", "binary")                     /* the highest F1 over all thresholds */                       \
+    X(F1_BEST_THRESHOLD, "f1_best_threshold", "binary") /* the (lowest) score threshold that reaches it */             \
+    X(KS, "ks", "binary")                               /* Kolmogorov-Smirnov: max |TPR - FPR| */                      \
+    X(GINI, "gini", "binary")                           /* 2 ROC-AUC - 1 */                                            \
+    X(MAE, "mae", "regression")                         /* mean |y - p| */                                             \
+    X(RMSE, "rmse", "regression")                       /* sqrt(mean (y - p)^2) */                                     \
+    X(MAPE, "mape", "regression")                       /* mean |y - p| / max(|y|, DBL_EPSILON) */                     \
+    X(WAPE, "wape", "regression")                       /* sum |y - p| / sum |y| */                                    \
+    X(R2, "r2", "regression")                           /* 1 - SSE / SST (1 or 0 for a constant target) */             \
+    X(MULTI_ACCURACY, "accuracy", "multiclass")         /* share of rows whose most probable class is the label */     \
+    X(MACRO_F1, "macro_f1", "multiclass")       /* mean F1 over the classes present in labels or predictions */        \
+    X(MICRO_F1, "micro_f1", "multiclass")       /* F1 of the pooled counts */                                          \
+    X(MULTI_LOG_LOSS, "log_loss", "multiclass") /* mean -log p of the label's class, rows renormalised */
+
+typedef enum plumb_metric {
+#define PLUMB_METRIC_ENUM(name, str, task) PLUMB_METRIC_##name,
+    PLUMB_METRIC_MAP(PLUMB_METRIC_ENUM)
+#undef PLUMB_METRIC_ENUM
+        PLUMB_METRIC_COUNT
+} plumb_metric;
+
+/* The metric's name ("roc_auc") and task ("binary", "regression" or "multiclass"); NULL for a bad value. */
+PLUMB_API const char *plumb_metric_name(plumb_metric metric);
+PLUMB_API const char *plumb_metric_task(plumb_metric metric);
+
+/* What a metric is computed from; all arrays are borrowed. */
+typedef struct plumb_metric_data {
+    int64_t n_rows;
+    const double *label;  /* binary: 0 or 1; regression: the values; multiclass: 0..n_classes-1 */
+    const double *score;  /* binary: score of class 1 (probabilities in [0, 1] for log-loss, Brier and accuracy-type
+                             metrics, any finite number for the ranking ones); regression: the prediction;
+                             multiclass: n_rows x n_classes probabilities, row-major */
+    const double *weight; /* sample weights, finite and >= 0; NULL: all 1 */
+    int64_t n_classes;    /* multiclass: 2 or more */
+    double threshold;     /* binary: a score >= threshold is predicted positive; 0.5 */
+} plumb_metric_data;
+
+/* Fills *data with the defaults above (no rows). */
+PLUMB_API void plumb_metric_data_init(plumb_metric_data *data);
+
+/* Computes metrics[0..n_metrics) into values (OUT, n_metrics entries), sharing one sort of the scores (binary
+ * ranking metrics are O(n log n) in all). Returns PLUMB_EINVAL for bad data (a label outside its range, a
+ * non-finite score or weight, weights summing to 0) or an undefined metric, with a message naming the first
+ * problem, and PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_metrics_compute(const plumb_metric_data *data, const plumb_metric *metrics,
+                                             size_t n_metrics, double *values, plumb_error *err);
+
+typedef struct plumb_bootstrap_options {
+    double level;        /* 0.95: the interval holds this share of the resampled values */
+    int64_t n_resamples; /* 1000 */
+    uint64_t seed;       /* 0 */
+    int n_threads;       /* 0 = the plumb_set_threads default; the result does not depend on it */
+} plumb_bootstrap_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_bootstrap_options_init(plumb_bootstrap_options *opts);
+
+/* Percentile bootstrap intervals: draws n_rows rows with replacement n_resamples times (each row keeps its
+ * weight), computes each metric on every resample, and writes the (1-level)/2 and (1+level)/2 quantiles (linear
+ * interpolation, as numpy.percentile) into lo[i] and hi[i] (OUT, n_metrics entries). Resamples on which a metric is
+ * undefined (one class drawn) are left out of its quantiles; lo and hi are NaN when none remain. The same seed
+ * gives the same intervals whatever the thread count. Errors as plumb_metrics_compute on the full data, and
+ * PLUMB_EINVAL for a level outside (0, 1) or fewer than 2 resamples. */
+PLUMB_API plumb_status plumb_metrics_bootstrap(const plumb_metric_data *data, const plumb_metric *metrics,
+                                               size_t n_metrics, const plumb_bootstrap_options *opts, double *lo,
+                                               double *hi, plumb_error *err);
+
+/* The weighted confusion matrix into out (OUT, k*k entries, k = 2 for binary, else n_classes): row = true class,
+ * column = predicted class (binary: {tn, fp, fn, tp}, the threshold deciding; multiclass: the most probable
+ * class). Errors as plumb_metrics_compute. */
+PLUMB_API plumb_status plumb_metrics_confusion(const plumb_metric_data *data, int multiclass, double *out,
+                                               plumb_error *err);
+
+/* ROC curve of binary data, as sklearn.metrics.roc_curve (drop_intermediate=True) in scikit-learn 1.2: points at
+ * the distinct scores of the rows with non-zero weight, from the highest, collinear interior points dropped, and a
+ * first point (0, 0) whose threshold is the highest score + 1. fpr, tpr, thresholds (OUT) need n_rows + 1 entries;
+ * *n_points (OUT) is how many were written. PLUMB_EINVAL when either class is absent. */
+PLUMB_API plumb_status plumb_curve_roc(const plumb_metric_data *data, double *fpr, double *tpr, double *thresholds,
+                                       int64_t *n_points, plumb_error *err);
+
+/* Precision-recall curve of binary data, as sklearn.metrics.precision_recall_curve: precision and recall (OUT,
+ * n_rows + 1 entries) by increasing threshold, then the final point (1, 0); thresholds (OUT, n_rows entries) the
+ * distinct scores, increasing. *n_points counts the precision and recall entries (thresholds have one fewer).
+ * PLUMB_EINVAL without positives. */
+PLUMB_API plumb_status plumb_curve_pr(const plumb_metric_data *data, double *precision, double *recall,
+                                      double *thresholds, int64_t *n_points, plumb_error *err);
+
+typedef enum plumb_bins {
+    PLUMB_BINS_UNIFORM = 0, /* n_bins equal widths over [0, 1] */
+    PLUMB_BINS_QUANTILE,    /* edges at the score quantiles (numpy.percentile, linear), so bins hold equal counts */
+} plumb_bins;
+
+/* Reliability (calibration) curve of binary probabilities, as sklearn.calibration.calibration_curve: the rows are
+ * put in n_bins bins of their score (a score equal to an inner edge goes to the lower bin), and for every
+ * non-empty bin, by increasing score, prob_true = weighted share of positives, prob_pred = weighted mean score,
+ * count = weight of the bin (OUT arrays of n_bins entries; *n_points written). Weights extend scikit-learn's
+ * unweighted definition. PLUMB_EINVAL for scores outside [0, 1] or n_bins < 1. */
+PLUMB_API plumb_status plumb_curve_calibration(const plumb_metric_data *data, int64_t n_bins, plumb_bins strategy,
+                                               double *prob_true, double *prob_pred, double *count, int64_t *n_points,
+                                               plumb_error *err);
+
+/* Cumulative gain and lift of binary data: with the rows ordered by decreasing score, for each distinct score
+ * (rows with equal scores enter together) population = share of the total weight scored >= it, gain = share of the
+ * positive weight among them, lift = gain / population, threshold = the score (OUT arrays of n_rows entries;
+ * *n_points written). PLUMB_EINVAL without positives. */
+PLUMB_API plumb_status plumb_curve_gain(const plumb_metric_data *data, double *population, double *gain, double *lift,
+                                        double *thresholds, int64_t *n_points, plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Cross-validation splits (src/eval/split.c)
+ *
+ * A split assigns, for each fold k, every row a role: train, test or unused. k-fold, stratified and group splits
+ * are partitions (each row is tested in exactly one fold and trains in the others); time splits are not: the
+ * earliest rows are never tested, and rows in a gap or after the test block are unused.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef enum plumb_split_strategy {
+    PLUMB_SPLIT_KFOLD = 0,  /* consecutive blocks of rows (shuffled first with shuffle); sizes differ by at most 1 */
+    PLUMB_SPLIT_STRATIFIED, /* every fold gets each class in the same proportion (sklearn StratifiedKFold) */
+    PLUMB_SPLIT_GROUP,      /* rows of a group share a fold; folds of balanced size (sklearn GroupKFold) */
+    PLUMB_SPLIT_TIME,       /* expanding window over time order: test blocks follow their training rows */
+} plumb_split_strategy;
+
+typedef enum plumb_fold_role {
+    PLUMB_FOLD_UNUSED = 0,
+    PLUMB_FOLD_TRAIN = 1,
+    PLUMB_FOLD_TEST = 2,
+} plumb_fold_role;
+
+typedef struct plumb_split_options {
+    plumb_split_strategy strategy; /* PLUMB_SPLIT_KFOLD */
+    int32_t n_folds;               /* 5 */
+    int shuffle;                   /* kfold and stratified: shuffle (by seed) before assigning folds; 1 */
+    uint64_t seed;                 /* 0 */
+    const int64_t *labels;         /* stratified: the class of each row (any values >= 0; negative = missing) */
+    const int64_t *groups;         /* group: the group of each row (any values >= 0; negative = missing) */
+    const double *times;           /* time: when each row happened (any finite numbers; NaN = missing) */
+    int64_t gap;                   /* time: rows left out between each training block and its test block; 0 */
+} plumb_split_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_split_options_init(plumb_split_options *opts);
+
+typedef struct plumb_split plumb_split;
+
+/* Assigns the folds of n_rows rows (*out, owned by the caller; labels, groups and times are copied as needed).
+ * Time splits follow sklearn's TimeSeriesSplit over the rows sorted by time (stable), with test blocks of
+ * n_rows / (n_folds + 1) rows whose edges move to the nearest change of time, so rows with equal times are never
+ * split between train and test (nor between train and the gap); the gap counts rows. Returns PLUMB_EINVAL for
+ * fewer than 2 folds, more folds than rows, groups or rows per class (stratified: more folds than the largest
+ * class has rows), a missing label, group or time, a gap that leaves a fold without training rows, or too few
+ * distinct times; PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_split_create(int64_t n_rows, const plumb_split_options *opts, plumb_split **out,
+                                          plumb_error *err);
+
+/* Frees the split; accepts NULL. */
+PLUMB_API void plumb_split_free(plumb_split *split);
+
+PLUMB_API int32_t plumb_split_n_folds(const plumb_split *split);
+PLUMB_API int64_t plumb_split_n_rows(const plumb_split *split);
+
+/* Fold k's role of every row into role (OUT, n_rows entries, plumb_fold_role values). */
+PLUMB_API void plumb_split_roles(const plumb_split *split, int32_t fold, uint8_t *role);
+
+/* Fold k's training and test rows, increasing, into train and test (OUT, n_rows entries each; either may be
+ * NULL), their counts into *n_train and *n_test (may be NULL). Ready for plumb_frame_take. */
+PLUMB_API void plumb_split_rows(const plumb_split *split, int32_t fold, int64_t *train, int64_t *n_train, int64_t *test,
+                                int64_t *n_test);
+
+/* ---------------------------------------------------------------------------------------------------------------
  * Models: gradient-boosted decision trees
  * ------------------------------------------------------------------------------------------------------------- */
 
@@ -528,6 +715,13 @@ PLUMB_API plumb_status plumb_tree_describe(const plumb_model *model, plumb_tree_
  * is NUL-terminated, malloc'd, owned by the caller (free()). PLUMB_EINVAL when the model is not a tree,
  * PLUMB_ENOMEM. Thread-safe. */
 PLUMB_API plumb_status plumb_model_rules(const plumb_model *model, char **text, plumb_error *err);
+
+/* ---- the target as the model encodes it (for evaluation) ---- */
+
+/* The category of a text target whose probability a binary model predicts (as chosen by positive_class at
+ * training), borrowed from the model; NULL when the target is not text or the task is not binary (numbers: the
+ * positive class is 1, bool: true). */
+PLUMB_API const char *plumb_model_positive_class(const plumb_model *model);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Output files written atomically

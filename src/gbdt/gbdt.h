@@ -76,6 +76,7 @@ struct plumb_model {
     plumb__objective objective;
     int32_t n_classes; /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
     char metric[32];   /* validation metric */
+    bool positive_first; /* binary with a text target: the positive class is the first category, not the last */
     int64_t n_features;
     plumb__feature *features;
     bool wide;          /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */

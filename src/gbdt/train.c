@@ -467,9 +467,11 @@ static void histogram_rows(const trainer *t, const uint32_t *rows, int64_t n, hi
 /* Splits                                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 
+/* -T(G) / (H + l2); 0 where the leaf has no curvature at all (its rows' hessians all quantized to 0, as when a
+ * binary target has one class and the scores have run to the end of the logistic) */
 static inline double leaf_output(double G, double H, const plumb_gbdt_params *p) {
     double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
-    return -tg / (H + p->lambda_l2);
+    return H + p->lambda_l2 > 0 ? -tg / (H + p->lambda_l2) : 0.0;
 }
 
 /* The soft-threshold by l1: T(g) = sign(g) max(|g| - l1, 0). */
@@ -1507,6 +1509,13 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         goto nomem;
     if ((st = plumb__model_bind(m, train, cols, err)) != PLUMB_OK)
         goto done;
+    if (params->positive_class && plumb_frame_codes(train, target)) { /* read_labels checked the name */
+        plumb_column_info tc;
+        plumb_schema_column(plumb_frame_schema(train), target, &tc);
+        m->positive_first = strcmp(params->positive_class, tc.categories[0]) == 0;
+    }
+    if (init)
+        m->positive_first = init->positive_first;
     if ((st = make_bins(&t, cols, !init, err)) != PLUMB_OK)
         goto done;
     m->wide = t.wide;

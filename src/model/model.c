@@ -139,11 +139,22 @@ static json_t *model_json(const plumb_model *m) {
                      (json_int_t)m->n_iterations, "best_iteration", (json_int_t)m->best_iteration, "provenance", prov);
 }
 
+/* The positive class of a binary model with a text target: its name, which evaluation reads back
+ * (plumb_model_positive_class). Other models have no such key. Returns false when out of memory. */
+static bool add_positive_class(json_t *root, const plumb_model *m) {
+    const char *name = plumb_model_positive_class(m);
+    return !root || !name || json_object_set_new(root, "positive_class", json_string(name)) == 0;
+}
+
 plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_error *err) {
     plumb_status st;
     plumb_outfile *file = NULL;
     FILE *f;
     json_t *root = model_json(m);
+    if (!add_positive_class(root, m)) {
+        json_decref(root);
+        root = NULL;
+    }
     char *body = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(root);
     if (!body)
@@ -291,6 +302,22 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     m->n_classes = (int32_t)n_classes;
     if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) != PLUMB_OK)
         goto done;
+    const char *positive = json_string_value(json_object_get(root, "positive_class"));
+    if (positive) { /* written for a binary model with a text target; absent: the default, the last category */
+        bool found = false;
+        for (int64_t j = 0; j < plumb_schema_n_columns(m->schema); j++) {
+            plumb_column_info c;
+            plumb_schema_column(m->schema, j, &c);
+            if (c.role == PLUMB_ROLE_TARGET && c.n_categories == 2 && m->task == PLUMB_TASK_BINARY) {
+                found = strcmp(positive, c.categories[0]) == 0 || strcmp(positive, c.categories[1]) == 0;
+                m->positive_first = strcmp(positive, c.categories[0]) == 0;
+            }
+        }
+        if (!found) {
+            bad(ld, "positive class is not a category of a binary target");
+            goto done;
+        }
+    }
     const json_t *features = json_object_get(root, "features"), *trees = json_object_get(root, "trees");
     if (!json_is_array(features) || !json_is_array(trees)) {
         bad(ld, "missing features or trees");

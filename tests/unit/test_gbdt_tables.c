@@ -479,6 +479,21 @@ static void auc_metric_stops_at_its_best(void **state) {
     free(b);
 }
 
+static void one_class_target_is_not_nan(void **state) {
+    (void)state;
+    /* a time split's early window may hold no positive: the model predicts (almost) zero, never NaN */
+    plumb_frame *f = read_csv("x,y\n1,0\n2,0\n3,0\n4,0\n", "y", NULL);
+    plumb_gbdt_params p = small_params();
+    p.min_data_in_leaf = 1;
+    plumb_model *m = train(f, NULL, &p);
+    double pred[4];
+    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    for (int i = 0; i < 4; i++)
+        assert_true(pred[i] >= 0 && pred[i] < 1e-9);
+    plumb_model_free(m);
+    plumb_frame_free(f);
+}
+
 /* ---- TreeSHAP --------------------------------------------------------------------------------------------- */
 
 /* v(S): the tree's expected output with the features in S (bit mask) fixed to the row's bins, the others
@@ -568,6 +583,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(monotone_on_a_dense_grid),
         cmocka_unit_test(init_model_continues_exactly),
         cmocka_unit_test(auc_metric_stops_at_its_best),
+        cmocka_unit_test(one_class_target_is_not_nan),
         cmocka_unit_test(treeshap_equals_brute_force_shapley),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);

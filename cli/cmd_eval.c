@@ -1,0 +1,337 @@
+/* cmd_eval.c -- `plumb eval`: metrics of a model on labelled data, or of any model's predictions.
+ *
+ * Two sources of scores: a model file scoring a CSV file read with its schema (the labels are the model's target
+ * column, encoded as the model encodes it: the same positive class), or a predictions file (`--pred`, such as
+ * `plumb predict` writes) with the labels in it or, row by row, in a second file (`--data`). Score columns are read
+ * as float64 so that no digit of a written prediction is lost.
+ */
+#include "evaluate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_option options[] = {
+    {"pred", 0, "FILE", NULL, "evaluate the predictions in FILE (any model's) instead of a model's"},
+    {"target", 0, "COL", "the model's target", "the column of true labels (in --pred FILE, or in --data FILE)"},
+    {"data", 0, "FILE", NULL, "with --pred: read the labels (and weights) from FILE, row by row with the predictions"},
+    {"score-col", 0, "COL[,COL]", "prediction",
+     "with --pred: the score column; multiclass: one probability column per class, in class order"},
+    {"positive-class", 0, "VALUE", "the model's, or the last category", "binary: the class the scores are about"},
+    {"weight-col", 0, "COL", NULL, "sample weights (numeric, >= 0)"},
+    {"task", 0, "TASK", "the model's, or inferred", "binary, regression or multiclass"},
+    {"threshold", 0, "X", "0.5", "binary: a score >= X is predicted positive"},
+    {"ci", 0, "LEVEL", NULL, "bootstrap confidence intervals at this level, e.g. 0.95"},
+    {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
+    {"seed", 0, "N", "0", "seed of the bootstrap"},
+    {"curves", 0, "FILE", NULL, "binary: write the ROC, precision-recall, reliability and gain curves as JSON"},
+    {"bins", 0, "N", "10", "reliability curve: number of bins"},
+    {"bin-strategy", 0, "S", "uniform", "reliability curve: uniform (equal widths) or quantile (equal counts)"},
+    {"json", 0, NULL, NULL, "print every number as JSON"},
+    {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},
+    {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
+    {"threads", 't', "N", "all cores", "threads to use"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+/* Options checked before any file is read. */
+typedef struct eval_opts {
+    cli_task task;
+    double threshold, ci;
+    long long resamples, seed, bins;
+    plumb_bins strategy;
+} eval_opts;
+
+static int parse_opts(const cli_args *a, eval_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->threshold = 0.5;
+    o->resamples = 1000;
+    o->bins = 10;
+    int rc = cli_task_option(a, &o->task);
+    if (rc != EXIT_OK)
+        return rc;
+    if (!cli_double(a, "threshold", &o->threshold) || !cli_double(a, "ci", &o->ci) ||
+        !cli_int(a, "resamples", 2, &o->resamples) || !cli_int(a, "seed", 0, &o->seed) ||
+        !cli_int(a, "bins", 1, &o->bins))
+        return EXIT_USAGE;
+    if (cli_get(a, "ci") && !(o->ci > 0 && o->ci < 1))
+        return cli_usage_error(a->cmd, "option '--ci' expects a level between 0 and 1, such as 0.95; got '%s'",
+                               cli_get(a, "ci"));
+    const char *bs = cli_get(a, "bin-strategy");
+    if (bs && strcmp(bs, "uniform") != 0 && strcmp(bs, "quantile") != 0)
+        return cli_usage_error(a->cmd, "option '--bin-strategy' expects uniform or quantile, got '%s'", bs);
+    o->strategy = bs && strcmp(bs, "quantile") == 0 ? PLUMB_BINS_QUANTILE : PLUMB_BINS_UNIFORM;
+    if (cli_get(a, "pred") && a->n_pos > 0)
+        return cli_usage_error(a->cmd, "give a model and data, or --pred FILE, not both");
+    if (!cli_get(a, "pred") && a->n_pos != 2)
+        return cli_usage_error(a->cmd, "missing argument: usage: plumb eval %s", a->cmd->usage);
+    if (!cli_get(a, "pred") && (cli_get(a, "data") || cli_get(a, "score-col")))
+        return cli_usage_error(a->cmd, "--data and --score-col go with --pred");
+    if (cli_get(a, "pred") && !cli_get(a, "target"))
+        return cli_usage_error(a->cmd, "no labels: name the column of true labels with --target");
+    return EXIT_OK;
+}
+
+/* The index of the named column of frame, or -1 after reporting it missing from source. */
+static int64_t need_column(const plumb_frame *fr, const char *name, const char *source, const char *what) {
+    const int64_t j = plumb_frame_find(fr, name);
+    if (j < 0)
+        fprintf(stderr, "%s: no column '%s' (%s)\n", source, name, what);
+    return j;
+}
+
+/* The weights: the --weight-col column, else a column with the weight role; NULL when none. */
+static int weights_of(const cli_args *a, const plumb_frame *fr, const char *source, const double **w) {
+    *w = NULL;
+    const char *name = cli_get(a, "weight-col");
+    int64_t j = -1;
+    if (name) {
+        if ((j = need_column(fr, name, source, "--weight-col")) < 0)
+            return EXIT_DATA;
+    } else {
+        for (int64_t k = 0; k < plumb_frame_n_columns(fr); k++) {
+            plumb_column_info c;
+            plumb_schema_column(plumb_frame_schema(fr), k, &c);
+            if (c.role == PLUMB_ROLE_WEIGHT)
+                j = k;
+        }
+        if (j < 0)
+            return EXIT_OK;
+    }
+    if (!(*w = plumb_frame_f64(fr, j))) {
+        fprintf(stderr, "%s: weight column '%s' is not numeric\n", source, name);
+        return EXIT_DATA;
+    }
+    return EXIT_OK;
+}
+
+static int run(const cli_args *a) {
+    eval_opts o;
+    int rc = parse_opts(a, &o);
+    if (rc != EXIT_OK)
+        return rc;
+    plumb_error err;
+    plumb_model *model = NULL;
+    plumb_frame *pframe = NULL, *lframe = NULL;
+    plumb_schema *score_schema = NULL;
+    cli_reader reader = {0};
+    double *score = NULL, *y = NULL;
+    const char *pred = cli_get(a, "pred"), *positive = cli_get(a, "positive-class");
+    const char *source = pred ? pred : a->pos[1], *label_source = source;
+    const char *target = cli_get(a, "target");
+    cli_report rep = {0};
+    int64_t k_scores = 1, n = 0;
+    char *cols = NULL;
+
+    if (!pred) {
+        /* ---- a model scoring labelled data ---- */
+        if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        plumb_model_info info;
+        plumb_model_describe(model, &info);
+        const cli_task mtask = info.task == PLUMB_TASK_BINARY ? CLI_TASK_BINARY : CLI_TASK_REGRESSION;
+        if (o.task != CLI_TASK_AUTO && o.task != mtask) {
+            rc = cli_usage_error(a->cmd, "the model is %s, not %s", cli_task_name(mtask), cli_task_name(o.task));
+            goto done;
+        }
+        o.task = mtask;
+        const char *mpos = plumb_model_positive_class(model);
+        if (positive && mpos && strcmp(positive, mpos) != 0) {
+            rc = cli_usage_error(a->cmd, "the model predicts the probability of '%s', not of '%s'", mpos, positive);
+            goto done;
+        }
+        positive = mpos;
+        if ((rc = cli_read_frame(a, a->pos[1], plumb_model_schema(model), &lframe)) != EXIT_OK)
+            goto done;
+        n = plumb_frame_n_rows(lframe);
+        if (!(score = malloc((size_t)(n + 1) * sizeof *score))) {
+            rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+            goto done;
+        }
+        if (plumb_model_predict(model, lframe, score, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        if (!target) {
+            const plumb_schema *ms = plumb_model_schema(model);
+            for (int64_t j = 0; j < plumb_schema_n_columns(ms); j++) {
+                plumb_column_info c;
+                plumb_schema_column(ms, j, &c);
+                if (c.role == PLUMB_ROLE_TARGET)
+                    target = c.name;
+            }
+        }
+    } else {
+        /* ---- a predictions file: score columns read as float64 (a time-role numeric column is stored so) ---- */
+        const char *sc = cli_get(a, "score-col") ? cli_get(a, "score-col") : "prediction";
+        if (!(cols = strdup(sc)) || plumb_schema_create(&score_schema, &err) != PLUMB_OK) {
+            rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+            goto done;
+        }
+        k_scores = 0;
+        for (char *p = cols, *next; p; p = next) {
+            next = strchr(p, ',');
+            if (next)
+                *next++ = '\0';
+            if (plumb_schema_set_type(score_schema, p, PLUMB_TYPE_NUMERIC, &err) != PLUMB_OK ||
+                plumb_schema_set_role(score_schema, p, PLUMB_ROLE_TIME, &err) != PLUMB_OK) {
+                rc = cli_usage_error(a->cmd, "bad --score-col: %s", err.message);
+                goto done;
+            }
+            k_scores++;
+        }
+        if (k_scores > 1 && o.task == CLI_TASK_AUTO)
+            o.task = CLI_TASK_MULTICLASS;
+        if (o.task == CLI_TASK_MULTICLASS && k_scores < 2) {
+            rc = cli_usage_error(a->cmd, "multiclass needs one --score-col per class (at least 2)");
+            goto done;
+        }
+        if ((rc = cli_reader_init(&reader, a, score_schema)) != EXIT_OK)
+            goto done;
+        if (cli_get(a, "data")) /* the labels and weights come from the data file */
+            reader.opts.target = reader.opts.weight_col = NULL;
+        if (plumb_frame_read_csv(pred, &reader.opts, &pframe, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        if (cli_get(a, "data")) {
+            label_source = cli_get(a, "data");
+            if ((rc = cli_read_frame(a, label_source, NULL, &lframe)) != EXIT_OK)
+                goto done;
+            if (plumb_frame_n_rows(lframe) != plumb_frame_n_rows(pframe)) {
+                fprintf(stderr, "plumb: '%s' has %lld rows but '%s' has %lld: they must match row by row\n", pred,
+                        (long long)plumb_frame_n_rows(pframe), label_source, (long long)plumb_frame_n_rows(lframe));
+                rc = EXIT_DATA;
+                goto done;
+            }
+        }
+        n = plumb_frame_n_rows(pframe);
+        if (!(score = malloc((size_t)(n * k_scores + 1) * sizeof *score))) {
+            rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+            goto done;
+        }
+        const char *p = cols;
+        for (int64_t c = 0; c < k_scores; c++, p += strlen(p) + 1) {
+            const int64_t j = need_column(pframe, p, pred, "name the score column with --score-col");
+            const double *v = j >= 0 ? plumb_frame_f64(pframe, j) : NULL;
+            if (j < 0) {
+                rc = EXIT_DATA;
+                goto done;
+            }
+            for (int64_t i = 0; i < n; i++) {
+                if (isnan(v[i])) {
+                    fprintf(stderr, "%s: score column '%s' is missing in data row %lld\n", pred, p, (long long)i + 1);
+                    rc = EXIT_DATA;
+                    goto done;
+                }
+                score[i * k_scores + c] = v[i];
+            }
+        }
+    }
+    const plumb_frame *lf = lframe ? lframe : pframe;
+    const int64_t tcol = target ? plumb_frame_find(lf, target) : -1;
+    if (tcol < 0) {
+        fprintf(stderr, "%s: no target column%s%s%s: evaluation needs the true labels\n", label_source,
+                target ? " '" : "", target ? target : "", target ? "'" : "");
+        rc = EXIT_DATA;
+        goto done;
+    }
+    const double *w;
+    if ((rc = weights_of(a, lf, label_source, &w)) != EXIT_OK)
+        goto done;
+    if (!(y = malloc((size_t)(n + 1) * sizeof *y))) {
+        rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+        goto done;
+    }
+    int64_t n_classes = 0;
+    if ((rc = cli_target_labels(lf, tcol, label_source, &o.task, &positive, &n_classes, y)) != EXIT_OK)
+        goto done;
+    if (o.task == CLI_TASK_MULTICLASS && n_classes != k_scores) {
+        fprintf(stderr, "%s: target '%s' has %lld classes but there are %lld score columns\n", label_source, target,
+                (long long)n_classes, (long long)k_scores);
+        rc = EXIT_DATA;
+        goto done;
+    }
+    if (cli_get(a, "curves") && o.task != CLI_TASK_BINARY) {
+        rc = cli_usage_error(a->cmd, "--curves needs a binary task, not %s", cli_task_name(o.task));
+        goto done;
+    }
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = n;
+    d.label = y;
+    d.score = score;
+    d.weight = w;
+    d.threshold = o.threshold;
+    d.n_classes = o.task == CLI_TASK_MULTICLASS ? k_scores : 2;
+    if ((rc = cli_report_compute(&d, o.task, o.ci, o.resamples, (uint64_t)o.seed, source, &rep)) != EXIT_OK)
+        goto done;
+    if (cli_get(a, "curves") && (rc = cli_write_curves(cli_get(a, "curves"), &d, o.bins, o.strategy)) != EXIT_OK)
+        goto done;
+
+    /* class names for the confusion matrix: the categories of a text target */
+    plumb_column_info tc;
+    plumb_schema_column(plumb_frame_schema(lf), tcol, &tc);
+    const char *names2[2] = {NULL, positive};
+    const char *const *names = NULL;
+    if (o.task == CLI_TASK_BINARY && tc.n_categories == 2 && positive) {
+        names2[0] = strcmp(tc.categories[0], positive) == 0 ? tc.categories[1] : tc.categories[0];
+        names = names2;
+    } else if (o.task == CLI_TASK_MULTICLASS && tc.n_categories == n_classes) {
+        names = tc.categories;
+    }
+    if (cli_get(a, "json")) {
+        json_t *j = cli_report_json(&rep);
+        json_object_set_new(j, "source", json_string(pred ? pred : a->pos[0]));
+        json_object_set_new(j, "target", json_string(tc.name));
+        if (o.task == CLI_TASK_BINARY) {
+            json_object_set_new(j, "positive_class", positive ? json_string(positive) : json_integer(1));
+            json_object_set_new(j, "threshold", json_real(o.threshold));
+        }
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        printf("\n");
+        json_decref(j);
+    } else {
+        printf("%s: %lld rows", cli_task_name(o.task), (long long)n);
+        if (w)
+            printf(" (weight %g)", rep.weight_sum);
+        if (o.task == CLI_TASK_BINARY) {
+            printf(", positive class ");
+            printf(positive ? "'%s'" : "1", positive);
+            printf(" (weight %g), threshold %g", rep.positives, o.threshold);
+        }
+        printf("\n\n");
+        cli_report_print(stdout, &rep, names);
+        if (cli_get(a, "curves"))
+            printf("\ncurves written to '%s'\n", cli_get(a, "curves"));
+    }
+done:
+    cli_report_free(&rep);
+    cli_reader_free(&reader);
+    plumb_schema_free(score_schema);
+    plumb_frame_free(pframe);
+    plumb_frame_free(lframe);
+    plumb_model_free(model);
+    free(score);
+    free(y);
+    free(cols);
+    return rc;
+}
+
+const cli_command cli_eval = {
+    .name = "eval",
+    .usage = "[options] <model.plumb> <data.csv>  |  --pred preds.csv --target COL [options]",
+    .summary = "evaluate a model on labelled data, or any model's predictions: metrics, intervals, curves",
+    .details = "Binary: roc_auc, pr_auc (average precision), log_loss, brier, accuracy, precision, recall and f1 at\n"
+               "--threshold, f1_best and the threshold reaching it, ks, gini, and the confusion matrix. Regression:\n"
+               "mae, rmse, mape, wape, r2. Multiclass: accuracy, macro_f1, micro_f1, log_loss. Every metric equals\n"
+               "scikit-learn 1.2's within 1e-9 (docs/eval.md has each definition). With a model, the labels are read\n"
+               "as the model encodes them (the same positive class).\n",
+    .options = options,
+    .min_pos = 0,
+    .max_pos = 2,
+    .run = run,
+};

@@ -1,0 +1,65 @@
+/* evaluate.h -- what `plumb eval` and `plumb cv` share: reading a target as labels, the metric list of a task,
+ * and printing a metrics report as a table or JSON.
+ */
+#ifndef PLUMB_CLI_EVALUATE_H
+#define PLUMB_CLI_EVALUATE_H
+
+#include "cli.h"
+
+#include <jansson.h>
+
+typedef enum cli_task { CLI_TASK_AUTO = 0, CLI_TASK_BINARY, CLI_TASK_REGRESSION, CLI_TASK_MULTICLASS } cli_task;
+
+const char *cli_task_name(cli_task task);
+
+/* Parses --task (binary, regression, multiclass, auto; absent: auto) into *task; a usage error otherwise. */
+int cli_task_option(const cli_args *args, cli_task *task);
+
+/* Reads column col of frame (source names the file in errors) as labels into y (n_rows entries): binary targets as
+ * 0/1 with *positive (IN: the class asked for or NULL, OUT: the class used, borrowed from the frame) being 1 --
+ * categorical targets must have two categories, numbers must be 0/1, bool true is 1; regression targets as
+ * numbers; multiclass targets as class indices (categories in sorted order, or integers 0..k-1 with *n_classes
+ * set to k). *task AUTO becomes binary for a two-valued target, else regression. Missing labels are an error.
+ * Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+int cli_target_labels(const plumb_frame *frame, int64_t col, const char *source, cli_task *task, const char **positive,
+                      int64_t *n_classes, double *y);
+
+/* The metrics of a task, in report order; without probabilities (binary scores outside [0, 1]) log-loss and the
+ * Brier score are left out. Returns how many were written to out (at most PLUMB_METRIC_COUNT). */
+size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out);
+
+/* One evaluation: metric values, optional bootstrap intervals, the confusion matrix. */
+typedef struct cli_report {
+    cli_task task;
+    size_t n_metrics;
+    plumb_metric metrics[PLUMB_METRIC_COUNT];
+    double values[PLUMB_METRIC_COUNT];
+    double ci_level; /* 0: no intervals */
+    int64_t n_resamples;
+    double lo[PLUMB_METRIC_COUNT], hi[PLUMB_METRIC_COUNT];
+    double *confusion; /* k x k (binary: 2 x 2), malloc'ed; NULL for regression */
+    int64_t n_classes;
+    double n_rows, weight_sum, positives; /* positives: binary, weight of label 1 */
+} cli_report;
+
+/* Computes the report of data for task (bootstrap intervals when ci_level > 0, with n_resamples and seed).
+ * Returns EXIT_OK, or EXIT_DATA after reporting the error (source, when not NULL, prefixes library messages). */
+int cli_report_compute(const plumb_metric_data *data, cli_task task, double ci_level, int64_t n_resamples,
+                       uint64_t seed, const char *source, cli_report *r);
+void cli_report_free(cli_report *r);
+
+/* Prints the report as a table (metric, value, interval) to f, then the confusion matrix; class names label it
+ * when not NULL (k entries). */
+void cli_report_print(FILE *f, const cli_report *r, const char *const *class_names);
+
+/* The report as a JSON object: {"task", "rows", "weight", "metrics": {name: value}, "ci": {...}, "confusion"}. */
+json_t *cli_report_json(const cli_report *r);
+
+/* A JSON number, or null for NaN and infinities. */
+json_t *cli_json_number(double x);
+
+/* Writes the binary curves of data as JSON to path, atomically: roc, pr, calibration (bins, strategy), gain.
+ * Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+int cli_write_curves(const char *path, const plumb_metric_data *data, int64_t bins, plumb_bins strategy);
+
+#endif /* PLUMB_CLI_EVALUATE_H */

@@ -1,0 +1,19 @@
+/* target.c -- what evaluation needs to know about a model's target: which class its probabilities are of.
+ *
+ * Binary models with a text target predict the probability of one of its two categories: the last in sorted order
+ * unless training named the first (plumb_gbdt_params.positive_class), which the model records as positive_first.
+ */
+#include "../gbdt/gbdt.h"
+
+const char *plumb_model_positive_class(const plumb_model *m) {
+    if (m->task != PLUMB_TASK_BINARY)
+        return NULL;
+    for (int64_t j = 0; j < plumb_schema_n_columns(m->schema); j++) {
+        plumb_column_info c;
+        plumb_schema_column(m->schema, j, &c);
+        if (c.role == PLUMB_ROLE_TARGET)
+            return c.type == PLUMB_TYPE_CATEGORICAL && c.n_categories == 2 ? c.categories[m->positive_first ? 0 : 1]
+                                                                           : NULL;
+    }
+    return NULL;
+}

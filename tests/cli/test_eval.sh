@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# test_eval.sh -- `plumb eval` from the command line: a model on labelled data, a predictions file, curves,
+# intervals, and the exact error messages.
+source "$(dirname "$0")/lib.sh"
+
+CREDIT="$SRC/examples/credit/credit_data.csv"
+
+# json FILE EXPR: evaluates a jq-like Python expression on the JSON in FILE (the variable j), prints the result
+json() { /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# A small binary problem: x1 predicts y; the predictions file holds the label, a score and a weight.
+make_preds() {
+    awk 'BEGIN { srand(3); print "y,prediction,w,label_text";
+        for (i = 1; i <= 300; i++) { y = (rand() < 0.4); s = 0.35 * y + 0.65 * rand(); s = int(s * 20) / 20;
+            printf "%d,%.2f,%.1f,%s\n", y, s, 0.5 + int(rand() * 4) / 2, (y ? "yes" : "no") } }' >"$1"
+}
+
+test_eval_model_credit() {
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --num-iterations 20 -o "$TMP/m.plumb" --quiet
+    expect_rc 0
+    run "$PLUMB" eval "$TMP/m.plumb" "$CREDIT"
+    expect_rc 0
+    expect_out_has "binary: 4454 rows, positive class 'bad' (weight 1254), threshold 0.5"
+    expect_out_line "^roc_auc +0\.[0-9]{6}$"
+    for m in pr_auc log_loss brier accuracy precision recall f1 f1_best f1_best_threshold ks gini; do
+        expect_out_line "^$m +[0-9.]+$"
+    done
+    expect_out_line "^good +[0-9]+ +[0-9]+$"
+    expect_out_line "^bad +[0-9]+ +[0-9]+$"
+    # the model's log-loss on its training data is the training metric it reports
+    "$PLUMB" eval "$TMP/m.plumb" "$CREDIT" --json >"$TMP/e.json" || fail "eval --json"
+    [ "$(json "$TMP/e.json" 'j["positive_class"], j["rows"], j["confusion"][1][0] + j["confusion"][1][1]')" = \
+        "bad 4454 1254.0" ] || fail "json fields"
+    # the same numbers from the predictions file and the labels beside it
+    "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv" || fail "predict"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --data "$CREDIT" --target Status --positive-class bad --json
+    expect_rc 0
+    [ "$(json "$TMP/e.json" 'j["metrics"]')" = "$(printf '%s' "$out" | json /dev/stdin 'j["metrics"]')" ] ||
+        fail "model and predictions file give different metrics"
+    # asking for another positive class than the model's is a usage error
+    run "$PLUMB" eval "$TMP/m.plumb" "$CREDIT" --positive-class good
+    expect_rc 2
+    expect_err "$(printf "plumb eval: the model predicts the probability of 'bad', not of 'good'\nsee 'plumb eval --help'")"
+}
+
+test_eval_pred_weights_and_text_labels() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/plain.json"
+    # text labels: 'yes' is the last category, so the default positive class: the same metrics
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target label_text --json
+    expect_rc 0
+    [ "$(json "$TMP/plain.json" 'j["metrics"]')" = "$(printf '%s' "$out" | json /dev/stdin 'j["metrics"]')" ] ||
+        fail "text labels differ from 0/1 labels"
+    # weights change the numbers, and the header says so
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --weight-col w
+    expect_rc 0
+    expect_out_line "^binary: 300 rows \(weight [0-9.]+\), positive class 1 \(weight [0-9.]+\), threshold 0\.5$"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --weight-col w --json
+    [ "$(printf '%s' "$out" | json /dev/stdin 'j["metrics"]["roc_auc"]')" != \
+        "$(json "$TMP/plain.json" 'j["metrics"]["roc_auc"]')" ] || fail "weights do not count"
+    # the other class as positive
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target label_text --positive-class no --threshold 0.3
+    expect_rc 0
+    expect_out_has "positive class 'no'"
+    expect_out_has "threshold 0.3"
+}
+
+test_eval_ci_is_deterministic() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 0.9 --resamples 200 --seed 7 --threads 1
+    expect_rc 0
+    expect_out_line "^metric +value +90% interval \(200 bootstrap resamples\)$"
+    expect_out_line "^roc_auc +0\.[0-9]{6} +\[0\.[0-9]{6}, 0\.[0-9]{6}\]$"
+    local one="$out"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 0.9 --resamples 200 --seed 7 --threads 2
+    [ "$out" = "$one" ] || fail "the intervals depend on the thread count"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 0.9 --resamples 200 --seed 8
+    [ "$out" != "$one" ] || fail "the seed does not change the resamples"
+}
+
+test_eval_curves_file() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --curves "$TMP/c.json" --bins 5 --bin-strategy quantile
+    expect_rc 0
+    expect_out_has "curves written to '$TMP/c.json'"
+    [ "$(json "$TMP/c.json" 'sorted(j), j["roc"]["fpr"][0], j["roc"]["tpr"][-1], j["calibration"]["strategy"]')" = \
+        "['calibration', 'gain', 'pr', 'roc'] 0.0 1.0 quantile" ] || fail "curves content"
+    [ "$(json "$TMP/c.json" 'len(j["pr"]["precision"]) == len(j["pr"]["thresholds"]) + 1, j["gain"]["gain"][-1]')" = \
+        "True 1.0" ] || fail "pr and gain curves"
+    # one class: an error, and no curves file
+    awk -F, 'NR == 1 || $1 == 0' "$TMP/p.csv" >"$TMP/neg.csv"
+    run "$PLUMB" eval --pred "$TMP/neg.csv" --target y --curves "$TMP/c2.json"
+    expect_rc 1
+    expect_err "$TMP/neg.csv: only one class present in the labels: ROC-AUC is undefined"
+    expect_no_file "$TMP/c2.json"
+}
+
+test_eval_regression_and_multiclass() {
+    printf 'y,prediction\n3,2.5\n-1,0\n4,4\n0,0.5\n' >"$TMP/r.csv"
+    run "$PLUMB" eval --pred "$TMP/r.csv" --target y
+    expect_rc 0
+    expect_out_has "regression: 4 rows"
+    expect_out_line "^mae +0\.500000$"
+    expect_out_line "^rmse +0\.612372$"
+    expect_out_line "^wape +0\.250000$"
+    expect_out_line "^r2 +0\.911765$"
+    printf 'y,p_a,p_b,p_c\nb,0.2,0.7,0.1\na,0.5,0.3,0.2\nc,0.1,0.1,0.8\nc,0.6,0.2,0.2\n' >"$TMP/m.csv"
+    run "$PLUMB" eval --pred "$TMP/m.csv" --target y --score-col p_a,p_b,p_c
+    expect_rc 0
+    expect_out_has "multiclass: 4 rows"
+    expect_out_line "^accuracy +0\.750000$"
+    expect_out_line "^micro_f1 +0\.750000$"
+    expect_out_line "^c +1 +0 +1$"
+    run "$PLUMB" eval --pred "$TMP/m.csv" --target y --score-col p_a,p_b
+    expect_rc 1
+    expect_err "$TMP/m.csv: target 'y' has 3 classes but there are 2 score columns"
+}
+
+test_eval_errors() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv"
+    expect_rc 2
+    expect_err "$(printf "plumb eval: no labels: name the column of true labels with --target\nsee 'plumb eval --help'")"
+    run "$PLUMB" eval "$TMP/p.csv"
+    expect_rc 2
+    expect_err_has "plumb eval: missing argument: usage: plumb eval"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 95
+    expect_rc 2
+    expect_err_has "plumb eval: option '--ci' expects a level between 0 and 1, such as 0.95; got '95'"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --score-col score
+    expect_rc 1
+    expect_err "$TMP/p.csv: no column 'score' (name the score column with --score-col)"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target nope
+    expect_rc 1
+    expect_err "$TMP/p.csv:1:1: target column 'nope' not found in header"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target w --task binary
+    expect_rc 1
+    expect_err "$TMP/p.csv: target 'w' is 0.5 in data row 2: a binary target is 0 or 1"
+    head -n 11 "$TMP/p.csv" >"$TMP/short.csv"
+    run "$PLUMB" eval --pred "$TMP/short.csv" --data "$TMP/p.csv" --target y
+    expect_rc 1
+    expect_err "plumb: '$TMP/short.csv' has 10 rows but '$TMP/p.csv' has 300: they must match row by row"
+    printf 'y,prediction\n1,0.5\n0,abc\n' >"$TMP/bad.csv"
+    run "$PLUMB" eval --pred "$TMP/bad.csv" --target y
+    expect_rc 1
+    expect_err "$TMP/bad.csv:3:3: bad number 'abc' in column 'prediction'"
+    printf 'y,prediction\n1,0.5\n0,\n' >"$TMP/miss.csv"
+    run "$PLUMB" eval --pred "$TMP/miss.csv" --target y
+    expect_rc 1
+    expect_err "$TMP/miss.csv: score column 'prediction' is missing in data row 2"
+    printf 'y,prediction\n1,0.5\n2,0.1\n' >"$TMP/two.csv"
+    run "$PLUMB" eval --pred "$TMP/two.csv" --target y --task binary
+    expect_rc 1
+    expect_err "$TMP/two.csv: target 'y' is 2 in data row 2: a binary target is 0 or 1"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target label_text --positive-class maybe
+    expect_rc 1
+    expect_err "$TMP/p.csv: positive class 'maybe' is not a category of 'label_text' ('no', 'yes')"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --curves "$TMP/c.json" --task regression
+    expect_rc 2
+    expect_err_has "plumb eval: --curves needs a binary task, not regression"
+    expect_no_file "$TMP/c.json"
+}
+
+"$@"
