@@ -11,6 +11,8 @@ static const cli_option options[] = {
     {"output", 'o', "FILE", "model.plumb", "where to write the model (atomically)"},
     {"valid", 0, "FILE", NULL, "validation data, scored every iteration (early stopping, metrics)"},
     {"valid-fraction", 0, "F", "0", "hold out this share of the rows (chosen at random by --seed) as validation"},
+    {"calibrate", 0, "METHOD", NULL,
+     "binary: fit isotonic or platt calibration of the probabilities on the validation rows, kept in the model"},
     CLI_MODEL_OPTIONS,
     {"quiet", 'q', NULL, NULL, "no progress line"},
     {"json", 0, NULL, NULL, "print the training summary as JSON"},
@@ -70,9 +72,19 @@ static int run(const cli_args *a) {
         return cli_usage_error(a->cmd, "give --valid or --valid-fraction, not both");
     if (!cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
+    const char *calibrate = cli_get(a, "calibrate");
+    plumb_calibration cal = PLUMB_CALIBRATION_NONE;
+    if (calibrate && strcmp(calibrate, "isotonic") == 0)
+        cal = PLUMB_CALIBRATION_ISOTONIC;
+    else if (calibrate && strcmp(calibrate, "platt") == 0)
+        cal = PLUMB_CALIBRATION_PLATT;
+    else if (calibrate)
+        return cli_usage_error(a->cmd, "unknown calibration '%s' (expected isotonic or platt)", calibrate);
+    if (cal && !cli_get(a, "valid") && valid_fraction == 0)
+        return cli_usage_error(a->cmd, "--calibrate fits on held-out rows: give --valid or --valid-fraction");
     const char *kind = cli_get(a, "model");
     const bool tree = kind && strcmp(kind, "tree") == 0;
-    if (tree && (cli_get(a, "valid") || valid_fraction > 0))
+    if (tree && !cal && (cli_get(a, "valid") || valid_fraction > 0))
         return cli_usage_error(a->cmd, "--valid and --valid-fraction do not apply to --model tree (score held-out "
                                        "data with plumb predict)");
     if (!out)
@@ -98,6 +110,10 @@ static int run(const cli_args *a) {
     }
     if ((rc = cli_fit(a, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;
+    if (cal && plumb_model_calibrate(model, valid, cal, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
     if (plumb_model_save(model, out, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;

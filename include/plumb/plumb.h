@@ -716,6 +716,21 @@ PLUMB_API plumb_status plumb_tree_describe(const plumb_model *model, plumb_tree_
  * PLUMB_ENOMEM. Thread-safe. */
 PLUMB_API plumb_status plumb_model_rules(const plumb_model *model, char **text, plumb_error *err);
 
+/* ---- probability calibration ---- */
+
+typedef enum plumb_calibration {
+    PLUMB_CALIBRATION_NONE = 0,
+    PLUMB_CALIBRATION_ISOTONIC, /* a non-decreasing step map (isotonic regression, as scikit-learn's) */
+    PLUMB_CALIBRATION_PLATT,    /* a sigmoid of the score (Platt scaling, as scikit-learn's) */
+} plumb_calibration;
+
+/* Fits a calibration of a binary model's probabilities on frame (rows it did not train on, with the target) and
+ * stores it in the model: from then on plumb_model_predict returns calibrated probabilities, and the model file
+ * keeps the map. Call it before the model is shared between threads. PLUMB_EINVAL for a model that is not binary
+ * or a bad target, PLUMB_ESCHEMA, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_calibrate(plumb_model *model, const plumb_frame *frame, plumb_calibration method,
+                                             plumb_error *err);
+
 /* ---- the target as the model encodes it (for evaluation) ---- */
 
 /* The category of a text target whose probability a binary model predicts (as chosen by positive_class at

@@ -72,6 +72,7 @@ struct plumb_model {
     plumb_model_kind kind;
     struct plumb__linear *linear; /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
     struct plumb__cart *cart;     /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
+    struct plumb__calibrator *calibrator; /* binary: maps predicted probabilities to calibrated ones; NULL: none */
     plumb_task task;
     plumb__objective objective;
     int32_t n_classes; /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */

@@ -8,6 +8,7 @@
  */
 #include "gbdt.h"
 
+#include "../eval/eval.h"
 #include "../linear/cart.h"
 
 #include <math.h>
@@ -33,6 +34,7 @@ void plumb__model_free(plumb_model *m) {
     free(m->scat);
     free(m->scat_bits);
     plumb__cart_free(m->cart);
+    plumb__calibrate_free(m->calibrator);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -302,11 +304,9 @@ plumb_status plumb_model_predict_raw(const plumb_model *m, const plumb_frame *fr
     return plumb__gbdt_raw_scores(m, frame, out, err);
 }
 
-plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    plumb_status st = plumb_model_predict_raw(m, frame, out, err);
-    if (st != PLUMB_OK || m->kind != PLUMB_MODEL_GBDT)
-        return st;
-    const int64_t n = plumb_frame_n_rows(frame), K = m->n_classes;
+/* Raw scores to predictions: softmax, sigmoid or exp by the objective. */
+static void link(const plumb_model *m, int64_t n, double *out) {
+    const int64_t K = m->n_classes;
     if (K > 1) {
         for (int64_t i = 0; i < n; i++) {
             double *s = out + i * K, mx = s[0], sum = 0;
@@ -321,5 +321,16 @@ plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame,
         for (int64_t i = 0; i < n; i++)
             out[i] = plumb__objective_link(m->objective.kind, out[i]);
     }
+}
+
+plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    plumb_status st = plumb_model_predict_raw(m, frame, out, err);
+    if (st != PLUMB_OK)
+        return st;
+    const int64_t n = plumb_frame_n_rows(frame);
+    if (m->kind == PLUMB_MODEL_GBDT)
+        link(m, n, out);
+    if (m->calibrator)
+        plumb__calibrate_apply(m->calibrator, out, n, out);
     return PLUMB_OK;
 }

@@ -5,6 +5,7 @@
  * parses anything. Doubles are written with 17 significant digits and floats are exact in a double, so every
  * number reads back bit for bit. Files are written atomically (plumb_outfile). SHA-256 comes from nettle.
  */
+#include "../eval/eval.h"
 #include "../gbdt/gbdt.h"
 #include "../linear/cart.h"
 
@@ -151,6 +152,10 @@ plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_erro
     plumb_outfile *file = NULL;
     FILE *f;
     json_t *root = model_json(m);
+    if (root && m->calibrator && json_object_set_new(root, "calibration", plumb__calibrate_to_json(m->calibrator))) {
+        json_decref(root);
+        root = NULL;
+    }
     if (!add_positive_class(root, m)) {
         json_decref(root);
         root = NULL;
@@ -512,6 +517,16 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
     const char *kind = json_string_value(json_object_get(root, "model"));
     plumb_status st = kind && strcmp(kind, "tree") == 0 ? plumb__cart_model_parse(root, ld.name, out, err)
                                                         : parse_model(&ld, root, out);
+    const json_t *cal = json_object_get(root, "calibration");
+    if (st == PLUMB_OK && cal) { /* any binary model may carry one */
+        plumb_error cerr;
+        if ((*out)->task != PLUMB_TASK_BINARY ||
+            plumb__calibrate_from_json(cal, &(*out)->calibrator, &cerr) != PLUMB_OK) {
+            plumb_model_free(*out);
+            *out = NULL;
+            st = plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: calibration");
+        }
+    }
     json_decref(root);
     return st;
 }

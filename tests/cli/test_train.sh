@@ -181,6 +181,13 @@ test_objectives_and_options() {
     run "$PLUMB" train "$CREDIT" --target Status --num-iterations 7 --init-model "$TMP/a.plumb" -o "$TMP/b.plumb"
     expect_rc 0
     expect_out_line "^trained 12 trees"
+    # calibration on held-out rows, kept in the model
+    run "$PLUMB" train "$CREDIT" --target Status --calibrate isotonic -o "$TMP/c.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --calibrate fits on held-out rows: give --valid or --valid-fraction"
+    run "$PLUMB" train "$CREDIT" --target Status --calibrate platt --valid-fraction 0.3 -o "$TMP/c.plumb" --quiet
+    expect_rc 0
+    grep -q '"calibration":{"method":"platt"' "$TMP/c.plumb" || fail "no calibration in the model file"
 }
 
 "$@"

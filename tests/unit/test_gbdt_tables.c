@@ -494,6 +494,45 @@ static void one_class_target_is_not_nan(void **state) {
     plumb_frame_free(f);
 }
 
+static void calibration_is_kept_and_applied(void **state) {
+    (void)state;
+    /* isotonic calibration on held-out rows: on those rows the calibrated probabilities average to the positive
+     * rate exactly (pool-adjacent-violators preserves the mean); the model file keeps the map */
+    char *a = make_table(2000, true, 31), *b = make_table(1000, true, 32);
+    plumb_frame *tr = read_csv(a, "y", NULL), *va = read_csv(b, "y", NULL);
+    plumb_gbdt_params p = small_params();
+    plumb_model *m = train(tr, NULL, &p);
+    double before[1000], after[1000], again[1000];
+    assert_int_equal(plumb_model_predict(m, va, before, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_calibrate(m, va, PLUMB_CALIBRATION_ISOTONIC, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, va, after, NULL), PLUMB_OK);
+    const double *y = plumb_frame_f64(va, plumb_frame_find(va, "y"));
+    double mean_y = 0, mean_p = 0;
+    for (int i = 0; i < 1000; i++)
+        mean_y += y[i] / 1000, mean_p += after[i] / 1000;
+    assert_true(fabs(mean_y - mean_p) < 1e-9);
+    assert_true(memcmp(before, after, sizeof before) != 0);
+    char *path = plumb_test_temp_file("");
+    plumb_model *l = NULL;
+    assert_int_equal(plumb_model_save(m, path, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_load(path, &l, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l, va, again, NULL), PLUMB_OK);
+    assert_memory_equal(after, again, sizeof after);
+    /* Platt: a sigmoid of the probability, still increasing in it */
+    assert_int_equal(plumb_model_calibrate(m, va, PLUMB_CALIBRATION_PLATT, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, va, after, NULL), PLUMB_OK);
+    for (int i = 1; i < 1000; i++)
+        assert_true((before[i] - before[0]) * (after[i] - after[0]) >= 0);
+    unlink(path);
+    free(path);
+    plumb_model_free(l);
+    plumb_model_free(m);
+    plumb_frame_free(tr);
+    plumb_frame_free(va);
+    free(a);
+    free(b);
+}
+
 /* ---- TreeSHAP --------------------------------------------------------------------------------------------- */
 
 /* v(S): the tree's expected output with the features in S (bit mask) fixed to the row's bins, the others
@@ -584,6 +623,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(init_model_continues_exactly),
         cmocka_unit_test(auc_metric_stops_at_its_best),
         cmocka_unit_test(one_class_target_is_not_nan),
+        cmocka_unit_test(calibration_is_kept_and_applied),
         cmocka_unit_test(treeshap_equals_brute_force_shapley),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);

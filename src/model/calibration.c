@@ -1,0 +1,84 @@
+/* calibration.c -- a model's probability calibration: fitted on held-out data after training, stored in the model
+ * file, applied by plumb_model_predict.
+ *
+ * Gradient-boosted and single-tree probabilities are often over- or under-confident; a monotone map fitted on rows
+ * the model did not train on (isotonic regression, or Platt's sigmoid) fixes that without changing the ranking
+ * much (isotonic ties some scores, Platt keeps the order). The calibrators themselves live in src/eval.
+ */
+#include "../eval/eval.h"
+#include "../gbdt/gbdt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Labels 0/1 of frame's target column (named as the model's), as the model encodes them. */
+static plumb_status model_labels(const plumb_model *m, const plumb_frame *frame, double *y, plumb_error *err) {
+    const plumb_schema *ms = m->schema;
+    const char *name = NULL;
+    for (int64_t j = 0; j < ms->n && !name; j++)
+        if (ms->cols[j].role == PLUMB_ROLE_TARGET)
+            name = ms->cols[j].name;
+    const int64_t col = name ? plumb_frame_find(frame, name) : -1;
+    if (col < 0)
+        return plumb__fail(err, PLUMB_ESCHEMA, "the calibration data has no target column '%s'", name ? name : "");
+    const int64_t n = plumb_frame_n_rows(frame);
+    const int32_t *codes = plumb_frame_codes(frame, col);
+    const uint8_t *u8 = plumb_frame_u8(frame, col);
+    const double *f64 = plumb_frame_f64(frame, col);
+    const char *positive = plumb_model_positive_class(m);
+    plumb_column_info c;
+    plumb_schema_column(plumb_frame_schema(frame), col, &c);
+    for (int64_t i = 0; i < n; i++) {
+        if (codes && positive && codes[i] >= 0)
+            y[i] = strcmp(c.categories[codes[i]], positive) == 0;
+        else if (u8 && u8[i] != PLUMB_BOOL_MISSING)
+            y[i] = u8[i];
+        else if (f64 && (f64[i] == 0 || f64[i] == 1))
+            y[i] = f64[i];
+        else
+            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing or not a class of the model in data row %lld",
+                               name, (long long)i + 1);
+    }
+    return PLUMB_OK;
+}
+
+plumb_status plumb_model_calibrate(plumb_model *m, const plumb_frame *frame, plumb_calibration method,
+                                   plumb_error *err) {
+    plumb__error_clear(err);
+    if (m->task != PLUMB_TASK_BINARY)
+        return plumb__fail(err, PLUMB_EINVAL, "calibration needs a binary model");
+    if (method != PLUMB_CALIBRATION_ISOTONIC && method != PLUMB_CALIBRATION_PLATT)
+        return plumb__fail(err, PLUMB_EINVAL, "unknown calibration method");
+    const int64_t n = plumb_frame_n_rows(frame);
+    double *score = malloc((size_t)(n + 1) * sizeof *score), *y = malloc((size_t)(n + 1) * sizeof *y);
+    plumb__calibrator *c = NULL;
+    plumb_status st = PLUMB_OK;
+    if (!score || !y) {
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* the uncalibrated probabilities: drop any calibrator first */
+    plumb__calibrate_free(m->calibrator);
+    m->calibrator = NULL;
+    if ((st = plumb_model_predict(m, frame, score, err)) != PLUMB_OK ||
+        (st = model_labels(m, frame, y, err)) != PLUMB_OK)
+        goto done;
+    const double *w = NULL;
+    const plumb_schema *fs = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(fs); j++) {
+        plumb_column_info ci;
+        plumb_schema_column(fs, j, &ci);
+        if (ci.role == PLUMB_ROLE_WEIGHT)
+            w = plumb_frame_f64(frame, j);
+    }
+    if ((st = plumb__calibrate_fit(method == PLUMB_CALIBRATION_ISOTONIC ? PLUMB__CALIBRATE_ISOTONIC
+                                                                        : PLUMB__CALIBRATE_PLATT,
+                                   score, y, w, n, &c, err)) != PLUMB_OK)
+        goto done;
+    m->calibrator = c;
+done:
+    free(score);
+    free(y);
+    return st;
+}
