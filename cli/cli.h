@@ -39,7 +39,7 @@ struct cli_command {
     int (*run)(const cli_args *args);
 };
 
-extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
+extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain, cli_audit;
 extern const cli_command cli_eval, cli_cv; /* evaluation: cmd_eval.c, cmd_cv.c */
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */

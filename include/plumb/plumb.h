@@ -180,6 +180,10 @@ typedef struct plumb_column_info {
     plumb_role role;
     int64_t n_categories;          /* dictionary size; -1 when the schema does not fix the categories */
     const char *const *categories; /* n_categories entries, sorted bytewise; NULL when n_categories < 0 */
+    /* when the column's value becomes known (docs/schema.md), for leakage checks: the column holding that moment,
+     * or a delay in days after the row's time; NULL and NaN when not declared */
+    const char *available_at;
+    double available_after_days;
 } plumb_column_info;
 
 /* Number of columns, and the i-th column (0 <= i < n). Pointers in *info live as long as the schema does and
@@ -737,6 +741,85 @@ PLUMB_API plumb_status plumb_model_calibrate(plumb_model *model, const plumb_fra
  * training), borrowed from the model; NULL when the target is not text or the task is not binary (numbers: the
  * positive class is 1, bool: true). */
 PLUMB_API const char *plumb_model_positive_class(const plumb_model *model);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Audit: data leakage and bad labels (docs/audit.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Checks the feature columns of frame whose schema declares when their value becomes known (available_at or
+ * available_after_days, docs/schema.md) against the moment of prediction (the time column): PLUMB_EINVAL naming
+ * the first feature known later than that in some row, unless its name is among allowed[0..n_allowed). */
+PLUMB_API plumb_status plumb_frame_check_availability(const plumb_frame *frame, const char *const *allowed,
+                                                      size_t n_allowed, plumb_error *err);
+
+typedef enum plumb_severity {
+    PLUMB_SEVERITY_INFO = 0,
+    PLUMB_SEVERITY_WARNING,
+    PLUMB_SEVERITY_CRITICAL, /* the model cannot be trusted until it is resolved */
+} plumb_severity;
+
+PLUMB_API const char *plumb_severity_name(plumb_severity severity);
+
+/* One finding of the audit. Strings are borrowed from the audit. */
+typedef struct plumb_finding {
+    plumb_severity severity;
+    const char *check;    /* stable identifier: single_feature_power, gain_concentration, too_good, missingness,
+                             available_at, retro_filled, duplicates, id_overlap, test_older, target_shift,
+                             random_vs_time, id_leak, row_order, label_noise, label_maturity, importance_disagreement,
+                             metric_gap */
+    const char *column;   /* the column concerned; NULL when none */
+    const char *title;    /* one line */
+    const char *evidence; /* the numbers behind it, in words */
+    const char *action;   /* what to do about it, for a person */
+    double value;         /* the number the severity was decided on */
+    double threshold;     /* the threshold it crossed */
+} plumb_finding;
+
+typedef struct plumb_audit_options {
+    const char *positive_class;   /* binary text target: the positive class; NULL: the last category */
+    const plumb_frame *test;      /* a test set to check the split against and score out of time; NULL: none */
+    const plumb_model *model;     /* a trained model to audit too (importance, scores); NULL: none */
+    double outcome_window_days;   /* > 0: rows whose outcome window has not closed by the last date are immature */
+    int32_t n_folds;              /* 5 */
+    uint64_t seed;                /* 0 */
+    int64_t num_iterations;       /* 80: boosting rounds of the audit's own models */
+    double single_power_critical; /* 0.90 AUC (binary) / 0.80 R^2 (regression): one feature alone */
+    double single_power_warning;  /* 0.80 AUC / 0.50 R^2 */
+    double too_good;              /* 0.95 AUC / 0.98 R^2: the whole model, cross-validated */
+    double gain_share;            /* 0.50: one feature's share of the model's total gain */
+    double missing_power;         /* 0.65: AUC of the missing indicator alone (warning; critical at 0.75) */
+    double id_power;              /* 0.60: AUC of an identifier or of the row order (warning; critical at 0.70) */
+    double split_gap;             /* 0.05: random-split minus time-split AUC (warning; critical at twice this) */
+    double label_noise;           /* 0.02: estimated share of wrong labels (warning; critical at 0.10) */
+    int n_threads;                /* 0 = the plumb_set_threads default */
+} plumb_audit_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_audit_options_init(plumb_audit_options *opts);
+
+typedef struct plumb_audit plumb_audit;
+
+/* Audits data (the target and feature columns of a training table) for leakage and bad labels: single-feature
+ * power, the concentration of a full model's gain, a cross-validated score too good to be true, missingness that
+ * predicts the target, declared and statistically detected late-known features, split hygiene against opts->test,
+ * identifiers and row order that carry the label, labels the out-of-fold model finds very unlikely (confident
+ * learning), immature labels, gain against permutation importance, and gaps between train, validation and
+ * out-of-time scores. *out (owned by the caller) holds the findings, most severe first. Returns PLUMB_EINVAL for
+ * an unusable target or options, PLUMB_ESCHEMA when the test set lacks a column, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_audit_run(const plumb_frame *data, const plumb_audit_options *opts, plumb_audit **out,
+                                       plumb_error *err);
+
+PLUMB_API int64_t plumb_audit_n_findings(const plumb_audit *audit);
+PLUMB_API const plumb_finding *plumb_audit_finding(const plumb_audit *audit, int64_t i);
+
+/* The rows (0-based, of data) whose labels the audit finds suspicious, most suspicious first; borrowed. */
+PLUMB_API const int64_t *plumb_audit_suspect_rows(const plumb_audit *audit, int64_t *n);
+
+/* Everything the audit measured as JSON (findings, per-feature table, scores): a malloc'd string the caller frees,
+ * NULL when out of memory. */
+PLUMB_API char *plumb_audit_json(const plumb_audit *audit);
+
+PLUMB_API void plumb_audit_free(plumb_audit *audit);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Output files written atomically

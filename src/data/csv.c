@@ -47,6 +47,7 @@ typedef struct column_plan {
     bool strict;              /* declared by the caller: a value that does not fit is an error */
     bool inferred_string;     /* categorical or string, decided by the number of distinct values */
     const plumb__dict *fixed; /* fixed categories from the caller's schema (borrowed) */
+    const plumb__schema_col *declared; /* the caller's schema's column (borrowed), NULL when it has none */
     enum kind kind;
     void *out; /* n_rows values */
 } column_plan;
@@ -548,6 +549,7 @@ static plumb_status plan_columns(reader *r, const plumb_read_options *o, plumb_e
         c->type = sc->type;
         c->role = sc->role;
         c->strict = sc->type != PLUMB_TYPE_AUTO;
+        c->declared = sc;
         if (sc->fixed) {
             if (c->type != PLUMB_TYPE_CATEGORICAL && c->type != PLUMB_TYPE_STRING && c->type != PLUMB_TYPE_AUTO)
                 return plumb__fail(err, PLUMB_EINVAL, "column '%s' has categories but type %s", sc->name,
@@ -855,6 +857,11 @@ static plumb_status build_frame(reader *r, plumb_frame **out, plumb_error *err) 
         plumb__schema_col *sc = &f->schema->cols[idx];
         sc->role = c->role;
         sc->type = c->type;
+        if (c->declared) { /* availability declarations travel with the data */
+            sc->available_after_days = c->declared->available_after_days;
+            if (c->declared->available_at && !(sc->available_at = strdup(c->declared->available_at)))
+                goto nomem;
+        }
         if (c->kind == K_STR) {
             int64_t present = 0;
             bool ok = c->fixed ? plumb__dict_copy(&cats, c->fixed) : merge_dicts(r, j, &cats, &present);

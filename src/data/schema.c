@@ -6,6 +6,7 @@
 #include "data.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ void plumb_schema_free(plumb_schema *s) {
         free(s->cols[i].name);
         plumb__dict_clear(&s->cols[i].cats);
         free(s->cols[i].cat_ptrs);
+        free(s->cols[i].available_at);
     }
     free(s->cols);
     free(s);
@@ -77,6 +79,7 @@ int64_t plumb__schema_add(plumb_schema *s, const char *name) {
         return -1;
     c->type = PLUMB_TYPE_AUTO;
     c->role = PLUMB_ROLE_FEATURE;
+    c->available_after_days = NAN;
     return s->n++;
 }
 
@@ -108,6 +111,9 @@ plumb_schema *plumb__schema_copy(const plumb_schema *src, bool keep_string_categ
             goto fail;
         dst->cols[k].type = c->type;
         dst->cols[k].role = c->role;
+        dst->cols[k].available_after_days = c->available_after_days;
+        if (c->available_at && !(dst->cols[k].available_at = strdup(c->available_at)))
+            goto fail;
         if (c->fixed && (keep_string_categories || c->type != PLUMB_TYPE_STRING) &&
             (!plumb__dict_copy(&d, &c->cats) || !plumb__schema_take_categories(dst, k, &d)))
             goto fail;
@@ -164,6 +170,8 @@ void plumb_schema_column(const plumb_schema *s, int64_t i, plumb_column_info *in
     info->role = c->role;
     info->n_categories = c->fixed ? c->cats.n : -1;
     info->categories = c->fixed ? c->cat_ptrs : NULL;
+    info->available_at = c->available_at;
+    info->available_after_days = c->available_after_days;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -280,6 +288,26 @@ plumb_status plumb__schema_from_json(const json_t *root, const char *path, plumb
                     }
                     goto done;
                 }
+            } else if (strcmp(key, "available_at") == 0) {
+                if (!sv || !sv[0]) {
+                    st = plumb__error_at(err, PLUMB_EPARSE, path, 0, 0,
+                                         "column '%s': available_at must name the column that says when its value "
+                                         "became known",
+                                         name);
+                    goto done;
+                }
+                free(s->cols[idx].available_at);
+                if (!(s->cols[idx].available_at = strdup(sv))) {
+                    st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+                    goto done;
+                }
+            } else if (strcmp(key, "available_after_days") == 0) {
+                if (!json_is_number(val) || !(json_number_value(val) >= 0) || !isfinite(json_number_value(val))) {
+                    st = plumb__error_at(err, PLUMB_EPARSE, path, 0, 0,
+                                         "column '%s': available_after_days must be a number of days >= 0", name);
+                    goto done;
+                }
+                s->cols[idx].available_after_days = json_number_value(val);
             } else if (strcmp(key, "categories") == 0) {
                 if (!json_is_array(val)) {
                     st = plumb__error_at(err, PLUMB_EPARSE, path, 0, 0,
@@ -330,6 +358,10 @@ json_t *plumb__schema_to_json(const plumb_schema *s) {
         if (!col || json_array_append_new(columns, col) || json_object_set_new(col, "name", json_string(c->name)) ||
             json_object_set_new(col, "type", json_string(plumb_type_name(c->type))) ||
             json_object_set_new(col, "role", json_string(plumb_role_name(c->role))))
+            goto nomem;
+        if ((c->available_at && json_object_set_new(col, "available_at", json_string(c->available_at))) ||
+            (!isnan(c->available_after_days) &&
+             json_object_set_new(col, "available_after_days", json_real(c->available_after_days))))
             goto nomem;
         if (c->fixed) {
             json_t *cats = json_array();
