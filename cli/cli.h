@@ -61,7 +61,9 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
 
 /* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
 #define CLI_MODEL_OPTIONS                                                                                              \
-    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees)"},                                  \
+    {"model", 0, "KIND", "gbdt",                                                                                       \
+     "the kind of model: gbdt (gradient-boosted trees), linear (linear regression), logistic (logistic "               \
+     "regression)"},                                                                                                   \
         {"task", 0, "TASK", "auto", "binary, regression, or auto (binary for a two-valued target)"},                   \
         {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},     \
         {"num-iterations", 0, "N", "100", "boosting iterations (trees)"},                                              \
@@ -79,7 +81,17 @@ extern const cli_command cli_inspect, cli_train, cli_predict;
         {"bagging-freq", 0, "N", "0", "draw a new bag every N iterations; 0: no bagging"},                             \
         {"early-stopping-rounds", 0, "N", "0",                                                                         \
          "stop when the validation metric has not improved for N rounds; 0: off"},                                     \
-    {                                                                                                                  \
+        {"alpha", 0, "X", "0.0001",                                                                                    \
+         "linear, logistic: penalty strength (objective and scikit-learn mapping in docs/linear.md)"},                 \
+        {"l1-ratio", 0, "F", "0",                                                                                      \
+         "linear, logistic: L1 share of the penalty (0 ridge, 1 lasso, between: elastic net)"},                        \
+        {"class-weight", 0, "SPEC", NULL, "logistic: 'balanced', or per class, e.g. 'bad=3,good=1'"},                  \
+        {"clip-quantile", 0, "Q", "0", "linear, logistic: clip numeric values to their [Q, 1-Q] training quantiles"},  \
+        {"min-category-weight", 0, "X", "0",                                                                           \
+         "linear, logistic: categories with less training weight get no column of their own"},                         \
+        {"no-standardize", 0, NULL, NULL, "linear, logistic: fit on the numeric columns as they are"},                 \
+        {"max-iter", 0, "N", "100", "linear, logistic: most Newton iterations"},                                       \
+        {"tol", 0, "X", "1e-08", "linear, logistic: stop when the optimality conditions hold to X"}, {                 \
         "seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"                                  \
     }
 
@@ -88,6 +100,13 @@ int cli_fit_check(const cli_args *args);
 
 /* Fills *p from the gradient-boosting options. Returns EXIT_OK or EXIT_USAGE after reporting the error. */
 int cli_gbdt_params(const cli_args *args, plumb_gbdt_params *p);
+
+/* Whether --model names a linear kind (linear or logistic). */
+bool cli_model_is_linear(const cli_args *args);
+
+/* Fills *p from the linear-model options (--model linear forces regression, logistic binary). Returns EXIT_OK or
+ * EXIT_USAGE after reporting the error. */
+int cli_linear_params(const cli_args *args, plumb_linear_params *p);
 
 /* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
  * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;

@@ -7,6 +7,7 @@
  * their leaves: the steps of different rows are independent, so the processor overlaps them.
  */
 #include "gbdt.h"
+#include "../linear/linear.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ void plumb__model_free(plumb_model *m) {
     free(m->snodes);
     free(m->svalue);
     free(m->tree_start);
+    plumb__linear_free(m->linear);
     plumb_schema_free(m->schema);
     free(m);
 }
@@ -40,6 +42,10 @@ const plumb_schema *plumb_model_schema(const plumb_model *m) {
 }
 
 void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
+    if (m->kind == PLUMB_MODEL_LINEAR) {
+        plumb__linear_describe_model(m, info);
+        return;
+    }
     memset(info, 0, sizeof *info);
     info->kind = "gbdt";
     info->task = m->task;
@@ -212,6 +218,8 @@ done:
 }
 
 plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    if (m->kind == PLUMB_MODEL_LINEAR)
+        return plumb__linear_predict(m, frame, out, err);
     plumb_status st = plumb__gbdt_raw_scores(m, frame, out, err);
     if (st != PLUMB_OK || m->task != PLUMB_TASK_BINARY)
         return st;

@@ -19,6 +19,7 @@
  */
 #include "gbdt.h"
 #include "objective.h"
+#include "../data/target.h"
 
 #include <float.h>
 #include <math.h>
@@ -779,63 +780,11 @@ static plumb_status check_params(const plumb_gbdt_params *p, plumb_error *err) {
     return bad ? plumb__fail(err, PLUMB_EINVAL, "%s", bad) : PLUMB_OK;
 }
 
-/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), values for regression.
- * Resolves PLUMB_TASK_AUTO into *task. The model's positive class is recorded in *positive (borrowed). */
+/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), values for regression
+ * (src/data/target.c, shared by every trainer). Resolves PLUMB_TASK_AUTO into *task. */
 static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
                                 double *y, plumb_error *err) {
-    const int64_t n = plumb_frame_n_rows(fr);
-    plumb_column_info c;
-    plumb_schema_column(plumb_frame_schema(fr), target, &c);
-    const double *num = plumb_frame_f64(fr, target);
-    const int32_t *codes = plumb_frame_codes(fr, target);
-    const uint8_t *u8 = plumb_frame_u8(fr, target);
-    for (int64_t i = 0; i < n; i++) {
-        bool missing = num ? isnan(num[i]) : codes ? codes[i] < 0 : u8 ? u8[i] == PLUMB_BOOL_MISSING : true;
-        if (missing)
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
-    }
-    if (codes) {
-        if (c.n_categories != 2 || (*task == PLUMB_TASK_REGRESSION))
-            return plumb__fail(err, PLUMB_EINVAL,
-                               "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
-                               "numbers)",
-                               c.name, (long long)c.n_categories);
-        int32_t pos = 1;
-        if (positive_name) {
-            pos = -1;
-            for (int32_t k = 0; k < 2; k++)
-                if (strcmp(c.categories[k], positive_name) == 0)
-                    pos = k;
-            if (pos < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "positive class '%s' is not a category of '%s' ('%s', '%s')",
-                                   positive_name, c.name, c.categories[0], c.categories[1]);
-        }
-        for (int64_t i = 0; i < n; i++)
-            y[i] = codes[i] == pos;
-        *task = PLUMB_TASK_BINARY;
-        return PLUMB_OK;
-    }
-    if (u8) {
-        for (int64_t i = 0; i < n; i++)
-            y[i] = u8[i];
-        if (*task == PLUMB_TASK_AUTO)
-            *task = PLUMB_TASK_BINARY;
-        return PLUMB_OK;
-    }
-    if (!num)
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be numeric, bool or categorical", c.name);
-    bool zero_one = true;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(num[i]))
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is infinite in data row %lld", c.name, (long long)i + 1);
-        zero_one &= num[i] == 0 || num[i] == 1;
-        y[i] = num[i];
-    }
-    if (*task == PLUMB_TASK_AUTO)
-        *task = zero_one ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
-    if (*task == PLUMB_TASK_BINARY && !zero_one)
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' has values other than 0 and 1: not binary", c.name);
-    return PLUMB_OK;
+    return plumb__target_labels(fr, target, task, positive_name, y, err);
 }
 
 static int64_t find_target(const plumb_frame *fr) {
