@@ -31,7 +31,9 @@ plumb_status plumb__target_labels(const plumb_frame *fr, int64_t target, plumb_t
             return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
     }
     if (codes) {
-        if (c.n_categories != 2 || (*task == PLUMB_TASK_REGRESSION))
+        if (*task == PLUMB_TASK_REGRESSION)
+            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is categorical: regression needs numbers", c.name);
+        if (c.n_categories != 2)
             return plumb__fail(err, PLUMB_EINVAL,
                                "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
                                "numbers)",
