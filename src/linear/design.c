@@ -4,9 +4,11 @@
  * Statistics are learned per input, each by one thread from its own column, so they do not depend on the thread
  * count. Quantiles are weighted: Q(q) is the smallest value v with F(v) >= q W (F the weight of the values <= v,
  * W the total), and the midpoint of v and the next larger value when F(v) = q W exactly; with unit weights this is
- * the usual median (the mean of the two middle values for an even count). They are found by a weighted quickselect
- * (expected linear time), not a sort. The standard deviation is the population one (divisor W), as scikit-learn's
- * StandardScaler; a constant column keeps scale 1 and is centered on its value, so its design column is exactly 0.
+ * the usual median (the mean of the two middle values for an even count). They are selected, not sorted: two
+ * rounds of 16-bit radix histograms of the floats' order-preserving keys, with the weights as the counts, find
+ * the value in three passes over the column whatever its distribution. The standard deviation is the population one
+ * (divisor W), as scikit-learn's StandardScaler; a constant column keeps scale 1 and is centered on its value, so its
+ * design column is exactly 0.
  *
  * Scoring and training build design rows with the same function from the same stored numbers, so a row scores
  * exactly as it would have in training. Categories are matched by their text, so a frame read without the model's
@@ -22,63 +24,140 @@
 #include <omp.h>
 #endif
 
-typedef struct vw {
-    double v, w;
-} vw;
-
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Weighted quantiles                                                                                          */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static uint64_t next_rand(uint64_t *s) {
-    *s = *s * 6364136223846793005u + 1442695040888963407u;
-    return *s >> 33;
+#define RADIX 65536 /* 16-bit digits: two rounds select among float keys */
+
+/* A float's order-preserving key: negatives reversed below the positives; -0 and +0 are one value. */
+static uint32_t float_key(float v) {
+    uint32_t u;
+    v = v == 0 ? 0.0f : v;
+    memcpy(&u, &v, sizeof u);
+    return u ^ ((u >> 31) ? 0xFFFFFFFFu : 0x80000000u);
 }
 
-/* The smallest value v of a[0..n) (n >= 1, weights > 0, permuted in place) with F(v) >= t. */
-static double select_weighted(vw *a, int64_t n, double t) {
-    uint64_t seed = 0x853c49e6748fea9bu;
-    int64_t lo = 0, hi = n; /* the answer is in a[lo..hi); t is relative to a[lo..hi) */
-    while (hi - lo > 1) {
-        const double pivot = a[lo + (int64_t)(next_rand(&seed) % (uint64_t)(hi - lo))].v;
-        /* three-way partition (Dijkstra): [lo, lt) < pivot, [lt, i) == pivot, (gt, hi) > pivot */
-        int64_t lt = lo, i = lo, gt = hi - 1;
-        double wl = 0, we = 0;
-        while (i <= gt) {
-            if (a[i].v < pivot) {
-                wl += a[i].w;
-                const vw tmp = a[lt];
-                a[lt++] = a[i];
-                a[i++] = tmp;
-            } else if (a[i].v > pivot) {
-                const vw tmp = a[gt];
-                a[gt--] = a[i];
-                a[i] = tmp;
-            } else {
-                we += a[i++].w;
-            }
+static float key_float(uint32_t k) {
+    const uint32_t u = k ^ ((k >> 31) ? 0x80000000u : 0xFFFFFFFFu);
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* A column's values (not missing, weight > 0) as histograms of their keys: per top 16 bits their weight and
+ * smallest key; then, for the one top bin a selection lands in, per low 16 bits. Per thread: about 1.3 MB. */
+typedef struct radix {
+    double *hi, *lo;
+    uint32_t *min;
+    double W; /* total weight */
+} radix;
+
+/* The first round over column x (weights w, NULL = 1), noting missing values and the first infinite one. */
+static void radix_fill(radix *r, const float *x, const double *w, int64_t n, bool *has_missing, int64_t *bad_row) {
+    memset(r->hi, 0, RADIX * sizeof *r->hi);
+    memset(r->min, 0xFF, RADIX * sizeof *r->min);
+    double W = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const double wi = w ? w[i] : 1;
+        if (x[i] != x[i]) {
+            *has_missing = true;
+            continue;
         }
-        if (t <= wl && lt > lo) {
-            hi = lt;
-        } else if (t <= wl + we || gt + 1 >= hi) {
-            return pivot;
-        } else {
-            t -= wl + we;
-            lo = gt + 1;
+        if (isinf(x[i])) {
+            *bad_row = *bad_row < 0 ? i : *bad_row;
+            continue;
+        }
+        if (!(wi > 0))
+            continue;
+        const uint32_t k = float_key(x[i]), b = k >> 16;
+        r->hi[b] += wi;
+        r->min[b] = k < r->min[b] ? k : r->min[b];
+        W += wi;
+    }
+    r->W = W;
+}
+
+/* The smallest value v with F(v) >= t (F: the weight of the values <= v), with F(v) and the next larger value
+ * (INFINITY when none). */
+static double radix_select(radix *r, const float *x, const double *w, int64_t n, double t, double *F, double *next) {
+    /* the top bin: the first whose cumulative weight reaches t (the last nonempty one if rounding falls short) */
+    double before = 0;
+    uint32_t b = 0, last = 0;
+    for (; b < RADIX; b++) {
+        if (r->hi[b] > 0) {
+            last = b;
+            if (before + r->hi[b] >= t)
+                break;
+            before += r->hi[b];
         }
     }
-    return a[lo].v;
+    if (b == RADIX) {
+        b = last;
+        before -= r->hi[b];
+    }
+    memset(r->lo, 0, RADIX * sizeof *r->lo);
+    for (int64_t i = 0; i < n; i++) {
+        const double wi = w ? w[i] : 1;
+        if (x[i] != x[i] || isinf(x[i]) || !(wi > 0))
+            continue;
+        const uint32_t k = float_key(x[i]);
+        if (k >> 16 == b)
+            r->lo[k & 0xFFFF] += wi;
+    }
+    uint32_t l = 0, lastl = 0;
+    for (; l < RADIX; l++) {
+        if (r->lo[l] > 0) {
+            lastl = l;
+            if (before + r->lo[l] >= t)
+                break;
+            before += r->lo[l];
+        }
+    }
+    if (l == RADIX) {
+        l = lastl;
+        before -= r->lo[l];
+    }
+    *F = before + r->lo[l];
+    *next = INFINITY;
+    for (uint32_t k = l + 1; k < RADIX; k++)
+        if (r->lo[k] > 0) {
+            *next = key_float(b << 16 | k);
+            return key_float(b << 16 | l);
+        }
+    for (uint32_t k = b + 1; k < RADIX; k++)
+        if (r->hi[k] > 0) {
+            *next = key_float(r->min[k]);
+            break;
+        }
+    return key_float(b << 16 | l);
 }
 
-/* Q(q) of a[0..n) with total weight W, as the file comment defines it. */
-static double quantile(vw *a, int64_t n, double W, double q) {
-    const double t = q * W, v = select_weighted(a, n, t);
-    double F = 0, next = INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        if (a[i].v <= v)
-            F += a[i].w;
-        else if (a[i].v < next)
-            next = a[i].v;
+static double clamp(double x, double lo, double hi) {
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Q(q) of the column's values clipped to [lo, hi] (infinite bounds: not clipped), as the file comment defines
+ * it. Clipping is monotone, so the selected order statistic of the raw values, clipped, is that of the clipped
+ * values; only the tie rule needs the clipped values' F and next value, found by one more pass. */
+static double quantile(radix *r, const float *x, const double *w, int64_t n, double q, double lo, double hi) {
+    const double t = q * r->W;
+    double F, next;
+    double v = radix_select(r, x, w, n, t, &F, &next);
+    if (isfinite(lo) || isfinite(hi)) {
+        v = clamp(v, lo, hi);
+        F = 0;
+        next = INFINITY;
+        for (int64_t i = 0; i < n; i++) {
+            const double wi = w ? w[i] : 1;
+            if (x[i] != x[i] || !(wi > 0))
+                continue;
+            const double c = clamp(x[i], lo, hi);
+            if (c <= v)
+                F += wi;
+            else if (c < next)
+                next = c;
+        }
     }
     return F == t && next < INFINITY ? v + (next - v) / 2 : v;
 }
@@ -100,38 +179,18 @@ static double weight_of(const double *w, int64_t i) {
 
 /* Numeric input: clipping bounds, median, mean and standard deviation of the clipped, imputed values. */
 static void fit_numeric(plumb__linear_input *in, const float *x, const double *w, int64_t n,
-                        const plumb_linear_params *p, vw *buf, column_stats *cs) {
-    int64_t k = 0;
-    double W = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const double v = x[i];
-        if (v != v) {
-            cs->has_missing = true;
-            continue;
-        }
-        if (isinf(v)) {
-            if (cs->bad_row < 0)
-                cs->bad_row = i;
-            continue;
-        }
-        const double wi = weight_of(w, i);
-        if (wi > 0) {
-            buf[k++] = (vw){v, wi};
-            W += wi;
-        }
-    }
-    if (cs->bad_row >= 0 || k == 0)
+                        const plumb_linear_params *p, radix *r, column_stats *cs) {
+    radix_fill(r, x, w, n, &cs->has_missing, &cs->bad_row);
+    if (cs->bad_row >= 0 || !(r->W > 0))
         return;
     cs->usable = true;
     in->lo = -INFINITY;
     in->hi = INFINITY;
     if (p->clip_quantile > 0) {
-        in->lo = quantile(buf, k, W, p->clip_quantile);
-        in->hi = quantile(buf, k, W, 1 - p->clip_quantile);
-        for (int64_t i = 0; i < k; i++)
-            buf[i].v = buf[i].v < in->lo ? in->lo : buf[i].v > in->hi ? in->hi : buf[i].v;
+        in->lo = quantile(r, x, w, n, p->clip_quantile, -INFINITY, INFINITY);
+        in->hi = quantile(r, x, w, n, 1 - p->clip_quantile, -INFINITY, INFINITY);
     }
-    in->fill = quantile(buf, k, W, 0.5);
+    const double lo = in->lo, hi = in->hi, fill = in->fill = quantile(r, x, w, n, 0.5, lo, hi);
     in->indicator = cs->has_missing;
     in->center = 0;
     in->scale = 1;
@@ -139,29 +198,22 @@ static void fit_numeric(plumb__linear_input *in, const float *x, const double *w
         return;
     /* mean and variance over every row with weight, missing ones at the fill value (two passes: exact enough
      * for any offset) */
-    double vmin = INFINITY, vmax = -INFINITY;
-    for (int64_t i = 0; i < k; i++) {
-        vmin = buf[i].v < vmin ? buf[i].v : vmin;
-        vmax = buf[i].v > vmax ? buf[i].v : vmax;
-    }
-    double sw = 0, swx = 0;
+    double vmin = INFINITY, vmax = -INFINITY, sw = 0, swx = 0;
     for (int64_t i = 0; i < n; i++) {
-        const double wi = weight_of(w, i);
+        const double wi = weight_of(w, i), v = x[i] != x[i] ? fill : clamp(x[i], lo, hi);
         if (wi > 0) {
-            const double v = x[i];
             sw += wi;
-            swx += wi * (v != v ? in->fill : v < in->lo ? in->lo : v > in->hi ? in->hi : v);
+            swx += wi * v;
+            vmin = v < vmin ? v : vmin;
+            vmax = v > vmax ? v : vmax;
         }
     }
     const double mean = swx / sw;
     double ss = 0;
     for (int64_t i = 0; i < n; i++) {
-        const double wi = weight_of(w, i);
-        if (wi > 0) {
-            const double v = x[i];
-            const double d = (v != v ? in->fill : v < in->lo ? in->lo : v > in->hi ? in->hi : v) - mean;
+        const double wi = weight_of(w, i), d = (x[i] != x[i] ? fill : clamp(x[i], lo, hi)) - mean;
+        if (wi > 0)
             ss += wi * d * d;
-        }
     }
     const double sd = sqrt(ss / sw);
     if (vmin == vmax) {
@@ -209,8 +261,8 @@ plumb_status plumb__linear_fit_design(plumb__linear *lin, const plumb_frame *tra
     plumb_status st = PLUMB_OK;
     column_stats *cs = calloc((size_t)n_cols + 1, sizeof *cs);
     plumb__linear_input *in = calloc((size_t)n_cols + 1, sizeof *in);
-    vw **bufs = calloc((size_t)nt, sizeof *bufs);
-    if (!cs || !in || !bufs)
+    radix *rad = calloc((size_t)nt, sizeof *rad);
+    if (!cs || !in || !rad)
         goto nomem;
     int64_t k = 0, n_numeric = 0;
     for (int64_t j = 0; j < n_cols; j++) {
@@ -235,19 +287,20 @@ plumb_status plumb__linear_fit_design(plumb__linear *lin, const plumb_frame *tra
     }
     const int64_t n_in = k;
     for (int t = 0; n_numeric > 0 && t < nt; t++)
-        if (!(bufs[t] = malloc(((size_t)n + 1) * sizeof **bufs)))
+        if (!(rad[t].hi = malloc(RADIX * sizeof *rad[t].hi)) || !(rad[t].lo = malloc(RADIX * sizeof *rad[t].lo)) ||
+            !(rad[t].min = malloc(RADIX * sizeof *rad[t].min)))
             goto nomem;
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t i = 0; i < n_in; i++) {
 #ifdef _OPENMP
-        vw *buf = bufs[omp_get_thread_num()];
+        radix *r = &rad[omp_get_thread_num()];
 #else
-        vw *buf = bufs[0];
+        radix *r = &rad[0];
 #endif
         const int64_t j = in[i].column;
         if (in[i].type == PLUMB_TYPE_NUMERIC) {
-            fit_numeric(&in[i], plumb_frame_f32(train, j), w, n, p, buf, &cs[i]);
+            fit_numeric(&in[i], plumb_frame_f32(train, j), w, n, p, r, &cs[i]);
         } else if (in[i].type == PLUMB_TYPE_BOOL) {
             fit_bool(&in[i], plumb_frame_u8(train, j), w, n, &cs[i]);
         } else {
@@ -318,9 +371,12 @@ done:
     for (int64_t i = 0; cs && i < n_cols; i++)
         free(cs[i].cat_weight);
     free(cs);
-    for (int t = 0; bufs && t < nt; t++)
-        free(bufs[t]);
-    free(bufs);
+    for (int t = 0; rad && t < nt; t++) {
+        free(rad[t].hi);
+        free(rad[t].lo);
+        free(rad[t].min);
+    }
+    free(rad);
     return st;
 }
 
@@ -424,10 +480,11 @@ void plumb__linear_design(const plumb__linear *lin, const plumb__linear_bound *b
         double *col = x + in->first * ld;
         if (in->type == PLUMB_TYPE_NUMERIC) {
             const float *v = b->f32[k] + r0;
-            const double lo = in->lo, hi = in->hi, fill = in->fill, c = in->center, s = in->scale;
+            /* times the inverse of the scale: a division per value would cost more than the rest of the pass */
+            const double lo = in->lo, hi = in->hi, fill = in->fill, c = in->center, inv = 1 / in->scale;
             for (int64_t i = 0; i < nr; i++) {
                 const double xi = v[i];
-                col[i] = ((xi != xi ? fill : xi < lo ? lo : xi > hi ? hi : xi) - c) / s;
+                col[i] = ((xi != xi ? fill : xi < lo ? lo : xi > hi ? hi : xi) - c) * inv;
             }
             if (in->indicator)
                 for (int64_t i = 0; i < nr; i++)

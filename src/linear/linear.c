@@ -301,6 +301,8 @@ plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_par
     const int nt = plumb__threads(params->n_threads);
     if ((st = plumb__linear_fit_design(lin, train, sw, nt, err)) != PLUMB_OK)
         goto done;
+    plumb__log(PLUMB_LOG_DEBUG, "linear model: preprocessing learned: %lld inputs, %lld design columns",
+               (long long)lin->n_inputs, (long long)lin->p - 1);
     if (lin->p > MAX_DESIGN) {
         st = plumb__fail(err, PLUMB_EINVAL,
                          "%lld design columns are more than %d: drop rare categories (min_category_weight) or "

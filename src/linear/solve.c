@@ -91,6 +91,7 @@ typedef struct solver {
     size_t acc_len; /* doubles per stripe */
     double *acc;    /* K stripes */
     double **x;     /* per thread: a design block, p x BLOCK */
+    double **z;     /* per thread: the block times the loss's second derivatives, p x BLOCK */
     double *f, *u;  /* per row: score Xb, direction Xd (logistic) */
 } solver;
 
@@ -114,6 +115,41 @@ static double logloss(double y, double f, double *d1, double *d2) {
     return fmax(f, 0.0) - y * f + log1p(e);
 }
 
+/* H[j][c] += sum_i z_j[i] x_c[i] over a block's nr rows for c <= j (columns BLOCK apart). Tiles of 2 j by 4 c: a
+ * tile's eight sums are independent chains (and each a vector of lanes under omp simd), so the additions do not
+ * wait on one another, and every value loaded serves several products. Entries above the diagonal that a tile
+ * computes on the way are not stored. */
+static void hessian_block(const double *x, const double *z, int64_t nr, int64_t p, double *H) {
+    for (int64_t j = 0; j < p; j += 2) {
+        const int64_t j1 = j + 1 < p ? j + 1 : j;
+        const double *z0 = z + j * BLOCK, *z1 = z + j1 * BLOCK;
+        for (int64_t c = 0; c <= j1; c += 4) {
+            const int64_t c1 = c + 1 < p ? c + 1 : c, c2 = c + 2 < p ? c + 2 : c, c3 = c + 3 < p ? c + 3 : c;
+            const double *x0 = x + c * BLOCK, *x1 = x + c1 * BLOCK, *x2 = x + c2 * BLOCK, *x3 = x + c3 * BLOCK;
+            double s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13)
+            for (int64_t i = 0; i < nr; i++) {
+                const double a = z0[i], b = z1[i];
+                s00 += a * x0[i];
+                s01 += a * x1[i];
+                s02 += a * x2[i];
+                s03 += a * x3[i];
+                s10 += b * x0[i];
+                s11 += b * x1[i];
+                s12 += b * x2[i];
+                s13 += b * x3[i];
+            }
+            const double sums[2][4] = {{s00, s01, s02, s03}, {s10, s11, s12, s13}};
+            for (int r = 0; r < 2; r++) {
+                const int64_t jj = j + r;
+                for (int k = 0; k < 4; k++)
+                    if (jj < p && c + k <= jj)
+                        H[jj * p + c + k] += sums[r][k];
+            }
+        }
+    }
+}
+
 /* One pass at beta: scores f, the gradient and (when hessian) Hessian of the loss, the losses; and for squared
  * error X'Wy. Results in stripe order in s->acc; reduce with reduce_stripes. */
 static void pass_model(solver *s, const double *beta, bool hessian) {
@@ -125,7 +161,7 @@ static void pass_model(solver *s, const double *beta, bool hessian) {
         double *acc = s->acc + (size_t)k * s->acc_len;
         memset(acc, 0, s->acc_len * sizeof *acc);
         double *H = acc, *g = acc + p * p, *xy = g + p + 2;
-        double r1[BLOCK], r2[BLOCK], z[BLOCK];
+        double r1[BLOCK], r2[BLOCK];
         for (int64_t r0 = stripe_begin(s, k); r0 < stripe_begin(s, k + 1); r0 += BLOCK) {
             const int64_t end = stripe_begin(s, k + 1), nr = end - r0 < BLOCK ? end - r0 : BLOCK;
             plumb__linear_design(pr->lin, pr->b, r0, nr, x, BLOCK);
@@ -178,44 +214,28 @@ static void pass_model(solver *s, const double *beta, bool hessian) {
                         sy += r2[i] * pr->y[r0 + i] * xj[i];
                     xy[j] += sy;
                 }
+            double *z = s->z[thread_id()];
             for (int64_t j = 0; j < p; j++) {
                 const double *xj = x + j * BLOCK;
+                double *zj = z + j * BLOCK;
                 for (int64_t i = 0; i < nr; i++)
-                    z[i] = r2[i] * xj[i];
-                for (int64_t c = 0; c <= j; c++) {
-                    const double *xc = x + c * BLOCK;
-                    double sh = 0;
-#pragma omp simd reduction(+ : sh)
-                    for (int64_t i = 0; i < nr; i++)
-                        sh += z[i] * xc[i];
-                    H[j * p + c] += sh;
-                }
+                    zj[i] = r2[i] * xj[i];
             }
+            hessian_block(x, z, nr, p, H);
         }
     }
 }
 
-/* u = X d for every row. */
-static void pass_direction(solver *s, const double *d) {
-    const plumb__linear_problem *pr = s->pr;
-    const int64_t p = s->p;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(pr->nt)
-    for (int64_t k = 0; k < s->K; k++) {
-        double *x = s->x[thread_id()];
-        for (int64_t r0 = stripe_begin(s, k); r0 < stripe_begin(s, k + 1); r0 += BLOCK) {
-            const int64_t end = stripe_begin(s, k + 1), nr = end - r0 < BLOCK ? end - r0 : BLOCK;
-            plumb__linear_design(pr->lin, pr->b, r0, nr, x, BLOCK);
-            double *u = s->u + r0;
-            for (int64_t i = 0; i < nr; i++)
-                u[i] = 0;
-            for (int64_t j = 0; j < p; j++) {
-                const double dj = d[j], *xj = x + j * BLOCK;
-                if (dj != 0)
-                    for (int64_t i = 0; i < nr; i++)
-                        u[i] += dj * xj[i];
-            }
-        }
-    }
+/* After a pass at beta + d wrote its scores to s->f, with beta's in s->u: makes s->f beta's scores again and s->u
+ * the direction X d, their difference. */
+static void direction_from_scores(solver *s) {
+    double *fnew = s->f, *fold = s->u;
+    const int64_t n = s->pr->n;
+#pragma omp parallel for schedule(static) num_threads(s->pr->nt)
+    for (int64_t i = 0; i < n; i++)
+        fnew[i] -= fold[i];
+    s->f = fold;
+    s->u = fnew;
 }
 
 /* Weighted logistic loss at scores f + t u, summed by stripe in a fixed order. */
@@ -361,16 +381,18 @@ plumb_status plumb__linear_solve(plumb__linear *lin, const plumb__linear_problem
         s.K /= 2;
     s.acc = malloc((size_t)s.K * s.acc_len * sizeof *s.acc);
     s.x = calloc((size_t)pr->nt, sizeof *s.x);
+    s.z = calloc((size_t)pr->nt, sizeof *s.z);
     model = malloc(s.acc_len * sizeof *model);
     H = malloc((size_t)(p * p) * sizeof *H);
     g = malloc((size_t)p * sizeof *g);
     d = malloc((size_t)p * sizeof *d);
     bt = malloc((size_t)p * sizeof *bt);
     scratch = malloc((size_t)(p * p + 2 * p) * sizeof *scratch);
-    if (!s.acc || !s.x || !model || !H || !g || !d || !bt || !scratch)
+    if (!s.acc || !s.x || !s.z || !model || !H || !g || !d || !bt || !scratch)
         goto nomem;
     for (int t = 0; t < pr->nt; t++)
-        if (!(s.x[t] = malloc((size_t)(p * BLOCK) * sizeof **s.x)))
+        if (!(s.x[t] = malloc((size_t)(p * BLOCK) * sizeof **s.x)) ||
+            !(s.z[t] = malloc((size_t)(p * BLOCK) * sizeof **s.z)))
             goto nomem;
     if (pr->logistic && (!(s.f = malloc((size_t)n * sizeof *s.f)) || !(s.u = malloc((size_t)n * sizeof *s.u))))
         goto nomem;
@@ -396,17 +418,19 @@ plumb_status plumb__linear_solve(plumb__linear *lin, const plumb__linear_problem
     }
     const double tol = pr->logistic ? par->tol : par->tol * (yvar > 0 ? sqrt(yvar) : 1);
 
-    bool singular = false, converged = false;
+    bool singular = false, converged = false, have_pass = false;
     int64_t it = 0;
     double fval = NAN, loss_s = NAN;
     double *xy = model + p * p + p + 2;
     for (;;) {
-        /* the quadratic model at beta: a pass for logistic; for squared error one pass, then algebra */
-        if (pr->logistic || it == 0) {
+        /* the quadratic model at beta: logistic from a pass (the line search's, when it took the full step);
+         * squared error from one pass, then algebra */
+        if (!have_pass && (pr->logistic || it == 0)) {
             pass_model(&s, beta, true);
             reduce_stripes(&s, model);
             memcpy(H, model, (size_t)(p * p) * sizeof *H);
         }
+        have_pass = false;
         if (pr->logistic) {
             memcpy(g, model + p * p, (size_t)p * sizeof *g);
             fval = model[p * p + p];
@@ -427,6 +451,8 @@ plumb_status plumb__linear_solve(plumb__linear *lin, const plumb__linear_problem
             g[j] += pen.a2 * beta[j];
         fval += pen_value(&pen, beta, p);
         const double viol = violation(&pen, beta, g, p);
+        plumb__log(PLUMB_LOG_DEBUG, "linear model: iteration %lld: objective %.17g, optimality violation %.3g",
+                   (long long)it, fval, viol);
         if (viol <= tol) {
             converged = true;
             break;
@@ -451,8 +477,27 @@ plumb_status plumb__linear_solve(plumb__linear *lin, const plumb__linear_problem
                 beta[j] += d[j];
             continue;
         }
-        pass_direction(&s, d);
-        double t = 1;
+        /* the full step first, with a pass at beta + d: when it is taken (near the optimum, always), that pass is
+         * also the next iteration's. Close to the optimum Newton's error squares each step, so this step likely
+         * ends the fit and its Hessian is skipped (a further step would reuse the current one). */
+        for (int64_t j = 0; j < p; j++)
+            bt[j] = beta[j] + d[j];
+        double *f_old = s.f;
+        s.f = s.u;
+        s.u = f_old;
+        const bool need_h = viol >= 0.1 * sqrt(tol);
+        pass_model(&s, bt, need_h);
+        reduce_stripes(&s, model);
+        if (model[p * p + p] + pen_value(&pen, bt, p) <= fval + ARMIJO * delta) {
+            memcpy(beta, bt, (size_t)p * sizeof *beta);
+            if (need_h)
+                memcpy(H, model, (size_t)(p * p) * sizeof *H);
+            have_pass = true;
+            continue;
+        }
+        /* backtrack along u = X d (the new scores minus the old) from the old scores */
+        direction_from_scores(&s);
+        double t = 0.5;
         bool moved = false;
         for (int k = 0; k < 60; k++, t /= 2) {
             for (int64_t j = 0; j < p; j++)
@@ -498,7 +543,10 @@ nomem:
 done:
     for (int t = 0; s.x && t < pr->nt; t++)
         free(s.x[t]);
+    for (int t = 0; s.z && t < pr->nt; t++)
+        free(s.z[t]);
     free(s.x);
+    free(s.z);
     free(s.acc);
     free(s.f);
     free(s.u);
