@@ -186,7 +186,10 @@ const cli_command cli_train = {
     .summary = "train a model on a CSV file and write it to a model file",
     .details = "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
                "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
-               "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n",
+               "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n"
+               "Linear and logistic regression (--model linear|logistic) also use categorical columns (one-hot),\n"
+               "standardise numeric ones and impute missing values, all carried in the model; the objective,\n"
+               "its scikit-learn equivalents and the coefficients are in docs/linear.md.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,
