@@ -115,10 +115,34 @@ static double logloss(double y, double f, double *d1, double *d2) {
     return fmax(f, 0.0) - y * f + log1p(e);
 }
 
+/* Two doubles as one SSE2 register (GCC and clang vector extensions): the sums below are written over pairs of
+ * rows, so they vectorise the same way with any compiler and flags, and their rounding is fixed by the code. */
+typedef double v2d __attribute__((vector_size(16)));
+
+static v2d load2(const double *p) {
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* sum_i a[i] b[i]: two pair accumulators, then the remainder. */
+static double dot(const double *a, const double *b, int64_t n) {
+    v2d s0 = {0, 0}, s1 = {0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += load2(a + i) * load2(b + i);
+        s1 += load2(a + i + 2) * load2(b + i + 2);
+    }
+    double s = (s0[0] + s1[0]) + (s0[1] + s1[1]);
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
 /* H[j][c] += sum_i z_j[i] x_c[i] over a block's nr rows for c <= j (columns BLOCK apart). Tiles of 2 j by 4 c: a
- * tile's eight sums are independent chains (and each a vector of lanes under omp simd), so the additions do not
- * wait on one another, and every value loaded serves several products. Entries above the diagonal that a tile
- * computes on the way are not stored. */
+ * tile's eight sums are independent chains of row pairs, so the additions do not wait on one another, and every
+ * value loaded serves several products. Entries above the diagonal that a tile computes on the way are not
+ * stored. */
 static void hessian_block(const double *x, const double *z, int64_t nr, int64_t p, double *H) {
     for (int64_t j = 0; j < p; j += 2) {
         const int64_t j1 = j + 1 < p ? j + 1 : j;
@@ -126,20 +150,30 @@ static void hessian_block(const double *x, const double *z, int64_t nr, int64_t 
         for (int64_t c = 0; c <= j1; c += 4) {
             const int64_t c1 = c + 1 < p ? c + 1 : c, c2 = c + 2 < p ? c + 2 : c, c3 = c + 3 < p ? c + 3 : c;
             const double *x0 = x + c * BLOCK, *x1 = x + c1 * BLOCK, *x2 = x + c2 * BLOCK, *x3 = x + c3 * BLOCK;
-            double s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13)
-            for (int64_t i = 0; i < nr; i++) {
-                const double a = z0[i], b = z1[i];
-                s00 += a * x0[i];
-                s01 += a * x1[i];
-                s02 += a * x2[i];
-                s03 += a * x3[i];
-                s10 += b * x0[i];
-                s11 += b * x1[i];
-                s12 += b * x2[i];
-                s13 += b * x3[i];
+            v2d v00 = {0, 0}, v01 = {0, 0}, v02 = {0, 0}, v03 = {0, 0};
+            v2d v10 = {0, 0}, v11 = {0, 0}, v12 = {0, 0}, v13 = {0, 0};
+            int64_t i = 0;
+            for (; i + 2 <= nr; i += 2) {
+                const v2d a = load2(z0 + i), b = load2(z1 + i);
+                const v2d y0 = load2(x0 + i), y1 = load2(x1 + i), y2 = load2(x2 + i), y3 = load2(x3 + i);
+                v00 += a * y0;
+                v01 += a * y1;
+                v02 += a * y2;
+                v03 += a * y3;
+                v10 += b * y0;
+                v11 += b * y1;
+                v12 += b * y2;
+                v13 += b * y3;
             }
-            const double sums[2][4] = {{s00, s01, s02, s03}, {s10, s11, s12, s13}};
+            double sums[2][4] = {{v00[0] + v00[1], v01[0] + v01[1], v02[0] + v02[1], v03[0] + v03[1]},
+                                 {v10[0] + v10[1], v11[0] + v11[1], v12[0] + v12[1], v13[0] + v13[1]}};
+            for (; i < nr; i++) {
+                const double xs[4] = {x0[i], x1[i], x2[i], x3[i]};
+                for (int k = 0; k < 4; k++) {
+                    sums[0][k] += z0[i] * xs[k];
+                    sums[1][k] += z1[i] * xs[k];
+                }
+            }
             for (int r = 0; r < 2; r++) {
                 const int64_t jj = j + r;
                 for (int k = 0; k < 4; k++)
@@ -196,24 +230,17 @@ static void pass_model(solver *s, const double *beta, bool hessian) {
             g[p] += loss;
             g[p + 1] += loss_s;
             for (int64_t j = 0; j < p; j++) {
-                const double *xj = x + j * BLOCK;
-                double sg = 0;
-#pragma omp simd reduction(+ : sg)
-                for (int64_t i = 0; i < nr; i++)
-                    sg += r1[i] * xj[i];
-                g[j] += sg;
+                g[j] += dot(r1, x + j * BLOCK, nr);
             }
             if (!hessian)
                 continue;
-            if (!pr->logistic)
-                for (int64_t j = 0; j < p; j++) {
-                    const double *xj = x + j * BLOCK;
-                    double sy = 0;
-#pragma omp simd reduction(+ : sy)
-                    for (int64_t i = 0; i < nr; i++)
-                        sy += r2[i] * pr->y[r0 + i] * xj[i];
-                    xy[j] += sy;
-                }
+            if (!pr->logistic) {
+                double wy[BLOCK];
+                for (int64_t i = 0; i < nr; i++)
+                    wy[i] = r2[i] * pr->y[r0 + i];
+                for (int64_t j = 0; j < p; j++)
+                    xy[j] += dot(wy, x + j * BLOCK, nr);
+            }
             double *z = s->z[thread_id()];
             for (int64_t j = 0; j < p; j++) {
                 const double *xj = x + j * BLOCK;
