@@ -114,7 +114,7 @@ test_linear_parity_live() {
     fi
     run "$PYTHON" "$SRC/tests/parity/sklearn_linear.py" "$TMP/parity"
     expect_rc 0
-    expect_out_has "wrote 16 cases"
+    expect_out_has "wrote 19 cases"
     run env PLUMB_PARITY_DIR="$TMP/parity" "$BUILD/tests/test_linear" parity_golden
     expect_rc 0
     echo "$out"

@@ -142,7 +142,7 @@ static void parity_golden(void **state) {
     if (!root)
         fail_msg("cannot read %s: %s", golden, jerr.text);
     const json_t *cases = json_object_get(root, "cases");
-    assert_true(json_array_size(cases) >= 16);
+    assert_true(json_array_size(cases) >= 19);
     for (size_t k = 0; k < json_array_size(cases); k++) {
         const json_t *c = json_array_get(cases, k);
         const char *name = json_string_value(json_object_get(c, "name"));
@@ -161,6 +161,9 @@ static void parity_golden(void **state) {
         p.class_weight = json_string_value(json_object_get(c, "class_weight"));
         p.positive_class = json_string_value(json_object_get(c, "positive_class"));
         p.tol = 1e-10;
+        p.standardize = json_is_false(json_object_get(c, "standardize")) ? 0 : 1;
+        p.clip_quantile = json_number_value(json_object_get(c, "clip_quantile"));
+        p.min_category_weight = json_number_value(json_object_get(c, "min_category_weight"));
         plumb_model *m = train(f, &p);
         const plumb_coefficient *co;
         int64_t n;
