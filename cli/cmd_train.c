@@ -88,10 +88,11 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
         json_decref(o);
         return EXIT_OK;
     }
-    printf("trained %s regression (%s, %lld features, %lld coefficients, %s alpha %g", logistic ? "logistic" : "linear",
-           logistic ? "binary" : "regression", (long long)info->n_features, (long long)li.n_coefficients, penalty,
-           li.alpha);
-    if (li.l1_ratio > 0 && li.l1_ratio < 1)
+    printf("trained %s regression (%s, %lld features, %lld coefficients, %s", logistic ? "logistic" : "linear",
+           logistic ? "binary" : "regression", (long long)info->n_features, (long long)li.n_coefficients, penalty);
+    if (li.alpha > 0)
+        printf(" alpha %g", li.alpha);
+    if (li.alpha > 0 && li.l1_ratio > 0 && li.l1_ratio < 1)
         printf(" l1_ratio %g", li.l1_ratio);
     printf(") on %lld rows: %s train %.6f, %s in %lld iterations\n", (long long)info->train_rows, info->metric,
            info->train_metric, li.converged ? "converged" : "NOT converged", (long long)li.n_iterations);
