@@ -422,10 +422,12 @@ typedef struct plumb_linear_params {
                                    class not named keeps 1) */
     int standardize;            /* 1: numeric columns are standardised (the penalty treats them alike); 0: not */
     double clip_quantile;       /* 0: no clipping; q in (0, 0.5): clip numeric values to the [q, 1-q] quantiles */
-    double min_category_weight; /* 0: categories with less training weight (rows, without weights) get no column */
+    double min_category_weight; /* 0: a category needs at least this training weight (its rows, without weights)
+                                   for a column of its own; categories never seen with weight never get one */
     int64_t max_iter;           /* 100: most (proximal) Newton iterations */
     double tol;                 /* 1e-8: stop when no coefficient's optimality condition is violated by more (the
-                                   gradient of the objective above, or its subgradient distance with L1) */
+                                   gradient of the objective above, or its subgradient distance with L1; for linear
+                                   regression times the target's standard deviation) */
     int n_threads;              /* 0 = the plumb_set_threads default; the model does not depend on it */
 } plumb_linear_params;
 
@@ -450,7 +452,8 @@ typedef struct plumb_coefficient {
     double value;          /* per unit of the column (after clipping and imputation): the original scale; the
                               intercept is the score where every design column is 0 */
     double standardized;   /* per standard deviation of the column: the scale the model is fitted (and penalised)
-                              on; the same as value for 0/1 columns; the intercept at the training means */
+                              on; the same as value for 0/1 columns; the intercept is the score where every
+                              standardised column is at its training mean and every 0/1 column is 0 */
     double odds_ratio;     /* logistic: exp(value), the factor on the odds per unit (intercept: the odds where
                               every design column is 0); NaN for regression */
     double odds_ratio_std; /* logistic: exp(standardized); NaN for regression */
@@ -467,7 +470,7 @@ typedef struct plumb_linear_info {
     int64_t n_inputs;           /* data columns used */
     int64_t n_coefficients;     /* the intercept and one per design column */
     int64_t n_nonzero;          /* design columns with a nonzero coefficient */
-    int64_t n_iterations;       /* Newton iterations */
+    int64_t n_iterations;       /* Newton iterations (steps taken) */
     int converged;              /* 1 when the optimality conditions held to tol; 0 when max_iter ran out */
     double objective;           /* the penalised objective at the solution */
     const char *positive_class; /* binary: the class whose probability it predicts ("1" for 0/1 numbers, "true"
