@@ -63,11 +63,11 @@ extern const cli_command cli_eval, cli_cv; /* evaluation: cmd_eval.c, cmd_cv.c *
 /* Options of every kind of model, shared by train and cv; cli_fit interprets them. */
 /* clang-format off */
 #define CLI_MODEL_OPTIONS \
-    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees), tree (one CART tree)"}, \
+    {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees), logistic or linear (regression), tree (one CART tree)"}, \
     {"task", 0, "TASK", "auto", "binary, regression, multiclass, or auto (from the target's values)"}, \
     {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
-    {"alpha", 0, "X", "0.9", "huber: where the loss turns linear; quantile: the quantile predicted"}, \
+    {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
     {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error"}, \
     {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
     {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
@@ -95,7 +95,13 @@ extern const cli_command cli_eval, cli_cv; /* evaluation: cmd_eval.c, cmd_cv.c *
     {"min-samples-leaf", 0, "N", "1", "tree: fewest rows in each child of a split"}, \
     {"min-impurity-decrease", 0, "X", "0", "tree: smallest weighted impurity decrease that makes a split"}, \
     {"ccp-alpha", 0, "X", "0", "tree: minimal cost-complexity pruning strength; 0: no pruning"}, \
-    {"class-weight", 0, "W", "none", "tree: 'balanced', or NEG:POS weights of the two classes (e.g. 1:3)"}, \
+    {"class-weight", 0, "W", "none", "tree: 'balanced' or NEG:POS (e.g. 1:3); logistic: 'balanced' or per class (e.g. 'bad=3,good=1')"}, \
+    {"l1-ratio", 0, "F", "0", "linear, logistic: L1 share of the penalty (0 ridge, 1 lasso, between: elastic net)"}, \
+    {"clip-quantile", 0, "Q", "0", "linear, logistic: clip numeric values to their [Q, 1-Q] training quantiles"}, \
+    {"min-category-weight", 0, "X", "0", "linear, logistic: categories with less training weight get no column of their own"}, \
+    {"no-standardize", 0, NULL, NULL, "linear, logistic: fit on the numeric columns as they are"}, \
+    {"max-iter", 0, "N", "100", "linear, logistic: most Newton iterations"}, \
+    {"tol", 0, "X", "1e-08", "linear, logistic: stop when the optimality conditions hold to X"}, \
     {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
@@ -118,6 +124,12 @@ void cli_gbdt_free(cli_gbdt *g);
 /* Fills *p from the tree options (--max-depth and the tree's own). Returns EXIT_OK or EXIT_USAGE after reporting
  * the error, which includes a gradient-boosting option given with --model tree. */
 int cli_tree_params(const cli_args *args, plumb_tree_params *p);
+
+/* Whether --model names a linear kind (linear or logistic). */
+
+/* Fills *p from the linear-model options (--model linear forces regression, logistic binary). Returns EXIT_OK or
+ * EXIT_USAGE after reporting the error. */
+int cli_linear_params(const cli_args *args, plumb_linear_params *p);
 
 /* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
  * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;

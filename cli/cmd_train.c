@@ -57,6 +57,60 @@ static int split_frame(plumb_frame *frame, double fraction, uint64_t seed, plumb
     return rc;
 }
 
+/* The summary of a linear model: what was fitted, how well, and every coefficient (as JSON with --json). */
+static int print_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out) {
+    plumb_linear_info li;
+    const plumb_coefficient *co;
+    int64_t n;
+    plumb_error err;
+    if (plumb_linear_describe(model, &li, &err) != PLUMB_OK || plumb_model_coefficients(model, &co, &n, &err))
+        return cli_fail(&err);
+    const bool logistic = info->task == PLUMB_TASK_BINARY;
+    const char *penalty = li.alpha == 0      ? "no penalty"
+                          : li.l1_ratio == 0 ? "L2"
+                          : li.l1_ratio == 1 ? "L1"
+                                             : "elastic net";
+    if (cli_get(a, "json")) {
+        json_t *coefs = json_array();
+        for (int64_t j = 0; j < n; j++)
+            json_array_append_new(coefs, json_pack("{s:s, s:f, s:f, s:o}", "name", co[j].name, "value", co[j].value,
+                                                   "standardized", co[j].standardized, "odds_ratio",
+                                                   logistic ? json_real(co[j].odds_ratio) : json_null()));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:f, s:f, s:I, s:s, s:f, s:f, s:o, s:s, s:o}", "model",
+                      info->kind, "task", logistic ? "binary" : "regression", "output", out, "positive_class",
+                      li.positive_class ? json_string(li.positive_class) : json_null(), "n_features",
+                      (json_int_t)info->n_features, "n_coefficients", (json_int_t)li.n_coefficients, "n_iterations",
+                      (json_int_t)li.n_iterations, "converged", li.converged, "alpha", li.alpha, "l1_ratio",
+                      li.l1_ratio, "train_rows", (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
+                      info->train_metric, "objective", li.objective, "coefficients", coefs, "data_sha256",
+                      info->data_sha256, "nonzero", json_integer(li.n_nonzero));
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+        return EXIT_OK;
+    }
+    printf("trained %s regression (%s, %lld features, %lld coefficients, %s", logistic ? "logistic" : "linear",
+           logistic ? "binary" : "regression", (long long)info->n_features, (long long)li.n_coefficients, penalty);
+    if (li.alpha > 0)
+        printf(" alpha %g", li.alpha);
+    if (li.alpha > 0 && li.l1_ratio > 0 && li.l1_ratio < 1)
+        printf(" l1_ratio %g", li.l1_ratio);
+    printf(") on %lld rows: %s train %.6f, %s in %lld iterations\n", (long long)info->train_rows, info->metric,
+           info->train_metric, li.converged ? "converged" : "NOT converged", (long long)li.n_iterations);
+    if (logistic)
+        printf("positive class: '%s'\n", li.positive_class);
+    printf("\n%-32s %14s %14s%s\n", "coefficient", "per unit", "per std", logistic ? "     odds ratio" : "");
+    for (int64_t j = 0; j < n; j++) {
+        printf("%-32s %14.6g %14.6g", co[j].name, co[j].value, co[j].standardized);
+        if (logistic)
+            printf(" %14.6g", co[j].odds_ratio);
+        printf("\n");
+    }
+    printf("\nmodel written to '%s'\n", out);
+    return EXIT_OK;
+}
+
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
@@ -120,6 +174,10 @@ static int run(const cli_args *a) {
     }
     plumb_model_info info;
     plumb_model_describe(model, &info);
+    if (strcmp(info.kind, "linear") == 0) {
+        rc = print_linear(a, model, &info, out);
+        goto done;
+    }
     const char *task_name = info.task == PLUMB_TASK_BINARY       ? "binary"
                             : info.task == PLUMB_TASK_MULTICLASS ? "multiclass"
                                                                  : "regression";
@@ -177,11 +235,14 @@ const cli_command cli_train = {
     .usage = "[options] --target COL <data.csv | ->",
     .summary = "train a model on a CSV file and write it to a model file",
     .details =
-        "Parameters follow LightGBM's names and defaults. Gradient boosting uses the numeric and bool\n"
-        "feature columns; the model file (docs/model-format.md) carries the schema, bin edges, trees,\n"
-        "parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n"
+        "Gradient boosting (the default) follows LightGBM's names and defaults and uses the numeric, bool and\n"
+        "categorical feature columns (docs/train.md); the model file (docs/model-format.md) carries the schema,\n"
+        "bins, trees, parameters, per-iteration metrics and provenance, so 'plumb predict' needs nothing else.\n"
         "--model tree grows one CART tree as scikit-learn does (the options marked 'tree:' and --max-depth,\n"
-        "with scikit-learn's names and defaults) on the numeric, bool and categorical features (docs/tree.md).\n",
+        "with scikit-learn's names and defaults; docs/tree.md).\n"
+        "Linear and logistic regression (--model linear|logistic) use categorical columns one-hot, standardise\n"
+        "numeric ones and impute missing values, all carried in the model; the objective, its scikit-learn\n"
+        "equivalents and the coefficients are in docs/linear.md.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,

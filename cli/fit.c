@@ -53,73 +53,89 @@ static void show_progress(const plumb_train_progress *p, void *user) {
     fflush(stderr);
 }
 
-/* Options that only one kind of model reads: giving one to the other kind is a usage error, not a silent no-op. */
-static const char *const gbdt_only[] = {"num-iterations",
-                                        "learning-rate",
-                                        "num-leaves",
-                                        "min-data-in-leaf",
-                                        "min-sum-hessian-in-leaf",
-                                        "lambda-l1",
-                                        "lambda-l2",
-                                        "min-gain-to-split",
-                                        "max-bin",
-                                        "feature-fraction",
-                                        "bagging-fraction",
-                                        "bagging-freq",
-                                        "early-stopping-rounds",
-                                        "objective",
-                                        "alpha",
-                                        "metric",
-                                        "monotone",
-                                        "init-model",
-                                        "cat-smooth",
-                                        "cat-l2",
-                                        "min-data-per-group",
-                                        "max-cat-threshold",
-                                        "max-cat-to-onehot",
-                                        NULL};
-static const char *const tree_only[] = {
-    "criterion", "min-samples-split", "min-samples-leaf", "min-impurity-decrease", "ccp-alpha", "class-weight", NULL};
+/* Options that not every kind of model reads, and which kinds do: an option given to a kind that does not read it
+ * is a usage error, not a silent no-op. */
+enum { GBDT = 1, TREE = 2, LINEAR = 4 };
+static const struct {
+    const char *name;
+    unsigned kinds;
+} owned[] = {
+    {"num-iterations", GBDT},
+    {"learning-rate", GBDT},
+    {"num-leaves", GBDT},
+    {"max-depth", GBDT | TREE},
+    {"min-data-in-leaf", GBDT},
+    {"min-sum-hessian-in-leaf", GBDT},
+    {"lambda-l1", GBDT},
+    {"lambda-l2", GBDT},
+    {"min-gain-to-split", GBDT},
+    {"max-bin", GBDT},
+    {"feature-fraction", GBDT},
+    {"bagging-fraction", GBDT},
+    {"bagging-freq", GBDT},
+    {"early-stopping-rounds", GBDT},
+    {"objective", GBDT},
+    {"alpha", GBDT | LINEAR},
+    {"metric", GBDT},
+    {"monotone", GBDT},
+    {"init-model", GBDT},
+    {"cat-smooth", GBDT},
+    {"cat-l2", GBDT},
+    {"min-data-per-group", GBDT},
+    {"max-cat-threshold", GBDT},
+    {"max-cat-to-onehot", GBDT},
+    {"criterion", TREE},
+    {"min-samples-split", TREE},
+    {"min-samples-leaf", TREE},
+    {"min-impurity-decrease", TREE},
+    {"ccp-alpha", TREE},
+    {"class-weight", TREE | LINEAR},
+    {"l1-ratio", LINEAR},
+    {"clip-quantile", LINEAR},
+    {"min-category-weight", LINEAR},
+    {"no-standardize", LINEAR},
+    {"max-iter", LINEAR},
+    {"tol", LINEAR},
+};
 
-static bool is_tree(const cli_args *a) {
+static unsigned model_kind(const cli_args *a) {
     const char *kind = cli_get(a, "model");
-    return kind && strcmp(kind, "tree") == 0;
-}
-
-/* Reports the first of names that was given, as not applying to model kind; EXIT_OK when none was. */
-static int refuse(const cli_args *a, const char *const *names, const char *kind) {
-    for (; *names; names++)
-        if (cli_get(a, *names))
-            return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", *names, kind);
-    return EXIT_OK;
+    if (!kind || strcmp(kind, "gbdt") == 0)
+        return GBDT;
+    if (strcmp(kind, "tree") == 0)
+        return TREE;
+    return strcmp(kind, "linear") == 0 || strcmp(kind, "logistic") == 0 ? LINEAR : 0;
 }
 
 int cli_fit_check(const cli_args *a) {
     const char *kind = cli_get(a, "model");
-    if (kind && strcmp(kind, "gbdt") != 0 && strcmp(kind, "tree") != 0)
-        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt, tree)", kind);
+    const unsigned k = model_kind(a);
+    if (!k)
+        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt, linear, logistic, tree)", kind);
     const char *task = cli_get(a, "task");
     if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "multiclass") != 0 &&
         strcmp(task, "auto") != 0)
         return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)", task);
-    if (is_tree(a)) {
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        if (!(owned[i].kinds & k) && cli_get(a, owned[i].name))
+            return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", owned[i].name,
+                                   kind ? kind : "gbdt");
+    if (k == TREE) {
         plumb_tree_params tp;
         return cli_tree_params(a, &tp);
     }
-    int rc = refuse(a, tree_only, "gbdt");
-    if (rc != EXIT_OK)
-        return rc;
+    if (k == LINEAR) {
+        plumb_linear_params lp;
+        return cli_linear_params(a, &lp);
+    }
     cli_gbdt g = {0};
-    rc = cli_gbdt_params(a, &g);
+    int rc = cli_gbdt_params(a, &g);
     cli_gbdt_free(&g);
     return rc;
 }
 
 int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
     plumb_tree_params_init(p);
-    int rc = refuse(a, gbdt_only, "tree");
-    if (rc != EXIT_OK)
-        return rc;
     const char *task = cli_get(a, "task");
     if (task && strcmp(task, "binary") == 0)
         p->task = PLUMB_TASK_BINARY;
@@ -201,6 +217,48 @@ static int parse_monotone(const cli_args *a, cli_gbdt *g) {
     return EXIT_OK;
 }
 
+int cli_linear_params(const cli_args *a, plumb_linear_params *p) {
+    plumb_linear_params_init(p);
+    const bool logistic = strcmp(cli_get(a, "model"), "logistic") == 0;
+    const char *task = cli_get(a, "task");
+    if (task && strcmp(task, "auto") != 0 && strcmp(task, logistic ? "binary" : "regression") != 0)
+        return cli_usage_error(a->cmd, "--model %s is %s: use --model %s for a %s target",
+                               logistic ? "logistic" : "linear", logistic ? "binary" : "regression",
+                               logistic ? "linear" : "logistic", task);
+    if ((cli_get(a, "valid") || cli_get(a, "valid-fraction")) && !cli_get(a, "calibrate"))
+        return cli_usage_error(a->cmd,
+                               "--valid and --valid-fraction are for early stopping of gradient boosting: "
+                               "--model %s does not use validation data",
+                               logistic ? "logistic" : "linear");
+    p->task = logistic ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    long long threads = 0, max_iter = p->max_iter;
+    if (!cli_double(a, "alpha", &p->alpha) || !cli_double(a, "l1-ratio", &p->l1_ratio) ||
+        !cli_double(a, "clip-quantile", &p->clip_quantile) ||
+        !cli_double(a, "min-category-weight", &p->min_category_weight) || !cli_double(a, "tol", &p->tol) ||
+        !cli_int(a, "max-iter", 1, &max_iter) || !cli_int(a, "threads", 1, &threads))
+        return EXIT_USAGE;
+    if (p->alpha < 0)
+        return cli_usage_error(a->cmd, "option '--alpha' expects a number >= 0, got %g", p->alpha);
+    if (p->l1_ratio < 0 || p->l1_ratio > 1)
+        return cli_usage_error(a->cmd, "option '--l1-ratio' expects a share in [0, 1], got %g", p->l1_ratio);
+    if (p->clip_quantile < 0 || p->clip_quantile >= 0.5)
+        return cli_usage_error(a->cmd, "option '--clip-quantile' expects a quantile in [0, 0.5), got %g",
+                               p->clip_quantile);
+    if (p->min_category_weight < 0)
+        return cli_usage_error(a->cmd, "option '--min-category-weight' expects a number >= 0, got %g",
+                               p->min_category_weight);
+    if (p->tol <= 0)
+        return cli_usage_error(a->cmd, "option '--tol' expects a number > 0, got %g", p->tol);
+    if (!logistic && cli_get(a, "class-weight"))
+        return cli_usage_error(a->cmd, "option '--class-weight' is for a binary target: use --model logistic");
+    p->max_iter = max_iter;
+    p->n_threads = (int)threads;
+    p->positive_class = cli_get(a, "positive-class");
+    p->class_weight = cli_get(a, "class-weight");
+    p->standardize = !cli_get(a, "no-standardize");
+    return EXIT_OK;
+}
+
 int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
     memset(g, 0, sizeof *g);
     plumb_gbdt_params *p = &g->p;
@@ -253,13 +311,21 @@ int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *vali
     int rc = cli_fit_check(a);
     if (rc != EXIT_OK)
         return rc;
-    if (is_tree(a)) {
+    if (model_kind(a) == TREE) {
         /* one tree has no iterations to validate: valid data is for the caller to score */
         plumb_tree_params tp;
         plumb_error err;
         if ((rc = cli_tree_params(a, &tp)) != EXIT_OK)
             return rc;
         return plumb_tree_train(train, &tp, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    }
+    if (model_kind(a) == LINEAR) {
+        /* no iterations worth a progress line, and no use for validation data */
+        plumb_linear_params lp;
+        plumb_error err;
+        if ((rc = cli_linear_params(a, &lp)) != EXIT_OK)
+            return rc;
+        return plumb_linear_train(train, &lp, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
     }
     if ((rc = cli_gbdt_params(a, &g)) != EXIT_OK) {
         cli_gbdt_free(&g);

@@ -628,8 +628,9 @@ PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *
 PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame, double *out,
                                            plumb_error *err);
 
-/* Raw scores before the link function, n_rows x n_outputs: log-odds (binary), log of the mean (poisson), class
- * scores before the softmax (multiclass), values otherwise. Statuses as plumb_model_predict. */
+/* Raw scores before the link function, n_rows x n_outputs: for gradient boosting log-odds (binary), log of the
+ * mean (poisson), class scores before the softmax (multiclass), values otherwise; for linear models and trees,
+ * their predictions (before any calibration). Statuses as plumb_model_predict. */
 PLUMB_API plumb_status plumb_model_predict_raw(const plumb_model *model, const plumb_frame *frame, double *out,
                                                plumb_error *err);
 
@@ -820,6 +821,95 @@ PLUMB_API const int64_t *plumb_audit_suspect_rows(const plumb_audit *audit, int6
 PLUMB_API char *plumb_audit_json(const plumb_audit *audit);
 
 PLUMB_API void plumb_audit_free(plumb_audit *audit);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Models: linear and logistic regression
+ *
+ * The model carries its preprocessing and applies it identically when it scores (docs/linear.md):
+ *   numeric  optional clipping at the clip_quantile and 1 - clip_quantile quantiles of the training data, missing
+ *            values imputed with the median (plus a 0/1 column "NAME:missing" when the training column had missing
+ *            values), then standardised with the training mean and standard deviation;
+ *   bool     0/1, missing values imputed with the most frequent value (plus "NAME:missing" as above);
+ *   categorical  one 0/1 column "NAME=VALUE" per category seen in training (all zero for a missing or unseen
+ *            category, and for categories whose training weight is below min_category_weight).
+ * Every statistic uses the sample weights (the column with the weight role). String and datetime columns are
+ * not used. The fit minimises, over the intercept b0 and the coefficients b of the design columns,
+ *
+ *     (1 / sum w) sum_i w_i loss_i + alpha * (l1_ratio * |b|_1 + (1 - l1_ratio) / 2 * |b|_2^2)
+ *
+ * with loss = (y - f)^2 / 2 for regression and the log-loss of p = 1 / (1 + e^-f) for logistic regression,
+ * f = b0 + x.b, w = sample weight x class weight; the intercept is not penalised. In scikit-learn's terms (W = sum
+ * of the weights): Ridge(alpha = alpha * W); Lasso/ElasticNet(alpha = alpha, l1_ratio = l1_ratio);
+ * LinearRegression for alpha 0; LogisticRegression(C = 1 / (alpha * W)) with penalty l2, l1 or elasticnet.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef struct plumb_linear_params {
+    plumb_task task;            /* PLUMB_TASK_AUTO: logistic regression for a two-valued target, else linear */
+    const char *positive_class; /* binary with a text target: the positive category; NULL = the last in sorted order */
+    double alpha;               /* 1e-4: strength of the penalty; 0 for none */
+    double l1_ratio;            /* 0: the L1 share of the penalty, in [0, 1] (0 ridge, 1 lasso, between elastic net) */
+    const char *class_weight;   /* binary only. NULL: none; "balanced": n / (2 n_class) with n_class the rows of the
+                                   class, as scikit-learn's; or "CLASS=W,CLASS=W" by the target's values ("bad=3"; a
+                                   class not named keeps 1) */
+    int standardize;            /* 1: numeric columns are standardised (the penalty treats them alike); 0: not */
+    double clip_quantile;       /* 0: no clipping; q in (0, 0.5): clip numeric values to the [q, 1-q] quantiles */
+    double min_category_weight; /* 0: a category needs at least this training weight (its rows, without weights)
+                                   for a column of its own; categories never seen with weight never get one */
+    int64_t max_iter;           /* 100: most (proximal) Newton iterations */
+    double tol;                 /* 1e-8: stop when no coefficient's optimality condition is violated by more (the
+                                   gradient of the objective above, or its subgradient distance with L1; for linear
+                                   regression times the target's standard deviation) */
+    int n_threads;              /* 0 = the plumb_set_threads default; the model does not depend on it */
+} plumb_linear_params;
+
+/* Fills *params with the defaults above. */
+PLUMB_API void plumb_linear_params_init(plumb_linear_params *params);
+
+/* Fits a linear (regression) or logistic (binary) regression on the numeric, bool and categorical feature columns
+ * of train to predict its target (encoded as plumb_gbdt_train does: positive_class, bool true, or 0/1 numbers).
+ * The model (*out, owned by the caller; kind PLUMB_MODEL_LINEAR) predicts, saves and loads like any plumb_model;
+ * predictions are probabilities of the positive class or values. Returns PLUMB_EINVAL for bad parameters, an
+ * unusable target, bad weights (missing, negative, infinite, or all zero), an infinite feature value or no usable
+ * feature column, PLUMB_ENOMEM. Newton's method (coordinate descent inside it with an L1 share) converges to tol;
+ * when max_iter runs out first, the model is returned and a warning is logged. The same data and parameters give
+ * the same model whatever the thread count. Thread-safe. */
+PLUMB_API plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_params *params,
+                                          plumb_model **out, plumb_error *err);
+
+/* One coefficient of a linear model: the intercept first, then one per design column. */
+typedef struct plumb_coefficient {
+    const char *name;      /* "(intercept)", "Income", "Income:missing", "Home=owner", "Flag" */
+    const char *column;    /* the data column it comes from; NULL for the intercept */
+    double value;          /* per unit of the column (after clipping and imputation): the original scale; the
+                              intercept is the score where every design column is 0 */
+    double standardized;   /* per standard deviation of the column: the scale the model is fitted (and penalised)
+                              on; the same as value for 0/1 columns; the intercept is the score where every
+                              standardised column is at its training mean and every 0/1 column is 0 */
+    double odds_ratio;     /* logistic: exp(value), the factor on the odds per unit (intercept: the odds where
+                              every design column is 0); NaN for regression */
+    double odds_ratio_std; /* logistic: exp(standardized); NaN for regression */
+    double center, scale;  /* the design column is (x - center) / scale: 0 and 1 when it is not standardised */
+} plumb_coefficient;
+
+/* The coefficients of a linear model: *out (OUT) points at *n (OUT) entries, borrowed from the model (valid as
+ * long as it lives). Returns PLUMB_EINVAL for a model of another kind. Thread-safe. */
+PLUMB_API plumb_status plumb_model_coefficients(const plumb_model *model, const plumb_coefficient **out, int64_t *n,
+                                                plumb_error *err);
+
+typedef struct plumb_linear_info {
+    double alpha, l1_ratio;     /* the penalty it was fitted with */
+    int64_t n_inputs;           /* data columns used */
+    int64_t n_coefficients;     /* the intercept and one per design column */
+    int64_t n_nonzero;          /* design columns with a nonzero coefficient */
+    int64_t n_iterations;       /* Newton iterations (steps taken) */
+    int converged;              /* 1 when the optimality conditions held to tol; 0 when max_iter ran out */
+    double objective;           /* the penalised objective at the solution */
+    const char *positive_class; /* binary: the class whose probability it predicts ("1" for 0/1 numbers, "true"
+                                   for bool); NULL for regression */
+} plumb_linear_info;
+
+/* Describes a linear model (strings borrowed from it). Returns PLUMB_EINVAL for a model of another kind. */
+PLUMB_API plumb_status plumb_linear_describe(const plumb_model *model, plumb_linear_info *info, plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Output files written atomically

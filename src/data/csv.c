@@ -44,9 +44,9 @@ typedef struct column_plan {
     const char *name;
     plumb_type type; /* AUTO until inferred */
     plumb_role role;
-    bool strict;              /* declared by the caller: a value that does not fit is an error */
-    bool inferred_string;     /* categorical or string, decided by the number of distinct values */
-    const plumb__dict *fixed; /* fixed categories from the caller's schema (borrowed) */
+    bool strict;                       /* declared by the caller: a value that does not fit is an error */
+    bool inferred_string;              /* categorical or string, decided by the number of distinct values */
+    const plumb__dict *fixed;          /* fixed categories from the caller's schema (borrowed) */
     const plumb__schema_col *declared; /* the caller's schema's column (borrowed), NULL when it has none */
     enum kind kind;
     void *out; /* n_rows values */

@@ -16,8 +16,8 @@ typedef struct plumb__schema_col {
     plumb_role role;
     bool fixed; /* categories are fixed: cats holds them sorted */
     plumb__dict cats;
-    const char **cat_ptrs; /* cats.n pointers into cats.pool, for plumb_column_info */
-    char *available_at;    /* the column holding when this one's value became known; NULL: not declared */
+    const char **cat_ptrs;       /* cats.n pointers into cats.pool, for plumb_column_info */
+    char *available_at;          /* the column holding when this one's value became known; NULL: not declared */
     double available_after_days; /* or: the value is known this many days after the row's time; NaN: not declared */
 } plumb__schema_col;
 

@@ -70,13 +70,13 @@ typedef struct plumb__snode {
 struct plumb_model {
     plumb_schema *schema; /* the training data's columns: types, roles, dictionaries */
     plumb_model_kind kind;
-    struct plumb__linear *linear; /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
-    struct plumb__cart *cart;     /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
+    struct plumb__linear *linear;         /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
+    struct plumb__cart *cart;             /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
     struct plumb__calibrator *calibrator; /* binary: maps predicted probabilities to calibrated ones; NULL: none */
     plumb_task task;
     plumb__objective objective;
-    int32_t n_classes; /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
-    char metric[32];   /* validation metric */
+    int32_t n_classes;   /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
+    char metric[32];     /* validation metric */
     bool positive_first; /* binary with a text target: the positive class is the first category, not the last */
     int64_t n_features;
     plumb__feature *features;

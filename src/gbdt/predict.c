@@ -7,6 +7,7 @@
  * their leaves: the steps of different rows are independent, so the processor overlaps them.
  */
 #include "gbdt.h"
+#include "../linear/linear.h"
 
 #include "../eval/eval.h"
 #include "../linear/cart.h"
@@ -34,6 +35,7 @@ void plumb__model_free(plumb_model *m) {
     free(m->scat);
     free(m->scat_bits);
     plumb__cart_free(m->cart);
+    plumb__linear_free(m->linear);
     plumb__calibrate_free(m->calibrator);
     plumb_schema_free(m->schema);
     free(m);
@@ -48,8 +50,11 @@ const plumb_schema *plumb_model_schema(const plumb_model *m) {
 }
 
 void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
-    if (m->kind == PLUMB_MODEL_TREE) {
-        plumb__cart_describe(m, info);
+    if (m->kind == PLUMB_MODEL_TREE || m->kind == PLUMB_MODEL_LINEAR) {
+        if (m->kind == PLUMB_MODEL_TREE)
+            plumb__cart_describe(m, info);
+        else
+            plumb__linear_describe_model(m, info);
         return;
     }
     memset(info, 0, sizeof *info);
@@ -301,6 +306,8 @@ plumb_status plumb_model_predict_raw(const plumb_model *m, const plumb_frame *fr
     plumb__error_clear(err);
     if (m->kind == PLUMB_MODEL_TREE) /* a tree's leaves hold its predictions: there is no link */
         return plumb__cart_predict(m, frame, out, err);
+    if (m->kind == PLUMB_MODEL_LINEAR) /* its predictions, probabilities for logistic regression */
+        return plumb__linear_predict(m, frame, out, err);
     return plumb__gbdt_raw_scores(m, frame, out, err);
 }
 

@@ -18,6 +18,7 @@
  * labels (16), row indices (8), and num_leaves histograms of 8 bytes a bin.
  */
 #include "gbdt.h"
+#include "../data/target.h"
 #include "metric.h"
 
 #include <float.h>
@@ -1147,77 +1148,11 @@ static plumb_status resolve_objective(plumb_task *task, plumb_objective *obj, pl
     return PLUMB_OK;
 }
 
-/* Labels of frame's target as doubles: 0/1 for binary (positive class = 1), class indices for multiclass (the
- * categories' order), values for regression. Resolves PLUMB_TASK_AUTO into *task; *n_classes (OUT) is the
- * number of classes of a multiclass target. */
+/* Labels of frame's target as doubles (src/data/target.c, shared by every trainer): 0/1 for binary (positive
+ * class = 1), class indices for multiclass, values for regression. Resolves PLUMB_TASK_AUTO into *task. */
 static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
                                 double *y, int32_t *n_classes, plumb_error *err) {
-    const int64_t n = plumb_frame_n_rows(fr);
-    plumb_column_info c;
-    plumb_schema_column(plumb_frame_schema(fr), target, &c);
-    const double *num = plumb_frame_f64(fr, target);
-    const int32_t *codes = plumb_frame_codes(fr, target);
-    const uint8_t *u8 = plumb_frame_u8(fr, target);
-    *n_classes = 1;
-    for (int64_t i = 0; i < n; i++) {
-        bool missing = num ? isnan(num[i]) : codes ? codes[i] < 0 : u8 ? u8[i] == PLUMB_BOOL_MISSING : true;
-        if (missing)
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
-    }
-    if (codes) {
-        if (*task == PLUMB_TASK_MULTICLASS || (*task == PLUMB_TASK_AUTO && c.n_categories > 2)) {
-            if (c.n_categories < 2)
-                return plumb__fail(err, PLUMB_EINVAL, "target '%s' has %lld categories: a classifier needs 2 or more",
-                                   c.name, (long long)c.n_categories);
-            for (int64_t i = 0; i < n; i++)
-                y[i] = codes[i];
-            *n_classes = (int32_t)c.n_categories;
-            *task = PLUMB_TASK_MULTICLASS;
-            return PLUMB_OK;
-        }
-        if (c.n_categories != 2 || (*task == PLUMB_TASK_REGRESSION))
-            return plumb__fail(err, PLUMB_EINVAL,
-                               "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
-                               "numbers)",
-                               c.name, (long long)c.n_categories);
-        int32_t pos = 1;
-        if (positive_name) {
-            pos = -1;
-            for (int32_t k = 0; k < 2; k++)
-                if (strcmp(c.categories[k], positive_name) == 0)
-                    pos = k;
-            if (pos < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "positive class '%s' is not a category of '%s' ('%s', '%s')",
-                                   positive_name, c.name, c.categories[0], c.categories[1]);
-        }
-        for (int64_t i = 0; i < n; i++)
-            y[i] = codes[i] == pos;
-        *task = PLUMB_TASK_BINARY;
-        return PLUMB_OK;
-    }
-    if (*task == PLUMB_TASK_MULTICLASS)
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be categorical for a multiclass model", c.name);
-    if (u8) {
-        for (int64_t i = 0; i < n; i++)
-            y[i] = u8[i];
-        if (*task == PLUMB_TASK_AUTO)
-            *task = PLUMB_TASK_BINARY;
-        return PLUMB_OK;
-    }
-    if (!num)
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be numeric, bool or categorical", c.name);
-    bool zero_one = true;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(num[i]))
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is infinite in data row %lld", c.name, (long long)i + 1);
-        zero_one &= num[i] == 0 || num[i] == 1;
-        y[i] = num[i];
-    }
-    if (*task == PLUMB_TASK_AUTO)
-        *task = zero_one ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
-    if (*task == PLUMB_TASK_BINARY && !zero_one)
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' has values other than 0 and 1: not binary", c.name);
-    return PLUMB_OK;
+    return plumb__target_labels(fr, target, task, positive_name, y, n_classes, err);
 }
 
 /* Weights of the frame's weight column (NULL when it has none) into *out (malloc'd, n values), and their largest
@@ -1278,17 +1213,6 @@ static double weighted_quantile(wpair *p, int64_t n, double alpha) {
             return p[i].v;
     }
     return p[n - 1].v;
-}
-
-static int64_t find_target(const plumb_frame *fr) {
-    const plumb_schema *s = plumb_frame_schema(fr);
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role == PLUMB_ROLE_TARGET)
-            return j;
-    }
-    return -1;
 }
 
 static double now(void) {
@@ -1443,7 +1367,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     if ((st = check_params(params, err)) != PLUMB_OK)
         return st;
     const double t0 = now();
-    const int64_t target = find_target(train);
+    const int64_t target = plumb__target_find(train);
     if (target < 0)
         return plumb__fail(err, PLUMB_EINVAL, "no target column: name one with --target or a schema role");
     const int64_t n = plumb_frame_n_rows(train);
@@ -1596,7 +1520,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     /* validation data, binned with the training edges */
     int64_t vn = 0;
     if (valid) {
-        const int64_t vt = find_target(valid);
+        const int64_t vt = plumb__target_find(valid);
         vn = plumb_frame_n_rows(valid);
         if (vt < 0) {
             st = plumb__fail(err, PLUMB_ESCHEMA, "validation data has no target column");

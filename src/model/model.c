@@ -8,6 +8,7 @@
 #include "../eval/eval.h"
 #include "../gbdt/gbdt.h"
 #include "../linear/cart.h"
+#include "../linear/linear.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -97,9 +98,27 @@ static json_t *tree_json(const plumb__tree *t) {
     return o;
 }
 
+/* ---- linear models: the "linear" object is serial.c's; the rest is shared with every kind ---- */
+
+static json_t *provenance_json(const plumb_model *m) {
+    return json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
+                     "train_rows", (json_int_t)m->train_rows, "created", m->created);
+}
+
+static json_t *linear_model_json(const plumb_model *m) {
+    json_t *metrics = json_pack("{s:s, s:o, s:n}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
+                                "train", isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid");
+    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "format", MODEL_MAGIC, "format_version", MODEL_FORMAT,
+                     "model", "linear", "task", task_name(m->task), "schema", plumb__schema_to_json(m->schema),
+                     "linear", plumb__linear_to_json(m->linear, m->schema), "metrics", metrics, "provenance",
+                     provenance_json(m));
+}
+
 static json_t *model_json(const plumb_model *m) {
     if (m->kind == PLUMB_MODEL_TREE)
         return plumb__cart_model_json(m, MODEL_MAGIC, MODEL_FORMAT);
+    if (m->kind == PLUMB_MODEL_LINEAR)
+        return linear_model_json(m);
     const plumb_gbdt_params *p = &m->params;
     json_t *features = json_array(), *trees = json_array();
     for (int64_t f = 0; features && f < m->n_features; f++) {
@@ -275,6 +294,36 @@ static bool check_tree(loader *ld, const plumb_model *m, const plumb__tree *t) {
     return ok ? true : bad(ld, "a tree is not well formed");
 }
 
+static void read_provenance(plumb_model *m, const json_t *root) {
+    const json_t *prov = json_object_get(root, "provenance");
+    const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
+    const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
+    const char *created = json_string_value(json_object_get(prov, "created"));
+    snprintf(m->plumb_version, sizeof m->plumb_version, "%s", pv ? pv : "");
+    snprintf(m->data_sha256, sizeof m->data_sha256, "%s", sha ? sha : "");
+    snprintf(m->created, sizeof m->created, "%s", created ? created : "");
+    m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
+}
+
+/* A linear model's body: the schema, then serial.c's "linear" object checked against it. */
+static plumb_status parse_linear(loader *ld, const json_t *root, const char *task, plumb_model *m) {
+    m->kind = PLUMB_MODEL_LINEAR;
+    if (strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0) {
+        bad(ld, "unknown task");
+        return ld->st;
+    }
+    m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) !=
+            PLUMB_OK ||
+        (ld->st = plumb__linear_from_json(json_object_get(root, "linear"), m->schema, m->task, ld->name, &m->linear,
+                                          ld->err)) != PLUMB_OK)
+        return ld->st;
+    read_provenance(m, root);
+    m->n_iterations = m->best_iteration = m->linear->n_iter;
+    m->train_metric = m->linear->train_metric;
+    return PLUMB_OK;
+}
+
 static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **out) {
     plumb_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -282,6 +331,12 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     plumb_gbdt_params_init(&m->params);
     const char *task = json_string_value(json_object_get(root, "task"));
     const char *kind = json_string_value(json_object_get(root, "model"));
+    if (kind && task && strcmp(kind, "linear") == 0) {
+        if (parse_linear(ld, root, task, m) != PLUMB_OK)
+            goto done;
+        *out = m;
+        return PLUMB_OK;
+    }
     if (!kind || strcmp(kind, "gbdt") != 0 || !task) {
         bad(ld, "unknown model kind");
         goto done;

@@ -10,7 +10,7 @@ test_tree_help_lists_options() {
     for opt in criterion min-samples-split min-samples-leaf min-impurity-decrease ccp-alpha class-weight max-depth; do
         expect_out_has "--$opt"
     done
-    expect_out_line "--model KIND +the kind of model: gbdt \(gradient-boosted trees\), tree \(one CART tree\)"
+    expect_out_line "--model KIND +the kind of model: gbdt \(gradient-boosted trees\), logistic or linear \(regression\), tree \(one CART tree\)"
     expect_out_line "--ccp-alpha X +tree: minimal cost-complexity pruning strength; 0: no pruning \(default: 0\)"
 }
 
@@ -85,7 +85,7 @@ test_tree_usage_errors() {
     expect_err_has "plumb train: option '--ccp-alpha' does not apply to --model gbdt"
     run "$PLUMB" train "$CREDIT" --target Status --model forest -o "$TMP/x.plumb"
     expect_rc 2
-    expect_err_has "plumb train: unknown model 'forest' (this plumb trains: gbdt, tree)"
+    expect_err_has "plumb train: unknown model 'forest' (this plumb trains: gbdt, linear, logistic, tree)"
     # a data error: entropy for a numeric target
     run "$PLUMB" train "$CREDIT" --target Amount --model tree --criterion entropy -o "$TMP/x.plumb"
     expect_rc 1

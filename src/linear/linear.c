@@ -1,0 +1,460 @@
+/* linear.c -- linear and logistic regression: parameters, training, scoring, coefficients.
+ *
+ * plumb_linear_train checks the parameters, encodes the target as every trainer does (src/data/target.c), checks
+ * the sample weights and applies the class weights, learns the preprocessing (design.c) and fits the coefficients
+ * (solve.c). The model is a plumb_model of kind PLUMB_MODEL_LINEAR whose `linear` field holds everything here;
+ * predict.c and model.c call into this file (and serial.c) for that kind. Scoring builds design rows with the
+ * training's own function, so a row scores exactly as it did in training.
+ */
+#include "linear.h"
+
+#include "../data/target.h"
+#include "../gbdt/gbdt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define MAX_DESIGN 4096 /* design columns: the p x p Hessian of a Newton step stays at 128 MiB */
+#define SCORE_BLOCK 256
+
+void plumb_linear_params_init(plumb_linear_params *p) {
+    memset(p, 0, sizeof *p);
+    p->task = PLUMB_TASK_AUTO;
+    p->alpha = 1e-4;
+    p->l1_ratio = 0;
+    p->standardize = 1;
+    p->clip_quantile = 0;
+    p->min_category_weight = 0;
+    p->max_iter = 100;
+    p->tol = 1e-8;
+}
+
+static plumb_status check_params(const plumb_linear_params *p, plumb_error *err) {
+    const char *bad = NULL;
+    if (!(p->alpha >= 0) || !isfinite(p->alpha))
+        bad = "alpha must be a finite number >= 0";
+    else if (!(p->l1_ratio >= 0 && p->l1_ratio <= 1))
+        bad = "l1_ratio must be in [0, 1]";
+    else if (!(p->clip_quantile >= 0 && p->clip_quantile < 0.5))
+        bad = "clip_quantile must be in [0, 0.5)";
+    else if (!(p->min_category_weight >= 0) || !isfinite(p->min_category_weight))
+        bad = "min_category_weight must be a finite number >= 0";
+    else if (p->max_iter < 1)
+        bad = "max_iter must be at least 1";
+    else if (!(p->tol > 0) || !isfinite(p->tol))
+        bad = "tol must be a finite number > 0";
+    else if (p->n_threads < 0)
+        bad = "n_threads must be at least 0";
+    else if (p->task != PLUMB_TASK_AUTO && p->task != PLUMB_TASK_BINARY && p->task != PLUMB_TASK_REGRESSION)
+        bad = "unknown task";
+    return bad ? plumb__fail(err, PLUMB_EINVAL, "%s", bad) : PLUMB_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Model state                                                                                                 */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+void plumb__linear_free(plumb__linear *lin) {
+    if (!lin)
+        return;
+    for (int64_t i = 0; lin->inputs && i < lin->n_inputs; i++)
+        free(lin->inputs[i].levels);
+    free(lin->inputs);
+    for (int64_t j = 0; lin->names && j < lin->p; j++)
+        free(lin->names[j]);
+    free(lin->names);
+    free(lin->beta);
+    free(lin->coefs);
+    free(lin->class_weight);
+    free(lin->positive_class);
+    free(lin);
+}
+
+static char *concat(const char *a, const char *sep, const char *b) {
+    const size_t na = strlen(a), ns = strlen(sep), nb = strlen(b);
+    char *s = malloc(na + ns + nb + 1);
+    if (s) {
+        memcpy(s, a, na);
+        memcpy(s + na, sep, ns);
+        memcpy(s + na + ns, b, nb + 1);
+    }
+    return s;
+}
+
+bool plumb__linear_finish(plumb__linear *lin, const plumb_schema *schema) {
+    const int64_t p = lin->p;
+    if (!(lin->names = calloc((size_t)p, sizeof *lin->names)) || !(lin->coefs = calloc((size_t)p, sizeof *lin->coefs)))
+        return false;
+    const bool logistic = lin->positive_class != NULL;
+    if (!(lin->names[0] = plumb__strdup("(intercept)")))
+        return false;
+    double intercept = lin->beta[0];
+    for (int64_t k = 0; k < lin->n_inputs; k++) {
+        const plumb__linear_input *in = &lin->inputs[k];
+        plumb_column_info c;
+        plumb_schema_column(schema, in->column, &c);
+        const int64_t width = in->type == PLUMB_TYPE_CATEGORICAL ? in->n_levels : 1 + in->indicator;
+        for (int64_t l = 0; l < width; l++) {
+            const int64_t j = in->first + l;
+            plumb_coefficient *co = &lin->coefs[j];
+            co->center = 0;
+            co->scale = 1;
+            if (in->type == PLUMB_TYPE_CATEGORICAL)
+                lin->names[j] = concat(c.name, "=", c.categories[in->levels[l]]);
+            else if (l == 1)
+                lin->names[j] = concat(c.name, ":", "missing");
+            else {
+                lin->names[j] = concat(c.name, "", "");
+                co->center = in->center;
+                co->scale = in->scale;
+            }
+            if (!lin->names[j])
+                return false;
+            co->name = lin->names[j];
+            co->column = c.name;
+            co->standardized = lin->beta[j];
+            co->value = lin->beta[j] / co->scale;
+            intercept -= co->value * co->center;
+        }
+    }
+    lin->coefs[0] = (plumb_coefficient){.name = lin->names[0],
+                                        .column = NULL,
+                                        .value = intercept,
+                                        .standardized = lin->beta[0],
+                                        .center = 0,
+                                        .scale = 1};
+    for (int64_t j = 0; j < p; j++) {
+        lin->coefs[j].odds_ratio = logistic ? exp(lin->coefs[j].value) : NAN;
+        lin->coefs[j].odds_ratio_std = logistic ? exp(lin->coefs[j].standardized) : NAN;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Training                                                                                                    */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* The sample weights of fr (NULL when it has no weight column; then *col is -1), checked. */
+static plumb_status read_weights(const plumb_frame *fr, const double **w, double *W, plumb_error *err) {
+    const plumb_schema *s = plumb_frame_schema(fr);
+    const int64_t n = plumb_frame_n_rows(fr);
+    *w = NULL;
+    *W = (double)n;
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role != PLUMB_ROLE_WEIGHT)
+            continue;
+        const double *v = plumb_frame_f64(fr, j);
+        if (!v)
+            return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric, not %s", c.name,
+                               plumb_type_name(c.type));
+        double sum = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const char *what = isnan(v[i]) ? "missing" : isinf(v[i]) ? "infinite" : v[i] < 0 ? "negative" : NULL;
+            if (what)
+                return plumb__fail(err, PLUMB_EINVAL, "weight '%s' is %s in data row %lld", c.name, what,
+                                   (long long)i + 1);
+            sum += v[i];
+        }
+        if (!(sum > 0))
+            return plumb__fail(err, PLUMB_EINVAL, "weights '%s' are all zero", c.name);
+        *w = v;
+        *W = sum;
+        return PLUMB_OK;
+    }
+    return PLUMB_OK;
+}
+
+/* Parses the class_weight parameter into cw[0] (negative class) and cw[1] (positive), given the classes' names
+ * and row counts. */
+static plumb_status class_weights(const char *spec, const char *const names[2], const double counts[2],
+                                  const char *target, double cw[2], plumb_error *err) {
+    cw[0] = cw[1] = 1;
+    if (!spec)
+        return PLUMB_OK;
+    if (strcmp(spec, "balanced") == 0) {
+        for (int c = 0; c < 2; c++)
+            cw[c] = (counts[0] + counts[1]) / (2 * counts[c]);
+        return PLUMB_OK;
+    }
+    const char *s = spec;
+    bool seen[2] = {false, false};
+    while (*s) {
+        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
+        const char *eq = memchr(s, '=', (size_t)(end - s));
+        char item[256];
+        snprintf(item, sizeof item, "%.*s", (int)(end - s), s);
+        if (!eq)
+            return plumb__fail(err, PLUMB_EINVAL, "class weight '%s' is not CLASS=WEIGHT (or give \"balanced\")", item);
+        int c = -1;
+        for (int k = 0; k < 2; k++)
+            if ((size_t)(eq - s) == strlen(names[k]) && memcmp(s, names[k], (size_t)(eq - s)) == 0)
+                c = k;
+        if (c < 0)
+            return plumb__fail(err, PLUMB_EINVAL, "class weight '%s': '%.*s' is not a class of '%s' ('%s', '%s')", item,
+                               (int)(eq - s), s, target, names[0], names[1]);
+        char num[64];
+        snprintf(num, sizeof num, "%.*s", (int)(end - eq - 1), eq + 1);
+        char *stop;
+        errno = 0;
+        const double v = strtod(num, &stop);
+        if (stop == num || *stop || !isfinite(v) || !(v > 0) || end - eq - 1 >= (int)sizeof num)
+            return plumb__fail(err, PLUMB_EINVAL, "class weight '%s': the weight must be a positive number", item);
+        if (seen[c])
+            return plumb__fail(err, PLUMB_EINVAL, "class weight: class '%s' is given twice", names[c]);
+        seen[c] = true;
+        cw[c] = v;
+        s = comma ? comma + 1 : end;
+    }
+    return PLUMB_OK;
+}
+
+plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_params *params, plumb_model **out,
+                                plumb_error *err) {
+    plumb_status st;
+    plumb_model *m = NULL;
+    plumb__linear *lin = NULL;
+    double *y = NULL, *w = NULL;
+    plumb__linear_bound bound = {0};
+    *out = NULL;
+    plumb__error_clear(err);
+    if ((st = check_params(params, err)) != PLUMB_OK)
+        return st;
+    const int64_t target = plumb__target_find(train);
+    if (target < 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no target column: name one with --target or a schema role");
+    const int64_t n = plumb_frame_n_rows(train);
+    if (n < 1)
+        return plumb__fail(err, PLUMB_EINVAL, "no training rows");
+    const double *sw;
+    double SW;
+    if ((st = read_weights(train, &sw, &SW, err)) != PLUMB_OK)
+        return st;
+    if (!(m = calloc(1, sizeof *m)) || !(lin = calloc(1, sizeof *lin)) || !(y = malloc((size_t)n * sizeof *y)))
+        goto nomem;
+    m->kind = PLUMB_MODEL_LINEAR;
+    m->linear = lin;
+    lin->params = *params;
+    lin->params.positive_class = NULL;
+    lin->params.class_weight = NULL;
+    lin->params.n_threads = 0;
+    m->task = params->task;
+    if ((st = plumb__target_labels(train, target, &m->task, params->positive_class, y, NULL, err)) != PLUMB_OK)
+        goto done;
+    if (!(m->schema = plumb__schema_copy(plumb_frame_schema(train), false)))
+        goto nomem;
+
+    /* binary: both classes present, the positive class's name, class weights */
+    plumb_column_info tc;
+    plumb_schema_column(plumb_frame_schema(train), target, &tc);
+    const bool logistic = m->task == PLUMB_TASK_BINARY;
+    double cw[2] = {1, 1};
+    if (logistic) {
+        const char *names[2] = {"0", "1"};
+        if (plumb_frame_codes(train, target)) {
+            const bool first = params->positive_class && strcmp(params->positive_class, tc.categories[0]) == 0;
+            names[0] = tc.categories[first ? 1 : 0];
+            names[1] = tc.categories[first ? 0 : 1];
+        } else if (plumb_frame_u8(train, target)) {
+            names[0] = "false";
+            names[1] = "true";
+        }
+        double counts[2] = {0, 0}, wc[2] = {0, 0};
+        for (int64_t i = 0; i < n; i++) {
+            counts[y[i] != 0]++;
+            wc[y[i] != 0] += sw ? sw[i] : 1;
+        }
+        for (int c = 0; c < 2; c++)
+            if (!(wc[c] > 0)) {
+                st = plumb__fail(err, PLUMB_EINVAL,
+                                 "target '%s' has only one class ('%s'%s): logistic regression needs both", tc.name,
+                                 names[1 - c], counts[c] > 0 ? " with weight" : "");
+                goto done;
+            }
+        if ((st = class_weights(params->class_weight, names, counts, tc.name, cw, err)) != PLUMB_OK)
+            goto done;
+        if (!(lin->positive_class = plumb__strdup(names[1])))
+            goto nomem;
+        if (params->class_weight && !(lin->class_weight = plumb__strdup(params->class_weight)))
+            goto nomem;
+    } else if (params->class_weight) {
+        st = plumb__fail(err, PLUMB_EINVAL, "class weights need a binary target; '%s' is a regression target", tc.name);
+        goto done;
+    }
+    double W = SW;
+    if (logistic && (cw[0] != 1 || cw[1] != 1)) {
+        if (!(w = malloc((size_t)n * sizeof *w)))
+            goto nomem;
+        W = 0;
+        for (int64_t i = 0; i < n; i++) {
+            w[i] = (sw ? sw[i] : 1) * cw[y[i] != 0];
+            W += w[i];
+        }
+    }
+
+    const int nt = plumb__threads(params->n_threads);
+    if ((st = plumb__linear_fit_design(lin, train, sw, nt, err)) != PLUMB_OK)
+        goto done;
+    plumb__log(PLUMB_LOG_DEBUG, "linear model: preprocessing learned: %lld inputs, %lld design columns",
+               (long long)lin->n_inputs, (long long)lin->p - 1);
+    if (lin->p > MAX_DESIGN) {
+        st = plumb__fail(err, PLUMB_EINVAL,
+                         "%lld design columns are more than %d: drop rare categories (min_category_weight) or "
+                         "columns with many categories",
+                         (long long)lin->p - 1, MAX_DESIGN - 1);
+        goto done;
+    }
+    if (!(lin->beta = calloc((size_t)lin->p, sizeof *lin->beta)))
+        goto nomem;
+    if ((st = plumb__linear_bind(lin, m->schema, train, &bound, err)) != PLUMB_OK)
+        goto done;
+    const plumb__linear_problem pr = {.lin = lin,
+                                      .b = &bound,
+                                      .n = n,
+                                      .y = y,
+                                      .w = w ? w : sw,
+                                      .sw = sw,
+                                      .W = W,
+                                      .SW = SW,
+                                      .logistic = logistic,
+                                      .nt = nt};
+    if ((st = plumb__linear_solve(lin, &pr, err)) != PLUMB_OK)
+        goto done;
+    if (!plumb__linear_finish(lin, m->schema))
+        goto nomem;
+    m->n_features = 0;
+    m->n_iterations = lin->n_iter;
+    m->best_iteration = lin->n_iter;
+    m->train_metric = lin->train_metric;
+    plumb__model_stamp(m, train);
+    *out = m;
+    m = NULL;
+    st = PLUMB_OK;
+    goto done;
+nomem:
+    st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+done:
+    plumb__linear_unbind(&bound);
+    free(y);
+    free(w);
+    plumb__model_free(m);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Scoring and accessors                                                                                       */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+plumb_status plumb__linear_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+    const plumb__linear *lin = m->linear;
+    const int64_t n = plumb_frame_n_rows(frame), p = lin->p;
+    plumb__linear_bound b;
+    plumb_status st = plumb__linear_bind(lin, m->schema, frame, &b, err);
+    if (st != PLUMB_OK)
+        return st;
+    /* an infinite value has no place on a standardised scale unless clipping bounds it */
+    for (int64_t k = 0; k < lin->n_inputs; k++) {
+        const plumb__linear_input *in = &lin->inputs[k];
+        if (in->type != PLUMB_TYPE_NUMERIC || (isfinite(in->lo) && isfinite(in->hi)))
+            continue;
+        for (int64_t i = 0; i < n; i++)
+            if (isinf(b.f32[k][i])) {
+                plumb_column_info c;
+                plumb_schema_column(m->schema, in->column, &c);
+                plumb__linear_unbind(&b);
+                return plumb__fail(err, PLUMB_EINVAL, "column '%s' has an infinite value in data row %lld", c.name,
+                                   (long long)i + 1);
+            }
+    }
+    const int nt = plumb__threads(0);
+    double **xs = calloc((size_t)nt, sizeof *xs);
+    bool ok = xs != NULL;
+    for (int t = 0; ok && t < nt; t++)
+        ok = (xs[t] = malloc((size_t)(p * SCORE_BLOCK) * sizeof **xs)) != NULL;
+    if (ok) {
+        const int64_t n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
+        const bool logistic = m->task == PLUMB_TASK_BINARY;
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t blk = 0; blk < n_blocks; blk++) {
+#ifdef _OPENMP
+            double *x = xs[omp_get_thread_num()];
+#else
+            double *x = xs[0];
+#endif
+            const int64_t r0 = blk * SCORE_BLOCK, nr = n - r0 < SCORE_BLOCK ? n - r0 : SCORE_BLOCK;
+            plumb__linear_design(lin, &b, r0, nr, x, SCORE_BLOCK);
+            double *f = out + r0;
+            for (int64_t i = 0; i < nr; i++)
+                f[i] = 0;
+            for (int64_t j = 0; j < p; j++) {
+                const double bj = lin->beta[j], *xj = x + j * SCORE_BLOCK;
+                for (int64_t i = 0; i < nr; i++)
+                    f[i] += bj * xj[i];
+            }
+            if (logistic)
+                for (int64_t i = 0; i < nr; i++)
+                    f[i] = 1 / (1 + exp(-f[i]));
+        }
+    } else {
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    }
+    for (int t = 0; xs && t < nt; t++)
+        free(xs[t]);
+    free(xs);
+    plumb__linear_unbind(&b);
+    return st;
+}
+
+void plumb__linear_describe_model(const plumb_model *m, plumb_model_info *info) {
+    const plumb__linear *lin = m->linear;
+    memset(info, 0, sizeof *info);
+    info->n_outputs = 1;
+    info->kind = "linear";
+    info->task = m->task;
+    info->n_features = lin->n_inputs;
+    info->n_trees = 0;
+    info->n_iterations = lin->n_iter;
+    info->best_iteration = lin->n_iter;
+    info->metric = m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
+    info->train_metric = lin->train_metric;
+    info->valid_metric = NAN;
+    info->train_rows = m->train_rows;
+    info->plumb_version = m->plumb_version;
+    info->data_sha256 = m->data_sha256;
+    info->created = m->created;
+}
+
+plumb_status plumb_model_coefficients(const plumb_model *m, const plumb_coefficient **out, int64_t *n,
+                                      plumb_error *err) {
+    *out = NULL;
+    *n = 0;
+    if (m->kind != PLUMB_MODEL_LINEAR || !m->linear)
+        return plumb__fail(err, PLUMB_EINVAL, "the model is not linear: only linear models have coefficients");
+    *out = m->linear->coefs;
+    *n = m->linear->p;
+    return PLUMB_OK;
+}
+
+plumb_status plumb_linear_describe(const plumb_model *m, plumb_linear_info *info, plumb_error *err) {
+    memset(info, 0, sizeof *info);
+    if (m->kind != PLUMB_MODEL_LINEAR || !m->linear)
+        return plumb__fail(err, PLUMB_EINVAL, "the model is not linear");
+    const plumb__linear *lin = m->linear;
+    info->alpha = lin->params.alpha;
+    info->l1_ratio = lin->params.l1_ratio;
+    info->n_inputs = lin->n_inputs;
+    info->n_coefficients = lin->p;
+    for (int64_t j = 1; j < lin->p; j++)
+        info->n_nonzero += lin->beta[j] != 0;
+    info->n_iterations = lin->n_iter;
+    info->converged = lin->converged;
+    info->objective = lin->objective;
+    info->positive_class = lin->positive_class;
+    return PLUMB_OK;
+}
