@@ -66,6 +66,7 @@ extern const cli_command cli_eval, cli_cv; /* evaluation: cmd_eval.c, cmd_cv.c *
     {"model", 0, "KIND", "gbdt", "the kind of model: gbdt (gradient-boosted trees), logistic or linear (regression), tree (one CART tree)"}, \
     {"task", 0, "TASK", "auto", "binary, regression, multiclass, or auto (from the target's values)"}, \
     {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"}, \
+    {"allow-feature", 0, "A,B", NULL, "train on these features although the schema says they become known after the moment of prediction"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
     {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
     {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error"}, \

@@ -306,10 +306,26 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
     return EXIT_OK;
 }
 
+/* Refuses features the schema says become known after the moment of prediction, except those --allow-feature
+ * names (comma-separated). */
+static int check_availability(const cli_args *a, const plumb_frame *train) {
+    const char *v = cli_get(a, "allow-feature");
+    char *buf = v ? strdup(v) : NULL;
+    const char *names[256];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = buf ? strtok_r(buf, ",", &save) : NULL; t && n < 256; t = strtok_r(NULL, ",", &save))
+        names[n++] = t;
+    plumb_error err;
+    const int rc = plumb_frame_check_availability(train, names, n, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    free(buf);
+    return rc;
+}
+
 int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out) {
     cli_gbdt g = {0};
     int rc = cli_fit_check(a);
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK || (rc = check_availability(a, train)) != EXIT_OK)
         return rc;
     if (model_kind(a) == TREE) {
         /* one tree has no iterations to validate: valid data is for the caller to score */

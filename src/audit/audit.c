@@ -268,6 +268,23 @@ static plumb_frame *take(const plumb_frame *f, const int64_t *rows, int64_t n) {
     return plumb_frame_take(f, rows, n, &out, NULL) == PLUMB_OK ? out : NULL;
 }
 
+/* A copy of every row of f in which the id-like feature columns have the ignore role. */
+static plumb_frame *without_ids(const plumb_frame *f, const feat_stat *feats, int64_t n_feats) {
+    const int64_t n = plumb_frame_n_rows(f);
+    int64_t *rows = malloc((size_t)(n + 1) * sizeof *rows);
+    plumb_frame *out = NULL;
+    if (rows) {
+        for (int64_t i = 0; i < n; i++)
+            rows[i] = i;
+        out = take(f, rows, n);
+    }
+    free(rows);
+    for (int64_t k = 0; out && k < n_feats; k++)
+        if (feats[k].id_like && feats[k].is_feature)
+            out->schema->cols[feats[k].col].role = PLUMB_ROLE_IGNORE;
+    return out;
+}
+
 static plumb_status train_model(const plumb_frame *f, const plumb_audit_options *o, const char *positive,
                                 plumb_model **m, plumb_error *err) {
     plumb_gbdt_params p;
@@ -929,6 +946,7 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     int64_t *labels = malloc((size_t)(n + 1) * sizeof *labels), *rows = malloc((size_t)(n + 1) * sizeof *rows);
     plumb_split *split = NULL, *tsplit = NULL;
     plumb_model *full = NULL;
+    plumb_frame *model_frame = NULL;
     ctx c = {.f = f, .o = o, .a = a, .y = y, .n = n, .time = plumb__find_role(f, PLUMB_ROLE_TIME)};
     plumb_status st = PLUMB_OK;
     if (!a || !y || !oof || !order || !labels || !rows)
@@ -1020,6 +1038,12 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     if (a->binary)
         a->row_order_power = fmax(a->row_order_power, 1 - a->row_order_power);
 
+    /* the audit's models never see identifiers (their leak is a finding of its own, and a column that copies the
+     * observed label would hide the wrong labels from the label audit): a copy of the frame where they are ignored */
+    if (!(model_frame = without_ids(f, a->feats, a->n_feats)))
+        goto nomem;
+    c.f = model_frame;
+
     /* the full model: out-of-fold scores with permutation importance, then one model on every row */
     if (!(perm = malloc((size_t)(a->n_feats + 1) * sizeof *perm)))
         goto nomem;
@@ -1101,6 +1125,7 @@ done:
     plumb_split_free(split);
     plumb_split_free(tsplit);
     plumb_model_free(full);
+    plumb_frame_free(model_frame);
     free(y);
     free(oof);
     free(perm);

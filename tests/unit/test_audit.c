@@ -1,0 +1,253 @@
+/* test_audit.c -- the audit finds planted leakage and wrong labels, and leaves clean columns alone. */
+#include "test.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+static uint64_t rng_state;
+static double rnd(void) {
+    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
+    return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+/* Logistic noise: the clean features reach an AUC near 0.8, as honest credit data does. */
+static double noise(void) {
+    const double u = 0.001 + 0.998 * rnd();
+    return 0.6 * log(u / (1 - u));
+}
+
+typedef struct buf {
+    char *s;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const char *fmt, ...) {
+    if (b->cap - b->len < 256) {
+        b->cap = b->cap * 2 + 4096;
+        b->s = realloc(b->s, b->cap);
+        assert_non_null(b->s);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    b->len += (size_t)vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+}
+
+#define N 3000
+
+/* A credit-like table with planted problems, rows in time order (day 0..999):
+ * x1, x2, home: clean signal; collections: post-outcome (> 0 for true defaulters); verified: filled in after the
+ * fact (older rows: 1 for good clients, missing for bad; the latest 30%: missing); doc: missing only for bad
+ * clients; client_id: numbered by the observed label; 6% of the true defaulters labelled good (the rows in flipped). */
+static char *make_table(uint64_t seed, bool *flipped) {
+    rng_state = seed;
+    buf b = {0};
+    put(&b, "day,client_id,x1,x2,home,collections,verified,doc,y\n");
+    for (int i = 0; i < N; i++) {
+        const double x1 = rnd(), x2 = rnd(), h = rnd(), day = 1000.0 * i / N;
+        const double z = 2.5 * (x1 - 0.5) + 1.5 * (x2 - 0.5) + (h < 0.3 ? 0.8 : 0) + noise() - 0.9;
+        const bool bad = z > 0;
+        flipped[i] = bad && rnd() < 0.06;
+        const bool label = bad && !flipped[i];
+        const int id = label ? 100000 + i : 10000 + i; /* ids handed out in an order tied to the label */
+        char verified[8] = "";
+        if (day < 700 && !bad)
+            snprintf(verified, sizeof verified, "1");
+        put(&b, "%.0f,%d,%.5f,%.5f,%s,%.2f,%s,%s,%d\n", day, id, x1, x2,
+            h < 0.3   ? "rent"
+            : h < 0.7 ? "own"
+                      : "other",
+            bad ? 100 + 900 * rnd() : 0.0, verified, bad ? "" : "yes", label);
+    }
+    return b.s;
+}
+
+static plumb_frame *read_table(const char *csv, const char *schema_json) {
+    plumb_read_options o;
+    plumb_read_options_init(&o);
+    o.target = "y";
+    o.time_col = "day";
+    plumb_schema *s = schema_json ? plumb_test_schema(schema_json) : NULL;
+    o.schema = s;
+    plumb_frame *f = NULL;
+    plumb_error err;
+    if (plumb_frame_read_buffer(csv, strlen(csv), &o, &f, &err) != PLUMB_OK) {
+        char msg[PLUMB_ERROR_MAX];
+        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
+    }
+    plumb_schema_free(s);
+    return f;
+}
+
+static const plumb_finding *find(const plumb_audit *a, const char *check, const char *column) {
+    for (int64_t i = 0; i < plumb_audit_n_findings(a); i++) {
+        const plumb_finding *f = plumb_audit_finding(a, i);
+        if (strcmp(f->check, check) == 0 && (!column || (f->column && strcmp(f->column, column) == 0)))
+            return f;
+    }
+    return NULL;
+}
+
+static void planted_problems_are_found(void **state) {
+    (void)state;
+    bool flipped[N];
+    char *csv = make_table(42, flipped);
+    plumb_frame *f = read_table(csv, NULL);
+    plumb_audit_options o;
+    plumb_audit_options_init(&o);
+    o.num_iterations = 40;
+    o.outcome_window_days = 120;
+    plumb_audit *a = NULL;
+    plumb_error err;
+    if (plumb_audit_run(f, &o, &a, &err) != PLUMB_OK)
+        fail_msg("%s", err.message);
+    /* every planted problem, as critical or warning */
+    const plumb_finding *p = find(a, "single_feature_power", "collections");
+    assert_non_null(p);
+    assert_int_equal(p->severity, PLUMB_SEVERITY_CRITICAL);
+    assert_non_null(p = find(a, "missingness", "doc"));
+    assert_int_equal(p->severity, PLUMB_SEVERITY_CRITICAL);
+    assert_non_null(p = find(a, "retro_filled", "verified"));
+    assert_non_null(p = find(a, "id_leak", "client_id"));
+    assert_int_equal(p->severity, PLUMB_SEVERITY_CRITICAL);
+    assert_non_null(find(a, "too_good", NULL));
+    assert_non_null(find(a, "label_maturity", "y"));
+    /* no critical finding on a clean column */
+    for (int64_t i = 0; i < plumb_audit_n_findings(a); i++) {
+        const plumb_finding *g = plumb_audit_finding(a, i);
+        if (g->column && (!strcmp(g->column, "x1") || !strcmp(g->column, "x2") || !strcmp(g->column, "home")))
+            assert_int_not_equal(g->severity, PLUMB_SEVERITY_CRITICAL);
+    }
+    /* findings are ranked: no warning before a critical one */
+    for (int64_t i = 1; i < plumb_audit_n_findings(a); i++)
+        assert_true(plumb_audit_finding(a, i)->severity <= plumb_audit_finding(a, i - 1)->severity);
+    /* the label audit finds the flipped rows: precision and recall at least 0.6 */
+    int64_t n, hit = 0, truth = 0;
+    const int64_t *rows = plumb_audit_suspect_rows(a, &n);
+    for (int64_t i = 0; i < n; i++)
+        hit += flipped[rows[i]];
+    for (int i = 0; i < N; i++)
+        truth += flipped[i];
+    const double precision = (double)hit / (double)n, recall = (double)hit / (double)truth;
+    print_message("label audit: precision %.3f, recall %.3f (%lld flagged, %lld flipped)\n", precision, recall,
+                  (long long)n, (long long)truth);
+    if (precision < 0.6 || recall < 0.6)
+        fail_msg("label audit: precision %.3f, recall %.3f (%lld flagged, %lld flipped)", precision, recall,
+                 (long long)n, (long long)truth);
+    char *json = plumb_audit_json(a);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"check\": \"retro_filled\""));
+    free(json);
+    plumb_audit_free(a);
+    plumb_frame_free(f);
+    free(csv);
+}
+
+static void clean_table_has_no_critical_finding(void **state) {
+    (void)state;
+    /* the same table without its leaks, ids and wrong labels */
+    rng_state = 7;
+    buf b = {0};
+    put(&b, "day,x1,x2,home,y\n");
+    for (int i = 0; i < N; i++) {
+        const double x1 = rnd(), x2 = rnd(), h = rnd();
+        const double z = 2.5 * (x1 - 0.5) + 1.5 * (x2 - 0.5) + (h < 0.3 ? 0.8 : 0) + noise() - 0.9;
+        put(&b, "%.0f,%.5f,%.5f,%s,%d\n", 1000.0 * i / N, x1, x2, h < 0.3 ? "rent" : h < 0.7 ? "own" : "other", z > 0);
+    }
+    plumb_frame *f = read_table(b.s, NULL);
+    plumb_audit_options o;
+    plumb_audit_options_init(&o);
+    o.num_iterations = 40;
+    plumb_audit *a = NULL;
+    assert_int_equal(plumb_audit_run(f, &o, &a, NULL), PLUMB_OK);
+    for (int64_t i = 0; i < plumb_audit_n_findings(a); i++)
+        if (plumb_audit_finding(a, i)->severity == PLUMB_SEVERITY_CRITICAL)
+            fail_msg("critical finding on clean data: %s", plumb_audit_finding(a, i)->title);
+    plumb_audit_free(a);
+    plumb_frame_free(f);
+    free(b.s);
+}
+
+static void declared_availability_is_enforced(void **state) {
+    (void)state;
+    bool flipped[N];
+    char *csv = make_table(3, flipped);
+    /* collections becomes known 180 days after the application */
+    plumb_frame *f = read_table(csv, "{\"plumb_schema\": 1, \"columns\": [{\"name\": \"collections\", "
+                                     "\"available_after_days\": 180}]}");
+    plumb_error err;
+    assert_int_equal(plumb_frame_check_availability(f, NULL, 0, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message,
+                        "feature 'collections' becomes known after the moment of prediction in 3000 of 3000 rows "
+                        "(first: data row 1, up to 180 days late): a model would learn what it cannot know in "
+                        "production; drop the column, or train on it knowingly with --allow-feature collections");
+    const char *allow[] = {"collections"};
+    assert_int_equal(plumb_frame_check_availability(f, allow, 1, &err), PLUMB_OK);
+    plumb_audit_options o;
+    plumb_audit_options_init(&o);
+    o.num_iterations = 40;
+    plumb_audit *a = NULL;
+    assert_int_equal(plumb_audit_run(f, &o, &a, NULL), PLUMB_OK);
+    const plumb_finding *p = find(a, "available_at", "collections");
+    assert_non_null(p);
+    assert_int_equal(p->severity, PLUMB_SEVERITY_CRITICAL);
+    plumb_audit_free(a);
+    plumb_frame_free(f);
+    free(csv);
+}
+
+static void split_hygiene_with_a_test_set(void **state) {
+    (void)state;
+    bool flipped[N];
+    char *csv = make_table(5, flipped);
+    plumb_frame *f = read_table(csv, NULL);
+    /* a "test set" drawn from the same period: every row duplicated, older than the newest training row */
+    int64_t rows[500];
+    for (int i = 0; i < 500; i++)
+        rows[i] = 6 * i;
+    plumb_frame *test = NULL;
+    assert_int_equal(plumb_frame_take(f, rows, 500, &test, NULL), PLUMB_OK);
+    plumb_audit_options o;
+    plumb_audit_options_init(&o);
+    o.num_iterations = 40;
+    o.test = test;
+    plumb_audit *a = NULL;
+    assert_int_equal(plumb_audit_run(f, &o, &a, NULL), PLUMB_OK);
+    const plumb_finding *p = find(a, "duplicates", NULL);
+    assert_non_null(p);
+    assert_true(p->value == 1.0);
+    assert_non_null(find(a, "test_older", NULL));
+    plumb_audit_free(a);
+    plumb_frame_free(test);
+    plumb_frame_free(f);
+    free(csv);
+}
+
+static void bad_options_and_targets(void **state) {
+    (void)state;
+    plumb_read_options o;
+    plumb_read_options_init(&o);
+    o.target = "y";
+    const char *csv = "x,y\n1,a\n2,b\n3,c\n";
+    plumb_frame *f = NULL;
+    assert_int_equal(plumb_frame_read_buffer(csv, strlen(csv), &o, &f, NULL), PLUMB_OK);
+    plumb_audit_options ao;
+    plumb_audit_options_init(&ao);
+    plumb_audit *a = NULL;
+    plumb_error err;
+    assert_int_equal(plumb_audit_run(f, &ao, &a, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message, "an audit needs at least 20 rows for 5 folds");
+    assert_null(a);
+    plumb_frame_free(f);
+}
+
+int main(int argc, char **argv) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(planted_problems_are_found),        cmocka_unit_test(clean_table_has_no_critical_finding),
+        cmocka_unit_test(declared_availability_is_enforced), cmocka_unit_test(split_hygiene_with_a_test_set),
+        cmocka_unit_test(bad_options_and_targets),
+    };
+    return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
+}
