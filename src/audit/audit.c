@@ -19,7 +19,12 @@
 #include <string.h>
 
 #define SINGLE_BINS 32
-#define SMOOTH_ROWS 20.0 /* a bin's mean is shrunk toward the fold's mean as if it held this many more rows */
+#define SMOOTH_ROWS 20.0
+#define PERM_ROWS                                                                                                      \
+    4000 /* held-out rows per fold that permutation importance shuffles (evenly spaced) */ /* a bin's mean is shrunk   \
+                                                                                              toward the fold's mean   \
+                                                                                              as if it held this many  \
+                                                                                              more rows */
 
 typedef struct feat_stat {
     int64_t col;
@@ -527,6 +532,50 @@ static bool label_noise(ctx *c, const double *oof) {
                "drop or down-weight wrong labels, and check how labels are assigned"));
 }
 
+/* Adds to perm[f] the power the fold model m loses on (up to PERM_ROWS of) its test rows te when feature f is
+ * shuffled among them: permutation importance. Each column is shuffled in a copy and restored from its saved values. */
+static bool permutation_drops(const ctx *c, const plumb_model *m, const int64_t *te, int64_t nte, const double *oof,
+                              double *perm) {
+    const int64_t step = nte > PERM_ROWS ? (nte + PERM_ROWS - 1) / PERM_ROWS : 1, k = (nte + step - 1) / step;
+    int64_t *rows = malloc((size_t)(k + 1) * sizeof *rows);
+    double *y = malloc((size_t)(k + 1) * sizeof *y), *base = malloc((size_t)(k + 1) * sizeof *base);
+    double *pred = malloc((size_t)(k + 1) * sizeof *pred);
+    void *saved = malloc((size_t)(k + 1) * 8);
+    plumb_frame *f = NULL;
+    bool ok = rows && y && base && pred && saved;
+    for (int64_t i = 0; ok && i < k; i++) {
+        rows[i] = te[i * step];
+        y[i] = c->y[rows[i]];
+        base[i] = oof[rows[i]];
+    }
+    ok = ok && (f = take(c->f, rows, k));
+    const double before = ok ? power(c->a->binary, y, base, NULL, k) : NAN;
+    for (int64_t j = 0; ok && j < c->a->n_feats; j++) {
+        const feat_stat *s = &c->a->feats[j];
+        if (!s->is_feature)
+            continue;
+        plumb__column *col = &f->cols[s->col];
+        void *data = col->f32     ? (void *)col->f32
+                     : col->f64   ? (void *)col->f64
+                     : col->codes ? (void *)col->codes
+                     : col->i64   ? (void *)col->i64
+                                  : (void *)col->u8;
+        const size_t bytes = (size_t)k * (col->f32 || col->codes ? 4 : col->u8 ? 1 : 8);
+        memcpy(saved, data, bytes);
+        shuffle_column(f, s->col, c->o->seed + 7919 * (uint64_t)j + (uint64_t)te[0]);
+        if (plumb_model_predict(m, f, pred, NULL) == PLUMB_OK)
+            perm[j] += before - power(c->a->binary, y, pred, NULL, k);
+        memcpy(data, saved, bytes);
+    }
+    plumb_frame_free(f);
+    free(rows);
+    free(y);
+    free(base);
+    free(pred);
+    free(saved);
+    return ok;
+}
+
 /* Out-of-fold probabilities of the audit's model over split; with perm (F entries, NaN-initialised) also the drop in
  * power when each feature is shuffled in the test folds. Rows unused by every fold get NaN. */
 static plumb_status cv_scores(ctx *c, const plumb_split *split, double *oof, double *perm, plumb_error *err) {
@@ -554,25 +603,8 @@ static plumb_status cv_scores(ctx *c, const plumb_split *split, double *oof, dou
                  (st = plumb_model_predict(m, fte, pred, err)) == PLUMB_OK) {
             for (int64_t i = 0; i < nte; i++)
                 oof[te[i]] = pred[i];
-            if (perm) {
-                const double base = power(c->a->binary, c->y, oof, te, nte);
-                double *yt = malloc((size_t)(nte + 1) * sizeof *yt);
-                for (int64_t i = 0; yt && i < nte; i++)
-                    yt[i] = c->y[te[i]];
-                for (int64_t f = 0; yt && f < c->a->n_feats; f++) {
-                    const feat_stat *s = &c->a->feats[f];
-                    if (!s->is_feature)
-                        continue;
-                    shuffle_column(fte, s->col, c->o->seed + 7919 * (uint64_t)f + (uint64_t)k);
-                    if (plumb_model_predict(m, fte, pred, NULL) == PLUMB_OK)
-                        perm[f] += base - power(c->a->binary, yt, pred, NULL, nte);
-                    plumb_frame_free(fte); /* restore: take the rows again */
-                    fte = take(c->f, te, nte);
-                    if (!fte)
-                        break;
-                }
-                free(yt);
-            }
+            if (perm && !permutation_drops(c, m, te, nte, oof, perm))
+                st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
             folds_used++;
         }
         plumb_model_free(m);
@@ -1072,28 +1104,19 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
                 goto nomem;
             if ((st = cv_scores(&c, tsplit, toof, NULL, err)) == PLUMB_OK)
                 a->time_cv_power = pooled_power(&c, toof);
-            free(toof);
-            if (st != PLUMB_OK)
-                goto done;
-            /* the last fold of the time split is the out-of-time test */
+            /* the last fold of the time split is the out-of-time test: trained on everything before it */
             int64_t ntr, nte, *te = malloc((size_t)(n + 1) * sizeof *te);
+            if (te && st == PLUMB_OK) {
+                plumb_split_rows(tsplit, plumb_split_n_folds(tsplit) - 1, rows, &ntr, te, &nte);
+                a->oot_power = power(a->binary, y, toof, te, nte);
+            }
+            free(toof);
             if (!te)
                 goto nomem;
-            plumb_split_rows(tsplit, plumb_split_n_folds(tsplit) - 1, rows, &ntr, te, &nte);
-            plumb_frame *ftr = take(f, rows, ntr), *fte = take(f, te, nte);
-            plumb_model *m = NULL;
-            double *p = malloc((size_t)(nte + 1) * sizeof *p), *yt = malloc((size_t)(nte + 1) * sizeof *yt);
-            if (ftr && fte && p && yt && train_model(ftr, o, c.positive, &m, NULL) == PLUMB_OK &&
-                plumb_model_predict(m, fte, p, NULL) == PLUMB_OK) {
-                for (int64_t i = 0; i < nte; i++)
-                    yt[i] = y[te[i]];
-                a->oot_power = power(a->binary, yt, p, NULL, nte);
+            if (st != PLUMB_OK) {
+                free(te);
+                goto done;
             }
-            plumb_model_free(m);
-            plumb_frame_free(ftr);
-            plumb_frame_free(fte);
-            free(p);
-            free(yt);
             free(te);
         }
     }
