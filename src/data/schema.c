@@ -131,7 +131,7 @@ static plumb_status find_or_add(plumb_schema *s, const char *name, int64_t *idx,
 plumb_status plumb_schema_set_type(plumb_schema *s, const char *name, plumb_type type, plumb_error *err) {
     if ((int)type < 0 || (int)type >= N_TYPES)
         return plumb__fail(err, PLUMB_EINVAL, "bad column type %d", (int)type);
-    int64_t i;
+    int64_t i = -1;
     plumb_status st = find_or_add(s, name, &i, err);
     if (st == PLUMB_OK)
         s->cols[i].type = type;
@@ -141,7 +141,7 @@ plumb_status plumb_schema_set_type(plumb_schema *s, const char *name, plumb_type
 plumb_status plumb_schema_set_role(plumb_schema *s, const char *name, plumb_role role, plumb_error *err) {
     if ((int)role < 0 || (int)role >= N_ROLES)
         return plumb__fail(err, PLUMB_EINVAL, "bad column role %d", (int)role);
-    int64_t i;
+    int64_t i = -1;
     plumb_status st = find_or_add(s, name, &i, err);
     if (st != PLUMB_OK)
         return st;
