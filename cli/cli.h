@@ -40,6 +40,7 @@ struct cli_command {
 };
 
 extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
+extern const cli_command cli_synth;
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict, &cli_explain};
+static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict, &cli_explain, &cli_synth};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {
