@@ -388,9 +388,13 @@ static plumb_status check_options(const plumb_synth_credit_options *o, gen *g, p
     int64_t y;
     int m, d;
     plumb__civil_from_days(g->start_day, &y, &m, &d);
-    int64_t months = (m - 1) + o->n_months;
-    int64_t end = plumb__days_from_civil(y + months / 12, (int)(months % 12) + 1, 1) + (d - 1);
-    if (end > plumb__days_from_civil(9999, 12, 31))
+    /* the same day of the month n_months later, or the month's last day when it is shorter */
+    const int64_t months = (m - 1) + o->n_months, ey = y + months / 12;
+    const int em = (int)(months % 12) + 1;
+    const int64_t first = plumb__days_from_civil(ey, em, 1);
+    const int64_t month_len = plumb__days_from_civil(ey + (em == 12), em == 12 ? 1 : em + 1, 1) - first;
+    const int64_t end = first + (d <= month_len ? d : month_len) - 1;
+    if (end > plumb__days_from_civil(10000, 1, 1))
         return plumb__fail(err, PLUMB_EINVAL, "the period from %s over %d months ends after the year 9999",
                            o->start_date, (int)o->n_months);
     g->end_day = (int32_t)end;
@@ -407,12 +411,13 @@ typedef struct outbuf {
     FILE *f;
     char *buf;
     size_t used, cap;
-    bool failed;
+    int failed; /* the errno of the failed write, or 0 */
 } outbuf;
 
 static void flush_out(outbuf *w) {
+    errno = 0;
     if (w->used && !w->failed && fwrite(w->buf, 1, w->used, w->f) != w->used)
-        w->failed = true;
+        w->failed = errno ? errno : EIO;
     w->used = 0;
 }
 
@@ -504,7 +509,7 @@ static const column_truth columns[] = {
 #define ROW_MAX 512 /* a formatted row is at most this long (21 fields of at most 20 bytes) */
 
 static plumb_status write_table(const gen *g, FILE *f, plumb_error *err) {
-    outbuf w = {f, NULL, 0, (size_t)1 << 20, false};
+    outbuf w = {f, NULL, 0, (size_t)1 << 20, 0};
     if (!(w.buf = malloc(w.cap)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     char *p = w.buf;
@@ -566,7 +571,7 @@ static plumb_status write_table(const gen *g, FILE *f, plumb_error *err) {
     flush_out(&w);
     free(w.buf);
     if (w.failed || ferror(f))
-        return plumb__fail(err, PLUMB_EIO, "cannot write the table: %s", strerror(errno ? errno : EIO));
+        return plumb__fail(err, PLUMB_EIO, "cannot write the table: %s", strerror(w.failed ? w.failed : EIO));
     return PLUMB_OK;
 }
 
