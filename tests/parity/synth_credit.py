@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The planted strengths of `plumb synth credit`, measured live with XGBoost and scikit-learn.
 
-usage: synth_credit.py PLUMB [--seed S] [--rows N] [--json]
+usage: synth_credit.py PLUMB [--seed S] [--rows N] [--check GOLDEN] [--write-golden GOLDEN [--seeds 1,2,3]]
 Generates the table (warehouse view, and the decision view of the same applications) with the plumb binary, then:
   naive_random   XGBoost on every column but the ids, date and target, random 80/20 split: the leaks make it
                  look excellent (bar: AUC > 0.95)
@@ -14,7 +14,9 @@ Generates the table (warehouse view, and the decision view of the same applicati
   flip_precision, flip_recall  a confident-learning pass (out-of-fold probabilities of a 5-fold naive model;
                  rows labelled good whose P(bad) exceeds the mean P(bad) of the rows labelled bad) against the
                  truth's flipped rows: what the audit's label check can reach on this data
-Prints one JSON line; exits 1 when a bar is missed.
+Prints one JSON line per seed; exits 1 when a bar is missed. --check also compares every figure with the committed
+golden run of the same seed (tests/parity/synth_credit_golden.json, written by --write-golden): a difference above
+0.03 means the generator's strengths moved, and the golden file and docs/synth.md need a look.
 """
 import json
 import os
@@ -59,11 +61,7 @@ def predict(model, x, columns):
     return model.predict(xgb.DMatrix(x.reindex(columns=columns, fill_value=0.0)))
 
 
-def main():
-    args = sys.argv[1:]
-    plumb = args[0]
-    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
-    rows = int(args[args.index("--rows") + 1]) if "--rows" in args else 20000
+def measure(plumb, seed, rows):
     with tempfile.TemporaryDirectory() as tmp:
         df, truth = generate(plumb, tmp, seed, rows, "warehouse")
         dec, _ = generate(plumb, tmp, seed, rows, "decision")
@@ -84,7 +82,7 @@ def main():
 
     # out of time, on matured rows only (final labels): older two thirds train, the rest test
     matured = np.arange(truth["first_immature_row"])
-    cut = matured[int(len(matured) * 2 / 3)]
+    cut = int(len(matured) * 2 / 3)
     tr, te = matured[:cut], matured[cut:]
     for name, cols in (("clean_oot", clean), ("naive_oot", naive)):
         x = design(df, cols)
@@ -97,7 +95,7 @@ def main():
     # label audit reach: confident learning with out-of-fold probabilities of the naive model
     x = design(df, naive)
     oof = np.zeros(len(df))
-    for k, (a, b) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y)):
+    for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
         oof[b] = predict(fit(x.iloc[a], y[a]), x.iloc[b], x.columns)
     threshold = oof[y == 1].mean()
     suspect = set(np.where((y == 0) & (oof > threshold))[0].tolist())
@@ -105,10 +103,43 @@ def main():
     hit = len(suspect & flipped)
     res["flip_precision"] = round(hit / max(1, len(suspect)), 3)
     res["flip_recall"] = round(hit / max(1, len(flipped)), 3)
+    return res
 
+
+def bars(res):
+    """The bars the issue sets, as (name, passed)."""
+    return [("naive_random > 0.95", res["naive_random"] > 0.95),
+            ("0.70 <= clean_oot <= 0.85", 0.70 <= res["clean_oot"] <= 0.85),
+            ("naive_decision < naive_random - 0.1", res["naive_decision"] < res["naive_random"] - 0.1),
+            ("flip precision and recall >= 0.6", res["flip_precision"] >= 0.6 and res["flip_recall"] >= 0.6)]
+
+
+def main():
+    args = sys.argv[1:]
+    opt = lambda name, default: args[args.index(name) + 1] if name in args else default
+    plumb = args[0]
+    rows = int(opt("--rows", 20000))
+    if "--write-golden" in args:
+        seeds = [int(s) for s in opt("--seeds", "1,2,3").split(",")]
+        runs = [measure(plumb, s, rows) for s in seeds]
+        with open(opt("--write-golden", None), "w") as f:
+            f.write("[\n" + ",\n".join("  " + json.dumps(r) for r in runs) + "\n]\n")
+        print("\n".join(json.dumps(r) for r in runs))
+        return 0 if all(ok for r in runs for _, ok in bars(r)) else 1
+    res = measure(plumb, int(opt("--seed", 1)), rows)
     print(json.dumps(res))
-    bars = [res["naive_random"] > 0.95, 0.70 <= res["clean_oot"] <= 0.85, res["naive_decision"] < res["naive_random"] - 0.1]
-    return 0 if all(bars) else 1
+    failed = [name for name, ok in bars(res) if not ok]
+    if "--check" in args:
+        with open(opt("--check", None)) as f:
+            golden = [g for g in json.load(f) if g["seed"] == res["seed"] and g["rows"] == res["rows"]]
+        if not golden:
+            failed.append("no golden run for this seed and size")
+        for key, want in (golden[0].items() if golden else []):
+            if key not in ("seed", "rows") and abs(res[key] - want) > 0.03:
+                failed.append("%s %.4f differs from the golden %.4f" % (key, res[key], want))
+    for name in failed:
+        print("FAIL: " + name, file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
