@@ -38,9 +38,9 @@ struct cli_command {
     int min_pos, max_pos;
     int (*run)(const cli_args *args);
 };
+extern const cli_command cli_synth; /* synthetic data with planted problems: cmd_synth.c */
 
 extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain;
-extern const cli_command cli_synth;
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \
