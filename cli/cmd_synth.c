@@ -52,7 +52,7 @@ static int run(const cli_args *a) {
     if (!out_path)
         return cli_usage_error(a->cmd, "missing option '--output' (-o FILE, or -o - for standard output)");
     long long rows = o.n_rows, seed = 1, months = o.n_months, window = o.outcome_window_days, threads = 0;
-    if (!int_in(a, "rows", 1, 100000000, &rows) || !cli_int(a, "seed", 0, &seed) ||
+    if (!int_in(a, "rows", 1, 10000000, &rows) || !cli_int(a, "seed", 0, &seed) ||
         !int_in(a, "months", 1, 1200, &months) || !int_in(a, "outcome-window", 1, 3660, &window) ||
         !cli_int(a, "threads", 1, &threads) || !cli_double(a, "flip-rate", &o.flip_rate))
         return EXIT_USAGE;

@@ -491,7 +491,7 @@ typedef enum plumb_synth_view {
 } plumb_synth_view;
 
 typedef struct plumb_synth_credit_options {
-    int64_t n_rows;              /* 20000: applications, 1 to 100,000,000 */
+    int64_t n_rows;              /* 20000: applications, 1 to 10,000,000 */
     uint64_t seed;               /* 1: at most 2^63 - 1; the same options give the same bytes */
     const char *start_date;      /* "2021-01-01": the first day of the period, YYYY-MM-DD */
     int32_t n_months;            /* 36: length of the period in calendar months; the snapshot is its last

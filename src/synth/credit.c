@@ -204,7 +204,7 @@ static void generate_row(const gen *g, int64_t i, row *w) {
                       exp(0.2 * normal(&r));
     w->expenses = (int32_t)(5.0 * round(expenses / 5.0));
     double assets = w->home == OWNER ? lognormal(&r, 140000, 0.6) : lognormal(&r, 6000, 1.1);
-    if (w->home != OWNER && unif(&r) < 0.65)
+    if (unif(&r) < 0.65 && w->home != OWNER)
         assets = 0;
     w->assets = (int32_t)(100.0 * round(assets / 100.0));
     double debt = lognormal(&r, 2500.0 * (w->age >= 30 ? 1.4 : 1.0), 1.0);
@@ -244,7 +244,7 @@ static void generate_row(const gen *g, int64_t i, row *w) {
 
     /* the outcome: default within the window, when it happened, whether the snapshot saw it */
     const int32_t window = o->outcome_window_days;
-    const double u_default = unif(&r), u_when = unif(&r);
+    const double u_default = unif(&r), u_when = unif(&r), u_flip = unif(&r);
     w->true_default = u_default < sigmoid(DEFAULT_INTERCEPT - worth);
     if (w->true_default) {
         /* defaults are rare in the first months (first payments are made) and grow later: F(t) = t^1.5 */
@@ -254,7 +254,7 @@ static void generate_row(const gen *g, int64_t i, row *w) {
     const int32_t default_day = w->day + w->default_after;
     const bool matured = w->day + window <= g->snapshot_day;
     w->observed = w->true_default && default_day <= g->snapshot_day;
-    w->flipped = matured && w->true_default && unif(&r) < o->flip_rate;
+    w->flipped = matured && w->true_default && u_flip < o->flip_rate;
     w->bad = w->observed && !w->flipped;
 
     /* planted leaks, as the warehouse holds them at the snapshot */
@@ -359,7 +359,7 @@ static bool parse_date(const char *s, int32_t *out) {
     return true;
 }
 
-#define MAX_ROWS 100000000
+#define MAX_ROWS 10000000 /* about 1 GB of rows in memory */
 #define MAX_MONTHS 1200
 #define MAX_WINDOW 3660
 

@@ -73,7 +73,7 @@ test_synth_usage_errors() {
     usage_fails "option '--flip-rate' expects a share from 0 to 1, got '1.5'" credit --flip-rate 1.5 -o "$TMP/t.csv"
     usage_fails "option '--flip-rate' expects a number, got 'lots'" credit --flip-rate lots -o "$TMP/t.csv"
     usage_fails "option '--rows' expects an integer of at least 1, got '0'" credit -n 0 -o "$TMP/t.csv"
-    usage_fails "option '--rows' expects an integer from 1 to 100000000, got '1000000000'" credit -n 1000000000 -o "$TMP/t.csv"
+    usage_fails "option '--rows' expects an integer from 1 to 10000000, got '100000000'" credit -n 100000000 -o "$TMP/t.csv"
     usage_fails "option '--months' expects an integer from 1 to 1200, got '5000'" credit --months 5000 -o "$TMP/t.csv"
     usage_fails "option '--view' expects warehouse or decision, got 'live'" credit --view live -o "$TMP/t.csv"
     usage_fails "the table and the truth cannot both go to standard output" credit -o - --truth -
