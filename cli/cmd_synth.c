@@ -118,7 +118,7 @@ const cli_command cli_synth = {
         "  collections_amount  known only after a default: > 0 almost only for clients who defaulted\n"
         "  verification_flag   filled in by reviews after the decision: old good clients 'yes', defaulters 'no',\n"
         "                      recent applications mostly empty, so value and missingness follow age and label\n"
-        "  client_id           re-issued month by month, good clients numbered first: the id order leaks the label\n"
+        "  client_id           re-issued by quarter, good clients numbered first: the id order leaks the label\n"
         "  flipped labels      --flip-rate of the matured true defaulters labelled good, at listed rows\n"
         "  immature rows       the last --outcome-window days: their defaults mostly lie after the snapshot, so\n"
         "                      they are labelled good more often than they truly are\n"

@@ -8,8 +8,8 @@
  *   - collections_amount: a post-outcome field, > 0 almost only when the client defaulted;
  *   - verification_flag: filled in retroactively by reviews after the decision, so its value and its missingness
  *     depend on how long ago the application was, and on whether the client had defaulted by then;
- *   - client_id: ids re-issued month by month in a migration that numbered clients in good standing first, so
- *     the id's order within a month follows the label;
+ *   - client_id: ids re-issued quarter by quarter in a migration that numbered clients in good standing first, so
+ *     the id's order within a quarter follows the label;
  *   - flipped labels: a share of matured true defaulters labelled good (a labelling bug), at known rows;
  *   - immature rows: the last outcome window before the snapshot, whose defaults mostly lie in the future and
  *     are therefore labelled good.
@@ -122,6 +122,7 @@ typedef struct row {
     int8_t prior_arrears;                          /* 0 no, 1 yes */
     int8_t verification;                           /* 1 yes, 0 no, -1 missing */
     uint8_t gap;                                   /* step to the next client id: 1..3 */
+    uint8_t migration_block;                       /* 0: numbered with the clients in good standing, 1: after them */
     uint8_t true_default;                          /* defaults within the outcome window (known or not) */
     uint8_t observed;                              /* ... and the default had happened by the snapshot */
     uint8_t flipped;                               /* matured true default labelled good */
@@ -154,7 +155,7 @@ static int32_t application_day(const gen *g, int64_t i) {
     return g->start_day + (d < span ? d : span - 1);
 }
 
-/* Everything of row i except client_id (which needs the whole month): features, outcome, label, leaks. */
+/* Everything of row i except client_id (which needs the whole quarter): features, outcome, label, leaks. */
 static void generate_row(const gen *g, int64_t i, row *w) {
     const plumb_synth_credit_options *o = g->o;
     rng r = rng_for(o->seed, 1, i);
@@ -261,6 +262,9 @@ static void generate_row(const gen *g, int64_t i, row *w) {
     const double u_coll = unif(&r), u_delay = unif(&r), u_due = unif(&r), u_small = unif(&r);
     const double u_review = unif(&r), u_value = unif(&r), u_lag = unif(&r);
     w->gap = (uint8_t)(1 + next64(&r) % 3);
+    /* the migration read each account's status from a table that was out of date for one account in five */
+    const double u_stale = unif(&r), u_stale_block = unif(&r);
+    w->migration_block = u_stale < 0.2 ? u_stale_block < 0.5 : w->observed;
     if (income_hidden)
         w->income = -1;
     else
@@ -302,16 +306,17 @@ static void generate_row(const gen *g, int64_t i, row *w) {
     }
 }
 
-/* Calendar month of a day as year * 12 + month - 1. */
-static int64_t month_of(int32_t day) {
+/* Calendar quarter of a day, counted from year 0: the migration's batches. */
+static int64_t quarter_of(int32_t day) {
     int64_t y;
     int m, d;
     plumb__civil_from_days(day, &y, &m, &d);
-    return y * 12 + m - 1;
+    return y * 4 + (m - 1) / 3;
 }
 
-/* client_id. Warehouse view: a migration re-issued ids month by month, numbering the clients in good standing
- * first and the defaulted ones after them, so within a month the id order follows the outcome. Decision view:
+/* client_id. Warehouse view: a migration re-issued ids quarter by quarter, numbering the clients in good standing
+ * first and the defaulted ones after them (by a status table wrong for one account in five), so within a quarter
+ * the id order follows the outcome. Decision view:
  * the ids as issued at application, in application order. */
 static void assign_client_ids(gen *g) {
     int64_t id = MIGRATION_CLIENT_BASE;
@@ -321,12 +326,12 @@ static void assign_client_ids(gen *g) {
         return;
     }
     for (int64_t lo = 0, hi; lo < g->n; lo = hi) {
-        const int64_t month = month_of(g->rows[lo].day);
-        for (hi = lo + 1; hi < g->n && month_of(g->rows[hi].day) == month; hi++)
+        const int64_t quarter = quarter_of(g->rows[lo].day);
+        for (hi = lo + 1; hi < g->n && quarter_of(g->rows[hi].day) == quarter; hi++)
             ;
         for (uint8_t pass = 0; pass < 2; pass++)
             for (int64_t i = lo; i < hi; i++)
-                if (g->rows[i].observed == pass)
+                if (g->rows[i].migration_block == pass)
                     g->rows[i].client_id = (id += g->rows[i].gap);
     }
 }
@@ -482,7 +487,7 @@ typedef struct column_truth {
 static const column_truth columns[] = {
     {"application_id", "id", "application", "application number, in application order"},
     {"client_id", "leak_id_order", "migration after the outcomes",
-     "client number re-issued month by month in a migration, clients in good standing first"},
+     "client number re-issued quarter by quarter in a migration, clients in good standing first"},
     {"application_date", "time", "application", "date of the application (YYYY-MM-DD)"},
     {"age", "clean", "application", "age of the applicant in years"},
     {"marital", "clean", "application", "marital status"},

@@ -397,7 +397,7 @@ static void leak_retro_filled(void **state) {
     synth_free(&s);
 }
 
-/* client_id grows month by month, and within a month the bad rows hold the later ids. */
+/* client_id grows quarter by quarter, and within a quarter the bad rows hold the later ids. */
 static void leak_id_order(void **state) {
     (void)state;
     synth s;
@@ -407,9 +407,9 @@ static void leak_id_order(void **state) {
     const int64_t *t = plumb_frame_i64(s.frame, col(&s, "application_date"));
     uint8_t *y = bad_labels(&s);
     double pairs = 0, ordered = 0;
-    int64_t months = 0;
+    int64_t quarters = 0;
     for (int64_t lo = 0, hi; lo < n; lo = hi) {
-        /* a month: dates within the same calendar month (30-day steps are enough to tell months apart here) */
+        /* a quarter: the rows of one calendar quarter (the migration's batch) */
         time_t t0 = (time_t)t[lo];
         struct tm tm0;
         gmtime_r(&t0, &tm0);
@@ -417,11 +417,11 @@ static void leak_id_order(void **state) {
             time_t ti = (time_t)t[hi];
             struct tm tmi;
             gmtime_r(&ti, &tmi);
-            if (tmi.tm_mon != tm0.tm_mon || tmi.tm_year != tm0.tm_year)
+            if (tmi.tm_mon / 3 != tm0.tm_mon / 3 || tmi.tm_year != tm0.tm_year)
                 break;
         }
         if (hi < n)
-            for (int64_t i = lo; i < hi; i++) /* every id of a month is below every id of the next */
+            for (int64_t i = lo; i < hi; i++) /* every id of a quarter is below every id of the next */
                 assert_true(cid[i] < cid[hi]);
         int64_t nb = 0, ng = 0;
         double rank_bad = 0;
@@ -437,12 +437,12 @@ static void leak_id_order(void **state) {
         /* Mann-Whitney: pairs (bad, good) where the bad row has the larger id */
         ordered += rank_bad - (double)nb * (nb - 1) / 2.0;
         pairs += (double)nb * ng;
-        months++;
+        quarters++;
     }
-    print_message("%lld months; within a month, a bad row's id is above a good row's in %.3f of pairs\n",
-                  (long long)months, ordered / pairs);
-    assert_int_equal(months, 36);
-    assert_true(ordered / pairs > 0.9);
+    print_message("%lld quarters; within a quarter, a bad row's id is above a good row's in %.3f of pairs\n",
+                  (long long)quarters, ordered / pairs);
+    assert_int_equal(quarters, 12);
+    assert_true(ordered / pairs > 0.8 && ordered / pairs < 0.97); /* strong, not perfect: a stale status table */
     free(y);
     synth_free(&s);
 }
