@@ -38,6 +38,7 @@ struct cli_command {
     int min_pos, max_pos;
     int (*run)(const cli_args *args);
 };
+extern const cli_command cli_synth; /* synthetic data with planted problems: cmd_synth.c */
 
 extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain, cli_audit;
 extern const cli_command cli_eval, cli_cv; /* evaluation: cmd_eval.c, cmd_cv.c */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict, &cli_explain,
-                                              &cli_eval,    &cli_cv,    &cli_audit};
+                                              &cli_eval,    &cli_cv,    &cli_audit,   &cli_synth};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

@@ -928,6 +928,51 @@ PLUMB_API plumb_status plumb_outfile_commit(plumb_outfile *file, plumb_error *er
 /* Removes the temporary file and frees the handle; accepts NULL. */
 PLUMB_API void plumb_outfile_abort(plumb_outfile *file);
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Synthetic data with known, planted problems (ground truth for the audit; docs/synth.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Which state of the data a generator writes. */
+typedef enum plumb_synth_view {
+    PLUMB_SYNTH_VIEW_WAREHOUSE = 0, /* as the data warehouse holds it on the snapshot date: the leaks are in */
+    PLUMB_SYNTH_VIEW_DECISION,      /* as the scoring system saw each application at its decision time: the same
+                                       rows, features and labels, but no review flag, no collections, ids in
+                                       application order (what production scores) */
+} plumb_synth_view;
+
+typedef struct plumb_synth_credit_options {
+    int64_t n_rows;              /* 20000: applications, 1 to 10,000,000 */
+    uint64_t seed;               /* 1: at most 2^63 - 1; the same options give the same bytes */
+    const char *start_date;      /* "2021-01-01": the first day of the period, YYYY-MM-DD */
+    int32_t n_months;            /* 36: length of the period in calendar months; the snapshot is its last
+                                    application date */
+    double flip_rate;            /* 0.08: share of matured true defaulters labelled good (wrong labels), 0 to 1 */
+    int32_t outcome_window_days; /* 365: "bad" = defaulted within this many days of the application, 1 to 3660 */
+    plumb_synth_view view;       /* PLUMB_SYNTH_VIEW_WAREHOUSE */
+    int n_threads;               /* 0: the plumb_set_threads default; the output does not depend on it */
+} plumb_synth_credit_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_synth_credit_options_init(plumb_synth_credit_options *opts);
+
+/* Generates a credit-scoring table -- one application a row, in date order: application_id, client_id,
+ * application_date, applicant and credit features with real signal, verification_flag (filled in retroactively),
+ * collections_amount (known only after a default), status (good/bad) -- with planted leaks, flipped labels and
+ * immature recent rows, and writes it as CSV to table (borrowed). When truth (borrowed) is not NULL, also writes
+ * the truth as JSON there: each column's role (clean, leak_post_outcome, leak_retro_filled, leak_id_order, id,
+ * time, target), the 0-based data rows with flipped labels, immature rows and hidden defaults, the snapshot date,
+ * the outcome window, the options. Streams are written, not flushed or closed; on failure they may hold part of
+ * the output (write through plumb_outfile for files that appear whole or not at all).
+ * Returns PLUMB_EINVAL for bad options (the message names the option and the value), PLUMB_EIO when a write
+ * fails, PLUMB_ENOMEM. Thread-safe; deterministic for the options whatever the thread count. */
+PLUMB_API plumb_status plumb_synth_credit_write(const plumb_synth_credit_options *opts, FILE *table, FILE *truth,
+                                                plumb_error *err);
+
+/* The schema of the generated table (*out, owned by the caller): status is the target, application_id an id,
+ * application_date the time; categorical and numeric types fixed, every other column a feature (so a model
+ * trained with it takes the leaks in, as a naive one would). Returns PLUMB_ENOMEM on failure. */
+PLUMB_API plumb_status plumb_synth_credit_schema(plumb_schema **out, plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif
