@@ -791,7 +791,7 @@ typedef struct plumb_audit_options {
     double missing_power;         /* 0.65: AUC of the missing indicator alone (warning; critical at 0.75) */
     double id_power;              /* 0.60: AUC of an identifier or of the row order (warning; critical at 0.70) */
     double split_gap;             /* 0.05: random-split minus time-split AUC (warning; critical at twice this) */
-    double label_noise;           /* 0.02: estimated share of wrong labels (warning; critical at 0.10) */
+    double label_noise;           /* 0.01: estimated share of wrong labels (warning; critical at 0.10) */
     int n_threads;                /* 0 = the plumb_set_threads default */
 } plumb_audit_options;
 

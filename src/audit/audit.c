@@ -71,7 +71,7 @@ void plumb_audit_options_init(plumb_audit_options *o) {
     o->missing_power = 0.65;
     o->id_power = 0.60;
     o->split_gap = 0.05;
-    o->label_noise = 0.02;
+    o->label_noise = 0.01;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -469,8 +469,12 @@ static bool single_columns(ctx *c, const plumb_split *split) {
 static bool label_noise(ctx *c, const double *oof) {
     plumb_audit *a = c->a;
     const int64_t n = c->n;
+    /* labels of immature rows are not final: the maturity check reports them, and they stay out of this one */
+    const bool *skip = c->o->outcome_window_days > 0 ? c->recent : NULL;
     double t1 = 0, t0 = 0, n1 = 0, n0 = 0;
     for (int64_t i = 0; i < n; i++) {
+        if (skip && skip[i])
+            continue;
         if (c->y[i] > 0.5)
             t1 += oof[i], n1 += 1;
         else
@@ -488,6 +492,8 @@ static bool label_noise(ctx *c, const double *oof) {
         return false;
     int64_t k = 0, flipped_to_good = 0;
     for (int64_t i = 0; i < n; i++) {
+        if (skip && skip[i])
+            continue;
         const double m = c->y[i] > 0.5 ? (1 - oof[i]) - t0 : oof[i] - t1;
         if (m >= 0) {
             s[k++] = (cand){m + (c->y[i] > 0.5 ? 1 - oof[i] : oof[i]), i};
@@ -508,7 +514,7 @@ static bool label_noise(ctx *c, const double *oof) {
     for (int64_t i = 0; i < k; i++)
         a->suspects[i] = s[i].row;
     a->n_suspects = k;
-    a->noise_rate = (double)k / (double)n;
+    a->noise_rate = (double)k / (n0 + n1); /* of the rows whose labels were judged */
     free(s);
     /* with a weak model most flags are the model's own errors: a high rate is conclusive only when the model
      * separates the classes well */
