@@ -2,16 +2,13 @@
 #ifndef PLUMB_AUDIT_AUDIT_H
 #define PLUMB_AUDIT_AUDIT_H
 
-#include "../base/base.h"
+#include "../data/target.h"
 
 #include <stdbool.h>
 
 /* Row i of a time-like column in days: datetime columns (seconds) / 86400, numbers as they are; NaN when
  * missing. */
 double plumb__row_days(const plumb_frame *f, int64_t col, int64_t i);
-
-/* The first column with the role, or -1. */
-int64_t plumb__find_role(const plumb_frame *f, plumb_role role);
 
 /* How many rows of column col became known after their moment of prediction. */
 typedef struct plumb__late {

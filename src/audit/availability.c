@@ -24,17 +24,6 @@ double plumb__row_days(const plumb_frame *f, int64_t col, int64_t i) {
     return x ? (double)x[i] : NAN;
 }
 
-int64_t plumb__find_role(const plumb_frame *f, plumb_role role) {
-    const plumb_schema *s = plumb_frame_schema(f);
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role == role)
-            return j;
-    }
-    return -1;
-}
-
 plumb_status plumb__availability(const plumb_frame *f, int64_t col, plumb__late *out, plumb_error *err) {
     memset(out, 0, sizeof *out);
     out->first_row = -1;

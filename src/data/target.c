@@ -6,15 +6,46 @@
 #include <math.h>
 #include <string.h>
 
-int64_t plumb__target_find(const plumb_frame *fr) {
+int64_t plumb__find_role(const plumb_frame *fr, plumb_role role) {
     const plumb_schema *s = plumb_frame_schema(fr);
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role == PLUMB_ROLE_TARGET)
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++)
+        if (s->cols[j].role == role)
             return j;
-    }
     return -1;
+}
+
+int64_t plumb__target_find(const plumb_frame *fr) {
+    return plumb__find_role(fr, PLUMB_ROLE_TARGET);
+}
+
+plumb_status plumb__weights(const plumb_frame *fr, const double **w, double *sum, double *max, plumb_error *err) {
+    const int64_t n = plumb_frame_n_rows(fr), col = plumb__find_role(fr, PLUMB_ROLE_WEIGHT);
+    double total = (double)n, largest = 1;
+    *w = NULL;
+    if (col >= 0) {
+        const plumb__schema_col *c = &plumb_frame_schema(fr)->cols[col];
+        const double *v = plumb_frame_f64(fr, col);
+        if (!v)
+            return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric, not %s", c->name,
+                               plumb_type_name(c->type));
+        total = largest = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const char *what = isnan(v[i]) ? "missing" : isinf(v[i]) ? "infinite" : v[i] < 0 ? "negative" : NULL;
+            if (what)
+                return plumb__fail(err, PLUMB_EINVAL, "weight '%s' is %s in data row %lld", c->name, what,
+                                   (long long)i + 1);
+            total += v[i];
+            largest = v[i] > largest ? v[i] : largest;
+        }
+        if (!(total > 0))
+            return plumb__fail(err, PLUMB_EINVAL, "weights '%s' are all zero", c->name);
+        *w = v;
+    }
+    if (sum)
+        *sum = total;
+    if (max)
+        *max = largest;
+    return PLUMB_OK;
 }
 
 plumb_status plumb__target_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,

@@ -9,8 +9,17 @@
 
 #include "data.h"
 
+/* Index of the frame's first column with the role, or -1 when it has none. */
+int64_t plumb__find_role(const plumb_frame *fr, plumb_role role);
+
 /* Index of the frame's target column, or -1 when it has none. */
 int64_t plumb__target_find(const plumb_frame *fr);
+
+/* The frame's sample weights, borrowed: *w is NULL when it has no weight column. *sum and *max (OUT; may be NULL)
+ * are their sum and largest value (the row count and 1 without a column). Returns PLUMB_EINVAL naming the column
+ * and row for a weight that is missing, infinite or negative, when every weight is zero, or for a column that is
+ * not numeric. */
+plumb_status plumb__weights(const plumb_frame *fr, const double **w, double *sum, double *max, plumb_error *err);
 
 /* Fills y (n_rows values) with the labels of column target of fr: 0/1 for binary, the values for regression, and
  * with n_classes (a trainer that handles multiclass targets; NULL otherwise) the class index for a categorical

@@ -93,13 +93,13 @@ typedef struct trainer {
     int32_t K;        /* outputs: classes of a multiclass model, else 1 */
     bool constrained; /* some feature is monotone: splits check outputs against leaf bounds */
     double *label;
-    double *weight; /* NULL: every row weighs 1 */
-    double *score;  /* n_rows x K raw scores */
-    double *prob;   /* multiclass: n_rows x K softmax probabilities at the start of the iteration */
-    int64_t *gh;    /* quantized gradient and hessian of each row, packed */
-    double sg, sh;  /* gradient = packed_g / sg, hessian = packed_h / sh */
-    uint32_t *idx;  /* rows of the tree; each leaf a range, rows ascending within it */
-    uint32_t *tmp;  /* partition scratch, n_rows */
+    const double *weight; /* the frame's weight column (borrowed); NULL: every row weighs 1 */
+    double *score;        /* n_rows x K raw scores */
+    double *prob;         /* multiclass: n_rows x K softmax probabilities at the start of the iteration */
+    int64_t *gh;          /* quantized gradient and hessian of each row, packed */
+    double sg, sh;        /* gradient = packed_g / sg, hessian = packed_h / sh */
+    uint32_t *idx;        /* rows of the tree; each leaf a range, rows ascending within it */
+    uint32_t *tmp;        /* partition scratch, n_rows */
     int64_t n_bag;
     hist_entry *pool;    /* num_leaves histograms */
     hist_entry *scratch; /* nt - 1 histograms: the other threads' shares of a row-split build */
@@ -1155,40 +1155,6 @@ static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_tas
     return plumb__target_labels(fr, target, task, positive_name, y, n_classes, err);
 }
 
-/* Weights of the frame's weight column (NULL when it has none) into *out (malloc'd, n values), and their largest
- * value. PLUMB_EINVAL for a missing, negative or infinite weight, or all zero. */
-static plumb_status read_weights(const plumb_frame *fr, double **out, double *wmax, plumb_error *err) {
-    const plumb_schema *s = plumb_frame_schema(fr);
-    const int64_t n = plumb_frame_n_rows(fr);
-    *out = NULL;
-    *wmax = 1;
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role != PLUMB_ROLE_WEIGHT)
-            continue;
-        const double *w = plumb_frame_f64(fr, j);
-        if (!w)
-            return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric", c.name);
-        double mx = 0;
-        for (int64_t i = 0; i < n; i++) {
-            if (!(w[i] >= 0) || !isfinite(w[i]))
-                return plumb__fail(err, PLUMB_EINVAL,
-                                   "weight '%s' is %s in data row %lld: weights must be numbers >= 0", c.name,
-                                   isnan(w[i]) ? "missing" : "negative or infinite", (long long)i + 1);
-            mx = fmax(mx, w[i]);
-        }
-        if (!(mx > 0))
-            return plumb__fail(err, PLUMB_EINVAL, "every weight in '%s' is zero", c.name);
-        if (!(*out = malloc((size_t)(n + 1) * sizeof **out)))
-            return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-        memcpy(*out, w, (size_t)n * sizeof **out);
-        *wmax = mx;
-        return PLUMB_OK;
-    }
-    return PLUMB_OK;
-}
-
 /* The weighted alpha-quantile of v[0..n) (weights w, NULL = 1): the smallest value whose cumulative weight
  * reaches alpha of the total. Sorts pairs in place. */
 typedef struct wpair {
@@ -1258,7 +1224,6 @@ static void trainer_free(trainer *t) {
     free(t->colbins);
     free(t->off);
     free(t->label);
-    free(t->weight);
     free(t->score);
     free(t->prob);
     free(t->gh);
@@ -1360,7 +1325,8 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     plumb_model *m = NULL;
     plumb__fcol *cols = NULL, *vcols = NULL;
     void *vbins = NULL;
-    double *vlabel = NULL, *vscore = NULL, *vweight = NULL;
+    double *vlabel = NULL, *vscore = NULL;
+    const double *vweight = NULL;
     const plumb_model *init = params->init_model;
     *out = NULL;
     plumb__error_clear(err);
@@ -1421,7 +1387,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         goto done;
     snprintf(m->metric, sizeof m->metric, "%s", plumb__metric_name(metric));
     double wmax = 1;
-    if ((st = read_weights(train, &t.weight, &wmax, err)) != PLUMB_OK)
+    if ((st = plumb__weights(train, &t.weight, NULL, &wmax, err)) != PLUMB_OK)
         goto done;
     if (init && (st = check_init_model(init, m, err)) != PLUMB_OK)
         goto done;
@@ -1536,7 +1502,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         int32_t vk;
         double vwmax;
         if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, &vk, err)) != PLUMB_OK ||
-            (st = read_weights(valid, &vweight, &vwmax, err)) != PLUMB_OK)
+            (st = plumb__weights(valid, &vweight, NULL, &vwmax, err)) != PLUMB_OK)
             goto done;
         if (vk != K) {
             st = plumb__fail(err, PLUMB_ESCHEMA, "validation target has %d classes, training target %d", vk, K);
@@ -1672,7 +1638,6 @@ done:
     free(vbins);
     free(vlabel);
     free(vscore);
-    free(vweight);
     plumb__model_free(m);
     return st;
 }

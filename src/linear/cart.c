@@ -31,6 +31,7 @@
  * Memory: one int32 sorted row list per numeric feature (4 bytes x rows x features), plus row-sized scratch.
  */
 #include "cart.h"
+#include "../data/target.h"
 
 #include <float.h>
 #include <jansson.h>
@@ -89,84 +90,24 @@ static plumb_status check_params(const plumb_tree_params *p, plumb_error *err) {
 /* Target and weights                                                                                          */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static int64_t find_role(const plumb_frame *fr, plumb_role role) {
-    const plumb_schema *s = plumb_frame_schema(fr);
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role == role)
-            return j;
-    }
-    return -1;
-}
-
-/* The target as classes (binary: 1 = positive) or values, with gradient boosting's encoding (src/gbdt/train.c
- * read_labels; a private copy until the shared one lands): a categorical target needs exactly two categories, the
- * positive one the last in sorted order unless positive_name names it; bool: true; numbers: 0/1 are binary under
- * PLUMB_TASK_AUTO. Resolves *task; *pos_text (OUT, malloc'd) names the positive class. */
+/* The target as classes (binary: 1 = positive) or values, with the encoding every trainer shares
+ * (src/data/target.c). Resolves *task; *pos_text (OUT, malloc'd) names the positive class of a binary task, and
+ * *is_text says whether it is a category. */
 static plumb_status read_target(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
                                 double *y, uint8_t *cls, char **pos_text, bool *is_text, plumb_error *err) {
+    plumb_status st = plumb__target_labels(fr, target, task, positive_name, y, NULL, err);
+    if (st != PLUMB_OK)
+        return st;
     const int64_t n = plumb_frame_n_rows(fr);
+    for (int64_t i = 0; i < n; i++)
+        cls[i] = y[i] == 1;
     plumb_column_info c;
     plumb_schema_column(plumb_frame_schema(fr), target, &c);
-    const double *num = plumb_frame_f64(fr, target);
-    const int32_t *codes = plumb_frame_codes(fr, target);
-    const uint8_t *u8 = plumb_frame_u8(fr, target);
-    const char *pos = NULL;
-    *is_text = false;
-    for (int64_t i = 0; i < n; i++) {
-        const bool missing = num ? isnan(num[i]) : codes ? codes[i] < 0 : u8 ? u8[i] == PLUMB_BOOL_MISSING : true;
-        if (missing)
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
-    }
-    if (codes) {
-        if (c.n_categories != 2 || *task == PLUMB_TASK_REGRESSION)
-            return plumb__fail(err, PLUMB_EINVAL,
-                               "target '%s' has %lld categories: a binary model needs exactly 2 (regression needs "
-                               "numbers)",
-                               c.name, (long long)c.n_categories);
-        int32_t k = 1;
-        if (positive_name) {
-            k = -1;
-            for (int32_t j = 0; j < 2; j++)
-                if (strcmp(c.categories[j], positive_name) == 0)
-                    k = j;
-            if (k < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "positive class '%s' is not a category of '%s' ('%s', '%s')",
-                                   positive_name, c.name, c.categories[0], c.categories[1]);
-        }
-        for (int64_t i = 0; i < n; i++)
-            cls[i] = codes[i] == k;
-        *task = PLUMB_TASK_BINARY;
-        pos = c.categories[k];
-        *is_text = true;
-    } else if (u8) {
-        if (*task == PLUMB_TASK_REGRESSION)
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is bool: regression needs numbers", c.name);
-        for (int64_t i = 0; i < n; i++)
-            cls[i] = u8[i];
-        *task = PLUMB_TASK_BINARY;
-        pos = "true";
-    } else if (num) {
-        bool zero_one = true;
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(num[i]))
-                return plumb__fail(err, PLUMB_EINVAL, "target '%s' is infinite in data row %lld", c.name,
-                                   (long long)i + 1);
-            zero_one &= num[i] == 0 || num[i] == 1;
-        }
-        if (*task == PLUMB_TASK_AUTO)
-            *task = zero_one ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
-        if (*task == PLUMB_TASK_BINARY && !zero_one)
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' has values other than 0 and 1: not binary", c.name);
-        for (int64_t i = 0; i < n; i++) {
-            y[i] = num[i];
-            cls[i] = num[i] == 1;
-        }
-        pos = *task == PLUMB_TASK_BINARY ? "1" : NULL;
-    } else {
-        return plumb__fail(err, PLUMB_EINVAL, "target '%s' must be numeric, bool or categorical", c.name);
-    }
+    *is_text = plumb_frame_codes(fr, target) != NULL;
+    const char *pos = *task != PLUMB_TASK_BINARY ? NULL
+                      : !*is_text                ? (plumb_frame_u8(fr, target) ? "true" : "1")
+                      : positive_name            ? positive_name
+                                                 : c.categories[1];
     if (pos && !(*pos_text = plumb__strdup(pos)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     return PLUMB_OK;
@@ -176,29 +117,13 @@ static plumb_status read_target(const plumb_frame *fr, int64_t target, plumb_tas
  * values alone (1 without one), for the training metric. */
 static plumb_status read_weights(const plumb_frame *fr, const plumb_tree_params *p, plumb_task task, const uint8_t *cls,
                                  double *w, double *sw, plumb_error *err) {
-    const int64_t n = plumb_frame_n_rows(fr), wc = find_role(fr, PLUMB_ROLE_WEIGHT);
-    const double *col = wc >= 0 ? plumb_frame_f64(fr, wc) : NULL;
-    if (wc >= 0 && !col) {
-        plumb_column_info c;
-        plumb_schema_column(plumb_frame_schema(fr), wc, &c);
-        return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric", c.name);
-    }
-    double total = 0;
-    for (int64_t i = 0; i < n; i++) {
+    const int64_t n = plumb_frame_n_rows(fr);
+    const double *col;
+    plumb_status st = plumb__weights(fr, &col, NULL, NULL, err);
+    if (st != PLUMB_OK)
+        return st;
+    for (int64_t i = 0; i < n; i++)
         sw[i] = col ? col[i] : 1.0;
-        if (!(sw[i] >= 0) || !isfinite(sw[i])) {
-            plumb_column_info c;
-            plumb_schema_column(plumb_frame_schema(fr), wc, &c);
-            return isnan(sw[i]) ? plumb__fail(err, PLUMB_EINVAL, "weight '%s' is missing in data row %lld", c.name,
-                                              (long long)i + 1)
-                                : plumb__fail(err, PLUMB_EINVAL,
-                                              "weight '%s' must be finite and not negative, got %g in data row %lld",
-                                              c.name, sw[i], (long long)i + 1);
-        }
-        total += sw[i];
-    }
-    if (!(total > 0))
-        return plumb__fail(err, PLUMB_EINVAL, "the sample weights sum to zero");
     double cw[2] = {p->class_weight[0], p->class_weight[1]};
     const bool weighted_classes = p->class_weight_balanced || cw[0] != 1 || cw[1] != 1;
     if (weighted_classes && task != PLUMB_TASK_BINARY)
@@ -1069,7 +994,7 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
     plumb__error_clear(err);
     if ((st = check_params(params, err)) != PLUMB_OK)
         return st;
-    const int64_t target = find_role(train, PLUMB_ROLE_TARGET), n = plumb_frame_n_rows(train);
+    const int64_t target = plumb__find_role(train, PLUMB_ROLE_TARGET), n = plumb_frame_n_rows(train);
     if (target < 0)
         return plumb__fail(err, PLUMB_EINVAL, "no target column: name one with --target or a schema role");
     if (n < 1)

@@ -139,38 +139,6 @@ bool plumb__linear_finish(plumb__linear *lin, const plumb_schema *schema) {
 /* Training                                                                                                    */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-/* The sample weights of fr (NULL when it has no weight column; then *col is -1), checked. */
-static plumb_status read_weights(const plumb_frame *fr, const double **w, double *W, plumb_error *err) {
-    const plumb_schema *s = plumb_frame_schema(fr);
-    const int64_t n = plumb_frame_n_rows(fr);
-    *w = NULL;
-    *W = (double)n;
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role != PLUMB_ROLE_WEIGHT)
-            continue;
-        const double *v = plumb_frame_f64(fr, j);
-        if (!v)
-            return plumb__fail(err, PLUMB_EINVAL, "weight column '%s' must be numeric, not %s", c.name,
-                               plumb_type_name(c.type));
-        double sum = 0;
-        for (int64_t i = 0; i < n; i++) {
-            const char *what = isnan(v[i]) ? "missing" : isinf(v[i]) ? "infinite" : v[i] < 0 ? "negative" : NULL;
-            if (what)
-                return plumb__fail(err, PLUMB_EINVAL, "weight '%s' is %s in data row %lld", c.name, what,
-                                   (long long)i + 1);
-            sum += v[i];
-        }
-        if (!(sum > 0))
-            return plumb__fail(err, PLUMB_EINVAL, "weights '%s' are all zero", c.name);
-        *w = v;
-        *W = sum;
-        return PLUMB_OK;
-    }
-    return PLUMB_OK;
-}
-
 /* Parses the class_weight parameter into cw[0] (negative class) and cw[1] (positive), given the classes' names
  * and row counts. */
 static plumb_status class_weights(const char *spec, const char *const names[2], const double counts[2],
@@ -234,7 +202,7 @@ plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_par
         return plumb__fail(err, PLUMB_EINVAL, "no training rows");
     const double *sw;
     double SW;
-    if ((st = read_weights(train, &sw, &SW, err)) != PLUMB_OK)
+    if ((st = plumb__weights(train, &sw, &SW, NULL, err)) != PLUMB_OK)
         return st;
     if (!(m = calloc(1, sizeof *m)) || !(lin = calloc(1, sizeof *lin)) || !(y = malloc((size_t)n * sizeof *y)))
         goto nomem;
