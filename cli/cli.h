@@ -9,6 +9,7 @@
 #include <plumb/plumb.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -152,6 +153,9 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__(
 
 /* Reports a library error (file:line:column: message) and returns EXIT_DATA. */
 int cli_fail(const plumb_error *err);
+
+/* Writes s to f as one CSV field, quoted when it must be. */
+void cli_put_field(FILE *f, const char *s);
 
 /* Parses an integer option; on failure reports a usage error and returns false. */
 bool cli_int(const cli_args *args, const char *name, long long min, long long *out);

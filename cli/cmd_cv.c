@@ -45,21 +45,6 @@ static int64_t column_with_role(const plumb_frame *fr, plumb_role role) {
     return -1;
 }
 
-/* Writes s as one CSV field, quoted when it must be. */
-static void put_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* Writes one value of column j of frame at row i as CSV. */
 static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
     plumb_column_info c;
@@ -70,7 +55,7 @@ static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
     const uint8_t *u8 = plumb_frame_u8(fr, j);
     const int64_t *i64 = plumb_frame_i64(fr, j);
     if (codes)
-        put_field(f, codes[i] >= 0 && c.categories ? c.categories[codes[i]] : "");
+        cli_put_field(f, codes[i] >= 0 && c.categories ? c.categories[codes[i]] : "");
     else if (f64 && !isnan(f64[i]))
         fprintf(f, "%.17g", f64[i]);
     else if (f32 && !isnan(f32[i]))
@@ -92,9 +77,9 @@ static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, cons
     if (id >= 0)
         plumb_schema_column(plumb_frame_schema(fr), id, &ic);
     plumb_schema_column(plumb_frame_schema(fr), tcol, &tc);
-    put_field(f, id >= 0 ? ic.name : "row");
+    cli_put_field(f, id >= 0 ? ic.name : "row");
     fputs(",fold,", f);
-    put_field(f, tc.name);
+    cli_put_field(f, tc.name);
     fputs(",prediction\n", f);
     for (int64_t i = 0; i < plumb_frame_n_rows(fr); i++) {
         if (fold[i] < 0)

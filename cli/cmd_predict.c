@@ -17,21 +17,6 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-/* Writes s as one CSV field, quoted when it must be. */
-static void put_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* The model's target column: its name and, for a multiclass model, its classes. */
 static plumb_column_info target_info(const plumb_model *model) {
     const plumb_schema *s = plumb_model_schema(model);
@@ -54,7 +39,7 @@ static void put_header(FILE *f, const plumb_model *model, const plumb_model_info
         fputs("prediction", f);
         for (int64_t k = 0; multi && k < info->n_outputs; k++) {
             fputs(",p_", f);
-            put_field(f, k < target.n_categories ? target.categories[k] : "?");
+            cli_put_field(f, k < target.n_categories ? target.categories[k] : "?");
         }
         fputc('\n', f);
         return;
@@ -68,7 +53,7 @@ static void put_header(FILE *f, const plumb_model *model, const plumb_model_info
                 snprintf(name, sizeof name, "%s:%s", cls, feat);
             if (k || j)
                 fputc(',', f);
-            put_field(f, cls ? name : feat);
+            cli_put_field(f, cls ? name : feat);
         }
     }
     fputc('\n', f);
@@ -116,14 +101,14 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
     const plumb_column_info target = target_info(model);
     if (header) {
         if (id >= 0) {
-            put_field(f, idc.name);
+            cli_put_field(f, idc.name);
             fputc(',', f);
         }
         put_header(f, model, &info, contrib);
     }
     for (int64_t i = 0; i < n; i++) {
         if (codes) {
-            put_field(f, codes[i] >= 0 ? idc.categories[codes[i]] : "");
+            cli_put_field(f, codes[i] >= 0 ? idc.categories[codes[i]] : "");
             fputc(',', f);
         } else if (f32) {
             fprintf(f, "%.9g,", (double)f32[i]);
@@ -133,7 +118,7 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
             int64_t best = 0;
             for (int64_t k = 1; k < K; k++)
                 best = v[k] > v[best] ? k : best;
-            put_field(f, best < target.n_categories ? target.categories[best] : "?");
+            cli_put_field(f, best < target.n_categories ? target.categories[best] : "?");
             for (int64_t k = 0; k < K; k++)
                 fprintf(f, ",%.17g", v[k]);
             fputc('\n', f);

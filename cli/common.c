@@ -163,3 +163,18 @@ int cli_read_frame(const cli_args *a, const char *path, const plumb_schema *mode
     cli_reader_free(&r);
     return rc;
 }
+
+/* Writes s as one CSV field, quoted when it must be. */
+void cli_put_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
