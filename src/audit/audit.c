@@ -340,41 +340,14 @@ typedef struct ctx {
     double crit, warn, too_good; /* power thresholds by the task */
 } ctx;
 
-/* Labels of the target: 0/1 (binary: two categories, bool, or numbers 0/1) or values. */
+/* Labels of the target: 0/1 (binary: two categories, bool, or numbers 0/1) or values, as every trainer reads
+ * them (src/data/target.c). */
 static plumb_status read_target(const plumb_frame *f, int64_t t, const char *positive, double *y, bool *binary,
                                 plumb_error *err) {
-    const int64_t n = plumb_frame_n_rows(f);
-    plumb_column_info c;
-    plumb_schema_column(plumb_frame_schema(f), t, &c);
-    const int32_t *codes = plumb_frame_codes(f, t);
-    const uint8_t *u8 = plumb_frame_u8(f, t);
-    const double *d = plumb_frame_f64(f, t);
-    int32_t pos = 1;
-    if (codes) {
-        if (c.n_categories != 2)
-            return plumb__fail(err, PLUMB_EINVAL,
-                               "target '%s' has %lld categories: the audit handles binary and numeric targets", c.name,
-                               (long long)c.n_categories);
-        if (positive) {
-            pos = strcmp(c.categories[0], positive) == 0 ? 0 : strcmp(c.categories[1], positive) == 0 ? 1 : -1;
-            if (pos < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "positive class '%s' is not a category of '%s'", positive,
-                                   c.name);
-        }
-    }
-    bool zero_one = true;
-    for (int64_t i = 0; i < n; i++) {
-        const double v = codes ? (codes[i] < 0 ? NAN : codes[i] == pos)
-                         : u8  ? (u8[i] == PLUMB_BOOL_MISSING ? NAN : u8[i])
-                         : d   ? d[i]
-                               : NAN;
-        if (!isfinite(v))
-            return plumb__fail(err, PLUMB_EINVAL, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
-        y[i] = v;
-        zero_one &= v == 0 || v == 1;
-    }
-    *binary = codes || u8 || zero_one;
-    return PLUMB_OK;
+    plumb_task task = PLUMB_TASK_AUTO;
+    plumb_status st = plumb__target_labels(f, t, &task, positive, y, NULL, err);
+    *binary = task == PLUMB_TASK_BINARY;
+    return st;
 }
 
 /* Checks 1, 2, 3 (statistical), 5: each column alone, its missingness, its behaviour over time, identifiers. */

@@ -33,11 +33,15 @@ test_audit_errors() {
     expect_err_has "option '--outcome-window' expects a number of days > 0"
     run "$PLUMB" audit "$CREDIT" --target Home --json "$TMP/f.json"
     expect_rc 1
-    expect_err "plumb: target 'Home' has 6 categories: the audit handles binary and numeric targets"
+    expect_err "plumb: target 'Home' is missing in data row 30"
     expect_no_file "$TMP/f.json"
+    grep -v ',,' "$CREDIT" | grep -vE '^([^,]*,){5},' >"$TMP/c.csv"
+    run "$PLUMB" audit "$TMP/c.csv" --target Marital
+    expect_rc 1
+    expect_err "plumb: target 'Marital' has 5 categories: a binary model needs exactly 2 (regression needs numbers)"
     run "$PLUMB" audit "$CREDIT" --target Status --positive-class maybe
     expect_rc 1
-    expect_err "plumb: positive class 'maybe' is not a category of 'Status'"
+    expect_err "plumb: positive class 'maybe' is not a category of 'Status' ('bad', 'good')"
 }
 
 test_train_refuses_late_features() {
