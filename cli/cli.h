@@ -154,6 +154,9 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__(
 /* Reports a library error (file:line:column: message) and returns EXIT_DATA. */
 int cli_fail(const plumb_error *err);
 
+/* Prints a linear model's coefficients as a table (cmd_explain.c). */
+void cli_print_coefficients(const plumb_coefficient *co, int64_t n, bool logistic);
+
 /* Writes s to f as one CSV field, quoted when it must be. */
 void cli_put_field(FILE *f, const char *s);
 

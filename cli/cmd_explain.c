@@ -82,6 +82,48 @@ done:
     return rc;
 }
 
+void cli_print_coefficients(const plumb_coefficient *co, int64_t n, bool logistic) {
+    printf("%-32s %14s %14s%s\n", "coefficient", "per unit", "per std", logistic ? "     odds ratio" : "");
+    for (int64_t j = 0; j < n; j++) {
+        printf("%-32s %14.6g %14.6g", co[j].name, co[j].value, co[j].standardized);
+        if (logistic)
+            printf(" %14.6g", co[j].odds_ratio);
+        printf("\n");
+    }
+}
+
+/* A linear model's coefficients by name, with odds ratios for logistic regression. */
+static int explain_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
+    const plumb_coefficient *co;
+    int64_t n;
+    plumb_error err;
+    if (plumb_model_coefficients(model, &co, &n, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    const bool logistic = info->task == PLUMB_TASK_BINARY;
+    if (cli_get(a, "json")) {
+        json_t *list = json_array();
+        for (int64_t j = 0; j < n; j++)
+            json_array_append_new(list, json_pack("{s:s, s:f, s:f, s:o}", "name", co[j].name, "value", co[j].value,
+                                                  "standardized", co[j].standardized, "odds_ratio",
+                                                  logistic ? json_real(co[j].odds_ratio) : json_null()));
+        json_t *o = json_pack("{s:s, s:s, s:o}", "model", "linear", "task", logistic ? "binary" : "regression",
+                              "coefficients", list);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+        return EXIT_OK;
+    }
+    printf("%s regression over %lld features", logistic ? "logistic" : "linear", (long long)info->n_features);
+    if (logistic && plumb_model_positive_class(model))
+        printf(", predicting '%s'", plumb_model_positive_class(model));
+    printf("\n\n");
+    cli_print_coefficients(co, n, logistic);
+    printf("\nper unit: the change of the %s when the input grows by one (categories: against none of them);\n"
+           "per std: the same per standard deviation, comparable across features%s.\n",
+           logistic ? "log-odds" : "prediction", logistic ? "; odds ratio: exp(per unit)" : "");
+    return EXIT_OK;
+}
+
 /* A decision tree as rules, one per leaf. */
 static int explain_tree(const cli_args *a, const plumb_model *model) {
     plumb_error err;
@@ -107,7 +149,9 @@ static int run(const cli_args *a) {
         return cli_fail(&err);
     plumb_model_info info;
     plumb_model_describe(model, &info);
-    int rc = strcmp(info.kind, "tree") == 0 ? explain_tree(a, model) : explain_gbdt(a, model, &info);
+    int rc = strcmp(info.kind, "tree") == 0     ? explain_tree(a, model)
+             : strcmp(info.kind, "linear") == 0 ? explain_linear(a, model, &info)
+                                                : explain_gbdt(a, model, &info);
     plumb_model_free(model);
     return rc;
 }
@@ -115,10 +159,12 @@ static int run(const cli_args *a) {
 const cli_command cli_explain = {
     .name = "explain",
     .usage = "[options] <model.plumb>",
-    .summary = "show what a model learned: feature importance, or a decision tree's rules",
+    .summary = "show what a model learned: importance, coefficients and odds ratios, or a tree's rules",
     .details = "Gradient-boosted models: each feature's total split gain (its share of the loss reduction) and\n"
                "number of splits, most important first. For the reasons behind single predictions, 'plumb predict\n"
                "--contrib' writes each feature's TreeSHAP contribution per row.\n"
+               "Linear and logistic regression: the coefficients by name, per unit and per standard deviation,\n"
+               "with odds ratios for logistic regression.\n"
                "Decision trees (--model tree): one readable rule per leaf, with its prediction and rows.\n",
     .options = options,
     .min_pos = 1,

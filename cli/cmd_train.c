@@ -100,13 +100,8 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
            info->train_metric, li.converged ? "converged" : "NOT converged", (long long)li.n_iterations);
     if (logistic)
         printf("positive class: '%s'\n", li.positive_class);
-    printf("\n%-32s %14s %14s%s\n", "coefficient", "per unit", "per std", logistic ? "     odds ratio" : "");
-    for (int64_t j = 0; j < n; j++) {
-        printf("%-32s %14.6g %14.6g", co[j].name, co[j].value, co[j].standardized);
-        if (logistic)
-            printf(" %14.6g", co[j].odds_ratio);
-        printf("\n");
-    }
+    printf("\n");
+    cli_print_coefficients(co, n, logistic);
     printf("\nmodel written to '%s'\n", out);
     return EXIT_OK;
 }

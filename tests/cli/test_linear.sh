@@ -120,4 +120,19 @@ test_linear_parity_live() {
     echo "$out"
 }
 
+
+test_eval_and_explain_know_the_positive_class() {
+    # a logistic model and a tree trained to predict 'bad' are evaluated and explained as predicting 'bad'
+    for kind in logistic tree; do
+        run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --model "$kind" -o "$TMP/m.plumb"
+        expect_rc 0
+        run "$PLUMB" eval "$TMP/m.plumb" "$CREDIT"
+        expect_rc 0
+        expect_out_has "positive class 'bad'"
+        awk '$1 == "roc_auc" { exit !($2 > 0.75) }' "$TMP/out" || fail "$kind: AUC of 'bad' not above 0.75"
+    done
+    run "$PLUMB" explain "$TMP/m.plumb"
+    expect_out_has "P(bad)"
+}
+
 "$@"
