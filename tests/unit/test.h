@@ -21,6 +21,35 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The tests' random numbers: a 64-bit LCG whose state each test file seeds (rng_state = seed) for its own data. */
+static uint64_t rng_state;
+static inline double rnd(void) {
+    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
+    return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+/* Text built up by plumb_test_put (generated CSV tables): s holds len bytes, NUL-terminated; free(s) after. */
+typedef struct plumb_test_text {
+    char *s;
+    size_t len, cap;
+} plumb_test_text;
+
+static inline void plumb_test_put(plumb_test_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void plumb_test_put(plumb_test_text *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->cap - b->len < (size_t)n + 1) {
+        b->cap = 2 * b->cap + (size_t)n + 4096;
+        b->s = realloc(b->s, b->cap);
+        assert_non_null(b->s);
+    }
+    va_start(ap, fmt);
+    b->len += (size_t)vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+}
+
 static inline int plumb_test_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n) {
     if (argc > 1) {
         for (size_t i = 0; i < n; i++)

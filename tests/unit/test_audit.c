@@ -7,33 +7,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 /* Logistic noise: the clean features reach an AUC near 0.8, as honest credit data does. */
 static double noise(void) {
     const double u = 0.001 + 0.998 * rnd();
     return 0.6 * log(u / (1 - u));
-}
-
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) {
-    if (b->cap - b->len < 256) {
-        b->cap = b->cap * 2 + 4096;
-        b->s = realloc(b->s, b->cap);
-        assert_non_null(b->s);
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    b->len += (size_t)vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
 }
 
 #define N 3000
@@ -44,8 +21,8 @@ static void put(buf *b, const char *fmt, ...) {
  * clients; client_id: numbered by the observed label; 6% of the true defaulters labelled good (the rows in flipped). */
 static char *make_table(uint64_t seed, bool *flipped) {
     rng_state = seed;
-    buf b = {0};
-    put(&b, "day,client_id,x1,x2,home,collections,verified,doc,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "day,client_id,x1,x2,home,collections,verified,doc,y\n");
     for (int i = 0; i < N; i++) {
         const double x1 = rnd(), x2 = rnd(), h = rnd(), day = 1000.0 * i / N;
         const double z = 2.5 * (x1 - 0.5) + 1.5 * (x2 - 0.5) + (h < 0.3 ? 0.8 : 0) + noise() - 0.9;
@@ -56,11 +33,11 @@ static char *make_table(uint64_t seed, bool *flipped) {
         char verified[8] = "";
         if (day < 700 && !bad)
             snprintf(verified, sizeof verified, "1");
-        put(&b, "%.0f,%d,%.5f,%.5f,%s,%.2f,%s,%s,%d\n", day, id, x1, x2,
-            h < 0.3   ? "rent"
-            : h < 0.7 ? "own"
-                      : "other",
-            bad ? 100 + 900 * rnd() : 0.0, verified, bad ? "" : "yes", label);
+        plumb_test_put(&b, "%.0f,%d,%.5f,%.5f,%s,%.2f,%s,%s,%d\n", day, id, x1, x2,
+                       h < 0.3   ? "rent"
+                       : h < 0.7 ? "own"
+                                 : "other",
+                       bad ? 100 + 900 * rnd() : 0.0, verified, bad ? "" : "yes", label);
     }
     return b.s;
 }
@@ -150,12 +127,16 @@ static void clean_table_has_no_critical_finding(void **state) {
     (void)state;
     /* the same table without its leaks, ids and wrong labels */
     rng_state = 7;
-    buf b = {0};
-    put(&b, "day,x1,x2,home,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "day,x1,x2,home,y\n");
     for (int i = 0; i < N; i++) {
         const double x1 = rnd(), x2 = rnd(), h = rnd();
         const double z = 2.5 * (x1 - 0.5) + 1.5 * (x2 - 0.5) + (h < 0.3 ? 0.8 : 0) + noise() - 0.9;
-        put(&b, "%.0f,%.5f,%.5f,%s,%d\n", 1000.0 * i / N, x1, x2, h < 0.3 ? "rent" : h < 0.7 ? "own" : "other", z > 0);
+        plumb_test_put(&b, "%.0f,%.5f,%.5f,%s,%d\n", 1000.0 * i / N, x1, x2,
+                       h < 0.3   ? "rent"
+                       : h < 0.7 ? "own"
+                                 : "other",
+                       z > 0);
     }
     plumb_frame *f = read_table(b.s, NULL);
     plumb_audit_options o;

@@ -25,12 +25,6 @@ static plumb_frame *read_text(const char *csv, const char *target) {
     return f;
 }
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 /* A generated problem: n rows, f features in [0,1) with ~5% missing in feature 0, a nonlinear target
  * (binary: a noisy threshold of it). Returns CSV text (free it). */
 static char *make_data(int n, int f, bool binary, uint64_t seed) {

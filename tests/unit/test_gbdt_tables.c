@@ -7,12 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 static plumb_frame *read_csv(const char *csv, const char *target, const plumb_schema *schema) {
     plumb_read_options o;
     plumb_read_options_init(&o);
@@ -39,23 +33,6 @@ static plumb_model *train(const plumb_frame *tr, const plumb_frame *va, const pl
     return m;
 }
 
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) {
-    if (b->cap - b->len < 256) {
-        b->cap = b->cap * 2 + 4096;
-        b->s = realloc(b->s, b->cap);
-        assert_non_null(b->s);
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    b->len += (size_t)vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-}
-
 static const char *const colours[] = {"amber", "blue", "coral", "denim", "ebony", "fawn", "green", "hazel"};
 
 /* n rows: x (numeric), c (8 categories; ~3% missing), z (numeric noise), w (weight) and y: a category effect that
@@ -63,18 +40,18 @@ static const char *const colours[] = {"amber", "blue", "coral", "denim", "ebony"
 static char *make_table(int n, bool binary, uint64_t seed) {
     static const double effect[] = {1.0, -1.2, 0.8, -0.6, 1.4, -1.5, 0.1, -0.2};
     rng_state = seed;
-    buf b = {0};
-    put(&b, "x,c,z,w,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "x,c,z,w,y\n");
     for (int i = 0; i < n; i++) {
         const double x = rnd(), z = rnd();
         const int c = (int)(rnd() * 8);
         const bool miss = rnd() < 0.03;
         const double score = (miss ? 0.5 : effect[c]) + 2 * (x - 0.5) + 0.4 * (rnd() - 0.5);
-        put(&b, "%.6f,%s,%.6f,%d,", x, miss ? "" : colours[c], z, 1 + (i % 3));
+        plumb_test_put(&b, "%.6f,%s,%.6f,%d,", x, miss ? "" : colours[c], z, 1 + (i % 3));
         if (binary)
-            put(&b, "%d\n", score > 0);
+            plumb_test_put(&b, "%d\n", score > 0);
         else
-            put(&b, "%.6f\n", score);
+            plumb_test_put(&b, "%.6f\n", score);
     }
     return b.s;
 }
@@ -157,11 +134,11 @@ static void quantile_and_l1_fit_their_quantiles(void **state) {
     (void)state;
     /* y = x + skewed noise: the 0.9-quantile model leaves about 90% of the rows below it */
     rng_state = 3;
-    buf b = {0};
-    put(&b, "x,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "x,y\n");
     for (int i = 0; i < 4000; i++) {
         const double x = rnd(), e = -log(1 - rnd());
-        put(&b, "%.6f,%.6f\n", x, 3 * x + e);
+        plumb_test_put(&b, "%.6f,%.6f\n", x, 3 * x + e);
     }
     plumb_frame *f = read_csv(b.s, "y", NULL);
     plumb_gbdt_params p = small_params();
@@ -196,14 +173,14 @@ static void poisson_fits_counts(void **state) {
     (void)state;
     /* counts with mean exp(1.5 x - 0.5): poisson predictions are positive means and beat l2 on deviance */
     rng_state = 11;
-    buf b = {0};
-    put(&b, "x,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "x,y\n");
     for (int i = 0; i < 8000; i++) {
         const double x = rnd(), mu = exp(2.5 * x - 1);
         int k = 0;
         for (double t = -log(1 - rnd()); t < mu; t += -log(1 - rnd()))
             k++;
-        put(&b, "%.6f,%d\n", x, k);
+        plumb_test_put(&b, "%.6f,%d\n", x, k);
     }
     plumb_frame *all = read_csv(b.s, "y", NULL), *f = NULL, *test = NULL;
     int64_t rows[8000];
@@ -251,15 +228,15 @@ static void multiclass_softmax(void **state) {
     (void)state;
     /* three classes by region of (x, z), with the categorical c adding evidence */
     rng_state = 5;
-    buf b = {0};
-    put(&b, "x,z,c,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "x,z,c,y\n");
     for (int i = 0; i < 3000; i++) {
         const double x = rnd(), z = rnd();
         const int k = x + 0.1 * (rnd() - 0.5) < 0.4 ? 0 : z < 0.5 ? 1 : 2;
-        put(&b, "%.6f,%.6f,%s,%s\n", x, z, colours[(k * 2 + (rnd() < 0.5)) % 8],
-            k == 0   ? "low"
-            : k == 1 ? "mid"
-                     : "top");
+        plumb_test_put(&b, "%.6f,%.6f,%s,%s\n", x, z, colours[(k * 2 + (rnd() < 0.5)) % 8],
+                       k == 0   ? "low"
+                       : k == 1 ? "mid"
+                                : "top");
     }
     plumb_frame *f = read_csv(b.s, "y", NULL);
     plumb_gbdt_params p = small_params();
@@ -312,9 +289,9 @@ static void weights_count_rows(void **state) {
         sw += w[i], swy += w[i] * y[i];
     assert_true(fabs(weighted->init_score[0] - swy / sw) < 1e-12);
     /* weights 0 and 1 against dropping the zero-weight rows */
-    buf zero = {0}, kept = {0};
-    put(&zero, "x,c,z,w,y\n");
-    put(&kept, "x,c,z,w,y\n");
+    plumb_test_text zero = {0}, kept = {0};
+    plumb_test_put(&zero, "x,c,z,w,y\n");
+    plumb_test_put(&kept, "x,c,z,w,y\n");
     const char *line = strchr(csv, '\n') + 1;
     for (int i = 0; *line; i++) {
         const char *end = strchr(line, '\n');
@@ -324,9 +301,9 @@ static void weights_count_rows(void **state) {
         for (int commas = 0; commas < 3; wpos++)
             commas += *wpos == ',';
         *wpos = i % 4 == 0 ? '0' : '1';
-        put(&zero, "%s\n", row);
+        plumb_test_put(&zero, "%s\n", row);
         if (i % 4)
-            put(&kept, "%s\n", row);
+            plumb_test_put(&kept, "%s\n", row);
         line = end + 1;
     }
     plumb_frame *fz = NULL, *fk = NULL;
@@ -359,11 +336,11 @@ static void monotone_on_a_dense_grid(void **state) {
     /* y rises with x overall but wiggles down locally: unconstrained trees follow the wiggle, constrained ones
      * must not; checked on a grid of 400 values of x for 50 random other rows, both directions */
     rng_state = 9;
-    buf b = {0};
-    put(&b, "x,z,y\n");
+    plumb_test_text b = {0};
+    plumb_test_put(&b, "x,z,y\n");
     for (int i = 0; i < 3000; i++) {
         const double x = rnd(), z = rnd();
-        put(&b, "%.6f,%.6f,%.6f\n", x, z, 2 * x - 0.6 * sin(25 * x) + z * x + 0.2 * (rnd() - 0.5));
+        plumb_test_put(&b, "%.6f,%.6f,%.6f\n", x, z, 2 * x - 0.6 * sin(25 * x) + z * x + 0.2 * (rnd() - 0.5));
     }
     plumb_frame *f = read_csv(b.s, "y", NULL);
     for (int dir = -1; dir <= 1; dir += 2) {
@@ -374,12 +351,12 @@ static void monotone_on_a_dense_grid(void **state) {
         p.monotone = &mono;
         p.n_monotone = 1;
         plumb_model *m = train(f, NULL, &p);
-        buf g = {0};
-        put(&g, "x,z\n");
+        plumb_test_text g = {0};
+        plumb_test_put(&g, "x,z\n");
         for (int r = 0; r < 50; r++) {
             const double z = rnd();
             for (int k = 0; k < 400; k++)
-                put(&g, "%.6f,%.6f\n", -0.1 + 1.2 * k / 399.0, z);
+                plumb_test_put(&g, "%.6f,%.6f\n", -0.1 + 1.2 * k / 399.0, z);
         }
         plumb_frame *gf = read_csv(g.s, NULL, plumb_model_schema(m));
         double *pred = malloc(50 * 400 * sizeof *pred);

@@ -52,12 +52,6 @@ static void expect_train_error(const plumb_frame *fr, const plumb_linear_params 
     assert_string_equal(err.message, msg);
 }
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 /* n rows of x0..x3 (x1 with ~10% missing), a category c (a, b, c, d; ~5% missing), a bool flag and a target:
  * binary (0/1 of a noisy logistic score) or a number. CSV text, to free. */
 static char *make_data(int n, bool binary, uint64_t seed) {

@@ -13,12 +13,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------------------- */
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 static bool close_to(double a, double b) {
     return fabs(a - b) <= TOL * fmax(1.0, fabs(b)) || (isnan(a) && isnan(b));
 }

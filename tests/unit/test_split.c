@@ -6,12 +6,6 @@
 #include <math.h>
 #include <stdbool.h>
 
-static uint64_t rng_state;
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
 static plumb_split *make(int64_t n, const plumb_split_options *o) {
     plumb_split *s = NULL;
     plumb_error err;
