@@ -172,11 +172,12 @@ static const char css[] =
     "h2{font-size:1.3rem;margin:2.2rem 0 .6rem;padding-top:.4rem;border-top:1px solid var(--rule);font-weight:620}\n"
     "h3{font-size:1.02rem;margin:1.4rem 0 .4rem;font-weight:620}\n"
     "p{margin:.5rem 0;max-width:46rem}\n"
+    ".cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:0 2rem}\n"
     ".meta{color:var(--muted);font-size:.9rem;margin:0}\n"
     ".summary{background:var(--soft);border:1px solid var(--rule);border-left:4px solid var(--accent);"
     "border-radius:6px;padding:.9rem 1.2rem;margin:1rem 0 1.5rem}\n"
     ".summary h2{border:0;margin:0 0 .3rem;padding:0;font-size:1.1rem}\n"
-    ".summary p{font-size:1.05rem}\n"
+    ".summary p,.summary li{font-size:1.05rem}.summary ul{margin:.3rem 0 .6rem;padding-left:1.3rem}\n"
     ".decision{font-weight:600}\n"
     ".facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1.2rem;margin:.6rem 0;font-size:.95rem}\n"
     ".facts dt{color:var(--muted)}.facts dd{margin:0;font-variant-numeric:tabular-nums}\n"
@@ -336,19 +337,30 @@ static void summary_audit(page *p) {
         put(p, "The data audit found nothing that looks like leakage or bad labels.</p>\n");
         return;
     }
-    plumb__buf_printf(p->b, "The data audit raised %zu critical finding%s, %zu warning%s and %zu note%s", count[0],
-                      count[0] == 1 ? "" : "s", count[1], count[1] == 1 ? "" : "s", count[2], count[2] == 1 ? "" : "s");
+    static const char *const kind[3][2] = {
+        {"critical finding", "critical findings"}, {"warning", "warnings"}, {"note", "notes"}};
+    put(p, "The data audit raised ");
+    size_t listed = 0, nonzero = (count[0] > 0) + (count[1] > 0) + (count[2] > 0);
+    for (int k = 0; k < 3; k++) {
+        if (!count[k])
+            continue;
+        put(p, listed == 0 ? "" : listed + 1 == nonzero ? " and " : ", ");
+        plumb__buf_printf(p->b, "%zu %s", count[k], kind[k][count[k] != 1]);
+        listed++;
+    }
+    if (count[0] == 0)
+        put(p, " and nothing critical");
     size_t shown = 0;
     for (int sev = 0; sev < 2; sev++)
         for (size_t i = 0; i < r->n_findings && shown < 3; i++) {
             const plumb__finding *f = &r->findings[i];
             if (!f->title || strcmp(f->severity, sev == 0 ? "critical" : "warning") != 0)
                 continue;
-            put(p, shown == 0 ? "; the most serious: " : "; ");
+            put(p, shown == 0 ? ". The most serious:</p>\n<ul>\n<li>" : "</li>\n<li>");
             esc(p, f->title);
             shown++;
         }
-    put(p, ".</p>\n");
+    put(p, shown ? "</li>\n</ul>\n" : ".</p>\n");
 }
 
 static void section_summary(page *p) {
@@ -442,7 +454,9 @@ static void section_approach(page *p) {
     char s[64];
     put(p, "<section id=\"approach\">\n<h2>The approach</h2>\n");
     paragraphs(p, r->approach);
+    put(p, "<div class=\"cols\">\n");
     if (data) {
+        put(p, "<div>");
         put(p, "<h3>Data</h3>\n<dl class=\"facts\">");
         fact(p, "file", r->data_path);
         if (isfinite(r->rows)) {
@@ -456,10 +470,10 @@ static void section_approach(page *p) {
             fmt_percent(s, sizeof s, r->positive_rate, 1);
             fact(p, "positive rate", s);
         }
-        put(p, "</dl>\n");
+        put(p, "</dl></div>\n");
     }
     if (r->has_model) {
-        put(p, "<h3>Model</h3>\n<dl class=\"facts\">");
+        put(p, "<div><h3>Model</h3>\n<dl class=\"facts\">");
         fact(p, "kind", r->model_kind);
         fact(p, "objective", r->objective);
         if (isfinite(r->n_features)) {
@@ -470,7 +484,10 @@ static void section_approach(page *p) {
             fmt_count(s, sizeof s, r->n_trees);
             fact(p, "trees", s);
         }
-        put(p, "</dl>\n");
+        put(p, "</dl></div>\n");
+    }
+    put(p, "</div>\n");
+    if (r->has_model) {
         json_t *params = r->params;
         if (params && json_object_size(params) > 0) {
             put(p, "<div class=\"table\"><table aria-label=\"model parameters\"><thead><tr><th>parameter</th>"
@@ -770,23 +787,28 @@ static void metrics_table(page *p) {
             if (!seen)
                 cols[n_cols++] = name;
         }
-    put(p, "<div class=\"table\"><table class=\"metrics\" aria-label=\"metrics\"><thead><tr><th>evaluation</th>");
-    for (size_t c = 0; c < n_cols; c++) {
+    /* a row a metric, a column an evaluation: there are few evaluations and many metrics, and a phone scrolls the
+     * narrow way */
+    char s[96], lo[32], hi[32];
+    bool any_ci = false;
+    put(p, "<div class=\"table\"><table class=\"metrics\" aria-label=\"metrics\"><thead><tr><th>metric</th>");
+    for (size_t i = 0; i < r->n_evals; i++) {
+        if (r->evals[i].n_metrics == 0)
+            continue;
+        eval_label(&r->evals[i], i, s, sizeof s);
         put(p, "<th class=\"num\">");
-        esc(p, metric_label(cols[c]));
+        esc(p, s);
         put(p, "</th>");
     }
     put(p, "</tr></thead><tbody>\n");
-    char s[64], lo[32], hi[32];
-    for (size_t i = 0; i < r->n_evals; i++) {
-        const plumb__eval *e = &r->evals[i];
-        if (e->n_metrics == 0)
-            continue;
-        eval_label(e, i, s, sizeof s);
+    for (size_t c = 0; c < n_cols; c++) {
         put(p, "<tr><td>");
-        esc(p, s);
+        esc(p, metric_label(cols[c]));
         put(p, "</td>");
-        for (size_t c = 0; c < n_cols; c++) {
+        for (size_t i = 0; i < r->n_evals; i++) {
+            const plumb__eval *e = &r->evals[i];
+            if (e->n_metrics == 0)
+                continue;
             const plumb__metric *m = NULL;
             for (size_t k = 0; k < e->n_metrics; k++)
                 if (strcmp(e->metrics[k].name, cols[c]) == 0)
@@ -801,20 +823,15 @@ static void metrics_table(page *p) {
                 fmt_metric(lo, sizeof lo, m->lo);
                 fmt_metric(hi, sizeof hi, m->hi);
                 plumb__buf_printf(p->b, "<span class=\"ci\">%s\xE2\x80\x93%s</span>", lo, hi);
+                any_ci = true;
             }
             put(p, "</td>");
         }
         put(p, "</tr>\n");
     }
     put(p, "</tbody></table></div>\n");
-    if (n_cols > 0)
-        for (size_t i = 0; i < r->n_evals; i++)
-            for (size_t k = 0; k < r->evals[i].n_metrics; k++)
-                if (isfinite(r->evals[i].metrics[k].lo)) {
-                    put(p, "<p class=\"meta\">Small figures under a metric: its 95% confidence interval.</p>\n");
-                    i = r->n_evals;
-                    break;
-                }
+    if (any_ci)
+        put(p, "<p class=\"meta\">Small figures under a value: its 95% confidence interval.</p>\n");
     free(cols);
 }
 

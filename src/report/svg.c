@@ -199,7 +199,7 @@ static double legend(plumb__buf *b, double x0, double y, const char *const *name
         }
         if (b) {
             if (areas && areas[i])
-                rect(b, x, y - 9, 14, 10, plumb__colors[colors[i] % PLUMB__N_COLORS], 0.45);
+                rect(b, x, y - 9, 14, 10, plumb__colors[colors[i] % PLUMB__N_COLORS], 0.6);
             else
                 line(b, x, y - 4, x + 16, y - 4, plumb__colors[colors[i] % PLUMB__N_COLORS], 2.5, NULL);
             text(b, x + 22, y, NULL, 12, NULL, label);
@@ -456,14 +456,15 @@ void plumb__svg_hbars(plumb__buf *b, int id, const plumb__bar_chart *c) {
     const double ml = 12 + FONT_W * (double)label_chars, mr = 56, row = groups == 2 ? 28 : 22;
     const char *names[2] = {c->group_name[0], c->group_name[1]};
     const int colors[2] = {0, 1};
-    const double leg_h = groups == 2 ? legend(NULL, ml, 0, names, colors, NULL, 2) : 0;
+    const bool swatch[2] = {true, true};
+    const double leg_h = groups == 2 ? legend(NULL, ml, 0, names, colors, swatch, 2) : 0;
     const double mt = 34 + leg_h + (isfinite(c->threshold[0]) || isfinite(c->threshold[1]) ? 14 : 0);
     const double plot_h = row * (double)(c->n_bars ? c->n_bars : 1);
     const double h = mt + plot_h + 44;
     scale sx = {lo, hi, ml, W - mr};
     open_svg(b, id, h, c->title, c->desc);
     if (groups == 2)
-        legend(b, ml, 34 + 10, names, colors, NULL, 2);
+        legend(b, ml, 34 + 10, names, colors, swatch, 2);
     char s[64];
     for (int i = 0; i < nt; i++) {
         if (ticks[i] < lo - 1e-12 || ticks[i] > hi + 1e-12)
@@ -488,10 +489,12 @@ void plumb__svg_hbars(plumb__buf *b, int id, const plumb__bar_chart *c) {
             const double x = at(&sx, fmin(fmax(v, lo), hi));
             const double bh = groups == 2 ? 10 : 14, by = y + (row - bh * groups) / 2 + bh * g;
             const int color = groups == 2 ? g : c->bars[i].color;
-            rect(b, fmin(x, zero), by, fabs(x - zero), bh, plumb__colors[color % PLUMB__N_COLORS],
-                 groups == 2 && g == 0 ? 0.55 : 0.9);
+            rect(b, fmin(x, zero), by, fabs(x - zero), bh, plumb__colors[color % PLUMB__N_COLORS], 0.85);
             plumb__fmt_fixed(s, sizeof s, v, c->decimals);
-            text(b, fmax(x, zero) + 4, by + bh - 2, NULL, 10.5, "#59636e", s);
+            if (v < 0) /* the value beyond the bar's end, on its own side */
+                text(b, x - 4, by + bh - 2, "end", 10.5, "#59636e", s);
+            else
+                text(b, x + 4, by + bh - 2, NULL, 10.5, "#59636e", s);
         }
     }
     line(b, zero, mt, zero, mt + plot_h, "#8c959f", 1, NULL);
@@ -598,7 +601,7 @@ void plumb__svg_folds(plumb__buf *b, int id, const char *title, const plumb__fol
         for (int i = 0; i < nt; i++) {
             const double x = at(&sx, ticks[i]);
             line(b, x, cy + 12, x, cy + 15, "#8c959f", 1, NULL);
-            plumb__fmt_fixed(t, sizeof t, ticks[i], dec + 1 > 4 ? 4 : dec + 1);
+            plumb__fmt_fixed(t, sizeof t, ticks[i], dec);
             text(b, x, cy + 27, "middle", 10, "#59636e", t);
         }
         rect(b, at(&sx, mean - sd), cy - 9, at(&sx, mean + sd) - at(&sx, mean - sd), 18, plumb__colors[0], 0.15);
