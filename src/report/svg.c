@@ -190,7 +190,7 @@ static double legend(plumb__buf *b, double x0, double y, const char *const *name
     double x = x0, rows = 1;
     for (size_t i = 0; i < n; i++) {
         char label[64];
-        shorten(label, sizeof label, names[i] ? names[i] : "", 40);
+        shorten(label, sizeof label, names[i] ? names[i] : "", 52);
         const double w = 22 + FONT_W * (double)utf8_chars(label) + 14;
         if (x > x0 && x + w > W - 8) {
             x = x0;
