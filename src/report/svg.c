@@ -595,7 +595,7 @@ void plumb__svg_folds(plumb__buf *b, int id, const char *title, const plumb__fol
         int dec;
         const double pad = fmax((hi - lo) * 0.15, fmax(sd, fabs(mean) * 0.002));
         const int nt =
-            plumb__nice_ticks(fmin(lo, mean - sd) - pad, fmax(hi, mean + sd) + pad, 4, ticks, &nlo, &nhi, &dec);
+            plumb__nice_ticks(fmin(lo, mean - sd) - pad, fmax(hi, mean + sd) + pad, 6, ticks, &nlo, &nhi, &dec);
         scale sx = {nlo, nhi, ml, W - mr};
         line(b, ml, cy + 12, W - mr, cy + 12, "#d8dee4", 1, NULL);
         for (int i = 0; i < nt; i++) {
