@@ -186,6 +186,8 @@ static const char css[] =
     "th,td{padding:.35rem .7rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}\n"
     "th{font-weight:600;background:var(--soft);white-space:nowrap}\n"
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".metrics th{white-space:normal;min-width:7rem;max-width:14rem;vertical-align:bottom}"
+    ".metrics td:first-child{white-space:nowrap}\n"
     ".ci{display:block;color:var(--muted);font-size:.78rem}\n"
     ".badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.75rem;font-weight:650;"
     "letter-spacing:.03em;text-transform:uppercase;color:#fff;white-space:nowrap}\n"
@@ -201,7 +203,7 @@ static const char css[] =
     "@media (max-width:40rem){main{padding:1.2rem .9rem 2rem}h1{font-size:1.5rem}"
     ".facts{grid-template-columns:1fr}.facts dd{margin-bottom:.4rem}}\n"
     "@media print{body{font-size:11pt}main{max-width:none;padding:0}.summary{background:none}"
-    "h2{break-after:avoid;page-break-after:avoid}.table{overflow:visible}"
+    "h2{break-after:avoid;page-break-after:avoid}.table{overflow:visible}table{font-size:9pt}"
     ".badge{color:#000;border:1px solid #000;background:none!important}"
     ".charts{grid-template-columns:1fr 1fr}a{color:inherit;text-decoration:none}}\n";
 

@@ -164,7 +164,7 @@ def main():
 
     audit = json.loads(subprocess.run([PLUMB, "audit", CSV, "--target", "Status", "--positive-class", "bad",
                                        "--json", "-"], capture_output=True, text=True).stdout)
-    auc = lambda yy, pp: r(roc_auc_score(yy, pp), 3)
+    auc = lambda yy, pp: r(roc_auc_score(yy, pp))
     record = {
         "plumb_run": 1, "kind": "case_study",
         "title": "Credit scoring on 4,454 loan applications",
