@@ -1,0 +1,351 @@
+/* test_report.c -- the HTML report: escaping, number formats, nice ticks, the SVG of charts, the page built from
+ * a record, and the exact messages for malformed records. */
+#include "test.h"
+
+#include "report/report.h"
+
+#include <math.h>
+
+static char *html_of(const char *s) {
+    plumb__buf b = {0};
+    plumb__buf_html(&b, s);
+    assert_false(b.oom);
+    return b.s ? b.s : calloc(1, 1);
+}
+
+static void escapes_markup_and_repairs_text(void **state) {
+    (void)state;
+    char *s = html_of("<a href=\"x\">&'</a>");
+    assert_string_equal(s, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    free(s);
+    s = html_of("caf\xC3\xA9 \xE2\x82\xAC ok");
+    assert_string_equal(s, "caf\xC3\xA9 \xE2\x82\xAC ok"); /* valid UTF-8 stays */
+    free(s);
+    s = html_of("a\xFF"
+                "b\x01"
+                "c\xC3"); /* a bad byte, a control character, a cut sequence */
+    assert_string_equal(s, "a\xEF\xBF\xBD"
+                           "b\xEF\xBF\xBD"
+                           "c\xEF\xBF\xBD");
+    free(s);
+    s = html_of("\xC0\xAF\xED\xA0\x80"); /* overlong '/', a surrogate */
+    assert_string_equal(s, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    free(s);
+    s = html_of("line\nand\ttab");
+    assert_string_equal(s, "line\nand\ttab");
+    free(s);
+}
+
+static void fixed_numbers(void **state) {
+    (void)state;
+    char s[32];
+    plumb__fmt_fixed(s, sizeof s, -0.0001, 2);
+    assert_string_equal(s, "0.00");
+    plumb__fmt_fixed(s, sizeof s, -0.006, 2);
+    assert_string_equal(s, "-0.01");
+    plumb__fmt_fixed(s, sizeof s, NAN, 3);
+    assert_string_equal(s, "n/a");
+    plumb__fmt_fixed(s, sizeof s, INFINITY, 3);
+    assert_string_equal(s, "n/a");
+    plumb__fmt_fixed(s, sizeof s, 0.78449, 3);
+    assert_string_equal(s, "0.784");
+    plumb__buf b = {0};
+    plumb__buf_coord(&b, NAN);
+    plumb__buf_put(&b, " ");
+    plumb__buf_coord(&b, 1e300);
+    plumb__buf_put(&b, " ");
+    plumb__buf_coord(&b, -12.345);
+    assert_string_equal(b.s, "0.0 1000000.0 -12.3");
+    plumb__buf_free(&b);
+}
+
+static void expect_ticks(double lo, double hi, int target, const double *want, int n_want, int want_decimals) {
+    double t[PLUMB__MAX_TICKS], nlo, nhi;
+    int dec;
+    int n = plumb__nice_ticks(lo, hi, target, t, &nlo, &nhi, &dec);
+    assert_int_equal(n, n_want);
+    for (int i = 0; i < n; i++)
+        assert_true(fabs(t[i] - want[i]) < 1e-9);
+    assert_true(fabs(nlo - want[0]) < 1e-9 && fabs(nhi - want[n - 1]) < 1e-9);
+    assert_int_equal(dec, want_decimals);
+}
+
+static void nice_ticks(void **state) {
+    (void)state;
+    expect_ticks(0, 1, 6, (double[]){0, 0.2, 0.4, 0.6, 0.8, 1}, 6, 1);
+    expect_ticks(0.8123, 0.8571, 5, (double[]){0.81, 0.82, 0.83, 0.84, 0.85, 0.86}, 6, 2);
+    expect_ticks(-1.234, 97.5, 6, (double[]){-20, 0, 20, 40, 60, 80, 100}, 7, 0);
+    expect_ticks(1, 100, 5, (double[]){0, 20, 40, 60, 80, 100}, 6, 0);
+    expect_ticks(0.0031, 0.0049, 3, (double[]){0.003, 0.004, 0.005}, 3, 3);
+    expect_ticks(NAN, 3, 6, (double[]){0, 0.2, 0.4, 0.6, 0.8, 1}, 6, 1); /* non-finite: 0 to 1 */
+    expect_ticks(5, 5, 3, (double[]){4.5, 5, 5.5}, 3, 1);                /* one value: widened by a tenth */
+    expect_ticks(0, 0, 3, (double[]){-1, 0, 1}, 3, 0);
+    expect_ticks(1, 0, 6, (double[]){0, 0.2, 0.4, 0.6, 0.8, 1}, 6, 1); /* reversed */
+    double t[PLUMB__MAX_TICKS];
+    assert_true(plumb__nice_ticks(-1e300, 1e300, 100, t, NULL, NULL, NULL) <= PLUMB__MAX_TICKS);
+}
+
+static size_t count(const char *s, const char *what) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+static void xy_chart_svg(void **state) {
+    (void)state;
+    double x[1000], y[1000], x2[3] = {0, NAN, 1}, y2[3] = {0, 0.5, 1};
+    for (int i = 0; i < 1000; i++) {
+        x[i] = i / 999.0;
+        y[i] = sqrt(x[i]);
+    }
+    y[10] = NAN;
+    plumb__series s[2] = {{"model <a>", x, y, 1000, PLUMB__MARK_LINE, 0, false},
+                          {"baseline", x2, y2, 3, PLUMB__MARK_LINE, 1, false}};
+    plumb__xy_chart c = {"ROC & co", "desc", "false positive rate", "true positive rate", 0, 1, 0, 1, true, NAN, NULL,
+                         s,          2};
+    plumb__buf b = {0};
+    plumb__svg_xy(&b, 7, &c);
+    assert_false(b.oom);
+    assert_non_null(strstr(b.s,
+                           "<svg class=\"chart\" id=\"chart-7\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 "
+                           "480.0 "));
+    assert_non_null(strstr(b.s, "role=\"img\" aria-labelledby=\"chart-7-title chart-7-desc\""));
+    assert_non_null(strstr(b.s, "<title id=\"chart-7-title\">ROC &amp; co</title>"));
+    assert_non_null(strstr(b.s, ">model &lt;a&gt;</text>")); /* legend, escaped */
+    assert_non_null(strstr(b.s, ">false positive rate</text>"));
+    assert_non_null(strstr(b.s, ">0.2</text>")); /* a tick label */
+    assert_non_null(strstr(b.s, ">1.0</text>"));
+    assert_non_null(strstr(b.s, "stroke-dasharray=\"4 4\"")); /* the diagonal */
+    assert_null(strstr(b.s, "nan"));
+    assert_null(strstr(b.s, "inf"));
+    assert_int_equal(count(b.s, "<svg"), 1);
+    assert_int_equal(count(b.s, "</svg>"), 1);
+    /* the 1000 points are thinned to about 200; the NaN breaks the line: a second M */
+    const char *path = strstr(b.s, "<path fill=\"none\"");
+    assert_non_null(path);
+    const char *end = strstr(path, "/>");
+    size_t moves = 0, lines = 0;
+    for (const char *p = path; p < end; p++) {
+        moves += *p == 'M';
+        lines += *p == 'L';
+    }
+    assert_true(moves + lines <= 201 && moves + lines >= 150);
+    plumb__buf_free(&b);
+}
+
+static void bars_and_confusion_svg(void **state) {
+    (void)state;
+    plumb__bar bars[3] = {{"income", {0.31, NAN}, 0}, {"age", {NAN, NAN}, 0}, {"debt", {-0.2, NAN}, 1}};
+    plumb__bar_chart c = {"Importance", "d", "share", bars, 3,           1,
+                          {NULL, NULL}, NAN, NAN,     2,    {0.25, NAN}, {"warning", NULL}};
+    plumb__buf b = {0};
+    plumb__svg_hbars(&b, 1, &c);
+    assert_int_equal(count(b.s, "<rect "), 2); /* the NaN bar is left out */
+    assert_non_null(strstr(b.s, ">0.31</text>"));
+    assert_non_null(strstr(b.s, "text-anchor=\"end\" fill=\"#59636e\" style=\"fill:#59636e\">-0.20</text>"));
+    assert_non_null(strstr(b.s, ">warning</text>"));
+    assert_null(strstr(b.s, "nan"));
+    plumb__buf_free(&b);
+    plumb__svg_confusion(&b, 2, "Confusion", "good", "bad", 733, 67, 152, 162);
+    assert_int_equal(count(b.s, "<rect "), 4);
+    assert_non_null(strstr(b.s, ">733</text>"));
+    assert_non_null(strstr(b.s, ">91.6% of actual</text>"));
+    assert_non_null(strstr(b.s, ">48.4% of actual</text>"));
+    plumb__buf_free(&b);
+    plumb__fold_row rows[1] = {{"ROC AUC", (double[]){0.81, 0.83, NAN, 0.82}, 4}};
+    plumb__svg_folds(&b, 3, "Folds", rows, 1);
+    assert_int_equal(count(b.s, "<circle "), 3);
+    assert_non_null(strstr(b.s, ">0.820 \xC2\xB1 0.010</text>"));
+    plumb__buf_free(&b);
+}
+
+/* Renders json; returns the page (malloc'd) or NULL with the formatted error in msg. */
+static char *render(const char *json, char *msg) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    plumb_error err;
+    char *out = NULL;
+    if (plumb_report_render(json, strlen(json), "run.json", f, &err) != PLUMB_OK) {
+        plumb_error_format(&err, msg, PLUMB_ERROR_MAX);
+        assert_int_equal(ftell(f), 0); /* nothing written */
+    } else {
+        long n = ftell(f);
+        out = malloc((size_t)n + 1);
+        rewind(f);
+        assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+        out[n] = '\0';
+    }
+    fclose(f);
+    return out;
+}
+
+static void expect_error(const char *json, const char *want) {
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render(json, msg);
+    if (page)
+        fail_msg("rendered a bad record: %s", json);
+    assert_string_equal(msg, want);
+}
+
+static void malformed_records(void **state) {
+    (void)state;
+    expect_error("{", "run.json:1:1: bad run record: string or '}' expected near end of file");
+    expect_error("", "run.json:1: bad run record: '[' or '{' expected near end of file");
+    expect_error("[]", "run.json: bad run record: not a JSON object");
+    expect_error("{\"kind\": \"train\"}", "run.json: bad run record: no 'plumb_run' key (is this a run record?)");
+    expect_error("{\"plumb_run\": \"1\", \"kind\": \"train\"}",
+                 "run.json: bad run record: 'plumb_run' is not an integer");
+    expect_error("{\"plumb_run\": 2, \"kind\": \"train\"}",
+                 "run.json: bad run record: 'plumb_run' is 2: this plumb reads version 1");
+    expect_error("{\"plumb_run\": 1}", "run.json: bad run record: no 'kind' key");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"bogus\"}",
+                 "run.json: bad run record: unknown kind 'bogus' (train, cv, eval, audit or case_study)");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"title\": 3}",
+                 "run.json: bad run record: 'title' is not a string");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"rows\": \"many\"}}",
+                 "run.json: bad run record: 'data.rows' is not a number");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{}, 3]}",
+                 "run.json: bad run record: 'evaluations[1]' is not an object");
+    expect_error(
+        "{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"curves\": {\"roc\": {\"fpr\": [0, \"x\"], "
+        "\"tpr\": [0, 1]}}}]}",
+        "run.json: bad run record: 'evaluations[0].curves.roc.fpr[1]' is not a number");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"curves\": {\"roc\": {\"fpr\": [0, 1], "
+                 "\"tpr\": [0]}}}]}",
+                 "run.json: bad run record: 'evaluations[0].curves.roc': 'fpr' has 2 values, 'tpr' 1");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"curves\": {\"score_hist\": {\"edges\": "
+                 "[0, 0.5, 1], \"positive\": [1, 2], \"negative\": [3]}}}]}",
+                 "run.json: bad run record: 'evaluations[0].curves.score_hist': 3 edges need 2 'positive' and "
+                 "'negative' counts, not 2 and 1");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"metrics\": {\"roc_auc\": true}}]}",
+                 "run.json: bad run record: 'evaluations[0].metrics.roc_auc' is not a number");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"metrics\": {\"roc_auc\": 0.7}, \"ci\": "
+                 "{\"roc_auc\": [0.6]}}]}",
+                 "run.json: bad run record: 'evaluations[0].ci.roc_auc' is not a pair of numbers [low, high]");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"confusion\": {\"tn\": 1, \"fp\": -2, "
+                 "\"fn\": 0, \"tp\": 0}}]}",
+                 "run.json: bad run record: 'evaluations[0].confusion.fp' is not a count (a number >= 0)");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"audit\", \"audit\": {\"findings\": [{\"severity\": \"fatal\"}]}}",
+                 "run.json: bad run record: 'audit.findings[0].severity' is 'fatal', not critical, warning or info");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"cv\", \"folds\": {\"metrics\": {\"roc_auc\": [0.8, {}]}}}",
+                 "run.json: bad run record: 'folds.metrics.roc_auc[1]' is not a number");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"case_study\", \"comparison\": [{\"offline\": \"high\"}]}",
+                 "run.json: bad run record: 'comparison[0].offline' is not a number");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"train\", \"plumb_run\": 1}",
+                 "run.json:1:45: bad run record: duplicate object key near '\"plumb_run\"'");
+}
+
+static void minimal_and_escaped_records(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"train\", \"unknown_key\": [1, 2]}", msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<!DOCTYPE html>"));
+    assert_non_null(strstr(page, "<meta name=\"viewport\""));
+    assert_non_null(strstr(page, "@media print"));
+    assert_non_null(strstr(page, "<title>plumb training run report</title>"));
+    assert_non_null(strstr(page, "This record holds no evaluation"));
+    assert_null(strstr(page, "<script"));
+    assert_null(strstr(page, "http:"));
+    assert_null(strstr(page, "<svg")); /* nothing to draw */
+    free(page);
+    page = render("{\"plumb_run\": 1, \"kind\": \"eval\", \"title\": \"<script>alert(1)</script>\", \"narrative\": "
+                  "{\"problem\": \"a & b\\n\\nsecond \\\"paragraph\\\"\"}}",
+                  msg);
+    assert_non_null(page);
+    assert_null(strstr(page, "<script"));
+    assert_non_null(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+    assert_non_null(strstr(page, "<p>a &amp; b</p>\n<p>second &quot;paragraph&quot;</p>"));
+    free(page);
+}
+
+static const char *const record =
+    "{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"positive_class\": \"bad\", \"negative_class\": \"good\", "
+    "\"positive_rate\": 0.3},"
+    " \"narrative\": {\"decision\": \"ship it\", \"rationale\": \"it ranks well\"},"
+    " \"evaluations\": [{\"name\": \"the hold-out\", \"model\": \"boosted\", \"metrics\": {\"my_metric\": 2, "
+    "\"roc_auc\": 0.78, \"log_loss\": null}, \"threshold\": 0.5, \"confusion\": {\"tn\": 60, \"fp\": 10, \"fn\": 10, "
+    "\"tp\": 20}, \"curves\": {\"roc\": {\"fpr\": [0, 0.2, null, 1], \"tpr\": [0, 0.6, 0.9, 1]}, \"score_hist\": "
+    "{\"edges\": [0, 0.5, 1], \"positive\": [5, 25], \"negative\": [50, 20]}}}],"
+    " \"folds\": {\"strategy\": \"stratified\", \"metrics\": {\"roc_auc\": [0.77, 0.79]}},"
+    " \"comparison\": [{\"name\": \"naive model\", \"metric\": \"roc_auc\", \"offline\": 0.97, \"out_of_time\": "
+    "0.70}]}";
+
+static void summary_in_plain_words(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render(record, msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<p>On the hold-out, the boosted model ranks a random bad case above a random good "
+                                 "one 78% of the time (AUC 0.78). At a score threshold of 0.50 it flags 30% of cases; "
+                                 "67% of those flagged are bad, and it catches 67% of all bad cases.</p>"));
+    assert_non_null(strstr(page, "<p>The naive model scores 0.970 (ROC AUC) in offline validation and 0.700 on later "
+                                 "data it never saw: a drop of 0.270, so the offline figure overstates what it will "
+                                 "do in production.</p>"));
+    assert_non_null(
+        strstr(page, "<p>Across 2 cross-validation folds (stratified), ROC AUC is 0.780 \xC2\xB1 0.014.</p>"));
+    assert_non_null(strstr(page, "<p class=\"decision\">Decision: ship it</p>\n<p>Why: it ranks well</p>"));
+    /* the summary comes first, the decision section last */
+    assert_true(strstr(page, "id=\"summary\"") < strstr(page, "id=\"results\""));
+    assert_true(strstr(page, "id=\"results\"") < strstr(page, "id=\"decision\""));
+    /* metrics: known first, then the others; null shows n/a */
+    const char *auc = strstr(page, "<td>ROC AUC</td>"), *mine = strstr(page, "<td>my_metric</td>");
+    assert_true(auc && mine && auc < mine);
+    assert_non_null(strstr(page, "<td>log-loss</td><td class=\"num\">n/a</td>"));
+    /* charts: ROC, confusion, histogram, folds, comparison */
+    assert_int_equal(count(page, "<svg class=\"chart\""), 5);
+    assert_null(strstr(page, "nan"));
+    free(page);
+    /* the same record, the same bytes */
+    char *a = render(record, msg), *b = render(record, msg);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+static void write_puts_the_record_beside(void **state) {
+    (void)state;
+    char dir[512], html[600], json[600], other[600];
+    snprintf(dir, sizeof dir, "%s/plumb_report_XXXXXX", plumb_test_tmp_dir());
+    assert_non_null(mkdtemp(dir));
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(other, sizeof other, "%s/page", dir);
+    plumb_error err;
+    assert_int_equal(plumb_report_write(record, strlen(record), html, &err), PLUMB_OK);
+    FILE *f = fopen(json, "r");
+    assert_non_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(n, strlen(record) + 1);
+    assert_memory_equal(buf, record, strlen(record));
+    assert_int_equal(buf[n - 1], '\n');
+    assert_int_equal(access(html, F_OK), 0);
+    unlink(html);
+    unlink(json);
+    /* a name without .html: the record goes to NAME.json */
+    assert_int_equal(plumb_report_write(record, strlen(record), other, &err), PLUMB_OK);
+    snprintf(json, sizeof json, "%s/page.json", dir);
+    assert_int_equal(access(json, F_OK), 0);
+    unlink(json);
+    unlink(other);
+    /* a bad record writes neither file; errors name the record's file */
+    assert_int_equal(plumb_report_write("{\"plumb_run\": 1}", 16, html, &err), PLUMB_EPARSE);
+    char msg[PLUMB_ERROR_MAX];
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    char want[PLUMB_ERROR_MAX];
+    snprintf(want, sizeof want, "%s: bad run record: no 'kind' key", json);
+    assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
+    assert_int_equal(access(html, F_OK), -1);
+    assert_int_equal(access(json, F_OK), -1);
+    assert_int_equal(plumb_report_write(record, strlen(record), "-", &err), PLUMB_EINVAL);
+    assert_string_equal(err.message, "the report needs a file name, not '-'");
+    assert_int_equal(rmdir(dir), 0);
+}
+
+PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_test(fixed_numbers),
+                cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
+                cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
+                cmocka_unit_test(summary_in_plain_words), cmocka_unit_test(write_puts_the_record_beside))
