@@ -15,9 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-/* TEMPORARY until the report branch is merged (then plumb.h declares it) */
-plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
-
 enum { CURVE_POINTS = 256, HIST_BINS = 20, SHAP_ROWS = 2000 };
 
 json_t *cli_record_new(const char *kind, const char *title) {

@@ -990,6 +990,33 @@ PLUMB_API int64_t plumb_model_valid_curve(const plumb_model *model, const double
  * report and no page, PLUMB_ENOMEM. *n_reports and *n_pages (OUT, may be NULL) count what was written. */
 PLUMB_API plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
                                         plumb_error *err);
+ * Reports: a run record rendered as one self-contained HTML page (docs/report.md)
+ *
+ * A run record is a JSON object that train, cv, eval, audit and the case study write (docs/report.md lists its
+ * keys): {"plumb_run": 1, "kind": "train"|"cv"|"eval"|"audit"|"case_study", "title", "created", "data", "model",
+ * "narrative", "evaluations", "importance", "learning_curve", "folds", "audit", "comparison", ...}. Every key but
+ * plumb_run and kind is optional; the page shows what is there. Keys a renderer does not know are ignored, so
+ * writers may add optional keys.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Renders the run record run_json[0..len) (borrowed, UTF-8 JSON) as one self-contained HTML page -- inline CSS
+ * and SVG charts, no scripts and nothing loaded from the network -- and writes it to out (borrowed; written, not
+ * flushed or closed). name (may be NULL: "run record") names the record in error messages. The whole record is
+ * checked before anything is written, so on failure out holds nothing from this call: PLUMB_EPARSE for a record
+ * that is not JSON ("name:LINE:COL: bad run record: <jansson's message>") or has a key of the wrong type or an
+ * unknown plumb_run or kind ("name: bad run record: 'evaluations[0].metrics.roc_auc' is not a number"),
+ * PLUMB_EIO when writing fails, PLUMB_ENOMEM. The output depends only on the record (numbers are printed with fixed
+ * formats), so the same record always gives the same bytes. Thread-safe. */
+PLUMB_API plumb_status plumb_report_render(const char *run_json, size_t len, const char *name, FILE *out,
+                                           plumb_error *err);
+
+/* Renders the run record like plumb_report_render into the file html_path, which appears whole or not at all
+ * (plumb_outfile), and writes the record itself, byte for byte, beside it as "<html_path without .html>.json"
+ * (html_path plus ".json" when it does not end in ".html"), unless that is html_path itself. Errors about the
+ * record name that JSON file. Returns the statuses of plumb_report_render, and PLUMB_EINVAL for an empty path or
+ * "-". The JSON file is written first; when it cannot be, the HTML file is not written. Thread-safe for distinct
+ * paths. */
+PLUMB_API plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
 
 #ifdef __cplusplus
 }
