@@ -990,6 +990,8 @@ PLUMB_API int64_t plumb_model_valid_curve(const plumb_model *model, const double
  * report and no page, PLUMB_ENOMEM. *n_reports and *n_pages (OUT, may be NULL) count what was written. */
 PLUMB_API plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
                                         plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
  * Reports: a run record rendered as one self-contained HTML page (docs/report.md)
  *
  * A run record is a JSON object that train, cv, eval, audit and the case study write (docs/report.md lists its
