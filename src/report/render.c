@@ -1,0 +1,1277 @@
+/* render.c -- a run record as one self-contained HTML page: plumb_report_render and plumb_report_write.
+ *
+ * The page explains the work the way a good engineer would to a reader who did not do it: a summary in plain
+ * words on top, then the problem, the approach, the validation, the risks and how they are watched, the results
+ * and the decision with its reason. Each section appears only when the record has something for it. The whole
+ * page is built in memory (record.c checks the record first, then every byte goes into a plumb__buf), so a bad
+ * record or a failed allocation leaves the caller's stream untouched. No scripts, fonts or images: CSS and SVG are
+ * inline, and the page reads the same offline, printed and on a phone.
+ */
+#include "report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct page {
+    plumb__buf *b;
+    const plumb__record *r;
+    int next_id; /* makes the ids of charts unique in the page */
+} page;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Words and numbers                                                                                           */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name, *label;
+    int percent; /* shown as a percentage in sentences */
+} metric_labels[] = {
+    {"roc_auc", "ROC AUC", 0},   {"pr_auc", "PR AUC", 0},
+    {"gini", "Gini", 0},         {"ks", "KS", 0},
+    {"log_loss", "log-loss", 0}, {"brier", "Brier score", 0},
+    {"accuracy", "accuracy", 1}, {"precision", "precision", 1},
+    {"recall", "recall", 1},     {"f1", "F1", 0},
+    {"f1_best", "best F1", 0},   {"f1_best_threshold", "best-F1 threshold", 0},
+    {"rmse", "RMSE", 0},         {"mae", "MAE", 0},
+    {"mape", "MAPE", 0},         {"wape", "WAPE", 0},
+    {"r2", "R\xC2\xB2", 0},      {"macro_f1", "macro F1", 0},
+    {"micro_f1", "micro F1", 0}, {"binary_logloss", "log-loss", 0},
+    {"auc", "AUC", 0},           {"multi_logloss", "log-loss", 0},
+};
+
+static const char *metric_label(const char *name) {
+    for (size_t i = 0; i < sizeof metric_labels / sizeof *metric_labels; i++)
+        if (name && strcmp(metric_labels[i].name, name) == 0)
+            return metric_labels[i].label;
+    return name ? name : "metric";
+}
+
+/* A metric for a table: three decimals, fewer for large values (errors in the target's units). */
+static void fmt_metric(char *out, size_t n, double v) {
+    const double a = fabs(v);
+    plumb__fmt_fixed(out, n, v, a >= 1000 ? 0 : a >= 100 ? 1 : 3);
+}
+
+/* A count: no decimals when whole, else one. */
+static void fmt_count(char *out, size_t n, double v) {
+    plumb__fmt_fixed(out, n, v, isfinite(v) && v == floor(v) ? 0 : 1);
+    if (!isfinite(v))
+        return;
+    /* thousands separated by a thin space, so 20000 reads 20 000 */
+    char digits[64];
+    snprintf(digits, sizeof digits, "%s", out);
+    const char *dot = strchr(digits, '.');
+    size_t int_len = dot ? (size_t)(dot - digits) : strlen(digits), start = digits[0] == '-';
+    size_t o = 0;
+    for (size_t i = 0; digits[i] && o + 4 < n; i++) {
+        if (i > start && i < int_len && (int_len - i) % 3 == 0) {
+            memcpy(out + o, "\xE2\x80\x89", 3);
+            o += 3;
+        }
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+static void fmt_percent(char *out, size_t n, double share, int decimals) {
+    plumb__fmt_fixed(out, n, 100 * share, decimals);
+    if (isfinite(share))
+        strncat(out, "%", n - strlen(out) - 1);
+}
+
+static void put(page *p, const char *s) {
+    plumb__buf_put(p->b, s);
+}
+
+static void esc(page *p, const char *s) {
+    plumb__buf_html(p->b, s);
+}
+
+/* Plain text with blank lines between paragraphs, as <p> elements. */
+static void paragraphs(page *p, const char *text) {
+    if (!text || !text[0])
+        return;
+    const char *s = text;
+    while (*s) {
+        while (*s == '\n' || *s == ' ')
+            s++;
+        if (!*s)
+            break;
+        const char *end = strstr(s, "\n\n");
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char *one = malloc(len + 1);
+        if (!one) {
+            p->b->oom = true;
+            return;
+        }
+        memcpy(one, s, len);
+        one[len] = '\0';
+        put(p, "<p>");
+        esc(p, one);
+        put(p, "</p>\n");
+        free(one);
+        s += len;
+    }
+}
+
+static void eval_label(const plumb__eval *e, size_t i, char *out, size_t n) {
+    if (e->model && e->name)
+        snprintf(out, n, "%s, %s", e->model, e->name);
+    else if (e->model || e->name)
+        snprintf(out, n, "%s", e->model ? e->model : e->name);
+    else
+        snprintf(out, n, "evaluation %zu", i + 1);
+}
+
+static const plumb__metric *find_metric(const plumb__eval *e, const char *name) {
+    for (size_t i = 0; i < e->n_metrics; i++)
+        if (strcmp(e->metrics[i].name, name) == 0 && isfinite(e->metrics[i].value))
+            return &e->metrics[i];
+    return NULL;
+}
+
+static double mean_sd(const plumb__vec *v, double *sd, size_t *count) {
+    double s = 0, ss = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (isfinite(v->v[i])) {
+            s += v->v[i];
+            n++;
+        }
+    *count = n;
+    if (n == 0) {
+        *sd = NAN;
+        return NAN;
+    }
+    const double m = s / (double)n;
+    for (size_t i = 0; i < v->n; i++)
+        if (isfinite(v->v[i]))
+            ss += (v->v[i] - m) * (v->v[i] - m);
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+    return m;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* The document                                                                                                */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static const char css[] =
+    ":root{--ink:#1f2328;--muted:#59636e;--rule:#d8dee4;--soft:#f6f8fa;--accent:#2f5d8a;--crit:#b42318;"
+    "--warn:#9a6700;--info:#3a6ea5}\n"
+    "*{box-sizing:border-box}\n"
+    "html{-webkit-text-size-adjust:100%}\n"
+    "body{margin:0;color:var(--ink);background:#fff;font:16px/1.55 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+    "\"Helvetica Neue\",Arial,\"Noto Sans\",\"Liberation Sans\",sans-serif}\n"
+    "main{max-width:60rem;margin:0 auto;padding:2rem 1.25rem 3rem}\n"
+    "header{border-bottom:1px solid var(--rule);margin-bottom:1.5rem;padding-bottom:1rem}\n"
+    ".kicker{margin:0;color:var(--muted);font-size:.8rem;letter-spacing:.06em;text-transform:uppercase}\n"
+    "h1{font-size:1.9rem;line-height:1.2;margin:.3rem 0 .5rem;font-weight:650}\n"
+    "h2{font-size:1.3rem;margin:2.2rem 0 .6rem;padding-top:.4rem;border-top:1px solid var(--rule);font-weight:620}\n"
+    "h3{font-size:1.02rem;margin:1.4rem 0 .4rem;font-weight:620}\n"
+    "p{margin:.5rem 0;max-width:46rem}\n"
+    ".meta{color:var(--muted);font-size:.9rem;margin:0}\n"
+    ".summary{background:var(--soft);border:1px solid var(--rule);border-left:4px solid var(--accent);"
+    "border-radius:6px;padding:.9rem 1.2rem;margin:1rem 0 1.5rem}\n"
+    ".summary h2{border:0;margin:0 0 .3rem;padding:0;font-size:1.1rem}\n"
+    ".summary p{font-size:1.05rem}\n"
+    ".decision{font-weight:600}\n"
+    ".facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1.2rem;margin:.6rem 0;font-size:.95rem}\n"
+    ".facts dt{color:var(--muted)}.facts dd{margin:0;font-variant-numeric:tabular-nums}\n"
+    ".table{overflow-x:auto;margin:.6rem 0 1rem;-webkit-overflow-scrolling:touch}\n"
+    "table{border-collapse:collapse;font-size:.9rem;min-width:50%}\n"
+    "th,td{padding:.35rem .7rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}\n"
+    "th{font-weight:600;background:var(--soft);white-space:nowrap}\n"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".ci{display:block;color:var(--muted);font-size:.78rem}\n"
+    ".badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.75rem;font-weight:650;"
+    "letter-spacing:.03em;text-transform:uppercase;color:#fff;white-space:nowrap}\n"
+    ".badge.critical{background:var(--crit)}.badge.warning{background:var(--warn)}.badge.info{background:var(--info)}\n"
+    ".finding .evidence,.finding .action{display:block;color:var(--muted);font-size:.85rem;margin-top:.2rem}\n"
+    ".finding .action{color:var(--ink)}\n"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(19rem,1fr));gap:1rem 1.5rem;margin:1rem 0}\n"
+    "figure{margin:0;break-inside:avoid;page-break-inside:avoid}\n"
+    "figure svg{display:block;width:100%;height:auto;max-width:36rem}\n"
+    "figcaption{color:var(--muted);font-size:.82rem;margin-top:.2rem}\n"
+    "svg text{font-family:inherit;fill:var(--ink)}\n"
+    "footer{margin-top:3rem;padding-top:.8rem;border-top:1px solid var(--rule);color:var(--muted);font-size:.8rem}\n"
+    "@media (max-width:40rem){main{padding:1.2rem .9rem 2rem}h1{font-size:1.5rem}"
+    ".facts{grid-template-columns:1fr}.facts dd{margin-bottom:.4rem}}\n"
+    "@media print{body{font-size:11pt}main{max-width:none;padding:0}.summary{background:none}"
+    "h2{break-after:avoid;page-break-after:avoid}.table{overflow:visible}"
+    ".badge{color:#000;border:1px solid #000;background:none!important}"
+    ".charts{grid-template-columns:1fr 1fr}a{color:inherit;text-decoration:none}}\n";
+
+static void fact(page *p, const char *term, const char *value) {
+    if (!value)
+        return;
+    put(p, "<dt>");
+    esc(p, term);
+    put(p, "</dt><dd>");
+    esc(p, value);
+    put(p, "</dd>");
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Summary                                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static void summary_eval(page *p, const plumb__eval *e) {
+    const plumb__record *r = p->r;
+    const char *pos = r->positive_class ? r->positive_class : "positive";
+    const char *neg = r->negative_class ? r->negative_class : r->positive_class ? "other" : "negative";
+    char a[48], b[48], c[48];
+    const plumb__metric *auc = find_metric(e, "roc_auc");
+    const plumb__metric *r2 = find_metric(e, "r2"), *mae = find_metric(e, "mae"), *rmse = find_metric(e, "rmse");
+    if (!auc && !r2 && !mae)
+        return;
+    put(p, "<p>");
+    if (e->name) {
+        put(p, "On ");
+        esc(p, e->name);
+        put(p, ", the ");
+    } else
+        put(p, "The ");
+    if (e->model) {
+        esc(p, e->model);
+        put(p, " ");
+    }
+    put(p, "model ");
+    if (auc) {
+        fmt_percent(a, sizeof a, auc->value, 0);
+        plumb__fmt_fixed(b, sizeof b, auc->value, 2);
+        put(p, "ranks a random ");
+        esc(p, pos);
+        put(p, " case above a random ");
+        esc(p, neg);
+        plumb__buf_printf(p->b, " one %s of the time (AUC %s", a, b);
+        if (isfinite(auc->lo)) {
+            plumb__fmt_fixed(a, sizeof a, auc->lo, 2);
+            plumb__fmt_fixed(c, sizeof c, auc->hi, 2);
+            plumb__buf_printf(p->b, ", 95%% interval %s to %s", a, c);
+        }
+        put(p, auc->value < 0.6 ? "), barely better than a coin toss." : ").");
+        if (e->has_confusion && isfinite(e->threshold)) {
+            const double total = e->tn + e->fp + e->fn + e->tp, flagged = e->tp + e->fp, pos_n = e->tp + e->fn;
+            if (total > 0) {
+                plumb__fmt_fixed(a, sizeof a, e->threshold, 2);
+                fmt_percent(b, sizeof b, flagged / total, 0);
+                plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of cases", a, b);
+                if (flagged > 0) {
+                    fmt_percent(c, sizeof c, e->tp / flagged, 0);
+                    plumb__buf_printf(p->b, "; %s of those flagged are ", c);
+                    esc(p, pos);
+                }
+                if (pos_n > 0) {
+                    fmt_percent(c, sizeof c, e->tp / pos_n, 0);
+                    plumb__buf_printf(p->b, ", and it catches %s of all ", c);
+                    esc(p, pos);
+                    put(p, " cases");
+                }
+                put(p, ".");
+            }
+        }
+    } else {
+        if (mae) {
+            fmt_metric(a, sizeof a, mae->value);
+            plumb__buf_printf(p->b, "is off by %s on average", a);
+            if (rmse) {
+                fmt_metric(b, sizeof b, rmse->value);
+                plumb__buf_printf(p->b, " (RMSE %s)", b);
+            }
+        }
+        if (r2) {
+            fmt_percent(a, sizeof a, r2->value, 0);
+            plumb__fmt_fixed(b, sizeof b, r2->value, 2);
+            plumb__buf_printf(p->b, "%sexplains %s of the variance", mae ? " and " : "", a);
+            if (r->target) {
+                put(p, " of ");
+                esc(p, r->target);
+            }
+            plumb__buf_printf(p->b, " (R\xC2\xB2 %s)", b);
+        }
+        put(p, ".");
+    }
+    put(p, "</p>\n");
+}
+
+static void summary_comparison(page *p, const plumb__comparison *c) {
+    if (!isfinite(c->offline) || !isfinite(c->out_of_time))
+        return;
+    char a[32], b[32], d[32];
+    const char *label = metric_label(c->metric ? c->metric : "roc_auc");
+    const bool higher_better = !c->metric || !(strstr(c->metric, "loss") || strcmp(c->metric, "brier") == 0 ||
+                                               strcmp(c->metric, "rmse") == 0 || strcmp(c->metric, "mae") == 0);
+    const double drop = higher_better ? c->offline - c->out_of_time : c->out_of_time - c->offline;
+    fmt_metric(a, sizeof a, c->offline);
+    fmt_metric(b, sizeof b, c->out_of_time);
+    fmt_metric(d, sizeof d, fabs(drop));
+    put(p, "<p>");
+    if (c->name) {
+        put(p, "The ");
+        esc(p, c->name);
+    } else
+        put(p, "The model");
+    plumb__buf_printf(p->b, " scores %s (%s) in offline validation and %s on later data it never saw", a, label, b);
+    if (drop >= 0.05)
+        plumb__buf_printf(p->b, ": a drop of %s, so the offline figure overstates what it will do in production.", d);
+    else if (drop > 0.02)
+        plumb__buf_printf(p->b, ": a small drop of %s.", d);
+    else
+        put(p, ": it holds up over time.");
+    put(p, "</p>\n");
+}
+
+static void summary_audit(page *p) {
+    const plumb__record *r = p->r;
+    size_t count[3] = {0, 0, 0}; /* critical, warning, info */
+    for (size_t i = 0; i < r->n_findings; i++)
+        count[strcmp(r->findings[i].severity, "critical") == 0  ? 0
+              : strcmp(r->findings[i].severity, "warning") == 0 ? 1
+                                                                : 2]++;
+    put(p, "<p>");
+    if (r->n_findings == 0) {
+        put(p, "The data audit found nothing that looks like leakage or bad labels.</p>\n");
+        return;
+    }
+    plumb__buf_printf(p->b, "The data audit raised %zu critical finding%s, %zu warning%s and %zu note%s", count[0],
+                      count[0] == 1 ? "" : "s", count[1], count[1] == 1 ? "" : "s", count[2], count[2] == 1 ? "" : "s");
+    size_t shown = 0;
+    for (int sev = 0; sev < 2; sev++)
+        for (size_t i = 0; i < r->n_findings && shown < 3; i++) {
+            const plumb__finding *f = &r->findings[i];
+            if (!f->title || strcmp(f->severity, sev == 0 ? "critical" : "warning") != 0)
+                continue;
+            put(p, shown == 0 ? "; the most serious: " : "; ");
+            esc(p, f->title);
+            shown++;
+        }
+    put(p, ".</p>\n");
+}
+
+static void section_summary(page *p) {
+    const plumb__record *r = p->r;
+    const size_t start = p->b->len;
+    put(p, "<section class=\"summary\" id=\"summary\" aria-label=\"Summary\">\n<h2>Summary</h2>\n");
+    const size_t body = p->b->len;
+    for (size_t i = 0, shown = 0; i < r->n_evals && shown < 4; i++) {
+        const size_t before = p->b->len;
+        summary_eval(p, &r->evals[i]);
+        shown += p->b->len != before;
+    }
+    for (size_t i = 0; i < r->n_comparison && i < 4; i++)
+        summary_comparison(p, &r->comparison[i]);
+    if (r->n_fold_metrics > 0) {
+        const plumb__fold_metric *f = &r->fold_metrics[0];
+        size_t n;
+        double sd, m = mean_sd(&f->v, &sd, &n);
+        if (n > 0) {
+            char a[32], b[32];
+            fmt_metric(a, sizeof a, m);
+            fmt_metric(b, sizeof b, sd);
+            plumb__buf_printf(p->b, "<p>Across %zu cross-validation folds", n);
+            if (r->fold_strategy) {
+                put(p, " (");
+                esc(p, r->fold_strategy);
+                put(p, ")");
+            }
+            plumb__buf_printf(p->b, ", %s is %s \xC2\xB1 %s.</p>\n", metric_label(f->name), a, b);
+        }
+    }
+    if (r->has_audit)
+        summary_audit(p);
+    if (r->decision) {
+        put(p, "<p class=\"decision\">Decision: ");
+        esc(p, r->decision);
+        put(p, "</p>\n");
+        if (r->rationale) {
+            put(p, "<p>Why: ");
+            esc(p, r->rationale);
+            put(p, "</p>\n");
+        }
+    }
+    if (p->b->len == body)
+        put(p, "<p>This record holds no evaluation, audit or decision yet; the sections below show what it has.</p>\n");
+    (void)start;
+    put(p, "</section>\n");
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Sections                                                                                                    */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+static void section_problem(page *p) {
+    if (!p->r->problem)
+        return;
+    put(p, "<section id=\"problem\">\n<h2>The problem</h2>\n");
+    paragraphs(p, p->r->problem);
+    put(p, "</section>\n");
+}
+
+static void param_value(page *p, json_t *v) {
+    char s[64];
+    if (json_is_string(v))
+        esc(p, json_string_value(v));
+    else if (json_is_integer(v))
+        plumb__buf_printf(p->b, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) {
+        snprintf(s, sizeof s, "%.6g", json_real_value(v));
+        put(p, s);
+    } else if (json_is_boolean(v))
+        put(p, json_is_true(v) ? "true" : "false");
+    else if (json_is_null(v))
+        put(p, "none");
+    else {
+        char *d = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (!d) {
+            p->b->oom = true;
+            return;
+        }
+        esc(p, d);
+        free(d);
+    }
+}
+
+static void section_approach(page *p) {
+    const plumb__record *r = p->r;
+    const bool data = r->data_path || r->target || isfinite(r->rows) || r->positive_class;
+    if (!r->approach && !data && !r->has_model)
+        return;
+    char s[64];
+    put(p, "<section id=\"approach\">\n<h2>The approach</h2>\n");
+    paragraphs(p, r->approach);
+    if (data) {
+        put(p, "<h3>Data</h3>\n<dl class=\"facts\">");
+        fact(p, "file", r->data_path);
+        if (isfinite(r->rows)) {
+            fmt_count(s, sizeof s, r->rows);
+            fact(p, "rows", s);
+        }
+        fact(p, "target", r->target);
+        fact(p, "task", r->task);
+        fact(p, "positive class", r->positive_class);
+        if (isfinite(r->positive_rate)) {
+            fmt_percent(s, sizeof s, r->positive_rate, 1);
+            fact(p, "positive rate", s);
+        }
+        put(p, "</dl>\n");
+    }
+    if (r->has_model) {
+        put(p, "<h3>Model</h3>\n<dl class=\"facts\">");
+        fact(p, "kind", r->model_kind);
+        fact(p, "objective", r->objective);
+        if (isfinite(r->n_features)) {
+            fmt_count(s, sizeof s, r->n_features);
+            fact(p, "features", s);
+        }
+        if (isfinite(r->n_trees)) {
+            fmt_count(s, sizeof s, r->n_trees);
+            fact(p, "trees", s);
+        }
+        put(p, "</dl>\n");
+        json_t *params = r->params;
+        if (params && json_object_size(params) > 0) {
+            put(p, "<div class=\"table\"><table aria-label=\"model parameters\"><thead><tr><th>parameter</th>"
+                   "<th>value</th></tr></thead><tbody>\n");
+            const char *key;
+            json_t *v;
+            json_object_foreach(params, key, v) {
+                put(p, "<tr><td>");
+                esc(p, key);
+                put(p, "</td><td>");
+                param_value(p, v);
+                put(p, "</td></tr>\n");
+            }
+            put(p, "</tbody></table></div>\n");
+        }
+    }
+    put(p, "</section>\n");
+}
+
+static void figure_open(page *p) {
+    put(p, "<figure>");
+}
+
+static void figure_close(page *p, const char *caption) {
+    if (caption) {
+        put(p, "<figcaption>");
+        esc(p, caption);
+        put(p, "</figcaption>");
+    }
+    put(p, "</figure>\n");
+}
+
+static void chart_folds(page *p) {
+    const plumb__record *r = p->r;
+    plumb__fold_row *rows = calloc(r->n_fold_metrics, sizeof *rows);
+    if (!rows) {
+        p->b->oom = true;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_fold_metrics; i++)
+        if (r->fold_metrics[i].v.n > 0)
+            rows[n++] = (plumb__fold_row){metric_label(r->fold_metrics[i].name), r->fold_metrics[i].v.v,
+                                          r->fold_metrics[i].v.n};
+    if (n > 0) {
+        figure_open(p);
+        plumb__svg_folds(p->b, p->next_id++, "Cross-validation: each fold's score", rows, n);
+        figure_close(p, "A dot per fold; the band spans the mean \xC2\xB1 one standard deviation. A narrow band "
+                        "means the score does not hinge on which rows were held out.");
+    }
+    free(rows);
+}
+
+static double *iota(size_t n) {
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    for (size_t i = 0; x && i < n; i++)
+        x[i] = (double)(i + 1);
+    return x;
+}
+
+static void chart_learning(page *p) {
+    const plumb__record *r = p->r;
+    const size_t n = r->lc_train.n > r->lc_valid.n ? r->lc_train.n : r->lc_valid.n;
+    double *x = iota(n);
+    if (!x) {
+        p->b->oom = true;
+        return;
+    }
+    plumb__series s[2];
+    size_t k = 0;
+    if (r->lc_train.n)
+        s[k++] = (plumb__series){"training", x, r->lc_train.v, r->lc_train.n, PLUMB__MARK_LINE, 0, false};
+    if (r->lc_valid.n)
+        s[k++] = (plumb__series){"validation", x, r->lc_valid.v, r->lc_valid.n, PLUMB__MARK_LINE, 1, false};
+    char title[96];
+    snprintf(title, sizeof title, "Learning curve: %s per iteration", metric_label(r->lc_metric));
+    plumb__xy_chart c = {title,
+                         "The metric on the training and validation data after each boosting iteration.",
+                         "iteration",
+                         metric_label(r->lc_metric),
+                         NAN,
+                         NAN,
+                         NAN,
+                         NAN,
+                         false,
+                         NAN,
+                         NULL,
+                         s,
+                         k};
+    figure_open(p);
+    plumb__svg_xy(p->b, p->next_id++, &c);
+    figure_close(p, "Where the validation curve flattens or turns up while the training curve keeps improving, more "
+                    "trees only memorise the training rows.");
+    free(x);
+}
+
+static void section_validation(page *p) {
+    const plumb__record *r = p->r;
+    const bool lc = r->lc_train.n || r->lc_valid.n;
+    if (!r->validation && !r->n_fold_metrics && !lc)
+        return;
+    put(p, "<section id=\"validation\">\n<h2>Validation</h2>\n");
+    paragraphs(p, r->validation);
+    if (r->n_fold_metrics || lc) {
+        put(p, "<div class=\"charts\">\n");
+        if (r->n_fold_metrics)
+            chart_folds(p);
+        if (lc)
+            chart_learning(p);
+        put(p, "</div>\n");
+    }
+    put(p, "</section>\n");
+}
+
+static int severity_rank(const char *s) {
+    return strcmp(s, "critical") == 0 ? 0 : strcmp(s, "warning") == 0 ? 1 : 2;
+}
+
+static void audit_score_row(page *p, const char *what, double v) {
+    if (!isfinite(v))
+        return;
+    char s[32];
+    fmt_metric(s, sizeof s, v);
+    put(p, "<tr><td>");
+    esc(p, what);
+    plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td></tr>\n", s);
+}
+
+static int cmp_power(const void *a, const void *b) {
+    const plumb__audit_feature *x = *(const plumb__audit_feature *const *)a,
+                               *y = *(const plumb__audit_feature *const *)b;
+    const double px = isfinite(x->power) ? x->power : -INFINITY, py = isfinite(y->power) ? y->power : -INFINITY;
+    if (px != py)
+        return px > py ? -1 : 1;
+    return x < y ? -1 : x > y; /* stable: record order */
+}
+
+static void chart_audit_features(page *p) {
+    const plumb__record *r = p->r;
+    const plumb__audit_feature **order = malloc(r->n_audit_features * sizeof *order);
+    plumb__bar *bars = calloc(r->n_audit_features, sizeof *bars);
+    if (!order || !bars) {
+        p->b->oom = true;
+        goto done;
+    }
+    for (size_t i = 0; i < r->n_audit_features; i++)
+        order[i] = &r->audit_features[i];
+    qsort(order, r->n_audit_features, sizeof *order, cmp_power);
+    const bool r2 = r->audit_metric && strcmp(r->audit_metric, "r2") == 0;
+    const double warn = r2 ? 0.5 : 0.8, crit = r2 ? 0.8 : 0.9;
+    size_t n = 0;
+    double lo = r2 ? 0 : 0.5;
+    for (size_t i = 0; i < r->n_audit_features && n < 20; i++) {
+        if (!isfinite(order[i]->power))
+            continue;
+        const double v = order[i]->power;
+        bars[n++] = (plumb__bar){order[i]->column ? order[i]->column : "?",
+                                 {v, NAN},
+                                 v >= crit   ? 3
+                                 : v >= warn ? 4
+                                             : 0};
+        if (v < lo)
+            lo = floor(v * 10) / 10;
+    }
+    if (n > 0) {
+        char title[96];
+        snprintf(title, sizeof title, "Audit: each feature's power alone (%s)", r2 ? "R\xC2\xB2" : "AUC");
+        plumb__bar_chart c = {title,
+                              "Out-of-fold score of a model that sees one feature only, with the warning and "
+                              "critical levels.",
+                              r2 ? "R\xC2\xB2 of the feature alone" : "AUC of the feature alone",
+                              bars,
+                              n,
+                              1,
+                              {NULL, NULL},
+                              lo,
+                              1,
+                              3,
+                              {warn, crit},
+                              {"warning", "critical"}};
+        figure_open(p);
+        plumb__svg_hbars(p->b, p->next_id++, &c);
+        figure_close(p, "A single feature that predicts the target almost by itself is usually known only after "
+                        "the outcome: a leak, not a signal.");
+    }
+done:
+    free(order);
+    free(bars);
+}
+
+static void section_risks(page *p) {
+    const plumb__record *r = p->r;
+    if (!r->risks && !r->has_audit)
+        return;
+    put(p, "<section id=\"risks\">\n<h2>Risks and how they are monitored</h2>\n");
+    paragraphs(p, r->risks);
+    if (r->has_audit) {
+        char s[64];
+        put(p, "<h3>Data audit</h3>\n<dl class=\"facts\">");
+        fact(p, "target", r->audit_target);
+        if (isfinite(r->audit_rows)) {
+            fmt_count(s, sizeof s, r->audit_rows);
+            fact(p, "rows", s);
+        }
+        if (isfinite(r->audit_positive_rate)) {
+            fmt_percent(s, sizeof s, r->audit_positive_rate, 1);
+            fact(p, "positive rate", s);
+        }
+        if (isfinite(r->audit_noise_rate)) {
+            fmt_percent(s, sizeof s, r->audit_noise_rate, 1);
+            fact(p, "estimated wrong labels", s);
+        }
+        if (isfinite(r->audit_suspects)) {
+            fmt_count(s, sizeof s, r->audit_suspects);
+            fact(p, "suspect labels", s);
+        }
+        if (isfinite(r->audit_immature)) {
+            fmt_count(s, sizeof s, r->audit_immature);
+            fact(p, "rows too recent for a final label", s);
+        }
+        put(p, "</dl>\n");
+        const double scores[] = {r->score_train,       r->score_cv_random, r->score_cv_time,
+                                 r->score_out_of_time, r->score_test,      r->score_row_order};
+        bool any = false;
+        for (size_t i = 0; i < 6; i++)
+            any |= isfinite(scores[i]) != 0;
+        if (any) {
+            put(p, "<div class=\"table\"><table aria-label=\"audit scores\"><thead><tr><th>the audit's own model, "
+                   "scored on</th><th class=\"num\">");
+            esc(p, metric_label(r->audit_metric ? r->audit_metric : "roc_auc"));
+            put(p, "</th></tr></thead><tbody>\n");
+            audit_score_row(p, "its training data", r->score_train);
+            audit_score_row(p, "cross-validation, random folds", r->score_cv_random);
+            audit_score_row(p, "cross-validation, folds in time order", r->score_cv_time);
+            audit_score_row(p, "the most recent rows (out of time)", r->score_out_of_time);
+            audit_score_row(p, "the test set", r->score_test);
+            audit_score_row(p, "the row order alone", r->score_row_order);
+            put(p, "</tbody></table></div>\n");
+        }
+        if (r->n_findings > 0) {
+            put(p, "<h3>Findings, most severe first</h3>\n<div class=\"table\"><table class=\"findings\" "
+                   "aria-label=\"audit findings\"><thead><tr><th>severity</th><th>finding</th><th>column</th></tr>"
+                   "</thead><tbody>\n");
+            for (int sev = 0; sev < 3; sev++)
+                for (size_t i = 0; i < r->n_findings; i++) {
+                    const plumb__finding *f = &r->findings[i];
+                    if (severity_rank(f->severity) != sev)
+                        continue;
+                    plumb__buf_printf(p->b, "<tr class=\"finding\"><td><span class=\"badge %s\">%s</span></td><td>",
+                                      f->severity, f->severity);
+                    esc(p, f->title ? f->title : f->check);
+                    if (f->evidence) {
+                        put(p, "<span class=\"evidence\">");
+                        esc(p, f->evidence);
+                        put(p, "</span>");
+                    }
+                    if (f->action) {
+                        put(p, "<span class=\"action\">Action: ");
+                        esc(p, f->action);
+                        put(p, "</span>");
+                    }
+                    put(p, "</td><td>");
+                    esc(p, f->column ? f->column : "\xE2\x80\x94");
+                    put(p, "</td></tr>\n");
+                }
+            put(p, "</tbody></table></div>\n");
+        }
+        if (r->n_audit_features > 0) {
+            put(p, "<div class=\"charts\">\n");
+            chart_audit_features(p);
+            put(p, "</div>\n");
+        }
+    }
+    put(p, "</section>\n");
+}
+
+/* The metric columns of the table: those of any evaluation, known ones first (each evaluation lists them so). */
+static void metrics_table(page *p) {
+    const plumb__record *r = p->r;
+    size_t total = 0;
+    for (size_t i = 0; i < r->n_evals; i++)
+        total += r->evals[i].n_metrics;
+    if (total == 0)
+        return;
+    const char **cols = malloc(total * sizeof *cols);
+    if (!cols) {
+        p->b->oom = true;
+        return;
+    }
+    size_t n_cols = 0;
+    for (size_t i = 0; i < r->n_evals; i++)
+        for (size_t k = 0; k < r->evals[i].n_metrics; k++) {
+            const char *name = r->evals[i].metrics[k].name;
+            bool seen = false;
+            for (size_t c = 0; c < n_cols; c++)
+                seen |= strcmp(cols[c], name) == 0;
+            if (!seen)
+                cols[n_cols++] = name;
+        }
+    put(p, "<div class=\"table\"><table class=\"metrics\" aria-label=\"metrics\"><thead><tr><th>evaluation</th>");
+    for (size_t c = 0; c < n_cols; c++) {
+        put(p, "<th class=\"num\">");
+        esc(p, metric_label(cols[c]));
+        put(p, "</th>");
+    }
+    put(p, "</tr></thead><tbody>\n");
+    char s[64], lo[32], hi[32];
+    for (size_t i = 0; i < r->n_evals; i++) {
+        const plumb__eval *e = &r->evals[i];
+        if (e->n_metrics == 0)
+            continue;
+        eval_label(e, i, s, sizeof s);
+        put(p, "<tr><td>");
+        esc(p, s);
+        put(p, "</td>");
+        for (size_t c = 0; c < n_cols; c++) {
+            const plumb__metric *m = NULL;
+            for (size_t k = 0; k < e->n_metrics; k++)
+                if (strcmp(e->metrics[k].name, cols[c]) == 0)
+                    m = &e->metrics[k];
+            if (!m) {
+                put(p, "<td class=\"num\"></td>");
+                continue;
+            }
+            fmt_metric(s, sizeof s, m->value);
+            plumb__buf_printf(p->b, "<td class=\"num\">%s", s);
+            if (isfinite(m->lo) && isfinite(m->hi)) {
+                fmt_metric(lo, sizeof lo, m->lo);
+                fmt_metric(hi, sizeof hi, m->hi);
+                plumb__buf_printf(p->b, "<span class=\"ci\">%s\xE2\x80\x93%s</span>", lo, hi);
+            }
+            put(p, "</td>");
+        }
+        put(p, "</tr>\n");
+    }
+    put(p, "</tbody></table></div>\n");
+    if (n_cols > 0)
+        for (size_t i = 0; i < r->n_evals; i++)
+            for (size_t k = 0; k < r->evals[i].n_metrics; k++)
+                if (isfinite(r->evals[i].metrics[k].lo)) {
+                    put(p, "<p class=\"meta\">Small figures under a metric: its 95% confidence interval.</p>\n");
+                    i = r->n_evals;
+                    break;
+                }
+    free(cols);
+}
+
+static void comparison_block(page *p) {
+    const plumb__record *r = p->r;
+    char a[32], b[32];
+    put(p, "<h3>Offline against out of time</h3>\n<div class=\"table\"><table aria-label=\"comparison\"><thead><tr>"
+           "<th>model</th><th>metric</th><th class=\"num\">offline</th><th class=\"num\">out of time</th>"
+           "<th class=\"num\">change</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < r->n_comparison; i++) {
+        const plumb__comparison *c = &r->comparison[i];
+        put(p, "<tr><td>");
+        esc(p, c->name ? c->name : "model");
+        put(p, "</td><td>");
+        esc(p, metric_label(c->metric ? c->metric : "roc_auc"));
+        fmt_metric(a, sizeof a, c->offline);
+        fmt_metric(b, sizeof b, c->out_of_time);
+        plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>", a, b);
+        const double d = c->out_of_time - c->offline;
+        fmt_metric(a, sizeof a, d);
+        plumb__buf_printf(p->b, "<td class=\"num\">%s%s</td></tr>\n", isfinite(d) && d > 0 ? "+" : "", a);
+    }
+    put(p, "</tbody></table></div>\n");
+    plumb__bar *bars = calloc(r->n_comparison, sizeof *bars);
+    if (!bars) {
+        p->b->oom = true;
+        return;
+    }
+    bool r2_or_auc = true;
+    for (size_t i = 0; i < r->n_comparison; i++) {
+        bars[i] = (plumb__bar){r->comparison[i].name ? r->comparison[i].name : "model",
+                               {r->comparison[i].offline, r->comparison[i].out_of_time},
+                               0};
+        r2_or_auc &= !r->comparison[i].metric || strcmp(r->comparison[i].metric, "roc_auc") == 0;
+    }
+    char title[96];
+    snprintf(title, sizeof title, "%s offline and out of time",
+             metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"));
+    plumb__bar_chart c = {title,
+                          "Each model's score in offline validation next to its score on later data.",
+                          metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"),
+                          bars,
+                          r->n_comparison,
+                          2,
+                          {"offline", "out of time"},
+                          r2_or_auc ? 0.5 : NAN,
+                          r2_or_auc ? 1 : NAN,
+                          3,
+                          {NAN, NAN},
+                          {NULL, NULL}};
+    put(p, "<div class=\"charts\">\n");
+    figure_open(p);
+    plumb__svg_hbars(p->b, p->next_id++, &c);
+    figure_close(p, NULL);
+    put(p, "</div>\n");
+    free(bars);
+}
+
+/* One series per evaluation that has the curve (x, y picked by the accessors). */
+typedef const plumb__vec *(*curve_fn)(const plumb__eval *e, int axis);
+
+static const plumb__vec *roc_curve(const plumb__eval *e, int axis) {
+    return axis ? &e->roc_tpr : &e->roc_fpr;
+}
+static const plumb__vec *pr_curve(const plumb__eval *e, int axis) {
+    return axis ? &e->pr_precision : &e->pr_recall;
+}
+static const plumb__vec *cal_curve(const plumb__eval *e, int axis) {
+    return axis ? &e->cal_true : &e->cal_pred;
+}
+static const plumb__vec *gain_curve(const plumb__eval *e, int axis) {
+    return axis ? &e->gain_gain : &e->gain_pop;
+}
+static const plumb__vec *lift_curve(const plumb__eval *e, int axis) {
+    return axis ? &e->gain_lift : &e->gain_pop;
+}
+
+static bool curve_chart(page *p, curve_fn f, const char *title, const char *desc, const char *xl, const char *yl,
+                        bool unit_range, bool diagonal, double baseline, const char *baseline_label,
+                        const char *caption) {
+    const plumb__record *r = p->r;
+    plumb__series *s = calloc(r->n_evals ? r->n_evals : 1, sizeof *s);
+    char(*names)[96] = calloc(r->n_evals ? r->n_evals : 1, sizeof *names);
+    size_t n = 0;
+    if (!s || !names) {
+        p->b->oom = true;
+        goto done;
+    }
+    for (size_t i = 0; i < r->n_evals; i++) {
+        const plumb__vec *x = f(&r->evals[i], 0), *y = f(&r->evals[i], 1);
+        if (x->n == 0 || y->n != x->n)
+            continue;
+        eval_label(&r->evals[i], i, names[n], sizeof names[n]);
+        s[n] = (plumb__series){names[n], x->v, y->v, x->n, PLUMB__MARK_LINE, (int)(i % PLUMB__N_COLORS), false};
+        n++;
+    }
+    if (n > 0) {
+        const double lo = unit_range ? 0 : NAN, hi = unit_range ? 1 : NAN;
+        plumb__xy_chart c = {title, desc, xl, yl, lo, hi, lo, hi, diagonal, baseline, baseline_label, s, n};
+        figure_open(p);
+        plumb__svg_xy(p->b, p->next_id++, &c);
+        figure_close(p, caption);
+    }
+done:
+    free(s);
+    free(names);
+    return n > 0;
+}
+
+static void hist_chart(page *p, const plumb__eval *e, size_t i) {
+    const size_t n = e->hist_pos.n;
+    double *pos = malloc((n ? n : 1) * sizeof *pos), *neg = malloc((n ? n : 1) * sizeof *neg);
+    if (!pos || !neg) {
+        p->b->oom = true;
+        goto done;
+    }
+    /* shares of each class, so a rare class is not flattened against the common one */
+    double sp = 0, sn = 0;
+    for (size_t k = 0; k < n; k++) {
+        sp += isfinite(e->hist_pos.v[k]) ? e->hist_pos.v[k] : 0;
+        sn += isfinite(e->hist_neg.v[k]) ? e->hist_neg.v[k] : 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        pos[k] = sp > 0 && isfinite(e->hist_pos.v[k]) ? e->hist_pos.v[k] / sp : 0;
+        neg[k] = sn > 0 && isfinite(e->hist_neg.v[k]) ? e->hist_neg.v[k] / sn : 0;
+    }
+    const plumb__record *r = p->r;
+    char pl[64], nl[64], label[96], title[160];
+    snprintf(pl, sizeof pl, "%s", r->positive_class ? r->positive_class : "positive");
+    snprintf(nl, sizeof nl, "%s", r->negative_class ? r->negative_class : r->positive_class ? "other" : "negative");
+    eval_label(e, i, label, sizeof label);
+    snprintf(title, sizeof title, "Scores by class: %s", label);
+    plumb__series s[2] = {{nl, e->hist_edges.v, neg, n, PLUMB__MARK_STEP_AREA, 0, false},
+                          {pl, e->hist_edges.v, pos, n, PLUMB__MARK_STEP_AREA, 1, false}};
+    plumb__xy_chart c = {title,   "Overlaid histograms of the model's score for each actual class.",
+                         "score", "share of the class",
+                         NAN,     NAN,
+                         0,       NAN,
+                         false,   isfinite(e->threshold) ? NAN : NAN,
+                         NULL,    s,
+                         2};
+    figure_open(p);
+    plumb__svg_xy(p->b, p->next_id++, &c);
+    figure_close(p, NULL);
+done:
+    free(pos);
+    free(neg);
+}
+
+typedef struct ranked {
+    const char *label;
+    double v;
+    size_t order;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    if (fabs(x->v) != fabs(y->v))
+        return fabs(x->v) > fabs(y->v) ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Horizontal bars of the top 20 by |value|. which: 0 gain share, 1 SHAP, 2 one row's contributions. */
+static void ranked_bars(page *p, int which) {
+    const plumb__record *r = p->r;
+    const size_t total = which == 2 ? r->n_contributions : r->n_importance;
+    ranked *v = calloc(total ? total : 1, sizeof *v);
+    plumb__bar *bars = calloc(total ? total : 1, sizeof *bars);
+    char(*labels)[96] = calloc(total ? total : 1, sizeof *labels);
+    if (!v || !bars || !labels) {
+        p->b->oom = true;
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        double x;
+        const char *name;
+        if (which == 2) {
+            x = r->contributions[i].contribution;
+            name = r->contributions[i].feature ? r->contributions[i].feature : "?";
+            if (r->contributions[i].value)
+                snprintf(labels[n], sizeof labels[n], "%s = %s", name, r->contributions[i].value);
+            else
+                snprintf(labels[n], sizeof labels[n], "%s", name);
+        } else {
+            x = which == 0 ? 100 * r->importance[i].gain_share : r->importance[i].shap_mean_abs;
+            snprintf(labels[n], sizeof labels[n], "%s", r->importance[i].feature ? r->importance[i].feature : "?");
+        }
+        if (!isfinite(x))
+            continue;
+        v[n] = (ranked){labels[n], x, i};
+        n++;
+    }
+    if (n == 0)
+        goto done;
+    qsort(v, n, sizeof *v, cmp_ranked);
+    const size_t shown = n < 20 ? n : 20;
+    for (size_t i = 0; i < shown; i++)
+        bars[i] = (plumb__bar){v[i].label, {v[i].v, NAN}, which == 2 ? (v[i].v >= 0 ? 1 : 0) : which == 0 ? 0 : 2};
+    char title[160];
+    if (which == 2) {
+        snprintf(title, sizeof title, "Why this score: %s", r->explain_row ? r->explain_row : "one row");
+    } else
+        snprintf(title, sizeof title, "%s%s",
+                 which == 0 ? "Feature importance: share of total gain" : "TreeSHAP: mean |contribution| per feature",
+                 n > shown ? " (top 20)" : "");
+    plumb__bar_chart c = {title,
+                          which == 0   ? "Each feature's share of the loss reduction of all the model's splits."
+                          : which == 1 ? "The average size of each feature's contribution to a score (TreeSHAP)."
+                                       : "How much each feature pushed this row's score up or down (TreeSHAP).",
+                          which == 0   ? "share of gain (%)"
+                          : which == 1 ? "mean |contribution| (raw score)"
+                                       : "contribution to the raw score",
+                          bars,
+                          shown,
+                          1,
+                          {NULL, NULL},
+                          NAN,
+                          NAN,
+                          which == 0 ? 1 : 3,
+                          {NAN, NAN},
+                          {NULL, NULL}};
+    figure_open(p);
+    plumb__svg_hbars(p->b, p->next_id++, &c);
+    if (which == 2 && isfinite(r->explain_base) && isfinite(r->explain_prediction)) {
+        char a[32], b[32], cap[160];
+        plumb__fmt_fixed(a, sizeof a, r->explain_base, 3);
+        plumb__fmt_fixed(b, sizeof b, r->explain_prediction, 3);
+        snprintf(cap, sizeof cap, "The average raw score %s plus these contributions gives this row's %s.", a, b);
+        figure_close(p, cap);
+    } else
+        figure_close(p, which == 0   ? "Gain measures what the trees used, not what causes the outcome."
+                        : which == 1 ? "TreeSHAP splits every score exactly among the features (Lundberg et al. "
+                                       "2018); this is the average size of each share."
+                                     : NULL);
+done:
+    free(v);
+    free(bars);
+    free(labels);
+}
+
+static void section_results(page *p) {
+    const plumb__record *r = p->r;
+    bool any_metric = false, any_curve = false, any_conf = false, any_hist = false, any_shap = false, any_gain = false;
+    for (size_t i = 0; i < r->n_evals; i++) {
+        const plumb__eval *e = &r->evals[i];
+        any_metric |= e->n_metrics > 0;
+        any_curve |= e->roc_fpr.n || e->pr_recall.n || e->cal_pred.n || e->gain_pop.n;
+        any_conf |= e->has_confusion;
+        any_hist |= e->hist_edges.n > 1;
+    }
+    for (size_t i = 0; i < r->n_importance; i++) {
+        any_gain |= isfinite(r->importance[i].gain_share) != 0;
+        any_shap |= isfinite(r->importance[i].shap_mean_abs) != 0;
+    }
+    if (!r->results && !any_metric && !any_curve && !any_conf && !any_hist && !r->n_comparison && !any_gain &&
+        !any_shap && !r->n_contributions)
+        return;
+    put(p, "<section id=\"results\">\n<h2>Results</h2>\n");
+    paragraphs(p, r->results);
+    if (any_metric)
+        metrics_table(p);
+    if (r->n_comparison)
+        comparison_block(p);
+    if (any_curve) {
+        put(p, "<h3>How well it ranks and how far its probabilities can be trusted</h3>\n<div class=\"charts\">\n");
+        curve_chart(p, roc_curve, "ROC curve", "True positive rate against false positive rate as the threshold moves.",
+                    "false positive rate", "true positive rate", true, true, NAN, NULL,
+                    "The diagonal is a coin toss; the further the curve bows to the top left, the better the ranking.");
+        const double base = isfinite(r->positive_rate) ? r->positive_rate : NAN;
+        curve_chart(p, pr_curve, "Precision-recall curve", "Precision against recall as the threshold moves.", "recall",
+                    "precision", true, false, base, isfinite(base) ? "positive rate" : NULL,
+                    "With a rare positive class this shows what the ROC curve hides: how many flagged cases are real.");
+        curve_chart(p, cal_curve, "Calibration", "Observed positive rate against the predicted probability, per bin.",
+                    "predicted probability", "observed rate", true, true, NAN, NULL,
+                    "On the diagonal, a predicted 20% means 20% of such cases are positive.");
+        curve_chart(p, gain_curve, "Cumulative gain",
+                    "Share of all positives found against the share of the population reviewed, highest scores first.",
+                    "share of population reviewed", "share of positives found", true, true, NAN, NULL,
+                    "The diagonal is reviewing cases in random order.");
+        curve_chart(p, lift_curve, "Lift", "How many times the positive rate of random review the top scores reach.",
+                    "share of population reviewed", "lift", false, false, 1, "random", NULL);
+        put(p, "</div>\n");
+    }
+    if (any_conf || any_hist) {
+        put(p, "<h3>Decisions at the threshold and scores by class</h3>\n<div class=\"charts\">\n");
+        for (size_t i = 0; i < r->n_evals; i++) {
+            const plumb__eval *e = &r->evals[i];
+            char label[96], title[160], thr[32];
+            eval_label(e, i, label, sizeof label);
+            if (e->has_confusion) {
+                if (isfinite(e->threshold)) {
+                    plumb__fmt_fixed(thr, sizeof thr, e->threshold, 2);
+                    snprintf(title, sizeof title, "Confusion at %s: %s", thr, label);
+                } else
+                    snprintf(title, sizeof title, "Confusion: %s", label);
+                figure_open(p);
+                plumb__svg_confusion(p->b, p->next_id++, title,
+                                     r->negative_class   ? r->negative_class
+                                     : r->positive_class ? "other"
+                                                         : "negative",
+                                     r->positive_class ? r->positive_class : "positive", e->tn, e->fp, e->fn, e->tp);
+                figure_close(p, NULL);
+            }
+            if (e->hist_edges.n > 1)
+                hist_chart(p, e, i);
+        }
+        put(p, "</div>\n");
+    }
+    if (any_gain || any_shap || r->n_contributions) {
+        put(p, "<h3>What the model relies on</h3>\n<div class=\"charts\">\n");
+        if (any_gain)
+            ranked_bars(p, 0);
+        if (any_shap)
+            ranked_bars(p, 1);
+        if (r->n_contributions)
+            ranked_bars(p, 2);
+        put(p, "</div>\n");
+    }
+    put(p, "</section>\n");
+}
+
+static void section_decision(page *p) {
+    const plumb__record *r = p->r;
+    if (!r->decision && !r->rationale)
+        return;
+    put(p, "<section id=\"decision\">\n<h2>Decision and rationale</h2>\n");
+    if (r->decision) {
+        put(p, "<div class=\"decision\">");
+        paragraphs(p, r->decision);
+        put(p, "</div>\n");
+    }
+    paragraphs(p, r->rationale);
+    put(p, "</section>\n");
+}
+
+static const char *kind_name(const char *kind) {
+    return strcmp(kind, "train") == 0   ? "training run"
+           : strcmp(kind, "cv") == 0    ? "cross-validation"
+           : strcmp(kind, "eval") == 0  ? "evaluation"
+           : strcmp(kind, "audit") == 0 ? "data audit"
+                                        : "case study";
+}
+
+static void document(page *p) {
+    const plumb__record *r = p->r;
+    char title[160];
+    if (r->title)
+        snprintf(title, sizeof title, "%s", r->title);
+    else
+        snprintf(title, sizeof title, "plumb %s report", kind_name(r->kind));
+    put(p, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    plumb__buf_printf(p->b, "<meta name=\"generator\" content=\"plumb %s\">\n<title>", plumb_version());
+    esc(p, r->title ? r->title : title);
+    put(p, "</title>\n<style>\n");
+    put(p, css);
+    put(p, "</style>\n</head>\n<body>\n<main>\n<header>\n<p class=\"kicker\">plumb \xC2\xB7 ");
+    put(p, kind_name(r->kind));
+    put(p, "</p>\n<h1>");
+    esc(p, r->title ? r->title : title);
+    put(p, "</h1>\n");
+    if (r->created || r->data_path) {
+        put(p, "<p class=\"meta\">");
+        if (r->created) {
+            put(p, "<time>");
+            esc(p, r->created);
+            put(p, "</time>");
+        }
+        if (r->created && r->data_path)
+            put(p, " \xC2\xB7 ");
+        if (r->data_path) {
+            put(p, "data: ");
+            esc(p, r->data_path);
+        }
+        put(p, "</p>\n");
+    }
+    put(p, "</header>\n");
+    section_summary(p);
+    section_problem(p);
+    section_approach(p);
+    section_validation(p);
+    section_risks(p);
+    section_results(p);
+    section_decision(p);
+    put(p, "<footer>Written by plumb ");
+    esc(p, r->plumb_version ? r->plumb_version : plumb_version());
+    put(p, " from a run record; every number on this page is in the JSON file beside it.</footer>\n"
+           "</main>\n</body>\n</html>\n");
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Public API                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* Renders into *b (owned by the caller, freed by it). */
+static plumb_status render(const char *json, size_t len, const char *name, plumb__buf *b, plumb_error *err) {
+    plumb__record r;
+    plumb_status st = plumb__record_parse(json, len, name, &r, err);
+    if (st == PLUMB_OK) {
+        page p = {b, &r, 1};
+        document(&p);
+        if (b->oom)
+            st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    }
+    plumb__record_free(&r);
+    return st;
+}
+
+plumb_status plumb_report_render(const char *run_json, size_t len, const char *name, FILE *out, plumb_error *err) {
+    plumb__error_clear(err);
+    plumb__buf b = {0};
+    plumb_status st = render(run_json, len, name, &b, err);
+    if (st == PLUMB_OK && (fwrite(b.s, 1, b.len, out) != b.len || ferror(out)))
+        st = plumb__fail(err, PLUMB_EIO, "cannot write the report");
+    plumb__buf_free(&b);
+    return st;
+}
+
+plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err) {
+    plumb__error_clear(err);
+    plumb__buf b = {0};
+    plumb_outfile *file = NULL;
+    FILE *f;
+    char *json_path = NULL;
+    plumb_status st = PLUMB_OK;
+    if (!html_path || !html_path[0] || strcmp(html_path, "-") == 0)
+        return plumb__fail(err, PLUMB_EINVAL, "the report needs a file name, not '%s'", html_path ? html_path : "");
+    const size_t n = strlen(html_path);
+    if (!(json_path = malloc(n + 6)))
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    if (n > 5 && strcmp(html_path + n - 5, ".html") == 0) {
+        memcpy(json_path, html_path, n - 5);
+        strcpy(json_path + n - 5, ".json");
+    } else {
+        memcpy(json_path, html_path, n);
+        strcpy(json_path + n, ".json");
+    }
+    if ((st = render(run_json, len, json_path, &b, err)) != PLUMB_OK)
+        goto done;
+    if ((st = plumb_outfile_open(json_path, &file, &f, err)) != PLUMB_OK)
+        goto done;
+    fwrite(run_json, 1, len, f);
+    if (len > 0 && run_json[len - 1] != '\n')
+        fputc('\n', f);
+    st = plumb_outfile_commit(file, err);
+    file = NULL;
+    if (st != PLUMB_OK)
+        goto done;
+    if ((st = plumb_outfile_open(html_path, &file, &f, err)) != PLUMB_OK)
+        goto done;
+    fwrite(b.s, 1, b.len, f);
+    st = plumb_outfile_commit(file, err);
+    file = NULL;
+done:
+    plumb_outfile_abort(file);
+    plumb__buf_free(&b);
+    free(json_path);
+    return st;
+}
