@@ -1,5 +1,6 @@
 /* cmd_audit.c -- `plumb audit`: find data leakage and bad labels before a model reaches production. */
 #include "cli.h"
+#include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ static const cli_option options[] = {
     {"seed", 0, "N", "0", "seed of the folds and shuffles"},
     {"json", 0, "FILE", NULL, "write every finding and measurement as JSON ('-': standard output)"},
     {"quiet", 'q', NULL, NULL, "print only the findings' one-line titles"},
+    CLI_REPORT_OPTION,
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -54,6 +56,9 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
+    if (cli_get(a, "report") && (rc = cli_record_audit(cli_get(a, "report"), a->pos[0], cli_get(a, "target"),
+                                                       plumb_frame_n_rows(data), audit)) != EXIT_OK)
+        goto done;
     const char *json_path = cli_get(a, "json");
     if (json_path) {
         plumb_outfile *file = NULL;

@@ -8,6 +8,7 @@
  * last fold succeeded, atomically: a failure leaves no file.
  */
 #include "evaluate.h"
+#include "record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ static const cli_option options[] = {
     {"ci", 0, "LEVEL", NULL, "bootstrap intervals of the pooled out-of-fold metrics at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
+    CLI_REPORT_OPTION,
     {"quiet", 'q', NULL, NULL, "no progress lines"},
     CLI_MODEL_OPTIONS,
     CLI_READ_OPTIONS,
@@ -347,6 +349,9 @@ static int run(const cli_args *a) {
     plumb_column_info tc;
     plumb_schema_column(plumb_frame_schema(frame), tcol, &tc);
     const char *kind = cli_get(a, "model") ? cli_get(a, "model") : "gbdt";
+    if (cli_get(a, "report") && (rc = cli_record_cv(cli_get(a, "report"), a->pos[0], tc.name, positive, kind,
+                                                    strategy_names[strategy], k, fold_vals, &d, &oof)) != EXIT_OK)
+        goto done;
     if (cli_get(a, "json")) {
         json_t *jm = json_object(), *js = json_object();
         for (size_t j = 0; j < nm; j++) {

@@ -6,6 +6,7 @@
  * as float64 so that no digit of a written prediction is lost.
  */
 #include "evaluate.h"
+#include "record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ static const cli_option options[] = {
     {"bins", 0, "N", "10", "reliability curve: number of bins"},
     {"bin-strategy", 0, "S", "uniform", "reliability curve: uniform (equal widths) or quantile (equal counts)"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
+    CLI_REPORT_OPTION,
     {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},
     {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
     {"threads", 't', "N", "all cores", "threads to use"},
@@ -283,6 +285,9 @@ static int run(const cli_args *a) {
     } else if (o.task == CLI_TASK_MULTICLASS && tc.n_categories == n_classes) {
         names = tc.categories;
     }
+    if (cli_get(a, "report") &&
+        (rc = cli_record_eval(cli_get(a, "report"), label_source, tc.name, positive, &d, &rep, model)) != EXIT_OK)
+        goto done;
     if (cli_get(a, "json")) {
         json_t *j = cli_report_json(&rep);
         json_object_set_new(j, "source", json_string(pred ? pred : a->pos[0]));

@@ -1,5 +1,6 @@
 /* cmd_train.c -- `plumb train`: fit a model on a CSV file and write the model file. */
 #include "cli.h"
+#include "record.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -16,6 +17,7 @@ static const cli_option options[] = {
     CLI_MODEL_OPTIONS,
     {"quiet", 'q', NULL, NULL, "no progress line"},
     {"json", 0, NULL, NULL, "print the training summary as JSON"},
+    CLI_REPORT_OPTION,
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -167,6 +169,9 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
+    if (cli_get(a, "report") &&
+        (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame, valid)) != EXIT_OK)
+        goto done;
     plumb_model_info info;
     plumb_model_describe(model, &info);
     if (strcmp(info.kind, "linear") == 0) {

@@ -974,6 +974,24 @@ PLUMB_API plumb_status plumb_synth_credit_write(const plumb_synth_credit_options
 PLUMB_API plumb_status plumb_synth_credit_schema(plumb_schema **out, plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
+ * Run records: learning curves and the portfolio site (issue 7; docs/site.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* The validation metric (plumb_model_info.metric) of a gradient-boosted model after each iteration trained with
+ * validation data: *values (OUT) is borrowed from the model and has the returned number of entries, 0 (and NULL)
+ * for other models and for models trained without validation data. Thread-safe. */
+PLUMB_API int64_t plumb_model_valid_curve(const plumb_model *model, const double **values);
+
+/* Builds a static site in out_dir (created when absent) from the run records in in_dir: every "*.json" file with
+ * "plumb_run": 1 whose HTML report ("x.json" beside "x.html") exists becomes a card on index.html (title, date,
+ * headline metric, a small ROC chart) linking to a copy of the report under reports/; every "*.md" file becomes a
+ * page rendered from Markdown (CommonMark, by cmark) and linked from the index's navigation. Files are written
+ * atomically. Returns PLUMB_EIO when a folder or file cannot be read or written, PLUMB_EINVAL when in_dir holds no
+ * report and no page, PLUMB_ENOMEM. *n_reports and *n_pages (OUT, may be NULL) count what was written. */
+PLUMB_API plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
+                                        plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
  * Reports: a run record rendered as one self-contained HTML page (docs/report.md)
  *
  * A run record is a JSON object that train, cv, eval, audit and the case study write (docs/report.md lists its

@@ -782,14 +782,22 @@ static plumb_status split_hygiene(ctx *c, const plumb_frame *test, plumb_error *
             plumb_column_info ti;
             plumb_schema_column(plumb_frame_schema(test), tid, &ti);
             int64_t overlap = 0;
+            /* only the ids the training rows hold: a frame taken from a larger one keeps its whole dictionary */
+            uint8_t *used = calloc((size_t)ci.n_categories + 1, 1);
+            if (!used)
+                return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+            for (int64_t i = 0; i < n; i++)
+                if (a_codes[i] >= 0)
+                    used[a_codes[i]] = 1;
             for (int64_t i = 0; i < nt; i++) {
                 const char *v = t_codes[i] >= 0 && ti.categories ? ti.categories[t_codes[i]] : NULL;
                 for (int64_t k = 0; v && k < ci.n_categories; k++)
-                    if (strcmp(v, ci.categories[k]) == 0) {
+                    if (used[k] && strcmp(v, ci.categories[k]) == 0) {
                         overlap++;
                         break;
                     }
             }
+            free(used);
             if (overlap > 0)
                 ok = add(
                     a, PLUMB_SEVERITY_CRITICAL, "id_overlap", ci.name, (double)overlap / (double)nt, 0,
@@ -911,7 +919,7 @@ static bool metric_findings(ctx *c) {
         ok = add(a, a->cv_power - oot >= 2 * gap ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING, "metric_gap", NULL,
                  a->cv_power - oot, gap, format("out-of-time %s %.3f against %.3f in validation", pn, oot, a->cv_power),
                  format("trained on the past and scored on the %s, the model loses %.3f of %s",
-                        !isnan(a->test_power) ? "test set" : "latest 20%% of rows", a->cv_power - oot, pn),
+                        !isnan(a->test_power) ? "test set" : "latest 20% of rows", a->cv_power - oot, pn),
                  format("expect the out-of-time figure in production; find what changed over time or leaks within "
                         "a period"));
     if (ok && a->row_order_power >= c->o->id_power)

@@ -1,0 +1,160 @@
+#!/bin/bash
+# --report on train, cv, eval and audit, plumb demo credit (fast mode) and plumb site: the files appear, the JSON
+# record beside each report holds the same numbers the command prints, and an error leaves no partial report.
+. "$(dirname "$0")/lib.sh"
+
+CREDIT="$SRC/examples/credit/credit_data.csv"
+PY=/usr/bin/python3
+
+# json_get FILE EXPR: prints the Python expression EXPR evaluated on the JSON file as d.
+json_get() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+need_python() { "$PY" -c "import json" 2>/dev/null || { echo "SKIP: no $PY"; exit 0; }; }
+
+test_report_train() {
+    need_python
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.25 --num-iterations 40 -q \
+        -o "$TMP/m.plumb" --report "$TMP/train.html"
+    expect_rc 0
+    [ -s "$TMP/train.html" ] || fail "no train.html"
+    [ "$(json_get "$TMP/train.json" 'd["plumb_run"], d["kind"], d["data"]["positive_class"]')" = "1 train bad" ] ||
+        fail "bad record header"
+    [ "$(json_get "$TMP/train.json" 'len(d["learning_curve"]["valid"]), d["model"]["n_trees"]')" = "40 40" ] ||
+        fail "learning curve"
+    [ "$(json_get "$TMP/train.json" 'len(d["importance"]), round(sum(f["gain_share"] for f in d["importance"]), 9), all(f["shap_mean_abs"] >= 0 for f in d["importance"])')" = "13 1.0 True" ] ||
+        fail "importance"
+    [ "$(json_get "$TMP/train.json" 'd["evaluations"][0]["name"], 0.5 < d["evaluations"][0]["metrics"]["roc_auc"] < 1, sorted(d["evaluations"][0]["curves"])')" = "validation True ['calibration', 'gain', 'pr', 'roc', 'score_hist']" ] ||
+        fail "validation evaluation"
+}
+
+test_report_eval_matches_eval_json() {
+    need_python
+    "$PLUMB" train "$CREDIT" --target Status --positive-class bad --num-iterations 20 -q -o "$TMP/m.plumb" || fail "train"
+    run "$PLUMB" eval "$TMP/m.plumb" "$CREDIT" --json --report "$TMP/eval.html"
+    expect_rc 0
+    echo "$out" > "$TMP/eval_stdout.json"
+    [ -s "$TMP/eval.html" ] || fail "no eval.html"
+    a=$(json_get "$TMP/eval_stdout.json" 'repr(d["metrics"]["roc_auc"]), repr(d["metrics"]["brier"])')
+    b=$(json_get "$TMP/eval.json" 'repr(d["evaluations"][0]["metrics"]["roc_auc"]), repr(d["evaluations"][0]["metrics"]["brier"])')
+    [ "$a" = "$b" ] || fail "report metrics $b differ from eval --json $a"
+    # the confusion matrix and the histogram count every row once
+    [ "$(json_get "$TMP/eval.json" 'sum(d["evaluations"][0]["confusion"].values()), sum(d["evaluations"][0]["curves"]["score_hist"]["positive"]) + sum(d["evaluations"][0]["curves"]["score_hist"]["negative"])')" = "4454.0 4454.0" ] ||
+        fail "confusion or histogram does not count 4454 rows"
+    # the ROC curve is thinned but keeps its ends
+    [ "$(json_get "$TMP/eval.json" '(len(d["evaluations"][0]["curves"]["roc"]["fpr"]) <= 256, d["evaluations"][0]["curves"]["roc"]["fpr"][0], d["evaluations"][0]["curves"]["roc"]["tpr"][-1])')" = "(True, 0.0, 1.0)" ] ||
+        fail "roc curve"
+}
+
+test_report_cv_matches_cv_json() {
+    need_python
+    run "$PLUMB" cv "$CREDIT" --target Status --positive-class bad -k 3 --num-iterations 20 -q --json \
+        --report "$TMP/cv.html"
+    expect_rc 0
+    echo "$out" > "$TMP/cv_stdout.json"
+    [ -s "$TMP/cv.html" ] || fail "no cv.html"
+    a=$(json_get "$TMP/cv_stdout.json" '[f["metrics"]["roc_auc"] for f in d["per_fold"]], d["oof"]["metrics"]["roc_auc"]')
+    b=$(json_get "$TMP/cv.json" 'd["folds"]["metrics"]["roc_auc"], d["evaluations"][0]["metrics"]["roc_auc"]')
+    [ "$a" = "$b" ] || fail "report folds $b differ from cv --json $a"
+    [ "$(json_get "$TMP/cv.json" 'd["kind"], d["folds"]["strategy"], d["evaluations"][0]["name"]')" = "cv stratified out-of-fold" ] ||
+        fail "cv record"
+}
+
+test_report_audit() {
+    need_python
+    "$PLUMB" synth credit --rows 3000 --seed 2 -o "$TMP/t.csv" --schema-out "$TMP/s.json" || fail "synth"
+    run "$PLUMB" audit "$TMP/t.csv" --schema "$TMP/s.json" --target status --positive-class bad -q \
+        --report "$TMP/audit.html" --json "$TMP/f.json"
+    expect_rc 3
+    [ -s "$TMP/audit.html" ] || fail "no audit.html"
+    a=$(json_get "$TMP/f.json" '[f["title"] for f in d["findings"]]')
+    b=$(json_get "$TMP/audit.json" '[f["title"] for f in d["audit"]["findings"]]')
+    [ "$a" = "$b" ] || fail "the record's audit differs from --json"
+    [ "$(json_get "$TMP/audit.json" 'd["kind"], d["data"]["rows"]')" = "audit 3000" ] || fail "audit record"
+}
+
+test_report_no_partial_file_on_error() {
+    "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 -q -o "$TMP/m.plumb" || fail "train"
+    printf 'Status,Income\ngood,abc\n' > "$TMP/bad.csv"
+    run "$PLUMB" eval "$TMP/m.plumb" "$TMP/bad.csv" --report "$TMP/r.html"
+    expect_rc 1
+    expect_no_file "$TMP/r.html"
+    expect_no_file "$TMP/r.json"
+    run "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 -q -o "$TMP/m2.plumb" \
+        --report "$TMP/no/such/dir/r.html"
+    expect_rc 1
+    expect_no_file "$TMP/no/such/dir/r.json"
+    run "$PLUMB" cv "$CREDIT" --target Nope --report "$TMP/c.html"
+    expect_rc 1
+    expect_no_file "$TMP/c.html"
+    expect_no_file "$TMP/c.json"
+}
+
+test_demo_credit_fast() {
+    need_python
+    run "$PLUMB" demo credit --rows 4000 --seed 3 -o "$TMP/demo"
+    expect_rc 0
+    expect_out_line "^credit-scoring case study: 4000 applications"
+    expect_out_line "^naive model +0\.[0-9]{3} +0\.[0-9]{3}$"
+    expect_out_line "^clean model +0\.[0-9]{3} +0\.[0-9]{3}$"
+    expect_out_has "critical  'collections_amount' alone predicts the target"
+    expect_out_has "report: $TMP/demo/report.html"
+    # regression: ids of frames taken from one file were all reported as shared between train and test
+    grep -q "share an id" "$TMP/out" && fail "spurious id overlap"
+    [ -s "$TMP/demo/report.html" ] || fail "no report.html"
+    for f in naive.plumb clean.plumb credit_warehouse.csv credit_decision.csv schema_clean.json truth.json; do
+        [ -s "$TMP/demo/$f" ] || fail "no $f"
+    done
+    r="$TMP/demo/report.json"
+    [ "$(json_get "$r" 'd["kind"], len(d["evaluations"]), sorted(d["narrative"]), len(d["audit"]["findings"]) > 0')" = \
+        "case_study 4 ['approach', 'decision', 'problem', 'rationale', 'results', 'risks', 'validation'] True" ] ||
+        fail "case study record"
+    # the story: the naive model wins offline and loses out of time
+    [ "$(json_get "$r" '(d["comparison"][0]["offline"] > 0.95, d["comparison"][0]["offline"] > d["comparison"][1]["offline"], d["comparison"][1]["out_of_time"] > d["comparison"][0]["out_of_time"] + 0.03)')" = \
+        "(True, True, True)" ] || fail "comparison: $(json_get "$r" 'd["comparison"]')"
+    grep -q '"refusal": "feature' "$r" || fail "no refusal of a late-known feature"
+    grep -q '"available_after_days": 30' "$TMP/demo/schema_clean.json" || fail "clean schema"
+}
+
+test_demo_errors() {
+    run "$PLUMB" demo nope
+    expect_rc 2
+    expect_err_has "plumb demo: unknown case study 'nope' (expected credit)"
+    run "$PLUMB" demo credit --rows 100
+    expect_rc 2
+    expect_err_has "option '--rows' expects an integer of at least 2000, got '100'"
+}
+
+test_site_index_and_pages() {
+    mkdir -p "$TMP/in/credit"
+    "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.25 --num-iterations 10 -q \
+        -o "$TMP/m.plumb" --report "$TMP/in/credit/train.html" || fail "train"
+    "$PLUMB" eval "$TMP/m.plumb" "$CREDIT" --report "$TMP/in/eval.html" >/dev/null || fail "eval"
+    printf '{"plumb_schema": 1, "columns": []}\n' > "$TMP/in/schema.json" # JSON that is not a run record
+    printf '# About me\n\nI build **models that hold up**.\n\n| a | b |\n|---|---|\n\n<script>alert(1)</script>\n' \
+        > "$TMP/in/about.md"
+    run "$PLUMB" site "$TMP/in" -o "$TMP/site"
+    expect_rc 0
+    expect_out_has "site written to '$TMP/site/index.html': 2 reports, 1 page"
+    grep -q '<a class="card" href="reports/credit-train.html"' "$TMP/site/index.html" || fail "no card for train"
+    grep -q '<a class="card" href="reports/eval.html"' "$TMP/site/index.html" || fail "no card for eval"
+    grep -q '<a href="about.html">About me</a>' "$TMP/site/index.html" || fail "no link to the page"
+    grep -q '<polyline' "$TMP/site/index.html" || fail "no ROC chart"
+    cmp -s "$TMP/in/eval.html" "$TMP/site/reports/eval.html" || fail "report not copied"
+    [ -s "$TMP/site/reports/credit-train.json" ] || fail "record not copied"
+    grep -q '<h1>About me</h1>' "$TMP/site/about.html" || fail "heading not rendered"
+    grep -q '<strong>models that hold up</strong>' "$TMP/site/about.html" || fail "markdown not rendered"
+    grep -q '<script' "$TMP/site/about.html" && fail "raw HTML passed through"
+    true
+}
+
+test_site_errors() {
+    mkdir -p "$TMP/empty"
+    run "$PLUMB" site "$TMP/empty" -o "$TMP/site"
+    expect_rc 1
+    expect_err "plumb: '$TMP/empty' holds no report (x.html with its run record x.json) and no *.md page"
+    run "$PLUMB" site "$TMP/none" -o "$TMP/site"
+    expect_rc 1
+    expect_err_has "cannot open folder '$TMP/none'"
+}
+
+"$@"
