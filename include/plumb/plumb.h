@@ -780,7 +780,10 @@ typedef struct plumb_audit_options {
     const char *positive_class;   /* binary text target: the positive class; NULL: the last category */
     const plumb_frame *test;      /* a test set to check the split against and score out of time; NULL: none */
     const plumb_model *model;     /* a trained model to audit too (importance, scores); NULL: none */
-    double outcome_window_days;   /* > 0: rows whose outcome window has not closed by the last date are immature */
+    double outcome_window_days;   /* > 0: rows whose outcome window has not closed by the snapshot are immature */
+    double as_of_days;            /* the snapshot, in days since 1970-01-01 (the time column's units when it holds
+                                     numbers); NaN: the latest time in the data. For auditing a period that ended
+                                     before the data was extracted */
     int32_t n_folds;              /* 5 */
     uint64_t seed;                /* 0 */
     int64_t num_iterations;       /* 80: boosting rounds of the audit's own models */

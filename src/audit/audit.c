@@ -64,6 +64,7 @@ void plumb_audit_options_init(plumb_audit_options *o) {
     memset(o, 0, sizeof *o);
     o->n_folds = 5;
     o->num_iterations = 80;
+    o->as_of_days = NAN;
     o->single_power_critical = NAN; /* by the task: 0.90 AUC, 0.80 R^2 */
     o->single_power_warning = NAN;  /* 0.80 AUC, 0.50 R^2 */
     o->too_good = NAN;              /* 0.95 AUC, 0.98 R^2 */
@@ -857,9 +858,9 @@ static bool label_maturity(ctx *c) {
     const double window = c->o->outcome_window_days;
     if (!(window > 0) || !c->days || !a->binary)
         return true;
-    double last = -INFINITY;
-    for (int64_t i = 0; i < c->n; i++)
-        last = fmax(last, c->days[i]);
+    double last = c->o->as_of_days;
+    for (int64_t i = 0; isnan(c->o->as_of_days) && i < c->n; i++)
+        last = fmax(isnan(last) ? -INFINITY : last, c->days[i]);
     double pos_new = 0, pos_old = 0, n_new = 0, n_old = 0;
     for (int64_t i = 0; i < c->n; i++) {
         if (isnan(c->days[i]))
@@ -878,7 +879,7 @@ static bool label_maturity(ctx *c) {
                "label_maturity", a->target, n_new / (double)c->n, 0,
                format("%lld rows (%.1f%%) are too recent for their label to be final", (long long)n_new,
                       100 * n_new / (double)c->n),
-               format("their %.0f-day outcome window had not closed by the last date in the data; their positive "
+               format("their %.0f-day outcome window had not closed by the snapshot date; their positive "
                       "rate is %.1f%% against %.1f%% for mature rows",
                       window, 100 * rn, 100 * ro),
                format("leave rows younger than the outcome window out of training and evaluation, or label them "
@@ -1032,7 +1033,8 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
             c.days[i] = plumb__row_days(f, c.time, i);
             lo = fmin(lo, c.days[i]), hi = fmax(hi, c.days[i]);
         }
-        const double cut = o->outcome_window_days > 0 ? hi - o->outcome_window_days : lo + 0.7 * (hi - lo);
+        const double snapshot = isnan(o->as_of_days) ? hi : o->as_of_days;
+        const double cut = o->outcome_window_days > 0 ? snapshot - o->outcome_window_days : lo + 0.7 * (hi - lo);
         for (int64_t i = 0; i < n; i++)
             c.recent[i] = c.days[i] > cut;
     }

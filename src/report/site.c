@@ -381,6 +381,19 @@ static void roc_svg(FILE *f, const json_t *e) {
           f);
 }
 
+/* How a metric or a record kind reads in a sentence: "roc_auc" -> "ROC-AUC", "case_study" -> "case study". */
+static const char *readable(const char *name) {
+    static const struct {
+        const char *key, *text;
+    } names[] = {{"roc_auc", "ROC-AUC"},       {"r2", "R\xc2\xb2"},        {"pr_auc", "PR-AUC"},
+                 {"case_study", "case study"}, {"cv", "cross-validation"}, {"eval", "evaluation"},
+                 {"train", "training"},        {"audit", "audit"}};
+    for (size_t i = 0; name && i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i].key) == 0)
+            return names[i].text;
+    return name ? name : "";
+}
+
 /* The headline: for a case study, the last comparison row's out-of-time value; else the main evaluation's ROC-AUC
  * (or R^2, or the audit's critical count). Writes the label into label. */
 static double headline(const json_t *rec, const json_t *ev, char *label, size_t n) {
@@ -389,7 +402,7 @@ static double headline(const json_t *rec, const json_t *ev, char *label, size_t 
         const json_t *last = json_array_get(cmp, json_array_size(cmp) - 1);
         const json_t *v = json_object_get(last, "out_of_time");
         if (json_is_number(v)) {
-            snprintf(label, n, "%s out of time, %s", json_string_value(json_object_get(last, "metric")),
+            snprintf(label, n, "%s out of time, %s", readable(json_string_value(json_object_get(last, "metric"))),
                      json_string_value(json_object_get(last, "name")));
             return json_number_value(v);
         }
@@ -399,7 +412,7 @@ static double headline(const json_t *rec, const json_t *ev, char *label, size_t 
     for (int k = 0; k < 2; k++) {
         const json_t *v = json_object_get(metrics, names[k]);
         if (json_is_number(v)) {
-            snprintf(label, n, "%s, %s", names[k], json_string_value(json_object_get(ev, "name")));
+            snprintf(label, n, "%s, %s", readable(names[k]), json_string_value(json_object_get(ev, "name")));
             return json_number_value(v);
         }
     }
@@ -444,7 +457,7 @@ static plumb_status write_index(const site *s, plumb_error *err) {
         const char *title = json_string_value(json_object_get(e->rec, "title"));
         put_escaped(f, title ? title : e->rel);
         fputs("</h2><p class=\"meta\">", f);
-        put_escaped(f, json_string_value(json_object_get(e->rec, "kind")));
+        put_escaped(f, readable(json_string_value(json_object_get(e->rec, "kind"))));
         fprintf(f, " &middot; %.10s</p>", e->created);
         if (!isnan(h)) {
             fprintf(f, "<div class=\"metric\">%.3f<small>", h);
