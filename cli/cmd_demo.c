@@ -399,7 +399,8 @@ static int run(const cli_args *a) {
     json_object_set_new(rec, "data",
                         cli_record_data(in_dir(&d, "credit_warehouse.csv"), n_train, "status", "bad", CLI_TASK_BINARY,
                                         bad / (double)n_train));
-    char problem[1024], approach[1400], validation[1024], risks[1024], results[1024], decision[900], rationale[1024];
+    json_object_set_new(json_object_get(rec, "data"), "negative_class", json_string("good"));
+    char problem[1024], approach[1400], validation[1024], risks[1400], results[1024], decision[900], rationale[1024];
     snprintf(problem, sizeof problem,
              "A lender scores credit applications: the model estimates the probability that an applicant defaults "
              "(status 'bad') within %d days. The history holds %lld applications over %d months, %.0f%% of them bad "
