@@ -362,11 +362,15 @@ static const json_t *main_evaluation(const json_t *rec) {
     return best;
 }
 
-/* A small ROC chart (120 x 120, chance diagonal, the curve) of evaluation e. */
-static void roc_svg(FILE *f, const json_t *e) {
+/* A small ROC chart (120 x 120, chance diagonal, the curve) of evaluation e; k numbers it on the page. */
+static void roc_svg(FILE *f, const json_t *e, int k) {
     const json_t *roc = json_object_get(json_object_get(e, "curves"), "roc");
     const json_t *fpr = json_object_get(roc, "fpr"), *tpr = json_object_get(roc, "tpr");
-    fputs("<svg viewBox=\"0 0 120 120\" role=\"img\" aria-label=\"ROC curve\"><title>ROC curve</title>"
+    fprintf(f,
+            "<svg class=\"chart\" id=\"roc%d\" viewBox=\"0 0 120 120\" role=\"img\" aria-labelledby=\"roc%d-t\">"
+            "<title id=\"roc%d-t\">ROC curve</title>",
+            k, k, k);
+    fputs(""
           "<rect x=\"10\" y=\"10\" width=\"100\" height=\"100\" fill=\"#f6f8fa\" stroke=\"#d1d9e0\"/>"
           "<line x1=\"10\" y1=\"110\" x2=\"110\" y2=\"10\" stroke=\"#8c959f\" stroke-dasharray=\"3 3\"/>"
           "<polyline fill=\"none\" stroke=\"#0b5cad\" stroke-width=\"2\" points=\"",
@@ -395,8 +399,9 @@ static const char *readable(const char *name) {
 }
 
 /* The headline: for a case study, the last comparison row's out-of-time value; else the main evaluation's ROC-AUC
- * (or R^2, or the audit's critical count). Writes the label into label. */
-static double headline(const json_t *rec, const json_t *ev, char *label, size_t n) {
+ * (or R^2, or the audit's number of findings). Writes the label into label and the decimals to show. */
+static double headline(const json_t *rec, const json_t *ev, char *label, size_t n, int *decimals) {
+    *decimals = 3;
     const json_t *cmp = json_object_get(rec, "comparison");
     if (json_array_size(cmp) > 0) {
         const json_t *last = json_array_get(cmp, json_array_size(cmp) - 1);
@@ -419,6 +424,7 @@ static double headline(const json_t *rec, const json_t *ev, char *label, size_t 
     const json_t *findings = json_object_get(json_object_get(rec, "audit"), "findings");
     if (json_is_array(findings)) {
         snprintf(label, n, "audit findings");
+        *decimals = 0;
         return (double)json_array_size(findings);
     }
     label[0] = '\0';
@@ -442,15 +448,17 @@ static plumb_status write_index(const site *s, plumb_error *err) {
     if (st != PLUMB_OK)
         return st;
     page_head(f, s, "Case studies", "");
-    fprintf(f,
-            "<h1>Case studies</h1><p class=\"lead\">%lld report%s: each card opens the full report with its "
-            "charts and every number behind it.</p>\n<div class=\"cards\">\n",
-            (long long)s->n_reports, s->n_reports == 1 ? "" : "s");
+    fprintf(
+        f,
+        "<h1>Case studies</h1><p class=\"lead\" id=\"summary\">%lld report%s: each card opens the full report with its "
+        "charts and every number behind it.</p>\n<div class=\"cards\">\n",
+        (long long)s->n_reports, s->n_reports == 1 ? "" : "s");
     for (int64_t i = 0; i < s->n_reports; i++) {
         const entry *e = &s->reports[i];
         const json_t *ev = main_evaluation(e->rec);
         char label[256];
-        const double h = headline(e->rec, ev, label, sizeof label);
+        int decimals;
+        const double h = headline(e->rec, ev, label, sizeof label, &decimals);
         fputs("<a class=\"card\" href=\"reports/", f);
         put_escaped(f, e->slug);
         fputs(".html\"><div><h2>", f);
@@ -460,13 +468,13 @@ static plumb_status write_index(const site *s, plumb_error *err) {
         put_escaped(f, readable(json_string_value(json_object_get(e->rec, "kind"))));
         fprintf(f, " &middot; %.10s</p>", e->created);
         if (!isnan(h)) {
-            fprintf(f, "<div class=\"metric\">%.3f<small>", h);
+            fprintf(f, "<div class=\"metric\">%.*f<small>", decimals, h);
             put_escaped(f, label);
             fputs("</small></div>", f);
         }
         fputs("</div>", f);
         if (ev)
-            roc_svg(f, ev);
+            roc_svg(f, ev, (int)i);
         fputs("</a>\n", f);
     }
     fputs("</div>\n", f);

@@ -82,6 +82,12 @@ test_report_browser() {
     echo "$out"
     [ -s "$dir/credit.png" ] && [ -s "$dir/credit-phone.png" ] && [ -s "$dir/audit.png" ] || fail "no screenshots"
     echo "screenshots: $dir/credit.png $dir/credit-phone.png $dir/audit.png"
+    # the portfolio site built from them, checked the same way
+    printf '# About\n\nNotes on *credit scoring* work.\n' >"$dir/about.md"
+    "$PLUMB" site "$dir" -o "$dir/site" >/dev/null || fail "site"
+    run /usr/bin/python3 "$SRC/tests/browser/check_report.py" --min-charts 1 "$dir/site/index.html"
+    expect_rc 0
+    echo "$out"
 }
 
 "$@"
