@@ -190,4 +190,17 @@ test_objectives_and_options() {
     grep -q '"calibration":{"method":"platt"' "$TMP/c.plumb" || fail "no calibration in the model file"
 }
 
+
+test_runs_without_openmp_settings() {
+    # without OMP_WAIT_POLICY or GOMP_SPINCOUNT the command re-executes itself with a short OpenMP spin: it must
+    # still behave exactly the same
+    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$PLUMB" --version
+    expect_rc 0
+    expect_out_line "^plumb [0-9]+\.[0-9]+\.[0-9]+$"
+    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 \
+        -o "$TMP/m.plumb" --quiet
+    expect_rc 0
+    expect_out_line "^trained 5 trees"
+}
+
 "$@"
