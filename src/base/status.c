@@ -123,8 +123,8 @@ void plumb__quote(char *out, size_t out_size, const char *s, size_t n) {
     for (; i < n && i < max; i++)
         out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     if (i < n && out_size >= 4) {
-        /* do not cut a UTF-8 sequence in half */
-        while (i > 0 && ((unsigned char)out[i] & 0xC0) == 0x80)
+        /* do not cut a UTF-8 sequence in half: back off while the first byte left out continues a sequence */
+        while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
             i--;
         memcpy(out + i, "...", 4);
     } else if (out_size > 0) {
