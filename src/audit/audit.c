@@ -46,6 +46,7 @@ struct plumb_audit {
     feat_stat *feats;
     int64_t n_feats;
     bool binary;
+    double power_warning, power_critical; /* the single-feature thresholds used */
     char *target;
     int64_t n_rows;
     double positive_rate;
@@ -985,6 +986,8 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     c.crit = !isnan(o->single_power_critical) ? o->single_power_critical : a->binary ? 0.90 : 0.80;
     c.warn = !isnan(o->single_power_warning) ? o->single_power_warning : a->binary ? 0.80 : 0.50;
     c.too_good = !isnan(o->too_good) ? o->too_good : a->binary ? 0.95 : 0.98;
+    a->power_warning = c.warn;
+    a->power_critical = c.crit;
     for (int64_t i = 0; i < n; i++)
         a->positive_rate += y[i] / (double)n;
 
@@ -1191,6 +1194,10 @@ char *plumb_audit_json(const plumb_audit *a) {
                   num(a->row_order_power), "findings", findings, "labels", "noise_rate",
                   a->binary ? num(a->noise_rate) : json_null(), "immature_rows", (json_int_t)a->n_immature,
                   "suspect_rows", suspects, "n_features", (json_int_t)a->n_feats, "features", features);
+    if (root)
+        json_object_set_new(root, "thresholds",
+                            json_pack("{s:o, s:o}", "single_power_warning", num(a->power_warning),
+                                      "single_power_critical", num(a->power_critical)));
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(root);
     return s;

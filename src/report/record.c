@@ -265,6 +265,9 @@ static void parse_audit(ctx *c, json_t *a, plumb__record *r) {
     r->has_audit = true;
     r->audit_target = string(c, a, "target", "audit");
     r->audit_metric = string(c, a, "metric", "audit");
+    json_t *th = object(c, a, "thresholds", "audit");
+    r->audit_power_warning = number(c, th, "single_power_warning", "audit.thresholds");
+    r->audit_power_critical = number(c, th, "single_power_critical", "audit.thresholds");
     r->audit_rows = number(c, a, "rows", "audit");
     r->audit_positive_rate = number(c, a, "positive_rate", "audit");
     json_t *s = object(c, a, "scores", "audit");

@@ -639,7 +639,9 @@ static void chart_audit_features(page *p) {
         order[i] = &r->audit_features[i];
     qsort(order, r->n_audit_features, sizeof *order, cmp_power);
     const bool r2 = r->audit_metric && strcmp(r->audit_metric, "r2") == 0;
-    const double warn = r2 ? 0.5 : 0.8, crit = r2 ? 0.8 : 0.9;
+    /* the audit's own thresholds when the record has them (older records: the defaults) */
+    const double warn = isfinite(r->audit_power_warning) ? r->audit_power_warning : r2 ? 0.5 : 0.8;
+    const double crit = isfinite(r->audit_power_critical) ? r->audit_power_critical : r2 ? 0.8 : 0.9;
     size_t n = 0;
     double lo = r2 ? 0 : 0.5;
     for (size_t i = 0; i < r->n_audit_features && n < 20; i++) {

@@ -201,6 +201,7 @@ typedef struct plumb__record {
     size_t n_fold_metrics;
     bool has_audit;
     const char *audit_target, *audit_metric;
+    double audit_power_warning, audit_power_critical; /* the single-feature thresholds the audit used; NaN: absent */
     double audit_rows, audit_positive_rate, audit_noise_rate, audit_immature, audit_suspects;
     double score_train, score_cv_random, score_cv_time, score_out_of_time, score_test, score_row_order;
     plumb__finding *findings;

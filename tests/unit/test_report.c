@@ -236,6 +236,29 @@ static void malformed_records(void **state) {
                  "run.json:1:45: bad run record: duplicate object key near '\"plumb_run\"'");
 }
 
+/* The per-feature audit chart draws the thresholds the audit used, which its JSON records (defaults otherwise). */
+static void audit_chart_uses_recorded_thresholds(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+#define AUDIT_RECORD(TH)                                                                                               \
+    "{\"plumb_run\": 1, \"kind\": \"audit\", \"audit\": {\"metric\": \"roc_auc\", \"features\": [{\"column\": \"x\", " \
+    "\"power\": 0.7}, {\"column\": \"z\", \"power\": 0.55}]" TH "}}"
+    char *plain = render(AUDIT_RECORD(""), msg);
+    char *explicit_defaults =
+        render(AUDIT_RECORD(", \"thresholds\": {\"single_power_warning\": 0.8, \"single_power_critical\": 0.9}"), msg);
+    char *custom =
+        render(AUDIT_RECORD(", \"thresholds\": {\"single_power_warning\": 0.6, \"single_power_critical\": 0.65}"), msg);
+#undef AUDIT_RECORD
+    assert_non_null(plain);
+    assert_non_null(explicit_defaults);
+    assert_non_null(custom);
+    assert_string_equal(plain, explicit_defaults);
+    assert_true(strcmp(plain, custom) != 0);
+    free(plain);
+    free(explicit_defaults);
+    free(custom);
+}
+
 static void minimal_and_escaped_records(void **state) {
     (void)state;
     char msg[PLUMB_ERROR_MAX];
@@ -348,4 +371,5 @@ static void write_puts_the_record_beside(void **state) {
 PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_test(fixed_numbers),
                 cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
-                cmocka_unit_test(summary_in_plain_words), cmocka_unit_test(write_puts_the_record_beside))
+                cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
+                cmocka_unit_test(write_puts_the_record_beside))
