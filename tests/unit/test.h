@@ -81,6 +81,22 @@ static inline char *plumb_test_temp_file(const char *text) {
     return path;
 }
 
+/* Fails the test with the error's message (file:line:column: what) unless st is PLUMB_OK. */
+static inline void plumb_test_ok(plumb_status st, const plumb_error *err) {
+    if (st != PLUMB_OK) {
+        char msg[PLUMB_ERROR_MAX];
+        fail_msg("%s", plumb_error_format(err, msg, sizeof msg));
+    }
+}
+
+/* Reads CSV text with the options; a failure fails the test with its message. */
+static inline plumb_frame *plumb_test_read(const char *csv, const plumb_read_options *o) {
+    plumb_frame *f = NULL;
+    plumb_error err;
+    plumb_test_ok(plumb_frame_read_buffer(csv, strlen(csv), o, &f, &err), &err);
+    return f;
+}
+
 /* Loads a schema from JSON text through a temporary file; a failure fails the test with the message. */
 static inline plumb_schema *plumb_test_schema(const char *json) {
     char *path = plumb_test_temp_file(json);
@@ -89,10 +105,7 @@ static inline plumb_schema *plumb_test_schema(const char *json) {
     plumb_status st = plumb_schema_load(path, &s, &err);
     unlink(path);
     free(path);
-    if (st != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("schema load failed: %s", plumb_error_format(&err, msg, sizeof msg));
-    }
+    plumb_test_ok(st, &err);
     return s;
 }
 

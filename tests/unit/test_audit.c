@@ -49,12 +49,7 @@ static plumb_frame *read_table(const char *csv, const char *schema_json) {
     o.time_col = "day";
     plumb_schema *s = schema_json ? plumb_test_schema(schema_json) : NULL;
     o.schema = s;
-    plumb_frame *f = NULL;
-    plumb_error err;
-    if (plumb_frame_read_buffer(csv, strlen(csv), &o, &f, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
+    plumb_frame *f = plumb_test_read(csv, &o);
     plumb_schema_free(s);
     return f;
 }

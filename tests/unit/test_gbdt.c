@@ -15,14 +15,7 @@ static plumb_frame *read_text(const char *csv, const char *target) {
     plumb_read_options_init(&o);
     o.target = target;
     o.display_name = "test.csv";
-    plumb_frame *f = NULL;
-    plumb_error err;
-    plumb_status st = plumb_frame_read_buffer(csv, strlen(csv), &o, &f, &err);
-    if (st != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
-    return f;
+    return plumb_test_read(csv, &o);
 }
 
 /* A generated problem: n rows, f features in [0,1) with ~5% missing in feature 0, a nonlinear target
@@ -56,10 +49,7 @@ static char *make_data(int n, int f, bool binary, uint64_t seed) {
 static plumb_model *train(const plumb_frame *tr, const plumb_frame *va, const plumb_gbdt_params *p) {
     plumb_model *m = NULL;
     plumb_error err;
-    if (plumb_gbdt_train(tr, va, p, &m, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
+    plumb_test_ok(plumb_gbdt_train(tr, va, p, &m, &err), &err);
     return m;
 }
 

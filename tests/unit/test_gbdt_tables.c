@@ -14,22 +14,13 @@ static plumb_frame *read_csv(const char *csv, const char *target, const plumb_sc
     o.display_name = "test.csv";
     o.schema = schema;
     o.schema_subset = schema && !target;
-    plumb_frame *f = NULL;
-    plumb_error err;
-    if (plumb_frame_read_buffer(csv, strlen(csv), &o, &f, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
-    return f;
+    return plumb_test_read(csv, &o);
 }
 
 static plumb_model *train(const plumb_frame *tr, const plumb_frame *va, const plumb_gbdt_params *p) {
     plumb_model *m = NULL;
     plumb_error err;
-    if (plumb_gbdt_train(tr, va, p, &m, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
+    plumb_test_ok(plumb_gbdt_train(tr, va, p, &m, &err), &err);
     return m;
 }
 

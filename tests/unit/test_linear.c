@@ -13,32 +13,19 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------------------- */
 
-static plumb_frame *read_opts(const char *csv, const plumb_read_options *o) {
-    plumb_frame *f = NULL;
-    plumb_error err;
-    if (plumb_frame_read_buffer(csv, strlen(csv), o, &f, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
-    return f;
-}
-
 static plumb_frame *read_text(const char *csv, const char *target, const char *weight) {
     plumb_read_options o;
     plumb_read_options_init(&o);
     o.target = target;
     o.weight_col = weight;
     o.display_name = "test.csv";
-    return read_opts(csv, &o);
+    return plumb_test_read(csv, &o);
 }
 
 static plumb_model *train(const plumb_frame *fr, const plumb_linear_params *p) {
     plumb_model *m = NULL;
     plumb_error err;
-    if (plumb_linear_train(fr, p, &m, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
-    }
+    plumb_test_ok(plumb_linear_train(fr, p, &m, &err), &err);
     return m;
 }
 
@@ -100,9 +87,7 @@ static plumb_frame *read_case(const char *path, const json_t *c) {
     o.weight_col = json_string_value(json_object_get(c, "weight"));
     plumb_frame *f = NULL;
     plumb_error err;
-    char msg[PLUMB_ERROR_MAX];
-    if (plumb_frame_read_csv(path, &o, &f, &err) != PLUMB_OK)
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
+    plumb_test_ok(plumb_frame_read_csv(path, &o, &f, &err), &err);
     plumb_schema *s = NULL;
     assert_int_equal(plumb_schema_create(&s, NULL), PLUMB_OK);
     const json_t *cols = json_object_get(c, "columns");
@@ -117,8 +102,7 @@ static plumb_frame *read_case(const char *path, const json_t *c) {
     }
     plumb_frame_free(f);
     o.schema = s;
-    if (plumb_frame_read_csv(path, &o, &f, &err) != PLUMB_OK)
-        fail_msg("%s", plumb_error_format(&err, msg, sizeof msg));
+    plumb_test_ok(plumb_frame_read_csv(path, &o, &f, &err), &err);
     plumb_schema_free(s);
     return f;
 }
@@ -246,7 +230,7 @@ static void design_columns_and_names(void **state) {
     o.target = "y";
     o.id_col = "id";
     o.display_name = "test.csv";
-    plumb_frame *f = read_opts(csv, &o);
+    plumb_frame *f = plumb_test_read(csv, &o);
     plumb_linear_params p;
     plumb_linear_params_init(&p);
     p.min_category_weight = 2;
@@ -336,11 +320,11 @@ static void unseen_and_missing_at_scoring(void **state) {
     plumb_read_options_init(&o);
     o.schema = plumb_model_schema(m);
     o.schema_subset = 1;
-    plumb_frame *s1 = read_opts(score_csv, &o);
+    plumb_frame *s1 = plumb_test_read(score_csv, &o);
     plumb_read_options_init(&o);
     o.categorical = (const char *[]){"c"};
     o.n_categorical = 1;
-    plumb_frame *s2 = read_opts(score_csv, &o);
+    plumb_frame *s2 = plumb_test_read(score_csv, &o);
     double p1[4], p2[4];
     assert_int_equal(plumb_model_predict(m, s1, p1, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_predict(m, s2, p2, NULL), PLUMB_OK);

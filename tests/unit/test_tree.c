@@ -17,13 +17,11 @@
 /* ---------------------------------------------------------------------------------------------------------- */
 
 static plumb_frame *read_csv_opts(const char *text, const char *path, const plumb_read_options *o) {
+    if (text)
+        return plumb_test_read(text, o);
     plumb_frame *f = NULL;
     plumb_error err;
-    char msg[PLUMB_ERROR_MAX];
-    plumb_status st =
-        text ? plumb_frame_read_buffer(text, strlen(text), o, &f, &err) : plumb_frame_read_csv(path, o, &f, &err);
-    if (st != PLUMB_OK)
-        fail_msg("read failed: %s", plumb_error_format(&err, msg, sizeof msg));
+    plumb_test_ok(plumb_frame_read_csv(path, o, &f, &err), &err);
     return f;
 }
 
@@ -37,9 +35,7 @@ static plumb_frame *read_text(const char *text, const char *target) {
 static plumb_model *train(const plumb_frame *f, const plumb_tree_params *p) {
     plumb_model *m = NULL;
     plumb_error err;
-    char msg[PLUMB_ERROR_MAX];
-    if (plumb_tree_train(f, p, &m, &err) != PLUMB_OK)
-        fail_msg("train failed: %s", plumb_error_format(&err, msg, sizeof msg));
+    plumb_test_ok(plumb_tree_train(f, p, &m, &err), &err);
     return m;
 }
 
