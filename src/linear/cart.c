@@ -32,6 +32,7 @@
  */
 #include "cart.h"
 #include "../data/target.h"
+#include "../model/loader.h"
 
 #include <float.h>
 #include <jansson.h>
@@ -1574,51 +1575,40 @@ json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int form
         "features", features, "nodes", nodes, "params", params, "metrics", metrics, "provenance", prov);
 }
 
-typedef struct reader {
-    const char *name;
-    plumb_error *err;
-    plumb_status st;
-} reader;
-
-static bool corrupt(reader *rd, const char *what) {
-    if (rd->st == PLUMB_OK)
-        rd->st = plumb__error_at(rd->err, PLUMB_EFORMAT, rd->name, 0, 0, "corrupted model file: %s", what);
-    return false;
-}
-
 /* Element i of array key of obj: an integer in [lo, hi] into *v. */
-static bool get_int(reader *rd, const json_t *obj, const char *key, int32_t i, int64_t lo, int64_t hi, int64_t *v) {
+static bool get_int(plumb__loader *rd, const json_t *obj, const char *key, int32_t i, int64_t lo, int64_t hi,
+                    int64_t *v) {
     const json_t *x = json_array_get(json_object_get(obj, key), (size_t)i);
     if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi)
-        return corrupt(rd, key);
+        return plumb__loader_bad(rd, key);
     *v = json_integer_value(x);
     return true;
 }
 
 /* Element i of array key: a number (null: +inf when null_ok). */
-static bool get_real(reader *rd, const json_t *obj, const char *key, int32_t i, bool null_ok, double *v) {
+static bool get_real(plumb__loader *rd, const json_t *obj, const char *key, int32_t i, bool null_ok, double *v) {
     const json_t *x = json_array_get(json_object_get(obj, key), (size_t)i);
     if (json_is_null(x) && null_ok) {
         *v = INFINITY;
         return true;
     }
     if (!json_is_number(x))
-        return corrupt(rd, key);
+        return plumb__loader_bad(rd, key);
     *v = json_number_value(x);
     return true;
 }
 
-static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
+static bool read_nodes(plumb__loader *rd, struct plumb__cart *c, const json_t *nodes) {
     static const char *const keys[] = {"feature", "threshold", "categories_left", "missing_left", "unseen_left", "left",
                                        "right",   "value",     "impurity",        "weighted_n",   "n_rows"};
     const json_t *fa = json_object_get(nodes, "feature");
     if (!json_is_array(fa) || json_array_size(fa) < 1 || json_array_size(fa) > (size_t)INT32_MAX / 2)
-        return corrupt(rd, "nodes");
+        return plumb__loader_bad(rd, "nodes");
     const int32_t n = (int32_t)json_array_size(fa);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const json_t *a = json_object_get(nodes, keys[k]);
         if (!json_is_array(a) || json_array_size(a) != (size_t)n)
-            return corrupt(rd, keys[k]);
+            return plumb__loader_bad(rd, keys[k]);
     }
     int64_t words = 0;
     for (int32_t i = 0; i < n; i++) {
@@ -1629,14 +1619,14 @@ static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
             words += (c->features[json_integer_value(f)].n_categories + 63) / 64;
     }
     if (!(c->nodes = calloc((size_t)n, sizeof *c->nodes)) || !(c->bits = calloc((size_t)words + 1, sizeof *c->bits)))
-        return corrupt(rd, "out of memory");
+        return plumb__loader_bad(rd, "out of memory");
     c->n_nodes = n;
     uint8_t *has_parent = calloc((size_t)n, 1);
     int32_t *depth = calloc((size_t)n, sizeof *depth);
     if (!has_parent || !depth) {
         free(has_parent);
         free(depth);
-        return corrupt(rd, "out of memory");
+        return plumb__loader_bad(rd, "out of memory");
     }
     bool ok = true;
     for (int32_t i = 0; ok && i < n; i++) {
@@ -1665,7 +1655,7 @@ static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
          * one parent: then every walk ends, at a leaf */
         if ((f < 0) != (l < 0) || (l < 0) != (r < 0) || (l >= 0 && (l <= i || r <= i || l == r)) ||
             (l >= 0 && (has_parent[l]++ || has_parent[r]++))) {
-            ok = corrupt(rd, "a tree is not well formed");
+            ok = plumb__loader_bad(rd, "a tree is not well formed");
             break;
         }
         if (l >= 0) {
@@ -1681,14 +1671,14 @@ static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
             if (!(ok = get_real(rd, nodes, "threshold", i, true, &nd->threshold)))
                 break;
             if (json_is_array(set)) {
-                ok = corrupt(rd, "a split does not fit its feature");
+                ok = plumb__loader_bad(rd, "a split does not fit its feature");
                 break;
             }
             continue;
         }
         const int32_t C = c->features[f].n_categories;
         if (!json_is_array(set)) {
-            ok = corrupt(rd, "a split does not fit its feature");
+            ok = plumb__loader_bad(rd, "a split does not fit its feature");
             break;
         }
         nd->bits = c->n_words;
@@ -1696,21 +1686,21 @@ static bool read_nodes(reader *rd, struct plumb__cart *c, const json_t *nodes) {
         for (size_t k = 0; ok && k < json_array_size(set); k++) {
             const json_t *v = json_array_get(set, k);
             if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= C)
-                ok = corrupt(rd, "categories_left");
+                ok = plumb__loader_bad(rd, "categories_left");
             else
                 c->bits[nd->bits + json_integer_value(v) / 64] |= (uint64_t)1 << (json_integer_value(v) % 64);
         }
     }
     for (int32_t i = 1; ok && i < n; i++)
         if (!has_parent[i])
-            ok = corrupt(rd, "a tree is not well formed");
+            ok = plumb__loader_bad(rd, "a tree is not well formed");
     free(has_parent);
     free(depth);
     return ok;
 }
 
 plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb_model **out, plumb_error *err) {
-    reader rd = {.name = name, .err = err, .st = PLUMB_OK};
+    plumb__loader rd = {.name = name, .err = err, .st = PLUMB_OK};
     *out = NULL;
     plumb_model *m = calloc(1, sizeof *m);
     struct plumb__cart *c = m ? calloc(1, sizeof *c) : NULL;
@@ -1725,34 +1715,34 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
     const char *target = json_string_value(json_object_get(root, "target"));
     const json_t *pos = json_object_get(root, "positive_class");
     if (!task || (strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0) || !target) {
-        corrupt(&rd, "task or target");
+        plumb__loader_bad(&rd, "task or target");
         goto done;
     }
     m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
     if ((m->task == PLUMB_TASK_BINARY) != json_is_string(pos)) {
-        corrupt(&rd, "positive_class");
+        plumb__loader_bad(&rd, "positive_class");
         goto done;
     }
     if (!(c->target = plumb__strdup(target)) ||
         (json_is_string(pos) && !(c->positive_class = plumb__strdup(json_string_value(pos))))) {
-        corrupt(&rd, "out of memory");
+        plumb__loader_bad(&rd, "out of memory");
         goto done;
     }
     c->target_is_text = json_is_true(json_object_get(root, "target_is_text"));
     if ((rd.st = plumb__schema_from_json(json_object_get(root, "schema"), name, &m->schema, err)) != PLUMB_OK)
         goto done;
     if (plumb__schema_find(m->schema, c->target) < 0) {
-        corrupt(&rd, "target not in the schema");
+        plumb__loader_bad(&rd, "target not in the schema");
         goto done;
     }
     const json_t *features = json_object_get(root, "features");
     if (!json_is_array(features) || json_array_size(features) < 1 || json_array_size(features) > 1000000) {
-        corrupt(&rd, "features");
+        plumb__loader_bad(&rd, "features");
         goto done;
     }
     c->n_features = m->n_features = (int64_t)json_array_size(features);
     if (!(c->features = calloc((size_t)c->n_features, sizeof *c->features))) {
-        corrupt(&rd, "out of memory");
+        plumb__loader_bad(&rd, "out of memory");
         goto done;
     }
     for (int64_t f = 0; f < c->n_features; f++) {
@@ -1766,7 +1756,7 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
         if (col < 0 || !type || plumb_type_parse(type) != (int)ci.type ||
             (ci.type != PLUMB_TYPE_NUMERIC && ci.type != PLUMB_TYPE_BOOL && ci.type != PLUMB_TYPE_CATEGORICAL) ||
             (ci.type == PLUMB_TYPE_CATEGORICAL && (ci.n_categories < 0 || ci.n_categories > INT32_MAX - 64))) {
-            corrupt(&rd, "bad feature");
+            plumb__loader_bad(&rd, "bad feature");
             goto done;
         }
         c->features[f] =
@@ -1783,7 +1773,7 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
     while (crit && k < 4 && strcmp(crit, criterion_names[k]) != 0)
         k++;
     if (!crit || k == 4 || (m->task == PLUMB_TASK_BINARY) == (k == PLUMB_TREE_CRITERION_SQUARED_ERROR)) {
-        corrupt(&rd, "criterion");
+        plumb__loader_bad(&rd, "criterion");
         goto done;
     }
     c->params.criterion = (plumb_tree_criterion)k;

@@ -13,8 +13,10 @@
  * and fails with "corrupted model file: linear ..." otherwise.
  */
 #include "linear.h"
+#include "../model/loader.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,19 +74,15 @@ json_t *plumb__linear_to_json(const plumb__linear *lin, const plumb_schema *sche
 /* Reading                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-typedef struct reader {
-    const char *name;
-    plumb_error *err;
-    plumb_status st;
-} reader;
+typedef plumb__loader reader;
 
+/* The loader's error, "linear " + fmt with what: the linear model's parts say which they are. */
 static bool corrupt(reader *r, const char *fmt, const char *what) {
-    if (r->st == PLUMB_OK) {
-        char msg[256];
-        snprintf(msg, sizeof msg, fmt, what);
-        r->st = plumb__error_at(r->err, PLUMB_EFORMAT, r->name, 0, 0, "corrupted model file: linear %s", msg);
-    }
-    return false;
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, what);
+    char full[300];
+    snprintf(full, sizeof full, "linear %s", msg);
+    return plumb__loader_bad(r, full);
 }
 
 /* obj[key] as a finite number (or, with nullable, null for the default dflt). */

@@ -9,6 +9,7 @@
 #include "../gbdt/gbdt.h"
 #include "../linear/cart.h"
 #include "../linear/linear.h"
+#include "loader.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -204,54 +205,42 @@ done:
 /* Reading                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-typedef struct loader {
-    const char *name;
-    plumb_error *err;
-    plumb_status st;
-} loader;
-
-static bool bad(loader *ld, const char *what) {
-    if (ld->st == PLUMB_OK)
-        ld->st = plumb__error_at(ld->err, PLUMB_EFORMAT, ld->name, 0, 0, "corrupted model file: %s", what);
-    return false;
-}
-
 /* Reads array key of obj, of exactly n numbers, into out via conv. */
-static bool read_array(loader *ld, const json_t *obj, const char *key, int64_t n, void *out, char kind) {
+static bool read_array(plumb__loader *ld, const json_t *obj, const char *key, int64_t n, void *out, char kind) {
     const json_t *a = json_object_get(obj, key);
     if (!json_is_array(a) || (int64_t)json_array_size(a) != n)
-        return bad(ld, key);
+        return plumb__loader_bad(ld, key);
     for (int64_t i = 0; i < n; i++) {
         const json_t *v = json_array_get(a, (size_t)i);
         if (kind == 'd' || kind == 'f') {
             double x = json_is_null(v) ? NAN : json_number_value(v);
             if (!json_is_number(v) && !json_is_null(v))
-                return bad(ld, key);
+                return plumb__loader_bad(ld, key);
             if (kind == 'd')
                 ((double *)out)[i] = x;
             else
                 ((float *)out)[i] = (float)x;
         } else {
             if (!json_is_integer(v))
-                return bad(ld, key);
+                return plumb__loader_bad(ld, key);
             json_int_t x = json_integer_value(v);
             if (kind == 'i') {
                 if (x < INT32_MIN || x > INT32_MAX)
-                    return bad(ld, key);
+                    return plumb__loader_bad(ld, key);
                 ((int32_t *)out)[i] = (int32_t)x;
             } else if (kind == 'l') {
                 ((int64_t *)out)[i] = (int64_t)x;
             } else if (kind == 'u') {
                 if (x < 0 || x > UINT32_MAX)
-                    return bad(ld, key);
+                    return plumb__loader_bad(ld, key);
                 ((uint32_t *)out)[i] = (uint32_t)x;
             } else if (kind == 'w') {
                 if (x < 0 || x > 65535)
-                    return bad(ld, key);
+                    return plumb__loader_bad(ld, key);
                 ((uint16_t *)out)[i] = (uint16_t)x;
             } else {
                 if (x < 0 || x > 255)
-                    return bad(ld, key);
+                    return plumb__loader_bad(ld, key);
                 ((uint8_t *)out)[i] = (uint8_t)x;
             }
         }
@@ -261,11 +250,11 @@ static bool read_array(loader *ld, const json_t *obj, const char *key, int64_t n
 
 /* A tree must be a proper binary tree over its nodes and leaves, with features and bins in range: then scoring
  * always terminates and never reads out of bounds. */
-static bool check_tree(loader *ld, const plumb_model *m, const plumb__tree *t) {
+static bool check_tree(plumb__loader *ld, const plumb_model *m, const plumb__tree *t) {
     const int32_t nn = t->n_leaves - 1;
     char *seen = calloc((size_t)(2 * t->n_leaves + 1), 1);
     if (!seen)
-        return bad(ld, "out of memory");
+        return plumb__loader_bad(ld, "out of memory");
     bool ok = true;
     for (int32_t i = 0; ok && i < nn; i++) {
         const int32_t f = t->feature[i];
@@ -291,7 +280,7 @@ static bool check_tree(loader *ld, const plumb_model *m, const plumb__tree *t) {
     if (nn == 0)
         ok = ok && t->n_leaves == 1;
     free(seen);
-    return ok ? true : bad(ld, "a tree is not well formed");
+    return ok ? true : plumb__loader_bad(ld, "a tree is not well formed");
 }
 
 static void read_provenance(plumb_model *m, const json_t *root) {
@@ -306,10 +295,10 @@ static void read_provenance(plumb_model *m, const json_t *root) {
 }
 
 /* A linear model's body: the schema, then serial.c's "linear" object checked against it. */
-static plumb_status parse_linear(loader *ld, const json_t *root, const char *task, plumb_model *m) {
+static plumb_status parse_linear(plumb__loader *ld, const json_t *root, const char *task, plumb_model *m) {
     m->kind = PLUMB_MODEL_LINEAR;
     if (strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0) {
-        bad(ld, "unknown task");
+        plumb__loader_bad(ld, "unknown task");
         return ld->st;
     }
     m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
@@ -324,7 +313,7 @@ static plumb_status parse_linear(loader *ld, const json_t *root, const char *tas
     return PLUMB_OK;
 }
 
-static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **out) {
+static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_model **out) {
     plumb_model *m = calloc(1, sizeof *m);
     if (!m)
         return plumb__fail(ld->err, PLUMB_ENOMEM, "out of memory");
@@ -338,7 +327,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         return PLUMB_OK;
     }
     if (!kind || strcmp(kind, "gbdt") != 0 || !task) {
-        bad(ld, "unknown model kind");
+        plumb__loader_bad(ld, "unknown model kind");
         goto done;
     }
     m->kind = PLUMB_MODEL_GBDT;
@@ -356,7 +345,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     if (!oname || plumb_objective_parse(oname, &m->objective.kind, NULL) != PLUMB_OK ||
         m->objective.kind == PLUMB_OBJECTIVE_AUTO || n_classes < 1 || n_classes > 100000 ||
         (n_classes > 1) != (m->objective.kind == PLUMB_OBJECTIVE_MULTICLASS)) {
-        bad(ld, "objective");
+        plumb__loader_bad(ld, "objective");
         goto done;
     }
     m->n_classes = (int32_t)n_classes;
@@ -374,17 +363,17 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
             }
         }
         if (!found) {
-            bad(ld, "positive class is not a category of a binary target");
+            plumb__loader_bad(ld, "positive class is not a category of a binary target");
             goto done;
         }
     }
     const json_t *features = json_object_get(root, "features"), *trees = json_object_get(root, "trees");
     if (!json_is_array(features) || !json_is_array(trees)) {
-        bad(ld, "missing features or trees");
+        plumb__loader_bad(ld, "missing features or trees");
         goto done;
     }
     if (!(m->init_score = malloc((size_t)m->n_classes * sizeof *m->init_score))) {
-        bad(ld, "out of memory");
+        plumb__loader_bad(ld, "out of memory");
         goto done;
     }
     const json_t *init = json_object_get(root, "init_score");
@@ -394,7 +383,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         goto done;
     m->n_features = (int64_t)json_array_size(features);
     if (!(m->features = calloc((size_t)m->n_features + 1, sizeof *m->features))) {
-        bad(ld, "out of memory");
+        plumb__loader_bad(ld, "out of memory");
         goto done;
     }
     for (int64_t f = 0; f < m->n_features; f++) {
@@ -405,14 +394,14 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         const json_int_t mono = json_integer_value(json_object_get(fo, "monotone"));
         plumb__feature *ft = &m->features[f];
         if (col < 0 || mono < -1 || mono > 1) {
-            bad(ld, "bad feature");
+            plumb__loader_bad(ld, "bad feature");
             goto done;
         }
         ft->column = col;
         ft->monotone = (int8_t)mono;
         if (n_cat > 0) {
             if (n_cat > PLUMB__MAX_BINS - 2 || m->schema->cols[col].type != PLUMB_TYPE_CATEGORICAL) {
-                bad(ld, "bad feature");
+                plumb__loader_bad(ld, "bad feature");
                 goto done;
             }
             ft->n_categories = (int32_t)n_cat;
@@ -421,7 +410,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
             continue;
         }
         if (!json_is_array(edges) || json_array_size(edges) > PLUMB__MAX_BINS - 2) {
-            bad(ld, "bad feature");
+            plumb__loader_bad(ld, "bad feature");
             goto done;
         }
         ft->n_bins = (int32_t)json_array_size(edges) + 2;
@@ -431,13 +420,13 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
             goto done;
         for (int32_t k = 1; k < ft->n_bins - 2; k++)
             if (!(ft->edges[k - 1] < ft->edges[k])) {
-                bad(ld, "feature edges not ascending");
+                plumb__loader_bad(ld, "feature edges not ascending");
                 goto done;
             }
     }
     m->n_trees = (int64_t)json_array_size(trees);
     if (!(m->trees = calloc((size_t)m->n_trees + 1, sizeof *m->trees))) {
-        bad(ld, "out of memory");
+        plumb__loader_bad(ld, "out of memory");
         goto done;
     }
     for (int64_t k = 0; k < m->n_trees; k++) {
@@ -445,7 +434,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
         const json_int_t nl = json_integer_value(json_object_get(to, "n_leaves"));
         if (nl < 1 || nl > 131072 || !plumb__tree_alloc(&m->trees[k], (int32_t)nl)) {
             m->n_trees = k;
-            bad(ld, "bad tree size");
+            plumb__loader_bad(ld, "bad tree size");
             goto done;
         }
         plumb__tree *t = &m->trees[k];
@@ -466,7 +455,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
                 !read_array(ld, to, "cat_begin", nn, t->cat_begin, 'i') ||
                 !read_array(ld, to, "cat_words", nn, t->cat_words, 'i') ||
                 !read_array(ld, to, "cat_bits", (int64_t)nw, t->cat_bits, 'u')) {
-                bad(ld, "categorical splits");
+                plumb__loader_bad(ld, "categorical splits");
                 goto done;
             }
         }
@@ -481,7 +470,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     m->best_iteration = json_integer_value(json_object_get(root, "best_iteration"));
     const json_t *train = json_object_get(metrics, "train"), *valid = json_object_get(metrics, "valid");
     if (m->n_iterations < 0 || m->n_iterations > 100000000 || !(json_is_number(train) || json_is_null(train))) {
-        bad(ld, "metrics");
+        plumb__loader_bad(ld, "metrics");
         goto done;
     }
     m->train_metric = json_is_null(train) ? NAN : json_number_value(train);
@@ -521,7 +510,7 @@ static plumb_status parse_model(loader *ld, const json_t *root, plumb_model **ou
     snprintf(m->created, sizeof m->created, "%s", created ? created : "");
     m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
     if (!plumb__model_prepare(m)) {
-        bad(ld, "out of memory");
+        plumb__loader_bad(ld, "out of memory");
         goto done;
     }
     *out = m;
@@ -533,7 +522,7 @@ done:
 
 plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *name, plumb_model **out,
                                      plumb_error *err) {
-    loader ld = {.name = name ? name : "<buffer>", .err = err, .st = PLUMB_OK};
+    plumb__loader ld = {.name = name ? name : "<buffer>", .err = err, .st = PLUMB_OK};
     *out = NULL;
     plumb__error_clear(err);
     const char *p = data;

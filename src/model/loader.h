@@ -1,0 +1,26 @@
+/* loader.h -- reading the JSON body of a model file, shared by every kind of model: checks run on, and the first
+ * structural problem found is the one reported ("corrupted model file: ..."), so a loader can test everything in
+ * one expression and look at the status once. */
+#ifndef PLUMB_MODEL_LOADER_H
+#define PLUMB_MODEL_LOADER_H
+
+#include "../base/base.h"
+
+#include <stdbool.h>
+
+typedef struct plumb__loader {
+    const char *name; /* the file, for the message */
+    plumb_error *err;
+    plumb_status st; /* PLUMB_OK until the first problem */
+} plumb__loader;
+
+/* Records "name: corrupted model file: <what>" as the loader's error, unless one is recorded already. Returns
+ * false, so a check reads `return plumb__loader_bad(ld, "...")`; inline, so the compiler sees the false and with it
+ * which outputs a failed check leaves unset. */
+static inline bool plumb__loader_bad(plumb__loader *ld, const char *what) {
+    if (ld->st == PLUMB_OK)
+        ld->st = plumb__error_at(ld->err, PLUMB_EFORMAT, ld->name, 0, 0, "corrupted model file: %s", what);
+    return false;
+}
+
+#endif /* PLUMB_MODEL_LOADER_H */
