@@ -42,4 +42,13 @@ char *plumb__strdup(const char *s);
 /* True when [s, s+n) is valid UTF-8; otherwise *bad (may be NULL) is the offset of the first bad byte. */
 bool plumb__utf8_valid(const char *s, size_t n, size_t *bad);
 
+/* The splitmix64 step (Steele, Lea & Flood 2014): x plus the golden-ratio increment, finalised. A good 64-bit mix
+ * for counter-based random numbers, where a draw depends only on (seed, stream, index), never on a thread. */
+static inline uint64_t plumb__mix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
 #endif /* PLUMB_BASE_H */

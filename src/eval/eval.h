@@ -21,10 +21,9 @@ bool plumb__sort_doubles(const double *v, int64_t n, int64_t *order);
 
 /* splitmix64: the next value of the stream whose state is *x. */
 static inline uint64_t plumb__splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
+    const uint64_t v = plumb__mix64(*x);
+    *x += 0x9e3779b97f4a7c15u;
+    return v;
 }
 
 /* A uniform integer in [0, n) from the stream (Lemire's multiply-shift; the bias is below n / 2^64). */

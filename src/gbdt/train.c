@@ -119,15 +119,8 @@ typedef struct trainer {
 /* Random numbers: counter-based, so a row's draw does not depend on which thread makes it                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15u; /* splitmix64 finaliser */
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
-}
-
 static double uniform(uint64_t seed, uint64_t stream, uint64_t i) {
-    return (double)(mix64(mix64(seed ^ mix64(stream)) ^ i) >> 11) * 0x1.0p-53;
+    return (double)(plumb__mix64(plumb__mix64(seed ^ plumb__mix64(stream)) ^ i) >> 11) * 0x1.0p-53;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -234,37 +227,38 @@ void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fco
     }
 }
 
-typedef struct wvalue {
-    float x, w;
-} wvalue;
+/* A value and its weight: bin sampling and weighted quantiles sort these. */
+typedef struct wpair {
+    double v, w;
+} wpair;
 
-static int cmp_wvalue(const void *a, const void *b) {
-    const float x = ((const wvalue *)a)->x, y = ((const wvalue *)b)->x;
+static int cmp_wpair(const void *a, const void *b) {
+    const double x = ((const wpair *)a)->v, y = ((const wpair *)b)->v;
     return (x > y) - (x < y);
 }
 
 /* Sorted non-missing sample values of numeric feature column c (m evenly spaced rows of n) into v, with
  * cumulative weights into cw; returns their number. pair is scratch for m weighted values. */
 static int64_t sample_values(const plumb__fcol *c, const double *weight, int64_t n, int64_t m, float *v, double *cw,
-                             wvalue *pair) {
+                             wpair *pair) {
     int64_t k = 0;
     for (int64_t s = 0; s < m; s++) {
         const int64_t i = s * n / m;
         const float x = plumb__feature_value(c->f32, c->u8, i);
         if (x == x)
-            pair[k++] = (wvalue){x, weight ? (float)weight[i] : 1.0f};
+            pair[k++] = (wpair){x, weight ? (float)weight[i] : 1.0f}; /* weights at float precision, as the values */
     }
     if (weight)
-        qsort(pair, (size_t)k, sizeof *pair, cmp_wvalue);
+        qsort(pair, (size_t)k, sizeof *pair, cmp_wpair);
     else {
         for (int64_t i = 0; i < k; i++)
-            v[i] = pair[i].x;
+            v[i] = (float)pair[i].v;
         sort_floats(v, k, (float *)cw); /* cw is free scratch until filled below */
     }
     cw[0] = 0;
     for (int64_t i = 0; i < k; i++) {
         if (weight)
-            v[i] = pair[i].x;
+            v[i] = (float)pair[i].v;
         cw[i + 1] = cw[i] + (weight ? pair[i].w : 1.0);
     }
     return k;
@@ -279,7 +273,7 @@ static plumb_status make_bins(trainer *t, const plumb__fcol *cols, bool fresh, p
     {
         float *v = malloc(((size_t)m + 1) * sizeof *v);
         double *cw = malloc(((size_t)m + 2) * sizeof *cw);
-        wvalue *pair = malloc(((size_t)m + 1) * sizeof *pair);
+        wpair *pair = malloc(((size_t)m + 1) * sizeof *pair);
         ok = v && cw && pair;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t f = 0; f < F; f++) {
@@ -1148,24 +1142,8 @@ static plumb_status resolve_objective(plumb_task *task, plumb_objective *obj, pl
     return PLUMB_OK;
 }
 
-/* Labels of frame's target as doubles (src/data/target.c, shared by every trainer): 0/1 for binary (positive
- * class = 1), class indices for multiclass, values for regression. Resolves PLUMB_TASK_AUTO into *task. */
-static plumb_status read_labels(const plumb_frame *fr, int64_t target, plumb_task *task, const char *positive_name,
-                                double *y, int32_t *n_classes, plumb_error *err) {
-    return plumb__target_labels(fr, target, task, positive_name, y, n_classes, err);
-}
-
-/* The weighted alpha-quantile of v[0..n) (weights w, NULL = 1): the smallest value whose cumulative weight
- * reaches alpha of the total. Sorts pairs in place. */
-typedef struct wpair {
-    double v, w;
-} wpair;
-
-static int cmp_wpair(const void *a, const void *b) {
-    const double x = ((const wpair *)a)->v, y = ((const wpair *)b)->v;
-    return (x > y) - (x < y);
-}
-
+/* The weighted alpha-quantile of pairs p[0..n): the smallest value whose cumulative weight reaches alpha of the
+ * total. Sorts the pairs in place. */
 static double weighted_quantile(wpair *p, int64_t n, double alpha) {
     if (n == 0)
         return 0;
@@ -1364,7 +1342,8 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     t.n_rows = n;
     if (!(t.label = malloc((size_t)n * sizeof *t.label)))
         goto nomem;
-    if ((st = read_labels(train, target, &m->task, params->positive_class, t.label, &m->n_classes, err)) != PLUMB_OK)
+    if ((st = plumb__target_labels(train, target, &m->task, params->positive_class, t.label, &m->n_classes, err)) !=
+        PLUMB_OK)
         goto done;
     if (okind == PLUMB_OBJECTIVE_AUTO)
         okind = m->task == PLUMB_TASK_BINARY       ? PLUMB_OBJECTIVE_BINARY
@@ -1501,7 +1480,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         plumb_task vtask = m->task;
         int32_t vk;
         double vwmax;
-        if ((st = read_labels(valid, vt, &vtask, params->positive_class, vlabel, &vk, err)) != PLUMB_OK ||
+        if ((st = plumb__target_labels(valid, vt, &vtask, params->positive_class, vlabel, &vk, err)) != PLUMB_OK ||
             (st = plumb__weights(valid, &vweight, NULL, &vwmax, err)) != PLUMB_OK)
             goto done;
         if (vk != K) {

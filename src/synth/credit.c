@@ -37,21 +37,14 @@ typedef struct rng {
     uint64_t s;
 } rng;
 
-static uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15u; /* splitmix64 finaliser */
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
-}
-
 static rng rng_for(uint64_t seed, uint64_t stream, int64_t row) {
-    rng r = {mix64(mix64(seed ^ mix64(stream + 0x51f15e)) ^ (uint64_t)row)};
+    rng r = {plumb__mix64(plumb__mix64(seed ^ plumb__mix64(stream + 0x51f15e)) ^ (uint64_t)row)};
     return r;
 }
 
 static uint64_t next64(rng *r) {
     r->s += 0x9e3779b97f4a7c15u;
-    return mix64(r->s);
+    return plumb__mix64(r->s);
 }
 
 /* Uniform in [0, 1). */
