@@ -1565,8 +1565,7 @@ json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int form
         "class_weight_balanced", p->class_weight_balanced != 0, "class_weight", p->class_weight[0], p->class_weight[1]);
     json_t *metrics = json_pack("{s:s, s:o}", "name", m->task == PLUMB_TASK_BINARY ? "accuracy" : "l2", "train",
                                 real_or_null(c->train_metric));
-    json_t *prov = json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
-                             "train_rows", (json_int_t)m->train_rows, "created", m->created);
+    json_t *prov = plumb__provenance_json(m);
     return json_pack(
         "{s:s, s:i, s:s, s:s, s:o, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "format", magic, "format_version",
         format_version, "model", "tree", "task", m->task == PLUMB_TASK_BINARY ? "binary" : "regression", "schema",
@@ -1788,14 +1787,7 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
     c->params.class_weight[1] = json_is_number(json_array_get(cw, 1)) ? json_number_value(json_array_get(cw, 1)) : 1;
     const json_t *train = json_object_get(json_object_get(root, "metrics"), "train");
     c->train_metric = json_is_number(train) ? json_number_value(train) : NAN;
-    const json_t *prov = json_object_get(root, "provenance");
-    const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
-    const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
-    const char *created = json_string_value(json_object_get(prov, "created"));
-    snprintf(m->plumb_version, sizeof m->plumb_version, "%s", pv ? pv : "");
-    snprintf(m->data_sha256, sizeof m->data_sha256, "%s", sha ? sha : "");
-    snprintf(m->created, sizeof m->created, "%s", created ? created : "");
-    m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
+    plumb__provenance_read(m, root);
     *out = m;
     return PLUMB_OK;
 done:

@@ -23,4 +23,11 @@ static inline bool plumb__loader_bad(plumb__loader *ld, const char *what) {
     return false;
 }
 
+typedef struct json_t json_t;
+
+/* The model's provenance as the file's "provenance" object (plumb version, data SHA-256, training rows, time), a
+ * new reference (NULL when out of memory), and back from root's "provenance" (absent fields read as empty). */
+json_t *plumb__provenance_json(const plumb_model *m);
+void plumb__provenance_read(plumb_model *m, const json_t *root);
+
 #endif /* PLUMB_MODEL_LOADER_H */

@@ -101,7 +101,7 @@ static json_t *tree_json(const plumb__tree *t) {
 
 /* ---- linear models: the "linear" object is serial.c's; the rest is shared with every kind ---- */
 
-static json_t *provenance_json(const plumb_model *m) {
+json_t *plumb__provenance_json(const plumb_model *m) {
     return json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
                      "train_rows", (json_int_t)m->train_rows, "created", m->created);
 }
@@ -112,7 +112,7 @@ static json_t *linear_model_json(const plumb_model *m) {
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "format", MODEL_MAGIC, "format_version", MODEL_FORMAT,
                      "model", "linear", "task", task_name(m->task), "schema", plumb__schema_to_json(m->schema),
                      "linear", plumb__linear_to_json(m->linear, m->schema), "metrics", metrics, "provenance",
-                     provenance_json(m));
+                     plumb__provenance_json(m));
 }
 
 static json_t *model_json(const plumb_model *m) {
@@ -148,8 +148,7 @@ static json_t *model_json(const plumb_model *m) {
     json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->metric, "train",
                                 isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
                                 m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
-    json_t *prov = json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
-                             "train_rows", (json_int_t)m->train_rows, "created", m->created);
+    json_t *prov = plumb__provenance_json(m);
     json_t *objective = json_pack("{s:s, s:f, s:f}", "name", plumb_objective_name(m->objective.kind), "alpha",
                                   m->objective.alpha, "max_delta_step", m->objective.max_delta_step);
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "format",
@@ -283,7 +282,7 @@ static bool check_tree(plumb__loader *ld, const plumb_model *m, const plumb__tre
     return ok ? true : plumb__loader_bad(ld, "a tree is not well formed");
 }
 
-static void read_provenance(plumb_model *m, const json_t *root) {
+void plumb__provenance_read(plumb_model *m, const json_t *root) {
     const json_t *prov = json_object_get(root, "provenance");
     const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
     const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
@@ -307,7 +306,7 @@ static plumb_status parse_linear(plumb__loader *ld, const json_t *root, const ch
         (ld->st = plumb__linear_from_json(json_object_get(root, "linear"), m->schema, m->task, ld->name, &m->linear,
                                           ld->err)) != PLUMB_OK)
         return ld->st;
-    read_provenance(m, root);
+    plumb__provenance_read(m, root);
     m->n_iterations = m->best_iteration = m->linear->n_iter;
     m->train_metric = m->linear->train_metric;
     return PLUMB_OK;
@@ -462,7 +461,7 @@ static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_mod
         if (!check_tree(ld, m, t))
             goto done;
     }
-    const json_t *metrics = json_object_get(root, "metrics"), *prov = json_object_get(root, "provenance");
+    const json_t *metrics = json_object_get(root, "metrics");
     m->n_iterations = json_integer_value(json_object_get(root, "n_iterations"));
     m->init_iterations = json_integer_value(json_object_get(root, "init_iterations"));
     const char *metric = json_string_value(json_object_get(metrics, "name"));
@@ -502,13 +501,7 @@ static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_mod
     m->params.alpha = m->objective.alpha;
     m->params.poisson_max_delta_step = m->objective.max_delta_step;
     m->params.task = m->task;
-    const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
-    const char *sha = json_string_value(json_object_get(prov, "data_sha256"));
-    const char *created = json_string_value(json_object_get(prov, "created"));
-    snprintf(m->plumb_version, sizeof m->plumb_version, "%s", pv ? pv : "");
-    snprintf(m->data_sha256, sizeof m->data_sha256, "%s", sha ? sha : "");
-    snprintf(m->created, sizeof m->created, "%s", created ? created : "");
-    m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
+    plumb__provenance_read(m, root);
     if (!plumb__model_prepare(m)) {
         plumb__loader_bad(ld, "out of memory");
         goto done;
