@@ -98,6 +98,19 @@ static const struct {
     {"tol", LINEAR},
 };
 
+/* The task --task names (PLUMB_TASK_AUTO without it), or -1 for an unknown name. */
+static int task_of(const cli_args *a) {
+    static const char *const names[] = {[PLUMB_TASK_AUTO] = "auto",
+                                        [PLUMB_TASK_BINARY] = "binary",
+                                        [PLUMB_TASK_REGRESSION] = "regression",
+                                        [PLUMB_TASK_MULTICLASS] = "multiclass"};
+    const char *v = cli_get(a, "task");
+    for (int t = 0; v && t < (int)(sizeof names / sizeof *names); t++)
+        if (strcmp(v, names[t]) == 0)
+            return t;
+    return v ? -1 : PLUMB_TASK_AUTO;
+}
+
 static unsigned model_kind(const cli_args *a) {
     const char *kind = cli_get(a, "model");
     if (!kind || strcmp(kind, "gbdt") == 0)
@@ -112,10 +125,9 @@ int cli_fit_check(const cli_args *a) {
     const unsigned k = model_kind(a);
     if (!k)
         return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt, linear, logistic, tree)", kind);
-    const char *task = cli_get(a, "task");
-    if (task && strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0 && strcmp(task, "multiclass") != 0 &&
-        strcmp(task, "auto") != 0)
-        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)", task);
+    if (task_of(a) < 0)
+        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)",
+                               cli_get(a, "task"));
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         if (!(owned[i].kinds & k) && cli_get(a, owned[i].name))
             return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", owned[i].name,
@@ -136,12 +148,8 @@ int cli_fit_check(const cli_args *a) {
 
 int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
     plumb_tree_params_init(p);
-    const char *task = cli_get(a, "task");
-    if (task && strcmp(task, "binary") == 0)
-        p->task = PLUMB_TASK_BINARY;
-    else if (task && strcmp(task, "regression") == 0)
-        p->task = PLUMB_TASK_REGRESSION;
-    else if (task && strcmp(task, "multiclass") == 0)
+    p->task = (plumb_task)task_of(a);
+    if (p->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "--model tree does not train multiclass models yet");
     const char *crit = cli_get(a, "criterion");
     if (crit && strcmp(crit, "gini") == 0)
@@ -263,13 +271,7 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
     memset(g, 0, sizeof *g);
     plumb_gbdt_params *p = &g->p;
     plumb_gbdt_params_init(p);
-    const char *task = cli_get(a, "task");
-    if (task && strcmp(task, "binary") == 0)
-        p->task = PLUMB_TASK_BINARY;
-    else if (task && strcmp(task, "regression") == 0)
-        p->task = PLUMB_TASK_REGRESSION;
-    else if (task && strcmp(task, "multiclass") == 0)
-        p->task = PLUMB_TASK_MULTICLASS;
+    p->task = (plumb_task)task_of(a);
     plumb_error err;
     const char *objective = cli_get(a, "objective");
     if (objective && plumb_objective_parse(objective, &p->objective, &err) != PLUMB_OK)
