@@ -19,7 +19,7 @@ plumb_status plumb_model_importance(const plumb_model *m, plumb_importance *out,
         return plumb__fail(err, PLUMB_EINVAL, "feature importance needs a gradient-boosted model");
     memset(out, 0, (size_t)m->n_features * sizeof *out);
     for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         for (int32_t i = 0; i < t->n_leaves - 1; i++) {
             out[t->feature[i]].gain += t->gain[i];
             out[t->feature[i]].splits++;
@@ -81,12 +81,12 @@ static double unwound_sum(const path_elem *p, int32_t d, int32_t at) {
 }
 
 typedef struct shap_ctx {
-    const plumb__tree *t;
+    const plumb__gbdt_tree *t;
     const uint16_t *bins; /* the row's bins, one per model feature */
     double *phi;          /* per feature, added to */
 } shap_ctx;
 
-static double cover(const plumb__tree *t, int32_t c) {
+static double cover(const plumb__gbdt_tree *t, int32_t c) {
     return (double)(c >= 0 ? t->node_count[c] : t->leaf_count[~c]);
 }
 
@@ -99,7 +99,7 @@ static void recurse(const shap_ctx *x, int32_t c, const path_elem *parent, int32
         memcpy(p, parent, (size_t)(d + 1) * sizeof *p);
     d++;
     extend(p, d, zero, one, feature);
-    const plumb__tree *t = x->t;
+    const plumb__gbdt_tree *t = x->t;
     if (c < 0) {
         const double v = t->leaf_value[~c];
         for (int32_t i = 1; i <= d; i++)
@@ -107,7 +107,7 @@ static void recurse(const shap_ctx *x, int32_t c, const path_elem *parent, int32
         return;
     }
     const int32_t f = t->feature[c];
-    const bool left = plumb__tree_left(t, c, x->bins[f]);
+    const bool left = plumb__gbdt_tree_left(t, c, x->bins[f]);
     const int32_t hot = left ? t->left[c] : t->right[c], cold = left ? t->right[c] : t->left[c];
     const double here = cover(t, c);
     double in_zero = 1, in_one = 1;
@@ -124,7 +124,7 @@ static void recurse(const shap_ctx *x, int32_t c, const path_elem *parent, int32
     recurse(x, cold, p, d, cover(t, cold) / here * in_zero, 0, f);
 }
 
-static int32_t tree_depth(const plumb__tree *t, int32_t c) {
+static int32_t tree_depth(const plumb__gbdt_tree *t, int32_t c) {
     if (c < 0)
         return 0;
     const int32_t l = tree_depth(t, t->left[c]), r = tree_depth(t, t->right[c]);
@@ -132,7 +132,7 @@ static int32_t tree_depth(const plumb__tree *t, int32_t c) {
 }
 
 /* The tree's expected output over the training rows: its leaves weighted by their covers. */
-static double expected_value(const plumb__tree *t) {
+static double expected_value(const plumb__gbdt_tree *t) {
     double sum = 0, n = 0;
     for (int32_t l = 0; l < t->n_leaves; l++) {
         sum += t->leaf_value[l] * (double)t->leaf_count[l];
@@ -157,7 +157,7 @@ plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame,
         goto done;
     int32_t depth = 0;
     for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         const int32_t dk = t->n_leaves > 1 ? tree_depth(t, 0) : 0;
         depth = dk > depth ? dk : depth;
     }
@@ -184,7 +184,7 @@ plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame,
             for (int64_t k = 0; k < K; k++)
                 row[k * W + F] = bias[k];
             for (int64_t k = 0; k < m->n_trees; k++) {
-                const plumb__tree *t = &m->trees[k];
+                const plumb__gbdt_tree *t = &m->trees[k];
                 if (t->n_leaves < 2)
                     continue;
                 const shap_ctx x = {t, bins, row + (k % K) * W};

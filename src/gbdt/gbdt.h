@@ -17,7 +17,7 @@
 #define PLUMB__NARROW_BINS 256 /* when every feature has at most this many bins, codes are uint8 */
 #define PLUMB__MAX_CAT_SET 64  /* most categories on the left of a categorical split (max_cat_threshold) */
 
-typedef struct plumb__tree {
+typedef struct plumb__gbdt_tree {
     int32_t n_leaves; /* internal nodes: n_leaves - 1 */
     /* categorical splits: a node with cat_begin[node] >= 0 sends bin b left when bit b of the bitset at
      * cat_bits + cat_begin[node] (cat_words[node] words) is set; bit 0 is the missing (and unseen) bin */
@@ -34,7 +34,7 @@ typedef struct plumb__tree {
     double *leaf_value;  /* per leaf: added to the raw score (learning rate applied) */
     int64_t *leaf_count; /* per leaf: training rows */
     void *mem;           /* the one allocation behind the arrays */
-} plumb__tree;
+} plumb__gbdt_tree;
 
 /* A numeric (or bool) feature is binned by its edges; a categorical one maps category code c to bin c + 1, and
  * missing or unseen categories to bin 0. */
@@ -83,7 +83,7 @@ struct plumb_model {
     bool wide;          /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */
     double *init_score; /* per output */
     int64_t n_trees;
-    plumb__tree *trees;
+    plumb__gbdt_tree *trees;
     plumb_gbdt_params params;
     int64_t init_iterations; /* iterations taken over from an init model (their trees come first) */
     int64_t n_iterations;    /* trained here (the trees may be truncated to best_iteration) */
@@ -108,14 +108,14 @@ struct plumb_model {
 #define PLUMB__SCAT 0x8000u /* snode feature flag: a categorical split */
 
 /* Allocates the arrays of a tree with n_leaves leaves (zeroed). Returns false when out of memory. */
-bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves);
-void plumb__tree_free(plumb__tree *t);
+bool plumb__gbdt_tree_alloc(plumb__gbdt_tree *t, int32_t n_leaves);
+void plumb__gbdt_tree_free(plumb__gbdt_tree *t);
 
 /* Makes *to a deep copy of *from. Returns false when out of memory. */
-bool plumb__tree_copy(plumb__tree *to, const plumb__tree *from);
+bool plumb__gbdt_tree_copy(plumb__gbdt_tree *to, const plumb__gbdt_tree *from);
 
 /* Allocates per-node categorical arrays for a tree (all -1) and a bitset area of n_words. */
-bool plumb__tree_alloc_cats(plumb__tree *t, int32_t n_words);
+bool plumb__gbdt_tree_alloc_cats(plumb__gbdt_tree *t, int32_t n_words);
 
 /* Row i of a feature column as a float: numeric columns as they are, bool columns as 0/1 (NaN when missing).
  * Exactly one of f32 and u8 is non-NULL. */
@@ -156,7 +156,7 @@ static inline uint16_t plumb__feature_bin(const plumb__feature *f, const plumb__
 }
 
 /* Whether bin b goes left at node of tree t. */
-static inline bool plumb__tree_left(const plumb__tree *t, int32_t node, uint32_t b) {
+static inline bool plumb__gbdt_tree_left(const plumb__gbdt_tree *t, int32_t node, uint32_t b) {
     if (t->cat_begin && t->cat_begin[node] >= 0)
         return b < 32 * (uint32_t)t->cat_words[node] && plumb__bit(t->cat_bits + t->cat_begin[node], b);
     return b == 0 ? t->missing_left[node] : b <= t->bin[node];
@@ -164,16 +164,16 @@ static inline bool plumb__tree_left(const plumb__tree *t, int32_t node, uint32_t
 
 /* The leaf a binned row (bins[f] for model feature f, uint8 or uint16 codes) reaches in tree t. */
 #define PLUMB__LEAF_BINNED(name, code_t)                                                                               \
-    static inline int32_t name(const plumb__tree *t, const code_t *bins) {                                             \
+    static inline int32_t name(const plumb__gbdt_tree *t, const code_t *bins) {                                             \
         if (t->n_leaves == 1)                                                                                          \
             return 0;                                                                                                  \
         int32_t node = 0;                                                                                              \
         while (node >= 0)                                                                                              \
-            node = plumb__tree_left(t, node, bins[t->feature[node]]) ? t->left[node] : t->right[node];                 \
+            node = plumb__gbdt_tree_left(t, node, bins[t->feature[node]]) ? t->left[node] : t->right[node];                 \
         return ~node;                                                                                                  \
     }
-PLUMB__LEAF_BINNED(plumb__tree_leaf_binned8, uint8_t)
-PLUMB__LEAF_BINNED(plumb__tree_leaf_binned16, uint16_t)
+PLUMB__LEAF_BINNED(plumb__gbdt_tree_leaf_binned8, uint8_t)
+PLUMB__LEAF_BINNED(plumb__gbdt_tree_leaf_binned16, uint16_t)
 
 /* Builds the scoring layout from the trees (after training or loading). Returns false when out of memory. */
 bool plumb__model_prepare(plumb_model *m);

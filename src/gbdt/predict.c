@@ -10,7 +10,7 @@
 #include "../linear/linear.h"
 
 #include "../eval/eval.h"
-#include "../linear/cart.h"
+#include "../tree/cart.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ void plumb__model_free(plumb_model *m) {
     if (!m)
         return;
     for (int64_t i = 0; m->trees && i < m->n_trees; i++)
-        plumb__tree_free(&m->trees[i]);
+        plumb__gbdt_tree_free(&m->trees[i]);
     free(m->trees);
     for (int64_t f = 0; m->features && f < m->n_features; f++)
         free(m->features[f].edges);
@@ -163,7 +163,7 @@ bool plumb__model_prepare(plumb_model *m) {
     bool ok = m->snodes && m->svalue && m->tree_start && queue && (!m->has_cat || (m->scat && m->scat_bits));
     int64_t start = 0, bits_at = 0;
     for (int64_t k = 0; ok && k < m->n_trees; k++) {
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         plumb__snode *nodes = m->snodes + start;
         double *value = m->svalue + start;
         if (t->cat_begin) {

@@ -832,7 +832,7 @@ static int64_t partition(trainer *t, const leaf *l) {
 /* Trees                                                                                                       */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
+bool plumb__gbdt_tree_alloc(plumb__gbdt_tree *t, int32_t n_leaves) {
     const size_t nn = (size_t)(n_leaves > 1 ? n_leaves - 1 : 1), nl = (size_t)n_leaves;
     const size_t bytes = nn * (4 + 2 + 4 + 1 + 4 + 4 + 8 + 8) + nl * (8 + 8);
     char *m = calloc(1, bytes + 64);
@@ -854,7 +854,7 @@ bool plumb__tree_alloc(plumb__tree *t, int32_t n_leaves) {
     return true;
 }
 
-void plumb__tree_free(plumb__tree *t) {
+void plumb__gbdt_tree_free(plumb__gbdt_tree *t) {
     free(t->mem);
     free(t->cat_begin);
     free(t->cat_words);
@@ -862,7 +862,7 @@ void plumb__tree_free(plumb__tree *t) {
     memset(t, 0, sizeof *t);
 }
 
-bool plumb__tree_alloc_cats(plumb__tree *t, int32_t n_words) {
+bool plumb__gbdt_tree_alloc_cats(plumb__gbdt_tree *t, int32_t n_words) {
     const size_t nn = (size_t)(t->n_leaves > 1 ? t->n_leaves - 1 : 1);
     t->cat_begin = malloc(nn * sizeof *t->cat_begin);
     t->cat_words = calloc(nn, sizeof *t->cat_words);
@@ -875,9 +875,9 @@ bool plumb__tree_alloc_cats(plumb__tree *t, int32_t n_words) {
     return true;
 }
 
-bool plumb__tree_copy(plumb__tree *to, const plumb__tree *from) {
+bool plumb__gbdt_tree_copy(plumb__gbdt_tree *to, const plumb__gbdt_tree *from) {
     memset(to, 0, sizeof *to);
-    if (!plumb__tree_alloc(to, from->n_leaves))
+    if (!plumb__gbdt_tree_alloc(to, from->n_leaves))
         return false;
     const size_t nn = (size_t)(from->n_leaves > 1 ? from->n_leaves - 1 : 1), nl = (size_t)from->n_leaves;
     memcpy(to->gain, from->gain, nn * sizeof *to->gain);
@@ -891,7 +891,7 @@ bool plumb__tree_copy(plumb__tree *to, const plumb__tree *from) {
     memcpy(to->bin, from->bin, nn * sizeof *to->bin);
     memcpy(to->missing_left, from->missing_left, nn * sizeof *to->missing_left);
     if (from->cat_begin) {
-        if (!plumb__tree_alloc_cats(to, from->n_cat_bits))
+        if (!plumb__gbdt_tree_alloc_cats(to, from->n_cat_bits))
             return false;
         memcpy(to->cat_begin, from->cat_begin, nn * sizeof *to->cat_begin);
         memcpy(to->cat_words, from->cat_words, nn * sizeof *to->cat_words);
@@ -911,15 +911,15 @@ static void release_slot(trainer *t, leaf *l) {
 }
 
 /* Grows one tree over idx[0..n_bag) into *out. */
-static bool grow_tree(trainer *t, plumb__tree *out) {
+static bool grow_tree(trainer *t, plumb__gbdt_tree *out) {
     const plumb_gbdt_params *p = t->p;
     const int32_t max_leaves = p->num_leaves;
     leaf *L = t->leaves;
-    plumb__tree tree = {0};
-    if (!plumb__tree_alloc(&tree, max_leaves) ||
+    plumb__gbdt_tree tree = {0};
+    if (!plumb__gbdt_tree_alloc(&tree, max_leaves) ||
         (t->stride_cats > 0 &&
-         !plumb__tree_alloc_cats(&tree, (max_leaves - 1) * (int32_t)((t->stride_cats + 31) / 32)))) {
-        plumb__tree_free(&tree);
+         !plumb__gbdt_tree_alloc_cats(&tree, (max_leaves - 1) * (int32_t)((t->stride_cats + 31) / 32)))) {
+        plumb__gbdt_tree_free(&tree);
         return false;
     }
     int32_t cat_used = 0;
@@ -1166,19 +1166,19 @@ static double now(void) {
 }
 
 /* Adds tree's output (times sign) to output k of the K scores of the n rows binned at bins, by walking the tree. */
-static void add_tree(const plumb__tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score,
+static void add_tree(const plumb__gbdt_tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score,
                      int32_t K, int32_t k, int nt, double sign) {
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < n; i++) {
-        const int32_t at = wide ? plumb__tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)
-                                : plumb__tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)i * (size_t)F);
+        const int32_t at = wide ? plumb__gbdt_tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)
+                                : plumb__gbdt_tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)i * (size_t)F);
         score[i * K + k] += sign * tree->leaf_value[at];
     }
 }
 
 /* L1 and quantile: each leaf's value becomes the (weighted) alpha-quantile of its rows' residuals, clamped to its
  * monotone bounds (LightGBM's RenewTreeOutput): the gradient steps only chose the partition. */
-static bool renew_leaves(trainer *t, plumb__tree *tree) {
+static bool renew_leaves(trainer *t, plumb__gbdt_tree *tree) {
     const double alpha = t->obj->kind == PLUMB_OBJECTIVE_L1 ? 0.5 : t->obj->alpha;
     wpair *pairs = malloc((size_t)(t->n_bag + 1) * sizeof *pairs);
     if (!pairs)
@@ -1504,7 +1504,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         (valid && !(m->valid_metric = malloc((size_t)iters * sizeof *m->valid_metric))))
         goto nomem;
     for (int64_t k = 0; k < n_init; k++) {
-        if (!plumb__tree_copy(&m->trees[k], &init->trees[k]))
+        if (!plumb__gbdt_tree_copy(&m->trees[k], &init->trees[k]))
             goto nomem;
         m->n_trees = k + 1;
     }
@@ -1545,7 +1545,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                     t.idx[i] = (uint32_t)i;
                 t.n_bag = n;
             }
-            plumb__tree *tree = &m->trees[m->n_trees];
+            plumb__gbdt_tree *tree = &m->trees[m->n_trees];
             if (!grow_tree(&t, tree))
                 goto nomem;
             m->n_trees++;
@@ -1597,7 +1597,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     m->best_iteration = valid && params->early_stopping_rounds > 0 && best_iter > 0 ? best_iter : m->n_iterations;
     for (int64_t i = n_init + m->best_iteration * K; i < m->n_trees; i++) {
         add_tree(&m->trees[i], t.bins, t.wide, t.F, n, t.score, K, (int32_t)((i - n_init) % K), t.nt, -1);
-        plumb__tree_free(&m->trees[i]);
+        plumb__gbdt_tree_free(&m->trees[i]);
     }
     m->n_trees = n_init + m->best_iteration * K;
     m->train_metric = plumb__metric_eval(metric, &m->objective, K, t.label, t.weight, t.score, n, t.nt);

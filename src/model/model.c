@@ -7,7 +7,7 @@
  */
 #include "../eval/eval.h"
 #include "../gbdt/gbdt.h"
-#include "../linear/cart.h"
+#include "../tree/cart.h"
 #include "../linear/linear.h"
 #include "loader.h"
 
@@ -81,7 +81,7 @@ INTS(uint16_t)
 
 INTS(uint32_t)
 
-static json_t *tree_json(const plumb__tree *t) {
+static json_t *tree_json(const plumb__gbdt_tree *t) {
     const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
     json_t *o =
         json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
@@ -249,7 +249,7 @@ static bool read_array(plumb__loader *ld, const json_t *obj, const char *key, in
 
 /* A tree must be a proper binary tree over its nodes and leaves, with features and bins in range: then scoring
  * always terminates and never reads out of bounds. */
-static bool check_tree(plumb__loader *ld, const plumb_model *m, const plumb__tree *t) {
+static bool check_tree(plumb__loader *ld, const plumb_model *m, const plumb__gbdt_tree *t) {
     const int32_t nn = t->n_leaves - 1;
     char *seen = calloc((size_t)(2 * t->n_leaves + 1), 1);
     if (!seen)
@@ -431,12 +431,12 @@ static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_mod
     for (int64_t k = 0; k < m->n_trees; k++) {
         const json_t *to = json_array_get(trees, (size_t)k);
         const json_int_t nl = json_integer_value(json_object_get(to, "n_leaves"));
-        if (nl < 1 || nl > 131072 || !plumb__tree_alloc(&m->trees[k], (int32_t)nl)) {
+        if (nl < 1 || nl > 131072 || !plumb__gbdt_tree_alloc(&m->trees[k], (int32_t)nl)) {
             m->n_trees = k;
             plumb__loader_bad(ld, "bad tree size");
             goto done;
         }
-        plumb__tree *t = &m->trees[k];
+        plumb__gbdt_tree *t = &m->trees[k];
         const int64_t nn = nl - 1;
         if (!read_array(ld, to, "feature", nn, t->feature, 'i') || !read_array(ld, to, "bin", nn, t->bin, 'w') ||
             !read_array(ld, to, "threshold", nn, t->threshold, 'f') ||
@@ -450,7 +450,7 @@ static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_mod
         const json_t *bits = json_object_get(to, "cat_bits");
         if (bits) {
             const size_t nw = json_array_size(bits);
-            if (!json_is_array(bits) || nw > (size_t)INT32_MAX / 2 || !plumb__tree_alloc_cats(t, (int32_t)nw) ||
+            if (!json_is_array(bits) || nw > (size_t)INT32_MAX / 2 || !plumb__gbdt_tree_alloc_cats(t, (int32_t)nw) ||
                 !read_array(ld, to, "cat_begin", nn, t->cat_begin, 'i') ||
                 !read_array(ld, to, "cat_words", nn, t->cat_words, 'i') ||
                 !read_array(ld, to, "cat_bits", (int64_t)nw, t->cat_bits, 'u')) {

@@ -175,7 +175,7 @@ static void split_matches_brute_force(void **state) {
                 for (int ml = 0; ml < 2 && !isnan(x[a]); ml++)
                     best = fmax(best, exact_gain(x, y, n, mean, x[a], ml));
         }
-        const plumb__tree *t = &m->trees[0];
+        const plumb__gbdt_tree *t = &m->trees[0];
         assert_int_equal(t->n_leaves, 2);
         const float *x = plumb_frame_f32(f, m->features[t->feature[0]].column);
         const double chosen = exact_gain(x, y, n, mean, t->threshold[0], t->missing_left[0]);
@@ -193,7 +193,7 @@ static void split_matches_brute_force(void **state) {
 static void check_invariants(const plumb_model *m, const plumb_gbdt_params *p, int64_t n_rows) {
     const int64_t min_rows = m->task == PLUMB_TASK_REGRESSION ? p->min_data_in_leaf : 1;
     for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         assert_true(t->n_leaves >= 1 && t->n_leaves <= p->num_leaves);
         int64_t rows = 0;
         for (int32_t l = 0; l < t->n_leaves; l++) {
@@ -215,7 +215,7 @@ static void same_trees(const plumb_model *a, const plumb_model *b) {
     assert_int_equal(a->n_trees, b->n_trees);
     assert_true(a->init_score[0] == b->init_score[0]);
     for (int64_t k = 0; k < a->n_trees; k++) {
-        const plumb__tree *x = &a->trees[k], *y = &b->trees[k];
+        const plumb__gbdt_tree *x = &a->trees[k], *y = &b->trees[k];
         const size_t nn = (size_t)x->n_leaves - 1, nl = (size_t)x->n_leaves;
         assert_int_equal(x->n_leaves, y->n_leaves);
         assert_memory_equal(x->feature, y->feature, nn * sizeof *x->feature);
@@ -276,7 +276,7 @@ static void invariants_and_learning(void **state) {
     check_invariants(m, &p, plumb_frame_n_rows(f));
     for (int64_t k = 0; k < m->n_trees; k++) {
         /* depth bound: a node's depth is at most max_depth - 1, so leaves are at depth <= max_depth */
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         int depth[64] = {0};
         for (int32_t i = 0; i < t->n_leaves - 1; i++) {
             assert_true(depth[i] < p.max_depth);
@@ -432,7 +432,7 @@ static void corrupted_files_are_refused(void **state) {
 static double raw_walk(const plumb_model *m, const plumb_frame *f, int64_t i) {
     double s = m->init_score[0];
     for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &m->trees[k];
         int32_t node = t->n_leaves > 1 ? 0 : ~0;
         while (node >= 0) {
             const float x = plumb_frame_f32(f, m->features[t->feature[node]].column)[i];

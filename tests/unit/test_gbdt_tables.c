@@ -505,12 +505,12 @@ static void calibration_is_kept_and_applied(void **state) {
 
 /* v(S): the tree's expected output with the features in S (bit mask) fixed to the row's bins, the others
  * following both branches in proportion to their training rows. */
-static double cond_expectation(const plumb__tree *t, int32_t c, const uint16_t *bins, unsigned S) {
+static double cond_expectation(const plumb__gbdt_tree *t, int32_t c, const uint16_t *bins, unsigned S) {
     if (c < 0)
         return t->leaf_value[~c];
     const int32_t l = t->left[c], r = t->right[c];
     if (S >> t->feature[c] & 1)
-        return cond_expectation(t, plumb__tree_left(t, c, bins[t->feature[c]]) ? l : r, bins, S);
+        return cond_expectation(t, plumb__gbdt_tree_left(t, c, bins[t->feature[c]]) ? l : r, bins, S);
     const double cl = (double)(l >= 0 ? t->node_count[l] : t->leaf_count[~l]);
     const double cr = (double)(r >= 0 ? t->node_count[r] : t->leaf_count[~r]);
     return (cl * cond_expectation(t, l, bins, S) + cr * cond_expectation(t, r, bins, S)) / (cl + cr);

@@ -6,7 +6,7 @@
  */
 #include "test.h"
 
-#include "linear/cart.h"
+#include "tree/cart.h"
 
 #include <jansson.h>
 #include <math.h>

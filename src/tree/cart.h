@@ -10,8 +10,8 @@
  *
  * The model owns the struct; the nodes and the bitmask words are separate allocations freed by plumb__cart_free.
  */
-#ifndef PLUMB_LINEAR_CART_H
-#define PLUMB_LINEAR_CART_H
+#ifndef PLUMB_TREE_CART_H
+#define PLUMB_TREE_CART_H
 
 #include "../gbdt/gbdt.h"
 
@@ -60,4 +60,4 @@ void plumb__cart_describe(const plumb_model *m, plumb_model_info *info);
 json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int format_version);
 plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb_model **out, plumb_error *err);
 
-#endif /* PLUMB_LINEAR_CART_H */
+#endif /* PLUMB_TREE_CART_H */
