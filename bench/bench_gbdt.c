@@ -279,7 +279,7 @@ static int run_train(int argc, char **argv) {
     const char *omp = getenv("OMP_NUM_THREADS");
     printf("predict_threads %s\n", omp ? omp : "default");
     const double p0 = now_seconds();
-    if (plumb_model_predict(model, test, pred, &err) != PLUMB_OK) {
+    if (plumb_model_predict(model, test, NULL, pred, &err) != PLUMB_OK) {
         print_error(&err);
         goto done;
     }
@@ -355,7 +355,7 @@ static int run_score(int argc, char **argv) {
     double times[MAX_RUNS];
     for (long long run = 0; run <= runs; run++) {
         const double t0 = now_seconds();
-        if (plumb_model_predict(model, test, pred, &err) != PLUMB_OK) {
+        if (plumb_model_predict(model, test, NULL, pred, &err) != PLUMB_OK) {
             print_error(&err);
             goto done;
         }

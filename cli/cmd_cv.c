@@ -272,7 +272,7 @@ static int run(const cli_args *a) {
         }
         if ((rc = cli_fit(a, train, NULL, false, &model)) != EXIT_OK)
             goto done;
-        if (plumb_model_predict(model, test, ts, &err) != PLUMB_OK) {
+        if (plumb_model_predict(model, test, NULL, ts, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;
         }

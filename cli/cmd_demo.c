@@ -132,7 +132,7 @@ static int auc_by_period(const plumb_model *model, const plumb_frame *fr, int n_
         free(y);
         return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
     }
-    if (plumb_model_predict(model, fr, score, &err) != PLUMB_OK) {
+    if (plumb_model_predict(model, fr, NULL, score, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
     } else {
         for (int p = 0; p < n_parts; p++) {

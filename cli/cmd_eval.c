@@ -153,7 +153,7 @@ static int run(const cli_args *a) {
             rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
             goto done;
         }
-        if (plumb_model_predict(model, lframe, score, &err) != PLUMB_OK) {
+        if (plumb_model_predict(model, lframe, NULL, score, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;
         }

@@ -74,8 +74,8 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
         fprintf(stderr, "plumb: out of memory\n");
         return EXIT_DATA;
     }
-    if ((contrib ? plumb_model_contrib(model, frame, pred, &err) : plumb_model_predict(model, frame, pred, &err)) !=
-        PLUMB_OK) {
+    if ((contrib ? plumb_model_contrib(model, frame, NULL, pred, &err)
+                 : plumb_model_predict(model, frame, NULL, pred, &err)) != PLUMB_OK) {
         free(pred);
         return cli_fail(&err);
     }

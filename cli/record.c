@@ -206,7 +206,7 @@ int cli_record_model(json_t *rec, const plumb_model *model, const plumb_frame *f
             for (int64_t i = 0; i < ns; i++)
                 rows[i] = i * n / ns;
             if (plumb_frame_take(frame, rows, ns, &sample, &err) != PLUMB_OK ||
-                plumb_model_contrib(model, sample, contrib, &err) != PLUMB_OK) {
+                plumb_model_contrib(model, sample, NULL, contrib, &err) != PLUMB_OK) {
                 rc = cli_fail(&err);
                 goto done;
             }
@@ -348,7 +348,7 @@ int cli_record_add_evaluation(json_t *rec, const char *name, const char *model_n
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
-    if (plumb_model_predict(model, frame, score, &err) != PLUMB_OK) {
+    if (plumb_model_predict(model, frame, NULL, score, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;
     }

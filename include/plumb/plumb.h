@@ -34,6 +34,7 @@
 #ifndef PLUMB_PLUMB_H
 #define PLUMB_PLUMB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -621,18 +622,21 @@ typedef struct plumb_model_info {
 /* Describes the model; strings are borrowed from it. */
 PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *info);
 
-/* Predicts every row of frame into out (n_rows x n_outputs values, row-major, caller-owned): probabilities of the
- * positive class for binary models, values for regression, n_outputs class probabilities for multiclass, with the
- * plumb_set_threads threads. Columns are matched by name;
- * PLUMB_ESCHEMA when one the model needs is absent or has another type. Thread-safe. */
-PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame, double *out,
-                                           plumb_error *err);
+/* How a call scores: zero-initialise ({0} or NULL) for the defaults. */
+typedef struct plumb_predict_options {
+    int threads; /* threads for this call; 0: the plumb_set_threads default. A server scoring each request on its
+                  * own thread sets 1 (docs/embedding.md) */
+    bool raw;    /* raw scores before the link function and any calibration: for gradient boosting log-odds
+                  * (binary), log of the mean (poisson), class scores before the softmax (multiclass), values
+                  * otherwise; for linear models and trees, their predictions before any calibration */
+} plumb_predict_options;
 
-/* Raw scores before the link function, n_rows x n_outputs: for gradient boosting log-odds (binary), log of the
- * mean (poisson), class scores before the softmax (multiclass), values otherwise; for linear models and trees,
- * their predictions (before any calibration). Statuses as plumb_model_predict. */
-PLUMB_API plumb_status plumb_model_predict_raw(const plumb_model *model, const plumb_frame *frame, double *out,
-                                               plumb_error *err);
+/* Predicts every row of frame into out (n_rows x n_outputs values, row-major, caller-owned): probabilities of the
+ * positive class for binary models, values for regression, n_outputs class probabilities for multiclass (or raw
+ * scores, opts->raw). opts may be NULL (defaults). Columns are matched by name; PLUMB_ESCHEMA when one the model
+ * needs is absent or has another type. Thread-safe. */
+PLUMB_API plumb_status plumb_model_predict(const plumb_model *model, const plumb_frame *frame,
+                                           const plumb_predict_options *opts, double *out, plumb_error *err);
 
 /* The name of the model's feature f, 0 <= f < n_features (plumb_model_info); borrowed from the model. */
 PLUMB_API const char *plumb_model_feature_name(const plumb_model *model, int64_t f);
@@ -649,9 +653,10 @@ PLUMB_API plumb_status plumb_model_importance(const plumb_model *model, plumb_im
 /* Per-row contributions of each feature to the raw score by TreeSHAP (Lundberg, Erion & Lee 2018, path-dependent,
  * exact for trees): out (caller-owned) holds n_rows x n_outputs x (n_features + 1) values, per row and output the
  * contribution of each model feature and then the bias (the expected raw score); they sum to the raw score
- * (plumb_model_predict_raw). PLUMB_EINVAL for a model that is not gbdt, PLUMB_ESCHEMA, PLUMB_ENOMEM. */
-PLUMB_API plumb_status plumb_model_contrib(const plumb_model *model, const plumb_frame *frame, double *out,
-                                           plumb_error *err);
+ * (plumb_model_predict with raw set); opts as there (raw is ignored). PLUMB_EINVAL for a model that is not gbdt,
+ * PLUMB_ESCHEMA, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_contrib(const plumb_model *model, const plumb_frame *frame,
+                                           const plumb_predict_options *opts, double *out, plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Models: a single CART decision tree

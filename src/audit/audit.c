@@ -544,7 +544,7 @@ static bool permutation_drops(const ctx *c, const plumb_model *m, const int64_t 
         const size_t bytes = (size_t)k * (col->f32 || col->codes ? 4 : col->u8 ? 1 : 8);
         memcpy(saved, data, bytes);
         shuffle_column(f, s->col, c->o->seed + 7919 * (uint64_t)j + (uint64_t)te[0]);
-        if (plumb_model_predict(m, f, pred, NULL) == PLUMB_OK)
+        if (plumb_model_predict(m, f, NULL, pred, NULL) == PLUMB_OK)
             perm[j] += before - power(c->a->binary, y, pred, NULL, k);
         memcpy(data, saved, bytes);
     }
@@ -581,7 +581,7 @@ static plumb_status cv_scores(ctx *c, const plumb_split *split, double *oof, dou
         if (!ftr || !fte)
             st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         else if ((st = train_model(ftr, c->o, c->positive, &m, err)) == PLUMB_OK &&
-                 (st = plumb_model_predict(m, fte, pred, err)) == PLUMB_OK) {
+                 (st = plumb_model_predict(m, fte, NULL, pred, err)) == PLUMB_OK) {
             for (int64_t i = 0; i < nte; i++)
                 oof[te[i]] = pred[i];
             if (perm && !permutation_drops(c, m, te, nte, oof, perm))
@@ -1077,7 +1077,7 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     for (int64_t k = 0; k < a->n_feats; k++)
         a->feats[k].permutation = a->feats[k].is_feature ? perm[k] : NAN;
     if ((st = train_model(f, o, c.positive, &full, err)) != PLUMB_OK ||
-        (st = plumb_model_predict(full, f, order, err)) != PLUMB_OK)
+        (st = plumb_model_predict(full, f, NULL, order, err)) != PLUMB_OK)
         goto done;
     a->train_power = power(a->binary, y, order, NULL, n);
     gain_shares(a, o->model ? o->model : full);
@@ -1119,7 +1119,7 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
         double *p = malloc((size_t)(nt + 1) * sizeof *p), *yt = malloc((size_t)(nt + 1) * sizeof *yt);
         bool bin;
         if (p && yt && tt >= 0 && read_target(o->test, tt, c.positive, yt, &bin, NULL) == PLUMB_OK &&
-            plumb_model_predict(o->model ? o->model : full, o->test, p, NULL) == PLUMB_OK)
+            plumb_model_predict(o->model ? o->model : full, o->test, NULL, p, NULL) == PLUMB_OK)
             a->test_power = power(a->binary, yt, p, NULL, nt);
         free(p);
         free(yt);

@@ -141,7 +141,8 @@ static double expected_value(const plumb__gbdt_tree *t) {
     return n > 0 ? sum / n : 0;
 }
 
-plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame, const plumb_predict_options *opts,
+                                 double *out, plumb_error *err) {
     plumb__error_clear(err);
     if (m->kind != PLUMB_MODEL_GBDT)
         return plumb__fail(err, PLUMB_EINVAL, "contributions need a gradient-boosted model");
@@ -168,7 +169,7 @@ plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame,
     /* path storage: one path per level of the recursion, each one longer than its parent's */
     const size_t path_len = (size_t)(depth + 2) * (size_t)(depth + 3) / 2 + 1;
     bool ok = true;
-#pragma omp parallel num_threads(plumb__threads(0)) reduction(&& : ok)
+#pragma omp parallel num_threads(plumb__threads(opts ? opts->threads : 0)) reduction(&& : ok)
     {
         path_elem *path = malloc(path_len * sizeof *path);
         uint16_t *bins = malloc((size_t)(F + 1) * sizeof *bins);

@@ -302,7 +302,7 @@ done:
     return st;
 }
 
-plumb_status plumb_model_predict_raw(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
+static plumb_status predict_raw(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
     plumb__error_clear(err);
     if (m->kind == PLUMB_MODEL_TREE) /* a tree's leaves hold its predictions: there is no link */
         return plumb__cart_predict(m, frame, out, err);
@@ -330,9 +330,10 @@ static void link(const plumb_model *m, int64_t n, double *out) {
     }
 }
 
-plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    plumb_status st = plumb_model_predict_raw(m, frame, out, err);
-    if (st != PLUMB_OK)
+plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, const plumb_predict_options *opts,
+                                 double *out, plumb_error *err) {
+    plumb_status st = predict_raw(m, frame, out, err);
+    if (st != PLUMB_OK || (opts && opts->raw))
         return st;
     const int64_t n = plumb_frame_n_rows(frame);
     if (m->kind == PLUMB_MODEL_GBDT)

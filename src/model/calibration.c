@@ -61,7 +61,7 @@ plumb_status plumb_model_calibrate(plumb_model *m, const plumb_frame *frame, plu
     /* the uncalibrated probabilities: drop any calibrator first */
     plumb__calibrate_free(m->calibrator);
     m->calibrator = NULL;
-    if ((st = plumb_model_predict(m, frame, score, err)) != PLUMB_OK ||
+    if ((st = plumb_model_predict(m, frame, NULL, score, err)) != PLUMB_OK ||
         (st = model_labels(m, frame, y, err)) != PLUMB_OK)
         goto done;
     const double *w = NULL;

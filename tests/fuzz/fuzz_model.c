@@ -44,8 +44,8 @@ static void score_some_rows(const plumb_model *m) {
         const int64_t rows = plumb_frame_n_rows(f), k = info.n_outputs > 0 ? info.n_outputs : 1;
         double *pred = malloc((size_t)(rows * k * (info.n_features + 1) + 1) * sizeof *pred);
         if (pred) {
-            plumb_model_predict(m, f, pred, NULL);
-            plumb_model_contrib(m, f, pred, NULL);
+            plumb_model_predict(m, f, NULL, pred, NULL);
+            plumb_model_contrib(m, f, NULL, pred, NULL);
         }
         free(pred);
     }

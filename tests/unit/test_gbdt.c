@@ -119,7 +119,7 @@ static void hand_computed_stump(void **state) {
     assert_true(m->init_score[0] == 0.5);
     plumb_frame *g = read_text("x,y\n2.4,0\n2.6,0\n,0\n-100,0\n100,0\n", "y");
     double pred[5];
-    assert_int_equal(plumb_model_predict(m, g, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, g, NULL, pred, NULL), PLUMB_OK);
     assert_true(pred[0] == 0.0 && pred[1] == 1.0 && pred[3] == 0.0 && pred[4] == 1.0);
     /* no missing value in training: missing goes to the larger side (a tie: left) */
     assert_true(pred[2] == 0.0);
@@ -320,7 +320,7 @@ static void early_stopping_keeps_best(void **state) {
     const int64_t n = plumb_frame_n_rows(f);
     const double *y = plumb_frame_f64(f, plumb_frame_find(f, "y"));
     double *pred = malloc((size_t)n * sizeof *pred), mse = 0;
-    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, pred, NULL), PLUMB_OK);
     for (int64_t i = 0; i < n; i++)
         mse += (pred[i] - y[i]) * (pred[i] - y[i]);
     mse /= (double)n;
@@ -356,8 +356,8 @@ static void save_load_predicts_identically(void **state) {
     same_trees(m, l);
     const int64_t n = plumb_frame_n_rows(f);
     double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
-    assert_int_equal(plumb_model_predict(m, f, a, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(l, f, b, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, a, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l, f, NULL, b, NULL), PLUMB_OK);
     assert_memory_equal(a, b, (size_t)n * sizeof *a);
     /* edges and metrics round-trip exactly too */
     for (int64_t j = 0; j < m->n_features; j++)
@@ -468,7 +468,7 @@ static void wide_bins(void **state) {
     assert_true(high > 255); /* some split uses a bin that needs 16 bits */
     const int64_t n = plumb_frame_n_rows(f);
     double *pred = malloc((size_t)n * sizeof *pred);
-    assert_int_equal(plumb_model_predict(one, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(one, f, NULL, pred, NULL), PLUMB_OK);
     for (int64_t i = 0; i < n; i++)
         assert_true(fabs(pred[i] - raw_walk(one, f, i)) <= 1e-12 * (1 + fabs(pred[i])));
     /* and the model file keeps the 16-bit bins */
@@ -480,7 +480,7 @@ static void wide_bins(void **state) {
     unlink(path);
     same_trees(one, loaded);
     double *again = malloc((size_t)n * sizeof *again);
-    assert_int_equal(plumb_model_predict(loaded, f, again, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(loaded, f, NULL, again, NULL), PLUMB_OK);
     assert_memory_equal(pred, again, (size_t)n * sizeof *pred);
     free(again);
     plumb_model_free(loaded);

@@ -77,20 +77,20 @@ static void categorical_splits_learn_sets(void **state) {
     /* unseen categories go where missing values go: a row with an unseen colour scores like a missing one */
     plumb_frame *g = read_csv("x,c,z,w\n0.5,,0.5,1\n0.5,purple,0.5,1\n0.5,blue,0.5,1\n", NULL, plumb_model_schema(m));
     double pred[3];
-    assert_int_equal(plumb_model_predict(m, g, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, g, NULL, pred, NULL), PLUMB_OK);
     assert_true(pred[0] == pred[1]);
     assert_true(fabs(pred[2] - (-1.2)) < 0.3);
     /* a frame read without the model's schema has its own dictionary: codes are remapped by name */
     plumb_frame *h = read_csv("x,c,z,w\n0.5,,0.5,1\n0.5,purple,0.5,1\n0.5,blue,0.5,1\n", NULL, NULL);
     double again[3];
-    assert_int_equal(plumb_model_predict(m, h, again, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, h, NULL, again, NULL), PLUMB_OK);
     assert_memory_equal(pred, again, sizeof pred);
     /* save and load keep the categorical splits */
     char *path = plumb_test_temp_file("");
     plumb_model *l = NULL;
     assert_int_equal(plumb_model_save(m, path, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_load(path, &l, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(l, h, again, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l, h, NULL, again, NULL), PLUMB_OK);
     assert_memory_equal(pred, again, sizeof pred);
     unlink(path);
     free(path);
@@ -109,7 +109,7 @@ static void categorical_splits_learn_sets(void **state) {
 static double mean_loss(const plumb_model *m, const plumb_frame *f, char kind, double alpha) {
     const int64_t n = plumb_frame_n_rows(f);
     double *pred = malloc((size_t)n * sizeof *pred), sum = 0;
-    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, pred, NULL), PLUMB_OK);
     const double *y = plumb_frame_f64(f, plumb_frame_find(f, "y"));
     for (int64_t i = 0; i < n; i++) {
         const double r = y[i] - pred[i];
@@ -138,7 +138,7 @@ static void quantile_and_l1_fit_their_quantiles(void **state) {
     plumb_model *q = train(f, NULL, &p);
     const int64_t n = plumb_frame_n_rows(f);
     double *pred = malloc((size_t)n * sizeof *pred);
-    assert_int_equal(plumb_model_predict(q, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(q, f, NULL, pred, NULL), PLUMB_OK);
     const double *y = plumb_frame_f64(f, 1);
     int64_t below = 0;
     for (int64_t i = 0; i < n; i++)
@@ -185,13 +185,13 @@ static void poisson_fits_counts(void **state) {
     plumb_model *m = train(f, NULL, &p);
     plumb_frame *g = read_csv("x\n0.05\n0.95\n", NULL, plumb_model_schema(m));
     double pred[2];
-    assert_int_equal(plumb_model_predict(m, g, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, g, NULL, pred, NULL), PLUMB_OK);
     assert_true(pred[0] > 0 && fabs(pred[0] - exp(2.5 * 0.05 - 1)) < 0.15);
     assert_true(fabs(pred[1] - exp(2.5 * 0.95 - 1)) < 1.0);
     p.objective = PLUMB_OBJECTIVE_L2;
     plumb_model *l2 = train(f, NULL, &p);
     double *l2pred = malloc(4000 * sizeof *l2pred);
-    assert_int_equal(plumb_model_predict(l2, test, l2pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l2, test, NULL, l2pred, NULL), PLUMB_OK);
     bool positive = true;
     for (int i = 0; i < 4000; i++)
         positive &= l2pred[i] > 0;
@@ -240,7 +240,7 @@ static void multiclass_softmax(void **state) {
     assert_string_equal(info.metric, "multi_logloss");
     const int64_t n = plumb_frame_n_rows(f);
     double *prob = malloc((size_t)(3 * n) * sizeof *prob);
-    assert_int_equal(plumb_model_predict(m, f, prob, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, prob, NULL), PLUMB_OK);
     const int32_t *y = plumb_frame_codes(f, plumb_frame_find(f, "y"));
     int64_t right = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -302,8 +302,8 @@ static void weights_count_rows(void **state) {
     assert_int_equal(plumb_frame_read_buffer(kept.s, kept.len, &o, &fk, NULL), PLUMB_OK);
     plumb_model *mz = train(fz, NULL, &p), *mk = train(fk, NULL, &p);
     double pz[1500], pk[1500];
-    assert_int_equal(plumb_model_predict(mz, fk, pz, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(mk, fk, pk, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(mz, fk, NULL, pz, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(mk, fk, NULL, pk, NULL), PLUMB_OK);
     double diff = 0;
     for (int i = 0; i < 1500; i++)
         diff = fmax(diff, fabs(pz[i] - pk[i]));
@@ -351,7 +351,7 @@ static void monotone_on_a_dense_grid(void **state) {
         }
         plumb_frame *gf = read_csv(g.s, NULL, plumb_model_schema(m));
         double *pred = malloc(50 * 400 * sizeof *pred);
-        assert_int_equal(plumb_model_predict(m, gf, pred, NULL), PLUMB_OK);
+        assert_int_equal(plumb_model_predict(m, gf, NULL, pred, NULL), PLUMB_OK);
         for (int r = 0; r < 50; r++)
             for (int k = 1; k < 400; k++) {
                 const double step = pred[r * 400 + k] - pred[r * 400 + k - 1];
@@ -399,8 +399,8 @@ static void init_model_continues_exactly(void **state) {
     plumb_model *second = train(f, NULL, &p);
     assert_int_equal(second->n_trees, 40);
     double a[2000], b[2000];
-    assert_int_equal(plumb_model_predict(whole, f, a, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(second, f, b, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(whole, f, NULL, a, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(second, f, NULL, b, NULL), PLUMB_OK);
     assert_memory_equal(a, b, sizeof a);
     assert_int_equal(second->init_iterations, 20);
     /* another objective cannot continue it */
@@ -455,7 +455,7 @@ static void one_class_target_is_not_nan(void **state) {
     p.min_data_in_leaf = 1;
     plumb_model *m = train(f, NULL, &p);
     double pred[4];
-    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, pred, NULL), PLUMB_OK);
     for (int i = 0; i < 4; i++)
         assert_true(pred[i] >= 0 && pred[i] < 1e-9);
     plumb_model_free(m);
@@ -471,9 +471,9 @@ static void calibration_is_kept_and_applied(void **state) {
     plumb_gbdt_params p = small_params();
     plumb_model *m = train(tr, NULL, &p);
     double before[1000], after[1000], again[1000];
-    assert_int_equal(plumb_model_predict(m, va, before, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, va, NULL, before, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_calibrate(m, va, PLUMB_CALIBRATION_ISOTONIC, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(m, va, after, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, va, NULL, after, NULL), PLUMB_OK);
     const double *y = plumb_frame_f64(va, plumb_frame_find(va, "y"));
     double mean_y = 0, mean_p = 0;
     for (int i = 0; i < 1000; i++)
@@ -484,11 +484,11 @@ static void calibration_is_kept_and_applied(void **state) {
     plumb_model *l = NULL;
     assert_int_equal(plumb_model_save(m, path, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_load(path, &l, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(l, va, again, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l, va, NULL, again, NULL), PLUMB_OK);
     assert_memory_equal(after, again, sizeof after);
     /* Platt: a sigmoid of the probability, still increasing in it */
     assert_int_equal(plumb_model_calibrate(m, va, PLUMB_CALIBRATION_PLATT, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(m, va, after, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, va, NULL, after, NULL), PLUMB_OK);
     for (int i = 1; i < 1000; i++)
         assert_true((before[i] - before[0]) * (after[i] - after[0]) >= 0);
     unlink(path);
@@ -527,8 +527,8 @@ static void treeshap_equals_brute_force_shapley(void **state) {
     const int F = (int)m->n_features, W = F + 1, rows = 40;
     double *phi = malloc((size_t)(plumb_frame_n_rows(f) * W) * sizeof *phi);
     double *raw = malloc((size_t)plumb_frame_n_rows(f) * sizeof *raw);
-    assert_int_equal(plumb_model_contrib(m, f, phi, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict_raw(m, f, raw, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_contrib(m, f, NULL, phi, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, &(plumb_predict_options){.raw = true}, raw, NULL), PLUMB_OK);
     plumb__fcol cols[8];
     assert_int_equal(plumb__model_bind(m, f, cols, NULL), PLUMB_OK);
     double fact[8] = {1};

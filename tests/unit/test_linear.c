@@ -271,7 +271,7 @@ static void coefficients_on_both_scales_predict_alike(void **state) {
     assert_int_equal(m->task, PLUMB_TASK_REGRESSION);
     const int64_t n = plumb_frame_n_rows(f);
     double *pred = malloc((size_t)n * sizeof *pred);
-    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, pred, NULL), PLUMB_OK);
     const float *x0 = plumb_frame_f32(f, plumb_frame_find(f, "x0")),
                 *x1 = plumb_frame_f32(f, plumb_frame_find(f, "x1"));
     const int32_t *c = plumb_frame_codes(f, plumb_frame_find(f, "c"));
@@ -326,8 +326,8 @@ static void unseen_and_missing_at_scoring(void **state) {
     o.n_categorical = 1;
     plumb_frame *s2 = plumb_test_read(score_csv, &o);
     double p1[4], p2[4];
-    assert_int_equal(plumb_model_predict(m, s1, p1, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(m, s2, p2, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, s1, NULL, p1, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, s2, NULL, p2, NULL), PLUMB_OK);
     assert_memory_equal(p1, p2, sizeof p1);
     assert_true(p1[0] == p1[1]); /* unseen = missing = all zeros */
     /* by hand: the raw score from the coefficients, with the fills */
@@ -369,8 +369,8 @@ static void save_load_round_trip(void **state) {
     unlink(path);
     const int64_t n = plumb_frame_n_rows(f);
     double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
-    assert_int_equal(plumb_model_predict(m, f, a, NULL), PLUMB_OK);
-    assert_int_equal(plumb_model_predict(l, f, b, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, a, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(l, f, NULL, b, NULL), PLUMB_OK);
     assert_memory_equal(a, b, (size_t)n * sizeof *a);
     const plumb_coefficient *ca, *cb;
     int64_t na, nb;
@@ -509,9 +509,9 @@ static void threads_give_identical_models(void **state) {
         const int64_t n = plumb_frame_n_rows(f);
         double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
         plumb_set_threads(1);
-        assert_int_equal(plumb_model_predict(m1, f, a, NULL), PLUMB_OK);
+        assert_int_equal(plumb_model_predict(m1, f, NULL, a, NULL), PLUMB_OK);
         plumb_set_threads(2);
-        assert_int_equal(plumb_model_predict(m1, f, b, NULL), PLUMB_OK);
+        assert_int_equal(plumb_model_predict(m1, f, NULL, b, NULL), PLUMB_OK);
         plumb_set_threads(0);
         assert_memory_equal(a, b, (size_t)n * sizeof *a);
         free(a);
@@ -583,7 +583,7 @@ static void singular_design_without_penalty(void **state) {
     assert_true(li.converged);
     /* the fit is least squares: its residuals are orthogonal to x */
     double pred[6];
-    assert_int_equal(plumb_model_predict(m, f, pred, NULL), PLUMB_OK);
+    assert_int_equal(plumb_model_predict(m, f, NULL, pred, NULL), PLUMB_OK);
     const double x[] = {1, 2, 3, 4, 5, 7}, y[] = {1.5, 2.5, 2.9, 5.1, 5.2, 8};
     double dot = 0;
     for (int i = 0; i < 6; i++)
@@ -714,19 +714,19 @@ static void scoring_errors(void **state) {
     double out[4];
     plumb_error err;
     plumb_frame *s = read_text("c\na\n", NULL, NULL);
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_ESCHEMA);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_ESCHEMA);
     assert_string_equal(err.message, "column 'x1' needed by the model is missing");
     plumb_frame_free(s);
     s = read_text("x1,c\na,a\n", NULL, NULL);
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_ESCHEMA);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_ESCHEMA);
     assert_string_equal(err.message, "column 'x1' is categorical here but numeric in the training data");
     plumb_frame_free(s);
     s = read_text("x1,c\n1,1\n", NULL, NULL);
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_ESCHEMA);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_ESCHEMA);
     assert_string_equal(err.message, "column 'c' is numeric here but categorical in the training data");
     plumb_frame_free(s);
     s = read_text("x1,c\n1,a\n1e39,b\n", NULL, NULL);
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_EINVAL);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "column 'x1' has an infinite value in data row 2");
     plumb_frame_free(s);
     plumb_model_free(m);

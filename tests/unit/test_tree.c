@@ -44,7 +44,7 @@ static double *predict(const plumb_model *m, const plumb_frame *f) {
     double *p = malloc((size_t)(n + 1) * sizeof *p);
     plumb_error err;
     char msg[PLUMB_ERROR_MAX];
-    if (plumb_model_predict(m, f, p, &err) != PLUMB_OK)
+    if (plumb_model_predict(m, f, NULL, p, &err) != PLUMB_OK)
         fail_msg("predict failed: %s", plumb_error_format(&err, msg, sizeof msg));
     return p;
 }
@@ -933,11 +933,11 @@ static void errors_have_exact_messages(void **state) {
     plumb_frame *s = read_text("c\na\n", NULL);
     double out[4];
     plumb_error err;
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_ESCHEMA);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_ESCHEMA);
     assert_string_equal(err.message, "column 'x' needed by the model is missing");
     plumb_frame_free(s);
     s = read_text("x,c\nq,a\n", NULL);
-    assert_int_equal(plumb_model_predict(m, s, out, &err), PLUMB_ESCHEMA);
+    assert_int_equal(plumb_model_predict(m, s, NULL, out, &err), PLUMB_ESCHEMA);
     assert_string_equal(err.message, "column 'x' is categorical here but numeric in the training data");
     plumb_frame_free(s);
     plumb_model_free(m);
