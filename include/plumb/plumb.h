@@ -659,6 +659,47 @@ PLUMB_API plumb_status plumb_model_contrib(const plumb_model *model, const plumb
                                            const plumb_predict_options *opts, double *out, plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
+ * Scoring without a frame: one row at a time (a server's path), or plain float/double matrices (bindings)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* A model bound to a row layout: the caller's column names in the caller's order. Predictions equal
+ * plumb_model_predict's on the same values to the last bit, for every kind of model. */
+typedef struct plumb_scorer plumb_scorer;
+
+/* Binds model (borrowed: it must outlive the scorer) to rows whose i-th value is column columns[i]. Names the
+ * model does not use are ignored. PLUMB_ESCHEMA when a feature the model needs is not among columns,
+ * PLUMB_EINVAL, PLUMB_ENOMEM. Free with plumb_scorer_free. */
+PLUMB_API plumb_status plumb_scorer_create(const plumb_model *model, const char *const *columns, int64_t n_columns,
+                                           plumb_scorer **out, plumb_error *err);
+PLUMB_API void plumb_scorer_free(plumb_scorer *scorer);
+
+/* Values written per row: plumb_model_info.n_outputs. */
+PLUMB_API int64_t plumb_scorer_n_outputs(const plumb_scorer *scorer);
+
+/* Scores one row into out (n_outputs predictions, as plumb_model_predict): values[i] is column i's value when it
+ * is numeric or bool (NaN: missing; values may be NULL when every feature is categorical), categories[i] its text
+ * when it is categorical (NULL array when there are none; a NULL entry: missing; text the model never saw follows
+ * the model's rule for unseen categories). No allocation for models of up to 1024 features, no lock: any number
+ * of threads may share a scorer. PLUMB_EINVAL (NULL arguments; a linear model given an infinite value). */
+PLUMB_API plumb_status plumb_scorer_row(const plumb_scorer *scorer, const double *values, const char *const *categories,
+                                        double *out, plumb_error *err);
+
+typedef enum plumb_layout { PLUMB_LAYOUT_ROW_MAJOR, PLUMB_LAYOUT_COL_MAJOR } plumb_layout;
+typedef enum plumb_dtype { PLUMB_DTYPE_F32, PLUMB_DTYPE_F64 } plumb_dtype;
+
+/* Scores n_rows rows of a plain matrix of n_columns (the scorer's columns) into out (n_rows x n_outputs), with
+ * threads threads (0: the plumb_set_threads default). Categorical columns hold the model's category codes
+ * (plumb_scorer_category_code; NaN or negative: missing). Statuses as plumb_scorer_row. */
+PLUMB_API plumb_status plumb_scorer_matrix(const plumb_scorer *scorer, const void *data, plumb_dtype dtype,
+                                           plumb_layout layout, int64_t n_rows, int threads, double *out,
+                                           plumb_error *err);
+
+/* The code of category text in the dictionary of the scorer's column (for plumb_scorer_matrix):
+ * PLUMB_CODE_MISSING for NULL, PLUMB_CODE_UNSEEN for a category the model never saw or a column that is not a
+ * categorical feature of the model. */
+PLUMB_API int32_t plumb_scorer_category_code(const plumb_scorer *scorer, int64_t column, const char *category);
+
+/* ---------------------------------------------------------------------------------------------------------------
  * Models: a single CART decision tree
  * ------------------------------------------------------------------------------------------------------------- */
 

@@ -13,10 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-plumb_status plumb_model_importance(const plumb_model *m, plumb_importance *out, plumb_error *err) {
-    plumb__error_clear(err);
-    if (m->kind != PLUMB_MODEL_GBDT)
-        return plumb__fail(err, PLUMB_EINVAL, "feature importance needs a gradient-boosted model");
+plumb_status plumb__gbdt_importance(const plumb_model *model, plumb_importance *out, plumb_error *err) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
+    (void)err;
     memset(out, 0, (size_t)m->n_features * sizeof *out);
     for (int64_t k = 0; k < m->n_trees; k++) {
         const plumb__gbdt_tree *t = &m->trees[k];
@@ -141,20 +140,18 @@ static double expected_value(const plumb__gbdt_tree *t) {
     return n > 0 ? sum / n : 0;
 }
 
-plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame, const plumb_predict_options *opts,
-                                 double *out, plumb_error *err) {
-    plumb__error_clear(err);
-    if (m->kind != PLUMB_MODEL_GBDT)
-        return plumb__fail(err, PLUMB_EINVAL, "contributions need a gradient-boosted model");
+plumb_status plumb__gbdt_contrib(const plumb_model *model, const plumb_frame *frame, int threads, double *out,
+                                 plumb_error *err) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
     const int64_t F = m->n_features, K = m->n_classes, n = plumb_frame_n_rows(frame), W = F + 1;
-    plumb__fcol *cols = calloc((size_t)F + 1, sizeof *cols);
+    plumb__fcol *cols = NULL;
     double *bias = calloc((size_t)K, sizeof *bias);
     plumb_status st = PLUMB_OK;
-    if (!cols || !bias) {
+    if (!bias) {
         st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         goto done;
     }
-    if ((st = plumb__model_bind(m, frame, cols, err)) != PLUMB_OK)
+    if ((st = plumb__model_bind(model, frame, &cols, err)) != PLUMB_OK)
         goto done;
     int32_t depth = 0;
     for (int64_t k = 0; k < m->n_trees; k++) {
@@ -169,7 +166,7 @@ plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame,
     /* path storage: one path per level of the recursion, each one longer than its parent's */
     const size_t path_len = (size_t)(depth + 2) * (size_t)(depth + 3) / 2 + 1;
     bool ok = true;
-#pragma omp parallel num_threads(plumb__threads(opts ? opts->threads : 0)) reduction(&& : ok)
+#pragma omp parallel num_threads(plumb__threads(threads)) reduction(&& : ok)
     {
         path_elem *path = malloc(path_len * sizeof *path);
         uint16_t *bins = malloc((size_t)(F + 1) * sizeof *bins);
@@ -198,7 +195,7 @@ plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame,
     if (!ok)
         st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
-    plumb__fcols_free(cols, F);
+    plumb__sources_free(cols, F);
     free(bias);
     return st;
 }

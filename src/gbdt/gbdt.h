@@ -8,7 +8,7 @@
 #ifndef PLUMB_GBDT_GBDT_H
 #define PLUMB_GBDT_GBDT_H
 
-#include "../data/data.h"
+#include "../model/model.h"
 #include "objective.h"
 
 #include <math.h>
@@ -46,15 +46,9 @@ typedef struct plumb__feature {
     int8_t monotone;      /* +1, -1 or 0 */
 } plumb__feature;
 
-/* A feature's column in a frame being scored or trained on: exactly one of f32, u8 and codes is set. remap maps
- * the frame's category codes (0..n_remap) to the model's when their dictionaries differ (NULL when equal). */
-typedef struct plumb__fcol {
-    const float *f32;
-    const uint8_t *u8;
-    const int32_t *codes;
-    int32_t *remap;
-    int32_t n_remap;
-} plumb__fcol;
+/* A feature's column in a frame being trained on or explained (model.h's source: f32, u8 or codes, with a remap of
+ * category codes when the frame's dictionary differs from the model's). */
+typedef plumb__source plumb__fcol;
 
 /* A node of the scoring layout: a tree flattened breadth-first so that the children of a node are adjacent
  * (left at child, right at child + 1), compared on bins. With m = 1 when missing values go right, a row goes left
@@ -67,17 +61,11 @@ typedef struct plumb__snode {
     uint16_t thr;
 } plumb__snode;
 
-struct plumb_model {
-    plumb_schema *schema; /* the training data's columns: types, roles, dictionaries */
-    plumb_model_kind kind;
-    struct plumb__linear *linear;         /* PLUMB_MODEL_LINEAR: the fitted model (src/linear); NULL otherwise */
-    struct plumb__cart *cart;             /* PLUMB_MODEL_TREE: the fitted tree (src/linear); NULL otherwise */
-    struct plumb__calibrator *calibrator; /* binary: maps predicted probabilities to calibrated ones; NULL: none */
-    plumb_task task;
+/* The kind's data of a gradient-boosted model (plumb_model.impl). The model's features are features[f].column. */
+typedef struct plumb__gbdt {
     plumb__objective objective;
-    int32_t n_classes;   /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
-    char metric[32];     /* validation metric */
-    bool positive_first; /* binary with a text target: the positive class is the first category, not the last */
+    int32_t n_classes; /* outputs per row: trees per iteration (tree k adds to output k % n_classes) */
+    char metric[32];   /* validation metric */
     int64_t n_features;
     plumb__feature *features;
     bool wide;          /* some feature has more than PLUMB__NARROW_BINS bins: bin codes are uint16, else uint8 */
@@ -90,7 +78,7 @@ struct plumb_model {
     double train_metric;     /* on the training data, with the trees kept */
     double *valid_metric;    /* per iteration trained here; NULL without validation data */
     int64_t best_iteration;  /* 1-based, of those trained here; trees were truncated to it */
-    /* scoring layout, built by plumb__model_prepare: tree k's nodes start at snodes + tree_start[k]; nodes of
+    /* scoring layout, built by plumb__gbdt_prepare: tree k's nodes start at snodes + tree_start[k]; nodes of
      * categorical splits have feature | PLUMB__SCAT and thr = 0, their bitset at cat_bits + scat[node] */
     plumb__snode *snodes;
     double *svalue; /* per node: the leaf value (0 for internal nodes) */
@@ -98,12 +86,12 @@ struct plumb_model {
     uint32_t *scat; /* per node: offset of its bitset in scat_bits (categorical splits only) */
     uint32_t *scat_bits;
     bool has_cat; /* some split is categorical: scoring takes the slower walk that tests bitsets */
-    /* provenance */
-    char plumb_version[32];
-    char data_sha256[65];
-    int64_t train_rows;
-    char created[32]; /* ISO-8601 UTC */
-};
+} plumb__gbdt;
+
+/* The gradient-boosting data of model m (which must be of this kind). */
+static inline plumb__gbdt *plumb__gbdt_of(const plumb_model *m) {
+    return (plumb__gbdt *)m->impl;
+}
 
 #define PLUMB__SCAT 0x8000u /* snode feature flag: a categorical split */
 
@@ -144,15 +132,16 @@ static inline uint16_t plumb__bin_value(const plumb__feature *f, float x) {
     return (uint16_t)(1 + (base - f->edges) + (*base < x));
 }
 
+/* Bin of feature value v (model.h: a number, or a categorical feature's code) of feature f. */
+static inline uint16_t plumb__bin_of(const plumb__feature *f, float v) {
+    if (f->n_categories > 0)
+        return (uint16_t)(v >= 0 && v < (float)f->n_categories ? (int32_t)v + 1 : 0);
+    return plumb__bin_value(f, v);
+}
+
 /* Bin of row i of a feature's column. */
 static inline uint16_t plumb__feature_bin(const plumb__feature *f, const plumb__fcol *c, int64_t i) {
-    if (c->codes) {
-        int32_t k = c->codes[i];
-        if (k >= 0 && c->remap)
-            k = k < c->n_remap ? c->remap[k] : -1;
-        return (uint16_t)(k >= 0 && k < f->n_categories ? k + 1 : 0);
-    }
-    return plumb__bin_value(f, plumb__feature_value(c->f32, c->u8, i));
+    return plumb__bin_of(f, plumb__source_value(c, i));
 }
 
 /* Whether bin b goes left at node of tree t. */
@@ -164,37 +153,37 @@ static inline bool plumb__gbdt_tree_left(const plumb__gbdt_tree *t, int32_t node
 
 /* The leaf a binned row (bins[f] for model feature f, uint8 or uint16 codes) reaches in tree t. */
 #define PLUMB__LEAF_BINNED(name, code_t)                                                                               \
-    static inline int32_t name(const plumb__gbdt_tree *t, const code_t *bins) {                                             \
+    static inline int32_t name(const plumb__gbdt_tree *t, const code_t *bins) {                                        \
         if (t->n_leaves == 1)                                                                                          \
             return 0;                                                                                                  \
         int32_t node = 0;                                                                                              \
         while (node >= 0)                                                                                              \
-            node = plumb__gbdt_tree_left(t, node, bins[t->feature[node]]) ? t->left[node] : t->right[node];                 \
+            node = plumb__gbdt_tree_left(t, node, bins[t->feature[node]]) ? t->left[node] : t->right[node];            \
         return ~node;                                                                                                  \
     }
 PLUMB__LEAF_BINNED(plumb__gbdt_tree_leaf_binned8, uint8_t)
 PLUMB__LEAF_BINNED(plumb__gbdt_tree_leaf_binned16, uint16_t)
 
 /* Builds the scoring layout from the trees (after training or loading). Returns false when out of memory. */
-bool plumb__model_prepare(plumb_model *m);
+bool plumb__gbdt_prepare(plumb__gbdt *g);
 
-/* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model. */
-void plumb__model_stamp(plumb_model *m, const plumb_frame *train);
+/* Frees everything the kind's data holds, and it; accepts NULL. */
+void plumb__gbdt_free(void *g);
 
-/* Frees everything a model holds, and the model; accepts NULL. */
-void plumb__model_free(plumb_model *m);
-
-/* Maps the model's features to the columns of frame by name; cols (OUT) has n_features entries, each with a
- * remap of category codes when the frame's dictionary differs from the model's (free with plumb__fcols_free).
- * Returns PLUMB_ESCHEMA naming the first missing or mistyped column, PLUMB_ENOMEM. */
-plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, plumb__fcol *cols, plumb_error *err);
-void plumb__fcols_free(plumb__fcol *cols, int64_t n);
+/* Makes model m's shared feature list from g's features. Returns false when out of memory. */
+bool plumb__gbdt_set_features(plumb_model *m, const plumb__gbdt *g);
 
 /* Bins rows [0, n) of the bound columns into bins (row-major, n x n_features, uint16 when wide, else uint8). */
 void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fcol *cols, int64_t n, void *bins,
                      bool wide, int nt);
 
-/* Raw scores (before the link function) of every row of frame: n_rows x n_classes. */
-plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
+/* The model file's body of a gradient-boosted model, and back (src/gbdt/serial.c): plumb__model_ops hooks. */
+json_t *plumb__gbdt_to_json(const plumb_model *m);
+plumb_status plumb__gbdt_from_json(plumb__loader *ld, const json_t *root, plumb_model *m);
+
+/* Importance and TreeSHAP contributions (src/gbdt/explain.c): plumb__model_ops hooks. */
+plumb_status plumb__gbdt_importance(const plumb_model *m, plumb_importance *out, plumb_error *err);
+plumb_status plumb__gbdt_contrib(const plumb_model *m, const plumb_frame *frame, int threads, double *out,
+                                 plumb_error *err);
 
 #endif /* PLUMB_GBDT_GBDT_H */

@@ -1,24 +1,20 @@
-/* predict.c -- scoring with gradient-boosted trees, and the model object's accessors.
+/* predict.c -- scoring with gradient-boosted trees: the kind's operations (plumb__gbdt_ops) and its block kernel.
  *
- * Rows are scored in blocks: a block's feature values are gathered row-major into a small buffer once, then
+ * Rows are scored in blocks (src/model/predict.c gathers their feature values row-major), then
  * every tree walks the whole block before the next tree, so a tree's nodes stay in cache. The block is binned
  * with the model's edges (bin <= split bin is exactly x <= threshold), and its rows walk each tree together
  * through the breadth-first scoring layout (gbdt.h), one branch-free step at a time, dropping out as they reach
  * their leaves: the steps of different rows are independent, so the processor overlaps them.
  */
 #include "gbdt.h"
-#include "../linear/linear.h"
-
-#include "../eval/eval.h"
-#include "../tree/cart.h"
+#include "../model/loader.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SCORE_BLOCK 128
-
-void plumb__model_free(plumb_model *m) {
+void plumb__gbdt_free(void *impl) {
+    plumb__gbdt *m = impl;
     if (!m)
         return;
     for (int64_t i = 0; m->trees && i < m->n_trees; i++)
@@ -34,35 +30,21 @@ void plumb__model_free(plumb_model *m) {
     free(m->tree_start);
     free(m->scat);
     free(m->scat_bits);
-    plumb__cart_free(m->cart);
-    plumb__linear_free(m->linear);
-    plumb__calibrate_free(m->calibrator);
-    plumb_schema_free(m->schema);
     free(m);
 }
 
-void plumb_model_free(plumb_model *m) {
-    plumb__model_free(m);
+bool plumb__gbdt_set_features(plumb_model *model, const plumb__gbdt *g) {
+    int64_t *cols = malloc((size_t)(g->n_features + 1) * sizeof *cols);
+    for (int64_t f = 0; cols && f < g->n_features; f++)
+        cols[f] = g->features[f].column;
+    const bool ok = cols && plumb__model_set_features(model, g->n_features, cols);
+    free(cols);
+    return ok;
 }
 
-const plumb_schema *plumb_model_schema(const plumb_model *m) {
-    return m->schema;
-}
-
-void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
-    if (m->kind == PLUMB_MODEL_TREE || m->kind == PLUMB_MODEL_LINEAR) {
-        if (m->kind == PLUMB_MODEL_TREE)
-            plumb__cart_describe(m, info);
-        else
-            plumb__linear_describe_model(m, info);
-        return;
-    }
-    memset(info, 0, sizeof *info);
-    info->kind = "gbdt";
-    info->task = m->task;
+static void describe(const plumb_model *model, plumb_model_info *info) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
     info->objective = plumb_objective_name(m->objective.kind);
-    info->n_outputs = m->n_classes;
-    info->n_features = m->n_features;
     info->n_trees = m->n_trees;
     info->n_iterations = m->n_iterations;
     info->best_iteration = m->best_iteration;
@@ -71,77 +53,17 @@ void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
     info->valid_metric = m->valid_metric && m->best_iteration > 0 && m->best_iteration <= m->n_iterations
                              ? m->valid_metric[m->best_iteration - 1]
                              : NAN;
-    info->train_rows = m->train_rows;
-    info->plumb_version = m->plumb_version;
-    info->data_sha256 = m->data_sha256;
-    info->created = m->created;
 }
 
-const char *plumb_model_feature_name(const plumb_model *m, int64_t f) {
-    return f >= 0 && f < m->n_features ? m->schema->cols[m->features[f].column].name : NULL;
+static int64_t valid_curve(const plumb_model *model, const double **values) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
+    if (!m->valid_metric || m->n_iterations <= 0)
+        return 0;
+    *values = m->valid_metric;
+    return m->n_iterations;
 }
 
-void plumb__fcols_free(plumb__fcol *cols, int64_t n) {
-    for (int64_t f = 0; cols && f < n; f++)
-        free(cols[f].remap);
-    free(cols);
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Maps the frame's categories of column j to the model's (-1 for those the model never saw) when they differ. */
-static plumb_status remap_categories(const plumb__schema_col *want, const plumb_schema *fs, int64_t j, plumb__fcol *c,
-                                     plumb_error *err) {
-    plumb_column_info got;
-    plumb_schema_column(fs, j, &got);
-    const int64_t nm = (int64_t)want->cats.n;
-    bool same = got.n_categories == nm;
-    for (int64_t k = 0; same && k < nm; k++)
-        same = strcmp(got.categories[k], want->cat_ptrs[k]) == 0;
-    if (same)
-        return PLUMB_OK;
-    if (!(c->remap = malloc((size_t)(got.n_categories + 1) * sizeof *c->remap)))
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    c->n_remap = (int32_t)got.n_categories;
-    for (int64_t k = 0; k < got.n_categories; k++) {
-        const char **hit =
-            nm ? bsearch(&got.categories[k], want->cat_ptrs, (size_t)nm, sizeof *want->cat_ptrs, cmp_str) : NULL;
-        c->remap[k] = hit ? (int32_t)(hit - want->cat_ptrs) : -1;
-    }
-    return PLUMB_OK;
-}
-
-plumb_status plumb__model_bind(const plumb_model *m, const plumb_frame *frame, plumb__fcol *cols, plumb_error *err) {
-    const plumb_schema *fs = plumb_frame_schema(frame);
-    memset(cols, 0, (size_t)m->n_features * sizeof *cols);
-    for (int64_t f = 0; f < m->n_features; f++) {
-        const plumb__schema_col *want = &m->schema->cols[m->features[f].column];
-        const int64_t j = plumb_frame_find(frame, want->name);
-        if (j < 0)
-            return plumb__fail(err, PLUMB_ESCHEMA, "column '%s' needed by the model is missing", want->name);
-        const plumb_type got = fs->cols[j].type;
-        plumb__fcol *c = &cols[f];
-        if (m->features[f].n_categories > 0) {
-            c->codes = got == PLUMB_TYPE_CATEGORICAL ? plumb_frame_codes(frame, j) : NULL;
-            if (c->codes) {
-                plumb_status st = remap_categories(want, fs, j, c, err);
-                if (st != PLUMB_OK)
-                    return st;
-            }
-        } else if (got == PLUMB_TYPE_NUMERIC || got == PLUMB_TYPE_BOOL) {
-            c->f32 = plumb_frame_f32(frame, j);
-            c->u8 = plumb_frame_u8(frame, j);
-        }
-        if (!c->codes && !c->f32 && !c->u8)
-            return plumb__fail(err, PLUMB_ESCHEMA, "column '%s' is %s here but %s in the training data", want->name,
-                               plumb_type_name(got), plumb_type_name(want->type));
-    }
-    return PLUMB_OK;
-}
-
-bool plumb__model_prepare(plumb_model *m) {
+bool plumb__gbdt_prepare(plumb__gbdt *m) {
     int64_t total = 0, cat_words = 0;
     m->has_cat = false;
     for (int64_t k = 0; k < m->n_trees; k++) {
@@ -208,10 +130,10 @@ bool plumb__model_prepare(plumb_model *m) {
  * leaf and leaves the active list. The categorical variant (CAT) also tests the bitsets of categorical splits;
  * models without them keep the one-compare step. */
 #define PLUMB__WALK(name, code_t, CAT)                                                                                 \
-    static void name(const plumb_model *m, const void *xbv, int64_t nr, double *acc) {                                 \
+    static void name(const plumb__gbdt *m, const void *xbv, int64_t nr, double *acc) {                                 \
         const code_t *xb = xbv;                                                                                        \
         const int64_t F = m->n_features, K = m->n_classes;                                                             \
-        int32_t at[SCORE_BLOCK], active[SCORE_BLOCK];                                                                  \
+        int32_t at[PLUMB__BLOCK], active[PLUMB__BLOCK];                                                                \
         for (int64_t k = 0; k < m->n_trees; k++) {                                                                     \
             const plumb__snode *nodes = m->snodes + m->tree_start[k];                                                  \
             const uint32_t *scat = CAT ? m->scat + m->tree_start[k] : NULL;                                            \
@@ -250,69 +172,73 @@ PLUMB__WALK(walk16, uint16_t, false)
 PLUMB__WALK(walk8c, uint8_t, true)
 PLUMB__WALK(walk16c, uint16_t, true)
 
-plumb_status plumb__gbdt_raw_scores(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    const int64_t F = m->n_features, n = plumb_frame_n_rows(frame), K = m->n_classes;
-    plumb__fcol *cols = calloc((size_t)(F + 1), sizeof *cols);
-    plumb_status st = PLUMB_OK;
-    if (!cols) {
-        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-        goto done;
+/* The same for one row: the walk of each tree is a chain of dependent loads, so it needs no active list. */
+#define PLUMB__WALK1(name, code_t, CAT)                                                                                \
+    static void name(const plumb__gbdt *m, const code_t *xb, double *acc) {                                            \
+        const int64_t K = m->n_classes;                                                                                \
+        for (int64_t k = 0; k < m->n_trees; k++) {                                                                     \
+            const plumb__snode *nodes = m->snodes + m->tree_start[k];                                                  \
+            int32_t cur = 0, next;                                                                                     \
+            for (;; cur = next) {                                                                                      \
+                const plumb__snode nd = nodes[cur];                                                                    \
+                if (CAT && (nd.feature & PLUMB__SCAT)) {                                                               \
+                    const code_t bin = xb[nd.feature & ~PLUMB__SCAT];                                                  \
+                    const bool left = bin < 32u * nd.thr &&                                                            \
+                                      plumb__bit(m->scat_bits + m->scat[m->tree_start[k] + cur], (uint32_t)bin);       \
+                    next = (int32_t)nd.child_m + !left;                                                                \
+                } else {                                                                                               \
+                    next = (int32_t)(nd.child_m & 0x7FFFFFFFu) +                                                       \
+                           ((code_t)(xb[nd.feature] - (nd.child_m >> 31)) > nd.thr);                                   \
+                }                                                                                                      \
+                if (next == cur)                                                                                       \
+                    break;                                                                                             \
+            }                                                                                                          \
+            acc[k % K] += m->svalue[m->tree_start[k] + cur];                                                           \
+        }                                                                                                              \
     }
-    if ((st = plumb__model_bind(m, frame, cols, err)) != PLUMB_OK)
-        goto done;
-    const int64_t n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
-    bool ok = true;
-#pragma omp parallel reduction(&& : ok) num_threads(plumb__threads(0))
-    {
-        void *xb = malloc((size_t)(SCORE_BLOCK * F) * (m->wide ? 2 : 1));
-        double *acc = malloc((size_t)(SCORE_BLOCK * K) * sizeof *acc);
-        ok = xb && acc;
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < n_blocks; b++) {
-            if (!xb || !acc)
-                continue;
-            const int64_t r0 = b * SCORE_BLOCK, nr = n - r0 < SCORE_BLOCK ? n - r0 : SCORE_BLOCK;
-            /* the block's rows binned, row-major */
-            for (int64_t f = 0; f < F; f++) {
-                const plumb__feature *ft = &m->features[f];
-                for (int64_t i = 0; i < nr; i++) {
-                    const uint16_t code = plumb__feature_bin(ft, &cols[f], r0 + i);
-                    if (m->wide)
-                        ((uint16_t *)xb)[i * F + f] = code;
-                    else
-                        ((uint8_t *)xb)[i * F + f] = (uint8_t)code;
-                }
-            }
-            for (int64_t i = 0; i < nr; i++)
-                for (int64_t k = 0; k < K; k++)
-                    acc[i * K + k] = m->init_score[k];
-            if (m->has_cat)
-                (m->wide ? walk16c : walk8c)(m, xb, nr, acc);
-            else
-                (m->wide ? walk16 : walk8)(m, xb, nr, acc);
-            memcpy(out + r0 * K, acc, (size_t)(nr * K) * sizeof *acc);
-        }
-        free(xb);
-        free(acc);
-    }
-    if (!ok)
-        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-done:
-    plumb__fcols_free(cols, F);
-    return st;
+PLUMB__WALK1(walk1_8, uint8_t, false)
+PLUMB__WALK1(walk1_16, uint16_t, false)
+PLUMB__WALK1(walk1_8c, uint8_t, true)
+PLUMB__WALK1(walk1_16c, uint16_t, true)
+
+static size_t scratch(const plumb_model *model, int64_t nr) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
+    return (size_t)(nr * m->n_features) * (m->wide ? 2 : 1);
 }
 
-static plumb_status predict_raw(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    plumb__error_clear(err);
-    if (m->kind == PLUMB_MODEL_TREE) /* a tree's leaves hold its predictions: there is no link */
-        return plumb__cart_predict(m, frame, out, err);
-    if (m->kind == PLUMB_MODEL_LINEAR) /* its predictions, probabilities for logistic regression */
-        return plumb__linear_predict(m, frame, out, err);
-    return plumb__gbdt_raw_scores(m, frame, out, err);
+/* Bins the block's feature values with the model's edges (bin <= split bin is exactly x <= threshold), then walks
+ * every tree; out starts at the initial scores. */
+static void score_block(const plumb_model *model, const float *x, int64_t nr, void *xb, double *out) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
+    const int64_t F = m->n_features, K = m->n_classes;
+    for (int64_t f = 0; f < F; f++) {
+        const plumb__feature *ft = &m->features[f];
+        for (int64_t i = 0; i < nr; i++) {
+            const uint16_t code = plumb__bin_of(ft, x[i * F + f]);
+            if (m->wide)
+                ((uint16_t *)xb)[i * F + f] = code;
+            else
+                ((uint8_t *)xb)[i * F + f] = (uint8_t)code;
+        }
+    }
+    for (int64_t i = 0; i < nr; i++)
+        for (int64_t k = 0; k < K; k++)
+            out[i * K + k] = m->init_score[k];
+    if (nr == 1) {
+        if (m->has_cat)
+            m->wide ? walk1_16c(m, xb, out) : walk1_8c(m, xb, out);
+        else
+            m->wide ? walk1_16(m, xb, out) : walk1_8(m, xb, out);
+    } else if (m->has_cat) {
+        (m->wide ? walk16c : walk8c)(m, xb, nr, out);
+    } else {
+        (m->wide ? walk16 : walk8)(m, xb, nr, out);
+    }
 }
 
 /* Raw scores to predictions: softmax, sigmoid or exp by the objective. */
-static void link(const plumb_model *m, int64_t n, double *out) {
+static void link(const plumb_model *model, int64_t n, double *out) {
+    const plumb__gbdt *m = plumb__gbdt_of(model);
     const int64_t K = m->n_classes;
     if (K > 1) {
         for (int64_t i = 0; i < n; i++) {
@@ -330,15 +256,17 @@ static void link(const plumb_model *m, int64_t n, double *out) {
     }
 }
 
-plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame, const plumb_predict_options *opts,
-                                 double *out, plumb_error *err) {
-    plumb_status st = predict_raw(m, frame, out, err);
-    if (st != PLUMB_OK || (opts && opts->raw))
-        return st;
-    const int64_t n = plumb_frame_n_rows(frame);
-    if (m->kind == PLUMB_MODEL_GBDT)
-        link(m, n, out);
-    if (m->calibrator)
-        plumb__calibrate_apply(m->calibrator, out, n, out);
-    return PLUMB_OK;
-}
+const plumb__model_ops plumb__gbdt_ops = {
+    .name = "gbdt",
+    .kind = PLUMB_MODEL_GBDT,
+    .free = plumb__gbdt_free,
+    .scratch = scratch,
+    .score_block = score_block,
+    .link = link,
+    .describe = describe,
+    .to_json = plumb__gbdt_to_json,
+    .from_json = plumb__gbdt_from_json,
+    .importance = plumb__gbdt_importance,
+    .contrib = plumb__gbdt_contrib,
+    .valid_curve = valid_curve,
+};

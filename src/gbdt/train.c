@@ -1220,9 +1220,9 @@ static void trainer_free(trainer *t) {
 
 /* The model's features: the training frame's feature columns that gradient boosting reads, or an init model's
  * (whose bins are kept), with their monotone constraints. */
-static plumb_status choose_features(plumb_model *m, const plumb_gbdt_params *p, plumb_error *err) {
-    const plumb_model *init = p->init_model;
-    const plumb_schema *fs = m->schema;
+static plumb_status choose_features(plumb__gbdt *m, const plumb_schema *fs, const plumb_gbdt_params *p,
+                                    plumb_error *err) {
+    const plumb__gbdt *init = p->init_model ? plumb__gbdt_of(p->init_model) : NULL;
     const int64_t n_cols = plumb_schema_n_columns(fs);
     if (!(m->features = calloc((size_t)n_cols + 1, sizeof *m->features)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
@@ -1286,9 +1286,7 @@ static plumb_status choose_features(plumb_model *m, const plumb_gbdt_params *p, 
 }
 
 /* Checks that an init model can be continued with these parameters and data. */
-static plumb_status check_init_model(const plumb_model *init, const plumb_model *m, plumb_error *err) {
-    if (init->kind != PLUMB_MODEL_GBDT)
-        return plumb__fail(err, PLUMB_EINVAL, "the init model is not gradient-boosted trees");
+static plumb_status check_init_model(const plumb__gbdt *init, const plumb__gbdt *m, plumb_error *err) {
     if (init->objective.kind != m->objective.kind || init->n_classes != m->n_classes)
         return plumb__fail(err, PLUMB_EINVAL, "the init model's objective is '%s' with %d outputs, not '%s' with %d",
                            plumb_objective_name(init->objective.kind), init->n_classes,
@@ -1300,14 +1298,18 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
                               plumb_model **out, plumb_error *err) {
     plumb_status st;
     trainer t = {0};
-    plumb_model *m = NULL;
+    plumb_model *model = NULL;
+    plumb__gbdt *m = NULL;
     plumb__fcol *cols = NULL, *vcols = NULL;
     void *vbins = NULL;
     double *vlabel = NULL, *vscore = NULL;
     const double *vweight = NULL;
-    const plumb_model *init = params->init_model;
+    const plumb_model *init_model = params->init_model;
     *out = NULL;
     plumb__error_clear(err);
+    if (init_model && init_model->ops != &plumb__gbdt_ops)
+        return plumb__fail(err, PLUMB_EINVAL, "the init model is not gradient-boosted trees");
+    const plumb__gbdt *init = init_model ? plumb__gbdt_of(init_model) : NULL;
     if ((st = check_params(params, err)) != PLUMB_OK)
         return st;
     const double t0 = now();
@@ -1320,10 +1322,9 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     if (n == 0)
         return plumb__fail(err, PLUMB_EINVAL, "no training rows");
 
-    if (!(m = calloc(1, sizeof *m)) ||
-        !(m->schema = plumb__schema_copy(init ? init->schema : plumb_frame_schema(train), false)))
+    if (!(model = plumb__model_new(&plumb__gbdt_ops)) || !(m = model->impl = calloc(1, sizeof *m)) ||
+        !(model->schema = plumb__schema_copy(init_model ? init_model->schema : plumb_frame_schema(train), false)))
         goto nomem;
-    m->kind = PLUMB_MODEL_GBDT;
     m->params = *params;
     m->params.progress = NULL;
     m->params.progress_user = NULL;
@@ -1332,9 +1333,9 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     m->params.monotone = NULL;
     m->params.n_monotone = 0;
     m->params.init_model = NULL;
-    m->task = params->task;
+    model->task = params->task;
     plumb_objective okind = params->objective;
-    if ((st = resolve_objective(&m->task, &okind, err)) != PLUMB_OK)
+    if ((st = resolve_objective(&model->task, &okind, err)) != PLUMB_OK)
         goto done;
 
     t.p = &m->params;
@@ -1342,16 +1343,17 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     t.n_rows = n;
     if (!(t.label = malloc((size_t)n * sizeof *t.label)))
         goto nomem;
-    if ((st = plumb__target_labels(train, target, &m->task, params->positive_class, t.label, &m->n_classes, err)) !=
+    if ((st = plumb__target_labels(train, target, &model->task, params->positive_class, t.label, &m->n_classes, err)) !=
         PLUMB_OK)
         goto done;
+    model->n_outputs = m->n_classes;
     if (okind == PLUMB_OBJECTIVE_AUTO)
-        okind = m->task == PLUMB_TASK_BINARY       ? PLUMB_OBJECTIVE_BINARY
-                : m->task == PLUMB_TASK_MULTICLASS ? PLUMB_OBJECTIVE_MULTICLASS
-                                                   : PLUMB_OBJECTIVE_L2;
+        okind = model->task == PLUMB_TASK_BINARY       ? PLUMB_OBJECTIVE_BINARY
+                : model->task == PLUMB_TASK_MULTICLASS ? PLUMB_OBJECTIVE_MULTICLASS
+                                                       : PLUMB_OBJECTIVE_L2;
     m->objective = (plumb__objective){okind, params->alpha, params->poisson_max_delta_step};
     m->params.objective = okind;
-    m->params.task = m->task;
+    m->params.task = model->task;
     t.obj = &m->objective;
     t.K = m->n_classes;
     if (okind == PLUMB_OBJECTIVE_POISSON)
@@ -1370,21 +1372,21 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         goto done;
     if (init && (st = check_init_model(init, m, err)) != PLUMB_OK)
         goto done;
-    if ((st = choose_features(m, params, err)) != PLUMB_OK)
+    if ((st = choose_features(m, model->schema, params, err)) != PLUMB_OK)
         goto done;
+    if (!plumb__gbdt_set_features(model, m))
+        goto nomem;
     t.F = m->n_features;
     t.features = m->features;
-    if (!(cols = calloc((size_t)t.F, sizeof *cols)))
-        goto nomem;
-    if ((st = plumb__model_bind(m, train, cols, err)) != PLUMB_OK)
+    if ((st = plumb__model_bind(model, train, &cols, err)) != PLUMB_OK)
         goto done;
     if (params->positive_class && plumb_frame_codes(train, target)) { /* read_labels checked the name */
         plumb_column_info tc;
         plumb_schema_column(plumb_frame_schema(train), target, &tc);
-        m->positive_first = strcmp(params->positive_class, tc.categories[0]) == 0;
+        model->positive_first = strcmp(params->positive_class, tc.categories[0]) == 0;
     }
     if (init)
-        m->positive_first = init->positive_first;
+        model->positive_first = init_model->positive_first;
     if ((st = make_bins(&t, cols, !init, err)) != PLUMB_OK)
         goto done;
     m->wide = t.wide;
@@ -1425,7 +1427,8 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
      * shares, log of the mean, median, alpha-quantile, mean) */
     if (init) {
         memcpy(m->init_score, init->init_score, (size_t)K * sizeof *m->init_score);
-        if ((st = plumb__gbdt_raw_scores(init, train, t.score, err)) != PLUMB_OK)
+        if ((st = plumb_model_predict(init_model, train, &(plumb_predict_options){.threads = t.nt, .raw = true},
+                                      t.score, err)) != PLUMB_OK)
             goto done;
     } else {
         double wsum = 0, mean = 0;
@@ -1471,13 +1474,13 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
             st = plumb__fail(err, PLUMB_ESCHEMA, "validation data has no target column");
             goto done;
         }
-        if (!(vcols = calloc((size_t)t.F, sizeof *vcols)) || !(vlabel = malloc((size_t)(vn + 1) * sizeof *vlabel)) ||
+        if (!(vlabel = malloc((size_t)(vn + 1) * sizeof *vlabel)) ||
             !(vscore = malloc((size_t)(vn * K + 1) * sizeof *vscore)) ||
             !(vbins = malloc((size_t)(vn * t.F) * (t.wide ? 2 : 1) + 1)))
             goto nomem;
-        if ((st = plumb__model_bind(m, valid, vcols, err)) != PLUMB_OK)
+        if ((st = plumb__model_bind(model, valid, &vcols, err)) != PLUMB_OK)
             goto done;
-        plumb_task vtask = m->task;
+        plumb_task vtask = model->task;
         int32_t vk;
         double vwmax;
         if ((st = plumb__target_labels(valid, vt, &vtask, params->positive_class, vlabel, &vk, err)) != PLUMB_OK ||
@@ -1489,7 +1492,8 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         }
         plumb__bin_rows(t.features, t.F, vcols, vn, vbins, t.wide, t.nt);
         if (init) {
-            if ((st = plumb__gbdt_raw_scores(init, valid, vscore, err)) != PLUMB_OK)
+            if ((st = plumb_model_predict(init_model, valid, &(plumb_predict_options){.threads = t.nt, .raw = true},
+                                          vscore, err)) != PLUMB_OK)
                 goto done;
         } else {
             for (int64_t i = 0; i < vn; i++)
@@ -1601,22 +1605,22 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
     }
     m->n_trees = n_init + m->best_iteration * K;
     m->train_metric = plumb__metric_eval(metric, &m->objective, K, t.label, t.weight, t.score, n, t.nt);
-    plumb__model_stamp(m, train);
-    if (!plumb__model_prepare(m))
+    plumb__model_stamp(model, train);
+    if (!plumb__gbdt_prepare(m))
         goto nomem;
-    *out = m;
-    m = NULL;
+    *out = model;
+    model = NULL;
     st = PLUMB_OK;
     goto done;
 nomem:
     st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
     trainer_free(&t);
-    plumb__fcols_free(cols, t.F);
-    plumb__fcols_free(vcols, t.F);
+    plumb__sources_free(cols, t.F);
+    plumb__sources_free(vcols, t.F);
     free(vbins);
     free(vlabel);
     free(vscore);
-    plumb__model_free(m);
+    plumb_model_free(model);
     return st;
 }

@@ -9,7 +9,6 @@
 #include "linear.h"
 
 #include "../data/target.h"
-#include "../gbdt/gbdt.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +19,6 @@
 #endif
 
 #define MAX_DESIGN 4096 /* design columns: the p x p Hessian of a Newton step stays at 128 MiB */
-#define SCORE_BLOCK 256
 
 void plumb_linear_params_init(plumb_linear_params *p) {
     memset(p, 0, sizeof *p);
@@ -188,6 +186,7 @@ plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_par
     plumb_status st;
     plumb_model *m = NULL;
     plumb__linear *lin = NULL;
+    int64_t *cols = NULL;
     double *y = NULL, *w = NULL;
     plumb__linear_bound bound = {0};
     *out = NULL;
@@ -204,10 +203,10 @@ plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_par
     double SW;
     if ((st = plumb__weights(train, &sw, &SW, NULL, err)) != PLUMB_OK)
         return st;
-    if (!(m = calloc(1, sizeof *m)) || !(lin = calloc(1, sizeof *lin)) || !(y = malloc((size_t)n * sizeof *y)))
+    if (!(m = plumb__model_new(&plumb__linear_ops)) || !(lin = m->impl = calloc(1, sizeof *lin)) ||
+        !(y = malloc((size_t)n * sizeof *y)))
         goto nomem;
-    m->kind = PLUMB_MODEL_LINEAR;
-    m->linear = lin;
+    m->n_outputs = 1;
     lin->params = *params;
     lin->params.positive_class = NULL;
     lin->params.class_weight = NULL;
@@ -294,12 +293,12 @@ plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_par
                                       .nt = nt};
     if ((st = plumb__linear_solve(lin, &pr, err)) != PLUMB_OK)
         goto done;
-    if (!plumb__linear_finish(lin, m->schema))
+    if (!plumb__linear_finish(lin, m->schema) || !(cols = malloc((size_t)(lin->n_inputs + 1) * sizeof *cols)))
         goto nomem;
-    m->n_features = 0;
-    m->n_iterations = lin->n_iter;
-    m->best_iteration = lin->n_iter;
-    m->train_metric = lin->train_metric;
+    for (int64_t k = 0; k < lin->n_inputs; k++)
+        cols[k] = lin->inputs[k].column;
+    if (!plumb__model_set_features(m, lin->n_inputs, cols))
+        goto nomem;
     plumb__model_stamp(m, train);
     *out = m;
     m = NULL;
@@ -309,9 +308,10 @@ nomem:
     st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
     plumb__linear_unbind(&bound);
+    free(cols);
     free(y);
     free(w);
-    plumb__model_free(m);
+    plumb_model_free(m);
     return st;
 }
 
@@ -319,101 +319,132 @@ done:
 /* Scoring and accessors                                                                                       */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-plumb_status plumb__linear_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    const plumb__linear *lin = m->linear;
-    const int64_t n = plumb_frame_n_rows(frame), p = lin->p;
-    plumb__linear_bound b;
-    plumb_status st = plumb__linear_bind(lin, m->schema, frame, &b, err);
-    if (st != PLUMB_OK)
-        return st;
-    /* an infinite value has no place on a standardised scale unless clipping bounds it */
-    for (int64_t k = 0; k < lin->n_inputs; k++) {
+/* An infinite value has no place on a standardised scale unless clipping bounds it. */
+static plumb_status check_block(const plumb_model *m, const float *x, int64_t nr, int64_t row, plumb_error *err) {
+    const plumb__linear *lin = plumb__linear_of(m);
+    const int64_t F = lin->n_inputs;
+    for (int64_t k = 0; k < F; k++) {
         const plumb__linear_input *in = &lin->inputs[k];
         if (in->type != PLUMB_TYPE_NUMERIC || (isfinite(in->lo) && isfinite(in->hi)))
             continue;
-        for (int64_t i = 0; i < n; i++)
-            if (isinf(b.f32[k][i])) {
-                plumb_column_info c;
-                plumb_schema_column(m->schema, in->column, &c);
-                plumb__linear_unbind(&b);
-                return plumb__fail(err, PLUMB_EINVAL, "column '%s' has an infinite value in data row %lld", c.name,
-                                   (long long)i + 1);
-            }
+        for (int64_t i = 0; i < nr; i++)
+            if (isinf(x[i * F + k]))
+                return plumb__fail(err, PLUMB_EINVAL, "column '%s' has an infinite value in data row %lld",
+                                   m->schema->cols[in->column].name, (long long)(row + i + 1));
     }
-    const int nt = plumb__threads(0);
-    double **xs = calloc((size_t)nt, sizeof *xs);
-    bool ok = xs != NULL;
-    for (int t = 0; ok && t < nt; t++)
-        ok = (xs[t] = malloc((size_t)(p * SCORE_BLOCK) * sizeof **xs)) != NULL;
-    if (ok) {
-        const int64_t n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
-        const bool logistic = m->task == PLUMB_TASK_BINARY;
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t blk = 0; blk < n_blocks; blk++) {
-#ifdef _OPENMP
-            double *x = xs[omp_get_thread_num()];
-#else
-            double *x = xs[0];
-#endif
-            const int64_t r0 = blk * SCORE_BLOCK, nr = n - r0 < SCORE_BLOCK ? n - r0 : SCORE_BLOCK;
-            plumb__linear_design(lin, &b, r0, nr, x, SCORE_BLOCK);
-            double *f = out + r0;
-            for (int64_t i = 0; i < nr; i++)
-                f[i] = 0;
-            for (int64_t j = 0; j < p; j++) {
-                const double bj = lin->beta[j], *xj = x + j * SCORE_BLOCK;
-                for (int64_t i = 0; i < nr; i++)
-                    f[i] += bj * xj[i];
-            }
-            if (logistic)
-                for (int64_t i = 0; i < nr; i++)
-                    f[i] = 1 / (1 + exp(-f[i]));
-        }
-    } else {
-        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    }
-    for (int t = 0; xs && t < nt; t++)
-        free(xs[t]);
-    free(xs);
-    plumb__linear_unbind(&b);
-    return st;
+    return PLUMB_OK;
 }
 
-void plumb__linear_describe_model(const plumb_model *m, plumb_model_info *info) {
-    const plumb__linear *lin = m->linear;
-    memset(info, 0, sizeof *info);
-    info->n_outputs = 1;
-    info->kind = "linear";
-    info->task = m->task;
-    info->n_features = lin->n_inputs;
-    info->n_trees = 0;
+static int cmp_i32(const void *a, const void *b) {
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The design rows of nr rows of feature values x (row-major, one value per input), column-major into d:
+ * d[j * ld + i], with the same arithmetic as plumb__linear_design on a frame. */
+static void design_values(const plumb__linear *lin, const float *x, int64_t nr, double *d, int64_t ld) {
+    const int64_t F = lin->n_inputs;
+    for (int64_t i = 0; i < nr; i++)
+        d[i] = 1;
+    for (int64_t k = 0; k < F; k++) {
+        const plumb__linear_input *in = &lin->inputs[k];
+        double *col = d + in->first * ld;
+        if (in->type == PLUMB_TYPE_NUMERIC) {
+            const double lo = in->lo, hi = in->hi, fill = in->fill, c = in->center, inv = 1 / in->scale;
+            for (int64_t i = 0; i < nr; i++) {
+                const double xi = x[i * F + k];
+                col[i] = ((xi != xi ? fill : xi < lo ? lo : xi > hi ? hi : xi) - c) * inv;
+                if (in->indicator)
+                    col[ld + i] = xi != xi;
+            }
+        } else if (in->type == PLUMB_TYPE_BOOL) {
+            for (int64_t i = 0; i < nr; i++) {
+                const float v = x[i * F + k];
+                col[i] = v != v ? in->fill : v;
+                if (in->indicator)
+                    col[ld + i] = v != v;
+            }
+        } else {
+            memset(col, 0, (size_t)(in->n_levels * ld) * sizeof *col);
+            for (int64_t i = 0; i < nr; i++) {
+                const int32_t code = (int32_t)x[i * F + k];
+                const int32_t *hit = code >= 0 && in->n_levels > 0
+                                         ? bsearch(&code, in->levels, (size_t)in->n_levels, sizeof *in->levels, cmp_i32)
+                                         : NULL;
+                if (hit)
+                    col[(hit - in->levels) * ld + i] = 1;
+            }
+        }
+    }
+}
+
+static size_t scratch(const plumb_model *m, int64_t nr) {
+    return (size_t)(plumb__linear_of(m)->p * nr) * sizeof(double);
+}
+
+/* Predictions (probabilities for logistic regression): the design row times the coefficients, summed in design
+ * column order. */
+static void score_block(const plumb_model *m, const float *x, int64_t nr, void *work, double *f) {
+    const plumb__linear *lin = plumb__linear_of(m);
+    double *d = work;
+    design_values(lin, x, nr, d, nr);
+    for (int64_t i = 0; i < nr; i++)
+        f[i] = 0;
+    for (int64_t j = 0; j < lin->p; j++) {
+        const double bj = lin->beta[j], *dj = d + j * nr;
+        for (int64_t i = 0; i < nr; i++)
+            f[i] += bj * dj[i];
+    }
+    if (m->task == PLUMB_TASK_BINARY)
+        for (int64_t i = 0; i < nr; i++)
+            f[i] = 1 / (1 + exp(-f[i]));
+}
+
+static void describe(const plumb_model *m, plumb_model_info *info) {
+    const plumb__linear *lin = plumb__linear_of(m);
     info->n_iterations = lin->n_iter;
     info->best_iteration = lin->n_iter;
     info->metric = m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2";
     info->train_metric = lin->train_metric;
-    info->valid_metric = NAN;
-    info->train_rows = m->train_rows;
-    info->plumb_version = m->plumb_version;
-    info->data_sha256 = m->data_sha256;
-    info->created = m->created;
 }
+
+static const char *positive_class(const plumb_model *m) {
+    return plumb__linear_of(m)->positive_class;
+}
+
+static void free_impl(void *impl) {
+    plumb__linear_free(impl);
+}
+
+const plumb__model_ops plumb__linear_ops = {
+    .name = "linear",
+    .kind = PLUMB_MODEL_LINEAR,
+    .free = free_impl,
+    .scratch = scratch,
+    .score_block = score_block,
+    .check_block = check_block,
+    .describe = describe,
+    .to_json = plumb__linear_model_json,
+    .from_json = plumb__linear_model_parse,
+    .positive_class = positive_class,
+};
 
 plumb_status plumb_model_coefficients(const plumb_model *m, const plumb_coefficient **out, int64_t *n,
                                       plumb_error *err) {
     *out = NULL;
     *n = 0;
-    if (m->kind != PLUMB_MODEL_LINEAR || !m->linear)
+    if (!m || m->ops != &plumb__linear_ops)
         return plumb__fail(err, PLUMB_EINVAL, "the model is not linear: only linear models have coefficients");
-    *out = m->linear->coefs;
-    *n = m->linear->p;
+    *out = plumb__linear_of(m)->coefs;
+    *n = plumb__linear_of(m)->p;
     return PLUMB_OK;
 }
 
 plumb_status plumb_linear_describe(const plumb_model *m, plumb_linear_info *info, plumb_error *err) {
     memset(info, 0, sizeof *info);
-    if (m->kind != PLUMB_MODEL_LINEAR || !m->linear)
+    if (!m || m->ops != &plumb__linear_ops)
         return plumb__fail(err, PLUMB_EINVAL, "the model is not linear");
-    const plumb__linear *lin = m->linear;
+    const plumb__linear *lin = plumb__linear_of(m);
     info->alpha = lin->params.alpha;
     info->l1_ratio = lin->params.l1_ratio;
     info->n_inputs = lin->n_inputs;

@@ -14,7 +14,7 @@
 #ifndef PLUMB_LINEAR_LINEAR_H
 #define PLUMB_LINEAR_LINEAR_H
 
-#include "../data/data.h"
+#include "../model/model.h"
 
 #include <math.h>
 
@@ -55,10 +55,10 @@ void plumb__linear_free(plumb__linear *lin);
 /* Fills the design column names and the public coefficient table from inputs and beta. False when out of memory. */
 bool plumb__linear_finish(plumb__linear *lin, const plumb_schema *schema);
 
-/* Predictions of a linear model for every row of frame (predict.c's plumb_model_predict for this kind), and its
- * plumb_model_describe. */
-plumb_status plumb__linear_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
-void plumb__linear_describe_model(const plumb_model *m, plumb_model_info *info);
+/* The linear data of model m (which must be of this kind). */
+static inline plumb__linear *plumb__linear_of(const plumb_model *m) {
+    return (plumb__linear *)m->impl;
+}
 
 /* ---- preprocessing (design.c) --------------------------------------------------------------------------------- */
 
@@ -115,6 +115,10 @@ plumb_status plumb__linear_solve(plumb__linear *lin, const plumb__linear_problem
 /* The "linear" object of the model file (NULL when out of memory), and back: parse fills lin from it and checks
  * it against the model's schema, failing with PLUMB_EFORMAT "corrupted model file: ..." (name is the file). */
 json_t *plumb__linear_to_json(const plumb__linear *lin, const plumb_schema *schema);
+
+/* The model file's body of a linear model (plumb__model_ops.to_json), and back (from_json). */
+json_t *plumb__linear_model_json(const plumb_model *m);
+plumb_status plumb__linear_model_parse(plumb__loader *ld, const json_t *root, plumb_model *m);
 plumb_status plumb__linear_from_json(const json_t *obj, const plumb_schema *schema, plumb_task task, const char *name,
                                      plumb__linear **out, plumb_error *err);
 

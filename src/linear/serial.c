@@ -244,3 +244,42 @@ done:
     plumb__linear_free(lin);
     return r.st != PLUMB_OK ? r.st : plumb__fail(err, PLUMB_EFORMAT, "corrupted model file");
 }
+
+/* ---- the whole body: the keys every model starts with, the schema, the "linear" object, metrics ---- */
+
+json_t *plumb__linear_model_json(const plumb_model *m) {
+    const plumb__linear *lin = plumb__linear_of(m);
+    json_t *metrics = json_pack("{s:s, s:o, s:n}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
+                                "train", real_or_null(lin->train_metric), "valid");
+    json_t *root = plumb__model_json_begin(m);
+    if (root && plumb__json_add(root, "schema", plumb__schema_to_json(m->schema)) &&
+        plumb__json_add(root, "linear", plumb__linear_to_json(lin, m->schema)) &&
+        plumb__json_add(root, "metrics", metrics) && plumb__json_add(root, "provenance", plumb__provenance_json(m)))
+        return root;
+    json_decref(root);
+    return NULL;
+}
+
+plumb_status plumb__linear_model_parse(plumb__loader *ld, const json_t *root, plumb_model *m) {
+    const char *task = json_string_value(json_object_get(root, "task"));
+    if (strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0) {
+        plumb__loader_bad(ld, "unknown task");
+        return ld->st;
+    }
+    m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
+    plumb__linear *lin = NULL;
+    if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) !=
+            PLUMB_OK ||
+        (ld->st = plumb__linear_from_json(json_object_get(root, "linear"), m->schema, m->task, ld->name, &lin,
+                                          ld->err)) != PLUMB_OK)
+        return ld->st;
+    m->impl = lin;
+    int64_t *cols = malloc((size_t)(lin->n_inputs + 1) * sizeof *cols);
+    for (int64_t k = 0; cols && k < lin->n_inputs; k++)
+        cols[k] = lin->inputs[k].column;
+    const bool ok = cols && plumb__model_set_features(m, lin->n_inputs, cols);
+    free(cols);
+    if (!ok)
+        plumb__loader_bad(ld, "out of memory");
+    return ld->st;
+}

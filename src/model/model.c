@@ -1,14 +1,15 @@
-/* model.c -- the model file: versioned JSON behind a header line that carries its length and SHA-256.
+/* model.c -- the model object every kind shares: the model file, lifecycle, accessors and the dispatch of optional
+ * capabilities to the kind's operations.
+ *
+ * The file: versioned JSON behind a header line that carries its length and SHA-256.
  *
  * Layout (docs/model-format.md):   plumb-model <format> <body bytes> <sha256 of body, hex>\n<JSON body>
  * The header lets a loader tell a truncated file, a corrupted one and one from a newer plumb apart before it
  * parses anything. Doubles are written with 17 significant digits and floats are exact in a double, so every
  * number reads back bit for bit. Files are written atomically (plumb_outfile). SHA-256 comes from nettle.
  */
+#include "model.h"
 #include "../eval/eval.h"
-#include "../gbdt/gbdt.h"
-#include "../tree/cart.h"
-#include "../linear/linear.h"
 #include "loader.h"
 
 #include <errno.h>
@@ -34,129 +35,160 @@ static void sha256_hex(const void *data, size_t n, char hex[65]) {
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* The object                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+plumb_model *plumb__model_new(const plumb__model_ops *ops) {
+    plumb_model *m = calloc(1, sizeof *m);
+    if (m)
+        m->ops = ops;
+    return m;
+}
+
+bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *cols) {
+    free(m->feature_col);
+    m->n_features = 0;
+    if (!(m->feature_col = malloc((size_t)(n + 1) * sizeof *m->feature_col)))
+        return false;
+    memcpy(m->feature_col, cols, (size_t)n * sizeof *cols);
+    m->n_features = n;
+    return true;
+}
+
+void plumb_model_free(plumb_model *m) {
+    if (!m)
+        return;
+    if (m->ops)
+        m->ops->free(m->impl);
+    plumb__calibrate_free(m->calibrator);
+    plumb_schema_free(m->schema);
+    free(m->feature_col);
+    free(m);
+}
+
+const plumb_schema *plumb_model_schema(const plumb_model *m) {
+    return m ? m->schema : NULL;
+}
+
+void plumb_model_describe(const plumb_model *m, plumb_model_info *info) {
+    memset(info, 0, sizeof *info);
+    info->valid_metric = NAN;
+    info->train_metric = NAN;
+    if (!m)
+        return;
+    m->ops->describe(m, info);
+    info->kind = m->ops->name;
+    info->task = m->task;
+    info->n_outputs = m->n_outputs;
+    info->n_features = m->n_features;
+    info->train_rows = m->train_rows;
+    info->plumb_version = m->plumb_version;
+    info->data_sha256 = m->data_sha256;
+    info->created = m->created;
+}
+
+const char *plumb_model_feature_name(const plumb_model *m, int64_t f) {
+    return m && f >= 0 && f < m->n_features ? m->schema->cols[m->feature_col[f]].name : NULL;
+}
+
+const char *plumb_model_positive_class(const plumb_model *m) {
+    if (!m || m->task != PLUMB_TASK_BINARY)
+        return NULL;
+    for (int64_t j = 0; j < m->schema->n; j++) {
+        const plumb__schema_col *c = &m->schema->cols[j];
+        if (c->role != PLUMB_ROLE_TARGET)
+            continue;
+        if (c->type != PLUMB_TYPE_CATEGORICAL || c->cats.n != 2)
+            return NULL;
+        if (m->ops->positive_class) /* kinds that keep the class they predict by name */
+            return m->ops->positive_class(m);
+        return c->cat_ptrs[m->positive_first ? 0 : 1];
+    }
+    return NULL;
+}
+
+/* The error of a capability this kind of model lacks ("a linear model has no rules: only tree models have them"),
+ * naming the kinds that have it: has(ops) says whether a kind does. */
+static plumb_status cannot(const plumb_model *m, plumb_error *err, const char *what,
+                           bool (*has)(const plumb__model_ops *ops)) {
+    if (!m)
+        return plumb__fail(err, PLUMB_EINVAL, "%s: no model (NULL)", what);
+    char kinds[128] = "";
+    size_t n, at = 0;
+    const plumb__model_ops *const *all = plumb__model_kinds(&n);
+    for (size_t i = 0; i < n && at < sizeof kinds; i++)
+        if (has(all[i]))
+            at += (size_t)snprintf(kinds + at, sizeof kinds - at, "%s%s", at ? " and " : "", all[i]->name);
+    return plumb__fail(err, PLUMB_EINVAL, "a %s model has no %s: only %s models have them", m->ops->name, what, kinds);
+}
+
+static bool has_importance(const plumb__model_ops *ops) {
+    return ops->importance != NULL;
+}
+static bool has_contrib(const plumb__model_ops *ops) {
+    return ops->contrib != NULL;
+}
+static bool has_rules(const plumb__model_ops *ops) {
+    return ops->rules != NULL;
+}
+
+plumb_status plumb_model_importance(const plumb_model *m, plumb_importance *out, plumb_error *err) {
+    plumb__error_clear(err);
+    if (!m || !m->ops->importance)
+        return cannot(m, err, "split importance", has_importance);
+    if (!out)
+        return plumb__fail(err, PLUMB_EINVAL, "plumb_model_importance: a NULL argument");
+    return m->ops->importance(m, out, err);
+}
+
+plumb_status plumb_model_contrib(const plumb_model *m, const plumb_frame *frame, const plumb_predict_options *opts,
+                                 double *out, plumb_error *err) {
+    plumb__error_clear(err);
+    if (!m || !m->ops->contrib)
+        return cannot(m, err, "TreeSHAP contributions", has_contrib);
+    if (!frame || !out)
+        return plumb__fail(err, PLUMB_EINVAL, "plumb_model_contrib: a NULL argument");
+    return m->ops->contrib(m, frame, opts ? opts->threads : 0, out, err);
+}
+
+plumb_status plumb_model_rules(const plumb_model *m, char **text, plumb_error *err) {
+    plumb__error_clear(err);
+    if (!text)
+        return plumb__fail(err, PLUMB_EINVAL, "plumb_model_rules: a NULL argument");
+    *text = NULL;
+    if (!m || !m->ops->rules)
+        return cannot(m, err, "rules", has_rules);
+    return m->ops->rules(m, text, err);
+}
+
+int64_t plumb_model_valid_curve(const plumb_model *m, const double **values) {
+    *values = NULL;
+    return m && m->ops->valid_curve ? m->ops->valid_curve(m, values) : 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* Writing                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static const char *task_name(plumb_task t) {
+const char *plumb__task_name(plumb_task t) {
     return t == PLUMB_TASK_BINARY       ? "binary"
            : t == PLUMB_TASK_REGRESSION ? "regression"
            : t == PLUMB_TASK_MULTICLASS ? "multiclass"
                                         : "auto";
 }
 
-static json_t *reals(const double *v, int64_t n) {
-    json_t *a = json_array();
-    for (int64_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null())) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
+bool plumb__json_add(json_t *obj, const char *key, json_t *value) {
+    return value && json_object_set_new(obj, key, value) == 0;
 }
 
-static json_t *floats(const float *v, int64_t n) {
-    json_t *a = json_array();
-    for (int64_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_real((double)v[i]))) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
+json_t *plumb__model_json_begin(const plumb_model *m) {
+    return json_pack("{s:s, s:i, s:s, s:s}", "format", MODEL_MAGIC, "format_version", MODEL_FORMAT, "model",
+                     m->ops->name, "task", plumb__task_name(m->task));
 }
-
-#define INTS(type)                                                                                                     \
-    static json_t *ints_##type(const type *v, int64_t n) {                                                             \
-        json_t *a = json_array();                                                                                      \
-        for (int64_t i = 0; a && i < n; i++)                                                                           \
-            if (json_array_append_new(a, json_integer((json_int_t)v[i]))) {                                            \
-                json_decref(a);                                                                                        \
-                return NULL;                                                                                           \
-            }                                                                                                          \
-        return a;                                                                                                      \
-    }
-INTS(int32_t)
-INTS(int64_t)
-INTS(uint8_t)
-INTS(uint16_t)
-
-INTS(uint32_t)
-
-static json_t *tree_json(const plumb__gbdt_tree *t) {
-    const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
-    json_t *o =
-        json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
-                  ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold", floats(t->threshold, nn),
-                  "missing_left", ints_uint8_t(t->missing_left, nn), "left", ints_int32_t(t->left, nn), "right",
-                  ints_int32_t(t->right, nn), "gain", reals(t->gain, nn), "node_count", ints_int64_t(t->node_count, nn),
-                  "leaf_value", reals(t->leaf_value, nl), "leaf_count", ints_int64_t(t->leaf_count, nl));
-    if (o && t->cat_begin &&
-        json_object_update_new(o, json_pack("{s:o, s:o, s:o}", "cat_begin", ints_int32_t(t->cat_begin, nn), "cat_words",
-                                            ints_int32_t(t->cat_words, nn), "cat_bits",
-                                            ints_uint32_t(t->cat_bits, t->n_cat_bits)))) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* ---- linear models: the "linear" object is serial.c's; the rest is shared with every kind ---- */
 
 json_t *plumb__provenance_json(const plumb_model *m) {
     return json_pack("{s:s, s:s, s:I, s:s}", "plumb_version", m->plumb_version, "data_sha256", m->data_sha256,
                      "train_rows", (json_int_t)m->train_rows, "created", m->created);
-}
-
-static json_t *linear_model_json(const plumb_model *m) {
-    json_t *metrics = json_pack("{s:s, s:o, s:n}", "name", m->task == PLUMB_TASK_BINARY ? "binary_logloss" : "l2",
-                                "train", isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid");
-    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "format", MODEL_MAGIC, "format_version", MODEL_FORMAT,
-                     "model", "linear", "task", task_name(m->task), "schema", plumb__schema_to_json(m->schema),
-                     "linear", plumb__linear_to_json(m->linear, m->schema), "metrics", metrics, "provenance",
-                     plumb__provenance_json(m));
-}
-
-static json_t *model_json(const plumb_model *m) {
-    if (m->kind == PLUMB_MODEL_TREE)
-        return plumb__cart_model_json(m, MODEL_MAGIC, MODEL_FORMAT);
-    if (m->kind == PLUMB_MODEL_LINEAR)
-        return linear_model_json(m);
-    const plumb_gbdt_params *p = &m->params;
-    json_t *features = json_array(), *trees = json_array();
-    for (int64_t f = 0; features && f < m->n_features; f++) {
-        const plumb__feature *ft = &m->features[f];
-        const char *name = m->schema->cols[ft->column].name;
-        json_array_append_new(features, ft->n_categories > 0
-                                            ? json_pack("{s:s, s:i, s:i}", "name", name, "categories", ft->n_categories,
-                                                        "monotone", ft->monotone)
-                                            : json_pack("{s:s, s:o, s:i}", "name", name, "edges",
-                                                        floats(ft->edges, ft->n_bins - 2), "monotone", ft->monotone));
-    }
-    for (int64_t k = 0; trees && k < m->n_trees; k++)
-        json_array_append_new(trees, tree_json(&m->trees[k]));
-    json_t *params =
-        json_pack("{s:I, s:f, s:i, s:i, s:I, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i, s:I, s:I}", "num_iterations",
-                  (json_int_t)p->num_iterations, "learning_rate", p->learning_rate, "num_leaves", p->num_leaves,
-                  "max_depth", p->max_depth, "min_data_in_leaf", (json_int_t)p->min_data_in_leaf,
-                  "min_sum_hessian_in_leaf", p->min_sum_hessian_in_leaf, "lambda_l1", p->lambda_l1, "lambda_l2",
-                  p->lambda_l2, "min_gain_to_split", p->min_gain_to_split, "max_bin", p->max_bin, "feature_fraction",
-                  p->feature_fraction, "bagging_fraction", p->bagging_fraction, "bagging_freq", p->bagging_freq,
-                  "early_stopping_rounds", (json_int_t)p->early_stopping_rounds, "seed", (json_int_t)p->seed);
-    json_object_update_new(params,
-                           json_pack("{s:f, s:f, s:I, s:i, s:i}", "cat_smooth", p->cat_smooth, "cat_l2", p->cat_l2,
-                                     "min_data_per_group", (json_int_t)p->min_data_per_group, "max_cat_threshold",
-                                     p->max_cat_threshold, "max_cat_to_onehot", p->max_cat_to_onehot));
-    json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->metric, "train",
-                                isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
-                                m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
-    json_t *prov = plumb__provenance_json(m);
-    json_t *objective = json_pack("{s:s, s:f, s:f}", "name", plumb_objective_name(m->objective.kind), "alpha",
-                                  m->objective.alpha, "max_delta_step", m->objective.max_delta_step);
-    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "format",
-                     MODEL_MAGIC, "format_version", MODEL_FORMAT, "model", "gbdt", "task", task_name(m->task),
-                     "objective", objective, "n_classes", m->n_classes, "schema", plumb__schema_to_json(m->schema),
-                     "features", features, "init_score", reals(m->init_score, m->n_classes), "trees", trees, "params",
-                     params, "metrics", metrics, "init_iterations", (json_int_t)m->init_iterations, "n_iterations",
-                     (json_int_t)m->n_iterations, "best_iteration", (json_int_t)m->best_iteration, "provenance", prov);
 }
 
 /* The positive class of a binary model with a text target: its name, which evaluation reads back
@@ -170,7 +202,7 @@ plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_erro
     plumb_status st;
     plumb_outfile *file = NULL;
     FILE *f;
-    json_t *root = model_json(m);
+    json_t *root = m->ops->to_json(m);
     if (root && m->calibrator && json_object_set_new(root, "calibration", plumb__calibrate_to_json(m->calibrator))) {
         json_decref(root);
         root = NULL;
@@ -204,84 +236,6 @@ done:
 /* Reading                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-/* Reads array key of obj, of exactly n numbers, into out via conv. */
-static bool read_array(plumb__loader *ld, const json_t *obj, const char *key, int64_t n, void *out, char kind) {
-    const json_t *a = json_object_get(obj, key);
-    if (!json_is_array(a) || (int64_t)json_array_size(a) != n)
-        return plumb__loader_bad(ld, key);
-    for (int64_t i = 0; i < n; i++) {
-        const json_t *v = json_array_get(a, (size_t)i);
-        if (kind == 'd' || kind == 'f') {
-            double x = json_is_null(v) ? NAN : json_number_value(v);
-            if (!json_is_number(v) && !json_is_null(v))
-                return plumb__loader_bad(ld, key);
-            if (kind == 'd')
-                ((double *)out)[i] = x;
-            else
-                ((float *)out)[i] = (float)x;
-        } else {
-            if (!json_is_integer(v))
-                return plumb__loader_bad(ld, key);
-            json_int_t x = json_integer_value(v);
-            if (kind == 'i') {
-                if (x < INT32_MIN || x > INT32_MAX)
-                    return plumb__loader_bad(ld, key);
-                ((int32_t *)out)[i] = (int32_t)x;
-            } else if (kind == 'l') {
-                ((int64_t *)out)[i] = (int64_t)x;
-            } else if (kind == 'u') {
-                if (x < 0 || x > UINT32_MAX)
-                    return plumb__loader_bad(ld, key);
-                ((uint32_t *)out)[i] = (uint32_t)x;
-            } else if (kind == 'w') {
-                if (x < 0 || x > 65535)
-                    return plumb__loader_bad(ld, key);
-                ((uint16_t *)out)[i] = (uint16_t)x;
-            } else {
-                if (x < 0 || x > 255)
-                    return plumb__loader_bad(ld, key);
-                ((uint8_t *)out)[i] = (uint8_t)x;
-            }
-        }
-    }
-    return true;
-}
-
-/* A tree must be a proper binary tree over its nodes and leaves, with features and bins in range: then scoring
- * always terminates and never reads out of bounds. */
-static bool check_tree(plumb__loader *ld, const plumb_model *m, const plumb__gbdt_tree *t) {
-    const int32_t nn = t->n_leaves - 1;
-    char *seen = calloc((size_t)(2 * t->n_leaves + 1), 1);
-    if (!seen)
-        return plumb__loader_bad(ld, "out of memory");
-    bool ok = true;
-    for (int32_t i = 0; ok && i < nn; i++) {
-        const int32_t f = t->feature[i];
-        const bool cat = t->cat_begin && t->cat_begin[i] >= 0;
-        if (f < 0 || f >= m->n_features || t->missing_left[i] > 1 || cat != (m->features[f].n_categories > 0))
-            ok = false;
-        else if (cat)
-            ok = f < (int32_t)PLUMB__SCAT && t->cat_words[i] >= 1 &&
-                 t->cat_words[i] <= (m->features[f].n_bins + 31) / 32 &&
-                 t->cat_begin[i] <= t->n_cat_bits - t->cat_words[i];
-        else
-            ok = t->bin[i] >= 1 && t->bin[i] <= m->features[f].n_bins - 2 &&
-                 t->threshold[i] == m->features[f].edges[t->bin[i] - 1];
-        for (int side = 0; ok && side < 2; side++) {
-            int32_t c = side ? t->right[i] : t->left[i];
-            /* children point forward (nodes are numbered in creation order) or at a leaf */
-            if (c >= 0 ? (c <= i || c >= nn || seen[c]++) : (~c >= t->n_leaves || seen[nn + ~c]++))
-                ok = false;
-        }
-    }
-    for (int32_t i = 0; ok && i < nn + t->n_leaves; i++)
-        ok = seen[i] == 1 || i == 0; /* every node but the root, and every leaf, has exactly one parent */
-    if (nn == 0)
-        ok = ok && t->n_leaves == 1;
-    free(seen);
-    return ok ? true : plumb__loader_bad(ld, "a tree is not well formed");
-}
-
 void plumb__provenance_read(plumb_model *m, const json_t *root) {
     const json_t *prov = json_object_get(root, "provenance");
     const char *pv = json_string_value(json_object_get(prov, "plumb_version"));
@@ -293,223 +247,24 @@ void plumb__provenance_read(plumb_model *m, const json_t *root) {
     m->train_rows = json_integer_value(json_object_get(prov, "train_rows"));
 }
 
-/* A linear model's body: the schema, then serial.c's "linear" object checked against it. */
-static plumb_status parse_linear(plumb__loader *ld, const json_t *root, const char *task, plumb_model *m) {
-    m->kind = PLUMB_MODEL_LINEAR;
-    if (strcmp(task, "binary") != 0 && strcmp(task, "regression") != 0) {
-        plumb__loader_bad(ld, "unknown task");
+/* The body: the kind named by "model" reads the rest. */
+static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_model **out) {
+    const char *name = json_string_value(json_object_get(root, "model"));
+    const plumb__model_ops *ops = name ? plumb__model_kind(name) : NULL;
+    if (!ops || !json_is_string(json_object_get(root, "task"))) {
+        plumb__loader_bad(ld, "unknown model kind");
         return ld->st;
     }
-    m->task = strcmp(task, "binary") == 0 ? PLUMB_TASK_BINARY : PLUMB_TASK_REGRESSION;
-    if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) !=
-            PLUMB_OK ||
-        (ld->st = plumb__linear_from_json(json_object_get(root, "linear"), m->schema, m->task, ld->name, &m->linear,
-                                          ld->err)) != PLUMB_OK)
-        return ld->st;
-    plumb__provenance_read(m, root);
-    m->n_iterations = m->best_iteration = m->linear->n_iter;
-    m->train_metric = m->linear->train_metric;
-    return PLUMB_OK;
-}
-
-static plumb_status parse_model(plumb__loader *ld, const json_t *root, plumb_model **out) {
-    plumb_model *m = calloc(1, sizeof *m);
+    plumb_model *m = plumb__model_new(ops);
     if (!m)
         return plumb__fail(ld->err, PLUMB_ENOMEM, "out of memory");
-    plumb_gbdt_params_init(&m->params);
-    const char *task = json_string_value(json_object_get(root, "task"));
-    const char *kind = json_string_value(json_object_get(root, "model"));
-    if (kind && task && strcmp(kind, "linear") == 0) {
-        if (parse_linear(ld, root, task, m) != PLUMB_OK)
-            goto done;
+    m->n_outputs = 1;
+    if (ops->from_json(ld, root, m) == PLUMB_OK && ld->st == PLUMB_OK) {
+        plumb__provenance_read(m, root);
         *out = m;
         return PLUMB_OK;
     }
-    if (!kind || strcmp(kind, "gbdt") != 0 || !task) {
-        plumb__loader_bad(ld, "unknown model kind");
-        goto done;
-    }
-    m->kind = PLUMB_MODEL_GBDT;
-    m->task = strcmp(task, "binary") == 0       ? PLUMB_TASK_BINARY
-              : strcmp(task, "multiclass") == 0 ? PLUMB_TASK_MULTICLASS
-                                                : PLUMB_TASK_REGRESSION;
-    /* files from before objectives were chosen have neither objective nor n_classes: the task says which */
-    const json_t *obj = json_object_get(root, "objective");
-    const char *oname = obj                            ? json_string_value(json_object_get(obj, "name"))
-                        : m->task == PLUMB_TASK_BINARY ? "binary"
-                                                       : "l2";
-    m->objective.alpha = json_number_value(json_object_get(obj, "alpha"));
-    m->objective.max_delta_step = json_number_value(json_object_get(obj, "max_delta_step"));
-    const json_int_t n_classes = obj ? json_integer_value(json_object_get(root, "n_classes")) : 1;
-    if (!oname || plumb_objective_parse(oname, &m->objective.kind, NULL) != PLUMB_OK ||
-        m->objective.kind == PLUMB_OBJECTIVE_AUTO || n_classes < 1 || n_classes > 100000 ||
-        (n_classes > 1) != (m->objective.kind == PLUMB_OBJECTIVE_MULTICLASS)) {
-        plumb__loader_bad(ld, "objective");
-        goto done;
-    }
-    m->n_classes = (int32_t)n_classes;
-    if ((ld->st = plumb__schema_from_json(json_object_get(root, "schema"), ld->name, &m->schema, ld->err)) != PLUMB_OK)
-        goto done;
-    const char *positive = json_string_value(json_object_get(root, "positive_class"));
-    if (positive) { /* written for a binary model with a text target; absent: the default, the last category */
-        bool found = false;
-        for (int64_t j = 0; j < plumb_schema_n_columns(m->schema); j++) {
-            plumb_column_info c;
-            plumb_schema_column(m->schema, j, &c);
-            if (c.role == PLUMB_ROLE_TARGET && c.n_categories == 2 && m->task == PLUMB_TASK_BINARY) {
-                found = strcmp(positive, c.categories[0]) == 0 || strcmp(positive, c.categories[1]) == 0;
-                m->positive_first = strcmp(positive, c.categories[0]) == 0;
-            }
-        }
-        if (!found) {
-            plumb__loader_bad(ld, "positive class is not a category of a binary target");
-            goto done;
-        }
-    }
-    const json_t *features = json_object_get(root, "features"), *trees = json_object_get(root, "trees");
-    if (!json_is_array(features) || !json_is_array(trees)) {
-        plumb__loader_bad(ld, "missing features or trees");
-        goto done;
-    }
-    if (!(m->init_score = malloc((size_t)m->n_classes * sizeof *m->init_score))) {
-        plumb__loader_bad(ld, "out of memory");
-        goto done;
-    }
-    const json_t *init = json_object_get(root, "init_score");
-    if (json_is_number(init) && m->n_classes == 1)
-        m->init_score[0] = json_number_value(init);
-    else if (!read_array(ld, root, "init_score", m->n_classes, m->init_score, 'd'))
-        goto done;
-    m->n_features = (int64_t)json_array_size(features);
-    if (!(m->features = calloc((size_t)m->n_features + 1, sizeof *m->features))) {
-        plumb__loader_bad(ld, "out of memory");
-        goto done;
-    }
-    for (int64_t f = 0; f < m->n_features; f++) {
-        const json_t *fo = json_array_get(features, (size_t)f), *edges = json_object_get(fo, "edges");
-        const char *name = json_string_value(json_object_get(fo, "name"));
-        const int64_t col = name ? plumb__schema_find(m->schema, name) : -1;
-        const json_int_t n_cat = json_integer_value(json_object_get(fo, "categories"));
-        const json_int_t mono = json_integer_value(json_object_get(fo, "monotone"));
-        plumb__feature *ft = &m->features[f];
-        if (col < 0 || mono < -1 || mono > 1) {
-            plumb__loader_bad(ld, "bad feature");
-            goto done;
-        }
-        ft->column = col;
-        ft->monotone = (int8_t)mono;
-        if (n_cat > 0) {
-            if (n_cat > PLUMB__MAX_BINS - 2 || m->schema->cols[col].type != PLUMB_TYPE_CATEGORICAL) {
-                plumb__loader_bad(ld, "bad feature");
-                goto done;
-            }
-            ft->n_categories = (int32_t)n_cat;
-            ft->n_bins = ft->n_categories + 1;
-            m->wide |= ft->n_bins > PLUMB__NARROW_BINS;
-            continue;
-        }
-        if (!json_is_array(edges) || json_array_size(edges) > PLUMB__MAX_BINS - 2) {
-            plumb__loader_bad(ld, "bad feature");
-            goto done;
-        }
-        ft->n_bins = (int32_t)json_array_size(edges) + 2;
-        m->wide |= ft->n_bins > PLUMB__NARROW_BINS;
-        if (!(ft->edges = malloc((size_t)ft->n_bins * sizeof *ft->edges)) ||
-            !read_array(ld, fo, "edges", ft->n_bins - 2, ft->edges, 'f'))
-            goto done;
-        for (int32_t k = 1; k < ft->n_bins - 2; k++)
-            if (!(ft->edges[k - 1] < ft->edges[k])) {
-                plumb__loader_bad(ld, "feature edges not ascending");
-                goto done;
-            }
-    }
-    m->n_trees = (int64_t)json_array_size(trees);
-    if (!(m->trees = calloc((size_t)m->n_trees + 1, sizeof *m->trees))) {
-        plumb__loader_bad(ld, "out of memory");
-        goto done;
-    }
-    for (int64_t k = 0; k < m->n_trees; k++) {
-        const json_t *to = json_array_get(trees, (size_t)k);
-        const json_int_t nl = json_integer_value(json_object_get(to, "n_leaves"));
-        if (nl < 1 || nl > 131072 || !plumb__gbdt_tree_alloc(&m->trees[k], (int32_t)nl)) {
-            m->n_trees = k;
-            plumb__loader_bad(ld, "bad tree size");
-            goto done;
-        }
-        plumb__gbdt_tree *t = &m->trees[k];
-        const int64_t nn = nl - 1;
-        if (!read_array(ld, to, "feature", nn, t->feature, 'i') || !read_array(ld, to, "bin", nn, t->bin, 'w') ||
-            !read_array(ld, to, "threshold", nn, t->threshold, 'f') ||
-            !read_array(ld, to, "missing_left", nn, t->missing_left, 'b') ||
-            !read_array(ld, to, "left", nn, t->left, 'i') || !read_array(ld, to, "right", nn, t->right, 'i') ||
-            !read_array(ld, to, "gain", nn, t->gain, 'd') ||
-            !read_array(ld, to, "node_count", nn, t->node_count, 'l') ||
-            !read_array(ld, to, "leaf_value", nl, t->leaf_value, 'd') ||
-            !read_array(ld, to, "leaf_count", nl, t->leaf_count, 'l'))
-            goto done;
-        const json_t *bits = json_object_get(to, "cat_bits");
-        if (bits) {
-            const size_t nw = json_array_size(bits);
-            if (!json_is_array(bits) || nw > (size_t)INT32_MAX / 2 || !plumb__gbdt_tree_alloc_cats(t, (int32_t)nw) ||
-                !read_array(ld, to, "cat_begin", nn, t->cat_begin, 'i') ||
-                !read_array(ld, to, "cat_words", nn, t->cat_words, 'i') ||
-                !read_array(ld, to, "cat_bits", (int64_t)nw, t->cat_bits, 'u')) {
-                plumb__loader_bad(ld, "categorical splits");
-                goto done;
-            }
-        }
-        if (!check_tree(ld, m, t))
-            goto done;
-    }
-    const json_t *metrics = json_object_get(root, "metrics");
-    m->n_iterations = json_integer_value(json_object_get(root, "n_iterations"));
-    m->init_iterations = json_integer_value(json_object_get(root, "init_iterations"));
-    const char *metric = json_string_value(json_object_get(metrics, "name"));
-    snprintf(m->metric, sizeof m->metric, "%s", metric ? metric : "");
-    m->best_iteration = json_integer_value(json_object_get(root, "best_iteration"));
-    const json_t *train = json_object_get(metrics, "train"), *valid = json_object_get(metrics, "valid");
-    if (m->n_iterations < 0 || m->n_iterations > 100000000 || !(json_is_number(train) || json_is_null(train))) {
-        plumb__loader_bad(ld, "metrics");
-        goto done;
-    }
-    m->train_metric = json_is_null(train) ? NAN : json_number_value(train);
-    if (json_is_array(valid) && (!(m->valid_metric = malloc(((size_t)m->n_iterations + 1) * sizeof *m->valid_metric)) ||
-                                 !read_array(ld, metrics, "valid", m->n_iterations, m->valid_metric, 'd')))
-        goto done;
-    const json_t *params = json_object_get(root, "params");
-    m->params.num_iterations = json_integer_value(json_object_get(params, "num_iterations"));
-    m->params.learning_rate = json_number_value(json_object_get(params, "learning_rate"));
-    m->params.num_leaves = (int32_t)json_integer_value(json_object_get(params, "num_leaves"));
-    m->params.max_depth = (int32_t)json_integer_value(json_object_get(params, "max_depth"));
-    m->params.min_data_in_leaf = json_integer_value(json_object_get(params, "min_data_in_leaf"));
-    m->params.min_sum_hessian_in_leaf = json_number_value(json_object_get(params, "min_sum_hessian_in_leaf"));
-    m->params.lambda_l1 = json_number_value(json_object_get(params, "lambda_l1"));
-    m->params.lambda_l2 = json_number_value(json_object_get(params, "lambda_l2"));
-    m->params.min_gain_to_split = json_number_value(json_object_get(params, "min_gain_to_split"));
-    m->params.max_bin = (int32_t)json_integer_value(json_object_get(params, "max_bin"));
-    m->params.feature_fraction = json_number_value(json_object_get(params, "feature_fraction"));
-    m->params.bagging_fraction = json_number_value(json_object_get(params, "bagging_fraction"));
-    m->params.bagging_freq = (int32_t)json_integer_value(json_object_get(params, "bagging_freq"));
-    m->params.early_stopping_rounds = json_integer_value(json_object_get(params, "early_stopping_rounds"));
-    m->params.seed = (uint64_t)json_integer_value(json_object_get(params, "seed"));
-    m->params.cat_smooth = json_number_value(json_object_get(params, "cat_smooth"));
-    m->params.cat_l2 = json_number_value(json_object_get(params, "cat_l2"));
-    m->params.min_data_per_group = json_integer_value(json_object_get(params, "min_data_per_group"));
-    m->params.max_cat_threshold = (int32_t)json_integer_value(json_object_get(params, "max_cat_threshold"));
-    m->params.max_cat_to_onehot = (int32_t)json_integer_value(json_object_get(params, "max_cat_to_onehot"));
-    m->params.objective = m->objective.kind;
-    m->params.alpha = m->objective.alpha;
-    m->params.poisson_max_delta_step = m->objective.max_delta_step;
-    m->params.task = m->task;
-    plumb__provenance_read(m, root);
-    if (!plumb__model_prepare(m)) {
-        plumb__loader_bad(ld, "out of memory");
-        goto done;
-    }
-    *out = m;
-    return PLUMB_OK;
-done:
-    plumb__model_free(m);
+    plumb_model_free(m);
     return ld->st != PLUMB_OK ? ld->st : plumb__fail(ld->err, PLUMB_EFORMAT, "corrupted model file");
 }
 
@@ -529,9 +284,11 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
     memcpy(header, p, (size_t)(nl - p));
     header[nl - p] = '\0';
     int version;
-    unsigned long long body_len;
-    char hex[65], want[65];
-    if (sscanf(header, MODEL_MAGIC " %d %llu %64s", &version, &body_len, want) != 3 || strlen(want) != 64)
+    unsigned long long body_len = 0;
+    char hex[65], want[65], len[24];
+    /* the length is digits only: sscanf's %llu would read "-5" as 18446744073709551611 */
+    if (sscanf(header, MODEL_MAGIC " %d %23s %64s", &version, len, want) != 3 || strlen(want) != 64 ||
+        strspn(len, "0123456789") != strlen(len) || strlen(len) > 19 || sscanf(len, "%llu", &body_len) != 1)
         return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: bad header");
     if (version > MODEL_FORMAT)
         return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0,
@@ -551,9 +308,7 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
     json_t *root = json_loadb(body, (size_t)body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: %s", jerr.text);
-    const char *kind = json_string_value(json_object_get(root, "model"));
-    plumb_status st = kind && strcmp(kind, "tree") == 0 ? plumb__cart_model_parse(root, ld.name, out, err)
-                                                        : parse_model(&ld, root, out);
+    plumb_status st = parse_model(&ld, root, out);
     const json_t *cal = json_object_get(root, "calibration");
     if (st == PLUMB_OK && cal) { /* any binary model may carry one */
         plumb_error cerr;

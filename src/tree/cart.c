@@ -803,130 +803,88 @@ static bool keep_subtree(struct plumb__cart *c, const uint8_t *leaf) {
 /* Scoring                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-/* Where a feature's values come from in a frame; map (categorical, when the frame's dictionary differs from the
- * model's) turns the frame's codes into the model's. */
-typedef struct source {
-    const float *f32;
-    const uint8_t *u8;
-    const int32_t *codes;
-    int32_t *map;
-    int32_t n_map;
-} source;
+typedef plumb__source source;
+
+/* Whether feature value v (model.h: a number, or the model's category code) goes left at node nd. */
+static bool goes_left(const struct plumb__cart *c, const plumb__cart_node *nd, float v) {
+    if (c->features[nd->feature].type != PLUMB_TYPE_CATEGORICAL)
+        return v != v ? nd->missing_left : (double)v <= nd->threshold;
+    const int32_t code = (int32_t)v;
+    if (code == PLUMB_CODE_MISSING)
+        return nd->missing_left;
+    if (code < 0 || code >= c->features[nd->feature].n_categories)
+        return nd->unseen_left;
+    return (c->bits[nd->bits + code / 64] >> (code % 64)) & 1;
+}
 
 static int32_t leaf_of(const struct plumb__cart *c, const source *src, int64_t i) {
     int32_t k = 0;
     while (c->nodes[k].left >= 0) {
         const plumb__cart_node *nd = &c->nodes[k];
-        const source *s = &src[nd->feature];
-        bool left;
-        if (s->codes) {
-            int32_t code = s->codes[i];
-            if (s->map && code >= 0)
-                code = code < s->n_map ? s->map[code] : PLUMB_CODE_UNSEEN;
-            if (code == PLUMB_CODE_MISSING)
-                left = nd->missing_left;
-            else if (code < 0 || code >= c->features[nd->feature].n_categories)
-                left = nd->unseen_left;
-            else
-                left = (c->bits[nd->bits + code / 64] >> (code % 64)) & 1;
-        } else {
-            const float x = plumb__feature_value(s->f32, s->u8, i);
-            left = x != x ? nd->missing_left : (double)x <= nd->threshold;
-        }
-        k = left ? nd->left : nd->right;
+        k = goes_left(c, nd, plumb__source_value(&src[nd->feature], i)) ? nd->left : nd->right;
     }
     return k;
 }
 
-static void free_sources(source *src, int64_t n) {
-    for (int64_t f = 0; src && f < n; f++)
-        free(src[f].map);
-    free(src);
+/* The leaf a row of feature values reaches. */
+static int32_t leaf_of_values(const struct plumb__cart *c, const float *x) {
+    int32_t k = 0;
+    while (c->nodes[k].left >= 0) {
+        const plumb__cart_node *nd = &c->nodes[k];
+        k = goes_left(c, nd, x[nd->feature]) ? nd->left : nd->right;
+    }
+    return k;
 }
 
-/* Finds the model's features in frame by name, with the same types; categorical dictionaries are matched by
- * category text. *out (OUT) is freed with free_sources. */
-static plumb_status bind(const plumb_model *m, const plumb_frame *frame, source **out, plumb_error *err) {
-    const struct plumb__cart *c = m->cart;
-    source *src = calloc((size_t)c->n_features + 1, sizeof *src);
-    if (!src)
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    plumb_status st = PLUMB_OK;
-    const plumb_schema *fs = plumb_frame_schema(frame);
-    for (int64_t f = 0; f < c->n_features; f++) {
-        plumb_column_info want, got;
-        plumb_schema_column(m->schema, c->features[f].column, &want);
-        const int64_t j = plumb_frame_find(frame, want.name);
-        if (j < 0) {
-            st = plumb__fail(err, PLUMB_ESCHEMA, "column '%s' needed by the model is missing", want.name);
-            goto done;
-        }
-        plumb_schema_column(fs, j, &got);
-        source *s = &src[f];
-        s->f32 = plumb_frame_f32(frame, j);
-        s->u8 = plumb_frame_u8(frame, j);
-        s->codes = plumb_frame_codes(frame, j);
-        const bool fits = got.type == want.type && (want.type == PLUMB_TYPE_NUMERIC ? s->f32 != NULL
-                                                    : want.type == PLUMB_TYPE_BOOL  ? s->u8 != NULL
-                                                                                    : s->codes != NULL);
-        if (!fits) {
-            st = plumb__fail(err, PLUMB_ESCHEMA, "column '%s' is %s here but %s in the training data", want.name,
-                             plumb_type_name(got.type), plumb_type_name(want.type));
-            goto done;
-        }
-        if (want.type != PLUMB_TYPE_CATEGORICAL)
-            continue;
-        bool same = got.n_categories == want.n_categories;
-        for (int64_t k = 0; same && k < got.n_categories; k++)
-            same = strcmp(got.categories[k], want.categories[k]) == 0;
-        if (same)
-            continue;
-        const int32_t nm = got.n_categories > 0 ? (int32_t)got.n_categories : 0;
-        if (!(s->map = malloc((size_t)nm * sizeof *s->map + 1))) {
-            st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-            goto done;
-        }
-        s->n_map = nm;
-        for (int32_t k = 0; k < nm; k++) {
-            int64_t lo = 0, hi = want.n_categories; /* the model's dictionary is sorted bytewise */
-            while (lo < hi) {
-                const int64_t mid = (lo + hi) / 2;
-                if (strcmp(want.categories[mid], got.categories[k]) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            s->map[k] = lo < want.n_categories && strcmp(want.categories[lo], got.categories[k]) == 0
-                            ? (int32_t)lo
-                            : PLUMB_CODE_UNSEEN;
-        }
-    }
-done:
-    if (st != PLUMB_OK) {
-        free_sources(src, c->n_features);
-        src = NULL;
-    }
-    *out = src;
-    return st;
+/* A tree's leaves hold its predictions (the positive class's share, or the mean): there is no link. */
+static void score_block(const plumb_model *m, const float *x, int64_t nr, void *scratch, double *out) {
+    (void)scratch;
+    const struct plumb__cart *c = plumb__cart_of(m);
+    for (int64_t i = 0; i < nr; i++)
+        out[i] = c->nodes[leaf_of_values(c, x + i * c->n_features)].value;
 }
 
-plumb_status plumb__cart_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err) {
-    source *src = NULL;
-    plumb_status st = bind(m, frame, &src, err);
-    if (st != PLUMB_OK)
-        return st;
-    const struct plumb__cart *c = m->cart;
-    const int64_t n = plumb_frame_n_rows(frame);
-#pragma omp parallel for schedule(static) num_threads(plumb__threads(0)) if (n >= 16384)
-    for (int64_t i = 0; i < n; i++)
-        out[i] = c->nodes[leaf_of(c, src, i)].value;
-    free_sources(src, c->n_features);
-    return PLUMB_OK;
+static void describe(const plumb_model *m, plumb_model_info *info) {
+    info->n_trees = 1;
+    info->n_iterations = 1;
+    info->best_iteration = 1;
+    info->metric = m->task == PLUMB_TASK_BINARY ? "accuracy" : "l2";
+    info->train_metric = plumb__cart_of(m)->train_metric;
 }
+
+static const char *positive_class(const plumb_model *m) {
+    return plumb__cart_of(m)->positive_class;
+}
+
+static void free_impl(void *impl) {
+    plumb__cart_free(impl);
+}
+
+const plumb__model_ops plumb__tree_ops = {
+    .name = "tree",
+    .kind = PLUMB_MODEL_TREE,
+    .free = free_impl,
+    .score_block = score_block,
+    .describe = describe,
+    .to_json = plumb__cart_model_json,
+    .from_json = plumb__cart_model_parse,
+    .positive_class = positive_class,
+    .rules = plumb__cart_rules,
+};
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Training                                                                                                    */
 /* ---------------------------------------------------------------------------------------------------------- */
+
+bool plumb__cart_set_features(plumb_model *m) {
+    const struct plumb__cart *c = plumb__cart_of(m);
+    int64_t *cols = malloc((size_t)(c->n_features + 1) * sizeof *cols);
+    for (int64_t f = 0; cols && f < c->n_features; f++)
+        cols[f] = c->features[f].column;
+    const bool ok = cols && plumb__model_set_features(m, c->n_features, cols);
+    free(cols);
+    return ok;
+}
 
 void plumb__cart_free(struct plumb__cart *c) {
     if (!c)
@@ -1003,10 +961,10 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
     if (n >= INT32_MAX)
         return plumb__fail(err, PLUMB_EINVAL, "more than %d training rows", INT32_MAX - 1);
     struct plumb__cart *c = NULL;
-    if (!(m = calloc(1, sizeof *m)) || !(m->schema = plumb__schema_copy(plumb_frame_schema(train), false)) ||
-        !(c = m->cart = calloc(1, sizeof *c)))
+    if (!(m = plumb__model_new(&plumb__tree_ops)) ||
+        !(m->schema = plumb__schema_copy(plumb_frame_schema(train), false)) || !(c = m->impl = calloc(1, sizeof *c)))
         goto nomem;
-    m->kind = PLUMB_MODEL_TREE;
+    m->n_outputs = 1;
     c->params = *params;
     c->params.positive_class = NULL;
     plumb_column_info tc;
@@ -1059,7 +1017,8 @@ static plumb_status fit(const plumb_frame *train, const plumb_tree_params *param
         st = plumb__fail(err, PLUMB_EINVAL, "no numeric, bool or categorical feature columns to train on");
         goto done;
     }
-    m->n_features = c->n_features;
+    if (!plumb__cart_set_features(m))
+        goto nomem;
 
     const int64_t F = c->n_features;
     g.p = &c->params;
@@ -1166,7 +1125,7 @@ done:
     free(w);
     free(sw);
     free(cls);
-    plumb__model_free(m);
+    plumb_model_free(m);
     return st;
 }
 
@@ -1179,7 +1138,7 @@ plumb_status plumb_tree_train(const plumb_frame *train, const plumb_tree_params 
     plumb_status st = fit(train, params, &m, &y, &cls, &sw, err);
     if (st != PLUMB_OK)
         return st;
-    struct plumb__cart *c = m->cart;
+    struct plumb__cart *c = plumb__cart_of(m);
     if (params->ccp_alpha > 0) {
         if (!(leaf = malloc((size_t)c->n_nodes)) ||
             !cost_complexity(c->nodes, c->n_nodes, params->ccp_alpha, leaf, NULL, NULL) || !keep_subtree(c, leaf)) {
@@ -1187,19 +1146,19 @@ plumb_status plumb_tree_train(const plumb_frame *train, const plumb_tree_params 
             goto done;
         }
     }
-    if ((st = bind(m, train, &src, err)) != PLUMB_OK)
+    if ((st = plumb__model_bind(m, train, &src, err)) != PLUMB_OK)
         goto done;
     c->train_metric = train_metric(c, src, plumb_frame_n_rows(train), y, cls, sw, m->task == PLUMB_TASK_BINARY);
     plumb__model_stamp(m, train);
     *out = m;
     m = NULL;
 done:
-    free_sources(src, c->n_features);
+    plumb__sources_free(src, c->n_features);
     free(leaf);
     free(y);
     free(cls);
     free(sw);
-    plumb__model_free(m);
+    plumb_model_free(m);
     return st;
 }
 
@@ -1213,7 +1172,7 @@ plumb_status plumb_tree_pruning_path(const plumb_frame *train, const plumb_tree_
     plumb_status st = fit(train, params, &m, &y, &cls, &sw, err);
     if (st != PLUMB_OK)
         return st;
-    const struct plumb__cart *c = m->cart;
+    const struct plumb__cart *c = plumb__cart_of(m);
     int64_t k = 0;
     double *a = NULL, *b = NULL;
     if (!(leaf = malloc((size_t)c->n_nodes)) || !(path = malloc(2 * ((size_t)c->n_nodes + 1) * sizeof *path)) ||
@@ -1236,33 +1195,15 @@ done:
     free(y);
     free(cls);
     free(sw);
-    plumb__model_free(m);
+    plumb_model_free(m);
     return st;
-}
-
-void plumb__cart_describe(const plumb_model *m, plumb_model_info *info) {
-    memset(info, 0, sizeof *info);
-    info->kind = "tree";
-    info->task = m->task;
-    info->n_outputs = 1;
-    info->n_features = m->cart->n_features;
-    info->n_trees = 1;
-    info->n_iterations = 1;
-    info->best_iteration = 1;
-    info->metric = m->task == PLUMB_TASK_BINARY ? "accuracy" : "l2";
-    info->train_metric = m->cart->train_metric;
-    info->valid_metric = NAN;
-    info->train_rows = m->train_rows;
-    info->plumb_version = m->plumb_version;
-    info->data_sha256 = m->data_sha256;
-    info->created = m->created;
 }
 
 plumb_status plumb_tree_describe(const plumb_model *m, plumb_tree_info *info, plumb_error *err) {
     memset(info, 0, sizeof *info);
-    if (!m || m->kind != PLUMB_MODEL_TREE || !m->cart)
+    if (!m || m->ops != &plumb__tree_ops)
         return plumb__fail(err, PLUMB_EINVAL, "not a tree model");
-    const struct plumb__cart *c = m->cart;
+    const struct plumb__cart *c = plumb__cart_of(m);
     info->n_nodes = c->n_nodes;
     info->n_leaves = c->n_leaves;
     info->depth = c->depth;
@@ -1401,11 +1342,8 @@ static void put_cond(text *t, const struct plumb__cart *c, const plumb_schema *s
     free(u.s);
 }
 
-plumb_status plumb_model_rules(const plumb_model *m, char **out, plumb_error *err) {
-    *out = NULL;
-    if (!m || m->kind != PLUMB_MODEL_TREE || !m->cart)
-        return plumb__fail(err, PLUMB_EINVAL, "rules need a tree model (plumb train --model tree)");
-    const struct plumb__cart *c = m->cart;
+plumb_status plumb__cart_rules(const plumb_model *m, char **out, plumb_error *err) {
+    const struct plumb__cart *c = plumb__cart_of(m);
     const int32_t n = c->n_nodes;
     const int64_t F = c->n_features;
     int32_t *parent = malloc((size_t)n * sizeof *parent), *path = malloc((size_t)n * sizeof *path);
@@ -1504,8 +1442,8 @@ static json_t *real_or_null(double v) {
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int format_version) {
-    const struct plumb__cart *c = m->cart;
+json_t *plumb__cart_model_json(const plumb_model *m) {
+    const struct plumb__cart *c = plumb__cart_of(m);
     const plumb_tree_params *p = &c->params;
     json_t *features = json_array(), *cats = json_array();
     json_t *feature = json_array(), *threshold = json_array(), *missing_left = json_array(),
@@ -1565,13 +1503,17 @@ json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int form
         "class_weight_balanced", p->class_weight_balanced != 0, "class_weight", p->class_weight[0], p->class_weight[1]);
     json_t *metrics = json_pack("{s:s, s:o}", "name", m->task == PLUMB_TASK_BINARY ? "accuracy" : "l2", "train",
                                 real_or_null(c->train_metric));
-    json_t *prov = plumb__provenance_json(m);
-    return json_pack(
-        "{s:s, s:i, s:s, s:s, s:o, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "format", magic, "format_version",
-        format_version, "model", "tree", "task", m->task == PLUMB_TASK_BINARY ? "binary" : "regression", "schema",
-        plumb__schema_to_json(m->schema), "target", c->target, "positive_class",
-        c->positive_class ? json_string(c->positive_class) : json_null(), "target_is_text", c->target_is_text,
-        "features", features, "nodes", nodes, "params", params, "metrics", metrics, "provenance", prov);
+    json_t *root = plumb__model_json_begin(m);
+    if (root && plumb__json_add(root, "schema", plumb__schema_to_json(m->schema)) &&
+        plumb__json_add(root, "target", json_string(c->target)) &&
+        plumb__json_add(root, "positive_class", c->positive_class ? json_string(c->positive_class) : json_null()) &&
+        plumb__json_add(root, "target_is_text", json_boolean(c->target_is_text)) &&
+        plumb__json_add(root, "features", features) && plumb__json_add(root, "nodes", nodes) &&
+        plumb__json_add(root, "params", params) && plumb__json_add(root, "metrics", metrics) &&
+        plumb__json_add(root, "provenance", plumb__provenance_json(m)))
+        return root;
+    json_decref(root);
+    return NULL;
 }
 
 /* Element i of array key of obj: an integer in [lo, hi] into *v. */
@@ -1698,17 +1640,13 @@ static bool read_nodes(plumb__loader *rd, struct plumb__cart *c, const json_t *n
     return ok;
 }
 
-plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb_model **out, plumb_error *err) {
-    plumb__loader rd = {.name = name, .err = err, .st = PLUMB_OK};
-    *out = NULL;
-    plumb_model *m = calloc(1, sizeof *m);
-    struct plumb__cart *c = m ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        free(m);
+plumb_status plumb__cart_model_parse(plumb__loader *ld, const json_t *root, plumb_model *m) {
+    plumb__loader rd = *ld;
+    const char *name = ld->name;
+    plumb_error *err = ld->err;
+    struct plumb__cart *c = calloc(1, sizeof *c);
+    if (!(m->impl = c))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    }
-    m->kind = PLUMB_MODEL_TREE;
-    m->cart = c;
     plumb_tree_params_init(&c->params);
     const char *task = json_string_value(json_object_get(root, "task"));
     const char *target = json_string_value(json_object_get(root, "target"));
@@ -1739,7 +1677,7 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
         plumb__loader_bad(&rd, "features");
         goto done;
     }
-    c->n_features = m->n_features = (int64_t)json_array_size(features);
+    c->n_features = (int64_t)json_array_size(features);
     if (!(c->features = calloc((size_t)c->n_features, sizeof *c->features))) {
         plumb__loader_bad(&rd, "out of memory");
         goto done;
@@ -1787,10 +1725,12 @@ plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb
     c->params.class_weight[1] = json_is_number(json_array_get(cw, 1)) ? json_number_value(json_array_get(cw, 1)) : 1;
     const json_t *train = json_object_get(json_object_get(root, "metrics"), "train");
     c->train_metric = json_is_number(train) ? json_number_value(train) : NAN;
-    plumb__provenance_read(m, root);
-    *out = m;
+    if (!plumb__cart_set_features(m)) {
+        plumb__loader_bad(&rd, "out of memory");
+        goto done;
+    }
     return PLUMB_OK;
 done:
-    plumb__model_free(m);
-    return rd.st != PLUMB_OK ? rd.st : plumb__error_at(err, PLUMB_EFORMAT, name, 0, 0, "corrupted model file");
+    ld->st = rd.st != PLUMB_OK ? rd.st : plumb__error_at(err, PLUMB_EFORMAT, name, 0, 0, "corrupted model file");
+    return ld->st;
 }

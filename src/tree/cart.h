@@ -13,7 +13,7 @@
 #ifndef PLUMB_TREE_CART_H
 #define PLUMB_TREE_CART_H
 
-#include "../gbdt/gbdt.h"
+#include "../model/model.h"
 
 typedef struct plumb__cart_feature {
     int64_t column;       /* index in the model's schema */
@@ -51,13 +51,20 @@ struct plumb__cart {
 /* Frees the tree; accepts NULL. */
 void plumb__cart_free(struct plumb__cart *c);
 
-/* plumb_model_predict, plumb_model_describe for a tree model. */
-plumb_status plumb__cart_predict(const plumb_model *m, const plumb_frame *frame, double *out, plumb_error *err);
-void plumb__cart_describe(const plumb_model *m, plumb_model_info *info);
+/* Makes model m's shared feature list from its tree's features. Returns false when out of memory. */
+bool plumb__cart_set_features(plumb_model *m);
 
-/* The model file's JSON body of a tree model (a new reference; NULL when out of memory), and back: name names the
- * file in errors (PLUMB_EFORMAT "corrupted model file: ..."). */
-json_t *plumb__cart_model_json(const plumb_model *m, const char *magic, int format_version);
-plumb_status plumb__cart_model_parse(const json_t *root, const char *name, plumb_model **out, plumb_error *err);
+/* The tree of model m (which must be of this kind). */
+static inline struct plumb__cart *plumb__cart_of(const plumb_model *m) {
+    return (struct plumb__cart *)m->impl;
+}
+
+/* The model file's JSON body of a tree model (plumb__model_ops.to_json, NULL when out of memory), and back
+ * (from_json). */
+json_t *plumb__cart_model_json(const plumb_model *m);
+plumb_status plumb__cart_model_parse(plumb__loader *ld, const json_t *root, plumb_model *m);
+
+/* The rules text of a tree (plumb__model_ops.rules). */
+plumb_status plumb__cart_rules(const plumb_model *m, char **out, plumb_error *err);
 
 #endif /* PLUMB_TREE_CART_H */

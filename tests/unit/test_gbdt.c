@@ -113,10 +113,10 @@ static void hand_computed_stump(void **state) {
     p.learning_rate = 1;
     plumb_model *m = train(f, NULL, &p);
     /* init 0.5; gradients 0.5, 0.5, -0.5, -0.5; the split between 2 and 3 (cut at 2.5) gives leaves -0.5, +0.5 */
-    assert_int_equal(m->n_trees, 1);
-    assert_int_equal(m->trees[0].n_leaves, 2);
-    assert_true(m->trees[0].threshold[0] == 2.5f);
-    assert_true(m->init_score[0] == 0.5);
+    assert_int_equal(plumb__gbdt_of(m)->n_trees, 1);
+    assert_int_equal(plumb__gbdt_of(m)->trees[0].n_leaves, 2);
+    assert_true(plumb__gbdt_of(m)->trees[0].threshold[0] == 2.5f);
+    assert_true(plumb__gbdt_of(m)->init_score[0] == 0.5);
     plumb_frame *g = read_text("x,y\n2.4,0\n2.6,0\n,0\n-100,0\n100,0\n", "y");
     double pred[5];
     assert_int_equal(plumb_model_predict(m, g, NULL, pred, NULL), PLUMB_OK);
@@ -175,9 +175,9 @@ static void split_matches_brute_force(void **state) {
                 for (int ml = 0; ml < 2 && !isnan(x[a]); ml++)
                     best = fmax(best, exact_gain(x, y, n, mean, x[a], ml));
         }
-        const plumb__gbdt_tree *t = &m->trees[0];
+        const plumb__gbdt_tree *t = &plumb__gbdt_of(m)->trees[0];
         assert_int_equal(t->n_leaves, 2);
-        const float *x = plumb_frame_f32(f, m->features[t->feature[0]].column);
+        const float *x = plumb_frame_f32(f, plumb__gbdt_of(m)->features[t->feature[0]].column);
         const double chosen = exact_gain(x, y, n, mean, t->threshold[0], t->missing_left[0]);
         assert_true(chosen >= best - 1e-4 * fabs(best));
         assert_true(fabs(t->gain[0] - chosen) <= 1e-3 * fabs(chosen));
@@ -192,8 +192,8 @@ static void split_matches_brute_force(void **state) {
  * hessians, as in LightGBM, so a leaf may hold a few rows fewer. */
 static void check_invariants(const plumb_model *m, const plumb_gbdt_params *p, int64_t n_rows) {
     const int64_t min_rows = m->task == PLUMB_TASK_REGRESSION ? p->min_data_in_leaf : 1;
-    for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__gbdt_tree *t = &m->trees[k];
+    for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++) {
+        const plumb__gbdt_tree *t = &plumb__gbdt_of(m)->trees[k];
         assert_true(t->n_leaves >= 1 && t->n_leaves <= p->num_leaves);
         int64_t rows = 0;
         for (int32_t l = 0; l < t->n_leaves; l++) {
@@ -212,10 +212,10 @@ static void check_invariants(const plumb_model *m, const plumb_gbdt_params *p, i
 }
 
 static void same_trees(const plumb_model *a, const plumb_model *b) {
-    assert_int_equal(a->n_trees, b->n_trees);
-    assert_true(a->init_score[0] == b->init_score[0]);
-    for (int64_t k = 0; k < a->n_trees; k++) {
-        const plumb__gbdt_tree *x = &a->trees[k], *y = &b->trees[k];
+    assert_int_equal(plumb__gbdt_of(a)->n_trees, plumb__gbdt_of(b)->n_trees);
+    assert_true(plumb__gbdt_of(a)->init_score[0] == plumb__gbdt_of(b)->init_score[0]);
+    for (int64_t k = 0; k < plumb__gbdt_of(a)->n_trees; k++) {
+        const plumb__gbdt_tree *x = &plumb__gbdt_of(a)->trees[k], *y = &plumb__gbdt_of(b)->trees[k];
         const size_t nn = (size_t)x->n_leaves - 1, nl = (size_t)x->n_leaves;
         assert_int_equal(x->n_leaves, y->n_leaves);
         assert_memory_equal(x->feature, y->feature, nn * sizeof *x->feature);
@@ -252,9 +252,9 @@ static void threads_give_same_trees(void **state) {
     /* another seed gives another model */
     p.seed = 43;
     plumb_model *other = train(f, NULL, &p);
-    assert_true(other->trees[0].n_leaves != one->trees[0].n_leaves ||
-                memcmp(other->trees[0].leaf_value, one->trees[0].leaf_value,
-                       (size_t)one->trees[0].n_leaves * sizeof(double)) != 0);
+    assert_true(plumb__gbdt_of(other)->trees[0].n_leaves != plumb__gbdt_of(one)->trees[0].n_leaves ||
+                memcmp(plumb__gbdt_of(other)->trees[0].leaf_value, plumb__gbdt_of(one)->trees[0].leaf_value,
+                       (size_t)plumb__gbdt_of(one)->trees[0].n_leaves * sizeof(double)) != 0);
     plumb_model_free(one);
     plumb_model_free(two);
     plumb_model_free(three);
@@ -274,9 +274,9 @@ static void invariants_and_learning(void **state) {
     p.max_depth = 5;
     plumb_model *m = train(f, v, &p);
     check_invariants(m, &p, plumb_frame_n_rows(f));
-    for (int64_t k = 0; k < m->n_trees; k++) {
+    for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++) {
         /* depth bound: a node's depth is at most max_depth - 1, so leaves are at depth <= max_depth */
-        const plumb__gbdt_tree *t = &m->trees[k];
+        const plumb__gbdt_tree *t = &plumb__gbdt_of(m)->trees[k];
         int depth[64] = {0};
         for (int32_t i = 0; i < t->n_leaves - 1; i++) {
             assert_true(depth[i] < p.max_depth);
@@ -290,7 +290,7 @@ static void invariants_and_learning(void **state) {
     plumb_model_info info;
     plumb_model_describe(m, &info);
     assert_true(info.valid_metric < 0.35);
-    assert_true(m->valid_metric[59] < m->valid_metric[0]);
+    assert_true(plumb__gbdt_of(m)->valid_metric[59] < plumb__gbdt_of(m)->valid_metric[0]);
     plumb_model_free(m);
     plumb_frame_free(f);
     plumb_frame_free(v);
@@ -311,11 +311,12 @@ static void early_stopping_keeps_best(void **state) {
     p.early_stopping_rounds = 10;
     plumb_model *m = train(f, v, &p);
     check_invariants(m, &p, plumb_frame_n_rows(f));
-    assert_true(m->n_iterations < 2000);
-    assert_int_equal(m->n_iterations, m->best_iteration + 10);
-    assert_int_equal(m->n_trees, m->best_iteration);
-    for (int64_t i = 0; i < m->n_iterations; i++)
-        assert_true(m->valid_metric[i] >= m->valid_metric[m->best_iteration - 1]);
+    assert_true(plumb__gbdt_of(m)->n_iterations < 2000);
+    assert_int_equal(plumb__gbdt_of(m)->n_iterations, plumb__gbdt_of(m)->best_iteration + 10);
+    assert_int_equal(plumb__gbdt_of(m)->n_trees, plumb__gbdt_of(m)->best_iteration);
+    for (int64_t i = 0; i < plumb__gbdt_of(m)->n_iterations; i++)
+        assert_true(plumb__gbdt_of(m)->valid_metric[i] >=
+                    plumb__gbdt_of(m)->valid_metric[plumb__gbdt_of(m)->best_iteration - 1]);
     /* the training metric is that of the trees kept: the mean squared error of their predictions */
     const int64_t n = plumb_frame_n_rows(f);
     const double *y = plumb_frame_f64(f, plumb_frame_find(f, "y"));
@@ -324,7 +325,7 @@ static void early_stopping_keeps_best(void **state) {
     for (int64_t i = 0; i < n; i++)
         mse += (pred[i] - y[i]) * (pred[i] - y[i]);
     mse /= (double)n;
-    assert_true(fabs(mse - m->train_metric) <= 1e-6 * mse);
+    assert_true(fabs(mse - plumb__gbdt_of(m)->train_metric) <= 1e-6 * mse);
     free(pred);
     plumb_model_free(m);
     plumb_frame_free(f);
@@ -361,9 +362,9 @@ static void save_load_predicts_identically(void **state) {
     assert_memory_equal(a, b, (size_t)n * sizeof *a);
     /* edges and metrics round-trip exactly too */
     for (int64_t j = 0; j < m->n_features; j++)
-        assert_memory_equal(m->features[j].edges, l->features[j].edges,
-                            (size_t)(m->features[j].n_bins - 2) * sizeof(float));
-    assert_true(m->train_metric == l->train_metric);
+        assert_memory_equal(plumb__gbdt_of(m)->features[j].edges, plumb__gbdt_of(l)->features[j].edges,
+                            (size_t)(plumb__gbdt_of(m)->features[j].n_bins - 2) * sizeof(float));
+    assert_true(plumb__gbdt_of(m)->train_metric == plumb__gbdt_of(l)->train_metric);
     plumb_model_info info;
     plumb_model_describe(l, &info);
     assert_string_equal(info.plumb_version, plumb_version());
@@ -430,12 +431,12 @@ static void corrupted_files_are_refused(void **state) {
 
 /* The raw score of row i by walking the trees on raw values and thresholds: the reference for the scorer. */
 static double raw_walk(const plumb_model *m, const plumb_frame *f, int64_t i) {
-    double s = m->init_score[0];
-    for (int64_t k = 0; k < m->n_trees; k++) {
-        const plumb__gbdt_tree *t = &m->trees[k];
+    double s = plumb__gbdt_of(m)->init_score[0];
+    for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++) {
+        const plumb__gbdt_tree *t = &plumb__gbdt_of(m)->trees[k];
         int32_t node = t->n_leaves > 1 ? 0 : ~0;
         while (node >= 0) {
-            const float x = plumb_frame_f32(f, m->features[t->feature[node]].column)[i];
+            const float x = plumb_frame_f32(f, plumb__gbdt_of(m)->features[t->feature[node]].column)[i];
             const bool left = isnan(x) ? t->missing_left[node] : x <= t->threshold[node];
             node = left ? t->left[node] : t->right[node];
         }
@@ -460,11 +461,11 @@ static void wide_bins(void **state) {
     p.n_threads = 2;
     plumb_model *two = train(f, NULL, &p);
     same_trees(one, two);
-    assert_true(one->wide);
-    assert_int_equal(one->features[1].n_bins, 1001); /* 1000 value bins and the missing bin */
+    assert_true(plumb__gbdt_of(one)->wide);
+    assert_int_equal(plumb__gbdt_of(one)->features[1].n_bins, 1001); /* 1000 value bins and the missing bin */
     int32_t high = 0;
-    for (int32_t i = 0; i < one->trees[0].n_leaves - 1; i++)
-        high = one->trees[0].bin[i] > high ? one->trees[0].bin[i] : high;
+    for (int32_t i = 0; i < plumb__gbdt_of(one)->trees[0].n_leaves - 1; i++)
+        high = plumb__gbdt_of(one)->trees[0].bin[i] > high ? plumb__gbdt_of(one)->trees[0].bin[i] : high;
     assert_true(high > 255); /* some split uses a bin that needs 16 bits */
     const int64_t n = plumb_frame_n_rows(f);
     double *pred = malloc((size_t)n * sizeof *pred);

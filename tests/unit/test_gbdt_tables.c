@@ -69,11 +69,11 @@ static void categorical_splits_learn_sets(void **state) {
     /* c is a feature (categorical), and the first tree splits it into a set that is not an interval of codes */
     assert_int_equal(m->n_features, 4);
     bool set_split = false;
-    for (int64_t k = 0; k < m->n_trees; k++)
-        set_split |= m->trees[k].cat_begin != NULL;
+    for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++)
+        set_split |= plumb__gbdt_of(m)->trees[k].cat_begin != NULL;
     assert_true(set_split);
     /* the model explains the category effect: l2 well below the variance of the target (~1.1) */
-    assert_true(m->train_metric < 0.08);
+    assert_true(plumb__gbdt_of(m)->train_metric < 0.08);
     /* unseen categories go where missing values go: a row with an unseen colour scores like a missing one */
     plumb_frame *g = read_csv("x,c,z,w\n0.5,,0.5,1\n0.5,purple,0.5,1\n0.5,blue,0.5,1\n", NULL, plumb_model_schema(m));
     double pred[3];
@@ -151,7 +151,7 @@ static void quantile_and_l1_fit_their_quantiles(void **state) {
     plumb_model *l1 = train(f, NULL, &p);
     assert_true(mean_loss(q, f, 'q', 0.9) < 0.8 * mean_loss(l2, f, 'q', 0.9));
     assert_true(mean_loss(l1, f, 'a', 0) < mean_loss(l2, f, 'a', 0));
-    assert_string_equal(q->metric, "quantile");
+    assert_string_equal(plumb__gbdt_of(q)->metric, "quantile");
     free(pred);
     plumb_model_free(q);
     plumb_model_free(l2);
@@ -278,7 +278,7 @@ static void weights_count_rows(void **state) {
     double sw = 0, swy = 0;
     for (int64_t i = 0; i < 2000; i++)
         sw += w[i], swy += w[i] * y[i];
-    assert_true(fabs(weighted->init_score[0] - swy / sw) < 1e-12);
+    assert_true(fabs(plumb__gbdt_of(weighted)->init_score[0] - swy / sw) < 1e-12);
     /* weights 0 and 1 against dropping the zero-weight rows */
     plumb_test_text zero = {0}, kept = {0};
     plumb_test_put(&zero, "x,c,z,w,y\n");
@@ -308,7 +308,8 @@ static void weights_count_rows(void **state) {
     for (int i = 0; i < 1500; i++)
         diff = fmax(diff, fabs(pz[i] - pk[i]));
     assert_true(diff < 0.05);
-    assert_true(fabs(mz->train_metric - mk->train_metric) < 0.01 * mk->train_metric + 1e-3);
+    assert_true(fabs(plumb__gbdt_of(mz)->train_metric - plumb__gbdt_of(mk)->train_metric) <
+                0.01 * plumb__gbdt_of(mk)->train_metric + 1e-3);
     plumb_model_free(mz);
     plumb_model_free(mk);
     plumb_frame_free(fz);
@@ -397,12 +398,12 @@ static void init_model_continues_exactly(void **state) {
     plumb_model *first = train(f, NULL, &p);
     p.init_model = first;
     plumb_model *second = train(f, NULL, &p);
-    assert_int_equal(second->n_trees, 40);
+    assert_int_equal(plumb__gbdt_of(second)->n_trees, 40);
     double a[2000], b[2000];
     assert_int_equal(plumb_model_predict(whole, f, NULL, a, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_predict(second, f, NULL, b, NULL), PLUMB_OK);
     assert_memory_equal(a, b, sizeof a);
-    assert_int_equal(second->init_iterations, 20);
+    assert_int_equal(plumb__gbdt_of(second)->init_iterations, 20);
     /* another objective cannot continue it */
     p.objective = PLUMB_OBJECTIVE_L2;
     p.task = PLUMB_TASK_REGRESSION;
@@ -430,11 +431,12 @@ static void auc_metric_stops_at_its_best(void **state) {
     p.metric = "auc";
     p.early_stopping_rounds = 10;
     plumb_model *m = train(tr, va, &p);
-    assert_string_equal(m->metric, "auc");
+    assert_string_equal(plumb__gbdt_of(m)->metric, "auc");
     /* the best iteration has the highest validation AUC of those trained */
-    for (int64_t i = 0; i < m->n_iterations; i++)
-        assert_true(m->valid_metric[i] <= m->valid_metric[m->best_iteration - 1]);
-    assert_true(m->valid_metric[m->best_iteration - 1] > 0.9);
+    for (int64_t i = 0; i < plumb__gbdt_of(m)->n_iterations; i++)
+        assert_true(plumb__gbdt_of(m)->valid_metric[i] <=
+                    plumb__gbdt_of(m)->valid_metric[plumb__gbdt_of(m)->best_iteration - 1]);
+    assert_true(plumb__gbdt_of(m)->valid_metric[plumb__gbdt_of(m)->best_iteration - 1] > 0.9);
     p.metric = "l2";
     plumb_model *none = NULL;
     plumb_error err;
@@ -529,8 +531,8 @@ static void treeshap_equals_brute_force_shapley(void **state) {
     double *raw = malloc((size_t)plumb_frame_n_rows(f) * sizeof *raw);
     assert_int_equal(plumb_model_contrib(m, f, NULL, phi, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_predict(m, f, &(plumb_predict_options){.raw = true}, raw, NULL), PLUMB_OK);
-    plumb__fcol cols[8];
-    assert_int_equal(plumb__model_bind(m, f, cols, NULL), PLUMB_OK);
+    plumb__fcol *cols = NULL;
+    assert_int_equal(plumb__model_bind(m, f, &cols, NULL), PLUMB_OK);
     double fact[8] = {1};
     for (int k = 1; k < 8; k++)
         fact[k] = fact[k - 1] * k;
@@ -545,7 +547,7 @@ static void treeshap_equals_brute_force_shapley(void **state) {
         /* exact Shapley values over all subsets of the features */
         uint16_t bins[8];
         for (int j = 0; j < F; j++)
-            bins[j] = plumb__feature_bin(&m->features[j], &cols[j], i);
+            bins[j] = plumb__feature_bin(&plumb__gbdt_of(m)->features[j], &cols[j], i);
         for (int j = 0; j < F; j++) {
             double want = 0;
             for (unsigned S = 0; S < 1u << F; S++) {
@@ -553,25 +555,26 @@ static void treeshap_equals_brute_force_shapley(void **state) {
                     continue;
                 const int s = __builtin_popcount(S);
                 double dv = 0;
-                for (int64_t k = 0; k < m->n_trees; k++)
-                    dv += cond_expectation(&m->trees[k], m->trees[k].n_leaves > 1 ? 0 : ~0, bins, S | 1u << j) -
-                          cond_expectation(&m->trees[k], m->trees[k].n_leaves > 1 ? 0 : ~0, bins, S);
+                for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++)
+                    dv += cond_expectation(&plumb__gbdt_of(m)->trees[k],
+                                           plumb__gbdt_of(m)->trees[k].n_leaves > 1 ? 0 : ~0, bins, S | 1u << j) -
+                          cond_expectation(&plumb__gbdt_of(m)->trees[k],
+                                           plumb__gbdt_of(m)->trees[k].n_leaves > 1 ? 0 : ~0, bins, S);
                 want += fact[s] * fact[F - s - 1] / fact[F] * dv;
             }
             if (fabs(phi[i * W + j] - want) > 1e-9)
                 fail_msg("row %d feature %d: TreeSHAP %.12g, exact Shapley %.12g", i, j, phi[i * W + j], want);
         }
     }
-    for (int j = 0; j < F; j++)
-        free(cols[j].remap);
+    plumb__sources_free(cols, F);
     /* importance: every split counted once, gains positive */
     plumb_importance imp[8];
     assert_int_equal(plumb_model_importance(m, imp, NULL), PLUMB_OK);
     int64_t splits = 0, want_splits = 0;
     for (int j = 0; j < F; j++)
         splits += imp[j].splits;
-    for (int64_t k = 0; k < m->n_trees; k++)
-        want_splits += m->trees[k].n_leaves - 1;
+    for (int64_t k = 0; k < plumb__gbdt_of(m)->n_trees; k++)
+        want_splits += plumb__gbdt_of(m)->trees[k].n_leaves - 1;
     assert_int_equal(splits, want_splits);
     free(phi);
     free(raw);

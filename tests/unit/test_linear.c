@@ -185,7 +185,7 @@ static void weighted_quantiles_clip_and_impute(void **state) {
     plumb_linear_params_init(&p);
     p.clip_quantile = 0.2;
     plumb_model *m = train(f, &p);
-    const plumb__linear_input *in = &m->linear->inputs[0];
+    const plumb__linear_input *in = &plumb__linear_of(m)->inputs[0];
     assert_true(in->lo == 1.5 && in->hi == 52);
     assert_true(in->fill == 3);
     assert_true(in->indicator);
@@ -205,7 +205,7 @@ static void weighted_quantiles_clip_and_impute(void **state) {
     f = read_text("x,w,y\n1,1,0\n2,1,1\n3,1,0\n4,1,1\n100,4,1\n,1,0\n", "y", "w");
     plumb_linear_params_init(&p);
     m = train(f, &p);
-    in = &m->linear->inputs[0];
+    in = &plumb__linear_of(m)->inputs[0];
     assert_true(in->fill == 52);
     assert_true(isinf(in->lo) && isinf(in->hi));
     /* the weighted mean over every row, the missing one at the fill value */
@@ -244,7 +244,7 @@ static void design_columns_and_names(void **state) {
         assert_string_equal(co[j].name, want[j]);
     assert_null(co[0].column);
     assert_string_equal(co[4].column, "c");
-    assert_true(m->linear->inputs[0].fill == 1);
+    assert_true(plumb__linear_of(m)->inputs[0].fill == 1);
     assert_true(co[1].center == 0 && co[1].scale == 1 && co[3].scale == 1);
     assert_true(co[5].center == 3.5 && co[5].scale > 0);
     plumb_model_info info;
@@ -276,7 +276,7 @@ static void coefficients_on_both_scales_predict_alike(void **state) {
                 *x1 = plumb_frame_f32(f, plumb_frame_find(f, "x1"));
     const int32_t *c = plumb_frame_codes(f, plumb_frame_find(f, "c"));
     const uint8_t *flag = plumb_frame_u8(f, plumb_frame_find(f, "flag"));
-    const double fill1 = m->linear->inputs[1].fill;
+    const double fill1 = plumb__linear_of(m)->inputs[1].fill;
     const char *cats[] = {"c=a", "c=b", "c=c", "c=d"};
     for (int64_t i = 0; i < n; i++) {
         double s = find_coef(m, "(intercept)")->value + find_coef(m, "x0")->value * x0[i] +
@@ -331,7 +331,7 @@ static void unseen_and_missing_at_scoring(void **state) {
     assert_memory_equal(p1, p2, sizeof p1);
     assert_true(p1[0] == p1[1]); /* unseen = missing = all zeros */
     /* by hand: the raw score from the coefficients, with the fills */
-    const double fill1 = m->linear->inputs[1].fill, fill_flag = m->linear->inputs[5].fill;
+    const double fill1 = plumb__linear_of(m)->inputs[1].fill, fill_flag = plumb__linear_of(m)->inputs[5].fill;
     double base = find_coef(m, "(intercept)")->value + find_coef(m, "x0")->value * 0.5 + find_coef(m, "x2")->value * 1 +
                   find_coef(m, "x3")->value * 2;
     double s0 =
@@ -341,7 +341,7 @@ static void unseen_and_missing_at_scoring(void **state) {
         base + find_coef(m, "x1")->value * 1.25 + find_coef(m, "c=b")->value + find_coef(m, "flag")->value * fill_flag;
     assert_true(fabs(p1[2] - 1 / (1 + exp(-s2v))) < 1e-12);
     /* the flag column had no missing values in training: no indicator, a missing flag is just its fill */
-    assert_int_equal(m->linear->inputs[5].indicator, false);
+    assert_int_equal(plumb__linear_of(m)->inputs[5].indicator, false);
     plumb_frame_free(s1);
     plumb_frame_free(s2);
     plumb_model_free(m);
@@ -503,9 +503,10 @@ static void threads_give_identical_models(void **state) {
         plumb_model *m1 = train(f, &p);
         p.n_threads = 2;
         plumb_model *m2 = train(f, &p);
-        assert_int_equal(m1->linear->p, m2->linear->p);
-        assert_memory_equal(m1->linear->beta, m2->linear->beta, (size_t)m1->linear->p * sizeof(double));
-        assert_true(m1->linear->objective == m2->linear->objective);
+        assert_int_equal(plumb__linear_of(m1)->p, plumb__linear_of(m2)->p);
+        assert_memory_equal(plumb__linear_of(m1)->beta, plumb__linear_of(m2)->beta,
+                            (size_t)plumb__linear_of(m1)->p * sizeof(double));
+        assert_true(plumb__linear_of(m1)->objective == plumb__linear_of(m2)->objective);
         const int64_t n = plumb_frame_n_rows(f);
         double *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
         plumb_set_threads(1);
@@ -536,7 +537,7 @@ static void converges_and_reports(void **state) {
     assert_int_equal(plumb_linear_describe(m, &li, NULL), PLUMB_OK);
     assert_true(li.converged);
     assert_true(li.n_iterations >= 2 && li.n_iterations <= 10); /* Newton: a handful */
-    assert_int_equal(li.n_coefficients, m->linear->p);
+    assert_int_equal(li.n_coefficients, plumb__linear_of(m)->p);
     plumb_model_free(m);
     /* one iteration is not enough: the model comes back, marked as not converged */
     p.max_iter = 1;
@@ -769,8 +770,8 @@ static void class_and_sample_weights(void **state) {
     plumb_model *a = train(f, &p);
     p.class_weight = spec;
     plumb_model *b = train(f, &p);
-    for (int64_t j = 0; j < a->linear->p; j++)
-        assert_true(fabs(a->linear->beta[j] - b->linear->beta[j]) < 1e-12);
+    for (int64_t j = 0; j < plumb__linear_of(a)->p; j++)
+        assert_true(fabs(plumb__linear_of(a)->beta[j] - plumb__linear_of(b)->beta[j]) < 1e-12);
     plumb_model_free(a);
     plumb_model_free(b);
     plumb_frame_free(f);
@@ -784,11 +785,11 @@ static void class_and_sample_weights(void **state) {
     p.alpha = 0.05;
     a = train(fw, &p);
     b = train(fd, &p);
-    assert_int_equal(a->linear->p, b->linear->p);
-    for (int64_t j = 0; j < a->linear->p; j++)
-        assert_true(fabs(a->linear->beta[j] - b->linear->beta[j]) < 1e-9);
-    assert_true(a->linear->inputs[0].center == b->linear->inputs[0].center);
-    assert_true(a->linear->inputs[0].fill == b->linear->inputs[0].fill);
+    assert_int_equal(plumb__linear_of(a)->p, plumb__linear_of(b)->p);
+    for (int64_t j = 0; j < plumb__linear_of(a)->p; j++)
+        assert_true(fabs(plumb__linear_of(a)->beta[j] - plumb__linear_of(b)->beta[j]) < 1e-9);
+    assert_true(plumb__linear_of(a)->inputs[0].center == plumb__linear_of(b)->inputs[0].center);
+    assert_true(plumb__linear_of(a)->inputs[0].fill == plumb__linear_of(b)->inputs[0].fill);
     plumb_model_free(a);
     plumb_model_free(b);
     plumb_frame_free(fw);

@@ -327,7 +327,7 @@ static void numeric_split_with_missing_is_best(void **state) {
                 if (l[0] + l[1] > 0 && r[0] + r[1] > 0)
                     best = fmax(best, gini_proxy(l, r));
             }
-        const struct plumb__cart *c = m->cart;
+        const struct plumb__cart *c = plumb__cart_of(m);
         if (c->n_nodes == 1) {
             assert_true(best == -INFINITY || best <= -(c->nodes[0].impurity * c->nodes[0].weighted_n) + 1e-9);
         } else {
@@ -397,7 +397,7 @@ static void categorical_split_is_best_subset(void **state) {
                                             : gini_proxy((double[]){l[1], l[2]}, (double[]){r[1], r[2]});
                 best = fmax(best, v);
             }
-        const struct plumb__cart *c = m->cart;
+        const struct plumb__cart *c = plumb__cart_of(m);
         assert_true(c->n_nodes == 3);
         const plumb__cart_node *L = &c->nodes[c->nodes[0].left], *R = &c->nodes[c->nodes[0].right];
         double got;
@@ -435,7 +435,7 @@ static void missing_values_follow_training(void **state) {
     plumb_tree_params_init(&p);
     p.max_depth = 2;
     plumb_model *m = train(f, &p);
-    const struct plumb__cart *c = m->cart;
+    const struct plumb__cart *c = plumb__cart_of(m);
     assert_int_equal(c->n_nodes, 3);          /* one split makes both children pure */
     assert_true(c->nodes[0].threshold == 80); /* between 79 and 81: 80 is a missing row */
     assert_int_equal(c->nodes[0].missing_left, 0);
@@ -449,7 +449,7 @@ static void missing_values_follow_training(void **state) {
     /* no missing values in training: 7 rows of x <= 7 (negative), 3 above */
     f = read_text("x,y\n1,0\n2,0\n3,0\n4,0\n5,0\n6,0\n7,0\n8,1\n9,1\n10,1\n", "y");
     m = train(f, &p);
-    assert_int_equal(m->cart->nodes[0].missing_left, 1);
+    assert_int_equal(plumb__cart_of(m)->nodes[0].missing_left, 1);
     s = read_text("x\nNA\n1\n9\n", NULL);
     pred = predict(m, s);
     assert_true(pred[0] == 0 && pred[1] == 0 && pred[2] == 1);
@@ -476,7 +476,7 @@ static void unseen_category_goes_to_larger_child(void **state) {
     plumb_tree_params_init(&p);
     p.max_depth = 1;
     plumb_model *m = train(f, &p);
-    const struct plumb__cart *c = m->cart;
+    const struct plumb__cart *c = plumb__cart_of(m);
     assert_int_equal(c->n_nodes, 3);
     const plumb__cart_node *L = &c->nodes[c->nodes[0].left], *R = &c->nodes[c->nodes[0].right];
     const double larger = L->n_rows > R->n_rows ? L->value : R->value;
@@ -556,8 +556,8 @@ static void threads_give_same_tree(void **state) {
     plumb_model *one = train(f, &p);
     p.n_threads = 2;
     plumb_model *two = train(f, &p);
-    same_tree(one->cart, two->cart);
-    assert_true(one->cart->n_leaves > 50);
+    same_tree(plumb__cart_of(one), plumb__cart_of(two));
+    assert_true(plumb__cart_of(one)->n_leaves > 50);
     plumb_model_free(one);
     plumb_model_free(two);
     plumb_frame_free(f);
@@ -574,7 +574,7 @@ static void invariants(void **state) {
     p.max_depth = 7;
     p.min_samples_leaf = 3;
     plumb_model *m = train(f, &p);
-    const struct plumb__cart *c = m->cart;
+    const struct plumb__cart *c = plumb__cart_of(m);
     int32_t leaves = 0;
     for (int32_t i = 0; i < c->n_nodes; i++) {
         const plumb__cart_node *nd = &c->nodes[i];
@@ -628,11 +628,11 @@ static void pruning_follows_the_path(void **state) {
             continue; /* equal alphas prune together */
         p.ccp_alpha = alpha[k];
         plumb_model *m = train(f, &p);
-        assert_true(fabs(leaf_risk(m->cart) - imp[k]) < 1e-12);
-        assert_true(m->cart->n_leaves < prev_leaves);
-        prev_leaves = m->cart->n_leaves;
+        assert_true(fabs(leaf_risk(plumb__cart_of(m)) - imp[k]) < 1e-12);
+        assert_true(plumb__cart_of(m)->n_leaves < prev_leaves);
+        prev_leaves = plumb__cart_of(m)->n_leaves;
         if (k == n - 1)
-            assert_int_equal(m->cart->n_nodes, 1);
+            assert_int_equal(plumb__cart_of(m)->n_nodes, 1);
         plumb_model_free(m);
     }
     free(alpha);
@@ -660,7 +660,7 @@ static void save_load_round_trip(void **state) {
     assert_int_equal(plumb_model_save(m, path, NULL), PLUMB_OK);
     assert_int_equal(plumb_model_load(path, &l, NULL), PLUMB_OK);
     unlink(path);
-    same_tree(m->cart, l->cart);
+    same_tree(plumb__cart_of(m), plumb__cart_of(l));
     double *a = predict(m, f), *b = predict(l, f);
     assert_memory_equal(a, b, (size_t)plumb_frame_n_rows(f) * sizeof *a);
     char *ra = rules(m), *rb = rules(l);
@@ -679,7 +679,7 @@ static void save_load_round_trip(void **state) {
     assert_int_equal(ta.n_leaves, tb.n_leaves);
     assert_int_equal(ta.depth, tb.depth);
     assert_string_equal(tb.criterion, "entropy");
-    assert_true(l->cart->params.class_weight_balanced);
+    assert_true(plumb__cart_of(l)->params.class_weight_balanced);
     free(ra);
     free(rb);
     free(a);
@@ -952,7 +952,7 @@ static void errors_have_exact_messages(void **state) {
     char *t = NULL;
     assert_int_equal(plumb_model_rules(m, &t, &err), PLUMB_EINVAL);
     assert_null(t);
-    assert_string_equal(err.message, "rules need a tree model (plumb train --model tree)");
+    assert_string_equal(err.message, "a gbdt model has no rules: only tree models have them");
     plumb_tree_info ti;
     assert_int_equal(plumb_tree_describe(m, &ti, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "not a tree model");
