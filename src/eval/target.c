@@ -5,7 +5,7 @@
  * linear models and trees by name.
  */
 #include "../gbdt/gbdt.h"
-#include "../tree/cart.h"
+#include "../tree/tree.h"
 #include "../linear/linear.h"
 
 const char *plumb_model_positive_class(const plumb_model *m) {

@@ -10,7 +10,7 @@
 #include "../linear/linear.h"
 
 #include "../eval/eval.h"
-#include "../tree/cart.h"
+#include "../tree/tree.h"
 
 #include <math.h>
 #include <stdlib.h>

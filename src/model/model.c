@@ -7,7 +7,7 @@
  */
 #include "../eval/eval.h"
 #include "../gbdt/gbdt.h"
-#include "../tree/cart.h"
+#include "../tree/tree.h"
 #include "../linear/linear.h"
 #include "loader.h"
 
