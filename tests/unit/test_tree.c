@@ -6,7 +6,7 @@
  */
 #include "test.h"
 
-#include "tree/cart.h"
+#include "tree/tree.h"
 
 #include <jansson.h>
 #include <math.h>
