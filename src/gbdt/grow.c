@@ -87,6 +87,13 @@ static int64_t partition(trainer *t, const leaf *l) {
     return total;
 }
 
+/* -T(G) / (H + l2); 0 where the leaf has no curvature at all (its rows' hessians all quantized to 0, as when a
+ * binary target has one class and the scores have run to the end of the logistic) */
+static inline double leaf_output(double G, double H, const plumb_gbdt_params *p) {
+    double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
+    return H + p->lambda_l2 > 0 ? -tg / (H + p->lambda_l2) : 0.0;
+}
+
 static int32_t take_slot(trainer *t) {
     return t->n_free > 0 ? t->free_slots[--t->n_free] : -1;
 }
@@ -124,8 +131,8 @@ bool plumb__gbdt_grow_tree(trainer *t, plumb__gbdt_tree *out) {
                   .c = t->n_bag,
                   .parent = -1,
                   .hist = take_slot(t),
-                  .lo = -INFINITY,
-                  .hi = INFINITY};
+                  .lo = -t->max_step,
+                  .hi = t->max_step};
     plumb__gbdt_histograms_and_splits(t, &L[0], NULL);
     int32_t n_leaves = 1;
     while (n_leaves < max_leaves) {

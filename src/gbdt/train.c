@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#define PLUMB__SOFTMAX_MAX_STEP 10.0
+
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Random numbers: counter-based, so a row's draw does not depend on which thread makes it                     */
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -417,6 +419,13 @@ static plumb_status start_model(run *r, plumb_error *err) {
     m->params.task = m->task;
     t->obj = &m->objective;
     t->K = m->n_classes;
+    /* Softmax: a leaf's Newton step -G/H is about 1/p for a class of share p (a class of 4 rows in 3,000 steps by
+     * 750), and once probabilities are near 0 or 1 the hessians p(1-p) vanish while a row that is badly wrong keeps
+     * a gradient of -1: with many small classes, every leaf that cannot separate a class's rows from others pushes
+     * the others far the wrong way, and the next trees push harder, so the loss rises (issue 12, 300 classes of 10
+     * rows). The outputs are bounded, as XGBoost's max_delta_step bounds them; the split search scores splits with
+     * the bounded outputs. 10 is far beyond the steps of a well-posed problem (about 1 near convergence). */
+    t->max_step = t->K > 1 ? PLUMB__SOFTMAX_MAX_STEP : INFINITY;
     if (okind == PLUMB_OBJECTIVE_POISSON)
         for (int64_t i = 0; i < n; i++)
             if (t->label[i] < 0)

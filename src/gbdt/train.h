@@ -93,6 +93,8 @@ typedef struct trainer {
     const plumb__objective *obj;
     int32_t K;        /* outputs: classes of a multiclass model, else 1 */
     bool constrained; /* some feature is monotone: splits check outputs against leaf bounds */
+    double max_step;  /* bound of every leaf's output (before the learning rate): INFINITY, or for softmax
+                         PLUMB__SOFTMAX_MAX_STEP (train.c says why) */
     double *label;
     const double *weight; /* the frame's weight column (borrowed); NULL: every row weighs 1 */
     double *score;        /* n_rows x K raw scores */
@@ -125,13 +127,6 @@ typedef struct wpair {
 int plumb__gbdt_wpair_cmp(const void *a, const void *b);
 
 #define HIST(t, slot) ((t)->pool + (size_t)(slot) * (size_t)(t)->total_bins)
-
-/* -T(G) / (H + l2); 0 where the leaf has no curvature at all (its rows' hessians all quantized to 0, as when a
- * binary target has one class and the scores have run to the end of the logistic) */
-static inline double leaf_output(double G, double H, const plumb_gbdt_params *p) {
-    double tg = fabs(G) > p->lambda_l1 ? G - copysign(p->lambda_l1, G) : 0.0;
-    return H + p->lambda_l2 > 0 ? -tg / (H + p->lambda_l2) : 0.0;
-}
 
 static inline bool can_split(const trainer *t, const leaf *l) {
     const plumb_gbdt_params *p = t->p;
