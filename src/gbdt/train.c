@@ -59,8 +59,8 @@ static inline void row_grad(const trainer *t, int64_t i, int32_t k, double *g, d
  * gradient to min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a
  * million rows (LightGBM's quantized training keeps accuracy with 4). Log-loss (binary and softmax) has |g| <= 1
  * and a bounded hessian, which fixes its scales (times the largest weight) and saves a pass; the others need their
- * largest gradient and hessian first. */
-static void gradients(trainer *t, int32_t k, double wmax) {
+ * largest gradient and hessian first. Returns false when one of those is not finite (the scores have diverged). */
+static bool gradients(trainer *t, int32_t k, double wmax) {
     const int64_t n = t->n_rows;
     const double gq_max = fmin(32767, floor(2147483647.0 / (double)n)),
                  hq_max = fmin(65535, floor(4294967295.0 / (double)n));
@@ -76,6 +76,8 @@ static void gradients(trainer *t, int32_t k, double wmax) {
             gmax = fmax(gmax, fabs(g));
             hmax = fmax(hmax, h);
         }
+        if (!isfinite(gmax) || !isfinite(hmax))
+            return false;
         t->sg = gmax > 0 ? gq_max / gmax : 1.0;
         t->sh = hmax > 0 ? hq_max / hmax : 1.0;
     }
@@ -86,6 +88,7 @@ static void gradients(trainer *t, int32_t k, double wmax) {
         row_grad(t, i, k, &g, &h);
         t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
     }
+    return true;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -367,6 +370,7 @@ typedef struct run {
     const double *vweight;
     int64_t vn;
     int64_t n_init;    /* trees taken over from the init model */
+    double *bound;     /* per output: the largest |training score| at the start plus each tree's largest |leaf| */
     double best_valid; /* the best validation metric so far, at iteration best_iter (1-based) */
     int64_t best_iter;
 } run;
@@ -496,7 +500,8 @@ static plumb_status alloc_trainer(run *r, plumb_error *err) {
         !(t->cat_scratch = malloc((size_t)(t->F * t->stride_cats + 1) * sizeof *t->cat_scratch)) ||
         !(t->cat_keys = malloc((size_t)(t->F * t->stride_cats + 1) * sizeof *t->cat_keys)) ||
         !(t->split_bits = malloc((size_t)(t->stride_cats / 32 + 2) * sizeof *t->split_bits)) ||
-        !(r->m->init_score = calloc((size_t)K, sizeof *r->m->init_score)))
+        !(r->m->init_score = calloc((size_t)K, sizeof *r->m->init_score)) ||
+        !(r->bound = calloc((size_t)K, sizeof *r->bound)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     return PLUMB_OK;
 }
@@ -598,6 +603,8 @@ static plumb_status take_init_trees(run *r, plumb_error *err) {
         m->n_trees = k + 1;
     }
     m->init_iterations = init ? init->init_iterations + init->best_iteration : 0;
+    for (int64_t i = 0; i < r->t.n_rows * r->t.K; i++)
+        r->bound[i % r->t.K] = fmax(r->bound[i % r->t.K], fabs(r->t.score[i]));
     r->best_valid = plumb__metric_higher_better(r->metric) ? -INFINITY : INFINITY;
     r->best_iter = 0;
     return PLUMB_OK;
@@ -657,6 +664,28 @@ static void add_to_scores(trainer *t, const plumb__gbdt_tree *tree, int32_t k) {
     }
 }
 
+/* Divergence (a learning rate of 1e308, say) stops training with an error that names the iteration, so no model
+ * holds a non-finite number and no raw score can overflow: a gradient that is not finite, a leaf value that is
+ * not, or a bound on the scores of any row (every row's raw score is at most bound[k] in size) that overflows. */
+static plumb_status diverged(int64_t it, const char *what, plumb_error *err) {
+    return plumb__fail(err, PLUMB_EINVAL, "training diverged at iteration %lld: %s (try a lower learning rate)",
+                       (long long)it + 1, what);
+}
+
+/* Checks the tree just grown for output k and adds its largest output to bound[k]. */
+static plumb_status check_tree(run *r, const plumb__gbdt_tree *tree, int32_t k, int64_t it, plumb_error *err) {
+    double top = 0;
+    for (int32_t l = 0; l < tree->n_leaves; l++) {
+        if (!isfinite(tree->leaf_value[l]))
+            return diverged(it, "a leaf value is not finite", err);
+        top = fmax(top, fabs(tree->leaf_value[l]));
+    }
+    r->bound[k] += top;
+    if (!(r->bound[k] <= DBL_MAX))
+        return diverged(it, "the raw scores can overflow", err);
+    return PLUMB_OK;
+}
+
 /* Iteration it: one tree per output, grown on the gradients at the current scores and added to them. */
 static plumb_status train_one_iter(run *r, int64_t it, plumb_error *err) {
     trainer *t = &r->t;
@@ -665,7 +694,9 @@ static plumb_status train_one_iter(run *r, int64_t it, plumb_error *err) {
         softmax_rows(t);
     choose_used_features(t, r->params, it);
     for (int32_t k = 0; k < t->K; k++) {
-        gradients(t, k, r->wmax);
+        plumb_status st;
+        if (!gradients(t, k, r->wmax))
+            return diverged(it, "a gradient is not finite", err);
         choose_bag(t, r->params, it);
         plumb__gbdt_tree *tree = &m->trees[m->n_trees];
         if (!plumb__gbdt_grow_tree(t, tree))
@@ -674,6 +705,8 @@ static plumb_status train_one_iter(run *r, int64_t it, plumb_error *err) {
         if ((m->objective.kind == PLUMB_OBJECTIVE_L1 || m->objective.kind == PLUMB_OBJECTIVE_QUANTILE) &&
             !renew_leaves(t, tree))
             return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        if ((st = check_tree(r, tree, k, it, err)) != PLUMB_OK)
+            return st;
         add_to_scores(t, tree, k);
         if (r->valid)
             add_tree(tree, r->vbins, t->wide, t->F, r->vn, r->vscore, t->K, k, t->nt, 1);
@@ -724,6 +757,12 @@ static plumb_status finish_model(run *r, plumb_error *err) {
     }
     m->n_trees = r->n_init + m->best_iteration * K;
     m->train_metric = plumb__metric_eval(r->metric, &m->objective, K, t->label, t->weight, t->score, t->n_rows, t->nt);
+    /* finite scores can still give an infinite loss (a log-loss summed over scores near 1e308) */
+    const plumb__metric loss = plumb__metric_default(&m->objective, K);
+    if (!isfinite(loss == r->metric
+                      ? m->train_metric
+                      : plumb__metric_eval(loss, &m->objective, K, t->label, t->weight, t->score, t->n_rows, t->nt)))
+        return diverged(m->n_iterations - 1, "the training loss is not finite", err);
     plumb__model_stamp(m, r->train);
     if (!plumb__model_prepare(m))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
@@ -737,6 +776,7 @@ static void run_free(run *r) {
     free(r->vbins);
     free(r->vlabel);
     free(r->vscore);
+    free(r->bound);
     plumb__model_free(r->m);
 }
 
