@@ -8,7 +8,8 @@
  * alpha-quantile of the leaf's residuals (LightGBM does the same). Huber: g = clip(s - y, -alpha, alpha), h = 1.
  * Poisson works on s = log(mean): loss = e^s - y s, g = e^s - y, and h = e^(s + max_delta_step) instead of e^s,
  * which keeps the first steps from overshooting where the mean is near zero (XGBoost's and LightGBM's 0.7).
- * Multiclass (softmax) is handled per class in train.c: g = p_k - [y = k], h = K/(K-1) p_k (1 - p_k).
+ * Multiclass (softmax) is handled per class in train.c: g = p_k - [y = k], h = K/(K-1) p_k (1 - p_k), with leaf
+ * outputs bounded by +-10 before the learning rate (train.c says why).
  */
 #ifndef PLUMB_GBDT_OBJECTIVE_H
 #define PLUMB_GBDT_OBJECTIVE_H

@@ -15,5 +15,6 @@ test_parity_poisson_chicago() { peer poisson_chicago; }
 test_parity_quantile_series() { peer quantile_series; }
 test_parity_quantile_chicago() { peer quantile_chicago; }
 test_parity_multiclass() { peer multiclass; }
+test_parity_many_classes() { peer many_classes; }
 
 "$@"

@@ -97,6 +97,19 @@ test_predict_bad_value_leaves_no_output() {
     expect_no_file "$TMP/p.csv"
 }
 
+test_train_diverging_is_an_error() {
+    # issue 12: a learning rate that makes training diverge wrote NaN leaves as null and predicted -nan, exit 0
+    run "$PLUMB" train "$CREDIT" --target Status -q --learning-rate 1e308 --num-iterations 3 -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: training diverged at iteration 1: a leaf value is not finite (try a lower learning rate)"
+    expect_no_file "$TMP/m.plumb"
+    run "$PLUMB" train "$CREDIT" --target Amount --objective poisson -q --learning-rate 50 --num-iterations 30 \
+        -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: training diverged at iteration 5: a gradient is not finite (try a lower learning rate)"
+    expect_no_file "$TMP/m.plumb"
+}
+
 test_train_errors() {
     make_data "$TMP/d.csv"
     run "$PLUMB" train "$TMP/d.csv" -o "$TMP/m.plumb"

@@ -5,7 +5,9 @@ usage: gbdt_peers.py PLUMB CASE  (data from examples/credit and examples/chicago
 CASE: credit (5-fold stratified CV AUC, native categoricals vs XGBoost with one-hot), poisson_series and
 poisson_chicago (Poisson deviance vs XGBoost count:poisson), quantile_series and quantile_chicago (pinball loss vs
 scikit-learn's HistGradientBoostingRegressor: Debian's XGBoost 1.7 has no quantile objective; it came in 2.0),
-multiclass (accuracy on a generated 5-class problem vs XGBoost multi:softprob).
+multiclass (accuracy on a generated 5-class problem vs XGBoost multi:softprob), many_classes (training
+multi_logloss after 1 to 50 iterations on 300 classes of about 10 rows, tests/data/many_classes.csv vs XGBoost multi:softprob: it must fall with
+the iterations and end near XGBoost's).
 Prints one JSON line with both figures; exits 1 when plumb misses the bar the issue sets, 0 otherwise.
 Settings are matched: learning rate, rounds, leaves (XGBoost grows leaf-wise with max_leaves), bins, L2.
 """
@@ -129,6 +131,31 @@ def case_multiclass(plumb, tmp):
     return {"metric": "accuracy", "plumb": ours, "xgboost": theirs, "pass": ours >= theirs - 0.005}
 
 
+def case_many_classes(plumb, tmp):
+    # 300 classes of about 10 rows (3 to 20) at random places in the plane: no tree separates a class, so leaves
+    # mix classes (issue 12's reproducer, on which plumb's loss rose from the second iteration)
+    path, model = os.path.join(SRC, "tests", "data", "many_classes.csv"), os.path.join(tmp, "m.plumb")
+    df = pd.read_csv(path)
+    checkpoints = [1, 2, 5, 10, 25, 50]
+    ours = []
+    for it in checkpoints:
+        # plumb's defaults, as in the issue: min_data_in_leaf 20 (XGBoost has none) keeps every leaf impure
+        out = subprocess.run([plumb, "train", path, "--target", "y", "-o", model, "--quiet", "--json", "--threads",
+                              "2", "--num-iterations", str(it)], check=True, stdout=subprocess.PIPE).stdout
+        ours.append(json.loads(out)["train_metric"])
+    # plumb's codes follow the sorted class names; XGBoost's labels must be the same classes in the same order
+    names = sorted(df["y"].unique())
+    label = df["y"].map({c: i for i, c in enumerate(names)}).values
+    d = xgb.DMatrix(df[["x", "z"]], label=label)
+    res = {}
+    xgb.train(xgb_params(objective="multi:softprob", num_class=len(names), eval_metric="mlogloss"), d,
+              checkpoints[-1], evals=[(d, "train")], evals_result=res, verbose_eval=False)
+    theirs = [res["train"]["mlogloss"][it - 1] for it in checkpoints]
+    falls = all(b <= a * 1.01 for a, b in zip(ours, ours[1:]))
+    return {"metric": "train_multi_logloss", "iterations": checkpoints, "plumb": ours, "xgboost": theirs,
+            "pass": falls and ours[-1] <= max(2 * theirs[-1], theirs[-1] + 0.05)}
+
+
 def main():
     plumb, case = sys.argv[1], sys.argv[2]
     examples = os.path.join(SRC, "examples")
@@ -144,6 +171,8 @@ def main():
             r = (case_poisson if case.startswith("poisson") else case_quantile)(plumb, df, tmp)
         elif case == "multiclass":
             r = case_multiclass(plumb, tmp)
+        elif case == "many_classes":
+            r = case_many_classes(plumb, tmp)
         else:
             print(f"unknown case '{case}'", file=sys.stderr)
             return 2

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------------------------------------- */
@@ -518,6 +519,62 @@ static void bad_targets_and_params(void **state) {
     plumb_frame_free(f);
 }
 
+/* Issue 12: a run that diverges stops with an error naming the iteration, and returns no model (which would hold
+ * NaN or infinite leaves, and predict NaN). */
+static void divergence_is_an_error(void **state) {
+    (void)state;
+    plumb_gbdt_params p;
+    plumb_gbdt_params_init(&p);
+    p.num_iterations = 10;
+    p.n_threads = 1;
+    plumb_model *m = NULL;
+    plumb_error err;
+    char *csv = make_data(300, 3, true, 7);
+    plumb_frame *f = read_text(csv, "y");
+    free(csv);
+    p.learning_rate = 1e308; /* finite, but a leaf's output times it is not */
+    assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message,
+                        "training diverged at iteration 1: a leaf value is not finite (try a lower learning rate)");
+    assert_null(m);
+    plumb_frame_free(f);
+    /* poisson: exp of the raw score overflows, and with it the gradient, before any leaf does */
+    csv = make_data(300, 3, true, 7);
+    f = read_text(csv, "y");
+    free(csv);
+    p.objective = PLUMB_OBJECTIVE_POISSON;
+    p.learning_rate = 300;
+    assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message,
+                        "training diverged at iteration 5: a gradient is not finite (try a lower learning rate)");
+    assert_null(m);
+    plumb_frame_free(f);
+    /* finite leaves whose sum can overflow; and finite scores near 1e308 whose log-loss is not finite */
+    char text[512] = "x,y\n";
+    for (int i = 1; i <= 40; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d\n", i % 4, (i * 7) % 5 > 1);
+    f = read_text(text, "y");
+    p.objective = PLUMB_OBJECTIVE_BINARY;
+    p.min_data_in_leaf = 1;
+    p.lambda_l2 = 10;
+    p.learning_rate = 5e307;
+    assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message,
+                        "training diverged at iteration 3: the raw scores can overflow (try a lower learning rate)");
+    assert_null(m);
+    p.lambda_l2 = 100;
+    p.learning_rate = 1e308;
+    assert_int_equal(plumb_gbdt_train(f, NULL, &p, &m, &err), PLUMB_EINVAL);
+    assert_string_equal(
+        err.message, "training diverged at iteration 10: the training loss is not finite (try a lower learning rate)");
+    assert_null(m);
+    /* the same run at a sane rate trains */
+    p.learning_rate = 0.1;
+    m = train(f, NULL, &p);
+    plumb_model_free(m);
+    plumb_frame_free(f);
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gradients_match_finite_differences),
@@ -530,6 +587,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(corrupted_files_are_refused),
         cmocka_unit_test(wide_bins),
         cmocka_unit_test(bad_targets_and_params),
+        cmocka_unit_test(divergence_is_an_error),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
 }
