@@ -1,6 +1,7 @@
 /* csv.c -- the CSV reader: RFC 4180 text in, a typed columnar plumb_frame out.
  *
- * The input is one byte range (an mmap'd file, or standard input read into memory). It is cut into chunks of a
+ * The input is one byte range: the file (or standard input) read into memory. Files are read, not mapped, so a
+ * file truncated by another process is an error rather than SIGBUS. It is cut into chunks of a
  * few MiB that start on record boundaries: the parity of quote characters before a cut tells whether a newline
  * there is inside a quoted field, and quote counts per chunk are summed first so every cut is exact. A quick
  * pass counts the records of each chunk, so every chunk knows the row where its values go and the threads
@@ -24,12 +25,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Bytes per chunk. Tests and the fuzzer shrink it to push small inputs through the multi-chunk paths. */
 size_t plumb__csv_chunk_bytes = (size_t)4 << 20;
+/* Bytes per read() of a regular file, and a hook called after each one (tests change the file there). */
+size_t plumb__csv_read_block = (size_t)16 << 20;
+void (*plumb__csv_read_hook)(int fd, size_t n_read);
 #define SAMPLE_FIRST 1000
 #define SAMPLE_PER_CHUNK 100
 #define MAX_COLUMNS 1000000
@@ -1060,6 +1063,48 @@ static plumb_status slurp(int fd, const char *name, char **buf, size_t *size, pl
     return PLUMB_OK;
 }
 
+/* Reads a regular file of `expected` bytes (its size when opened) into a malloc'd buffer, in blocks. The file is
+ * read, not mapped: a mapped file that another process truncates kills the reader with SIGBUS at the first access
+ * past the new end, and a library must not catch signals for the process. Memory stays one copy of the file.
+ * A file whose size changes while it is read (fewer bytes than expected, more after them, or a different size
+ * afterwards) is an error, never a frame of a partial file. */
+static plumb_status read_regular(int fd, const char *name, size_t expected, char **buf, size_t *size,
+                                 plumb_error *err) {
+    char *b = malloc(expected + 1);
+    size_t n = 0;
+    if (!b)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    for (;;) {
+        size_t want = expected + 1 - n; /* one byte more than expected: the file must end there */
+        if (want > plumb__csv_read_block)
+            want = plumb__csv_read_block;
+        ssize_t got = read(fd, b + n, want);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            free(b);
+            return plumb__fail(err, PLUMB_EIO, "cannot read '%s': %s", name, strerror(e));
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (plumb__csv_read_hook)
+            plumb__csv_read_hook(fd, n);
+        if (n > expected)
+            break;
+    }
+    struct stat sb;
+    if (n != expected || fstat(fd, &sb) != 0 || (size_t)sb.st_size != expected) {
+        free(b);
+        return plumb__fail(err, PLUMB_EIO, "'%s' changed while it was read (%zu bytes when opened, %s)", name, expected,
+                           n < expected ? "it ended early" : "it grew or shrank");
+    }
+    *buf = b;
+    *size = n;
+    return PLUMB_OK;
+}
+
 plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *opts, plumb_frame **out,
                                   plumb_error *err) {
     *out = NULL;
@@ -1070,23 +1115,15 @@ plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *op
         return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
     plumb_status st;
     struct stat sb;
-    if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            st = plumb__fail(err, PLUMB_EIO, "cannot read '%s': %s", path, strerror(errno));
-        } else {
-            madvise(map, (size_t)sb.st_size, MADV_WILLNEED);
-            st = read_core(map, (size_t)sb.st_size, name, opts, out, err);
-            munmap(map, (size_t)sb.st_size);
-        }
-    } else {
-        char *buf = NULL;
-        size_t size = 0;
+    char *buf = NULL;
+    size_t size = 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        st = read_regular(fd, name, (size_t)sb.st_size, &buf, &size, err);
+    else
         st = slurp(fd, name, &buf, &size, err);
-        if (st == PLUMB_OK)
-            st = read_core(buf, size, name, opts, out, err);
-        free(buf);
-    }
+    if (st == PLUMB_OK)
+        st = read_core(buf, size, name, opts, out, err);
+    free(buf);
     if (!is_stdin)
         close(fd);
     return st;

@@ -63,6 +63,11 @@ struct plumb_frame {
 /* Bytes of input per reader chunk (4 MiB). Not thread-safe to change: only tests and fuzzers set it. */
 extern size_t plumb__csv_chunk_bytes;
 
+/* Bytes per read() of a regular file (16 MiB), and a hook called after each read with the bytes read so far
+ * (NULL). Only tests set them: the hook lets a test change the file while it is read. */
+extern size_t plumb__csv_read_block;
+extern void (*plumb__csv_read_hook)(int fd, size_t n_read);
+
 /* Whether a numeric column with this role is stored as float64. */
 static inline bool plumb__role_wants_f64(plumb_role role) {
     return role == PLUMB_ROLE_TARGET || role == PLUMB_ROLE_WEIGHT || role == PLUMB_ROLE_TIME;

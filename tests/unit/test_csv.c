@@ -434,6 +434,63 @@ static void read_csv_from_file(void **state) {
                         "cannot open '/nonexistent/nope.csv': No such file or directory");
 }
 
+/* The hook of the reader's read loop: truncates or extends the file (by path, as another process would) after
+ * the first block. */
+static off_t change_to = -1;
+static const char *change_path;
+static void change_file(int fd, size_t n_read) {
+    (void)fd;
+    (void)n_read;
+    if (change_to >= 0 && change_path) {
+        assert_int_equal(truncate(change_path, change_to), 0);
+        change_to = -1;
+    }
+}
+
+/* A file truncated (or extended) by another process while it is read: an error naming the file, never SIGBUS
+ * (the reader used to map the file, and a mapped page past the new end kills the process) nor a partial frame. */
+static void read_csv_file_changed_while_read(void **state) {
+    (void)state;
+    size_t n = 200000;
+    char *body = malloc(n + 1);
+    assert_non_null(body);
+    memcpy(body, "a,b\n", 4);
+    for (size_t i = 4; i < n; i += 4)
+        memcpy(body + i, "1,2\n", 4);
+    body[n] = '\0';
+    char want[PLUMB_ERROR_MAX], msg[PLUMB_ERROR_MAX];
+    plumb_frame *f = NULL;
+    plumb_error err;
+    const off_t sizes[] = {1000, 0, 300000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char *path = plumb_test_temp_file(body);
+        change_path = path;
+        change_to = sizes[k];
+        plumb__csv_read_block = 4096;
+        plumb__csv_read_hook = change_file;
+        plumb_status st = plumb_frame_read_csv(path, NULL, &f, &err);
+        plumb__csv_read_hook = NULL;
+        plumb__csv_read_block = (size_t)16 << 20;
+        assert_int_equal(st, PLUMB_EIO);
+        assert_null(f);
+        snprintf(want, sizeof want, "'%s' changed while it was read (%zu bytes when opened, %s)", path, n,
+                 sizes[k] < (off_t)n ? "it ended early" : "it grew or shrank");
+        assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
+        unlink(path);
+        free(path);
+    }
+    /* unchanged, the same file reads whole in small blocks */
+    char *path = plumb_test_temp_file(body);
+    plumb__csv_read_block = 4096;
+    assert_int_equal(plumb_frame_read_csv(path, NULL, &f, &err), PLUMB_OK);
+    plumb__csv_read_block = (size_t)16 << 20;
+    assert_int_equal(plumb_frame_n_rows(f), n / 4 - 1);
+    plumb_frame_free(f);
+    unlink(path);
+    free(path);
+    free(body);
+}
+
 static void read_csv_data_files(void **state) {
     (void)state;
     /* the checked-in CRLF file (tests/data/.gitattributes keeps its line endings) */
@@ -1319,6 +1376,7 @@ PLUMB_TEST_MAIN(
     cmocka_unit_test(buffer_is_bounded_by_size),
     cmocka_unit_test(read_csv_from_file),
     cmocka_unit_test(read_csv_data_files),
+    cmocka_unit_test(read_csv_file_changed_while_read),
     cmocka_unit_test(default_missing_tokens),
     cmocka_unit_test(custom_missing_tokens),
     cmocka_unit_test(infer_each_type),
