@@ -58,7 +58,9 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
         {"schema", 0, "FILE", NULL,                                                                                    \
          "JSON schema overriding inferred types and roles (see plumb inspect --write-schema)"},                        \
         {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},                                           \
-        {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},                        \
+        {"missing", 0, "A,B", "pandas' list and ?",                                                                    \
+         "values read as missing, comma-separated (pandas' list: \"\", #N/A, #N/A N/A, #NA, -1.#IND, -1.#QNAN, "       \
+         "-NaN, -nan, 1.#IND, 1.#QNAN, <NA>, N/A, NA, NULL, NaN, None, n/a, nan, null)"},                              \
         {"max-categories", 0, "N", "1000",                                                                             \
          "a text column with more distinct values is read as string, not categorical"},                                \
     {                                                                                                                  \

@@ -108,6 +108,30 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
     return EXIT_OK;
 }
 
+/* Says on stderr which feature columns the model cannot use (every kind reads numeric, bool and categorical
+ * features) and which text columns are text only because of a few values that are not numbers or dates. */
+static void note_columns(const plumb_frame *frame) {
+    const plumb_schema *s = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role != PLUMB_ROLE_FEATURE)
+            continue;
+        const bool unused =
+            c.type != PLUMB_TYPE_NUMERIC && c.type != PLUMB_TYPE_BOOL && c.type != PLUMB_TYPE_CATEGORICAL;
+        if (unused && c.note)
+            fprintf(stderr, "plumb: column '%s' is not used: it reads as text: %s\n", c.name, c.note);
+        else if (unused && c.type == PLUMB_TYPE_STRING)
+            fprintf(stderr, "plumb: column '%s' is not used: it is text with too many distinct values\n", c.name);
+        else if (unused)
+            fprintf(stderr,
+                    "plumb: column '%s' is not used: models read numeric, bool and categorical features, not %s\n",
+                    c.name, plumb_type_name(c.type));
+        else if (c.note)
+            fprintf(stderr, "plumb: column '%s' is used as categories, not numbers: %s\n", c.name, c.note);
+    }
+}
+
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
@@ -161,6 +185,8 @@ static int run(const cli_args *a) {
     }
     if ((rc = cli_fit(a, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;
+    if (!cli_get(a, "quiet"))
+        note_columns(frame);
     if (cal && plumb_model_calibrate(model, valid, cal, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;

@@ -19,6 +19,7 @@ typedef struct plumb__schema_col {
     const char **cat_ptrs;       /* cats.n pointers into cats.pool, for plumb_column_info */
     char *available_at;          /* the column holding when this one's value became known; NULL: not declared */
     double available_after_days; /* or: the value is known this many days after the row's time; NaN: not declared */
+    char *note; /* why the reader typed the column as it did, when values disagreed (plumb_column_info.note) */
 } plumb__schema_col;
 
 struct plumb_schema {
