@@ -168,6 +168,12 @@ void cli_put_field(FILE *f, const char *s);
 /* Parses an integer option; on failure reports a usage error and returns false. */
 bool cli_int(const cli_args *args, const char *name, long long min, long long *out);
 
+/* Parses --threads (at least 1) into *out, left as it is when the option is absent. More threads than
+ * CLI_THREADS_PER_CORE per online core only slow a run down (and a huge count crashes the OpenMP runtime): such a
+ * count is lowered to that cap, said once on stderr. On a bad value reports a usage error and returns false. */
+#define CLI_THREADS_PER_CORE 4
+bool cli_threads(const cli_args *args, long long *out);
+
 /* Read options made from the shared options a command has, and what they own. */
 typedef struct cli_reader {
     plumb_read_options opts;

@@ -187,7 +187,7 @@ static int run(const cli_args *a) {
     if (strcmp(a->pos[0], "credit") != 0)
         return cli_usage_error(a->cmd, "unknown case study '%s' (expected credit)", a->pos[0]);
     long long rows = 20000, seed = 1, threads = 0;
-    if (!cli_int(a, "rows", 2000, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_int(a, "threads", 1, &threads))
+    if (!cli_int(a, "rows", 2000, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     plumb_set_threads((int)threads);
     const bool quiet = cli_get(a, "quiet") != NULL;

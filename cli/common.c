@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_print_help(const cli_command *cmd) {
     printf("usage: plumb %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
@@ -66,6 +67,26 @@ bool cli_int(const cli_args *a, const char *name, long long min, long long *out)
     return true;
 }
 
+bool cli_threads(const cli_args *a, long long *out) {
+    static bool said;
+    long long n = *out;
+    if (!cli_int(a, "threads", 1, &n))
+        return false;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    const long long cap = CLI_THREADS_PER_CORE * (long long)cores;
+    if (n > cap) {
+        if (!said)
+            fprintf(stderr, "plumb: --threads %lld is more than %d per core: using %lld (%ld cores)\n", n,
+                    CLI_THREADS_PER_CORE, cap, cores);
+        said = true;
+        n = cap;
+    }
+    *out = n;
+    return true;
+}
+
 /* Splits a comma-separated list into *items (pointers into *buf, both owned by the caller). */
 static bool split_list(const char *list, char **buf, const char ***items, size_t *n) {
     *buf = NULL;
@@ -109,7 +130,7 @@ int cli_reader_init(cli_reader *r, const cli_args *a, const plumb_schema *model_
                                    "break, or 'tab'; got '%s'",
                                    d);
     }
-    if (!cli_int(a, "threads", 1, &threads) || !cli_int(a, "max-categories", 1, &max_cat))
+    if (!cli_threads(a, &threads) || !cli_int(a, "max-categories", 1, &max_cat))
         return EXIT_USAGE;
     o->n_threads = (int)threads;
     plumb_set_threads((int)threads); /* scoring and anything else without its own count */

@@ -370,6 +370,23 @@ test_usage_errors() {
     usage_fails "option '--threads' expects an integer of at least 1, got 'x'" --threads x nope.csv
 }
 
+# a huge thread count crashed inside the OpenMP runtime (and 10000 made a tiny run 100 times slower): it is capped
+test_threads_capped_at_a_multiple_of_the_cores() {
+    local cores cap
+    cores=$(getconf _NPROCESSORS_ONLN)
+    cap=$((4 * cores))
+    run "$PLUMB" inspect "$DATA/good.csv" -t 100000
+    expect_rc 0
+    expect_err "plumb: --threads 100000 is more than 4 per core: using $cap ($cores cores)"
+    run "$PLUMB" train "$DATA/good.csv" --target "$(head -1 "$DATA/good.csv" | cut -d, -f1)" -q --num-iterations 2 \
+        -t 1000000 -o "$TMP/m.plumb"
+    expect_err_has "plumb: --threads 1000000 is more than 4 per core: using $cap ($cores cores)"
+    [ "$(grep -c 'per core' "$TMP/err")" = 1 ] || fail "the cap is said more than once"
+    run "$PLUMB" inspect "$DATA/good.csv" -t "$cap"
+    expect_rc 0
+    [ -z "$err" ] || fail "stderr is not empty at the cap"
+}
+
 test_help_lists_every_option() {
     run "$PLUMB" help inspect
     expect_rc 0
