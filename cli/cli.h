@@ -192,4 +192,22 @@ void cli_reader_free(cli_reader *r);
  * status after reporting the error. *frame is owned by the caller. */
 int cli_read_frame(const cli_args *args, const char *path, const plumb_schema *model_schema, plumb_frame **frame);
 
+/* Checks a command's outputs before any work, so that no run ends by destroying its own input or failing to
+ * write its result. The inputs are the positional arguments and the options --schema, --valid, --init-model,
+ * --model, --test, --pred and --data, where the command has them. Refuses (a usage error, exit 2) an output that is one
+ * of the inputs (same device and inode, whatever the names and links), two outputs that are one file, an output that is
+ * a folder, whose folder is missing or not writable, or whose name is longer than NAME_MAX. An output equal to --report
+ * also stands for its JSON record beside it, which must not replace a file that is not a plumb run record
+ * (cli_check_report_json). NULL entries and "-" are skipped; character devices (/dev/null, a terminal) may be both.
+ * Returns EXIT_OK or the exit status after reporting. Use CLI_FILES(...) for each list. */
+int cli_check_outputs(const cli_args *args, const char *const *out, size_t n_out);
+#define CLI_FILES(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
+
+/* The same for an output folder (site, demo): it must be a folder that can be written, or be creatable under the
+ * closest folder above it, and not be the folder input (may be NULL). */
+int cli_check_output_folder(const cli_args *args, const char *dir, const char *input);
+
+/* EXIT_OK unless json_path exists and is not a plumb run record (then a usage error is reported). */
+int cli_check_report_json(const cli_args *args, const char *json_path);
+
 #endif /* PLUMB_CLI_H */

@@ -144,7 +144,9 @@ static int run(const cli_args *a) {
     plumb_frame *frame = NULL;
     plumb_error err;
     double t0 = now();
-    int rc = cli_read_frame(a, path, NULL, &frame);
+    int rc = cli_check_outputs(a, CLI_FILES(cli_get(a, "write-schema")));
+    if (rc == EXIT_OK)
+        rc = cli_read_frame(a, path, NULL, &frame);
     if (rc != EXIT_OK)
         return rc;
     double seconds = now() - t0;

@@ -12,6 +12,8 @@ static int run(const cli_args *a) {
     const char *out = cli_get(a, "output") ? cli_get(a, "output") : "site";
     plumb_error err;
     int64_t n_reports = 0, n_pages = 0;
+    if (cli_check_output_folder(a, out, a->pos[0]) != EXIT_OK)
+        return EXIT_USAGE;
     if (plumb_site_build(a->pos[0], out, &n_reports, &n_pages, &err) != PLUMB_OK)
         return cli_fail(&err);
     printf("site written to '%s/index.html': %lld report%s, %lld page%s\n", out, (long long)n_reports,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const cli_option options[] = {
     {"output", 'o', "FILE", "model.plumb", "where to write the model (atomically)"},
@@ -164,6 +165,8 @@ static int run(const cli_args *a) {
                                        "data with plumb predict)");
     if (!out)
         out = "model.plumb";
+    if ((rc = cli_check_outputs(a, CLI_FILES(out, cli_get(a, "report")))) != EXIT_OK)
+        return rc;
 
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
     plumb_model *model = NULL, *init = NULL;
@@ -191,13 +194,22 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
-    if (plumb_model_save(model, out, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
+    /* the report first: a report that fails leaves no model behind, and a model that cannot be saved takes its
+     * report with it */
     if (cli_get(a, "report") &&
         (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame, valid)) != EXIT_OK)
         goto done;
+    if (plumb_model_save(model, out, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        if (cli_get(a, "report")) {
+            char *json = cli_record_json_path(cli_get(a, "report"));
+            unlink(cli_get(a, "report"));
+            if (json)
+                unlink(json);
+            free(json);
+        }
+        goto done;
+    }
     plumb_model_info info;
     plumb_model_describe(model, &info);
     if (strcmp(info.kind, "linear") == 0) {

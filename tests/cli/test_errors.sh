@@ -217,15 +217,13 @@ test_write_schema_on_bad_file_writes_nothing() {
 }
 
 test_write_schema_failure_leaves_no_temporary_file() {
-    # the target is a directory: the temporary file is written beside it, and the rename over it fails
+    # the target is a directory, or in a missing one: refused before reading, nothing written
     mkdir "$TMP/out.json"
-    inspect_fails "$DATA/good.csv" "$TMP/out.json: cannot write '$TMP/out.json': Is a directory" \
-        --write-schema "$TMP/out.json"
+    usage_fails "output '$TMP/out.json' is a folder, not a file" --write-schema "$TMP/out.json" "$DATA/good.csv"
     [ -d "$TMP/out.json" ] && [ -z "$(ls -A "$TMP/out.json")" ] || fail "the directory was changed"
     no_temp_files "$TMP"
-    inspect_fails "$DATA/good.csv" \
-        "$TMP/missing/out.json: cannot write '$TMP/missing/out.json': No such file or directory" \
-        --write-schema "$TMP/missing/out.json"
+    usage_fails "cannot write output '$TMP/missing/out.json': folder '$TMP/missing' does not exist" \
+        --write-schema "$TMP/missing/out.json" "$DATA/good.csv"
     expect_no_file "$TMP/missing"
 }
 
