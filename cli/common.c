@@ -309,8 +309,6 @@ int cli_check_outputs(const cli_args *a, const char *const *out, size_t n_out) {
                 rc = EXIT_DATA;
                 goto done;
             }
-            if ((rc = cli_check_report_json(a, json[n_json])) != EXIT_OK)
-                goto done;
             outs[n++] = json[n_json++];
         }
     }
@@ -340,6 +338,9 @@ int cli_check_outputs(const cli_args *a, const char *const *out, size_t n_out) {
                 goto done;
             }
     }
+    for (size_t i = 0; i < n_json; i++)
+        if ((rc = cli_check_report_json(a, json[i])) != EXIT_OK)
+            goto done;
 done:
     for (size_t i = 0; i < n_json; i++)
         free(json[i]);
