@@ -143,6 +143,31 @@ test_failed_report_leaves_no_model() {
     expect_no_file "$W/mc.json"
 }
 
+# a site whose writing fails half-way (here a file size limit stands in for a full disk) leaves no partial folder,
+# and an existing output folder as it was; a site that is written keeps the other files of an existing folder
+test_site_failure_leaves_no_partial_folder() {
+    setup
+    mkdir "$W/src"
+    printf '# Hi\n' >"$W/src/a.md"
+    cp "$W/r.html" "$W/r.json" "$W/src/"
+    run bash -c "trap '' XFSZ; ulimit -f 8; '$PLUMB' site '$W/src' -o '$W/site'"
+    expect_rc 1
+    expect_err_has "File too large"
+    expect_no_file "$W/site"
+    [ -z "$(ls "$W" | grep -F site.tmp || true)" ] || fail "temporary folder left behind"
+    mkdir "$W/old"
+    printf 'keep\n' >"$W/old/mine.txt"
+    run bash -c "trap '' XFSZ; ulimit -f 8; '$PLUMB' site '$W/src' -o '$W/old'"
+    expect_rc 1
+    [ "$(ls -A "$W/old")" = mine.txt ] || fail "the existing folder changed: $(ls -A "$W/old")"
+    run "$PLUMB" site "$W/src" -o "$W/old"
+    expect_rc 0
+    [ -s "$W/old/index.html" ] && [ -s "$W/old/a.html" ] && [ -s "$W/old/mine.txt" ] || fail "site not merged"
+    run "$PLUMB" site "$W/src" -o "$W/old/"
+    expect_rc 0
+    [ -z "$(ls "$W" | grep -F .tmp. || true)" ] || fail "temporary folder left behind"
+}
+
 # ---- property test ---------------------------------------------------------------------------------------------
 
 # snapshot: every name under $W with the checksum of each regular file (a FIFO's contents are not read)
@@ -150,12 +175,15 @@ snapshot() { (cd "$W" && find . -printf '%p %y\n' | sort && find . -type f -exec
 
 test_outputs_property() {
     setup
-    mkdir "$W/dir" "$W/ro"
+    mkdir "$W/dir" "$W/ro" "$W/src"
+    printf '# Hi\n' >"$W/src/a.md"
     chmod 555 "$W/ro"
     mkfifo "$W/fifo"
     ln -s data.csv "$W/link.csv"
     mkdir "$TMP/orig"
+    mkdir "$TMP/orig/src"
     cp "$W/data.csv" "$W/m.plumb" "$W/s.json" "$W/r.json" "$TMP/orig/"
+    cp "$W/src/a.md" "$TMP/orig/src/"
     local long
     long=$(printf 'L%.0s' $(seq 250))
     # "INPUTS|COMMAND": the files of $W the command reads, and the command with OUT for the output
@@ -167,6 +195,7 @@ test_outputs_property() {
         "data.csv s.json|inspect $W/data.csv --schema $W/s.json --write-schema OUT"
         "r.json|report $W/r.json -o OUT"
         "|synth credit -n 50 -o OUT"
+        "src/a.md|site $W/src -o OUT"
     )
     local outputs=("$W/data.csv" "$W/m.plumb" "$W/s.json" "$W/r.json" "$W/link.csv" "$W/dir" "$W/fifo" /dev/null
         "$W/ro/out" "$W/$long" "$W/new" "$W/dir/")
@@ -176,8 +205,8 @@ test_outputs_property() {
         local entry=${commands[RANDOM % ${#commands[@]}]} target=${outputs[RANDOM % ${#outputs[@]}]}
         local inputs=${entry%%|*} cmd=${entry#*|}
         local line=${cmd//OUT/$target} before reader="" f
-        rm -f "$W/fresh.plumb" "$W/new" "$W/new.json" "$W/$long" "$W/$long.json" "$W/dir/.json"
-        rm -f "$W/ro/out" "$W/ro/out.json" "$W/fresh.plumb"
+        rm -rf "$W/fresh.plumb" "$W/new" "$W/new.json" "$W/$long" "$W/$long.json" "$W/dir/"* "$W/dir/.json"
+        rm -rf "$W/ro/out" "$W/ro/out.json"
         before=$(snapshot)
         if [ "$target" = "$W/fifo" ]; then
             cat "$W/fifo" >/dev/null &
@@ -204,7 +233,7 @@ test_outputs_property() {
             [ "$(snapshot)" = "$before" ] || fail "[$i] plumb $line: failed and left files behind"
         fi
         # outputs may replace files other commands read: restore them for the next round
-        cp "$TMP/orig/"* "$W/" || fail "cannot restore the inputs"
+        cp -r "$TMP/orig/"* "$W/" || fail "cannot restore the inputs"
     done
     chmod 755 "$W/ro"
 }
