@@ -136,8 +136,14 @@ test_output_folder_checked_before_work() {
 # a multiclass train --report fails (reports cover binary and regression): no model is left behind
 test_failed_report_leaves_no_model() {
     setup
-    run "$PLUMB" train "$W/data.csv" --target Home -q --num-iterations 2 -o "$W/mc.plumb" --report "$W/mc.html"
+    local i
+    {
+        echo "x,y"
+        for i in $(seq 1 90); do echo "$i,c$((i % 3))"; done
+    } >"$W/three.csv"
+    run "$PLUMB" train "$W/three.csv" --target y -q --num-iterations 2 -o "$W/mc.plumb" --report "$W/mc.html"
     expect_rc 1
+    expect_err "plumb: reports cover binary and regression models"
     expect_no_file "$W/mc.plumb"
     expect_no_file "$W/mc.html"
     expect_no_file "$W/mc.json"
