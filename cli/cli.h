@@ -58,7 +58,9 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
         {"schema", 0, "FILE", NULL,                                                                                    \
          "JSON schema overriding inferred types and roles (see plumb inspect --write-schema)"},                        \
         {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},                                           \
-        {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},                        \
+        {"missing", 0, "A,B", "pandas' list and ?",                                                                    \
+         "values read as missing, comma-separated (pandas' list: \"\", #N/A, #N/A N/A, #NA, -1.#IND, -1.#QNAN, "       \
+         "-NaN, -nan, 1.#IND, 1.#QNAN, <NA>, N/A, NA, NULL, NaN, None, n/a, nan, null)"},                              \
         {"max-categories", 0, "N", "1000",                                                                             \
          "a text column with more distinct values is read as string, not categorical"},                                \
     {                                                                                                                  \
@@ -166,6 +168,12 @@ void cli_put_field(FILE *f, const char *s);
 /* Parses an integer option; on failure reports a usage error and returns false. */
 bool cli_int(const cli_args *args, const char *name, long long min, long long *out);
 
+/* Parses --threads (at least 1) into *out, left as it is when the option is absent. More threads than
+ * CLI_THREADS_PER_CORE per online core only slow a run down (and a huge count crashes the OpenMP runtime): such a
+ * count is lowered to that cap, said once on stderr. On a bad value reports a usage error and returns false. */
+#define CLI_THREADS_PER_CORE 4
+bool cli_threads(const cli_args *args, long long *out);
+
 /* Read options made from the shared options a command has, and what they own. */
 typedef struct cli_reader {
     plumb_read_options opts;
@@ -183,5 +191,23 @@ void cli_reader_free(cli_reader *r);
  * model's schema, the data is read with it (the columns it names may be absent). Returns EXIT_OK, or the exit
  * status after reporting the error. *frame is owned by the caller. */
 int cli_read_frame(const cli_args *args, const char *path, const plumb_schema *model_schema, plumb_frame **frame);
+
+/* Checks a command's outputs before any work, so that no run ends by destroying its own input or failing to
+ * write its result. The inputs are the positional arguments and the options --schema, --valid, --init-model,
+ * --model, --test, --pred and --data, where the command has them. Refuses (a usage error, exit 2) an output that is one
+ * of the inputs (same device and inode, whatever the names and links), two outputs that are one file, an output that is
+ * a folder, whose folder is missing or not writable, or whose name is longer than NAME_MAX. An output equal to --report
+ * also stands for its JSON record beside it, which must not replace a file that is not a plumb run record
+ * (cli_check_report_json). NULL entries and "-" are skipped; character devices (/dev/null, a terminal) may be both.
+ * Returns EXIT_OK or the exit status after reporting. Use CLI_FILES(...) for each list. */
+int cli_check_outputs(const cli_args *args, const char *const *out, size_t n_out);
+#define CLI_FILES(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
+
+/* The same for an output folder (site, demo): it must be a folder that can be written, or be creatable under the
+ * closest folder above it, and not be the folder input (may be NULL). */
+int cli_check_output_folder(const cli_args *args, const char *dir, const char *input);
+
+/* EXIT_OK unless json_path exists and is not a plumb run record (then a usage error is reported). */
+int cli_check_report_json(const cli_args *args, const char *json_path);
 
 #endif /* PLUMB_CLI_H */

@@ -31,6 +31,8 @@ static int run(const cli_args *a) {
         return EXIT_USAGE;
     if (!cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no target: name the column to audit with --target");
+    if (cli_check_outputs(a, CLI_FILES(cli_get(a, "json"), cli_get(a, "report"))) != EXIT_OK)
+        return EXIT_USAGE;
     if (cli_get(a, "outcome-window") && !(o.outcome_window_days > 0))
         return cli_usage_error(a->cmd, "option '--outcome-window' expects a number of days > 0");
     o.n_folds = (int32_t)folds;

@@ -186,6 +186,8 @@ static int run(const cli_args *a) {
                                cli_get(a, "ci"));
     if (!cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
+    if ((rc = cli_check_outputs(a, CLI_FILES(cli_get(a, "oof"), cli_get(a, "report")))) != EXIT_OK)
+        return rc;
     const char *sname = cli_get(a, "strategy");
     int strategy = -1;
     for (int s = 0; sname && s < 4; s++)

@@ -187,9 +187,11 @@ static int run(const cli_args *a) {
     if (strcmp(a->pos[0], "credit") != 0)
         return cli_usage_error(a->cmd, "unknown case study '%s' (expected credit)", a->pos[0]);
     long long rows = 20000, seed = 1, threads = 0;
-    if (!cli_int(a, "rows", 2000, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_int(a, "threads", 1, &threads))
+    if (!cli_int(a, "rows", 2000, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     plumb_set_threads((int)threads);
+    if (cli_check_output_folder(a, cli_get(a, "output") ? cli_get(a, "output") : "out/credit", NULL) != EXIT_OK)
+        return EXIT_USAGE;
     const bool quiet = cli_get(a, "quiet") != NULL;
     demo d = {.dir = cli_get(a, "output") ? cli_get(a, "output") : "out/credit"};
     plumb_error err;

@@ -111,6 +111,8 @@ static int weights_of(const cli_args *a, const plumb_frame *fr, const char *sour
 static int run(const cli_args *a) {
     eval_opts o;
     int rc = parse_opts(a, &o);
+    if (rc == EXIT_OK)
+        rc = cli_check_outputs(a, CLI_FILES(cli_get(a, "curves"), cli_get(a, "report")));
     if (rc != EXIT_OK)
         return rc;
     plumb_error err;

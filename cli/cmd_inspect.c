@@ -101,6 +101,8 @@ static json_t *column_json(const plumb_column_info *c, const plumb_column_profil
         json_object_set_new(o, "max", isnan(p->max) ? json_null() : json_string(hi));
     } else {
         json_t *top = json_array();
+        if (c->note)
+            json_object_set_new(o, "note", json_string(c->note));
         for (int i = 0; i < p->n_top; i++)
             json_array_append_new(
                 top, json_pack("{s:s, s:I}", "value", p->top[i].value, "count", (json_int_t)p->top[i].count));
@@ -142,7 +144,9 @@ static int run(const cli_args *a) {
     plumb_frame *frame = NULL;
     plumb_error err;
     double t0 = now();
-    int rc = cli_read_frame(a, path, NULL, &frame);
+    int rc = cli_check_outputs(a, CLI_FILES(cli_get(a, "write-schema")));
+    if (rc == EXIT_OK)
+        rc = cli_read_frame(a, path, NULL, &frame);
     if (rc != EXIT_OK)
         return rc;
     double seconds = now() - t0;
@@ -197,6 +201,15 @@ static int run(const cli_args *a) {
         printf("%4lld  %-*s  %-11s  %-7s  %15s  %9lld  %s\n", (long long)j + 1, wname, info[j].name,
                plumb_type_name(info[j].type), plumb_role_name(info[j].role), missing, (long long)prof[j].n_distinct,
                summary);
+    }
+    /* a column that one stray value turned into text: say which value, so it can join --missing or be fixed */
+    bool noted = false;
+    for (int64_t j = 0; j < n_cols; j++) {
+        if (!info[j].note)
+            continue;
+        printf("%snote: column '%s' is read as %s: %s; if that value means missing, add it to --missing\n",
+               noted ? "" : "\n", info[j].name, plumb_type_name(info[j].type), info[j].note);
+        noted = true;
     }
 done:
     free(info);

@@ -246,9 +246,11 @@ static int run(const cli_args *a) {
     FILE *f;
     const char *data = a->n_pos > 1 ? a->pos[1] : "-";
     const char *out = cli_get(a, "output") ? cli_get(a, "output") : "-";
+    int rc = cli_check_outputs(a, CLI_FILES(out));
+    if (rc != EXIT_OK)
+        return rc;
     if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK)
         return cli_fail(&err);
-    int rc = EXIT_OK;
     if (strcmp(data, "-") != 0) {
         /* a file is read whole, with the model's schema (the target may be absent), before the output opens */
         if ((rc = cli_read_frame(a, data, plumb_model_schema(model), &frame)) != EXIT_OK)

@@ -97,13 +97,18 @@ static int run(const cli_args *a) {
         rc = EXIT_DATA;
         goto done;
     }
+    /* the record's copy beside the page, unless the record is already there */
+    const bool copy_json = json_path && (strcmp(input, "-") == 0 || !same_file(input, json_path));
+    if ((rc = cli_check_outputs(a, CLI_FILES(out, copy_json ? json_path : NULL))) != EXIT_OK ||
+        (copy_json && (rc = cli_check_report_json(a, json_path)) != EXIT_OK))
+        goto done;
     if (plumb_outfile_open(out, &html, &f, &err) != PLUMB_OK ||
         plumb_report_render(json, len, strcmp(input, "-") == 0 ? "<stdin>" : input, f, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;
     }
     /* every number on the page also in a JSON file beside it */
-    if (json_path && (strcmp(input, "-") == 0 || !same_file(input, json_path))) {
+    if (copy_json) {
         if (plumb_outfile_open(json_path, &copy, &f, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;

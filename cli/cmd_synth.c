@@ -54,8 +54,10 @@ static int run(const cli_args *a) {
     long long rows = o.n_rows, seed = 1, months = o.n_months, window = o.outcome_window_days, threads = 0;
     if (!int_in(a, "rows", 1, 10000000, &rows) || !cli_int(a, "seed", 0, &seed) ||
         !int_in(a, "months", 1, 1200, &months) || !int_in(a, "outcome-window", 1, 3660, &window) ||
-        !cli_int(a, "threads", 1, &threads) || !cli_double(a, "flip-rate", &o.flip_rate))
+        !cli_threads(a, &threads) || !cli_double(a, "flip-rate", &o.flip_rate))
         return EXIT_USAGE;
+    if ((rc = cli_check_outputs(a, CLI_FILES(out_path, truth_path, schema_path))) != EXIT_OK)
+        return rc;
     if (o.flip_rate < 0 || o.flip_rate > 1)
         return cli_usage_error(a->cmd, "option '--flip-rate' expects a share from 0 to 1, got '%s'",
                                cli_get(a, "flip-rate"));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const cli_option options[] = {
     {"output", 'o', "FILE", "model.plumb", "where to write the model (atomically)"},
@@ -108,6 +109,30 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
     return EXIT_OK;
 }
 
+/* Says on stderr which feature columns the model cannot use (every kind reads numeric, bool and categorical
+ * features) and which text columns are text only because of a few values that are not numbers or dates. */
+static void note_columns(const plumb_frame *frame) {
+    const plumb_schema *s = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role != PLUMB_ROLE_FEATURE)
+            continue;
+        const bool unused =
+            c.type != PLUMB_TYPE_NUMERIC && c.type != PLUMB_TYPE_BOOL && c.type != PLUMB_TYPE_CATEGORICAL;
+        if (unused && c.note)
+            fprintf(stderr, "plumb: column '%s' is not used: it reads as text: %s\n", c.name, c.note);
+        else if (unused && c.type == PLUMB_TYPE_STRING)
+            fprintf(stderr, "plumb: column '%s' is not used: it is text with too many distinct values\n", c.name);
+        else if (unused)
+            fprintf(stderr,
+                    "plumb: column '%s' is not used: models read numeric, bool and categorical features, not %s\n",
+                    c.name, plumb_type_name(c.type));
+        else if (c.note)
+            fprintf(stderr, "plumb: column '%s' is used as categories, not numbers: %s\n", c.name, c.note);
+    }
+}
+
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
@@ -140,6 +165,8 @@ static int run(const cli_args *a) {
                                        "data with plumb predict)");
     if (!out)
         out = "model.plumb";
+    if ((rc = cli_check_outputs(a, CLI_FILES(out, cli_get(a, "report")))) != EXIT_OK)
+        return rc;
 
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
     plumb_model *model = NULL, *init = NULL;
@@ -161,17 +188,28 @@ static int run(const cli_args *a) {
     }
     if ((rc = cli_fit(a, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;
+    if (!cli_get(a, "quiet"))
+        note_columns(frame);
     if (cal && plumb_model_calibrate(model, valid, cal, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;
     }
-    if (plumb_model_save(model, out, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
+    /* the report first: a report that fails leaves no model behind, and a model that cannot be saved takes its
+     * report with it */
     if (cli_get(a, "report") &&
         (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame, valid)) != EXIT_OK)
         goto done;
+    if (plumb_model_save(model, out, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        if (cli_get(a, "report")) {
+            char *json = cli_record_json_path(cli_get(a, "report"));
+            unlink(cli_get(a, "report"));
+            if (json)
+                unlink(json);
+            free(json);
+        }
+        goto done;
+    }
     plumb_model_info info;
     plumb_model_describe(model, &info);
     if (strcmp(info.kind, "linear") == 0) {

@@ -164,7 +164,7 @@ int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
     if (!get_int32(a, "max-depth", -1, &p->max_depth) || !get_int64(a, "min-samples-split", 2, &p->min_samples_split) ||
         !get_int64(a, "min-samples-leaf", 1, &p->min_samples_leaf) ||
         !cli_double(a, "min-impurity-decrease", &p->min_impurity_decrease) ||
-        !cli_double(a, "ccp-alpha", &p->ccp_alpha) || !cli_int(a, "threads", 1, &threads))
+        !cli_double(a, "ccp-alpha", &p->ccp_alpha) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     if (p->max_depth == 0)
         return cli_usage_error(a->cmd, "option '--max-depth' expects -1 (no limit) or at least 1, got 0");
@@ -243,7 +243,7 @@ int cli_linear_params(const cli_args *a, plumb_linear_params *p) {
     if (!cli_double(a, "alpha", &p->alpha) || !cli_double(a, "l1-ratio", &p->l1_ratio) ||
         !cli_double(a, "clip-quantile", &p->clip_quantile) ||
         !cli_double(a, "min-category-weight", &p->min_category_weight) || !cli_double(a, "tol", &p->tol) ||
-        !cli_int(a, "max-iter", 1, &max_iter) || !cli_int(a, "threads", 1, &threads))
+        !cli_int(a, "max-iter", 1, &max_iter) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     if (p->alpha < 0)
         return cli_usage_error(a->cmd, "option '--alpha' expects a number >= 0, got %g", p->alpha);
@@ -296,7 +296,7 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
         !cli_double(a, "bagging-fraction", &p->bagging_fraction) ||
         !get_int32(a, "bagging-freq", 0, &p->bagging_freq) ||
         !get_int64(a, "early-stopping-rounds", 0, &p->early_stopping_rounds) || !get_int64(a, "seed", 0, &seed) ||
-        !cli_int(a, "threads", 1, &threads) || !cli_double(a, "alpha", &p->alpha) ||
+        !cli_threads(a, &threads) || !cli_double(a, "alpha", &p->alpha) ||
         !cli_double(a, "cat-smooth", &p->cat_smooth) || !cli_double(a, "cat-l2", &p->cat_l2) ||
         !get_int64(a, "min-data-per-group", 1, &p->min_data_per_group) ||
         !get_int32(a, "max-cat-threshold", 1, &p->max_cat_threshold) ||

@@ -185,6 +185,10 @@ typedef struct plumb_column_info {
      * or a delay in days after the row's time; NULL and NaN when not declared */
     const char *available_at;
     double available_after_days;
+    /* a frame's text column whose values are mostly numbers (or datetimes) but not all: where the first value that
+     * is not one sits and what it is, e.g. "d.csv:2502:1: 'n.a.' is not a number (2999 of 3000 distinct values
+     * are)"; NULL otherwise. Such a column cannot be used as a number: tools show the note. */
+    const char *note;
 } plumb_column_info;
 
 /* Number of columns, and the i-th column (0 <= i < n). Pointers in *info live as long as the schema does and
@@ -199,8 +203,10 @@ PLUMB_API void plumb_schema_column(const plumb_schema *schema, int64_t i, plumb_
 typedef struct plumb_frame plumb_frame;
 
 typedef struct plumb_read_options {
-    char delimiter;                    /* field separator; default ',' */
-    const char *const *missing_tokens; /* values read as missing; NULL = "", NA, NaN, null, ? */
+    char delimiter; /* field separator; default ',' */
+    /* values read as missing; NULL = pandas' defaults and '?': "", #N/A, #N/A N/A, #NA, -1.#IND, -1.#QNAN, -NaN,
+     * -nan, 1.#IND, 1.#QNAN, <NA>, N/A, NA, NULL, NaN, None, n/a, nan, null, ? */
+    const char *const *missing_tokens;
     size_t n_missing_tokens;
     const plumb_schema *schema; /* overrides inference for the columns it names; NULL = infer all */
     const char *target;         /* role shortcuts: column names, or NULL */

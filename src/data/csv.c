@@ -1,6 +1,7 @@
 /* csv.c -- the CSV reader: RFC 4180 text in, a typed columnar plumb_frame out.
  *
- * The input is one byte range (an mmap'd file, or standard input read into memory). It is cut into chunks of a
+ * The input is one byte range: the file (or standard input) read into memory. Files are read, not mapped, so a
+ * file truncated by another process is an error rather than SIGBUS. It is cut into chunks of a
  * few MiB that start on record boundaries: the parity of quote characters before a cut tells whether a newline
  * there is inside a quoted field, and quote counts per chunk are summed first so every cut is exact. A quick
  * pass counts the records of each chunk, so every chunk knows the row where its values go and the threads
@@ -24,12 +25,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Bytes per chunk. Tests and the fuzzer shrink it to push small inputs through the multi-chunk paths. */
 size_t plumb__csv_chunk_bytes = (size_t)4 << 20;
+/* Bytes per read() of a regular file, and a hook called after each one (tests change the file there). */
+size_t plumb__csv_read_block = (size_t)16 << 20;
+void (*plumb__csv_read_hook)(int fd, size_t n_read);
 #define SAMPLE_FIRST 1000
 #define SAMPLE_PER_CHUNK 100
 #define MAX_COLUMNS 1000000
@@ -75,7 +78,9 @@ typedef struct reader {
     const char *const *missing;
     size_t *missing_len;
     size_t n_missing;
-    bool numeric_missing; /* a missing token reads as a number ("-999"): the number fast path must check */
+    uint64_t missing_lens; /* bit n set: some token is n bytes long (bit 63: some token is 63 bytes or longer) */
+    uint8_t missing_first[256 / 8]; /* bit b set: some nonempty token starts with byte b */
+    bool numeric_missing;           /* a missing token reads as a number ("-999"): the number fast path must check */
     int64_t n_cols;
     plumb__dict names; /* header names, code = column index */
     column_plan *cols;
@@ -89,7 +94,12 @@ typedef struct field {
     bool escaped; /* contains doubled quotes */
 } field;
 
-static const char *const default_missing[] = {"", "NA", "NaN", "null", "?"};
+/* pandas' default missing-value spellings (read_csv's na_values) and '?': what files written by numpy, pandas, R,
+ * Excel and databases put where a value is missing. None of them parses as a number, so the number fast path
+ * never has to look them up. */
+static const char *const default_missing[] = {"",     "#N/A",   "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
+                                              "-nan", "1.#IND", "1.#QNAN",  "<NA>", "N/A",     "NA",       "NULL",
+                                              "NaN",  "None",   "n/a",      "nan",  "null",    "?"};
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Errors                                                                                                      */
@@ -213,6 +223,11 @@ static bool field_text(chunk *c, const field *f, const char **s, size_t *n) {
 }
 
 static bool is_missing(const reader *r, const char *s, size_t n) {
+    /* most values are not missing: reject them on their length and first byte before comparing tokens */
+    if (!(r->missing_lens >> (n < 63 ? n : 63) & 1))
+        return false;
+    if (n && !(r->missing_first[(unsigned char)*s >> 3] >> (*s & 7) & 1))
+        return false;
     for (size_t i = 0; i < r->n_missing; i++)
         if (r->missing_len[i] == n && memcmp(r->missing[i], s, n) == 0)
             return true;
@@ -244,6 +259,18 @@ static bool to_number(const char *s, size_t n, double *v) {
 /* Values                                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 
+/* A NUL byte inside a value: text values end at NUL everywhere downstream (model files, reports), so a value
+ * that holds one is refused where it is, as in the header. Checked once per distinct value. */
+static bool nul_in_value(reader *r, chunk *c, int64_t j, const char *fs, const char *s, size_t n) {
+    const char *z = memchr(s, '\0', n);
+    if (!z)
+        return false;
+    /* point at the NUL itself when s is the input (not an unescaped copy) */
+    const char *at = s >= r->buf && s < r->end ? z : fs;
+    fail(c, at, PLUMB_EPARSE, "NUL byte in a value of column '%s'", r->cols[j].name);
+    return true;
+}
+
 static bool store_string(reader *r, chunk *c, int64_t j, int64_t row, const char *fs, const char *s, size_t n) {
     column_plan *col = &r->cols[j];
     int32_t code;
@@ -251,6 +278,8 @@ static bool store_string(reader *r, chunk *c, int64_t j, int64_t row, const char
         code = PLUMB_CODE_MISSING;
     } else if (col->fixed) {
         code = plumb__dict_find(col->fixed, s, n);
+        if (code < 0 && nul_in_value(r, c, j, fs, s, n))
+            return false;
         if (code < 0)
             code = PLUMB_CODE_UNSEEN;
     } else {
@@ -260,6 +289,8 @@ static bool store_string(reader *r, chunk *c, int64_t j, int64_t row, const char
             return fail(c, fs, PLUMB_ENOMEM, "out of memory");
         if (added && !plumb__utf8_valid(s, n, NULL))
             return fail(c, fs, PLUMB_EPARSE, "invalid UTF-8 in column '%s'", col->name);
+        if (added && nul_in_value(r, c, j, fs, s, n))
+            return false;
     }
     ((int32_t *)col->out)[row] = code;
     return true;
@@ -451,6 +482,14 @@ static plumb_status parse_header(reader *r, plumb_error *err) {
         hc.err_pos = r->content;
         hc.err_code = PLUMB_EPARSE;
         snprintf(hc.err_msg, sizeof hc.err_msg, "empty file");
+        goto done;
+    }
+    /* Line breaks that are carriage returns alone (classic Mac OS, some spreadsheet exports) would read as one
+     * long header line: say what the file holds instead. */
+    const char *cr = memchr(p, '\n', (size_t)(end - p)) ? NULL : memchr(p, '\r', (size_t)(end - p));
+    if (cr && cr + 1 < end) {
+        fail(&hc, cr, PLUMB_EPARSE,
+             "lines end with a carriage return alone (CR, classic Mac OS): convert the line breaks to LF or CRLF");
         goto done;
     }
     for (;;) {
@@ -841,6 +880,91 @@ done:
 /* Frame                                                                                                       */
 /* ---------------------------------------------------------------------------------------------------------- */
 
+/* The position of field j of the record that holds row (data known to be well-formed: it was parsed). */
+static const char *field_position(const reader *r, int64_t row, int64_t j) {
+    int64_t i = 0;
+    while (i + 1 < r->n_chunks && r->chunks[i + 1].row0 <= row)
+        i++;
+    chunk scratch = {0};
+    const char *p = r->chunks[i].begin, *const end = r->chunks[i].end;
+    for (int64_t rec = r->chunks[i].row0;; rec++) {
+        p = skip_blank_lines(p, end);
+        for (int64_t k = 0;; k++) {
+            field f;
+            if (rec == row && k == j)
+                return p;
+            const char *q = scan_field(r, &scratch, p, end, &f);
+            if (!q)
+                return p;
+            p = q;
+            if (p < end && *p == r->delim) {
+                p++;
+                continue;
+            }
+            if (p < end && *p == '\r')
+                p++;
+            if (p < end && *p == '\n')
+                p++;
+            break;
+        }
+    }
+}
+
+/* The note of an inferred text column whose distinct values are mostly numbers (or datetimes): the first value
+ * in the file that is not, where it is, and how many values are. One value such as "n.a." turns a numeric column
+ * into text, which a model then cannot use as a number: the note lets the tools say so. NULL when there is
+ * nothing to say (or no memory for it). */
+static char *fallback_note(const reader *r, int64_t j, const plumb__dict *cats, const int32_t *codes) {
+    char *note = NULL;
+    uint8_t *fits = malloc((size_t)cats->n + 1);
+    if (!fits || cats->n == 0)
+        goto done;
+    int32_t n_num = 0, n_dt = 0;
+    for (int32_t k = 0; k < cats->n; k++) {
+        const char *s = plumb__dict_str(cats, k);
+        size_t n = cats->lens[k];
+        double d;
+        trim(&s, &n);
+        fits[k] = to_number(s, n, &d);
+        n_num += fits[k];
+    }
+    const char *what = "number";
+    int32_t n_fit = n_num;
+    if (2 * (int64_t)n_num <= cats->n) {
+        for (int32_t k = 0; k < cats->n; k++) {
+            const char *s = plumb__dict_str(cats, k);
+            size_t n = cats->lens[k];
+            int64_t t;
+            trim(&s, &n);
+            fits[k] = plumb__parse_datetime(s, n, &t);
+            n_dt += fits[k];
+        }
+        what = "datetime";
+        n_fit = n_dt;
+    }
+    if (2 * (int64_t)n_fit <= cats->n)
+        goto done;
+    int64_t row = 0;
+    while (row < r->n_rows && (codes[row] < 0 || fits[codes[row]]))
+        row++;
+    if (row == r->n_rows)
+        goto done;
+    int64_t line, col;
+    locate(r, field_position(r, row, j), &line, &col);
+    char q[72];
+    const int32_t bad = codes[row];
+    plumb__quote(q, sizeof q, plumb__dict_str(cats, bad), cats->lens[bad]);
+    const char *fmt = "%s:%lld:%lld: '%s' is not a %s (%lld of %lld distinct values are)";
+    int len =
+        snprintf(NULL, 0, fmt, r->name, (long long)line, (long long)col, q, what, (long long)n_fit, (long long)cats->n);
+    if (len > 0 && (note = malloc((size_t)len + 1)))
+        snprintf(note, (size_t)len + 1, fmt, r->name, (long long)line, (long long)col, q, what, (long long)n_fit,
+                 (long long)cats->n);
+done:
+    free(fits);
+    return note;
+}
+
 /* Moves the parsed columns into a new frame. */
 static plumb_status build_frame(reader *r, plumb_frame **out, plumb_error *err) {
     plumb_frame *f = calloc(1, sizeof *f);
@@ -870,6 +994,8 @@ static plumb_status build_frame(reader *r, plumb_frame **out, plumb_error *err) 
             if (c->inferred_string && c->role != PLUMB_ROLE_TARGET &&
                 (cats.n > r->max_categories || (present >= 50 && 2 * (int64_t)cats.n > present)))
                 sc->type = PLUMB_TYPE_STRING;
+            if (c->inferred_string)
+                sc->note = fallback_note(r, j, &cats, c->out);
             if (!plumb__schema_take_categories(f->schema, idx, &cats))
                 goto nomem;
         }
@@ -964,6 +1090,9 @@ static plumb_status read_core(const char *data, size_t size, const char *name, c
         const char *m = r.missing[i], *e = m + strlen(m);
         double v;
         r.missing_len[i] = (size_t)(e - m);
+        r.missing_lens |= (uint64_t)1 << (r.missing_len[i] < 63 ? r.missing_len[i] : 63);
+        if (e > m)
+            r.missing_first[(unsigned char)*m >> 3] |= (uint8_t)(1u << (*m & 7));
         r.numeric_missing |= e > m && plumb__parse_number(m, e, &v) == e;
     }
 
@@ -1060,6 +1189,48 @@ static plumb_status slurp(int fd, const char *name, char **buf, size_t *size, pl
     return PLUMB_OK;
 }
 
+/* Reads a regular file of `expected` bytes (its size when opened) into a malloc'd buffer, in blocks. The file is
+ * read, not mapped: a mapped file that another process truncates kills the reader with SIGBUS at the first access
+ * past the new end, and a library must not catch signals for the process. Memory stays one copy of the file.
+ * A file whose size changes while it is read (fewer bytes than expected, more after them, or a different size
+ * afterwards) is an error, never a frame of a partial file. */
+static plumb_status read_regular(int fd, const char *name, size_t expected, char **buf, size_t *size,
+                                 plumb_error *err) {
+    char *b = malloc(expected + 1);
+    size_t n = 0;
+    if (!b)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    for (;;) {
+        size_t want = expected + 1 - n; /* one byte more than expected: the file must end there */
+        if (want > plumb__csv_read_block)
+            want = plumb__csv_read_block;
+        ssize_t got = read(fd, b + n, want);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            free(b);
+            return plumb__fail(err, PLUMB_EIO, "cannot read '%s': %s", name, strerror(e));
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (plumb__csv_read_hook)
+            plumb__csv_read_hook(fd, n);
+        if (n > expected)
+            break;
+    }
+    struct stat sb;
+    if (n != expected || fstat(fd, &sb) != 0 || (size_t)sb.st_size != expected) {
+        free(b);
+        return plumb__fail(err, PLUMB_EIO, "'%s' changed while it was read (%zu bytes when opened, %s)", name, expected,
+                           n < expected ? "it ended early" : "it grew or shrank");
+    }
+    *buf = b;
+    *size = n;
+    return PLUMB_OK;
+}
+
 plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *opts, plumb_frame **out,
                                   plumb_error *err) {
     *out = NULL;
@@ -1070,23 +1241,15 @@ plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *op
         return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
     plumb_status st;
     struct stat sb;
-    if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            st = plumb__fail(err, PLUMB_EIO, "cannot read '%s': %s", path, strerror(errno));
-        } else {
-            madvise(map, (size_t)sb.st_size, MADV_WILLNEED);
-            st = read_core(map, (size_t)sb.st_size, name, opts, out, err);
-            munmap(map, (size_t)sb.st_size);
-        }
-    } else {
-        char *buf = NULL;
-        size_t size = 0;
+    char *buf = NULL;
+    size_t size = 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        st = read_regular(fd, name, (size_t)sb.st_size, &buf, &size, err);
+    else
         st = slurp(fd, name, &buf, &size, err);
-        if (st == PLUMB_OK)
-            st = read_core(buf, size, name, opts, out, err);
-        free(buf);
-    }
+    if (st == PLUMB_OK)
+        st = read_core(buf, size, name, opts, out, err);
+    free(buf);
     if (!is_stdin)
         close(fd);
     return st;

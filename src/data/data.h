@@ -19,6 +19,7 @@ typedef struct plumb__schema_col {
     const char **cat_ptrs;       /* cats.n pointers into cats.pool, for plumb_column_info */
     char *available_at;          /* the column holding when this one's value became known; NULL: not declared */
     double available_after_days; /* or: the value is known this many days after the row's time; NaN: not declared */
+    char *note; /* why the reader typed the column as it did, when values disagreed (plumb_column_info.note) */
 } plumb__schema_col;
 
 struct plumb_schema {
@@ -62,6 +63,11 @@ struct plumb_frame {
 
 /* Bytes of input per reader chunk (4 MiB). Not thread-safe to change: only tests and fuzzers set it. */
 extern size_t plumb__csv_chunk_bytes;
+
+/* Bytes per read() of a regular file (16 MiB), and a hook called after each read with the bytes read so far
+ * (NULL). Only tests set them: the hook lets a test change the file while it is read. */
+extern size_t plumb__csv_read_block;
+extern void (*plumb__csv_read_hook)(int fd, size_t n_read);
 
 /* Whether a numeric column with this role is stored as float64. */
 static inline bool plumb__role_wants_f64(plumb_role role) {

@@ -52,6 +52,7 @@ void plumb_schema_free(plumb_schema *s) {
         plumb__dict_clear(&s->cols[i].cats);
         free(s->cols[i].cat_ptrs);
         free(s->cols[i].available_at);
+        free(s->cols[i].note);
     }
     free(s->cols);
     free(s);
@@ -114,6 +115,8 @@ plumb_schema *plumb__schema_copy(const plumb_schema *src, bool keep_string_categ
         dst->cols[k].available_after_days = c->available_after_days;
         if (c->available_at && !(dst->cols[k].available_at = strdup(c->available_at)))
             goto fail;
+        if (c->note && !(dst->cols[k].note = strdup(c->note)))
+            goto fail;
         if (c->fixed && (keep_string_categories || c->type != PLUMB_TYPE_STRING) &&
             (!plumb__dict_copy(&d, &c->cats) || !plumb__schema_take_categories(dst, k, &d)))
             goto fail;
@@ -172,6 +175,7 @@ void plumb_schema_column(const plumb_schema *s, int64_t i, plumb_column_info *in
     info->categories = c->fixed ? c->cat_ptrs : NULL;
     info->available_at = c->available_at;
     info->available_after_days = c->available_after_days;
+    info->note = c->note;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* value.h -- parsers for the scalar values of a CSV field: numbers, booleans, ISO-8601 datetimes.
  *
- * These are the reader's inner loop, so they are inline and bounded by an end pointer (the input is an mmap'd
- * file with no terminating NUL). Numbers follow Clinger's fast path: when the decimal significand fits in 53 bits
+ * These are the reader's inner loop, so they are inline and bounded by an end pointer (the input is a buffer
+ * with no terminating NUL). Numbers follow Clinger's fast path: when the decimal significand fits in 53 bits
  * and the power of ten is exact in a double (|e| <= 22), one IEEE multiplication or division gives the correctly
  * rounded result; anything else goes to strtod_l under the C locale, so "1.5" never depends on the process
  * locale.

@@ -67,6 +67,67 @@ test_empty_column_name() {
     inspect_fails "$DATA/empty_column_name.csv" "$DATA/empty_column_name.csv:1:3: empty column name"
 }
 
+test_nul_byte_in_value() {
+    printf 'a,b\n1,x\n2,y\0z\n' >"$TMP/nul.csv"
+    inspect_fails "$TMP/nul.csv" "$TMP/nul.csv:3:4: NUL byte in a value of column 'b'"
+    printf 'c,y\na,1\nb\0,0\n' >"$TMP/nul2.csv"
+    run "$PLUMB" train "$TMP/nul2.csv" --target y -q -o "$TMP/n.plumb"
+    expect_rc 1
+    expect_err "$TMP/nul2.csv:3:2: NUL byte in a value of column 'c'"
+    expect_no_file "$TMP/n.plumb"
+}
+
+test_cr_only_line_breaks() {
+    printf 'a,b\r1,2\r3,4\r' >"$TMP/cr.csv"
+    inspect_fails "$TMP/cr.csv" "$TMP/cr.csv:1:4: lines end with a carriage return alone (CR, classic Mac OS): convert the line breaks to LF or CRLF"
+}
+
+# numpy and pandas spellings of a missing value are missing: one lowercase 'nan' among 3000 numbers used to make
+# the column text, silently dropped by train
+test_pandas_missing_values_are_missing() {
+    {
+        echo "x,y"
+        for i in $(seq 1 300); do echo "$i.5,$((i % 2))"; done
+        printf '%s,1\n' nan -nan NULL None '#N/A' '<NA>' 'n/a' '1.#IND'
+    } >"$TMP/nan.csv"
+    run "$PLUMB" inspect --json "$TMP/nan.csv"
+    expect_rc 0
+    expect_out_line '"type": "numeric"'
+    expect_out_line '"n_missing": 8,'
+    run "$PLUMB" train "$TMP/nan.csv" --target y --num-iterations 2 -o "$TMP/m.plumb"
+    expect_rc 0
+    [ -z "$err" ] || fail "stderr is not empty"
+    expect_out_has "1 features"
+}
+
+# a mostly numeric column that one value turns into text: inspect and train say which value and where
+test_fallback_to_text_is_explained() {
+    {
+        echo "x,d,t,y"
+        for i in $(seq 1 300); do echo "$((i % 50)).5,2024-01-02,id$i,$((i % 2))"; done
+        echo "n.a.,2024-01-03,z,1"
+    } >"$TMP/na.csv"
+    run "$PLUMB" inspect "$TMP/na.csv"
+    expect_rc 0
+    expect_out_has "note: column 'x' is read as categorical: $TMP/na.csv:302:1: 'n.a.' is not a number (50 of 51 distinct values are); if that value means missing, add it to --missing"
+    [ "$(grep -c note: "$TMP/out")" = 1 ] || fail "one note expected"
+    run "$PLUMB" inspect --json "$TMP/na.csv"
+    expect_out_has "\"note\": \"$TMP/na.csv:302:1: 'n.a.' is not a number (50 of 51 distinct values are)\""
+    run "$PLUMB" train "$TMP/na.csv" --target y --num-iterations 2 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_err "$(printf "%s\n%s\n%s" \
+        "plumb: column 'x' is used as categories, not numbers: $TMP/na.csv:302:1: 'n.a.' is not a number (50 of 51 distinct values are)" \
+        "plumb: column 'd' is not used: models read numeric, bool and categorical features, not datetime" \
+        "plumb: column 't' is not used: it is text with too many distinct values")"
+    run "$PLUMB" train "$TMP/na.csv" --target y --num-iterations 2 -o "$TMP/m.plumb" --max-categories 10 --categorical d
+    expect_rc 0
+    expect_err_has "plumb: column 'x' is not used: it reads as text: $TMP/na.csv:302:1: 'n.a.' is not a number"
+    run "$PLUMB" train "$TMP/na.csv" --target y --num-iterations 2 -o "$TMP/m.plumb" -q
+    [ -z "$err" ] || fail "stderr is not empty with -q"
+    run "$PLUMB" train "$TMP/na.csv" --target y --num-iterations 2 -o "$TMP/m.plumb" --missing n.a. -q
+    expect_out_has "(binary, 1 features)"
+}
+
 test_bad_utf8_header() {
     inspect_fails "$DATA/bad_utf8_header.csv" "$DATA/bad_utf8_header.csv:1:9: invalid UTF-8 in header"
 }
@@ -156,15 +217,13 @@ test_write_schema_on_bad_file_writes_nothing() {
 }
 
 test_write_schema_failure_leaves_no_temporary_file() {
-    # the target is a directory: the temporary file is written beside it, and the rename over it fails
+    # the target is a directory, or in a missing one: refused before reading, nothing written
     mkdir "$TMP/out.json"
-    inspect_fails "$DATA/good.csv" "$TMP/out.json: cannot write '$TMP/out.json': Is a directory" \
-        --write-schema "$TMP/out.json"
+    usage_fails "output '$TMP/out.json' is a folder, not a file" --write-schema "$TMP/out.json" "$DATA/good.csv"
     [ -d "$TMP/out.json" ] && [ -z "$(ls -A "$TMP/out.json")" ] || fail "the directory was changed"
     no_temp_files "$TMP"
-    inspect_fails "$DATA/good.csv" \
-        "$TMP/missing/out.json: cannot write '$TMP/missing/out.json': No such file or directory" \
-        --write-schema "$TMP/missing/out.json"
+    usage_fails "cannot write output '$TMP/missing/out.json': folder '$TMP/missing' does not exist" \
+        --write-schema "$TMP/missing/out.json" "$DATA/good.csv"
     expect_no_file "$TMP/missing"
 }
 
@@ -309,6 +368,23 @@ test_usage_errors() {
     usage_fails "option '--threads' expects an integer of at least 1, got 'x'" --threads x nope.csv
 }
 
+# a huge thread count crashed inside the OpenMP runtime (and 10000 made a tiny run 100 times slower): it is capped
+test_threads_capped_at_a_multiple_of_the_cores() {
+    local cores cap
+    cores=$(getconf _NPROCESSORS_ONLN)
+    cap=$((4 * cores))
+    run "$PLUMB" inspect "$DATA/good.csv" -t 100000
+    expect_rc 0
+    expect_err "plumb: --threads 100000 is more than 4 per core: using $cap ($cores cores)"
+    run "$PLUMB" train "$DATA/good.csv" --target "$(head -1 "$DATA/good.csv" | cut -d, -f1)" -q --num-iterations 2 \
+        -t 1000000 -o "$TMP/m.plumb"
+    expect_err_has "plumb: --threads 1000000 is more than 4 per core: using $cap ($cores cores)"
+    [ "$(grep -c 'per core' "$TMP/err")" = 1 ] || fail "the cap is said more than once"
+    run "$PLUMB" inspect "$DATA/good.csv" -t "$cap"
+    expect_rc 0
+    [ -z "$err" ] || fail "stderr is not empty at the cap"
+}
+
 test_help_lists_every_option() {
     run "$PLUMB" help inspect
     expect_rc 0
@@ -328,7 +404,7 @@ test_help_lists_every_option() {
     done
     expect_out_line '^  -d, --delimiter CHAR .*\(default: ,\)$'
     expect_out_line '^  -t, --threads N .*\(default: all cores\)$'
-    expect_out_has '(default: "",NA,NaN,null,?)'
+    expect_out_has "(default: pandas' list and ?)"
     expect_out_has '(default: 1000)'
     run "$PLUMB" help nope
     expect_rc 2

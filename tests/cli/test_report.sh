@@ -54,8 +54,8 @@ test_report_errors() {
     expect_rc 2
     expect_err_has "missing argument: usage: plumb report [options] <run.json>"
     run "$PLUMB" report "$SAMPLE" -o "$TMP/no/such/dir/r.html"
-    expect_rc 1
-    expect_err_has "cannot write '$TMP/no/such/dir/r.html'"
+    expect_rc 2
+    expect_err_has "cannot write output '$TMP/no/such/dir/r.html': folder '$TMP/no/such/dir' does not exist"
 }
 
 # Renders the sample records and checks them in headless Chromium (tests/browser/check_report.py). The pages and

@@ -81,7 +81,8 @@ test_report_no_partial_file_on_error() {
     expect_no_file "$TMP/r.json"
     run "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 -q -o "$TMP/m2.plumb" \
         --report "$TMP/no/such/dir/r.html"
-    expect_rc 1
+    expect_rc 2
+    expect_no_file "$TMP/m2.plumb"
     expect_no_file "$TMP/no/such/dir/r.json"
     run "$PLUMB" cv "$CREDIT" --target Nope --report "$TMP/c.html"
     expect_rc 1

@@ -90,12 +90,13 @@ test_synth_bad_start_writes_nothing() {
 
 test_synth_unwritable_truth_leaves_no_table() {
     run "$PLUMB" synth credit -n 100 -o "$TMP/t.csv" --truth "$TMP/missing/t.json"
-    expect_rc 1
-    expect_err "$TMP/missing/t.json: cannot write '$TMP/missing/t.json': No such file or directory"
+    expect_rc 2
+    expect_err "$(printf "%s\n%s" "plumb synth: cannot write output '$TMP/missing/t.json': folder '$TMP/missing' does not exist" \
+        "see 'plumb synth --help'")"
     expect_no_file "$TMP/t.csv"
     run "$PLUMB" synth credit -n 100 -o "$TMP/t.csv" --truth "$TMP/t.json" --schema-out "$TMP/missing/s.json"
-    expect_rc 1
-    expect_err "$TMP/missing/s.json: cannot write '$TMP/missing/s.json': No such file or directory"
+    expect_rc 2
+    expect_err_has "plumb synth: cannot write output '$TMP/missing/s.json': folder '$TMP/missing' does not exist"
     expect_no_file "$TMP/t.csv"
     expect_no_file "$TMP/t.json"
 }

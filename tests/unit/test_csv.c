@@ -434,6 +434,63 @@ static void read_csv_from_file(void **state) {
                         "cannot open '/nonexistent/nope.csv': No such file or directory");
 }
 
+/* The hook of the reader's read loop: truncates or extends the file (by path, as another process would) after
+ * the first block. */
+static off_t change_to = -1;
+static const char *change_path;
+static void change_file(int fd, size_t n_read) {
+    (void)fd;
+    (void)n_read;
+    if (change_to >= 0 && change_path) {
+        assert_int_equal(truncate(change_path, change_to), 0);
+        change_to = -1;
+    }
+}
+
+/* A file truncated (or extended) by another process while it is read: an error naming the file, never SIGBUS
+ * (the reader used to map the file, and a mapped page past the new end kills the process) nor a partial frame. */
+static void read_csv_file_changed_while_read(void **state) {
+    (void)state;
+    size_t n = 200000;
+    char *body = malloc(n + 1);
+    assert_non_null(body);
+    memcpy(body, "a,b\n", 4);
+    for (size_t i = 4; i < n; i += 4)
+        memcpy(body + i, "1,2\n", 4);
+    body[n] = '\0';
+    char want[PLUMB_ERROR_MAX], msg[PLUMB_ERROR_MAX];
+    plumb_frame *f = NULL;
+    plumb_error err;
+    const off_t sizes[] = {1000, 0, 300000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char *path = plumb_test_temp_file(body);
+        change_path = path;
+        change_to = sizes[k];
+        plumb__csv_read_block = 4096;
+        plumb__csv_read_hook = change_file;
+        plumb_status st = plumb_frame_read_csv(path, NULL, &f, &err);
+        plumb__csv_read_hook = NULL;
+        plumb__csv_read_block = (size_t)16 << 20;
+        assert_int_equal(st, PLUMB_EIO);
+        assert_null(f);
+        snprintf(want, sizeof want, "'%s' changed while it was read (%zu bytes when opened, %s)", path, n,
+                 sizes[k] < (off_t)n ? "it ended early" : "it grew or shrank");
+        assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
+        unlink(path);
+        free(path);
+    }
+    /* unchanged, the same file reads whole in small blocks */
+    char *path = plumb_test_temp_file(body);
+    plumb__csv_read_block = 4096;
+    assert_int_equal(plumb_frame_read_csv(path, NULL, &f, &err), PLUMB_OK);
+    plumb__csv_read_block = (size_t)16 << 20;
+    assert_int_equal(plumb_frame_n_rows(f), n / 4 - 1);
+    plumb_frame_free(f);
+    unlink(path);
+    free(path);
+    free(body);
+}
+
 static void read_csv_data_files(void **state) {
     (void)state;
     /* the checked-in CRLF file (tests/data/.gitattributes keeps its line endings) */
@@ -471,6 +528,77 @@ static void default_missing_tokens(void **state) {
     EXPECT_I64(f, "day", 1704153600, M, M, M, M, M, M, 1704153600 + 86400);
     EXPECT_U8(f, "flag", 1, 255, 255, 255, 255, 255, 255, 0);
     plumb_frame_free(f);
+}
+
+/* pandas' default missing-value spellings are missing by default: one lowercase "nan" written by numpy used to
+ * turn a numeric column into text, which training then dropped without a word. */
+static void pandas_missing_tokens(void **state) {
+    (void)state;
+    static const char *const pandas[] = {"#N/A",   "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                                         "1.#IND", "1.#QNAN",  "<NA>", "N/A",     "NA",       "NULL", "NaN",
+                                         "None",   "n/a",      "nan",  "null",    ""};
+    const size_t n = sizeof pandas / sizeof *pandas;
+    char buf[1024] = "num,cat,day\n";
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, sizeof buf - used, "%s,%s,%s\n", pandas[i], pandas[i], pandas[i]);
+    }
+    strcat(buf, "1.5,a,2024-01-02\n");
+    plumb_frame *f = read_text(buf, NULL);
+    expect_column(f, "num", PLUMB_TYPE_NUMERIC, PLUMB_ROLE_FEATURE);
+    expect_column(f, "cat", PLUMB_TYPE_CATEGORICAL, PLUMB_ROLE_FEATURE);
+    expect_column(f, "day", PLUMB_TYPE_DATETIME, PLUMB_ROLE_FEATURE);
+    EXPECT_CATEGORIES(f, "cat", "a");
+    const float *num = plumb_frame_f32(f, col_of(f, "num"));
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(num[i]))
+            fail_msg("'%s' is not missing", pandas[i]);
+    assert_true(num[n] == 1.5f);
+    assert_null(info_of(f, "num").note);
+    plumb_frame_free(f);
+    /* near misses stay values: the lookup compares whole tokens */
+    f = read_text("cat\nnan\nnana\nNULLS\n#N/A N\n", &(plumb_read_options){.delimiter = ',', .max_categories = 9});
+    EXPECT_CATEGORIES(f, "cat", "#N/A N", "NULLS", "nana");
+    EXPECT_CODES(f, "cat", -1, 2, 1, 0);
+    plumb_frame_free(f);
+}
+
+/* A mostly numeric (or datetime) column that falls back to text carries a note naming the first value that is not
+ * a number, where it is, and how many distinct values are numbers; other text columns carry none. */
+static void fallback_to_text_is_noted(void **state) {
+    (void)state;
+    plumb_read_options o = named("n.csv");
+    /* beyond the type sample (the re-parse path) and inside it */
+    size_t cap = 64 * 2100, used = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    used += (size_t)snprintf(buf + used, cap - used, "x,d,c,y\n");
+    for (int i = 0; i < 2000; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%d.5,%s,%s,%d\n", i, i == 1500 ? "soon" : "2024-01-02",
+                                 i % 2 ? "a" : "b", i == 1700 ? 7 : i % 2);
+    used += (size_t)snprintf(buf + used, cap - used, "n.a.,2024-01-03,c,1\n\"n.a.\",2024-01-03,c,1\n");
+    plumb_frame *f = read_n(buf, used, &o);
+    expect_column(f, "x", PLUMB_TYPE_STRING, PLUMB_ROLE_FEATURE);
+    assert_string_equal(info_of(f, "x").note,
+                        "n.csv:2002:1: 'n.a.' is not a number (2000 of 2001 distinct values are)");
+    assert_string_equal(info_of(f, "d").note, "n.csv:1502:8: 'soon' is not a datetime (2 of 3 distinct values are)");
+    assert_null(info_of(f, "c").note);
+    assert_null(info_of(f, "y").note);
+    plumb_frame_free(f);
+    /* a note survives plumb_frame_take (the schema is copied) */
+    f = read_text("g,y\n1,0\n2,1\n3,0\nx y,1\n", &o);
+    assert_string_equal(info_of(f, "g").note, "n.csv:5:1: 'x y' is not a number (3 of 4 distinct values are)");
+    plumb_frame *g = NULL;
+    plumb_error err;
+    assert_int_equal(plumb_frame_take(f, (const int64_t[]){3, 0}, 2, &g, &err), PLUMB_OK);
+    assert_string_equal(info_of(g, "g").note, "n.csv:5:1: 'x y' is not a number (3 of 4 distinct values are)");
+    plumb_frame_free(g);
+    plumb_frame_free(f);
+    /* half numbers is not "mostly" */
+    f = read_text("g\n1\nx\n", &o);
+    assert_null(info_of(f, "g").note);
+    plumb_frame_free(f);
+    free(buf);
 }
 
 static void custom_missing_tokens(void **state) {
@@ -1175,6 +1303,36 @@ static void error_header_only(void **state) {
     expect_error("a,b\r\n\r\n\n", &o, PLUMB_EPARSE, "h.csv:2:1: no data rows after the header");
 }
 
+/* A NUL byte inside a value is refused where it is, as in a column name: it used to give a model file that could
+ * never be loaded. */
+static void error_nul_in_value(void **state) {
+    (void)state;
+    plumb_read_options o = named("z.csv");
+    expect_error_n("a,b\n1,x\0y\n", 10, &o, PLUMB_EPARSE, "z.csv:2:4: NUL byte in a value of column 'b'");
+    expect_error_n("a,b\n1,\"x\0\"\n", 11, &o, PLUMB_EPARSE, "z.csv:2:5: NUL byte in a value of column 'b'");
+    expect_error_n("a,b\n1,\"\"\"\0\"\n", 13, &o, PLUMB_EPARSE, "z.csv:2:3: NUL byte in a value of column 'b'");
+    /* in a numeric-looking column and in a declared categorical one */
+    expect_error_n("a,b\n1,2\n3,4\0\n", 13, &o, PLUMB_EPARSE, "z.csv:3:4: NUL byte in a value of column 'b'");
+    static const char *const cats[] = {"b"};
+    o.categorical = cats;
+    o.n_categorical = 1;
+    expect_error_n("a,b\n1,\0\n", 8, &o, PLUMB_EPARSE, "z.csv:2:3: NUL byte in a value of column 'b'");
+}
+
+/* Line breaks that are carriage returns alone: a message that says so, not "no data rows after the header". */
+static void error_cr_only_line_breaks(void **state) {
+    (void)state;
+    plumb_read_options o = named("cr.csv");
+    expect_error("a,b\r1,2\r3,4\r", &o, PLUMB_EPARSE,
+                 "cr.csv:1:4: lines end with a carriage return alone (CR, classic Mac OS): convert the line breaks to "
+                 "LF or CRLF");
+    expect_error("\xEF\xBB\xBFx\r1\r", &o, PLUMB_EPARSE,
+                 "cr.csv:1:2: lines end with a carriage return alone (CR, classic Mac OS): convert the line breaks to "
+                 "LF or CRLF");
+    /* one CR at the very end of a one-line file is just a header without rows */
+    expect_error("a,b\r", &o, PLUMB_EPARSE, "cr.csv:1:5: no data rows after the header");
+}
+
 static void error_header_names(void **state) {
     (void)state;
     plumb_read_options o = named("h.csv");
@@ -1319,7 +1477,10 @@ PLUMB_TEST_MAIN(
     cmocka_unit_test(buffer_is_bounded_by_size),
     cmocka_unit_test(read_csv_from_file),
     cmocka_unit_test(read_csv_data_files),
+    cmocka_unit_test(read_csv_file_changed_while_read),
     cmocka_unit_test(default_missing_tokens),
+    cmocka_unit_test(pandas_missing_tokens),
+    cmocka_unit_test(fallback_to_text_is_noted),
     cmocka_unit_test(custom_missing_tokens),
     cmocka_unit_test(infer_each_type),
     cmocka_unit_test(dictionary_is_sorted_bytewise),
@@ -1347,6 +1508,8 @@ PLUMB_TEST_MAIN(
     cmocka_unit_test(error_bad_values_in_declared_columns),
     cmocka_unit_test(error_empty_input),
     cmocka_unit_test(error_header_only),
+    cmocka_unit_test(error_nul_in_value),
+    cmocka_unit_test(error_cr_only_line_breaks),
     cmocka_unit_test(error_header_names),
     cmocka_unit_test(error_invalid_utf8_value),
     cmocka_unit_test(error_positions_count_characters),
