@@ -317,7 +317,9 @@ static void summary_comparison(page *p, const plumb__comparison *c) {
         esc(p, c->name);
     } else
         put(p, "The model");
-    plumb__buf_printf(p->b, " scores %s (%s) in offline validation and %s on later data it never saw", a, label, b);
+    plumb__buf_printf(p->b, " scores %s (", a);
+    esc(p, label);
+    plumb__buf_printf(p->b, ") in offline validation and %s on later data it never saw", b);
     if (drop >= 0.05)
         plumb__buf_printf(p->b, ": a drop of %s, so the offline figure overstates what it will do in production.", d);
     else if (drop > 0.02)
@@ -391,7 +393,9 @@ static void section_summary(page *p) {
                 esc(p, r->fold_strategy);
                 put(p, ")");
             }
-            plumb__buf_printf(p->b, ", %s is %s \xC2\xB1 %s.</p>\n", metric_label(f->name), a, b);
+            put(p, ", ");
+            esc(p, metric_label(f->name));
+            plumb__buf_printf(p->b, " is %s \xC2\xB1 %s.</p>\n", a, b);
         }
     }
     if (r->has_audit)
@@ -740,8 +744,11 @@ static void section_risks(page *p) {
                     const plumb__finding *f = &r->findings[i];
                     if (severity_rank(f->severity) != sev)
                         continue;
-                    plumb__buf_printf(p->b, "<tr class=\"finding\"><td><span class=\"badge %s\">%s</span></td><td>",
-                                      f->severity, f->severity);
+                    put(p, "<tr class=\"finding\"><td><span class=\"badge ");
+                    esc(p, f->severity);
+                    put(p, "\">");
+                    esc(p, f->severity);
+                    put(p, "</span></td><td>");
                     esc(p, f->title ? f->title : f->check);
                     if (f->evidence) {
                         put(p, "<span class=\"evidence\">");
