@@ -1254,15 +1254,26 @@ static plumb_status render(const char *json, size_t len, const char *name, plumb
 
 plumb_status plumb_report_render(const char *run_json, size_t len, const char *name, FILE *out, plumb_error *err) {
     plumb__error_clear(err);
+    const locale_t saved = plumb__c_locale_enter();
     plumb__buf b = {0};
     plumb_status st = render(run_json, len, name, &b, err);
     if (st == PLUMB_OK && (fwrite(b.s, 1, b.len, out) != b.len || ferror(out)))
         st = plumb__fail(err, PLUMB_EIO, "cannot write the report");
     plumb__buf_free(&b);
+    plumb__c_locale_leave(saved);
     return st;
 }
 
+static plumb_status report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
+
 plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    const plumb_status st = report_write(run_json, len, html_path, err);
+    plumb__c_locale_leave(saved);
+    return st;
+}
+
+static plumb_status report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err) {
     plumb__error_clear(err);
     plumb__buf b = {0};
     plumb_outfile *file = NULL;

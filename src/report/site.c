@@ -594,8 +594,8 @@ static plumb_status render_report(const site *s, const entry *e, plumb_error *er
     return st;
 }
 
-plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
-                              plumb_error *err) {
+static plumb_status site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
+                               plumb_error *err) {
     site s = {.in = in_dir, .out = out_dir};
     plumb_status st = PLUMB_OK;
     char *reports_dir = NULL;
@@ -642,5 +642,13 @@ done:
     free(s.reports);
     free(s.pages);
     free(reports_dir);
+    return st;
+}
+
+plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
+                              plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    const plumb_status st = site_build(in_dir, out_dir, n_reports, n_pages, err);
+    plumb__c_locale_leave(saved);
     return st;
 }
