@@ -52,7 +52,10 @@ void plumb__chart_learning(page *p) {
     char title[96];
     snprintf(title, sizeof title, "Learning curve: %s per iteration", plumb__metric_label(r->lc_metric));
     plumb__xy_chart c = {title,
-                         "The metric on the training and validation data after each boosting iteration.",
+                         r->lc_train.n && r->lc_valid.n
+                             ? "The metric on the training and validation data after each boosting iteration."
+                         : r->lc_valid.n ? "The metric on the validation data after each boosting iteration."
+                                         : "The metric on the training data after each boosting iteration.",
                          "iteration",
                          plumb__metric_label(r->lc_metric),
                          NAN,
@@ -66,7 +69,12 @@ void plumb__chart_learning(page *p) {
                          k};
     figure_open(p);
     plumb__svg_xy(p->b, p->next_id++, &c);
-    figure_close(p, "Where the validation curve flattens or turns up while the training curve keeps improving, more "
-                    "trees only memorise the training rows.");
+    /* the caption speaks only of the lines drawn */
+    figure_close(p, r->lc_train.n && r->lc_valid.n
+                        ? "Where the validation curve flattens or turns up while the training curve keeps improving, "
+                          "more trees only memorise the training rows."
+                    : r->lc_valid.n ? "Where the validation curve flattens or turns up, more trees stop helping."
+                                    : "The training metric alone: without validation data the chart cannot show "
+                                      "when more trees stop helping.");
     free(x);
 }

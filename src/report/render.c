@@ -1,7 +1,7 @@
 /* render.c -- a run record as one self-contained HTML page: plumb_report_render and plumb_report_write.
  *
  * The page explains the work the way a good engineer would to a reader who did not do it: a summary in plain
- * words on top, then the problem, the approach, the validation, the risks and how they are watched, the results
+ * words on top, then the problem, the approach, the validation, the risks, the results
  * and the decision with its reason. Each section appears only when the record has something for it. The whole
  * page is built in memory (record.c checks the record first, then every byte goes into a plumb__buf), so a bad
  * record or a failed allocation leaves the caller's stream untouched. No scripts, fonts or images: CSS and SVG are
@@ -224,11 +224,18 @@ static void summary_eval(page *p, const plumb__eval *e) {
         put(p, ", the ");
     } else
         put(p, "The ");
-    if (e->model) {
+    /* "the boosted model"; a name that already ends in "model" is not followed by another ("the naive model", and
+     * "the model" for one named "model") */
+    const size_t ml = e->model ? strlen(e->model) : 0;
+    const bool says_model = ml >= 5 && strcmp(e->model + ml - 5, "model") == 0 && (ml == 5 || e->model[ml - 6] == ' ');
+    if (e->model && !says_model) {
+        esc(p, e->model);
+        put(p, " model ");
+    } else if (says_model) {
         esc(p, e->model);
         put(p, " ");
-    }
-    put(p, "model ");
+    } else
+        put(p, "model ");
     if (auc) {
         fmt_percent(a, sizeof a, auc->value, 0);
         plumb__fmt_fixed(b, sizeof b, auc->value, 2);
@@ -247,9 +254,25 @@ static void summary_eval(page *p, const plumb__eval *e) {
             const double total = e->tn + e->fp + e->fn + e->tp, flagged = e->tp + e->fp, pos_n = e->tp + e->fn;
             if (total > 0) {
                 plumb__fmt_fixed(a, sizeof a, e->threshold, 2);
-                fmt_percent(b, sizeof b, flagged / total, 0);
-                plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of cases", a, b);
-                if (flagged > 0) {
+                /* a share that rounds to 0% or 100% is said with its counts: "flags 0% of cases; 100% of those
+                 * flagged are bad" read as a contradiction when one case of 1,000 was flagged */
+                const double share = flagged / total;
+                fmt_percent(b, sizeof b, share, 0);
+                if (flagged == 0)
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags no case", a);
+                else if (share < 0.005 || flagged < 20) {
+                    fmt_count(b, sizeof b, flagged);
+                    fmt_count(c, sizeof c, total);
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of %s cases", a, b, c);
+                } else
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of cases", a, b);
+                if (flagged > 0 && flagged < 20) {
+                    fmt_count(b, sizeof b, e->tp);
+                    put(p, "; ");
+                    put(p, b);
+                    put(p, e->tp == 1 ? " of them is " : " of them are ");
+                    esc(p, pos);
+                } else if (flagged > 0) {
                     fmt_percent(c, sizeof c, e->tp / flagged, 0);
                     plumb__buf_printf(p->b, "; %s of those flagged are ", c);
                     esc(p, pos);
@@ -536,7 +559,7 @@ static void section_risks(page *p) {
     const plumb__record *r = p->r;
     if (!r->risks && !r->has_audit)
         return;
-    put(p, "<section id=\"risks\">\n<h2>Risks and how they are monitored</h2>\n");
+    put(p, "<section id=\"risks\">\n<h2>Risks</h2>\n");
     paragraphs(p, r->risks);
     if (r->has_audit) {
         char s[64];

@@ -399,6 +399,34 @@ static void every_record_string_is_escaped(void **state) {
     }
 }
 
+/* Issue 23 item 8: the summary's wording and the learning curve's caption say what the record holds. */
+static void summary_wording(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"positive_class\": \"bad\", "
+                        "\"negative_class\": \"good\"}, \"evaluations\": [{\"model\": \"model\", \"metrics\": "
+                        "{\"roc_auc\": 0.8}, \"threshold\": 0.9, \"confusion\": {\"tn\": 990, \"fp\": 0, \"fn\": 9, "
+                        "\"tp\": 1}}, {\"model\": \"naive model\", \"metrics\": {\"roc_auc\": 0.7}}, {\"model\": "
+                        "\"boosted\", \"metrics\": {\"roc_auc\": 0.75}}], \"learning_curve\": {\"metric\": "
+                        "\"binary_logloss\", \"valid\": [0.6, 0.5, 0.45]}, \"narrative\": {\"risks\": \"drift\"}}",
+                        msg);
+    assert_non_null(page);
+    assert_null(strstr(page, "model model"));
+    assert_non_null(strstr(page, "<p>The model ranks a random bad case"));
+    assert_non_null(strstr(page, "<p>The naive model ranks"));
+    assert_non_null(strstr(page, "<p>The boosted model ranks"));
+    /* one case flagged in 1,000: counts, not "0% of cases; 100% of those flagged" */
+    assert_non_null(strstr(page, "it flags 1 of 1\xE2\x80\x89"
+                                 "000 cases; 1 of them is bad, and it catches 10% of all bad cases."));
+    assert_null(strstr(page, "flags 0%"));
+    /* only the validation line is drawn: the caption does not speak of a training curve */
+    assert_non_null(strstr(page, "Where the validation curve flattens or turns up, more trees stop helping."));
+    assert_null(strstr(page, "training curve"));
+    /* no claim of monitoring, which plumb does not do */
+    assert_null(strstr(page, "monitor"));
+    free(page);
+}
+
 static const char *const record =
     "{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"positive_class\": \"bad\", \"negative_class\": \"good\", "
     "\"positive_rate\": 0.3},"
@@ -489,4 +517,4 @@ PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_t
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
                 cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
                 cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
-                cmocka_unit_test(every_record_string_is_escaped))
+                cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording))
