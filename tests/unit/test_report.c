@@ -161,6 +161,34 @@ static void bars_and_confusion_svg(void **state) {
     plumb__buf_free(&b);
 }
 
+/* Long labels are shortened to fit, never clipped by the chart's edge, and keep their whole text in a <title>. */
+static void long_labels_keep_their_text(void **state) {
+    (void)state;
+    static const char long_label[] = "months_since_last_delinquency_on_any_account";
+    static const char long_title[] =
+        "Scores by class: gradient boosting with monotone constraints, the out-of-time hold-out of 2024";
+    plumb__bar bars[1] = {{long_label, {0.31, NAN}, 0}};
+    plumb__bar_chart c = {long_title, "d", "share", bars, 1, 1, {NULL, NULL}, NAN, NAN, 2, {NAN, NAN}, {NULL, NULL}};
+    plumb__buf b = {0};
+    plumb__svg_hbars(&b, 1, &c);
+    /* the bar's label: 25 characters and an ellipsis, the whole in its <title> */
+    assert_non_null(strstr(b.s, ">months_since_last_delinqu\xE2\x80\xA6<title>months_since_last_delinquency_on_any_"
+                                "account</title></text>"));
+    /* the chart's title: cut to the width, whole in the <title> element that labels the chart */
+    assert_non_null(strstr(b.s, "<title id=\"chart-1-title\">Scores by class: gradient boosting with monotone "
+                                "constraints, the out-of-time hold-out of 2024</title>"));
+    assert_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone constraints, the "
+                            "out-of-time hold-out of 2024</text>"));
+    assert_non_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone "
+                                "constraints\xE2\x80\xA6</text>"));
+    plumb__buf_free(&b);
+    /* a short label has no <title> */
+    bars[0].label = "age";
+    plumb__svg_hbars(&b, 2, &c);
+    assert_non_null(strstr(b.s, ">age</text>"));
+    plumb__buf_free(&b);
+}
+
 /* Renders json; returns the page (malloc'd) or NULL with the formatted error in msg. */
 static char *render(const char *json, char *msg) {
     FILE *f = tmpfile();
@@ -517,4 +545,5 @@ PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_t
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
                 cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
                 cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
-                cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording))
+                cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording),
+                cmocka_unit_test(long_labels_keep_their_text))
