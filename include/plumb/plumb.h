@@ -109,12 +109,17 @@ typedef enum plumb_log_level {
 
 typedef void (*plumb_log_fn)(plumb_log_level level, const char *message, void *user);
 
-/* Routes the library's diagnostics to fn (NULL: discard them, the default). Call before other threads use the
- * library; the callback itself may be called from any thread. */
+/* Routes the library's diagnostics to fn (NULL: discard them, the default). Safe to call at any time from any
+ * thread: every message goes to one (fn, user) pair as set by one call, never the function of one call with the
+ * user pointer of another; a message being delivered while the pair changes may still reach the previous pair, so
+ * keep the previous user data alive until the calls in flight have returned. The callback may be called from any
+ * thread, concurrently. */
 PLUMB_API void plumb_set_log(plumb_log_fn fn, void *user);
 
 /* Threads that calls without their own thread count use (scoring; readers and trainers with n_threads 0):
- * n > 0, or 0 for all cores (the default). Like plumb_set_log, set it before other threads use the library. */
+ * n > 0, or 0 for all cores (the default). Safe to call at any time from any thread (calls already running keep
+ * their count). Any thread count, this one or a call's own, is capped at 4 per logical core (a warning is logged
+ * the first time). */
 PLUMB_API void plumb_set_threads(int n);
 
 /* ---------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <plumb/plumb.h>
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -33,8 +34,31 @@ void plumb__log(plumb_log_level level, const char *fmt, ...) PLUMB__PRINTF(2, 3)
 /* Quotes at most max bytes of [s, s+n) for a message: control bytes as '?', "..." appended when cut. */
 void plumb__quote(char *out, size_t out_size, const char *s, size_t n);
 
-/* Number of threads to use for a request of n (0 = the plumb_set_threads default, else all cores); >= 1. */
+/* The most threads one call uses, per core: more only adds start-up and contention (a run asked for 10,000
+ * threads took 100 times as long, 100,000 crashed the OpenMP runtime). */
+#define PLUMB__THREADS_PER_CORE 4
+
+/* Number of threads to use for a request of n (0 = the plumb_set_threads default, else OpenMP's default), capped
+ * at PLUMB__THREADS_PER_CORE times plumb__cores() (logged once, as a warning); >= 1. */
 int plumb__threads(int n);
+
+/* Logical processors available to the process; >= 1. */
+int plumb__cores(void);
+
+/* ---- the C locale (locale.c) ----
+ * Every number the library writes or reads follows the C locale ('.' as the decimal point), never the host's
+ * setlocale. A public function that formats or parses numbers (printf %f/%g, strtod) wraps its body:
+ *     const locale_t saved = plumb__c_locale_enter();
+ *     ... work ...
+ *     plumb__c_locale_leave(saved);
+ * The switch is per thread (uselocale), so it is safe in a server; it does not reach OpenMP worker threads. */
+
+/* The "C" locale object, created once (thread-safe); (locale_t)0 if it could not be created. */
+locale_t plumb__c_locale(void);
+/* Switches the calling thread to the C locale; returns the locale to hand to plumb__c_locale_leave. */
+locale_t plumb__c_locale_enter(void);
+/* Restores the calling thread's locale saved by plumb__c_locale_enter. */
+void plumb__c_locale_leave(locale_t saved);
 
 /* strdup that returns NULL on failure (and for NULL). */
 char *plumb__strdup(const char *s);

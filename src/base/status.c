@@ -1,13 +1,19 @@
 /* status.c -- version, status names, error formatting and the log callback.
  *
  * The status table is the X-macro in plumb.h, expanded here into the name and message lookups, so adding a
- * status is one line. The log callback is a process-wide setting written once at start-up.
+ * status is one line. The log callback and the default thread count are process-wide settings that a host may
+ * change at any time from any thread: the thread count is an atomic int, the callback and its user pointer a pair
+ * under a sequence lock (writers serialised by a mutex, readers lock-free and retrying while a write is under way),
+ * so no reader ever sees the function of one call with the user pointer of another.
  */
 #include "base.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -98,23 +104,48 @@ plumb_status plumb__fail(plumb_error *err, plumb_status status, const char *fmt,
     return status;
 }
 
-static plumb_log_fn log_fn;
-static void *log_user;
+static _Atomic unsigned log_seq; /* odd while plumb_set_log is writing the pair */
+static _Atomic(plumb_log_fn) log_fn;
+static _Atomic(void *) log_user;
+static pthread_mutex_t log_writer = PTHREAD_MUTEX_INITIALIZER;
 
 void plumb_set_log(plumb_log_fn fn, void *user) {
-    log_fn = fn;
-    log_user = user;
+    pthread_mutex_lock(&log_writer);
+    const unsigned seq = atomic_load_explicit(&log_seq, memory_order_relaxed);
+    atomic_store_explicit(&log_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&log_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&log_user, user, memory_order_relaxed);
+    atomic_store_explicit(&log_seq, seq + 2, memory_order_release);
+    pthread_mutex_unlock(&log_writer);
+}
+
+/* The current callback and its user pointer, read as one pair (Boehm, "Can seqlocks get along with programming
+ * language memory models?", 2012). */
+static plumb_log_fn log_get(void **user) {
+    for (;;) {
+        const unsigned before = atomic_load_explicit(&log_seq, memory_order_acquire);
+        if (before & 1)
+            continue;
+        const plumb_log_fn fn = atomic_load_explicit(&log_fn, memory_order_relaxed);
+        *user = atomic_load_explicit(&log_user, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&log_seq, memory_order_relaxed) == before)
+            return fn;
+    }
 }
 
 void plumb__log(plumb_log_level level, const char *fmt, ...) {
-    if (!log_fn)
+    void *user;
+    const plumb_log_fn fn = log_get(&user);
+    if (!fn)
         return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    log_fn(level, msg, log_user);
+    fn(level, msg, user);
 }
 
 void plumb__quote(char *out, size_t out_size, const char *s, size_t n) {
@@ -132,22 +163,40 @@ void plumb__quote(char *out, size_t out_size, const char *s, size_t n) {
     }
 }
 
-static int default_threads;
+static _Atomic int default_threads;
+static atomic_flag capped_logged = ATOMIC_FLAG_INIT;
 
 void plumb_set_threads(int n) {
-    default_threads = n > 0 ? n : 0;
+    atomic_store_explicit(&default_threads, n > 0 ? n : 0, memory_order_relaxed);
+}
+
+int plumb__cores(void) {
+#ifdef _OPENMP
+    const int n = omp_get_num_procs();
+#else
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    return n > 0 ? (int)n : 1;
 }
 
 int plumb__threads(int n) {
-    if (n > 0)
-        return n;
-    if (default_threads > 0)
-        return default_threads;
+    if (n <= 0)
+        n = atomic_load_explicit(&default_threads, memory_order_relaxed);
+    if (n <= 0) {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+        n = omp_get_max_threads();
 #else
-    return 1;
+        n = 1;
 #endif
+    }
+    const int cores = plumb__cores(), cap = cores * PLUMB__THREADS_PER_CORE;
+    if (n > cap) {
+        if (!atomic_flag_test_and_set(&capped_logged))
+            plumb__log(PLUMB_LOG_WARN, "%d threads asked for; using %d (%d per core on %d cores)", n, cap,
+                       PLUMB__THREADS_PER_CORE, cores);
+        n = cap;
+    }
+    return n;
 }
 
 char *plumb__strdup(const char *s) {

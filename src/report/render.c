@@ -1,25 +1,20 @@
 /* render.c -- a run record as one self-contained HTML page: plumb_report_render and plumb_report_write.
  *
  * The page explains the work the way a good engineer would to a reader who did not do it: a summary in plain
- * words on top, then the problem, the approach, the validation, the risks and how they are watched, the results
+ * words on top, then the problem, the approach, the validation, the risks, the results
  * and the decision with its reason. Each section appears only when the record has something for it. The whole
  * page is built in memory (record.c checks the record first, then every byte goes into a plumb__buf), so a bad
  * record or a failed allocation leaves the caller's stream untouched. No scripts, fonts or images: CSS and SVG are
- * inline, and the page reads the same offline, printed and on a phone.
+ * inline, and the page reads the same offline, printed and on a phone. The charts are drawn by the charts_*.c files,
+ * one per family (validation, audit, curves, importance), through page.h; their primitives are in svg.c.
  */
-#include "report.h"
+#include "page.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct page {
-    plumb__buf *b;
-    const plumb__record *r;
-    int next_id; /* makes the ids of charts unique in the page */
-} page;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Words and numbers                                                                                           */
@@ -42,7 +37,7 @@ static const struct {
     {"auc", "AUC", 0},           {"multi_logloss", "log-loss", 0},
 };
 
-static const char *metric_label(const char *name) {
+const char *plumb__metric_label(const char *name) {
     for (size_t i = 0; i < sizeof metric_labels / sizeof *metric_labels; i++)
         if (name && strcmp(metric_labels[i].name, name) == 0)
             return metric_labels[i].label;
@@ -82,14 +77,6 @@ static void fmt_percent(char *out, size_t n, double share, int decimals) {
         strncat(out, "%", n - strlen(out) - 1);
 }
 
-static void put(page *p, const char *s) {
-    plumb__buf_put(p->b, s);
-}
-
-static void esc(page *p, const char *s) {
-    plumb__buf_html(p->b, s);
-}
-
 /* Plain text with blank lines between paragraphs, as <p> elements. */
 static void paragraphs(page *p, const char *text) {
     if (!text || !text[0])
@@ -117,7 +104,7 @@ static void paragraphs(page *p, const char *text) {
     }
 }
 
-static void eval_label(const plumb__eval *e, size_t i, char *out, size_t n) {
+void plumb__eval_label(const plumb__eval *e, size_t i, char *out, size_t n) {
     if (e->model && e->name)
         snprintf(out, n, "%s, %s", e->model, e->name);
     else if (e->model || e->name)
@@ -237,11 +224,18 @@ static void summary_eval(page *p, const plumb__eval *e) {
         put(p, ", the ");
     } else
         put(p, "The ");
-    if (e->model) {
+    /* "the boosted model"; a name that already ends in "model" is not followed by another ("the naive model", and
+     * "the model" for one named "model") */
+    const size_t ml = e->model ? strlen(e->model) : 0;
+    const bool says_model = ml >= 5 && strcmp(e->model + ml - 5, "model") == 0 && (ml == 5 || e->model[ml - 6] == ' ');
+    if (e->model && !says_model) {
+        esc(p, e->model);
+        put(p, " model ");
+    } else if (says_model) {
         esc(p, e->model);
         put(p, " ");
-    }
-    put(p, "model ");
+    } else
+        put(p, "model ");
     if (auc) {
         fmt_percent(a, sizeof a, auc->value, 0);
         plumb__fmt_fixed(b, sizeof b, auc->value, 2);
@@ -260,9 +254,25 @@ static void summary_eval(page *p, const plumb__eval *e) {
             const double total = e->tn + e->fp + e->fn + e->tp, flagged = e->tp + e->fp, pos_n = e->tp + e->fn;
             if (total > 0) {
                 plumb__fmt_fixed(a, sizeof a, e->threshold, 2);
-                fmt_percent(b, sizeof b, flagged / total, 0);
-                plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of cases", a, b);
-                if (flagged > 0) {
+                /* a share that rounds to 0% or 100% is said with its counts: "flags 0% of cases; 100% of those
+                 * flagged are bad" read as a contradiction when one case of 1,000 was flagged */
+                const double share = flagged / total;
+                fmt_percent(b, sizeof b, share, 0);
+                if (flagged == 0)
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags no case", a);
+                else if (share < 0.005 || flagged < 20) {
+                    fmt_count(b, sizeof b, flagged);
+                    fmt_count(c, sizeof c, total);
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of %s cases", a, b, c);
+                } else
+                    plumb__buf_printf(p->b, " At a score threshold of %s it flags %s of cases", a, b);
+                if (flagged > 0 && flagged < 20) {
+                    fmt_count(b, sizeof b, e->tp);
+                    put(p, "; ");
+                    put(p, b);
+                    put(p, e->tp == 1 ? " of them is " : " of them are ");
+                    esc(p, pos);
+                } else if (flagged > 0) {
                     fmt_percent(c, sizeof c, e->tp / flagged, 0);
                     plumb__buf_printf(p->b, "; %s of those flagged are ", c);
                     esc(p, pos);
@@ -304,7 +314,7 @@ static void summary_comparison(page *p, const plumb__comparison *c) {
     if (!isfinite(c->offline) || !isfinite(c->out_of_time))
         return;
     char a[32], b[32], d[32];
-    const char *label = metric_label(c->metric ? c->metric : "roc_auc");
+    const char *label = plumb__metric_label(c->metric ? c->metric : "roc_auc");
     const bool higher_better = !c->metric || !(strstr(c->metric, "loss") || strcmp(c->metric, "brier") == 0 ||
                                                strcmp(c->metric, "rmse") == 0 || strcmp(c->metric, "mae") == 0);
     const double drop = higher_better ? c->offline - c->out_of_time : c->out_of_time - c->offline;
@@ -317,7 +327,9 @@ static void summary_comparison(page *p, const plumb__comparison *c) {
         esc(p, c->name);
     } else
         put(p, "The model");
-    plumb__buf_printf(p->b, " scores %s (%s) in offline validation and %s on later data it never saw", a, label, b);
+    plumb__buf_printf(p->b, " scores %s (", a);
+    esc(p, label);
+    plumb__buf_printf(p->b, ") in offline validation and %s on later data it never saw", b);
     if (drop >= 0.05)
         plumb__buf_printf(p->b, ": a drop of %s, so the offline figure overstates what it will do in production.", d);
     else if (drop > 0.02)
@@ -391,7 +403,9 @@ static void section_summary(page *p) {
                 esc(p, r->fold_strategy);
                 put(p, ")");
             }
-            plumb__buf_printf(p->b, ", %s is %s \xC2\xB1 %s.</p>\n", metric_label(f->name), a, b);
+            put(p, ", ");
+            esc(p, plumb__metric_label(f->name));
+            plumb__buf_printf(p->b, " is %s \xC2\xB1 %s.</p>\n", a, b);
         }
     }
     if (r->has_audit)
@@ -509,83 +523,6 @@ static void section_approach(page *p) {
     put(p, "</section>\n");
 }
 
-static void figure_open(page *p) {
-    put(p, "<figure>");
-}
-
-static void figure_close(page *p, const char *caption) {
-    if (caption) {
-        put(p, "<figcaption>");
-        esc(p, caption);
-        put(p, "</figcaption>");
-    }
-    put(p, "</figure>\n");
-}
-
-static void chart_folds(page *p) {
-    const plumb__record *r = p->r;
-    plumb__fold_row *rows = calloc(r->n_fold_metrics, sizeof *rows);
-    if (!rows) {
-        p->b->oom = true;
-        return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_fold_metrics; i++)
-        if (r->fold_metrics[i].v.n > 0)
-            rows[n++] = (plumb__fold_row){metric_label(r->fold_metrics[i].name), r->fold_metrics[i].v.v,
-                                          r->fold_metrics[i].v.n};
-    if (n > 0) {
-        figure_open(p);
-        plumb__svg_folds(p->b, p->next_id++, "Cross-validation: each fold's score", rows, n);
-        figure_close(p, "A dot per fold; the band spans the mean \xC2\xB1 one standard deviation. A narrow band "
-                        "means the score does not hinge on which rows were held out.");
-    }
-    free(rows);
-}
-
-static double *iota(size_t n) {
-    double *x = malloc((n ? n : 1) * sizeof *x);
-    for (size_t i = 0; x && i < n; i++)
-        x[i] = (double)(i + 1);
-    return x;
-}
-
-static void chart_learning(page *p) {
-    const plumb__record *r = p->r;
-    const size_t n = r->lc_train.n > r->lc_valid.n ? r->lc_train.n : r->lc_valid.n;
-    double *x = iota(n);
-    if (!x) {
-        p->b->oom = true;
-        return;
-    }
-    plumb__series s[2];
-    size_t k = 0;
-    if (r->lc_train.n)
-        s[k++] = (plumb__series){"training", x, r->lc_train.v, r->lc_train.n, PLUMB__MARK_LINE, 0, false};
-    if (r->lc_valid.n)
-        s[k++] = (plumb__series){"validation", x, r->lc_valid.v, r->lc_valid.n, PLUMB__MARK_LINE, 1, false};
-    char title[96];
-    snprintf(title, sizeof title, "Learning curve: %s per iteration", metric_label(r->lc_metric));
-    plumb__xy_chart c = {title,
-                         "The metric on the training and validation data after each boosting iteration.",
-                         "iteration",
-                         metric_label(r->lc_metric),
-                         NAN,
-                         NAN,
-                         NAN,
-                         NAN,
-                         false,
-                         NAN,
-                         NULL,
-                         s,
-                         k};
-    figure_open(p);
-    plumb__svg_xy(p->b, p->next_id++, &c);
-    figure_close(p, "Where the validation curve flattens or turns up while the training curve keeps improving, more "
-                    "trees only memorise the training rows.");
-    free(x);
-}
-
 static void section_validation(page *p) {
     const plumb__record *r = p->r;
     const bool lc = r->lc_train.n || r->lc_valid.n;
@@ -596,9 +533,9 @@ static void section_validation(page *p) {
     if (r->n_fold_metrics || lc) {
         put(p, "<div class=\"charts\">\n");
         if (r->n_fold_metrics)
-            chart_folds(p);
+            plumb__chart_folds(p);
         if (lc)
-            chart_learning(p);
+            plumb__chart_learning(p);
         put(p, "</div>\n");
     }
     put(p, "</section>\n");
@@ -618,75 +555,11 @@ static void audit_score_row(page *p, const char *what, double v) {
     plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td></tr>\n", s);
 }
 
-static int cmp_power(const void *a, const void *b) {
-    const plumb__audit_feature *x = *(const plumb__audit_feature *const *)a,
-                               *y = *(const plumb__audit_feature *const *)b;
-    const double px = isfinite(x->power) ? x->power : -INFINITY, py = isfinite(y->power) ? y->power : -INFINITY;
-    if (px != py)
-        return px > py ? -1 : 1;
-    return x < y ? -1 : x > y; /* stable: record order */
-}
-
-static void chart_audit_features(page *p) {
-    const plumb__record *r = p->r;
-    const plumb__audit_feature **order = malloc(r->n_audit_features * sizeof *order);
-    plumb__bar *bars = calloc(r->n_audit_features, sizeof *bars);
-    if (!order || !bars) {
-        p->b->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < r->n_audit_features; i++)
-        order[i] = &r->audit_features[i];
-    qsort(order, r->n_audit_features, sizeof *order, cmp_power);
-    const bool r2 = r->audit_metric && strcmp(r->audit_metric, "r2") == 0;
-    /* the audit's own thresholds when the record has them (older records: the defaults) */
-    const double warn = isfinite(r->audit_power_warning) ? r->audit_power_warning : r2 ? 0.5 : 0.8;
-    const double crit = isfinite(r->audit_power_critical) ? r->audit_power_critical : r2 ? 0.8 : 0.9;
-    size_t n = 0;
-    double lo = r2 ? 0 : 0.5;
-    for (size_t i = 0; i < r->n_audit_features && n < 20; i++) {
-        if (!isfinite(order[i]->power))
-            continue;
-        const double v = order[i]->power;
-        bars[n++] = (plumb__bar){order[i]->column ? order[i]->column : "?",
-                                 {v, NAN},
-                                 v >= crit   ? 3
-                                 : v >= warn ? 4
-                                             : 0};
-        if (v < lo)
-            lo = floor(v * 10) / 10;
-    }
-    if (n > 0) {
-        char title[96];
-        snprintf(title, sizeof title, "Audit: each feature's power alone (%s)", r2 ? "R\xC2\xB2" : "AUC");
-        plumb__bar_chart c = {title,
-                              "Out-of-fold score of a model that sees one feature only, with the warning and "
-                              "critical levels.",
-                              r2 ? "R\xC2\xB2 of the feature alone" : "AUC of the feature alone",
-                              bars,
-                              n,
-                              1,
-                              {NULL, NULL},
-                              lo,
-                              1,
-                              3,
-                              {warn, crit},
-                              {"warning", "critical"}};
-        figure_open(p);
-        plumb__svg_hbars(p->b, p->next_id++, &c);
-        figure_close(p, "A single feature that predicts the target almost by itself is usually known only after "
-                        "the outcome: a leak, not a signal.");
-    }
-done:
-    free(order);
-    free(bars);
-}
-
 static void section_risks(page *p) {
     const plumb__record *r = p->r;
     if (!r->risks && !r->has_audit)
         return;
-    put(p, "<section id=\"risks\">\n<h2>Risks and how they are monitored</h2>\n");
+    put(p, "<section id=\"risks\">\n<h2>Risks</h2>\n");
     paragraphs(p, r->risks);
     if (r->has_audit) {
         char s[64];
@@ -721,7 +594,7 @@ static void section_risks(page *p) {
         if (any) {
             put(p, "<div class=\"table\"><table aria-label=\"audit scores\"><thead><tr><th>the audit's own model, "
                    "scored on</th><th class=\"num\">");
-            esc(p, metric_label(r->audit_metric ? r->audit_metric : "roc_auc"));
+            esc(p, plumb__metric_label(r->audit_metric ? r->audit_metric : "roc_auc"));
             put(p, "</th></tr></thead><tbody>\n");
             audit_score_row(p, "its training data", r->score_train);
             audit_score_row(p, "cross-validation, random folds", r->score_cv_random);
@@ -740,8 +613,11 @@ static void section_risks(page *p) {
                     const plumb__finding *f = &r->findings[i];
                     if (severity_rank(f->severity) != sev)
                         continue;
-                    plumb__buf_printf(p->b, "<tr class=\"finding\"><td><span class=\"badge %s\">%s</span></td><td>",
-                                      f->severity, f->severity);
+                    put(p, "<tr class=\"finding\"><td><span class=\"badge ");
+                    esc(p, f->severity);
+                    put(p, "\">");
+                    esc(p, f->severity);
+                    put(p, "</span></td><td>");
                     esc(p, f->title ? f->title : f->check);
                     if (f->evidence) {
                         put(p, "<span class=\"evidence\">");
@@ -761,7 +637,7 @@ static void section_risks(page *p) {
         }
         if (r->n_audit_features > 0) {
             put(p, "<div class=\"charts\">\n");
-            chart_audit_features(p);
+            plumb__chart_audit_features(p);
             put(p, "</div>\n");
         }
     }
@@ -799,7 +675,7 @@ static void metrics_table(page *p) {
     for (size_t i = 0; i < r->n_evals; i++) {
         if (r->evals[i].n_metrics == 0)
             continue;
-        eval_label(&r->evals[i], i, s, sizeof s);
+        plumb__eval_label(&r->evals[i], i, s, sizeof s);
         put(p, "<th class=\"num\">");
         esc(p, s);
         put(p, "</th>");
@@ -807,7 +683,7 @@ static void metrics_table(page *p) {
     put(p, "</tr></thead><tbody>\n");
     for (size_t c = 0; c < n_cols; c++) {
         put(p, "<tr><td>");
-        esc(p, metric_label(cols[c]));
+        esc(p, plumb__metric_label(cols[c]));
         put(p, "</td>");
         for (size_t i = 0; i < r->n_evals; i++) {
             const plumb__eval *e = &r->evals[i];
@@ -850,7 +726,7 @@ static void comparison_block(page *p) {
         put(p, "<tr><td>");
         esc(p, c->name ? c->name : "model");
         put(p, "</td><td>");
-        esc(p, metric_label(c->metric ? c->metric : "roc_auc"));
+        esc(p, plumb__metric_label(c->metric ? c->metric : "roc_auc"));
         fmt_metric(a, sizeof a, c->offline);
         fmt_metric(b, sizeof b, c->out_of_time);
         plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>", a, b);
@@ -873,10 +749,10 @@ static void comparison_block(page *p) {
     }
     char title[96];
     snprintf(title, sizeof title, "%s offline and out of time",
-             metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"));
+             plumb__metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"));
     plumb__bar_chart c = {title,
                           "Each model's score in offline validation next to its score on later data.",
-                          metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"),
+                          plumb__metric_label(r->comparison[0].metric ? r->comparison[0].metric : "roc_auc"),
                           bars,
                           r->n_comparison,
                           2,
@@ -892,189 +768,6 @@ static void comparison_block(page *p) {
     figure_close(p, NULL);
     put(p, "</div>\n");
     free(bars);
-}
-
-/* One series per evaluation that has the curve (x, y picked by the accessors). */
-typedef const plumb__vec *(*curve_fn)(const plumb__eval *e, int axis);
-
-static const plumb__vec *roc_curve(const plumb__eval *e, int axis) {
-    return axis ? &e->roc_tpr : &e->roc_fpr;
-}
-static const plumb__vec *pr_curve(const plumb__eval *e, int axis) {
-    return axis ? &e->pr_precision : &e->pr_recall;
-}
-static const plumb__vec *cal_curve(const plumb__eval *e, int axis) {
-    return axis ? &e->cal_true : &e->cal_pred;
-}
-static const plumb__vec *gain_curve(const plumb__eval *e, int axis) {
-    return axis ? &e->gain_gain : &e->gain_pop;
-}
-static const plumb__vec *lift_curve(const plumb__eval *e, int axis) {
-    return axis ? &e->gain_lift : &e->gain_pop;
-}
-
-static bool curve_chart(page *p, curve_fn f, const char *title, const char *desc, const char *xl, const char *yl,
-                        bool unit_range, bool diagonal, double baseline, const char *baseline_label,
-                        const char *caption) {
-    const plumb__record *r = p->r;
-    plumb__series *s = calloc(r->n_evals ? r->n_evals : 1, sizeof *s);
-    char(*names)[96] = calloc(r->n_evals ? r->n_evals : 1, sizeof *names);
-    size_t n = 0;
-    if (!s || !names) {
-        p->b->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < r->n_evals; i++) {
-        const plumb__vec *x = f(&r->evals[i], 0), *y = f(&r->evals[i], 1);
-        if (x->n == 0 || y->n != x->n)
-            continue;
-        eval_label(&r->evals[i], i, names[n], sizeof names[n]);
-        s[n] = (plumb__series){names[n], x->v, y->v, x->n, PLUMB__MARK_LINE, (int)(i % PLUMB__N_COLORS), false};
-        n++;
-    }
-    if (n > 0) {
-        const double lo = unit_range ? 0 : NAN, hi = unit_range ? 1 : NAN;
-        plumb__xy_chart c = {title, desc, xl, yl, lo, hi, lo, hi, diagonal, baseline, baseline_label, s, n};
-        figure_open(p);
-        plumb__svg_xy(p->b, p->next_id++, &c);
-        figure_close(p, caption);
-    }
-done:
-    free(s);
-    free(names);
-    return n > 0;
-}
-
-static void hist_chart(page *p, const plumb__eval *e, size_t i) {
-    const size_t n = e->hist_pos.n;
-    double *pos = malloc((n ? n : 1) * sizeof *pos), *neg = malloc((n ? n : 1) * sizeof *neg);
-    if (!pos || !neg) {
-        p->b->oom = true;
-        goto done;
-    }
-    /* shares of each class, so a rare class is not flattened against the common one */
-    double sp = 0, sn = 0;
-    for (size_t k = 0; k < n; k++) {
-        sp += isfinite(e->hist_pos.v[k]) ? e->hist_pos.v[k] : 0;
-        sn += isfinite(e->hist_neg.v[k]) ? e->hist_neg.v[k] : 0;
-    }
-    for (size_t k = 0; k < n; k++) {
-        pos[k] = sp > 0 && isfinite(e->hist_pos.v[k]) ? e->hist_pos.v[k] / sp : 0;
-        neg[k] = sn > 0 && isfinite(e->hist_neg.v[k]) ? e->hist_neg.v[k] / sn : 0;
-    }
-    const plumb__record *r = p->r;
-    char pl[64], nl[64], label[96], title[160];
-    snprintf(pl, sizeof pl, "%s", r->positive_class ? r->positive_class : "positive");
-    snprintf(nl, sizeof nl, "%s", r->negative_class ? r->negative_class : r->positive_class ? "other" : "negative");
-    eval_label(e, i, label, sizeof label);
-    snprintf(title, sizeof title, "Scores by class: %s", label);
-    plumb__series s[2] = {{nl, e->hist_edges.v, neg, n, PLUMB__MARK_STEP_AREA, 0, false},
-                          {pl, e->hist_edges.v, pos, n, PLUMB__MARK_STEP_AREA, 1, false}};
-    plumb__xy_chart c = {title,   "Overlaid histograms of the model's score for each actual class.",
-                         "score", "share of the class",
-                         NAN,     NAN,
-                         0,       NAN,
-                         false,   isfinite(e->threshold) ? NAN : NAN,
-                         NULL,    s,
-                         2};
-    figure_open(p);
-    plumb__svg_xy(p->b, p->next_id++, &c);
-    figure_close(p, NULL);
-done:
-    free(pos);
-    free(neg);
-}
-
-typedef struct ranked {
-    const char *label;
-    double v;
-    size_t order;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b) {
-    const ranked *x = a, *y = b;
-    if (fabs(x->v) != fabs(y->v))
-        return fabs(x->v) > fabs(y->v) ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* Horizontal bars of the top 20 by |value|. which: 0 gain share, 1 SHAP, 2 one row's contributions. */
-static void ranked_bars(page *p, int which) {
-    const plumb__record *r = p->r;
-    const size_t total = which == 2 ? r->n_contributions : r->n_importance;
-    ranked *v = calloc(total ? total : 1, sizeof *v);
-    plumb__bar *bars = calloc(total ? total : 1, sizeof *bars);
-    char(*labels)[96] = calloc(total ? total : 1, sizeof *labels);
-    if (!v || !bars || !labels) {
-        p->b->oom = true;
-        goto done;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < total; i++) {
-        double x;
-        const char *name;
-        if (which == 2) {
-            x = r->contributions[i].contribution;
-            name = r->contributions[i].feature ? r->contributions[i].feature : "?";
-            if (r->contributions[i].value)
-                snprintf(labels[n], sizeof labels[n], "%s = %s", name, r->contributions[i].value);
-            else
-                snprintf(labels[n], sizeof labels[n], "%s", name);
-        } else {
-            x = which == 0 ? 100 * r->importance[i].gain_share : r->importance[i].shap_mean_abs;
-            snprintf(labels[n], sizeof labels[n], "%s", r->importance[i].feature ? r->importance[i].feature : "?");
-        }
-        if (!isfinite(x))
-            continue;
-        v[n] = (ranked){labels[n], x, i};
-        n++;
-    }
-    if (n == 0)
-        goto done;
-    qsort(v, n, sizeof *v, cmp_ranked);
-    const size_t shown = n < 20 ? n : 20;
-    for (size_t i = 0; i < shown; i++)
-        bars[i] = (plumb__bar){v[i].label, {v[i].v, NAN}, which == 2 ? (v[i].v >= 0 ? 1 : 0) : which == 0 ? 0 : 2};
-    char title[160];
-    if (which == 2) {
-        snprintf(title, sizeof title, "Why this score: %s", r->explain_row ? r->explain_row : "one row");
-    } else
-        snprintf(title, sizeof title, "%s%s",
-                 which == 0 ? "Feature importance: share of total gain" : "TreeSHAP: mean |contribution| per feature",
-                 n > shown ? " (top 20)" : "");
-    plumb__bar_chart c = {title,
-                          which == 0   ? "Each feature's share of the loss reduction of all the model's splits."
-                          : which == 1 ? "The average size of each feature's contribution to a score (TreeSHAP)."
-                                       : "How much each feature pushed this row's score up or down (TreeSHAP).",
-                          which == 0   ? "share of gain (%)"
-                          : which == 1 ? "mean |contribution| (raw score)"
-                                       : "contribution to the raw score",
-                          bars,
-                          shown,
-                          1,
-                          {NULL, NULL},
-                          NAN,
-                          NAN,
-                          which == 0 ? 1 : 3,
-                          {NAN, NAN},
-                          {NULL, NULL}};
-    figure_open(p);
-    plumb__svg_hbars(p->b, p->next_id++, &c);
-    if (which == 2 && isfinite(r->explain_base) && isfinite(r->explain_prediction)) {
-        char a[32], b[32], cap[160];
-        plumb__fmt_fixed(a, sizeof a, r->explain_base, 3);
-        plumb__fmt_fixed(b, sizeof b, r->explain_prediction, 3);
-        snprintf(cap, sizeof cap, "The average raw score %s plus these contributions gives this row's %s.", a, b);
-        figure_close(p, cap);
-    } else
-        figure_close(p, which == 0   ? "Gain measures what the trees used, not what causes the outcome."
-                        : which == 1 ? "TreeSHAP splits every score exactly among the features (Lundberg et al. "
-                                       "2018); this is the average size of each share."
-                                     : NULL);
-done:
-    free(v);
-    free(bars);
-    free(labels);
 }
 
 static void section_results(page *p) {
@@ -1102,22 +795,7 @@ static void section_results(page *p) {
         comparison_block(p);
     if (any_curve) {
         put(p, "<h3>How well it ranks and how far its probabilities can be trusted</h3>\n<div class=\"charts\">\n");
-        curve_chart(p, roc_curve, "ROC curve", "True positive rate against false positive rate as the threshold moves.",
-                    "false positive rate", "true positive rate", true, true, NAN, NULL,
-                    "The diagonal is a coin toss; the further the curve bows to the top left, the better the ranking.");
-        const double base = isfinite(r->positive_rate) ? r->positive_rate : NAN;
-        curve_chart(p, pr_curve, "Precision-recall curve", "Precision against recall as the threshold moves.", "recall",
-                    "precision", true, false, base, isfinite(base) ? "positive rate" : NULL,
-                    "With a rare positive class this shows what the ROC curve hides: how many flagged cases are real.");
-        curve_chart(p, cal_curve, "Calibration", "Observed positive rate against the predicted probability, per bin.",
-                    "predicted probability", "observed rate", true, true, NAN, NULL,
-                    "On the diagonal, a predicted 20% means 20% of such cases are positive.");
-        curve_chart(p, gain_curve, "Cumulative gain",
-                    "Share of all positives found against the share of the population reviewed, highest scores first.",
-                    "share of population reviewed", "share of positives found", true, true, NAN, NULL,
-                    "The diagonal is reviewing cases in random order.");
-        curve_chart(p, lift_curve, "Lift", "How many times the positive rate of random review the top scores reach.",
-                    "share of population reviewed", "lift", false, false, 1, "random", NULL);
+        plumb__charts_curves(p);
         put(p, "</div>\n");
     }
     if (any_conf || any_hist) {
@@ -1125,7 +803,7 @@ static void section_results(page *p) {
         for (size_t i = 0; i < r->n_evals; i++) {
             const plumb__eval *e = &r->evals[i];
             char label[96], title[160], thr[32];
-            eval_label(e, i, label, sizeof label);
+            plumb__eval_label(e, i, label, sizeof label);
             if (e->has_confusion) {
                 if (isfinite(e->threshold)) {
                     plumb__fmt_fixed(thr, sizeof thr, e->threshold, 2);
@@ -1141,18 +819,18 @@ static void section_results(page *p) {
                 figure_close(p, NULL);
             }
             if (e->hist_edges.n > 1)
-                hist_chart(p, e, i);
+                plumb__chart_hist(p, e, i);
         }
         put(p, "</div>\n");
     }
     if (any_gain || any_shap || r->n_contributions) {
         put(p, "<h3>What the model relies on</h3>\n<div class=\"charts\">\n");
         if (any_gain)
-            ranked_bars(p, 0);
+            plumb__chart_ranked(p, 0);
         if (any_shap)
-            ranked_bars(p, 1);
+            plumb__chart_ranked(p, 1);
         if (r->n_contributions)
-            ranked_bars(p, 2);
+            plumb__chart_ranked(p, 2);
         put(p, "</div>\n");
     }
     put(p, "</section>\n");
@@ -1247,15 +925,26 @@ static plumb_status render(const char *json, size_t len, const char *name, plumb
 
 plumb_status plumb_report_render(const char *run_json, size_t len, const char *name, FILE *out, plumb_error *err) {
     plumb__error_clear(err);
+    const locale_t saved = plumb__c_locale_enter();
     plumb__buf b = {0};
     plumb_status st = render(run_json, len, name, &b, err);
     if (st == PLUMB_OK && (fwrite(b.s, 1, b.len, out) != b.len || ferror(out)))
         st = plumb__fail(err, PLUMB_EIO, "cannot write the report");
     plumb__buf_free(&b);
+    plumb__c_locale_leave(saved);
     return st;
 }
 
+static plumb_status report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
+
 plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    const plumb_status st = report_write(run_json, len, html_path, err);
+    plumb__c_locale_leave(saved);
+    return st;
+}
+
+static plumb_status report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err) {
     plumb__error_clear(err);
     plumb__buf b = {0};
     plumb_outfile *file = NULL;

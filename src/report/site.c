@@ -2,12 +2,15 @@
  *
  * plumb_site_build reads a folder (and its sub-folders, one level deep) as `--report` and `plumb demo` leave it:
  * x.html with its run record x.json beside it. Each record gives a card on index.html -- title, kind, date, the
- * headline metric and a small ROC chart drawn from the record's curves -- linking to a copy of the report under
- * reports/. Each *.md file is rendered to HTML by cmark (CommonMark; raw HTML in the Markdown is not passed
- * through, since cmark's default is safe) and becomes a page linked from every page's navigation. Cards are
- * ordered newest first (by "created"), pages by file name, so the same folder always gives the same site.
- * The pages share one small stylesheet in the visual language of the reports (system fonts, the same ink, muted
- * and accent colours, cards with thin borders); each file is written through plumb_outfile, whole or not at all.
+ * headline metric and a small ROC chart drawn from the record's curves -- linking to the report under reports/,
+ * rendered again from the record (so what is published is escaped, whatever wrote the HTML beside it). Each *.md file
+ * is rendered to HTML by cmark (CommonMark; raw HTML in the Markdown is not passed through, since cmark's default is
+ * safe) and becomes a page linked from every page's navigation. Cards are ordered newest first (by "created"), pages by
+ * file name, so the same folder always gives the same site. The pages share one small stylesheet in the visual language
+ * of the reports (system fonts, the same ink, muted and accent colours, cards with thin borders); each file is written
+ * through plumb_outfile, whole or not at all. Links are relative paths built from file names, percent-encoded (a page
+ * named "javascript:x.md" links to "javascript%3Ax.html"), and every string from a record or a file name is
+ * HTML-escaped.
  */
 #include "../base/base.h"
 
@@ -90,8 +93,9 @@ static bool ends_with(const char *s, const char *tail) {
     return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
-static void put_escaped(FILE *f, const char *s) {
-    for (; s && *s; s++)
+/* Writes the first n bytes of s (or all of it, if shorter) with &, <, >, " and ' escaped. */
+static void put_escaped_n(FILE *f, const char *s, size_t n) {
+    for (size_t i = 0; s && *s && i < n; s++, i++)
         switch (*s) {
         case '&':
             fputs("&amp;", f);
@@ -111,6 +115,32 @@ static void put_escaped(FILE *f, const char *s) {
         default:
             fputc(*s, f);
         }
+}
+
+static void put_escaped(FILE *f, const char *s) {
+    put_escaped_n(f, s, (size_t)-1);
+}
+
+/* Writes s[0..n) as a path segment of a URL: every byte but the unreserved ones (RFC 3986: letters, digits, '-',
+ * '.', '_', '~') percent-encoded. A file name such as "javascript:alert(1)" thus stays a relative path (its colon
+ * becomes %3A, so no scheme can be read into it), and no quote, space or bracket can end the attribute. */
+static void put_url_segment(FILE *f, const char *s, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~')
+            fputc(c, f);
+        else
+            fprintf(f, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+}
+
+/* Writes href="<dir><slug>.html": dir is one of the site's own folders ("" or "reports/"), slug a file name. */
+static void put_href(FILE *f, const char *dir, const char *slug) {
+    fprintf(f, "href=\"%s", dir);
+    put_url_segment(f, slug, strlen(slug));
+    fputs(".html\"", f);
 }
 
 /* Reads a whole file into a malloc'ed, NUL-terminated buffer. */
@@ -326,14 +356,13 @@ static void page_head(FILE *f, const site *s, const char *title, const char *roo
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
           f);
     put_escaped(f, title);
-    fprintf(f,
-            "</title><style>%s</style></head>\n<body><header><div class=\"wrap\"><a class=\"brand\" href=\"%s"
-            "index.html\">Case studies</a><nav>",
-            css, root);
+    fprintf(f, "</title><style>%s</style></head>\n<body><header><div class=\"wrap\"><a class=\"brand\" ", css);
+    put_href(f, root, "index");
+    fputs(">Case studies</a><nav>", f);
     for (int64_t i = 0; i < s->n_pages; i++) {
-        fprintf(f, "<a href=\"%s", root);
-        put_escaped(f, s->pages[i].slug);
-        fputs(".html\">", f);
+        fputs("<a ", f);
+        put_href(f, root, s->pages[i].slug);
+        fputs(">", f);
         put_escaped(f, s->pages[i].title);
         fputs("</a>", f);
     }
@@ -407,17 +436,19 @@ static double headline(const json_t *rec, const json_t *ev, char *label, size_t 
         const json_t *last = json_array_get(cmp, json_array_size(cmp) - 1);
         const json_t *v = json_object_get(last, "out_of_time");
         if (json_is_number(v)) {
-            snprintf(label, n, "%s out of time, %s", readable(json_string_value(json_object_get(last, "metric"))),
-                     json_string_value(json_object_get(last, "name")));
+            const char *name = json_string_value(json_object_get(last, "name"));
+            snprintf(label, n, "%s out of time%s%s", readable(json_string_value(json_object_get(last, "metric"))),
+                     name ? ", " : "", name ? name : "");
             return json_number_value(v);
         }
     }
     const json_t *metrics = json_object_get(ev, "metrics");
-    static const char *const names[] = {"roc_auc", "r2"};
+    static const char *const keys[] = {"roc_auc", "r2"}, *const shown[] = {"ROC-AUC", "R\xc2\xb2"};
     for (int k = 0; k < 2; k++) {
-        const json_t *v = json_object_get(metrics, names[k]);
+        const json_t *v = json_object_get(metrics, keys[k]);
         if (json_is_number(v)) {
-            snprintf(label, n, "%s, %s", readable(names[k]), json_string_value(json_object_get(ev, "name")));
+            const char *name = json_string_value(json_object_get(ev, "name"));
+            snprintf(label, n, "%s%s%s", shown[k], name ? ", " : "", name ? name : "");
             return json_number_value(v);
         }
     }
@@ -459,14 +490,16 @@ static plumb_status write_index(const site *s, plumb_error *err) {
         char label[256];
         int decimals;
         const double h = headline(e->rec, ev, label, sizeof label, &decimals);
-        fputs("<a class=\"card\" href=\"reports/", f);
-        put_escaped(f, e->slug);
-        fputs(".html\"><div><h2>", f);
+        fputs("<a class=\"card\" ", f);
+        put_href(f, "reports/", e->slug);
+        fputs("><div><h2>", f);
         const char *title = json_string_value(json_object_get(e->rec, "title"));
         put_escaped(f, title ? title : e->rel);
         fputs("</h2><p class=\"meta\">", f);
         put_escaped(f, readable(json_string_value(json_object_get(e->rec, "kind"))));
-        fprintf(f, " &middot; %.10s</p>", e->created);
+        fputs(" &middot; ", f);
+        put_escaped_n(f, e->created, 10); /* the date of an ISO 8601 time */
+        fputs("</p>", f);
         if (!isnan(h)) {
             fprintf(f, "<div class=\"metric\">%.*f<small>", decimals, h);
             put_escaped(f, label);
@@ -536,8 +569,33 @@ static plumb_status copy_file(const site *s, const entry *e, const char *ext, pl
     return st;
 }
 
-plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
-                              plumb_error *err) {
+/* Writes out/reports/slug.html rendered afresh from the record in_dir/rel.json, rather than copying the HTML found
+ * beside it: the published page is then the one this plumb renders from the record, escaped, whatever wrote (or
+ * edited) the file in the folder. */
+static plumb_status render_report(const site *s, const entry *e, plumb_error *err) {
+    char *src = dup_printf("%s/%s.json", s->in, e->rel), *dst = dup_printf("%s/reports/%s.html", s->out, e->slug);
+    char *data = NULL;
+    size_t len = 0;
+    plumb_outfile *of = NULL;
+    FILE *f;
+    plumb_status st = PLUMB_OK;
+    if (!src || !dst)
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    else if ((st = read_all(src, &data, &len, err)) == PLUMB_OK &&
+             (st = plumb_outfile_open(dst, &of, &f, err)) == PLUMB_OK) {
+        if ((st = plumb_report_render(data, len, src, f, err)) == PLUMB_OK)
+            st = plumb_outfile_commit(of, err);
+        else
+            plumb_outfile_abort(of);
+    }
+    free(src);
+    free(dst);
+    free(data);
+    return st;
+}
+
+static plumb_status site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
+                               plumb_error *err) {
     site s = {.in = in_dir, .out = out_dir};
     plumb_status st = PLUMB_OK;
     char *reports_dir = NULL;
@@ -559,7 +617,7 @@ plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *
     if ((st = make_dir(out_dir, err)) != PLUMB_OK || (st = make_dir(reports_dir, err)) != PLUMB_OK)
         goto done;
     for (int64_t i = 0; i < s.n_reports && st == PLUMB_OK; i++)
-        if ((st = copy_file(&s, &s.reports[i], "html", err)) == PLUMB_OK)
+        if ((st = render_report(&s, &s.reports[i], err)) == PLUMB_OK)
             st = copy_file(&s, &s.reports[i], "json", err);
     for (int64_t i = 0; i < s.n_pages && st == PLUMB_OK; i++)
         st = write_page(&s, &s.pages[i], err);
@@ -584,5 +642,13 @@ done:
     free(s.reports);
     free(s.pages);
     free(reports_dir);
+    return st;
+}
+
+plumb_status plumb_site_build(const char *in_dir, const char *out_dir, int64_t *n_reports, int64_t *n_pages,
+                              plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    const plumb_status st = site_build(in_dir, out_dir, n_reports, n_pages, err);
+    plumb__c_locale_leave(saved);
     return st;
 }

@@ -84,6 +84,8 @@ static void num(plumb__buf *b, double v) {
     plumb__buf_coord(b, v);
 }
 
+static void shorten(char *out, size_t n, const char *s, size_t max);
+
 /* <svg ...><title/><desc/> and the title text; h is the total height. */
 static void open_svg(plumb__buf *b, int id, double h, const char *title, const char *desc) {
     plumb__buf_printf(b, "<svg class=\"chart\" id=\"chart-%d\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ",
@@ -101,12 +103,18 @@ static void open_svg(plumb__buf *b, int id, double h, const char *title, const c
     plumb__buf_html(b, title ? title : "chart");
     plumb__buf_printf(b, "</title>\n<desc id=\"chart-%d-desc\">", id);
     plumb__buf_html(b, desc ? desc : "");
+    /* the visible title fits the width (13px semibold: about 7.6 units a character); the whole is in <title> */
+    char cut[256];
+    shorten(cut, sizeof cut, title ? title : "", (size_t)((W - 16) / 7.6));
     plumb__buf_put(b, "</desc>\n<text x=\"8\" y=\"18\" font-size=\"13\" font-weight=\"600\">");
-    plumb__buf_html(b, title ? title : "");
+    plumb__buf_html(b, cut);
     plumb__buf_put(b, "</text>\n");
 }
 
-static void text(plumb__buf *b, double x, double y, const char *anchor, double size, const char *fill, const char *s) {
+/* <text> of s; when title is not NULL, a <title> child with it (the whole of a label shown shortened: browsers show
+ * it on hover and screen readers read it). */
+static void text_titled(plumb__buf *b, double x, double y, const char *anchor, double size, const char *fill,
+                        const char *s, const char *title) {
     plumb__buf_put(b, "<text x=\"");
     num(b, x);
     plumb__buf_put(b, "\" y=\"");
@@ -118,7 +126,24 @@ static void text(plumb__buf *b, double x, double y, const char *anchor, double s
         plumb__buf_printf(b, " fill=\"%s\" style=\"fill:%s\"", fill, fill);
     plumb__buf_put(b, ">");
     plumb__buf_html(b, s);
+    if (title) {
+        plumb__buf_put(b, "<title>");
+        plumb__buf_html(b, title);
+        plumb__buf_put(b, "</title>");
+    }
     plumb__buf_put(b, "</text>\n");
+}
+
+static void text(plumb__buf *b, double x, double y, const char *anchor, double size, const char *fill, const char *s) {
+    text_titled(b, x, y, anchor, size, fill, s, NULL);
+}
+
+/* s shortened to at most max characters, with the whole of it as a <title> when cut. */
+static void text_cut(plumb__buf *b, double x, double y, const char *anchor, double size, const char *fill,
+                     const char *s, size_t max) {
+    char cut[256];
+    shorten(cut, sizeof cut, s ? s : "", max);
+    text_titled(b, x, y, anchor, size, fill, cut, s && strcmp(cut, s) != 0 ? s : NULL);
 }
 
 static void line(plumb__buf *b, double x1, double y1, double x2, double y2, const char *stroke, double width,
@@ -202,7 +227,7 @@ static double legend(plumb__buf *b, double x0, double y, const char *const *name
                 rect(b, x, y - 9, 14, 10, plumb__colors[colors[i] % PLUMB__N_COLORS], 0.6);
             else
                 line(b, x, y - 4, x + 16, y - 4, plumb__colors[colors[i] % PLUMB__N_COLORS], 2.5, NULL);
-            text(b, x + 22, y, NULL, 12, NULL, label);
+            text_cut(b, x + 22, y, NULL, 12, NULL, names[i], 52);
         }
         x += w;
     }
@@ -480,8 +505,7 @@ void plumb__svg_hbars(plumb__buf *b, int id, const plumb__bar_chart *c) {
     const double zero = at(&sx, fmin(fmax(0, lo), hi));
     for (size_t i = 0; i < c->n_bars; i++) {
         const double y = mt + row * (double)i;
-        shorten(s, sizeof s, c->bars[i].label ? c->bars[i].label : "", 26);
-        text(b, ml - 6, y + row / 2 + 4, "end", 12, NULL, s);
+        text_cut(b, ml - 6, y + row / 2 + 4, "end", 12, NULL, c->bars[i].label, 26);
         for (int g = 0; g < groups; g++) {
             const double v = c->bars[i].value[g];
             if (!isfinite(v))
@@ -527,17 +551,17 @@ void plumb__svg_confusion(plumb__buf *b, int id, const char *title, const char *
              isfinite(tp) ? tp : 0);
     open_svg(b, id, h, title, desc);
     const double cell[2][2] = {{tn, fp}, {fn, tp}};
-    const char *cls[2] = {neg, pos};
+    const char *full[2] = {negative ? negative : "negative", positive ? positive : "positive"};
     text(b, x0 + cw, y0 - 30, "middle", 12, "#59636e", "predicted");
     for (int c = 0; c < 2; c++)
-        text(b, x0 + cw * c + cw / 2, y0 - 10, "middle", 12, NULL, cls[c]);
+        text_cut(b, x0 + cw * c + cw / 2, y0 - 10, "middle", 12, NULL, full[c], 14);
     plumb__buf_put(b, "<text transform=\"translate(24 ");
     num(b, y0 + ch);
     plumb__buf_put(b, ") rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#59636e\" style=\"fill:#59636e\">"
                       "actual</text>\n");
     for (int r = 0; r < 2; r++) {
         const double row_total = (isfinite(cell[r][0]) ? cell[r][0] : 0) + (isfinite(cell[r][1]) ? cell[r][1] : 0);
-        text(b, x0 - 10, y0 + ch * r + ch / 2 + 4, "end", 12, NULL, cls[r]);
+        text_cut(b, x0 - 10, y0 + ch * r + ch / 2 + 4, "end", 12, NULL, full[r], 14);
         for (int c = 0; c < 2; c++) {
             const double v = isfinite(cell[r][c]) ? cell[r][c] : 0, share = row_total > 0 ? v / row_total : 0;
             /* the shade: white to the accent blue by the share of the actual class, so the diagonal stands out */
@@ -580,8 +604,7 @@ void plumb__svg_folds(plumb__buf *b, int id, const char *title, const plumb__fol
                 n++;
             }
         const double y = mt + row * (double)r, cy = y + 16;
-        shorten(s, sizeof s, f->label ? f->label : "", 14);
-        text(b, ml - 8, cy + 4, "end", 12, NULL, s);
+        text_cut(b, ml - 8, cy + 4, "end", 12, NULL, f->label, 14);
         if (n == 0) {
             text(b, ml, cy + 4, NULL, 11, "#59636e", "no finite values");
             continue;

@@ -2,6 +2,7 @@
  * a record, and the exact messages for malformed records. */
 #include "test.h"
 
+#include "../fuzz/report_escape.h"
 #include "report/report.h"
 
 #include <math.h>
@@ -160,6 +161,34 @@ static void bars_and_confusion_svg(void **state) {
     plumb__buf_free(&b);
 }
 
+/* Long labels are shortened to fit, never clipped by the chart's edge, and keep their whole text in a <title>. */
+static void long_labels_keep_their_text(void **state) {
+    (void)state;
+    static const char long_label[] = "months_since_last_delinquency_on_any_account";
+    static const char long_title[] =
+        "Scores by class: gradient boosting with monotone constraints, the out-of-time hold-out of 2024";
+    plumb__bar bars[1] = {{long_label, {0.31, NAN}, 0}};
+    plumb__bar_chart c = {long_title, "d", "share", bars, 1, 1, {NULL, NULL}, NAN, NAN, 2, {NAN, NAN}, {NULL, NULL}};
+    plumb__buf b = {0};
+    plumb__svg_hbars(&b, 1, &c);
+    /* the bar's label: 25 characters and an ellipsis, the whole in its <title> */
+    assert_non_null(strstr(b.s, ">months_since_last_delinqu\xE2\x80\xA6<title>months_since_last_delinquency_on_any_"
+                                "account</title></text>"));
+    /* the chart's title: cut to the width, whole in the <title> element that labels the chart */
+    assert_non_null(strstr(b.s, "<title id=\"chart-1-title\">Scores by class: gradient boosting with monotone "
+                                "constraints, the out-of-time hold-out of 2024</title>"));
+    assert_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone constraints, the "
+                            "out-of-time hold-out of 2024</text>"));
+    assert_non_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone "
+                                "constraints\xE2\x80\xA6</text>"));
+    plumb__buf_free(&b);
+    /* a short label has no <title> */
+    bars[0].label = "age";
+    plumb__svg_hbars(&b, 2, &c);
+    assert_non_null(strstr(b.s, ">age</text>"));
+    plumb__buf_free(&b);
+}
+
 /* Renders json; returns the page (malloc'd) or NULL with the formatted error in msg. */
 static char *render(const char *json, char *msg) {
     FILE *f = tmpfile();
@@ -283,6 +312,149 @@ static void minimal_and_escaped_records(void **state) {
     free(page);
 }
 
+static char *slurp(const char *name, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/report/%s", PLUMB_TEST_DATA, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *s = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&s, &n);
+    char buf[4096];
+    for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0;)
+        fwrite(buf, 1, got, m);
+    fclose(f);
+    fclose(m);
+    *len = n;
+    return s;
+}
+
+/* The repro records of the hardening issue: a metric name in the comparison and in the folds carries markup. */
+static void metric_names_are_escaped(void **state) {
+    (void)state;
+    static const char *const files[] = {"xss_comparison.json", "xss_folds.json"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t len;
+        char *json = slurp(files[i], &len), why[256] = "";
+        char *page = plumb_escape_render(json, len);
+        assert_non_null(page);
+        assert_null(strstr(page, "<script"));
+        assert_null(strstr(page, "<img"));
+        assert_true(strstr(page, "&lt;script&gt;alert(1)&lt;/script&gt;") ||
+                    strstr(page, "&lt;img src=x onerror=alert(1)&gt;"));
+        if (!plumb_report_escapes(json, len, why, sizeof why))
+            fail_msg("%s: %s", files[i], why);
+        free(page);
+        free(json);
+    }
+}
+
+static bool cat2(char **out, const char *a, const char *b) {
+    const size_t n = strlen(a), m = strlen(b);
+    if (!(*out = malloc(n + m + 1)))
+        return false;
+    memcpy(*out, a, n);
+    memcpy(*out + n, b, m + 1);
+    return true;
+}
+
+/* Markup appended to every string of a record: values, and the keys of the free-form maps (metrics, intervals,
+ * parameters). Values the format restricts to a list (kind, severity) are left alone. */
+static void poison(json_t *v, const char *key) {
+    static const char bad[] = "<b title=\"x\" onclick='y'>&";
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (json_is_string(x)) {
+                char *t = NULL;
+                assert_true(cat2(&t, json_string_value(x), bad));
+                json_array_set_new(v, i, json_string(t));
+                free(t);
+            } else
+                poison(x, key);
+        }
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const bool free_keys = key && (strcmp(key, "metrics") == 0 || strcmp(key, "ci") == 0 || strcmp(key, "params") == 0);
+    json_t *copy = json_object();
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        char *nk = NULL;
+        assert_true(cat2(&nk, k, free_keys ? bad : ""));
+        if (json_is_string(x) && strcmp(k, "kind") != 0 && strcmp(k, "severity") != 0) {
+            char *t = NULL;
+            assert_true(cat2(&t, json_string_value(x), bad));
+            json_object_set_new(copy, nk, json_string(t));
+            free(t);
+        } else {
+            poison(x, k);
+            json_object_set(copy, nk, x);
+        }
+        free(nk);
+    }
+    json_object_clear(v);
+    json_object_update(v, copy);
+    json_decref(copy);
+}
+
+/* The sample records with markup in every string: the page shows it as text, everywhere. */
+static void every_record_string_is_escaped(void **state) {
+    (void)state;
+    static const char *const files[] = {"credit.json", "audit.json"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t len;
+        char *json = slurp(files[i], &len), why[256] = "";
+        json_t *root = json_loadb(json, len, 0, NULL);
+        assert_non_null(root);
+        poison(root, NULL);
+        char *bad = json_dumps(root, JSON_COMPACT);
+        assert_non_null(bad);
+        char *page = plumb_escape_render(bad, strlen(bad));
+        assert_non_null(page);
+        assert_null(strstr(page, "<b "));
+        assert_null(strstr(page, "onclick='"));
+        assert_true(count(page, "&lt;b title=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;") > 20);
+        if (!plumb_report_escapes(bad, strlen(bad), why, sizeof why))
+            fail_msg("%s: %s", files[i], why);
+        free(page);
+        free(bad);
+        json_decref(root);
+        free(json);
+    }
+}
+
+/* Issue 23 item 8: the summary's wording and the learning curve's caption say what the record holds. */
+static void summary_wording(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"positive_class\": \"bad\", "
+                        "\"negative_class\": \"good\"}, \"evaluations\": [{\"model\": \"model\", \"metrics\": "
+                        "{\"roc_auc\": 0.8}, \"threshold\": 0.9, \"confusion\": {\"tn\": 990, \"fp\": 0, \"fn\": 9, "
+                        "\"tp\": 1}}, {\"model\": \"naive model\", \"metrics\": {\"roc_auc\": 0.7}}, {\"model\": "
+                        "\"boosted\", \"metrics\": {\"roc_auc\": 0.75}}], \"learning_curve\": {\"metric\": "
+                        "\"binary_logloss\", \"valid\": [0.6, 0.5, 0.45]}, \"narrative\": {\"risks\": \"drift\"}}",
+                        msg);
+    assert_non_null(page);
+    assert_null(strstr(page, "model model"));
+    assert_non_null(strstr(page, "<p>The model ranks a random bad case"));
+    assert_non_null(strstr(page, "<p>The naive model ranks"));
+    assert_non_null(strstr(page, "<p>The boosted model ranks"));
+    /* one case flagged in 1,000: counts, not "0% of cases; 100% of those flagged" */
+    assert_non_null(strstr(page, "it flags 1 of 1\xE2\x80\x89"
+                                 "000 cases; 1 of them is bad, and it catches 10% of all bad cases."));
+    assert_null(strstr(page, "flags 0%"));
+    /* only the validation line is drawn: the caption does not speak of a training curve */
+    assert_non_null(strstr(page, "Where the validation curve flattens or turns up, more trees stop helping."));
+    assert_null(strstr(page, "training curve"));
+    /* no claim of monitoring, which plumb does not do */
+    assert_null(strstr(page, "monitor"));
+    free(page);
+}
+
 static const char *const record =
     "{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"positive_class\": \"bad\", \"negative_class\": \"good\", "
     "\"positive_rate\": 0.3},"
@@ -372,4 +544,6 @@ PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_t
                 cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
                 cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
-                cmocka_unit_test(write_puts_the_record_beside))
+                cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
+                cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording),
+                cmocka_unit_test(long_labels_keep_their_text))
