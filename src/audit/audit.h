@@ -1,4 +1,5 @@
-/* audit.h -- internal pieces of the audit (src/audit): row times, availability of feature values. */
+/* audit.h -- internal pieces of the audit (src/audit), shared by the driver (audit.c) and the checks (check_*.c): the
+ * audit and its per-column measurements, the context every check reads, row times and availability. */
 #ifndef PLUMB_AUDIT_AUDIT_H
 #define PLUMB_AUDIT_AUDIT_H
 
@@ -22,5 +23,116 @@ typedef struct plumb__late {
 /* Fills *out for column col of f. PLUMB_EINVAL when a declaration cannot be checked (no time column),
  * PLUMB_ESCHEMA when its available_at column is absent. */
 plumb_status plumb__availability(const plumb_frame *f, int64_t col, plumb__late *out, plumb_error *err);
+
+typedef struct plumb__feat_stat {
+    int64_t col;
+    const char *name;
+    plumb_type type;
+    bool is_feature; /* role feature (id-like columns are examined too) */
+    double power;    /* out-of-fold power of the feature alone */
+    double missing_rate, missing_power, missing_rate_pos, missing_rate_neg;
+    double power_old, power_recent, missing_old, missing_recent; /* with a time column */
+    double gain_share;                                           /* of the full model; NaN when not in it */
+    double permutation;                                          /* drop in out-of-fold power when shuffled */
+    bool id_like;
+    double id_power; /* power of the identifier's numeric value (or the digits in it) */
+} plumb__feat_stat;
+
+struct plumb_audit {
+    plumb_finding *findings;
+    int64_t n_findings, cap;
+    plumb__feat_stat *feats;
+    int64_t n_feats;
+    bool binary;
+    double power_warning, power_critical; /* the single-feature thresholds used */
+    char *target;
+    int64_t n_rows;
+    double positive_rate;
+    double cv_power, train_power, time_cv_power, oot_power, test_power, row_order_power;
+    int64_t *suspects;
+    int64_t n_suspects;
+    double noise_rate;
+    int64_t n_immature;
+};
+
+typedef struct plumb__audit_ctx {
+    const plumb_frame *f;
+    const plumb_audit_options *o;
+    plumb_audit *a;
+    const double *y;
+    int64_t n;
+    int64_t time; /* time column or -1 */
+    double *days; /* row times in days, NULL without a time column */
+    bool *recent; /* rows in the latest 30% of the time range (or whose outcome window is open) */
+    const char *positive;
+    double crit, warn, too_good; /* power thresholds by the task */
+} plumb__audit_ctx;
+
+/* A malloc'd formatted string; NULL when out of memory. */
+char *plumb__audit_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Adds a finding; title, evidence and action are malloc'd strings it takes (NULL: out of memory). */
+bool plumb__audit_add(plumb_audit *a, plumb_severity sev, const char *check, const char *column, double value,
+                      double threshold, char *title, char *evidence, char *action);
+
+int plumb__audit_by_severity(const void *x, const void *y);
+
+/* Power of scores s for labels y over rows (all n when rows is NULL): ROC-AUC or R^2; NaN when undefined. */
+double plumb__audit_power(bool binary, const double *y, const double *s, const int64_t *rows, int64_t n);
+
+/* The value of column col at row i as a number (NaN when missing or not a number). */
+double plumb__number_at(const plumb_frame *f, int64_t col, int64_t i);
+
+/* A frame with the given rows, or NULL. */
+plumb_frame *plumb__audit_take(const plumb_frame *f, const int64_t *rows, int64_t n);
+
+/* A copy of every row of f in which the id-like feature columns have the ignore role. */
+plumb_frame *plumb__audit_without_ids(const plumb_frame *f, const plumb__feat_stat *feats, int64_t n_feats);
+
+plumb_status plumb__audit_train(const plumb_frame *f, const plumb_audit_options *o, const char *positive,
+                                plumb_model **m, plumb_error *err);
+
+/* Labels of the target: 0/1 (binary: two categories, bool, or numbers 0/1) or values, as every trainer reads
+ * them (src/data/target.c). */
+plumb_status plumb__audit_target(const plumb_frame *f, int64_t t, const char *positive, double *y, bool *binary,
+                                 plumb_error *err);
+
+/* Out-of-fold probabilities of the audit's model over split; with perm (F entries, NaN-initialised) also the drop in
+ * power when each feature is shuffled in the test folds. Rows unused by every fold get NaN. */
+plumb_status plumb__audit_cv_scores(plumb__audit_ctx *c, const plumb_split *split, double *oof, double *perm,
+                                    plumb_error *err);
+
+/* Power over the rows that have an out-of-fold score. */
+double plumb__audit_pooled_power(const plumb__audit_ctx *c, const double *oof);
+
+const char *plumb__audit_power_name(const plumb_audit *a);
+
+/* Checks 1, 2, 3 (statistical), 5: each column alone, its missingness, its behaviour over time, identifiers. */
+bool plumb__audit_single_columns(plumb__audit_ctx *c, const plumb_split *split);
+
+/* Check 6: confident learning on out-of-fold probabilities (Northcutt, Jiang & Chuang 2021): a row labelled 0 is
+ * suspect when its probability of 1 reaches the mean probability of 1 among rows labelled 1, and symmetrically. */
+bool plumb__audit_label_noise(plumb__audit_ctx *c, const double *oof);
+
+/* Turns the per-column measurements into findings (checks 1, 2, 3, 5, 7). */
+bool plumb__audit_column_findings(plumb__audit_ctx *c);
+
+/* Check 3 (declared): features the schema says become known after the moment of prediction. */
+plumb_status plumb__audit_declared_availability(plumb__audit_ctx *c, plumb_error *err);
+
+/* Check 4 with a test set: duplicates and ids across the split, time order, target shift. */
+plumb_status plumb__audit_split_hygiene(plumb__audit_ctx *c, const plumb_frame *test, plumb_error *err);
+
+/* Check 6b: labels whose outcome window has not closed by the last date. */
+bool plumb__audit_label_maturity(plumb__audit_ctx *c);
+
+/* Checks 4 (without a test set), 8: random against time splits, train against validation and out-of-time. */
+bool plumb__audit_metric_findings(plumb__audit_ctx *c);
+
+/* The model's gain share per column (by name). */
+void plumb__audit_gain_shares(plumb_audit *a, const plumb_model *m);
+
+int plumb__cmp_double(const void *a, const void *b);
+int plumb__cmp_u64(const void *a, const void *b);
 
 #endif /* PLUMB_AUDIT_AUDIT_H */

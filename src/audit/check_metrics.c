@@ -1,0 +1,67 @@
+/* check_metrics.c -- checks 4 (without a test set) and 8: too good to be true, random against time splits,
+ * train against validation and out-of-time scores, the row order. */
+#include "audit.h"
+
+#include "../data/data.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Checks 4 (without a test set), 8: random against time splits, train against validation and out-of-time. */
+bool plumb__audit_metric_findings(plumb__audit_ctx *c) {
+    plumb_audit *a = c->a;
+    const char *pn = plumb__audit_power_name(a);
+    const double gap = c->o->split_gap;
+    bool ok = true;
+    if (a->cv_power >= c->too_good)
+        ok = plumb__audit_add(
+            a, PLUMB_SEVERITY_CRITICAL, "too_good", NULL, a->cv_power, c->too_good,
+            plumb__audit_format("the cross-validated %s of %.3f is too good to be true", pn, a->cv_power),
+            plumb__audit_format("a model of all features reaches an out-of-fold %s of %.3f; real problems of this kind "
+                                "rarely pass %.2f",
+                                pn, a->cv_power, c->too_good),
+            plumb__audit_format(
+                "look for the feature that makes it possible (the single-feature findings above) before "
+                "trusting any score"));
+    if (ok && !isnan(a->time_cv_power) && a->cv_power - a->time_cv_power >= gap)
+        ok = plumb__audit_add(
+            a, a->cv_power - a->time_cv_power >= 2 * gap ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING,
+            "random_vs_time", NULL, a->cv_power - a->time_cv_power, gap,
+            plumb__audit_format("random-split validation overstates the model: %s %.3f against %.3f on time splits", pn,
+                                a->cv_power, a->time_cv_power),
+            plumb__audit_format(
+                "the same model scores %.3f higher when validation rows are drawn at random than when they "
+                "follow their training rows in time: it exploits time-local structure or leakage",
+                a->cv_power - a->time_cv_power),
+            plumb__audit_format("validate by time (plumb cv --strategy time) and report that figure"));
+    if (ok && a->train_power - a->cv_power >= 0.10)
+        ok = plumb__audit_add(
+            a, PLUMB_SEVERITY_WARNING, "metric_gap", NULL, a->train_power - a->cv_power, 0.10,
+            plumb__audit_format("training %s %.3f against %.3f out of fold", pn, a->train_power, a->cv_power),
+            plumb__audit_format("the model fits its training rows much better than rows it has not seen"),
+            plumb__audit_format("regularise (fewer leaves, more rows per leaf, early stopping) and judge the model by "
+                                "held-out scores only"));
+    const double oot = !isnan(a->test_power) ? a->test_power : a->oot_power;
+    if (ok && !isnan(oot) && a->cv_power - oot >= gap)
+        ok = plumb__audit_add(
+            a, a->cv_power - oot >= 2 * gap ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING, "metric_gap", NULL,
+            a->cv_power - oot, gap,
+            plumb__audit_format("out-of-time %s %.3f against %.3f in validation", pn, oot, a->cv_power),
+            plumb__audit_format("trained on the past and scored on the %s, the model loses %.3f of %s",
+                                !isnan(a->test_power) ? "test set" : "latest 20% of rows", a->cv_power - oot, pn),
+            plumb__audit_format(
+                "expect the out-of-time figure in production; find what changed over time or leaks within "
+                "a period"));
+    if (ok && a->row_order_power >= c->o->id_power)
+        ok = plumb__audit_add(
+            a, PLUMB_SEVERITY_WARNING, "row_order", NULL, a->row_order_power, c->o->id_power,
+            plumb__audit_format("the row order carries the label (%s %.3f)", pn, a->row_order_power),
+            plumb__audit_format("the position of a row in the file separates the classes with %s %.3f", pn,
+                                a->row_order_power),
+            plumb__audit_format(
+                "shuffle before any split that takes consecutive rows, and look for an id or counter that "
+                "follows the same order"));
+    return ok;
+}
