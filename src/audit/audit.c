@@ -35,6 +35,43 @@ void plumb_audit_options_init(plumb_audit_options *o) {
     o->label_noise = 0.01;
 }
 
+/* Whether the model given to audit (opts->model) predicts what the audit measures: the same target, the same task
+ * (binary or regression: the audit's scores are one number per row) and, for a text target, the same positive
+ * class. PLUMB_EINVAL saying what differs otherwise. */
+static plumb_status model_fits(const plumb_model *m, const char *target, bool binary, const char *positive,
+                               plumb_error *err) {
+    plumb_model_info info;
+    plumb_model_describe(m, &info);
+    const char *mt = NULL;
+    const plumb_schema *ms = plumb_model_schema(m);
+    for (int64_t j = 0; ms && j < plumb_schema_n_columns(ms) && !mt; j++) {
+        plumb_column_info ci;
+        plumb_schema_column(ms, j, &ci);
+        if (ci.role == PLUMB_ROLE_TARGET)
+            mt = ci.name;
+    }
+    const char *task = binary ? "binary" : "regression";
+    const char *mtask = info.task == PLUMB_TASK_BINARY       ? "binary"
+                        : info.task == PLUMB_TASK_REGRESSION ? "regression"
+                        : info.task == PLUMB_TASK_MULTICLASS ? "multiclass"
+                                                             : "unknown";
+    if (mt && strcmp(mt, target) != 0)
+        return plumb__fail(err, PLUMB_EINVAL,
+                           "the model predicts '%s', not the audited target '%s': give a model trained on '%s'", mt,
+                           target, target);
+    if (strcmp(task, mtask) != 0 || info.n_outputs != 1)
+        return plumb__fail(err, PLUMB_EINVAL,
+                           "the model is a %s model of '%s', the audit's target is %s: give a %s model of '%s'", mtask,
+                           mt ? mt : target, task, task, target);
+    const char *mp = plumb_model_positive_class(m);
+    if (binary && mp && positive && strcmp(mp, positive) != 0)
+        return plumb__fail(err, PLUMB_EINVAL,
+                           "the model predicts the probability of '%s', the audit's positive class is '%s': give "
+                           "--positive-class %s, or a model trained with --positive-class %s",
+                           mp, positive, mp, positive);
+    return PLUMB_OK;
+}
+
 plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o, plumb_audit **out, plumb_error *err) {
     plumb__error_clear(err);
     *out = NULL;
@@ -66,6 +103,8 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
         goto done;
     if (a->binary && !o->positive_class && tc.n_categories == 2)
         c.positive = tc.categories[1];
+    if (o->model && (st = model_fits(o->model, tc.name, a->binary, c.positive, err)) != PLUMB_OK)
+        goto done;
     c.crit = !isnan(o->single_power_critical) ? o->single_power_critical : a->binary ? 0.90 : 0.80;
     c.warn = !isnan(o->single_power_warning) ? o->single_power_warning : a->binary ? 0.80 : 0.50;
     c.too_good = !isnan(o->too_good) ? o->too_good : a->binary ? 0.95 : 0.98;
@@ -199,7 +238,11 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
         if ((st = plumb__audit_split_hygiene(&c, o->test, err)) != PLUMB_OK)
             goto done;
         const int64_t tt = plumb__find_role(o->test, PLUMB_ROLE_TARGET), nt = plumb_frame_n_rows(o->test);
-        double *p = malloc((size_t)(nt + 1) * sizeof *p), *yt = malloc((size_t)(nt + 1) * sizeof *yt);
+        plumb_model_info mi;
+        plumb_model_describe(o->model ? o->model : full, &mi);
+        /* sized for every output of the model, whatever model_fits lets through */
+        double *p = malloc((size_t)(nt * (mi.n_outputs > 0 ? mi.n_outputs : 1) + 1) * sizeof *p),
+               *yt = malloc((size_t)(nt + 1) * sizeof *yt);
         bool bin;
         if (p && yt && tt >= 0 && plumb__audit_target(o->test, tt, c.positive, yt, &bin, NULL) == PLUMB_OK &&
             plumb_model_predict(o->model ? o->model : full, o->test, NULL, p, NULL) == PLUMB_OK)

@@ -66,6 +66,7 @@ typedef struct plumb__audit_ctx {
     bool *recent; /* rows in the latest 30% of the time range (or whose outcome window is open) */
     const char *positive;
     double crit, warn, too_good; /* power thresholds by the task */
+    bool test_later;             /* the test set has the time column and no row older than the training data */
 } plumb__audit_ctx;
 
 /* A malloc'd formatted string; NULL when out of memory. */

@@ -43,17 +43,25 @@ bool plumb__audit_metric_findings(plumb__audit_ctx *c) {
             plumb__audit_format("the model fits its training rows much better than rows it has not seen"),
             plumb__audit_format("regularise (fewer leaves, more rows per leaf, early stopping) and judge the model by "
                                 "held-out scores only"));
-    const double oot = !isnan(a->test_power) ? a->test_power : a->oot_power;
+    /* the test set is out of time only when its rows are known to follow the training rows */
+    const bool use_test = !isnan(a->test_power), out_of_time = !use_test || c->test_later;
+    const double oot = use_test ? a->test_power : a->oot_power;
     if (ok && !isnan(oot) && a->cv_power - oot >= gap)
         ok = plumb__audit_add(
             a, a->cv_power - oot >= 2 * gap ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING, "metric_gap", NULL,
             a->cv_power - oot, gap,
-            plumb__audit_format("out-of-time %s %.3f against %.3f in validation", pn, oot, a->cv_power),
-            plumb__audit_format("trained on the past and scored on the %s, the model loses %.3f of %s",
-                                !isnan(a->test_power) ? "test set" : "latest 20% of rows", a->cv_power - oot, pn),
-            plumb__audit_format(
-                "expect the out-of-time figure in production; find what changed over time or leaks within "
-                "a period"));
+            plumb__audit_format("%s %s %.3f against %.3f in validation", out_of_time ? "out-of-time" : "test", pn, oot,
+                                a->cv_power),
+            plumb__audit_format("%s, the model loses %.3f of %s",
+                                !use_test     ? "trained on the past and scored on the latest 20% of rows"
+                                : out_of_time ? "trained on the past and scored on the test set, which follows it"
+                                              : "scored on the test set",
+                                a->cv_power - oot, pn),
+            plumb__audit_format(out_of_time ? "expect the out-of-time figure in production; find what changed over "
+                                              "time or leaks within a period"
+                                            : "find what differs between the test set and the training data (its "
+                                              "period, population or labels); with --time-col the audit checks "
+                                              "whether the test set follows the training data in time"));
     if (ok && a->row_order_power >= c->o->id_power)
         ok = plumb__audit_add(
             a, PLUMB_SEVERITY_WARNING, "row_order", NULL, a->row_order_power, c->o->id_power,

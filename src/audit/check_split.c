@@ -113,6 +113,7 @@ plumb_status plumb__audit_split_hygiene(plumb__audit_ctx *c, const plumb_frame *
         int64_t older = 0;
         for (int64_t i = 0; i < nt; i++)
             older += plumb__row_days(test, tt, i) < newest;
+        c->test_later = older == 0;
         if (older > 0)
             ok = plumb__audit_add(
                 a, older * 10 >= nt ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING, "test_older", NULL,

@@ -59,4 +59,35 @@ test_train_refuses_late_features() {
     expect_rc 0
 }
 
+# issue 12 items 1 and 14: a model of another task (multiclass: one score per class, which overflowed the score
+# buffer), of another target, or of the other class is refused with a clear error instead of being scored
+test_audit_model_must_fit_the_data() {
+    head -n 1200 "$CREDIT" >"$TMP/train.csv"
+    "$PLUMB" train "$TMP/train.csv" --target Status --objective multiclass -q --num-iterations 3 -o "$TMP/mc.plumb" \
+        >/dev/null || fail "train multiclass"
+    run "$PLUMB" audit "$CREDIT" --target Status --model "$TMP/mc.plumb" --test "$TMP/train.csv" -q
+    expect_rc 1
+    expect_err "plumb: the model is a multiclass model of 'Status', the audit's target is binary: give a binary model of 'Status'"
+    "$PLUMB" train "$TMP/train.csv" --target Amount --model linear -q -o "$TMP/lin.plumb" >/dev/null || fail "train linear"
+    run "$PLUMB" audit "$CREDIT" --target Status --model "$TMP/lin.plumb" --test "$TMP/train.csv" -q
+    expect_rc 1
+    expect_err "plumb: the model predicts 'Amount', not the audited target 'Status': give a model trained on 'Status'"
+    "$PLUMB" train "$TMP/train.csv" --target Status -q --num-iterations 5 -o "$TMP/b.plumb" >/dev/null || fail "train"
+    run "$PLUMB" audit "$CREDIT" --target Status --positive-class bad --model "$TMP/b.plumb" -q
+    expect_rc 1
+    expect_err "plumb: the model predicts the probability of 'good', the audit's positive class is 'bad': give --positive-class good, or a model trained with --positive-class bad"
+    run "$PLUMB" audit "$CREDIT" --target Status --model "$TMP/b.plumb" -q
+    expect_rc 0
+}
+
+# a test set without a time column is not "out-of-time": the gap is titled by what was measured
+test_audit_test_gap_without_time_is_not_out_of_time() {
+    head -n 3001 "$CREDIT" >"$TMP/train.csv"
+    { head -n 1 "$CREDIT"; tail -n +3002 "$CREDIT" | awk -F, 'BEGIN { OFS = "," } NR % 3 == 0 { $1 = ($1 == "good" ? "bad" : "good") } { print }'; } >"$TMP/test.csv"
+    run "$PLUMB" audit "$TMP/train.csv" --target Status --positive-class bad --test "$TMP/test.csv" -q
+    expect_out_line "^(warning|critical) +test AUC [0-9.]+ against [0-9.]+ in validation"
+    grep -q "out-of-time" "$TMP/out" && fail "a finding is titled out-of-time without a time column"
+    true
+}
+
 "$@"
