@@ -51,7 +51,10 @@ struct plumb_audit {
     double cv_power, train_power, time_cv_power, oot_power, test_power, row_order_power;
     int64_t *suspects;
     int64_t n_suspects;
-    double noise_rate;
+    double noise_rate, noise_lo, noise_hi; /* estimated share of wrong labels, 95% bootstrap interval */
+    double noise_r0, noise_r1;             /* of true 0s labelled 1, of true 1s labelled 0 */
+    double noise_observed, noise_expected; /* disagreements with the calibrated model: seen, expected if clean */
+    double *suspect_scores;                /* probability that each suspect's label is wrong */
     int64_t n_immature;
 };
 
@@ -111,9 +114,9 @@ const char *plumb__audit_power_name(const plumb_audit *a);
 /* Checks 1, 2, 3 (statistical), 5: each column alone, its missingness, its behaviour over time, identifiers. */
 bool plumb__audit_single_columns(plumb__audit_ctx *c, const plumb_split *split);
 
-/* Check 6: confident learning on out-of-fold probabilities (Northcutt, Jiang & Chuang 2021): a row labelled 0 is
- * suspect when its probability of 1 reaches the mean probability of 1 among rows labelled 1, and symmetrically. */
-bool plumb__audit_label_noise(plumb__audit_ctx *c, const double *oof);
+/* Check 6: the share of wrong labels with its bootstrap interval, from out-of-fold probabilities oof (over the
+ * folds of split) calibrated inside the folds by a link with noise floors; the suspects, most likely wrong first. */
+bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, const double *oof);
 
 /* Turns the per-column measurements into findings (checks 1, 2, 3, 5, 7). */
 bool plumb__audit_column_findings(plumb__audit_ctx *c);

@@ -66,6 +66,7 @@ void plumb_audit_free(plumb_audit *a) {
     free(a->feats);
     free(a->target);
     free(a->suspects);
+    free(a->suspect_scores);
     free(a);
 }
 

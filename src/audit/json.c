@@ -14,7 +14,7 @@ static json_t *num(double v) {
 }
 
 char *plumb_audit_json(const plumb_audit *a) {
-    json_t *findings = json_array(), *features = json_array(), *suspects = json_array();
+    json_t *findings = json_array(), *features = json_array(), *suspects = json_array(), *scores = json_array();
     for (int64_t i = 0; findings && i < a->n_findings; i++) {
         const plumb_finding *f = &a->findings[i];
         json_array_append_new(findings, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o}", "severity",
@@ -35,6 +35,8 @@ char *plumb_audit_json(const plumb_audit *a) {
     }
     for (int64_t i = 0; suspects && i < a->n_suspects; i++)
         json_array_append_new(suspects, json_integer((json_int_t)a->suspects[i] + 1));
+    for (int64_t i = 0; scores && i < a->n_suspects; i++)
+        json_array_append_new(scores, num(a->suspect_scores[i]));
     int64_t crit = 0;
     for (int64_t i = 0; i < a->n_findings; i++)
         crit += a->findings[i].severity == PLUMB_SEVERITY_CRITICAL;
@@ -47,6 +49,19 @@ char *plumb_audit_json(const plumb_audit *a) {
                   num(a->row_order_power), "findings", findings, "labels", "noise_rate",
                   a->binary ? num(a->noise_rate) : json_null(), "immature_rows", (json_int_t)a->n_immature,
                   "suspect_rows", suspects, "n_features", (json_int_t)a->n_feats, "features", features);
+    json_t *labels = root ? json_object_get(root, "labels") : NULL;
+    if (labels && a->binary) {
+        /* the estimate's interval and what it rests on; suspect_scores[i]: probability that suspect_rows[i] is wrong */
+        json_object_set_new(labels, "noise_low", num(a->noise_lo));
+        json_object_set_new(labels, "noise_high", num(a->noise_hi));
+        json_object_set_new(labels, "negatives_labelled_positive", num(a->noise_r0));
+        json_object_set_new(labels, "positives_labelled_negative", num(a->noise_r1));
+        json_object_set_new(labels, "disagreements", num(a->noise_observed));
+        json_object_set_new(labels, "disagreements_if_clean", num(a->noise_expected));
+        json_object_set_new(labels, "suspect_scores", scores);
+        scores = NULL;
+    }
+    json_decref(scores);
     if (root)
         json_object_set_new(root, "thresholds",
                             json_pack("{s:o, s:o}", "single_power_warning", num(a->power_warning),
