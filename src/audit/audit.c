@@ -205,11 +205,8 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
 
     if (!plumb__audit_single_columns(&c, split))
         goto nomem;
-    for (int64_t i = 0; i < n; i++)
-        order[i] = (double)i;
-    a->row_order_power = plumb__audit_power(a->binary, y, order, NULL, n);
-    if (a->binary)
-        a->row_order_power = fmax(a->row_order_power, 1 - a->row_order_power);
+    if (!plumb__audit_structure(&c, split))
+        goto nomem;
 
     /* the audit's models never see identifiers (their leak is a finding of its own, and a column that copies the
      * observed label would hide the wrong labels from the label audit): a copy of the frame where they are ignored */

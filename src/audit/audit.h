@@ -35,7 +35,8 @@ typedef struct plumb__feat_stat {
     double gain_share;                                           /* of the full model; NaN when not in it */
     double permutation;                                          /* drop in out-of-fold power when shuffled */
     bool id_like;
-    double id_power; /* power of the identifier's numeric value (or the digits in it) */
+    double id_power;    /* power of the identifier's numeric value (or the digits in it) */
+    bool lag_explained; /* predicts the target no better than the target's own past (check_structure.c) */
 } plumb__feat_stat;
 
 struct plumb_audit {
@@ -49,6 +50,9 @@ struct plumb_audit {
     int64_t n_rows;
     double positive_rate;
     double cv_power, train_power, time_cv_power, oot_power, test_power, row_order_power;
+    double lag_power;  /* out-of-fold power of the target's own past at the best lag (NaN without a time column) */
+    double lag_days;   /* that lag */
+    bool time_ordered; /* the rows are in the order of the time column */
     int64_t *suspects;
     int64_t n_suspects;
     double noise_rate, noise_lo, noise_hi; /* estimated share of wrong labels, 95% bootstrap interval */
@@ -135,6 +139,13 @@ bool plumb__audit_metric_findings(plumb__audit_ctx *c);
 
 /* The model's gain share per column (by name). */
 void plumb__audit_gain_shares(plumb_audit *a, const plumb_model *m);
+
+/* Out-of-fold power of values x (NaN: missing) as a one-feature table over split; NaN when out of memory. */
+double plumb__audit_values_power(const plumb__audit_ctx *c, const plumb_split *split, const double *x);
+
+/* The table's structure: the target's own past against single features (with a time column), the row order,
+ * duplicate and constant columns. Marks lag-explained features; false when out of memory. */
+bool plumb__audit_structure(plumb__audit_ctx *c, const plumb_split *split);
 
 int plumb__cmp_double(const void *a, const void *b);
 int plumb__cmp_u64(const void *a, const void *b);

@@ -13,6 +13,37 @@
 #define SINGLE_BINS 32
 #define SMOOTH_ROWS 20.0 /* a bin's mean is shrunk toward the fold's mean as if it held this many more rows */
 
+/* Bins of values x[0..n) for a one-feature table: 0 = missing, else 1 + quantile bin (up to SINGLE_BINS). */
+static bool bin_values(const double *x, int64_t n, int32_t *bin, int32_t *n_bins) {
+    double *v = malloc((size_t)(n + 1) * sizeof *v);
+    if (!v)
+        return false;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            v[k++] = x[i];
+    qsort(v, (size_t)k, sizeof *v, plumb__cmp_double);
+    double edges[SINGLE_BINS];
+    int32_t ne = 0;
+    for (int32_t b = 1; b < SINGLE_BINS && k > 0; b++) {
+        const double e = v[(int64_t)((double)k * b / SINGLE_BINS)];
+        if (ne == 0 || e > edges[ne - 1])
+            edges[ne++] = e;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int32_t b = 0;
+        if (!isnan(x[i])) {
+            b = 1;
+            while (b - 1 < ne && x[i] >= edges[b - 1])
+                b++;
+        }
+        bin[i] = b;
+    }
+    *n_bins = ne + 2;
+    free(v);
+    return true;
+}
+
 /* Bins of column col for a one-feature table: 0 = missing, categories 1 + code, numbers 1 + quantile bin. */
 static bool bin_column(const plumb_frame *f, int64_t col, int32_t *bin, int32_t *n_bins) {
     const int64_t n = plumb_frame_n_rows(f);
@@ -29,33 +60,11 @@ static bool bin_column(const plumb_frame *f, int64_t col, int32_t *bin, int32_t 
     double *v = malloc((size_t)(n + 1) * sizeof *v);
     if (!v)
         return false;
-    int64_t k = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const double x = plumb__number_at(f, col, i);
-        if (!isnan(x))
-            v[k++] = x;
-    }
-    qsort(v, (size_t)k, sizeof *v, plumb__cmp_double);
-    double edges[SINGLE_BINS];
-    int32_t ne = 0;
-    for (int32_t b = 1; b < SINGLE_BINS && k > 0; b++) {
-        const double e = v[(int64_t)((double)k * b / SINGLE_BINS)];
-        if (ne == 0 || e > edges[ne - 1])
-            edges[ne++] = e;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        const double x = plumb__number_at(f, col, i);
-        int32_t b = 0;
-        if (!isnan(x)) {
-            b = 1;
-            while (b - 1 < ne && x >= edges[b - 1])
-                b++;
-        }
-        bin[i] = b;
-    }
-    *n_bins = ne + 2;
+    for (int64_t i = 0; i < n; i++)
+        v[i] = plumb__number_at(f, col, i);
+    const bool ok = bin_values(v, n, bin, n_bins);
     free(v);
-    return true;
+    return ok;
 }
 
 /* Out-of-fold scores of a one-feature table: for each fold, bins' smoothed means from its training rows. */
@@ -83,6 +92,17 @@ static bool table_scores(const int32_t *bin, int32_t n_bins, const double *y, co
     free(cnt);
     free(role);
     return ok;
+}
+
+/* Out-of-fold power of values x (NaN: missing) as a one-feature table over split; NaN when out of memory. */
+double plumb__audit_values_power(const plumb__audit_ctx *c, const plumb_split *split, const double *x) {
+    int32_t *bin = malloc((size_t)(c->n + 1) * sizeof *bin), nb;
+    double *score = malloc((size_t)(c->n + 1) * sizeof *score), p = NAN;
+    if (bin && score && bin_values(x, c->n, bin, &nb) && table_scores(bin, nb, c->y, split, score))
+        p = plumb__audit_power(c->a->binary, c->y, score, NULL, c->n);
+    free(bin);
+    free(score);
+    return p;
 }
 
 /* Checks 1, 2, 3 (statistical), 5: each column alone, its missingness, its behaviour over time, identifiers. */
@@ -179,7 +199,7 @@ bool plumb__audit_column_findings(plumb__audit_ctx *c) {
     bool ok = true;
     for (int64_t k = 0; ok && k < a->n_feats; k++) {
         const plumb__feat_stat *s = &a->feats[k];
-        if (s->is_feature && s->power >= c->warn)
+        if (s->is_feature && !s->lag_explained && s->power >= c->warn)
             ok = plumb__audit_add(
                 a, s->power >= c->crit ? PLUMB_SEVERITY_CRITICAL : PLUMB_SEVERITY_WARNING, "single_feature_power",
                 s->name, s->power, s->power >= c->crit ? c->crit : c->warn,
@@ -249,7 +269,7 @@ bool plumb__audit_column_findings(plumb__audit_ctx *c) {
                     "'%s' is fitted to noise or to something that does not hold out of sample: check it for "
                     "leakage through the split, or regularise it away",
                     s->name));
-        if (ok && s->is_feature && !isnan(s->gain_share) && s->gain_share >= c->o->gain_share)
+        if (ok && s->is_feature && !s->lag_explained && !isnan(s->gain_share) && s->gain_share >= c->o->gain_share)
             ok = plumb__audit_add(
                 a, PLUMB_SEVERITY_WARNING, "gain_concentration", s->name, s->gain_share, c->o->gain_share,
                 plumb__audit_format("'%s' holds %.0f%% of the model's gain", s->name, 100 * s->gain_share),

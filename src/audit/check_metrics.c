@@ -62,7 +62,7 @@ bool plumb__audit_metric_findings(plumb__audit_ctx *c) {
                                             : "find what differs between the test set and the training data (its "
                                               "period, population or labels); with --time-col the audit checks "
                                               "whether the test set follows the training data in time"));
-    if (ok && a->row_order_power >= c->o->id_power)
+    if (ok && !a->time_ordered && a->row_order_power >= c->o->id_power)
         ok = plumb__audit_add(
             a, PLUMB_SEVERITY_WARNING, "row_order", NULL, a->row_order_power, c->o->id_power,
             plumb__audit_format("the row order carries the label (%s %.3f)", pn, a->row_order_power),

@@ -46,10 +46,42 @@ bool plumb__audit_add(plumb_audit *a, plumb_severity sev, const char *check, con
     return true;
 }
 
+/* What a finding changes, most first within a severity: leaks make every score meaningless, a wrong validation
+ * scheme misstates it, bad labels and split problems bias it, the rest is housekeeping. */
+static int impact(const char *check) {
+    static const char *const order[] = {"available_at",
+                                        "single_feature_power",
+                                        "too_good",
+                                        "id_leak",
+                                        "retro_filled",
+                                        "missingness",
+                                        "id_overlap",
+                                        "duplicates",
+                                        "random_vs_time",
+                                        "test_older",
+                                        "metric_gap",
+                                        "label_noise",
+                                        "label_maturity",
+                                        "target_shift",
+                                        "row_order",
+                                        "gain_concentration",
+                                        "importance_disagreement",
+                                        "duplicate_columns",
+                                        "constant_columns",
+                                        "lag_structure"};
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+        if (strcmp(order[i], check) == 0)
+            return (int)i;
+    return (int)(sizeof order / sizeof *order);
+}
+
 int plumb__audit_by_severity(const void *x, const void *y) {
     const plumb_finding *a = x, *b = y;
     if (a->severity != b->severity)
         return a->severity > b->severity ? -1 : 1;
+    const int ia = impact(a->check), ib = impact(b->check);
+    if (ia != ib)
+        return ia < ib ? -1 : 1;
     const double da = fabs(a->value - a->threshold), db = fabs(b->value - b->threshold);
     return (da < db) - (da > db);
 }

@@ -90,4 +90,21 @@ test_audit_test_gap_without_time_is_not_out_of_time() {
     true
 }
 
+# issue 22: a daily series with lagged columns gets few, actionable findings: the random-vs-time gap first, the
+# identical columns, the lag structure once as info; no per-column "alone predicts", no raw row-order figure
+test_audit_time_series_findings() {
+    run "$PLUMB" audit "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date -q \
+        --json "$TMP/c.json"
+    expect_rc 0
+    expect_out_line "^audit of '.*chicago_ridership.csv': 5698 rows, 3 findings \(0 critical, 2 warnings, 1 info\)"
+    [ "$(sed -n 3p "$TMP/out")" = "warning   random-split validation overstates the model: R^2 0.830 against 0.759 on time splits" ] ||
+        fail "the random-vs-time gap is not the first finding"
+    expect_out_line "^warning +1 group of identical columns"
+    expect_out_line "^info +20 features predict the target about as well as its own past \(lag structure\)"
+    grep -q "alone predicts" "$TMP/out" && fail "lagged columns reported one by one"
+    grep -q "'WhiteSox_Away' = 'WhiteSox_Home' = 'Cubs_Away' = 'Cubs_Home'" "$TMP/c.json" || fail "identical columns not named"
+    grep -qE '"row_order": (-[0-9]{3,}|[0-9]{3,})' "$TMP/c.json" && fail "raw row-order figure"
+    true
+}
+
 "$@"
