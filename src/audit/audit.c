@@ -137,6 +137,9 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     c.too_good = !isnan(o->too_good) ? o->too_good : a->binary ? 0.95 : 0.98;
     a->power_warning = c.warn;
     a->power_critical = c.crit;
+    a->too_good = c.too_good;
+    a->opts = *o;
+    a->opts.test = NULL, a->opts.model = NULL, a->opts.positive_class = NULL;
     for (int64_t i = 0; i < n; i++)
         a->positive_rate += y[i] / (double)n;
 

@@ -46,6 +46,8 @@ struct plumb_audit {
     int64_t n_feats;
     bool binary;
     double power_warning, power_critical; /* the single-feature thresholds used */
+    double too_good;                      /* the whole-model threshold used */
+    plumb_audit_options opts;             /* the other thresholds (its pointers are not kept) */
     char *target;
     int64_t n_rows;
     double positive_rate;

@@ -64,8 +64,12 @@ char *plumb_audit_json(const plumb_audit *a) {
     json_decref(scores);
     if (root)
         json_object_set_new(root, "thresholds",
-                            json_pack("{s:o, s:o}", "single_power_warning", num(a->power_warning),
-                                      "single_power_critical", num(a->power_critical)));
+                            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "single_power_warning",
+                                      num(a->power_warning), "single_power_critical", num(a->power_critical),
+                                      "too_good", num(a->too_good), "gain_concentration", num(a->opts.gain_share),
+                                      "missingness", num(a->opts.missing_power), "id_leak", num(a->opts.id_power),
+                                      "random_vs_time", num(a->opts.split_gap), "label_noise",
+                                      num(a->opts.label_noise)));
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(root);
     return s;

@@ -107,4 +107,20 @@ test_audit_time_series_findings() {
     true
 }
 
+# --threshold CHECK=X changes what fires and is recorded in the JSON; unknown checks and bad numbers are usage errors
+test_audit_thresholds() {
+    run "$PLUMB" audit "$CREDIT" --target Status --positive-class bad -q --threshold too_good=0.7,label_noise=0.5 \
+        --json "$TMP/t.json"
+    expect_rc 3
+    expect_out_line "^critical +the cross-validated AUC of [0-9.]+ is too good to be true"
+    grep -q '"too_good": 0.7,' "$TMP/t.json" || fail "threshold not recorded"
+    grep -q '"label_noise": 0.5' "$TMP/t.json" || fail "threshold not recorded"
+    run "$PLUMB" audit "$CREDIT" --target Status --threshold bogus=1
+    expect_rc 2
+    expect_err "$(printf "plumb audit: option '--threshold' expects CHECK=X with a known check and a number >= 0, not 'bogus=1'\nsee 'plumb audit --help'")"
+    run "$PLUMB" audit "$CREDIT" --target Status --threshold too_good=0.7,id_leak=
+    expect_rc 2
+    expect_err_has "not 'id_leak='"
+}
+
 "$@"
