@@ -115,7 +115,15 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
     plumb_split *split = NULL, *tsplit = NULL;
     plumb_model *full = NULL;
     plumb_frame *model_frame = NULL;
-    plumb__audit_ctx c = {.f = f, .o = o, .a = a, .y = y, .n = n, .time = plumb__find_role(f, PLUMB_ROLE_TIME)};
+    plumb__audit_ctx c = {.f = f,
+                          .o = o,
+                          .a = a,
+                          .y = y,
+                          .n = n,
+                          .time = plumb__find_role(f, PLUMB_ROLE_TIME),
+                          .leaves = 15,
+                          .min_leaf = 20,
+                          .reg_power = NAN};
     plumb_status st = PLUMB_OK;
     if (!a || !y || !oof || !order || !labels || !rows)
         goto nomem;
@@ -227,7 +235,7 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
         goto done;
     for (int64_t k = 0; k < a->n_feats; k++)
         a->feats[k].permutation = a->feats[k].is_feature ? perm[k] : NAN;
-    if ((st = plumb__audit_train(f, o, c.positive, &full, err)) != PLUMB_OK ||
+    if ((st = plumb__audit_train(f, o, c.positive, c.leaves, c.min_leaf, &full, err)) != PLUMB_OK ||
         (st = plumb_model_predict(full, f, NULL, order, err)) != PLUMB_OK)
         goto done;
     a->train_power = plumb__audit_power(a->binary, y, order, NULL, n);
@@ -282,6 +290,19 @@ plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o,
 
     if ((st = plumb__audit_declared_availability(&c, err)) != PLUMB_OK)
         goto done;
+    /* training far above out of fold is normal for boosting: it matters only when a regularised model does better */
+    if (a->train_power - a->cv_power >= 0.10) {
+        double *reg = malloc((size_t)(n + 1) * sizeof *reg);
+        if (!reg)
+            goto nomem;
+        c.leaves = 4, c.min_leaf = 100;
+        if ((st = plumb__audit_cv_scores(&c, split, reg, NULL, err)) == PLUMB_OK)
+            c.reg_power = plumb__audit_pooled_power(&c, reg);
+        c.leaves = 15, c.min_leaf = 20;
+        free(reg);
+        if (st != PLUMB_OK)
+            goto done;
+    }
     if (!plumb__audit_column_findings(&c) || !plumb__audit_metric_findings(&c) ||
         (a->binary && !plumb__audit_label_noise(&c, split, oof)) || !plumb__audit_label_maturity(&c))
         goto nomem;

@@ -75,6 +75,9 @@ typedef struct plumb__audit_ctx {
     bool *recent; /* rows in the latest 30% of the time range (or whose outcome window is open) */
     const char *positive;
     double crit, warn, too_good; /* power thresholds by the task */
+    int32_t leaves;              /* the audit's models: leaves per tree (15) */
+    int64_t min_leaf;            /* and fewest rows per leaf (20) */
+    double reg_power;            /* out of fold, of a regularised model (4 leaves, 100 rows); NaN when not tried */
     bool test_later;             /* the test set has the time column and no row older than the training data */
 } plumb__audit_ctx;
 
@@ -99,8 +102,9 @@ plumb_frame *plumb__audit_take(const plumb_frame *f, const int64_t *rows, int64_
 /* A copy of every row of f in which the id-like feature columns have the ignore role. */
 plumb_frame *plumb__audit_without_ids(const plumb_frame *f, const plumb__feat_stat *feats, int64_t n_feats);
 
+/* The audit's model of f: gradient boosting with leaves leaves of at least min_leaf rows (15 and 20 by default). */
 plumb_status plumb__audit_train(const plumb_frame *f, const plumb_audit_options *o, const char *positive,
-                                plumb_model **m, plumb_error *err);
+                                int32_t leaves, int64_t min_leaf, plumb_model **m, plumb_error *err);
 
 /* Labels of the target: 0/1 (binary: two categories, bool, or numbers 0/1) or values, as every trainer reads
  * them (src/data/target.c). */

@@ -79,13 +79,13 @@ plumb_frame *plumb__audit_without_ids(const plumb_frame *f, const plumb__feat_st
 }
 
 plumb_status plumb__audit_train(const plumb_frame *f, const plumb_audit_options *o, const char *positive,
-                                plumb_model **m, plumb_error *err) {
+                                int32_t leaves, int64_t min_leaf, plumb_model **m, plumb_error *err) {
     plumb_gbdt_params p;
     plumb_gbdt_params_init(&p);
     p.num_iterations = o->num_iterations;
-    p.num_leaves = 15;
+    p.num_leaves = leaves;
     p.learning_rate = 0.1;
-    p.min_data_in_leaf = 20;
+    p.min_data_in_leaf = (int32_t)min_leaf;
     p.min_data_per_group = 20;
     p.seed = o->seed;
     p.n_threads = o->n_threads;
@@ -189,7 +189,7 @@ plumb_status plumb__audit_cv_scores(plumb__audit_ctx *c, const plumb_split *spli
         plumb_model *m = NULL;
         if (!ftr || !fte)
             st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-        else if ((st = plumb__audit_train(ftr, c->o, c->positive, &m, err)) == PLUMB_OK &&
+        else if ((st = plumb__audit_train(ftr, c->o, c->positive, c->leaves, c->min_leaf, &m, err)) == PLUMB_OK &&
                  (st = plumb_model_predict(m, fte, NULL, pred, err)) == PLUMB_OK) {
             for (int64_t i = 0; i < nte; i++)
                 oof[te[i]] = pred[i];
