@@ -41,7 +41,7 @@ void plumb_audit_options_init(plumb_audit_options *o) {
  * audit's other checks have already read them. */
 static plumb_status label_repetitions(plumb__audit_ctx *c, const plumb_split_options *so, double *oof,
                                       plumb_error *err) {
-    const int reps = c->n <= 50000 ? 3 : 2;
+    const int reps = c->n <= 20000 ? 3 : c->n <= 50000 ? 2 : 1;
     double *more = malloc((size_t)(c->n + 1) * sizeof *more);
     if (!more)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");

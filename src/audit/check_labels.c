@@ -155,12 +155,15 @@ bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, con
     const int32_t k_folds = plumb_split_n_folds(split);
     /* labels of immature rows are not final: the maturity check reports them, and they stay out of this one */
     const bool *skip = c->o->outcome_window_days > 0 ? c->recent : NULL;
-    double *z = malloc((size_t)(n + 1) * sizeof *z), *w = malloc((size_t)(n + 1) * sizeof *w);
+    double *z = malloc((size_t)(n + 1) * sizeof *z);
     double *wrong = malloc((size_t)(n + 1) * sizeof *wrong), *clean_p = malloc((size_t)(n + 1) * sizeof *clean_p);
     double *boot = malloc(LABEL_BOOTSTRAP * sizeof *boot);
     uint8_t *role = malloc((size_t)n + 1);
     cand *s = malloc((size_t)(n + 1) * sizeof *s);
-    bool ok = z && w && wrong && clean_p && boot && role && s;
+    /* the rows a fit sees, gathered (a fit passes over them some ten times) */
+    double *fz = malloc((LABEL_FIT_ROWS + 1) * sizeof *fz), *fy = malloc((LABEL_FIT_ROWS + 1) * sizeof *fy);
+    double *fw = malloc((LABEL_FIT_ROWS + 1) * sizeof *fw);
+    bool ok = z && wrong && clean_p && boot && role && s && fz && fy && fw;
     int64_t judged = 0;
     for (int64_t i = 0; ok && i < n; i++) {
         z[i] = clamp_logit(oof[i]);
@@ -168,28 +171,27 @@ bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, con
         judged += !(skip && skip[i]) && !isnan(oof[i]);
     }
     if (!ok || judged < 20) {
-        free(z), free(w), free(wrong), free(clean_p), free(boot), free(role), free(s);
+        free(z), free(wrong), free(clean_p), free(boot), free(role), free(s), free(fz), free(fy), free(fw);
         return ok;
     }
     const int64_t stride = judged > LABEL_FIT_ROWS ? (judged + LABEL_FIT_ROWS - 1) / LABEL_FIT_ROWS : 1;
     /* the link of the whole table (its parameters are reported), the start of every other fit */
     link all = {1, 0, -6, -6};
-    int64_t seen = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const bool use = !(skip && skip[i]) && !isnan(oof[i]);
-        w[i] = use && seen++ % stride == 0;
-    }
-    link_fit(&all, z, c->y, w, n, 100);
+    int64_t seen = 0, nf = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!(skip && skip[i]) && !isnan(oof[i]) && seen++ % stride == 0 && nf < LABEL_FIT_ROWS)
+            fz[nf] = z[i], fy[nf] = c->y[i], fw[nf++] = 1;
+    link_fit(&all, fz, fy, fw, nf, 100);
     /* inside the folds: fold k judged by the link of the other folds */
     for (int32_t k = 0; k < k_folds; k++) {
         plumb_split_roles(split, k, role);
-        seen = 0;
-        for (int64_t i = 0; i < n; i++) {
-            const bool use = !(skip && skip[i]) && !isnan(oof[i]) && role[i] != PLUMB_FOLD_TEST;
-            w[i] = use && seen++ % stride == 0;
-        }
+        seen = 0, nf = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (!(skip && skip[i]) && !isnan(oof[i]) && role[i] != PLUMB_FOLD_TEST && seen++ % stride == 0 &&
+                nf < LABEL_FIT_ROWS)
+                fz[nf] = z[i], fy[nf] = c->y[i], fw[nf++] = 1;
         link l = all;
-        link_fit(&l, z, c->y, w, n, 100);
+        link_fit(&l, fz, fy, fw, nf, 100);
         for (int64_t i = 0; i < n; i++)
             if (role[i] == PLUMB_FOLD_TEST && !(skip && skip[i]) && !isnan(oof[i]))
                 wrong[i] = link_wrong(&l, z[i], c->y[i], &clean_p[i]);
@@ -206,22 +208,22 @@ bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, con
         s[m++] = (cand){wrong[i], i};
     }
     est /= (double)m;
-    /* bootstrap: the link refitted on resampled rows (multiplicities as weights), the estimate on them */
+    /* bootstrap: the link refitted on rows drawn with replacement (at most LABEL_FIT_ROWS of them: beyond, the
+     * interval is that of a table of that size, wider than it need be), the estimate on them */
     uint64_t rng = c->o->seed * 0x9e3779b97f4a7c15u + 0x51ed;
+    const int64_t draws = m < LABEL_FIT_ROWS ? m : LABEL_FIT_ROWS;
     for (int b = 0; b < LABEL_BOOTSTRAP; b++) {
-        memset(w, 0, (size_t)n * sizeof *w);
-        const int64_t draws = m < LABEL_FIT_ROWS ? m : LABEL_FIT_ROWS;
         for (int64_t d = 0; d < draws; d++) {
             rng += 0x9e3779b97f4a7c15u;
-            w[s[plumb__mix64(rng) % (uint64_t)m].row] += 1;
+            const int64_t row = s[plumb__mix64(rng) % (uint64_t)m].row;
+            fz[d] = z[row], fy[d] = c->y[row], fw[d] = 1;
         }
         link l = all;
-        link_fit(&l, z, c->y, w, n, 30);
-        double sum = 0, cnt = 0;
-        for (int64_t i = 0; i < n; i++)
-            if (w[i] > 0)
-                sum += w[i] * link_wrong(&l, z[i], c->y[i], NULL), cnt += w[i];
-        boot[b] = cnt > 0 ? sum / cnt : est;
+        link_fit(&l, fz, fy, fw, draws, 10);
+        double sum = 0;
+        for (int64_t d = 0; d < draws; d++)
+            sum += link_wrong(&l, fz[d], fy[d], NULL);
+        boot[b] = sum / (double)draws;
     }
     qsort(boot, LABEL_BOOTSTRAP, sizeof *boot, plumb__cmp_double);
     a->noise_rate = est;
@@ -249,7 +251,7 @@ bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, con
         to_good += c->y[s[i].row] < 0.5;
     }
     a->n_suspects = ok ? k : 0;
-    free(z), free(w), free(wrong), free(clean_p), free(boot), free(role), free(s);
+    free(z), free(wrong), free(clean_p), free(boot), free(role), free(s), free(fz), free(fy), free(fw);
     if (!ok)
         return false;
     /* a warning only when the interval excludes the documented small rate; critical when it excludes 10% */
