@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "record.h"
 
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,9 @@ static const cli_option options[] = {
     {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},
     {"folds", 0, "N", "5", "cross-validation folds of the audit's models"},
     {"seed", 0, "N", "0", "seed of the folds and shuffles"},
+    {"threshold", 0, "CHECK=X,...", NULL,
+     "set a check's threshold (recorded in the JSON): single_feature_power (warning), single_feature_power_critical, "
+     "too_good, gain_concentration, missingness, id_leak (and row order), random_vs_time, label_noise"},
     {"json", 0, "FILE", NULL, "write every finding and measurement as JSON ('-': standard output)"},
     {"quiet", 'q', NULL, NULL, "print only the findings' one-line titles"},
     CLI_REPORT_OPTION,
@@ -22,12 +27,57 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
+/* The thresholds --threshold sets, by the check that uses them. */
+static double *threshold_field(plumb_audit_options *o, const char *check, size_t len) {
+    static const struct {
+        const char *check;
+        size_t offset;
+    } table[] = {
+        {"single_feature_power", offsetof(plumb_audit_options, single_power_warning)},
+        {"single_feature_power_critical", offsetof(plumb_audit_options, single_power_critical)},
+        {"too_good", offsetof(plumb_audit_options, too_good)},
+        {"gain_concentration", offsetof(plumb_audit_options, gain_share)},
+        {"missingness", offsetof(plumb_audit_options, missing_power)},
+        {"id_leak", offsetof(plumb_audit_options, id_power)},
+        {"random_vs_time", offsetof(plumb_audit_options, split_gap)},
+        {"label_noise", offsetof(plumb_audit_options, label_noise)},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        if (strlen(table[i].check) == len && strncmp(table[i].check, check, len) == 0)
+            return (double *)((char *)o + table[i].offset);
+    return NULL;
+}
+
+/* Parses --threshold CHECK=X[,CHECK=X...] into o; false (after a usage error) on a bad item. */
+static bool parse_thresholds(const cli_args *a, plumb_audit_options *o) {
+    const char *p = cli_get(a, "threshold");
+    while (p && *p) {
+        const char *end = strchr(p, ','), *eq = memchr(p, '=', end ? (size_t)(end - p) : strlen(p));
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        double *field = eq ? threshold_field(o, p, (size_t)(eq - p)) : NULL;
+        char *stop = NULL;
+        const double v = eq ? strtod(eq + 1, &stop) : NAN;
+        if (!field || stop != p + len || eq + 1 == stop || !isfinite(v) || v < 0) {
+            cli_usage_error(a->cmd,
+                            "option '--threshold' expects CHECK=X with a known check and a number >= 0, not "
+                            "'%.*s'",
+                            (int)len, p);
+            return false;
+        }
+        *field = v;
+        p = end ? end + 1 : NULL;
+    }
+    return true;
+}
+
 static int run(const cli_args *a) {
     plumb_audit_options o;
     plumb_audit_options_init(&o);
     long long folds = o.n_folds, seed = 0;
     if (!cli_int(a, "folds", 2, &folds) || !cli_int(a, "seed", 0, &seed) ||
         !cli_double(a, "outcome-window", &o.outcome_window_days))
+        return EXIT_USAGE;
+    if (!parse_thresholds(a, &o))
         return EXIT_USAGE;
     if (!cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no target: name the column to audit with --target");

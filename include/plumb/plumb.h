@@ -824,7 +824,7 @@ typedef struct plumb_finding {
     const char *check;    /* stable identifier: single_feature_power, gain_concentration, too_good, missingness,
                              available_at, retro_filled, duplicates, id_overlap, test_older, target_shift,
                              random_vs_time, id_leak, row_order, label_noise, label_maturity, importance_disagreement,
-                             metric_gap */
+                             metric_gap, lag_structure, duplicate_columns, constant_columns */
     const char *column;   /* the column concerned; NULL when none */
     const char *title;    /* one line */
     const char *evidence; /* the numbers behind it, in words */
@@ -851,7 +851,7 @@ typedef struct plumb_audit_options {
     double missing_power;         /* 0.65: AUC of the missing indicator alone (warning; critical at 0.75) */
     double id_power;              /* 0.60: AUC of an identifier or of the row order (warning; critical at 0.70) */
     double split_gap;             /* 0.05: random-split minus time-split AUC (warning; critical at twice this) */
-    double label_noise;           /* 0.01: estimated share of wrong labels (warning; critical at 0.10) */
+    double label_noise;           /* 0.02: warns when the wrong-label interval lies above it (critical: 0.10) */
     int n_threads;                /* 0 = the plumb_set_threads default */
 } plumb_audit_options;
 
