@@ -272,6 +272,15 @@ static int run(const cli_args *a) {
         }
         if ((rc = cli_fit(a, train, NULL, false, &model)) != EXIT_OK)
             goto done;
+        plumb_model_info mi; /* ts holds one score per row: a multiclass model writes one per class */
+        plumb_model_describe(model, &mi);
+        if (mi.n_outputs != 1) {
+            rc = cli_usage_error(a->cmd,
+                                 "cross-validation covers binary and regression models, not a model with "
+                                 "%lld outputs per row (--objective multiclass)",
+                                 (long long)mi.n_outputs);
+            goto done;
+        }
         if (plumb_model_predict(model, test, NULL, ts, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;

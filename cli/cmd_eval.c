@@ -57,6 +57,11 @@ static int parse_opts(const cli_args *a, eval_opts *o) {
         !cli_int(a, "resamples", 2, &o->resamples) || !cli_int(a, "seed", 0, &o->seed) ||
         !cli_int(a, "bins", 1, &o->bins))
         return EXIT_USAGE;
+    if (o->bins > 10000) /* one pass per bin over the scores: bound the work */
+        return cli_usage_error(a->cmd, "option '--bins' expects at most 10000 bins, got '%s'", cli_get(a, "bins"));
+    if (o->resamples > 100000)
+        return cli_usage_error(a->cmd, "option '--resamples' expects at most 100000 resamples, got '%s'",
+                               cli_get(a, "resamples"));
     if (cli_get(a, "ci") && !(o->ci > 0 && o->ci < 1))
         return cli_usage_error(a->cmd, "option '--ci' expects a level between 0 and 1, such as 0.95; got '%s'",
                                cli_get(a, "ci"));
@@ -134,7 +139,9 @@ static int run(const cli_args *a) {
         }
         plumb_model_info info;
         plumb_model_describe(model, &info);
-        const cli_task mtask = info.task == PLUMB_TASK_BINARY ? CLI_TASK_BINARY : CLI_TASK_REGRESSION;
+        const cli_task mtask = info.task == PLUMB_TASK_BINARY       ? CLI_TASK_BINARY
+                               : info.task == PLUMB_TASK_MULTICLASS ? CLI_TASK_MULTICLASS
+                                                                    : CLI_TASK_REGRESSION;
         if (o.task != CLI_TASK_AUTO && o.task != mtask) {
             rc = cli_usage_error(a->cmd, "the model is %s, not %s", cli_task_name(mtask), cli_task_name(o.task));
             goto done;
@@ -149,7 +156,8 @@ static int run(const cli_args *a) {
         if ((rc = cli_read_frame(a, a->pos[1], plumb_model_schema(model), &lframe)) != EXIT_OK)
             goto done;
         n = plumb_frame_n_rows(lframe);
-        if (!(score = malloc((size_t)(n + 1) * sizeof *score))) {
+        k_scores = info.n_outputs > 0 ? info.n_outputs : 1; /* predict writes n_outputs values per row */
+        if (!(score = malloc((size_t)(n * k_scores + 1) * sizeof *score))) {
             rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
             goto done;
         }

@@ -155,6 +155,15 @@ static size_t count_lines(const char *s, size_t n) {
     return k;
 }
 
+/* Whether buf (n bytes) holds a data byte after its first line. */
+static bool has_data(const char *buf, size_t n) {
+    const size_t h = boundary(buf, 0, n, false);
+    for (size_t i = h; h && i < n; i++)
+        if (buf[i] != '\n' && buf[i] != '\r')
+            return true;
+    return false;
+}
+
 /* Streams standard input: batches of about 8 MiB of whole records, each read behind a copy of the header (with
  * the model's schema, so every batch gets the same types and codes), scored and written before the next is read.
  * Memory stays bounded whatever the input's length; error lines count from the start of the input. */
@@ -186,6 +195,12 @@ static int predict_stream(const cli_args *a, const plumb_model *model, FILE *f) 
         }
         if (!buf)
             break;
+        if (eof && first && !has_data(buf, len)) { /* no rows (or no input at all): the header alone */
+            plumb_model_info info;
+            plumb_model_describe(model, &info);
+            put_header(f, model, &info, cli_get(a, "contrib") != NULL);
+            break;
+        }
         if (!header_len) {
             size_t h = boundary(buf, 0, len, false);
             if (!h && !eof) { /* a header longer than what was read */

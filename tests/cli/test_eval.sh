@@ -163,4 +163,55 @@ test_eval_errors() {
     expect_no_file "$TMP/c.json"
 }
 
+# A three-class text target: x picks the class, with noise.
+make_three() {
+    awk 'BEGIN { srand(5); print "x,z,y";
+        for (i = 1; i <= 150; i++) { x = rand(); c = (x < 0.33 ? "a" : x < 0.66 ? "b" : "c");
+            if (rand() < 0.3) c = (rand() < 0.5 ? "a" : "c");
+            printf "%.3f,%.3f,%s\n", x, rand(), c } }' >"$1"
+}
+
+# issue 12: a multiclass model wrote one score per class into a buffer of one per row (heap overflow), and was
+# evaluated as a regression model
+test_eval_multiclass_model() {
+    make_three "$TMP/t.csv"
+    "$PLUMB" train "$TMP/t.csv" --target y -q --num-iterations 5 -o "$TMP/mc.plumb" >"$TMP/train.txt" ||
+        fail "train"
+    run "$PLUMB" eval "$TMP/mc.plumb" "$TMP/t.csv"
+    expect_rc 0
+    expect_out_has "multiclass: 150 rows"
+    # the log-loss on the training rows is the training metric train printed
+    local ll
+    ll=$(grep -oE "multi_logloss train [0-9.]+" "$TMP/train.txt" | awk '{print $3}')
+    expect_out_line "^log_loss +$ll$"
+    expect_out_line "^a +[0-9]+ +[0-9]+ +[0-9]+$"
+    # the predictions file of the same model gives the same metrics
+    "$PLUMB" predict "$TMP/mc.plumb" "$TMP/t.csv" -o "$TMP/p.csv" || fail "predict"
+    paste -d, "$TMP/p.csv" <(cut -d, -f3 "$TMP/t.csv") >"$TMP/py.csv"
+    "$PLUMB" eval "$TMP/mc.plumb" "$TMP/t.csv" --json >"$TMP/a.json" || fail "eval --json"
+    "$PLUMB" eval --pred "$TMP/py.csv" --target y --score-col p_a,p_b,p_c --json >"$TMP/b.json" || fail "eval --pred"
+    [ "$(json "$TMP/a.json" 'j["metrics"]')" = "$(json "$TMP/b.json" 'j["metrics"]')" ] ||
+        fail "model and predictions file give different metrics"
+}
+
+# issue 12: cv trained a multiclass objective and pooled one score per row of its class probabilities
+test_eval_cv_refuses_multiclass_objective() {
+    run "$PLUMB" cv "$SRC/examples/credit/credit_data.csv" --target Status --objective multiclass -k 2 \
+        --num-iterations 2 -q
+    expect_rc 2
+    expect_err_has "plumb cv: cross-validation covers binary and regression models, not a model with 2 outputs per row"
+}
+
+# issue 12: --bins and --resamples were unbounded (3 GB for --bins 100000000)
+test_eval_bounds() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --curves "$TMP/c.json" --bins 100000000
+    expect_rc 2
+    expect_err "$(printf "plumb eval: option '--bins' expects at most 10000 bins, got '100000000'\nsee 'plumb eval --help'")"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 0.9 --resamples 100000000
+    expect_rc 2
+    expect_err_has "plumb eval: option '--resamples' expects at most 100000 resamples, got '100000000'"
+    expect_no_file "$TMP/c.json"
+}
+
 "$@"
