@@ -89,7 +89,7 @@ static int64_t need_column(const plumb_frame *fr, const char *name, const char *
 }
 
 /* The weights: the --weight-col column, else a column with the weight role; NULL when none. */
-static int weights_of(const cli_args *a, const plumb_frame *fr, const char *source, const double **w) {
+static int weights_of(const cli_args *a, const plumb_frame *fr, const char *source, const double **w, double **own) {
     *w = NULL;
     const char *name = cli_get(a, "weight-col");
     int64_t j = -1;
@@ -106,9 +106,20 @@ static int weights_of(const cli_args *a, const plumb_frame *fr, const char *sour
         if (j < 0)
             return EXIT_OK;
     }
-    if (!(*w = plumb_frame_f64(fr, j))) {
-        fprintf(stderr, "%s: weight column '%s' is not numeric\n", source, name);
+    const float *f32 = plumb_frame_f32(fr, j); /* a column read without the weight role (or a model feature) */
+    if (!(*w = plumb_frame_f64(fr, j)) && !f32) {
+        plumb_column_info c;
+        plumb_schema_column(plumb_frame_schema(fr), j, &c);
+        fprintf(stderr, "%s: weight column '%s' is not numeric\n", source, c.name);
         return EXIT_DATA;
+    }
+    if (!*w) {
+        const int64_t n = plumb_frame_n_rows(fr);
+        if (!(*own = malloc((size_t)(n + 1) * sizeof **own)))
+            return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+        for (int64_t i = 0; i < n; i++)
+            (*own)[i] = (double)f32[i];
+        *w = *own;
     }
     return EXIT_OK;
 }
@@ -123,7 +134,7 @@ static int run(const cli_args *a) {
     plumb_frame *pframe = NULL, *lframe = NULL;
     plumb_schema *score_schema = NULL;
     cli_reader reader = {0};
-    double *score = NULL, *y = NULL;
+    double *score = NULL, *y = NULL, *wbuf = NULL;
     const char *pred = cli_get(a, "pred"), *positive = cli_get(a, "positive-class");
     const char *source = pred ? pred : a->pos[1], *label_source = source;
     const char *target = cli_get(a, "target");
@@ -153,8 +164,15 @@ static int run(const cli_args *a) {
             goto done;
         }
         positive = mpos;
-        if ((rc = cli_read_frame(a, a->pos[1], plumb_model_schema(model), &lframe)) != EXIT_OK)
+        /* --weight-col is not given to the reader: a weight-role column is stored as float64, and a model feature
+         * named as the weight would no longer be the float32 column the model scores (issue 12) */
+        if ((rc = cli_reader_init(&reader, a, plumb_model_schema(model))) != EXIT_OK)
             goto done;
+        reader.opts.weight_col = NULL;
+        if (plumb_frame_read_csv(a->pos[1], &reader.opts, &lframe, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
         n = plumb_frame_n_rows(lframe);
         k_scores = info.n_outputs > 0 ? info.n_outputs : 1; /* predict writes n_outputs values per row */
         if (!(score = malloc((size_t)(n * k_scores + 1) * sizeof *score))) {
@@ -250,7 +268,7 @@ static int run(const cli_args *a) {
         goto done;
     }
     const double *w;
-    if ((rc = weights_of(a, lf, label_source, &w)) != EXIT_OK)
+    if ((rc = weights_of(a, lf, label_source, &w, &wbuf)) != EXIT_OK)
         goto done;
     if (!(y = malloc((size_t)(n + 1) * sizeof *y))) {
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
@@ -330,6 +348,7 @@ done:
     plumb_model_free(model);
     free(score);
     free(y);
+    free(wbuf);
     free(cols);
     return rc;
 }

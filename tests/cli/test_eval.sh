@@ -214,4 +214,16 @@ test_eval_bounds() {
     expect_no_file "$TMP/c.json"
 }
 
+# issue 12: a model feature named by --weight-col was read as a float64 weight column, and the model refused it:
+# "column 'Amount' is numeric here but numeric in the training data"
+test_eval_weight_col_is_a_feature() {
+    head -400 "$CREDIT" >"$TMP/c.csv"
+    "$PLUMB" train "$TMP/c.csv" --target Status -q --num-iterations 3 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    run "$PLUMB" eval "$TMP/m.plumb" "$TMP/c.csv" --weight-col Amount
+    expect_rc 0
+    local total
+    total=$(awk -F, 'NR > 1 { s += $13 } END { printf "%g", s }' "$TMP/c.csv")
+    expect_out_has "binary: 399 rows (weight $total)"
+}
+
 "$@"
