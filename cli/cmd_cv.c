@@ -22,7 +22,8 @@ static const cli_option options[] = {
      "kfold, stratified (class balance), group (--group-col) or time (--time-col)"},
     {"gap", 0, "N", "0", "time: rows left out between each training window and its test block"},
     {"no-shuffle", 0, NULL, NULL, "kfold and stratified: keep the row order (default: shuffled by --seed)"},
-    {"oof", 0, "FILE", NULL, "write the out-of-fold predictions as CSV (row or id, fold, target, prediction)"},
+    {"oof", 0, "FILE", NULL,
+     "write the out-of-fold predictions as CSV (row or id, fold, target, prediction or p_<positive class>)"},
     {"threshold", 0, "X", "0.5", "binary: a score >= X is predicted positive"},
     {"ci", 0, "LEVEL", NULL, "bootstrap intervals of the pooled out-of-fold metrics at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
@@ -68,7 +69,9 @@ static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
         fprintf(f, "%lld", (long long)i64[i]);
 }
 
-static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, const int32_t *fold, const double *pred) {
+/* The out-of-fold file: row (or id), fold, target, and the prediction -- "p_<positive class>" for binary. */
+static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, cli_task task, const char *positive,
+                     const int32_t *fold, const double *pred) {
     plumb_error err;
     plumb_outfile *file = NULL;
     FILE *f;
@@ -82,7 +85,12 @@ static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, cons
     cli_put_field(f, id >= 0 ? ic.name : "row");
     fputs(",fold,", f);
     cli_put_field(f, tc.name);
-    fputs(",prediction\n", f);
+    fputc(',', f);
+    char name[1024] = "prediction";
+    if (task == CLI_TASK_BINARY)
+        cli_binary_score_name(positive, tc.type == PLUMB_TYPE_BOOL, name, sizeof name);
+    cli_put_field(f, name);
+    fputc('\n', f);
     for (int64_t i = 0; i < plumb_frame_n_rows(fr); i++) {
         if (fold[i] < 0)
             continue; /* time splits never test the earliest rows */
@@ -338,7 +346,7 @@ static int run(const cli_args *a) {
     d.threshold = threshold;
     if ((rc = cli_report_compute(&d, task, ci, resamples, (uint64_t)seed, NULL, &oof)) != EXIT_OK)
         goto done;
-    if (cli_get(a, "oof") && (rc = write_oof(cli_get(a, "oof"), frame, tcol, fold_of, pred)) != EXIT_OK)
+    if (cli_get(a, "oof") && (rc = write_oof(cli_get(a, "oof"), frame, tcol, task, positive, fold_of, pred)) != EXIT_OK)
         goto done;
 
     /* mean and standard deviation (n - 1) over the folds where a metric is defined */

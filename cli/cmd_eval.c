@@ -17,8 +17,10 @@ static const cli_option options[] = {
     {"pred", 0, "FILE", NULL, "evaluate the predictions in FILE (any model's) instead of a model's"},
     {"target", 0, "COL", "the model's target", "the column of true labels (in --pred FILE, or in --data FILE)"},
     {"data", 0, "FILE", NULL, "with --pred: read the labels (and weights) from FILE, row by row with the predictions"},
-    {"score-col", 0, "COL[,COL]", "prediction",
-     "with --pred: the score column; multiclass: one probability column per class, in class order"},
+    {"score-col", 0, "COL[,COL]", "p_<class> or prediction",
+     "with --pred: the score column; multiclass: one probability column per class, in class order. By default the "
+     "columns plumb writes: p_<class> (binary: the scores are about that class), prediction, or prediction and "
+     "p_<class> per class (multiclass)"},
     {"positive-class", 0, "VALUE", "the model's, or the last category", "binary: the class the scores are about"},
     {"weight-col", 0, "COL", NULL, "sample weights (numeric, >= 0)"},
     {"task", 0, "TASK", "the model's, or inferred", "binary, regression or multiclass"},
@@ -124,6 +126,56 @@ static int weights_of(const cli_args *a, const plumb_frame *fr, const char *sour
     return EXIT_OK;
 }
 
+/* The score columns of a predictions file without --score-col, as plumb writes them: "p_<class>" alone is binary
+ * (*col_class, borrowed from *cols, is the class), "prediction" and a "p_<class>" per class multiclass (in file
+ * order, which is class order), "prediction" alone the scores of any task. *cols holds the names, each ended by a
+ * NUL (malloc'ed). Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+static int score_columns(const cli_args *a, const char *path, char **cols, int64_t *k, const char **col_class) {
+    cli_reader r;
+    plumb_error err;
+    plumb_frame *fr = NULL;
+    int rc = cli_reader_init(&r, a, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    r.opts.target = r.opts.weight_col = r.opts.id_col = r.opts.time_col = r.opts.group_col = NULL;
+    if (plumb_frame_read_csv(path, &r.opts, &fr, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    size_t len = 0;
+    int64_t n_p = 0;
+    const int64_t nc = plumb_frame_n_columns(fr);
+    plumb_column_info c;
+    for (int64_t j = 0; j < nc; j++) {
+        plumb_schema_column(plumb_frame_schema(fr), j, &c);
+        if (strncmp(c.name, "p_", 2) == 0)
+            len += strlen(c.name) + 1, n_p++;
+    }
+    const bool has_pred = plumb_frame_find(fr, "prediction") >= 0;
+    if (n_p == 1 || (n_p > 1 && has_pred)) {
+        if (!(*cols = malloc(len))) {
+            rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+            goto done;
+        }
+        char *o = *cols;
+        for (int64_t j = 0; j < nc; j++) {
+            plumb_schema_column(plumb_frame_schema(fr), j, &c);
+            if (strncmp(c.name, "p_", 2) == 0)
+                o += strlen(strcpy(o, c.name)) + 1;
+        }
+        *k = n_p;
+        *col_class = n_p == 1 ? *cols + 2 : NULL;
+    } else if (!(*cols = strdup("prediction"))) {
+        rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+    } else {
+        *k = 1;
+    }
+done:
+    plumb_frame_free(fr);
+    cli_reader_free(&r);
+    return rc;
+}
+
 static int run(const cli_args *a) {
     eval_opts o;
     int rc = parse_opts(a, &o);
@@ -194,22 +246,36 @@ static int run(const cli_args *a) {
         }
     } else {
         /* ---- a predictions file: score columns read as float64 (a time-role numeric column is stored so) ---- */
-        const char *sc = cli_get(a, "score-col") ? cli_get(a, "score-col") : "prediction";
-        if (!(cols = strdup(sc)) || plumb_schema_create(&score_schema, &err) != PLUMB_OK) {
-            rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+        const char *col_class = NULL; /* the class a "p_<class>" binary score column is about */
+        if (cli_get(a, "score-col")) {
+            if (!(cols = strdup(cli_get(a, "score-col")))) {
+                rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+                goto done;
+            }
+            k_scores = 1;
+            for (char *p = strchr(cols, ','); p; p = strchr(p + 1, ','), k_scores++)
+                *p = '\0';
+        } else if ((rc = score_columns(a, pred, &cols, &k_scores, &col_class)) != EXIT_OK) {
             goto done;
         }
-        k_scores = 0;
-        for (char *p = cols, *next; p; p = next) {
-            next = strchr(p, ',');
-            if (next)
-                *next++ = '\0';
+        if (col_class && positive && strcmp(col_class, positive) != 0) {
+            rc = cli_usage_error(a->cmd, "the scores in '%s' are probabilities of '%s', not of '%s'", cols, col_class,
+                                 positive);
+            goto done;
+        }
+        if (col_class)
+            positive = col_class;
+        if (plumb_schema_create(&score_schema, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        const char *p = cols;
+        for (int64_t c = 0; c < k_scores; c++, p += strlen(p) + 1) {
             if (plumb_schema_set_type(score_schema, p, PLUMB_TYPE_NUMERIC, &err) != PLUMB_OK ||
                 plumb_schema_set_role(score_schema, p, PLUMB_ROLE_TIME, &err) != PLUMB_OK) {
                 rc = cli_usage_error(a->cmd, "bad --score-col: %s", err.message);
                 goto done;
             }
-            k_scores++;
         }
         if (k_scores > 1 && o.task == CLI_TASK_AUTO)
             o.task = CLI_TASK_MULTICLASS;
@@ -241,7 +307,7 @@ static int run(const cli_args *a) {
             rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
             goto done;
         }
-        const char *p = cols;
+        p = cols;
         for (int64_t c = 0; c < k_scores; c++, p += strlen(p) + 1) {
             const int64_t j = need_column(pframe, p, pred, "name the score column with --score-col");
             const double *v = j >= 0 ? plumb_frame_f64(pframe, j) : NULL;
@@ -297,6 +363,12 @@ static int run(const cli_args *a) {
     d.n_classes = o.task == CLI_TASK_MULTICLASS ? k_scores : 2;
     if ((rc = cli_report_compute(&d, o.task, o.ci, o.resamples, (uint64_t)o.seed, source, &rep)) != EXIT_OK)
         goto done;
+    for (size_t j = 0; o.task == CLI_TASK_BINARY && j < rep.n_metrics; j++)
+        if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC && rep.values[j] < 0.5)
+            fprintf(stderr,
+                    "plumb: warning: roc_auc %.4f is below 0.5: the scores rank the classes backwards -- are they "
+                    "probabilities of %s%s%s? (--positive-class)\n",
+                    rep.values[j], positive ? "'" : "", positive ? positive : "1", positive ? "'" : "");
     if (cli_get(a, "curves") && (rc = cli_write_curves(cli_get(a, "curves"), &d, o.bins, o.strategy)) != EXIT_OK)
         goto done;
 

@@ -1,5 +1,5 @@
 /* cmd_predict.c -- `plumb predict`: score a CSV file (or standard input) with a model file, write CSV. */
-#include "cli.h"
+#include "evaluate.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,11 +30,18 @@ static plumb_column_info target_info(const plumb_model *model) {
     return c;
 }
 
-/* The header of the values columns: "prediction"; for multiclass also "p_<class>" per class; with --contrib one
- * column per feature and "bias" (prefixed "<class>:" for multiclass). */
+/* The header of the values columns: "prediction"; for binary "p_<positive class>"; for multiclass also "p_<class>" per
+ * class; with --contrib one column per feature and "bias" (prefixed "<class>:" for multiclass). */
 static void put_header(FILE *f, const plumb_model *model, const plumb_model_info *info, bool contrib) {
     const plumb_column_info target = target_info(model);
     const bool multi = info->n_outputs > 1;
+    if (!contrib && info->task == PLUMB_TASK_BINARY) { /* the column says which class: "p_bad" */
+        char name[1024];
+        cli_binary_score_name(plumb_model_positive_class(model), target.type == PLUMB_TYPE_BOOL, name, sizeof name);
+        cli_put_field(f, name);
+        fputc('\n', f);
+        return;
+    }
     if (!contrib) {
         fputs("prediction", f);
         for (int64_t k = 0; multi && k < info->n_outputs; k++) {

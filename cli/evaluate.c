@@ -128,6 +128,10 @@ int cli_target_labels(const plumb_frame *fr, int64_t col, const char *source, cl
     return EXIT_OK;
 }
 
+void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n) {
+    snprintf(buf, n, "p_%s", positive ? positive : bool_target ? "true" : "1");
+}
+
 size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out) {
     size_t n = 0;
     const char *want = cli_task_name(task);

@@ -24,6 +24,11 @@ int cli_task_option(const cli_args *args, cli_task *task);
 int cli_target_labels(const plumb_frame *frame, int64_t col, const char *source, cli_task *task, const char **positive,
                       int64_t *n_classes, double *y);
 
+/* The name of the column of binary scores in every predictions file plumb writes: "p_<positive class>" -- the
+ * category of a text target, "true" for a bool target, else "1" -- so that `plumb eval --pred` knows what the
+ * scores are about (docs/eval.md). Writes it to buf (size n). */
+void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n);
+
 /* The metrics of a task, in report order; without probabilities (binary scores outside [0, 1]) log-loss and the
  * Brier score are left out. Returns how many were written to out (at most PLUMB_METRIC_COUNT). */
 size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out);

@@ -226,4 +226,34 @@ test_eval_weight_col_is_a_feature() {
     expect_out_has "binary: 399 rows (weight $total)"
 }
 
+# issue 23: the out-of-fold file of `cv --positive-class bad` was scored against the default class 'good' (AUC
+# 0.17, no warning): the score column names its class and eval reads it back
+test_eval_oof_knows_its_positive_class() {
+    "$PLUMB" cv "$CREDIT" --target Status --positive-class bad -k 3 --num-iterations 10 --oof "$TMP/oof.csv" -q \
+        --json >"$TMP/cv.json" || fail "cv"
+    [ "$(head -n 1 "$TMP/oof.csv")" = "row,fold,Status,p_bad" ] || fail "oof header"
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" 'j["positive_class"], j["metrics"]["roc_auc"] == json.load(open(sys.argv[1].replace("e.json", "cv.json")))["oof"]["metrics"]["roc_auc"]')" = "bad True" ] ||
+        fail "eval of the oof file is not cv's out-of-fold AUC"
+    # another positive class than the file's is a usage error
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --positive-class good
+    expect_rc 2
+    expect_err "$(printf "plumb eval: the scores in 'p_bad' are probabilities of 'bad', not of 'good'\nsee 'plumb eval --help'")"
+    # scores taken as another class's than they are about: a loud warning
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --score-col p_bad
+    expect_rc 0
+    expect_err_has "plumb: warning: roc_auc 0.1"
+    expect_err_has "is below 0.5: the scores rank the classes backwards -- are they probabilities of 'good'? (--positive-class)"
+    # predict names the column too, and eval --pred --data reads it back
+    "$PLUMB" train "$CREDIT" --target Status --positive-class bad --num-iterations 5 -q -o "$TMP/m.plumb" >/dev/null ||
+        fail "train"
+    "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv" || fail "predict"
+    [ "$(head -n 1 "$TMP/p.csv")" = "p_bad" ] || fail "predict header"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --data "$CREDIT" --target Status
+    expect_rc 0
+    expect_out_has "positive class 'bad'"
+}
+
 "$@"
