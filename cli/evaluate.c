@@ -128,6 +128,56 @@ int cli_target_labels(const plumb_frame *fr, int64_t col, const char *source, cl
     return EXIT_OK;
 }
 
+void cli_put_number(FILE *f, double x, bool single) {
+    if (isnan(x))
+        return;
+    char buf[40];
+    for (int digits = single ? 6 : 15; digits <= (single ? 9 : 17); digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, x);
+        const double back = strtod(buf, NULL);
+        if (single ? (float)back == (float)x : back == x)
+            break;
+    }
+    fputs(buf, f);
+}
+
+int cli_read_text_column(const cli_args *a, const char *path, const char *buf, size_t len, const char *name,
+                         plumb_frame **out) {
+    cli_reader r;
+    plumb_error err;
+    plumb_schema *s = NULL;
+    *out = NULL;
+    int rc = cli_reader_init(&r, a, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    if (plumb_schema_create(&s, &err) != PLUMB_OK ||
+        plumb_schema_set_type(s, name, PLUMB_TYPE_STRING, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    r.opts.schema = s;
+    r.opts.schema_subset = 0;
+    r.opts.target = r.opts.id_col = r.opts.time_col = r.opts.weight_col = r.opts.group_col = NULL;
+    r.opts.n_categorical = 0;
+    if ((buf ? plumb_frame_read_buffer(buf, len, &r.opts, out, &err)
+             : plumb_frame_read_csv(path, &r.opts, out, &err)) != PLUMB_OK)
+        rc = cli_fail(&err);
+done:
+    plumb_schema_free(s);
+    cli_reader_free(&r);
+    return rc;
+}
+
+void cli_put_text(FILE *f, const plumb_frame *text, const char *name, int64_t i) {
+    const int64_t j = plumb_frame_find(text, name);
+    const int32_t *codes = j >= 0 ? plumb_frame_codes(text, j) : NULL;
+    if (!codes || codes[i] < 0)
+        return;
+    plumb_column_info c;
+    plumb_schema_column(plumb_frame_schema(text), j, &c);
+    cli_put_field(f, c.categories[codes[i]]);
+}
+
 void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n) {
     snprintf(buf, n, "p_%s", positive ? positive : bool_target ? "true" : "1");
 }

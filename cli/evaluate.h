@@ -29,6 +29,21 @@ int cli_target_labels(const plumb_frame *frame, int64_t col, const char *source,
  * scores are about (docs/eval.md). Writes it to buf (size n). */
 void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n);
 
+/* Writes x to f in the fewest significant digits that read back as the same number: as a float32 when single is
+ * set (a feature column), else as a float64 (a target, a weight), so 15.104 is written "15.104" and not
+ * "15.103999999999999". NaN writes nothing (a missing value). */
+void cli_put_number(FILE *f, double x, bool single);
+
+/* Reads column name of a CSV input again, as text: a frame whose column name is a string column holding exactly
+ * the characters of each field (ids of any type, dates included). The input is the file at path, or buf (len
+ * bytes) when buf is not NULL; the other columns are inferred and not meant to be used. Returns EXIT_OK, or the
+ * exit status after reporting the error; *out is owned by the caller. */
+int cli_read_text_column(const cli_args *args, const char *path, const char *buf, size_t len, const char *name,
+                         plumb_frame **out);
+
+/* Writes row i of the text column read by cli_read_text_column to f as a CSV field (a missing value: nothing). */
+void cli_put_text(FILE *f, const plumb_frame *text, const char *name, int64_t i);
+
 /* The metrics of a task, in report order; without probabilities (binary scores outside [0, 1]) log-loss and the
  * Brier score are left out. Returns how many were written to out (at most PLUMB_METRIC_COUNT). */
 size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out);

@@ -20,4 +20,30 @@ test_predict_empty_stdin() {
     [ "$out" = "p_bad" ] || fail "header only: not the header alone"
 }
 
+# issue 23: ids were copied from the parsed frame: a date id came out empty, a number as its float32 (2.002 as
+# 2.00200009), and the out-of-fold file wrote targets with 17 digits (15.104 as 15.103999999999999)
+test_predict_ids_copied_as_written() {
+    printf 'when,code,x,y\n' >"$TMP/d.csv"
+    awk 'BEGIN { srand(2); for (i = 1; i <= 120; i++) { x = rand(); printf "2024-01-%02d,%.3f,%.4f,%.6g\n",
+        (i % 28) + 1, 2 + i / 1000, x, int(15100 + x * 10) / 1000 } }' >>"$TMP/d.csv"
+    "$PLUMB" train "$TMP/d.csv" --target y -q --num-iterations 3 --min-data-in-leaf 5 -o "$TMP/m.plumb" >/dev/null ||
+        fail "train"
+    for id in when code; do
+        local col
+        col=$(head -1 "$TMP/d.csv" | tr , '\n' | grep -n "^$id$" | cut -d: -f1)
+        run "$PLUMB" predict "$TMP/m.plumb" "$TMP/d.csv" --id-col "$id"
+        expect_rc 0
+        [ "$(printf '%s\n' "$out" | cut -d, -f1)" = "$(cut -d, -f"$col" "$TMP/d.csv")" ] || fail "ids of $id (file)"
+        run "$PLUMB" predict "$TMP/m.plumb" --id-col "$id" <"$TMP/d.csv"
+        expect_rc 0
+        [ "$(printf '%s\n' "$out" | cut -d, -f1)" = "$(cut -d, -f"$col" "$TMP/d.csv")" ] || fail "ids of $id (stdin)"
+        # cv --oof: the id and the target as written
+        "$PLUMB" cv "$TMP/d.csv" --target y --id-col "$id" -k 3 --num-iterations 3 --min-data-in-leaf 5 -q \
+            --oof "$TMP/oof.csv" >/dev/null || fail "cv"
+        [ "$(head -1 "$TMP/oof.csv")" = "$id,fold,y,prediction" ] || fail "oof header"
+        [ "$(tail -n +2 "$TMP/oof.csv" | cut -d, -f1,3 | sort)" = \
+            "$(tail -n +2 "$TMP/d.csv" | cut -d, -f"$col",4 | sort)" ] || fail "oof ids and targets of $id"
+    done
+}
+
 "$@"
