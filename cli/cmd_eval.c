@@ -25,6 +25,7 @@ static const cli_option options[] = {
     {"weight-col", 0, "COL", NULL, "sample weights (numeric, >= 0)"},
     {"task", 0, "TASK", "the model's, or inferred", "binary, regression or multiclass"},
     {"threshold", 0, "X", "0.5", "binary: a score >= X is predicted positive"},
+    {"alpha", 0, "Q", NULL, "regression: the predictions are Q-quantiles (0 < Q < 1): adds the pinball loss at Q"},
     {"ci", 0, "LEVEL", NULL, "bootstrap confidence intervals at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
     {"seed", 0, "N", "0", "seed of the bootstrap"},
@@ -42,7 +43,7 @@ static const cli_option options[] = {
 /* Options checked before any file is read. */
 typedef struct eval_opts {
     cli_task task;
-    double threshold, ci;
+    double threshold, ci, alpha;
     long long resamples, seed, bins;
     plumb_bins strategy;
 } eval_opts;
@@ -56,9 +57,13 @@ static int parse_opts(const cli_args *a, eval_opts *o) {
     if (rc != EXIT_OK)
         return rc;
     if (!cli_double(a, "threshold", &o->threshold) || !cli_double(a, "ci", &o->ci) ||
-        !cli_int(a, "resamples", 2, &o->resamples) || !cli_int(a, "seed", 0, &o->seed) ||
-        !cli_int(a, "bins", 1, &o->bins))
+        !cli_double(a, "alpha", &o->alpha) || !cli_int(a, "resamples", 2, &o->resamples) ||
+        !cli_int(a, "seed", 0, &o->seed) || !cli_int(a, "bins", 1, &o->bins))
         return EXIT_USAGE;
+    if (cli_get(a, "alpha") && !(o->alpha > 0 && o->alpha < 1))
+        return cli_usage_error(a->cmd,
+                               "option '--alpha' expects a quantile level between 0 and 1, such as 0.9; got '%s'",
+                               cli_get(a, "alpha"));
     if (o->bins > 10000) /* one pass per bin over the scores: bound the work */
         return cli_usage_error(a->cmd, "option '--bins' expects at most 10000 bins, got '%s'", cli_get(a, "bins"));
     if (o->resamples > 100000)
@@ -361,7 +366,14 @@ static int run(const cli_args *a) {
     d.weight = w;
     d.threshold = o.threshold;
     d.n_classes = o.task == CLI_TASK_MULTICLASS ? k_scores : 2;
-    if ((rc = cli_report_compute(&d, o.task, o.ci, o.resamples, (uint64_t)o.seed, source, &rep)) != EXIT_OK)
+    if (cli_get(a, "alpha") && o.task != CLI_TASK_REGRESSION) {
+        rc = cli_usage_error(a->cmd, "--alpha needs a regression task, not %s", cli_task_name(o.task));
+        goto done;
+    }
+    if (cli_get(a, "alpha"))
+        d.alpha = o.alpha;
+    if ((rc = cli_report_compute_quantile(&d, o.task, o.ci, o.resamples, (uint64_t)o.seed, source,
+                                          cli_get(a, "alpha") != NULL, &rep)) != EXIT_OK)
         goto done;
     for (size_t j = 0; o.task == CLI_TASK_BINARY && j < rep.n_metrics; j++)
         if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC && rep.values[j] < 0.5)
@@ -429,11 +441,13 @@ const cli_command cli_eval = {
     .name = "eval",
     .usage = "[options] <model.plumb> <data.csv>  |  --pred preds.csv --target COL [options]",
     .summary = "evaluate a model on labelled data, or any model's predictions: metrics, intervals, curves",
-    .details = "Binary: roc_auc, pr_auc (average precision), log_loss, brier, accuracy, precision, recall and f1 at\n"
-               "--threshold, f1_best and the threshold reaching it, ks, gini, and the confusion matrix. Regression:\n"
-               "mae, rmse, mape, wape, r2. Multiclass: accuracy, macro_f1, micro_f1, log_loss. Every metric equals\n"
-               "scikit-learn 1.2's within 1e-9 (docs/eval.md has each definition). With a model, the labels are read\n"
-               "as the model encodes them (the same positive class).\n",
+    .details =
+        "Binary: roc_auc, pr_auc (average precision), log_loss, brier, accuracy, precision, recall and f1 at\n"
+        "--threshold, f1_best and the threshold reaching it, ks, gini, and the confusion matrix. Regression:\n"
+        "mae, rmse, mape, wape, r2, poisson_deviance (labels >= 0, predictions > 0), gamma_deviance (both > 0),\n"
+        "pinball_loss (with --alpha). Multiclass: accuracy, macro_f1, micro_f1, log_loss. Every metric equals\n"
+        "scikit-learn 1.2's within 1e-9 (docs/eval.md has each definition). With a model, the labels are read\n"
+        "as the model encodes them (the same positive class).\n",
     .options = options,
     .min_pos = 0,
     .max_pos = 2,

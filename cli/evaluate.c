@@ -191,6 +191,9 @@ size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out) {
             continue;
         if (!probabilities && (met == PLUMB_METRIC_LOG_LOSS || met == PLUMB_METRIC_BRIER))
             continue;
+        if (met == PLUMB_METRIC_POISSON_DEVIANCE || met == PLUMB_METRIC_GAMMA_DEVIANCE ||
+            met == PLUMB_METRIC_PINBALL_LOSS)
+            continue; /* defined on some data only: cli_report_compute adds them */
         out[n++] = met;
     }
     return n;
@@ -204,6 +207,11 @@ static int report_fail(plumb_error *err, const char *source) {
 
 int cli_report_compute(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples, uint64_t seed,
                        const char *source, cli_report *r) {
+    return cli_report_compute_quantile(d, task, ci_level, n_resamples, seed, source, false, r);
+}
+
+int cli_report_compute_quantile(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples,
+                                uint64_t seed, const char *source, bool pinball, cli_report *r) {
     plumb_error err;
     memset(r, 0, sizeof *r);
     r->task = task;
@@ -213,6 +221,20 @@ int cli_report_compute(const plumb_metric_data *d, cli_task task, double ci_leve
     if (!probabilities)
         fprintf(stderr, "plumb: note: scores outside [0, 1] are not probabilities: no log-loss or Brier score\n");
     r->n_metrics = cli_task_metrics(task, probabilities, r->metrics);
+    if (task == CLI_TASK_REGRESSION) {
+        /* the deviances where labels and predictions are in their domain (counts, positive amounts) */
+        bool poisson = d->n_rows > 0, gamma = d->n_rows > 0;
+        for (int64_t i = 0; i < d->n_rows; i++) {
+            poisson &= d->label[i] >= 0 && d->score[i] > 0;
+            gamma &= d->label[i] > 0 && d->score[i] > 0;
+        }
+        if (poisson)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_POISSON_DEVIANCE;
+        if (gamma)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_GAMMA_DEVIANCE;
+        if (pinball)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_PINBALL_LOSS;
+    }
     if (plumb_metrics_compute(d, r->metrics, r->n_metrics, r->values, &err) != PLUMB_OK)
         return report_fail(&err, source);
     r->n_rows = (double)d->n_rows;

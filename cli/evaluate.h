@@ -66,6 +66,11 @@ typedef struct cli_report {
  * Returns EXIT_OK, or EXIT_DATA after reporting the error (source, when not NULL, prefixes library messages). */
 int cli_report_compute(const plumb_metric_data *data, cli_task task, double ci_level, int64_t n_resamples,
                        uint64_t seed, const char *source, cli_report *r);
+/* The same, and for regression the pinball loss at data->alpha when pinball is set (quantile predictions). The
+ * Poisson and Gamma deviances are reported for regression whenever the labels and predictions are in their
+ * domain. */
+int cli_report_compute_quantile(const plumb_metric_data *data, cli_task task, double ci_level, int64_t n_resamples,
+                                uint64_t seed, const char *source, bool pinball, cli_report *r);
 void cli_report_free(cli_report *r);
 
 /* Prints the report as a table (metric, value, interval) to f, then the confusion matrix; class names label it

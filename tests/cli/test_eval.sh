@@ -256,4 +256,33 @@ test_eval_oof_knows_its_positive_class() {
     expect_out_has "positive class 'bad'"
 }
 
+# issue 23: regression had no deviance or pinball loss; the pinball loss of a quantile model at its alpha is its
+# training loss, the Poisson deviance is reported for counts
+test_eval_regression_deviance_and_pinball() {
+    awk 'BEGIN { srand(9); print "x,z,y"; for (i = 1; i <= 300; i++) { x = rand(); z = rand();
+        printf "%.4f,%.4f,%d\n", x, z, int(4 * x + 3 * rand()) } }' >"$TMP/r.csv"
+    "$PLUMB" train "$TMP/r.csv" --target y --objective quantile --alpha 0.8 --num-iterations 10 -o "$TMP/q.plumb" \
+        >"$TMP/t.txt" || fail "train"
+    local loss
+    loss=$(grep -oE "quantile train [0-9.]+" "$TMP/t.txt" | awk '{print $3}')
+    run "$PLUMB" eval "$TMP/q.plumb" "$TMP/r.csv" --alpha 0.8
+    expect_rc 0
+    expect_out_line "^pinball_loss +$loss$"
+    expect_out_line "^poisson_deviance +[0-9.]+$"
+    for m in mae rmse mape wape r2; do
+        expect_out_line "^$m +-?[0-9.]+$"
+    done
+    run "$PLUMB" eval "$TMP/q.plumb" "$TMP/r.csv" --alpha 1.5
+    expect_rc 2
+    expect_err_has "plumb eval: option '--alpha' expects a quantile level between 0 and 1, such as 0.9; got '1.5'"
+    # labels of 0 leave out the Gamma deviance; negative labels the Poisson deviance too
+    printf 'y,prediction\n0,0.5\n2,1.5\n3,3.5\n' >"$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --task regression --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" '"gamma_deviance" in j["metrics"], round(j["metrics"]["poisson_deviance"], 9)')" = \
+        "False $(/usr/bin/python3 -c 'import math; print(round((2 * (0.5) + 2 * (2 * math.log(2 / 1.5) - 0.5) + 2 * (3 * math.log(3 / 3.5) + 0.5)) / 3, 9))')" ] ||
+        fail "poisson deviance by hand"
+}
+
 "$@"
