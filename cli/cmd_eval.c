@@ -25,6 +25,9 @@ static const cli_option options[] = {
     {"weight-col", 0, "COL", NULL, "sample weights (numeric, >= 0)"},
     {"task", 0, "TASK", "the model's, or inferred", "binary, regression or multiclass"},
     {"threshold", 0, "X", "0.5", "binary: a score >= X is predicted positive"},
+    {"interval", 0, "LO,HI", NULL,
+     "regression, with --pred: the columns of an interval's lower and upper predictions (two quantile models): its "
+     "coverage (weighted share of labels inside) and mean width"},
     {"alpha", 0, "Q", NULL, "regression: the predictions are Q-quantiles (0 < Q < 1): adds the pinball loss at Q"},
     {"ci", 0, "LEVEL", NULL, "bootstrap confidence intervals at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
@@ -80,8 +83,11 @@ static int parse_opts(const cli_args *a, eval_opts *o) {
         return cli_usage_error(a->cmd, "give a model and data, or --pred FILE, not both");
     if (!cli_get(a, "pred") && a->n_pos != 2)
         return cli_usage_error(a->cmd, "missing argument: usage: plumb eval %s", a->cmd->usage);
-    if (!cli_get(a, "pred") && (cli_get(a, "data") || cli_get(a, "score-col")))
-        return cli_usage_error(a->cmd, "--data and --score-col go with --pred");
+    if (!cli_get(a, "pred") && (cli_get(a, "data") || cli_get(a, "score-col") || cli_get(a, "interval")))
+        return cli_usage_error(a->cmd, "--data, --score-col and --interval go with --pred");
+    const char *iv = cli_get(a, "interval"), *comma = iv ? strchr(iv, ',') : NULL;
+    if (iv && (!comma || comma == iv || !comma[1] || strchr(comma + 1, ',')))
+        return cli_usage_error(a->cmd, "option '--interval' expects two columns LO,HI, got '%s'", iv);
     if (cli_get(a, "pred") && !cli_get(a, "target"))
         return cli_usage_error(a->cmd, "no labels: name the column of true labels with --target");
     return EXIT_OK;
@@ -128,6 +134,36 @@ static int weights_of(const cli_args *a, const plumb_frame *fr, const char *sour
             (*own)[i] = (double)f32[i];
         *w = *own;
     }
+    return EXIT_OK;
+}
+
+/* An interval's coverage and mean width: the weighted share of labels y inside [lo, hi], the weighted mean of
+ * hi - lo. Columns lo and hi (names "LO,HI" in spec) of fr are float64. Returns EXIT_OK, or EXIT_DATA after
+ * reporting a missing bound or a lower bound above the upper one. */
+static int interval_of(const plumb_frame *fr, const char *spec, const char *source, const double *y, const double *w,
+                       double out[2]) {
+    char lo_name[512];
+    const char *comma = strchr(spec, ',');
+    snprintf(lo_name, sizeof lo_name, "%.*s", (int)(comma - spec), spec);
+    const int64_t jl = need_column(fr, lo_name, source, "--interval"),
+                  jh = need_column(fr, comma + 1, source, "--interval");
+    if (jl < 0 || jh < 0)
+        return EXIT_DATA;
+    const double *lo = plumb_frame_f64(fr, jl), *hi = plumb_frame_f64(fr, jh);
+    double W = 0, in = 0, width = 0;
+    for (int64_t i = 0; i < plumb_frame_n_rows(fr); i++) {
+        if (isnan(lo[i]) || isnan(hi[i]) || lo[i] > hi[i]) {
+            fprintf(stderr, "%s: interval [%s, %s] is %s in data row %lld\n", source, lo_name, comma + 1,
+                    lo[i] > hi[i] ? "empty (lower above upper)" : "missing", (long long)i + 1);
+            return EXIT_DATA;
+        }
+        const double wi = w ? w[i] : 1.0;
+        W += wi;
+        in += wi * (y[i] >= lo[i] && y[i] <= hi[i]);
+        width += wi * (hi[i] - lo[i]);
+    }
+    out[0] = W > 0 ? in / W : NAN;
+    out[1] = W > 0 ? width / W : NAN;
     return EXIT_OK;
 }
 
@@ -288,6 +324,19 @@ static int run(const cli_args *a) {
             rc = cli_usage_error(a->cmd, "multiclass needs one --score-col per class (at least 2)");
             goto done;
         }
+        if (cli_get(a, "interval")) { /* its bounds read as float64 too */
+            char bounds[1024];
+            snprintf(bounds, sizeof bounds, "%s", cli_get(a, "interval"));
+            char *hi = strchr(bounds, ',');
+            *hi++ = '\0';
+            if (plumb_schema_set_type(score_schema, bounds, PLUMB_TYPE_NUMERIC, &err) != PLUMB_OK ||
+                plumb_schema_set_role(score_schema, bounds, PLUMB_ROLE_TIME, &err) != PLUMB_OK ||
+                plumb_schema_set_type(score_schema, hi, PLUMB_TYPE_NUMERIC, &err) != PLUMB_OK ||
+                plumb_schema_set_role(score_schema, hi, PLUMB_ROLE_TIME, &err) != PLUMB_OK) {
+                rc = cli_usage_error(a->cmd, "bad --interval: %s", err.message);
+                goto done;
+            }
+        }
         if ((rc = cli_reader_init(&reader, a, score_schema)) != EXIT_OK)
             goto done;
         if (cli_get(a, "data")) /* the labels and weights come from the data file */
@@ -354,6 +403,13 @@ static int run(const cli_args *a) {
         rc = EXIT_DATA;
         goto done;
     }
+    double interval[2] = {NAN, NAN}; /* coverage, mean width */
+    if (cli_get(a, "interval") && o.task != CLI_TASK_REGRESSION) {
+        rc = cli_usage_error(a->cmd, "--interval needs a regression task, not %s", cli_task_name(o.task));
+        goto done;
+    }
+    if (cli_get(a, "interval") && (rc = interval_of(pframe, cli_get(a, "interval"), pred, y, w, interval)) != EXIT_OK)
+        goto done;
     if (cli_get(a, "curves") && o.task != CLI_TASK_BINARY) {
         rc = cli_usage_error(a->cmd, "--curves needs a binary task, not %s", cli_task_name(o.task));
         goto done;
@@ -406,6 +462,10 @@ static int run(const cli_args *a) {
             json_object_set_new(j, "positive_class", positive ? json_string(positive) : json_integer(1));
             json_object_set_new(j, "threshold", json_real(o.threshold));
         }
+        if (cli_get(a, "interval"))
+            json_object_set_new(j, "interval",
+                                json_pack("{s:s, s:o, s:o}", "columns", cli_get(a, "interval"), "coverage",
+                                          cli_json_number(interval[0]), "width", cli_json_number(interval[1])));
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
         printf("\n");
         json_decref(j);
@@ -420,6 +480,8 @@ static int run(const cli_args *a) {
         }
         printf("\n\n");
         cli_report_print(stdout, &rep, names);
+        if (cli_get(a, "interval"))
+            printf("\ninterval %s: coverage %.6f, mean width %.6f\n", cli_get(a, "interval"), interval[0], interval[1]);
         if (cli_get(a, "curves"))
             printf("\ncurves written to '%s'\n", cli_get(a, "curves"));
     }

@@ -285,4 +285,21 @@ test_eval_regression_deviance_and_pinball() {
         fail "poisson deviance by hand"
 }
 
+# issue 23: the coverage and width of an interval from two quantile models
+test_eval_interval_coverage() {
+    printf 'y,prediction,lo,hi,w\n1,1.2,0,2,1\n3,2.5,2,2.8,3\n5,4,3,6,1\n' >"$TMP/iv.csv"
+    run "$PLUMB" eval --pred "$TMP/iv.csv" --target y --task regression --interval lo,hi --weight-col w --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" 'round(j["interval"]["coverage"], 12), round(j["interval"]["width"], 12)')" = "0.4 1.28" ] ||
+        fail "coverage 2/5, width (2 + 3 * 0.8 + 3) / 5"
+    printf 'y,prediction,lo,hi\n1,1.2,0,2\n3,2.5,2.9,2.8\n' >"$TMP/bad.csv"
+    run "$PLUMB" eval --pred "$TMP/bad.csv" --target y --task regression --interval lo,hi
+    expect_rc 1
+    expect_err "$TMP/bad.csv: interval [lo, hi] is empty (lower above upper) in data row 2"
+    run "$PLUMB" eval --pred "$TMP/iv.csv" --target y --interval lo
+    expect_rc 2
+    expect_err_has "plumb eval: option '--interval' expects two columns LO,HI, got 'lo'"
+}
+
 "$@"
