@@ -20,6 +20,16 @@ test_docs_checker_catches_drift() {
         fail "update"
     run /usr/bin/python3 "$SRC/tests/docs/check_docs.py" --plumb "$PLUMB" "$TMP/docs/x.md"
     expect_rc 0
+    # a selection of the lines ("...") must still show them as printed, in order; durations may differ
+    local cmd='$ plumb inspect examples/credit/credit_data.csv --target Status'
+    local head='examples/credit/credit_data.csv: 4454 rows, 14 columns (read in 9.5 s)'
+    local line='  10  Income     numeric      feature       381 (8.6%)        351  min 6  mean 141.688  max 959'
+    printf '```console\n%s\n%s\n...\n%s\n```\n' "$cmd" "$head" "$line" >"$TMP/docs/y.md"
+    run /usr/bin/python3 "$SRC/tests/docs/check_docs.py" --plumb "$PLUMB" "$TMP/docs/y.md"
+    expect_rc 0
+    printf '```console\n%s\n%s\n...\n%s\n```\n' "$cmd" "$head" "${line/141.688/141.689}" >"$TMP/docs/y.md"
+    run /usr/bin/python3 "$SRC/tests/docs/check_docs.py" --plumb "$PLUMB" "$TMP/docs/y.md"
+    expect_rc 1
 }
 
 "$@"

@@ -5,7 +5,9 @@ A fenced block opened with ```console holds one or more commands, each on a line
 followed by the output it prints (stdout, then stderr); this script runs every such command and compares. Commands
 run in a scratch folder where `examples` and `tests` point to the project's, so files a command writes (`--oof
 oof.csv`) stay out of the tree and later blocks of the same page can read them. Output is normalised before the
-comparison: the scratch folder's path becomes "." and trailing spaces go.
+comparison: the scratch folder's path becomes "." and trailing spaces go; a duration ("0.004 s") matches any
+duration; a block with a line "..." shows a selection of the output: its other lines must be output lines, in order. A command
+may go on over lines ending in a backslash.
 
 Usage: tests/docs/check_docs.py --plumb build/plumb [--update] [docs/cv.md ...]
   --update  rewrites the blocks with the outputs of today (then review the diff and commit it)
@@ -41,6 +43,34 @@ def run(plumb, line, scratch):
     return "".join(l.rstrip() + "\n" for l in out.splitlines())
 
 
+DURATION = re.compile(r"\b\d+(\.\d+)? s\b")
+
+
+def matches(want, got):
+    """Whether got is want, durations aside. A block with "..." lines shows a selection: its other lines must all
+    be output lines, in the same order (a changed number is still caught)."""
+    want, got = DURATION.sub("N s", want), DURATION.sub("N s", got)
+    shown = [line.strip() for line in want.splitlines()]
+    if "..." not in shown:
+        return want == got
+    out = iter(line.strip() for line in got.splitlines())
+    return all(any(line == o for o in out) for line in shown if line != "...")
+
+
+def commands(lines):
+    """The "$ plumb" commands of a block, each with its continuation lines joined."""
+    out, i = [], 0
+    while i < len(lines):
+        if lines[i].startswith("$ plumb "):
+            cmd, text = lines[i].rstrip("\n"), lines[i]
+            while cmd.endswith("\\") and i + 1 < len(lines):
+                i += 1
+                cmd, text = cmd[:-1] + " " + lines[i].strip(), text + lines[i]
+            out.append((cmd, text))
+        i += 1
+    return out
+
+
 def check_page(path, plumb, update):
     text = open(path, encoding="utf-8").read()
     ok = True
@@ -57,18 +87,17 @@ def check_page(path, plumb, update):
                 ok = False
                 return m.group(0)
             got = ""
-            for line in lines:
-                if line.startswith("$ plumb "):
-                    got += line + run(plumb, line.rstrip("\n"), scratch)
+            for cmd, text in commands(lines):
+                got += text + run(plumb, cmd, scratch)
             want = "".join(l.rstrip() + "\n" for l in lines)
-            if got != want and not update:
+            if not matches(want, got) and not update:
                 ok = False
                 line_no = text[:m.start()].count("\n") + 1
                 print(f"{os.path.relpath(path, ROOT)}:{line_no}: the example's output differs from today's "
                       f"(tests/docs/check_docs.py --update rewrites it):", file=sys.stderr)
                 sys.stderr.writelines(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "docs",
                                                            "today"))
-            return "```console\n" + got + "```\n"
+            return "```console\n" + (got if update and not matches(want, got) else body) + "```\n"
 
         new = FENCE.sub(block, text)
     if update and new != text:
