@@ -22,7 +22,8 @@ static const cli_option options[] = {
      "kfold, stratified (class balance), group (--group-col) or time (--time-col)"},
     {"gap", 0, "N", "0", "time: rows left out between each training window and its test block"},
     {"no-shuffle", 0, NULL, NULL, "kfold and stratified: keep the row order (default: shuffled by --seed)"},
-    {"oof", 0, "FILE", NULL, "write the out-of-fold predictions as CSV (row or id, fold, target, prediction)"},
+    {"oof", 0, "FILE", NULL,
+     "write the out-of-fold predictions as CSV (row or id, fold, target, prediction or p_<positive class>)"},
     {"threshold", 0, "X", "0.5", "binary: a score >= X is predicted positive"},
     {"ci", 0, "LEVEL", NULL, "bootstrap intervals of the pooled out-of-fold metrics at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
@@ -58,35 +59,52 @@ static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
     const int64_t *i64 = plumb_frame_i64(fr, j);
     if (codes)
         cli_put_field(f, codes[i] >= 0 && c.categories ? c.categories[codes[i]] : "");
-    else if (f64 && !isnan(f64[i]))
-        fprintf(f, "%.17g", f64[i]);
-    else if (f32 && !isnan(f32[i]))
-        fprintf(f, "%.9g", (double)f32[i]);
+    else if (f64)
+        cli_put_number(f, f64[i], false); /* the shortest text that reads back as the same number */
+    else if (f32)
+        cli_put_number(f, (double)f32[i], true);
     else if (u8 && u8[i] != PLUMB_BOOL_MISSING)
         fputs(u8[i] ? "true" : "false", f);
     else if (i64 && i64[i] != PLUMB_DATETIME_MISSING)
         fprintf(f, "%lld", (long long)i64[i]);
 }
 
-static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, const int32_t *fold, const double *pred) {
+/* The out-of-fold file: row (or id), fold, target, and the prediction -- "p_<positive class>" for binary. */
+static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr, int64_t tcol, cli_task task,
+                     const char *positive, const int32_t *fold, const double *pred) {
     plumb_error err;
     plumb_outfile *file = NULL;
+    plumb_frame *ids = NULL; /* the id column read again as text: ids are copied as written, whatever their type */
     FILE *f;
-    if (plumb_outfile_open(path, &file, &f, &err) != PLUMB_OK)
-        return cli_fail(&err);
     const int64_t id = column_with_role(fr, PLUMB_ROLE_ID);
     plumb_column_info ic, tc;
     if (id >= 0)
         plumb_schema_column(plumb_frame_schema(fr), id, &ic);
+    if (id >= 0 && strcmp(a->pos[0], "-") != 0) { /* standard input cannot be read again */
+        const int rc = cli_read_text_column(a, a->pos[0], NULL, 0, ic.name, &ids);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    if (plumb_outfile_open(path, &file, &f, &err) != PLUMB_OK) {
+        plumb_frame_free(ids);
+        return cli_fail(&err);
+    }
     plumb_schema_column(plumb_frame_schema(fr), tcol, &tc);
     cli_put_field(f, id >= 0 ? ic.name : "row");
     fputs(",fold,", f);
     cli_put_field(f, tc.name);
-    fputs(",prediction\n", f);
+    fputc(',', f);
+    char name[1024] = "prediction";
+    if (task == CLI_TASK_BINARY)
+        cli_binary_score_name(positive, tc.type == PLUMB_TYPE_BOOL, name, sizeof name);
+    cli_put_field(f, name);
+    fputc('\n', f);
     for (int64_t i = 0; i < plumb_frame_n_rows(fr); i++) {
         if (fold[i] < 0)
             continue; /* time splits never test the earliest rows */
-        if (id >= 0)
+        if (ids)
+            cli_put_text(f, ids, ic.name, i);
+        else if (id >= 0)
             put_value(f, fr, id, i);
         else
             fprintf(f, "%lld", (long long)i + 1);
@@ -94,6 +112,7 @@ static int write_oof(const char *path, const plumb_frame *fr, int64_t tcol, cons
         put_value(f, fr, tcol, i);
         fprintf(f, ",%.17g\n", pred[i]);
     }
+    plumb_frame_free(ids);
     return plumb_outfile_commit(file, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }
 
@@ -274,6 +293,15 @@ static int run(const cli_args *a) {
         }
         if ((rc = cli_fit(a, train, NULL, false, &model)) != EXIT_OK)
             goto done;
+        plumb_model_info mi; /* ts holds one score per row: a multiclass model writes one per class */
+        plumb_model_describe(model, &mi);
+        if (mi.n_outputs != 1) {
+            rc = cli_usage_error(a->cmd,
+                                 "cross-validation covers binary and regression models, not a model with "
+                                 "%lld outputs per row (--objective multiclass)",
+                                 (long long)mi.n_outputs);
+            goto done;
+        }
         if (plumb_model_predict(model, test, NULL, ts, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;
@@ -331,7 +359,8 @@ static int run(const cli_args *a) {
     d.threshold = threshold;
     if ((rc = cli_report_compute(&d, task, ci, resamples, (uint64_t)seed, NULL, &oof)) != EXIT_OK)
         goto done;
-    if (cli_get(a, "oof") && (rc = write_oof(cli_get(a, "oof"), frame, tcol, fold_of, pred)) != EXIT_OK)
+    if (cli_get(a, "oof") &&
+        (rc = write_oof(a, cli_get(a, "oof"), frame, tcol, task, positive, fold_of, pred)) != EXIT_OK)
         goto done;
 
     /* mean and standard deviation (n - 1) over the folds where a metric is defined */

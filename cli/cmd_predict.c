@@ -1,5 +1,5 @@
 /* cmd_predict.c -- `plumb predict`: score a CSV file (or standard input) with a model file, write CSV. */
-#include "cli.h"
+#include "evaluate.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,11 +30,18 @@ static plumb_column_info target_info(const plumb_model *model) {
     return c;
 }
 
-/* The header of the values columns: "prediction"; for multiclass also "p_<class>" per class; with --contrib one
- * column per feature and "bias" (prefixed "<class>:" for multiclass). */
+/* The header of the values columns: "prediction"; for binary "p_<positive class>"; for multiclass also "p_<class>" per
+ * class; with --contrib one column per feature and "bias" (prefixed "<class>:" for multiclass). */
 static void put_header(FILE *f, const plumb_model *model, const plumb_model_info *info, bool contrib) {
     const plumb_column_info target = target_info(model);
     const bool multi = info->n_outputs > 1;
+    if (!contrib && info->task == PLUMB_TASK_BINARY) { /* the column says which class: "p_bad" */
+        char name[1024];
+        cli_binary_score_name(plumb_model_positive_class(model), target.type == PLUMB_TYPE_BOOL, name, sizeof name);
+        cli_put_field(f, name);
+        fputc('\n', f);
+        return;
+    }
     if (!contrib) {
         fputs("prediction", f);
         for (int64_t k = 0; multi && k < info->n_outputs; k++) {
@@ -59,10 +66,35 @@ static void put_header(FILE *f, const plumb_model *model, const plumb_model_info
     fputc('\n', f);
 }
 
-/* Predicts every row of frame and writes them to f (the header first when header is set), with the id column:
- * the one named by --id-col, else the one the model's schema declares. */
-static int write_predictions(const cli_args *a, const plumb_model *model, const plumb_frame *frame, FILE *f,
-                             bool header, const char *source) {
+/* The id column of frame: the one named by --id-col, else the one the model's schema declares; NULL when none. */
+static const char *id_column(const cli_args *a, const plumb_frame *frame) {
+    if (cli_get(a, "id-col"))
+        return cli_get(a, "id-col");
+    const plumb_schema *fs = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_frame_n_columns(frame); j++) {
+        plumb_column_info c;
+        plumb_schema_column(fs, j, &c);
+        if (c.role == PLUMB_ROLE_ID)
+            return c.name;
+    }
+    return NULL;
+}
+
+/* The id column of the input (path, or buf of len bytes) read again as text, so that ids are copied exactly as
+ * written whatever their type (a date, 2.002 as a float32); *ids is NULL when frame has no id column. */
+static int read_ids(const cli_args *a, const plumb_frame *frame, const char *path, const char *buf, size_t len,
+                    plumb_frame **ids) {
+    const char *name = id_column(a, frame);
+    *ids = NULL;
+    if (!name || plumb_frame_find(frame, name) < 0)
+        return EXIT_OK;
+    return cli_read_text_column(a, path, buf, len, name, ids);
+}
+
+/* Predicts every row of frame and writes them to f (the header first when header is set), with the id column
+ * (id_column) copied from ids, its text. */
+static int write_predictions(const cli_args *a, const plumb_model *model, const plumb_frame *frame,
+                             const plumb_frame *ids, FILE *f, bool header, const char *source) {
     plumb_error err;
     plumb_model_info info;
     plumb_model_describe(model, &info);
@@ -79,39 +111,24 @@ static int write_predictions(const cli_args *a, const plumb_model *model, const 
         free(pred);
         return cli_fail(&err);
     }
-    int64_t id = -1;
-    const char *id_name = cli_get(a, "id-col");
-    const plumb_schema *fs = plumb_frame_schema(frame);
-    for (int64_t j = 0; j < plumb_frame_n_columns(frame); j++) {
-        plumb_column_info c;
-        plumb_schema_column(fs, j, &c);
-        if (id_name ? strcmp(c.name, id_name) == 0 : c.role == PLUMB_ROLE_ID)
-            id = j;
-    }
-    if (id_name && id < 0) {
+    const char *id_name = id_column(a, frame);
+    if (cli_get(a, "id-col") && plumb_frame_find(frame, id_name) < 0) {
         fprintf(stderr, "plumb: id column '%s' not found in '%s'\n", id_name, source);
         free(pred);
         return EXIT_DATA;
     }
-    plumb_column_info idc = {0};
-    if (id >= 0)
-        plumb_schema_column(fs, id, &idc);
-    const int32_t *codes = id >= 0 ? plumb_frame_codes(frame, id) : NULL;
-    const float *f32 = id >= 0 ? plumb_frame_f32(frame, id) : NULL;
     const plumb_column_info target = target_info(model);
     if (header) {
-        if (id >= 0) {
-            cli_put_field(f, idc.name);
+        if (ids) {
+            cli_put_field(f, id_name);
             fputc(',', f);
         }
         put_header(f, model, &info, contrib);
     }
     for (int64_t i = 0; i < n; i++) {
-        if (codes) {
-            cli_put_field(f, codes[i] >= 0 ? idc.categories[codes[i]] : "");
+        if (ids) {
+            cli_put_text(f, ids, id_name, i);
             fputc(',', f);
-        } else if (f32) {
-            fprintf(f, "%.9g,", (double)f32[i]);
         }
         const double *v = pred + i * width;
         if (!contrib && K > 1) {
@@ -155,6 +172,15 @@ static size_t count_lines(const char *s, size_t n) {
     return k;
 }
 
+/* Whether buf (n bytes) holds a data byte after its first line. */
+static bool has_data(const char *buf, size_t n) {
+    const size_t h = boundary(buf, 0, n, false);
+    for (size_t i = h; h && i < n; i++)
+        if (buf[i] != '\n' && buf[i] != '\r')
+            return true;
+    return false;
+}
+
 /* Streams standard input: batches of about 8 MiB of whole records, each read behind a copy of the header (with
  * the model's schema, so every batch gets the same types and codes), scored and written before the next is read.
  * Memory stays bounded whatever the input's length; error lines count from the start of the input. */
@@ -186,6 +212,12 @@ static int predict_stream(const cli_args *a, const plumb_model *model, FILE *f) 
         }
         if (!buf)
             break;
+        if (eof && first && !has_data(buf, len)) { /* no rows (or no input at all): the header alone */
+            plumb_model_info info;
+            plumb_model_describe(model, &info);
+            put_header(f, model, &info, cli_get(a, "contrib") != NULL);
+            break;
+        }
         if (!header_len) {
             size_t h = boundary(buf, 0, len, false);
             if (!h && !eof) { /* a header longer than what was read */
@@ -213,7 +245,11 @@ static int predict_stream(const cli_args *a, const plumb_model *model, FILE *f) 
                 rc = cli_fail(&err);
                 break;
             }
-            rc = write_predictions(a, model, frame, f, first, "<stdin>");
+            plumb_frame *ids = NULL;
+            rc = read_ids(a, frame, NULL, buf, cut, &ids);
+            if (rc == EXIT_OK)
+                rc = write_predictions(a, model, frame, ids, f, first, "<stdin>");
+            plumb_frame_free(ids);
             plumb_frame_free(frame);
             first = false;
             if (rc != EXIT_OK)
@@ -241,7 +277,7 @@ static int predict_stream(const cli_args *a, const plumb_model *model, FILE *f) 
 static int run(const cli_args *a) {
     plumb_error err;
     plumb_model *model = NULL;
-    plumb_frame *frame = NULL;
+    plumb_frame *frame = NULL, *ids = NULL;
     plumb_outfile *file = NULL;
     FILE *f;
     const char *data = a->n_pos > 1 ? a->pos[1] : "-";
@@ -253,20 +289,22 @@ static int run(const cli_args *a) {
         return cli_fail(&err);
     if (strcmp(data, "-") != 0) {
         /* a file is read whole, with the model's schema (the target may be absent), before the output opens */
-        if ((rc = cli_read_frame(a, data, plumb_model_schema(model), &frame)) != EXIT_OK)
+        if ((rc = cli_read_frame(a, data, plumb_model_schema(model), &frame)) != EXIT_OK ||
+            (rc = read_ids(a, frame, data, NULL, 0, &ids)) != EXIT_OK)
             goto done;
     }
     if (plumb_outfile_open(out, &file, &f, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;
     }
-    rc = frame ? write_predictions(a, model, frame, f, true, data) : predict_stream(a, model, f);
+    rc = frame ? write_predictions(a, model, frame, ids, f, true, data) : predict_stream(a, model, f);
     if (rc == EXIT_OK)
         rc = plumb_outfile_commit(file, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
     else
         plumb_outfile_abort(file);
     file = NULL;
 done:
+    plumb_frame_free(ids);
     plumb_frame_free(frame);
     plumb_model_free(model);
     return rc;

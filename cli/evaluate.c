@@ -128,6 +128,60 @@ int cli_target_labels(const plumb_frame *fr, int64_t col, const char *source, cl
     return EXIT_OK;
 }
 
+void cli_put_number(FILE *f, double x, bool single) {
+    if (isnan(x))
+        return;
+    char buf[40];
+    for (int digits = single ? 6 : 15; digits <= (single ? 9 : 17); digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, x);
+        const double back = strtod(buf, NULL);
+        if (single ? (float)back == (float)x : back == x)
+            break;
+    }
+    fputs(buf, f);
+}
+
+int cli_read_text_column(const cli_args *a, const char *path, const char *buf, size_t len, const char *name,
+                         plumb_frame **out) {
+    cli_reader r;
+    plumb_error err;
+    plumb_schema *s = NULL;
+    *out = NULL;
+    int rc = cli_reader_init(&r, a, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    if (plumb_schema_create(&s, &err) != PLUMB_OK ||
+        plumb_schema_set_type(s, name, PLUMB_TYPE_STRING, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    r.opts.schema = s;
+    r.opts.schema_subset = 0;
+    r.opts.target = r.opts.id_col = r.opts.time_col = r.opts.weight_col = r.opts.group_col = NULL;
+    r.opts.n_categorical = 0;
+    if ((buf ? plumb_frame_read_buffer(buf, len, &r.opts, out, &err)
+             : plumb_frame_read_csv(path, &r.opts, out, &err)) != PLUMB_OK)
+        rc = cli_fail(&err);
+done:
+    plumb_schema_free(s);
+    cli_reader_free(&r);
+    return rc;
+}
+
+void cli_put_text(FILE *f, const plumb_frame *text, const char *name, int64_t i) {
+    const int64_t j = plumb_frame_find(text, name);
+    const int32_t *codes = j >= 0 ? plumb_frame_codes(text, j) : NULL;
+    if (!codes || codes[i] < 0)
+        return;
+    plumb_column_info c;
+    plumb_schema_column(plumb_frame_schema(text), j, &c);
+    cli_put_field(f, c.categories[codes[i]]);
+}
+
+void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n) {
+    snprintf(buf, n, "p_%s", positive ? positive : bool_target ? "true" : "1");
+}
+
 size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out) {
     size_t n = 0;
     const char *want = cli_task_name(task);
@@ -137,6 +191,9 @@ size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out) {
             continue;
         if (!probabilities && (met == PLUMB_METRIC_LOG_LOSS || met == PLUMB_METRIC_BRIER))
             continue;
+        if (met == PLUMB_METRIC_POISSON_DEVIANCE || met == PLUMB_METRIC_GAMMA_DEVIANCE ||
+            met == PLUMB_METRIC_PINBALL_LOSS)
+            continue; /* defined on some data only: cli_report_compute adds them */
         out[n++] = met;
     }
     return n;
@@ -150,6 +207,11 @@ static int report_fail(plumb_error *err, const char *source) {
 
 int cli_report_compute(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples, uint64_t seed,
                        const char *source, cli_report *r) {
+    return cli_report_compute_quantile(d, task, ci_level, n_resamples, seed, source, false, r);
+}
+
+int cli_report_compute_quantile(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples,
+                                uint64_t seed, const char *source, bool pinball, cli_report *r) {
     plumb_error err;
     memset(r, 0, sizeof *r);
     r->task = task;
@@ -159,6 +221,20 @@ int cli_report_compute(const plumb_metric_data *d, cli_task task, double ci_leve
     if (!probabilities)
         fprintf(stderr, "plumb: note: scores outside [0, 1] are not probabilities: no log-loss or Brier score\n");
     r->n_metrics = cli_task_metrics(task, probabilities, r->metrics);
+    if (task == CLI_TASK_REGRESSION) {
+        /* the deviances where labels and predictions are in their domain (counts, positive amounts) */
+        bool poisson = d->n_rows > 0, gamma = d->n_rows > 0;
+        for (int64_t i = 0; i < d->n_rows; i++) {
+            poisson &= d->label[i] >= 0 && d->score[i] > 0;
+            gamma &= d->label[i] > 0 && d->score[i] > 0;
+        }
+        if (poisson)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_POISSON_DEVIANCE;
+        if (gamma)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_GAMMA_DEVIANCE;
+        if (pinball)
+            r->metrics[r->n_metrics++] = PLUMB_METRIC_PINBALL_LOSS;
+    }
     if (plumb_metrics_compute(d, r->metrics, r->n_metrics, r->values, &err) != PLUMB_OK)
         return report_fail(&err, source);
     r->n_rows = (double)d->n_rows;

@@ -24,6 +24,26 @@ int cli_task_option(const cli_args *args, cli_task *task);
 int cli_target_labels(const plumb_frame *frame, int64_t col, const char *source, cli_task *task, const char **positive,
                       int64_t *n_classes, double *y);
 
+/* The name of the column of binary scores in every predictions file plumb writes: "p_<positive class>" -- the
+ * category of a text target, "true" for a bool target, else "1" -- so that `plumb eval --pred` knows what the
+ * scores are about (docs/eval.md). Writes it to buf (size n). */
+void cli_binary_score_name(const char *positive, bool bool_target, char *buf, size_t n);
+
+/* Writes x to f in the fewest significant digits that read back as the same number: as a float32 when single is
+ * set (a feature column), else as a float64 (a target, a weight), so 15.104 is written "15.104" and not
+ * "15.103999999999999". NaN writes nothing (a missing value). */
+void cli_put_number(FILE *f, double x, bool single);
+
+/* Reads column name of a CSV input again, as text: a frame whose column name is a string column holding exactly
+ * the characters of each field (ids of any type, dates included). The input is the file at path, or buf (len
+ * bytes) when buf is not NULL; the other columns are inferred and not meant to be used. Returns EXIT_OK, or the
+ * exit status after reporting the error; *out is owned by the caller. */
+int cli_read_text_column(const cli_args *args, const char *path, const char *buf, size_t len, const char *name,
+                         plumb_frame **out);
+
+/* Writes row i of the text column read by cli_read_text_column to f as a CSV field (a missing value: nothing). */
+void cli_put_text(FILE *f, const plumb_frame *text, const char *name, int64_t i);
+
 /* The metrics of a task, in report order; without probabilities (binary scores outside [0, 1]) log-loss and the
  * Brier score are left out. Returns how many were written to out (at most PLUMB_METRIC_COUNT). */
 size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out);
@@ -46,6 +66,11 @@ typedef struct cli_report {
  * Returns EXIT_OK, or EXIT_DATA after reporting the error (source, when not NULL, prefixes library messages). */
 int cli_report_compute(const plumb_metric_data *data, cli_task task, double ci_level, int64_t n_resamples,
                        uint64_t seed, const char *source, cli_report *r);
+/* The same, and for regression the pinball loss at data->alpha when pinball is set (quantile predictions). The
+ * Poisson and Gamma deviances are reported for regression whenever the labels and predictions are in their
+ * domain. */
+int cli_report_compute_quantile(const plumb_metric_data *data, cli_task task, double ci_level, int64_t n_resamples,
+                                uint64_t seed, const char *source, bool pinball, cli_report *r);
 void cli_report_free(cli_report *r);
 
 /* Prints the report as a table (metric, value, interval) to f, then the confusion matrix; class names label it

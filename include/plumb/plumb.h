@@ -326,7 +326,10 @@ PLUMB_API plumb_status plumb_frame_profile(const plumb_frame *frame, int64_t col
     X(MAPE, "mape", "regression")                       /* mean |y - p| / max(|y|, DBL_EPSILON) */                     \
     X(WAPE, "wape", "regression")                       /* sum |y - p| / sum |y| */                                    \
     X(R2, "r2", "regression")                           /* 1 - SSE / SST (1 or 0 for a constant target) */             \
-    X(MULTI_ACCURACY, "accuracy", "multiclass")         /* share of rows whose most probable class is the label */     \
+    X(POISSON_DEVIANCE, "poisson_deviance", "regression") /* mean 2 (y log(y/p) - y + p); y >= 0, p > 0 */             \
+    X(GAMMA_DEVIANCE, "gamma_deviance", "regression")     /* mean 2 (log(p/y) + y/p - 1); y > 0, p > 0 */              \
+    X(PINBALL_LOSS, "pinball_loss", "regression")         /* mean alpha max(y-p, 0) + (1-alpha) max(p-y, 0) */         \
+    X(MULTI_ACCURACY, "accuracy", "multiclass")           /* share of rows whose most probable class is the label */   \
     X(MACRO_F1, "macro_f1", "multiclass")       /* mean F1 over the classes present in labels or predictions */        \
     X(MICRO_F1, "micro_f1", "multiclass")       /* F1 of the pooled counts */                                          \
     X(MULTI_LOG_LOSS, "log_loss", "multiclass") /* mean -log p of the label's class, rows renormalised */
@@ -352,6 +355,7 @@ typedef struct plumb_metric_data {
     const double *weight; /* sample weights, finite and >= 0; NULL: all 1 */
     int64_t n_classes;    /* multiclass: 2 or more */
     double threshold;     /* binary: a score >= threshold is predicted positive; 0.5 */
+    double alpha;         /* pinball_loss: the quantile level the predictions are for, in (0, 1); 0.5 */
 } plumb_metric_data;
 
 /* Fills *data with the defaults above (no rows). */

@@ -42,6 +42,7 @@ void plumb_metric_data_init(plumb_metric_data *d) {
     memset(d, 0, sizeof *d);
     d->n_classes = 2;
     d->threshold = 0.5;
+    d->alpha = 0.5;
 }
 
 void plumb_bootstrap_options_init(plumb_bootstrap_options *o) {
@@ -310,22 +311,51 @@ static double binary_value(const binary_stats *b, plumb_metric m, const char **w
 
 static double regression_value(const plumb_metric_data *d, const uint32_t *cnt, plumb_metric m, const char **why) {
     const int64_t n = d->n_rows;
-    double W = 0, ae = 0, se = 0, ape = 0, ay = 0, wy = 0;
+    double W = 0, ae = 0, se = 0, ape = 0, ay = 0, wy = 0, dev = 0, pin = 0;
+    bool domain = true; /* the deviance's labels and predictions are in its domain */
+    const double alpha = d->alpha;
     *why = NULL;
     for (int64_t i = 0; i < n; i++) {
-        const double w = eff(d->weight, cnt, i), y = d->label[i], e = y - d->score[i];
+        const double w = eff(d->weight, cnt, i), y = d->label[i], p = d->score[i], e = y - p;
         W += w;
         ae += w * fabs(e);
         se += w * e * e;
         ape += w * (fabs(e) / fmax(fabs(y), DBL_EPSILON)); /* sklearn's MAPE: |y| floored at the epsilon */
         ay += w * fabs(y);
         wy += w * y;
+        pin += w * (e >= 0 ? alpha * e : (alpha - 1) * e); /* sklearn's mean_pinball_loss */
+        if (m == PLUMB_METRIC_POISSON_DEVIANCE) {
+            /* Tweedie deviance of power 1 (sklearn's mean_poisson_deviance); y log(y/p) is 0 at y = 0 (xlogy) */
+            domain &= y >= 0 && p > 0;
+            dev += w * 2 * ((y > 0 ? y * log(y / p) : 0) - y + p);
+        } else if (m == PLUMB_METRIC_GAMMA_DEVIANCE) {
+            domain &= y > 0 && p > 0; /* power 2 (mean_gamma_deviance) */
+            dev += w * 2 * (log(p / y) + y / p - 1);
+        }
     }
     if (!(W > 0)) {
         *why = "the weights sum to 0";
         return NAN;
     }
     switch (m) {
+    case PLUMB_METRIC_POISSON_DEVIANCE:
+        if (!domain) {
+            *why = "the Poisson deviance needs labels >= 0 and predictions > 0";
+            return NAN;
+        }
+        return dev / W;
+    case PLUMB_METRIC_GAMMA_DEVIANCE:
+        if (!domain) {
+            *why = "the Gamma deviance needs labels > 0 and predictions > 0";
+            return NAN;
+        }
+        return dev / W;
+    case PLUMB_METRIC_PINBALL_LOSS:
+        if (!(alpha > 0 && alpha < 1)) {
+            *why = "the pinball loss needs a quantile level alpha in (0, 1)";
+            return NAN;
+        }
+        return pin / W;
     case PLUMB_METRIC_MAE:
         return ae / W;
     case PLUMB_METRIC_RMSE:

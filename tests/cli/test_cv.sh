@@ -32,7 +32,7 @@ test_cv_credit_stratified_oof() {
     expect_out_line "^metric +fold 1 +fold 2 +fold 3 +mean +std +out-of-fold +90% interval$"
     expect_out_line "^roc_auc( +0\.[0-9]{4}){5} +0\.[0-9]{6} +\[0\.[0-9]{6}, 0\.[0-9]{6}\]$"
     expect_out_has "out-of-fold predictions written to '$TMP/oof.csv'"
-    [ "$(head -n 1 "$TMP/oof.csv")" = "row,fold,Status,prediction" ] || fail "oof header"
+    [ "$(head -n 1 "$TMP/oof.csv")" = "row,fold,Status,p_bad" ] || fail "oof header"
     [ "$(wc -l <"$TMP/oof.csv")" -eq 4455 ] || fail "one out-of-fold prediction per row"
     # stratified: each fold holds a third of the 1254 bad rows, to one row
     awk -F, 'NR > 1 && $3 == "bad" { n[$2]++ } END { for (f = 1; f <= 3; f++) if (n[f] < 417 || n[f] > 419) exit 1 }' \
@@ -59,7 +59,7 @@ test_cv_group_and_time() {
     run "$PLUMB" cv "$TMP/d.csv" --target y --id-col id --strategy group --group-col customer --folds 4 \
         --min-data-in-leaf 5 $FAST --oof "$TMP/g.csv"
     expect_rc 0
-    [ "$(head -n 1 "$TMP/g.csv")" = "id,fold,y,prediction" ] || fail "id column in the oof file"
+    [ "$(head -n 1 "$TMP/g.csv")" = "id,fold,y,p_1" ] || fail "id column in the oof file"
     # a customer's rows are all in one fold
     join -t, <(tail -n +2 "$TMP/g.csv" | sort) <(tail -n +2 "$TMP/d.csv" | sort) |
         awk -F, '{ if (($5 in f) && f[$5] != $2) bad = 1; f[$5] = $2 } END { exit bad }' ||

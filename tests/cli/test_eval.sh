@@ -163,4 +163,143 @@ test_eval_errors() {
     expect_no_file "$TMP/c.json"
 }
 
+# A three-class text target: x picks the class, with noise.
+make_three() {
+    awk 'BEGIN { srand(5); print "x,z,y";
+        for (i = 1; i <= 150; i++) { x = rand(); c = (x < 0.33 ? "a" : x < 0.66 ? "b" : "c");
+            if (rand() < 0.3) c = (rand() < 0.5 ? "a" : "c");
+            printf "%.3f,%.3f,%s\n", x, rand(), c } }' >"$1"
+}
+
+# issue 12: a multiclass model wrote one score per class into a buffer of one per row (heap overflow), and was
+# evaluated as a regression model
+test_eval_multiclass_model() {
+    make_three "$TMP/t.csv"
+    "$PLUMB" train "$TMP/t.csv" --target y -q --num-iterations 5 -o "$TMP/mc.plumb" >"$TMP/train.txt" ||
+        fail "train"
+    run "$PLUMB" eval "$TMP/mc.plumb" "$TMP/t.csv"
+    expect_rc 0
+    expect_out_has "multiclass: 150 rows"
+    # the log-loss on the training rows is the training metric train printed
+    local ll
+    ll=$(grep -oE "multi_logloss train [0-9.]+" "$TMP/train.txt" | awk '{print $3}')
+    expect_out_line "^log_loss +$ll$"
+    expect_out_line "^a +[0-9]+ +[0-9]+ +[0-9]+$"
+    # the predictions file of the same model gives the same metrics
+    "$PLUMB" predict "$TMP/mc.plumb" "$TMP/t.csv" -o "$TMP/p.csv" || fail "predict"
+    paste -d, "$TMP/p.csv" <(cut -d, -f3 "$TMP/t.csv") >"$TMP/py.csv"
+    "$PLUMB" eval "$TMP/mc.plumb" "$TMP/t.csv" --json >"$TMP/a.json" || fail "eval --json"
+    "$PLUMB" eval --pred "$TMP/py.csv" --target y --score-col p_a,p_b,p_c --json >"$TMP/b.json" || fail "eval --pred"
+    [ "$(json "$TMP/a.json" 'j["metrics"]')" = "$(json "$TMP/b.json" 'j["metrics"]')" ] ||
+        fail "model and predictions file give different metrics"
+}
+
+# issue 12: cv trained a multiclass objective and pooled one score per row of its class probabilities
+test_eval_cv_refuses_multiclass_objective() {
+    run "$PLUMB" cv "$SRC/examples/credit/credit_data.csv" --target Status --objective multiclass -k 2 \
+        --num-iterations 2 -q
+    expect_rc 2
+    expect_err_has "plumb cv: cross-validation covers binary and regression models, not a model with 2 outputs per row"
+}
+
+# issue 12: --bins and --resamples were unbounded (3 GB for --bins 100000000)
+test_eval_bounds() {
+    make_preds "$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --curves "$TMP/c.json" --bins 100000000
+    expect_rc 2
+    expect_err "$(printf "plumb eval: option '--bins' expects at most 10000 bins, got '100000000'\nsee 'plumb eval --help'")"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --ci 0.9 --resamples 100000000
+    expect_rc 2
+    expect_err_has "plumb eval: option '--resamples' expects at most 100000 resamples, got '100000000'"
+    expect_no_file "$TMP/c.json"
+}
+
+# issue 12: a model feature named by --weight-col was read as a float64 weight column, and the model refused it:
+# "column 'Amount' is numeric here but numeric in the training data"
+test_eval_weight_col_is_a_feature() {
+    head -400 "$CREDIT" >"$TMP/c.csv"
+    "$PLUMB" train "$TMP/c.csv" --target Status -q --num-iterations 3 -o "$TMP/m.plumb" >/dev/null || fail "train"
+    run "$PLUMB" eval "$TMP/m.plumb" "$TMP/c.csv" --weight-col Amount
+    expect_rc 0
+    local total
+    total=$(awk -F, 'NR > 1 { s += $13 } END { printf "%g", s }' "$TMP/c.csv")
+    expect_out_has "binary: 399 rows (weight $total)"
+}
+
+# issue 23: the out-of-fold file of `cv --positive-class bad` was scored against the default class 'good' (AUC
+# 0.17, no warning): the score column names its class and eval reads it back
+test_eval_oof_knows_its_positive_class() {
+    "$PLUMB" cv "$CREDIT" --target Status --positive-class bad -k 3 --num-iterations 10 --oof "$TMP/oof.csv" -q \
+        --json >"$TMP/cv.json" || fail "cv"
+    [ "$(head -n 1 "$TMP/oof.csv")" = "row,fold,Status,p_bad" ] || fail "oof header"
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" 'j["positive_class"], j["metrics"]["roc_auc"] == json.load(open(sys.argv[1].replace("e.json", "cv.json")))["oof"]["metrics"]["roc_auc"]')" = "bad True" ] ||
+        fail "eval of the oof file is not cv's out-of-fold AUC"
+    # another positive class than the file's is a usage error
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --positive-class good
+    expect_rc 2
+    expect_err "$(printf "plumb eval: the scores in 'p_bad' are probabilities of 'bad', not of 'good'\nsee 'plumb eval --help'")"
+    # scores taken as another class's than they are about: a loud warning
+    run "$PLUMB" eval --pred "$TMP/oof.csv" --target Status --score-col p_bad
+    expect_rc 0
+    expect_err_has "plumb: warning: roc_auc 0.1"
+    expect_err_has "is below 0.5: the scores rank the classes backwards -- are they probabilities of 'good'? (--positive-class)"
+    # predict names the column too, and eval --pred --data reads it back
+    "$PLUMB" train "$CREDIT" --target Status --positive-class bad --num-iterations 5 -q -o "$TMP/m.plumb" >/dev/null ||
+        fail "train"
+    "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv" || fail "predict"
+    [ "$(head -n 1 "$TMP/p.csv")" = "p_bad" ] || fail "predict header"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --data "$CREDIT" --target Status
+    expect_rc 0
+    expect_out_has "positive class 'bad'"
+}
+
+# issue 23: regression had no deviance or pinball loss; the pinball loss of a quantile model at its alpha is its
+# training loss, the Poisson deviance is reported for counts
+test_eval_regression_deviance_and_pinball() {
+    awk 'BEGIN { srand(9); print "x,z,y"; for (i = 1; i <= 300; i++) { x = rand(); z = rand();
+        printf "%.4f,%.4f,%d\n", x, z, int(4 * x + 3 * rand()) } }' >"$TMP/r.csv"
+    "$PLUMB" train "$TMP/r.csv" --target y --objective quantile --alpha 0.8 --num-iterations 10 -o "$TMP/q.plumb" \
+        >"$TMP/t.txt" || fail "train"
+    local loss
+    loss=$(grep -oE "quantile train [0-9.]+" "$TMP/t.txt" | awk '{print $3}')
+    run "$PLUMB" eval "$TMP/q.plumb" "$TMP/r.csv" --alpha 0.8
+    expect_rc 0
+    expect_out_line "^pinball_loss +$loss$"
+    expect_out_line "^poisson_deviance +[0-9.]+$"
+    for m in mae rmse mape wape r2; do
+        expect_out_line "^$m +-?[0-9.]+$"
+    done
+    run "$PLUMB" eval "$TMP/q.plumb" "$TMP/r.csv" --alpha 1.5
+    expect_rc 2
+    expect_err_has "plumb eval: option '--alpha' expects a quantile level between 0 and 1, such as 0.9; got '1.5'"
+    # labels of 0 leave out the Gamma deviance; negative labels the Poisson deviance too
+    printf 'y,prediction\n0,0.5\n2,1.5\n3,3.5\n' >"$TMP/p.csv"
+    run "$PLUMB" eval --pred "$TMP/p.csv" --target y --task regression --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" '"gamma_deviance" in j["metrics"], round(j["metrics"]["poisson_deviance"], 9)')" = \
+        "False $(/usr/bin/python3 -c 'import math; print(round((2 * (0.5) + 2 * (2 * math.log(2 / 1.5) - 0.5) + 2 * (3 * math.log(3 / 3.5) + 0.5)) / 3, 9))')" ] ||
+        fail "poisson deviance by hand"
+}
+
+# issue 23: the coverage and width of an interval from two quantile models
+test_eval_interval_coverage() {
+    printf 'y,prediction,lo,hi,w\n1,1.2,0,2,1\n3,2.5,2,2.8,3\n5,4,3,6,1\n' >"$TMP/iv.csv"
+    run "$PLUMB" eval --pred "$TMP/iv.csv" --target y --task regression --interval lo,hi --weight-col w --json
+    expect_rc 0
+    printf '%s' "$out" >"$TMP/e.json"
+    [ "$(json "$TMP/e.json" 'round(j["interval"]["coverage"], 12), round(j["interval"]["width"], 12)')" = "0.4 1.48" ] ||
+        fail "coverage 2/5, width (2 + 3 * 0.8 + 3) / 5"
+    printf 'y,prediction,lo,hi\n1,1.2,0,2\n3,2.5,2.9,2.8\n' >"$TMP/bad.csv"
+    run "$PLUMB" eval --pred "$TMP/bad.csv" --target y --task regression --interval lo,hi
+    expect_rc 1
+    expect_err "$TMP/bad.csv: interval [lo, hi] is empty (lower above upper) in data row 2"
+    run "$PLUMB" eval --pred "$TMP/iv.csv" --target y --interval lo
+    expect_rc 2
+    expect_err_has "plumb eval: option '--interval' expects two columns LO,HI, got 'lo'"
+}
+
 "$@"

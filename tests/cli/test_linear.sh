@@ -27,7 +27,7 @@ test_logistic_train_predict_credit() {
     expect_out_has "model written to '$TMP/m.plumb'"
     run "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv"
     expect_rc 0
-    [ "$(head -n 1 "$TMP/p.csv")" = "prediction" ] || fail "header"
+    [ "$(head -n 1 "$TMP/p.csv")" = "p_bad" ] || fail "header"
     [ "$(wc -l <"$TMP/p.csv")" -eq 4455 ] || fail "one prediction per row"
     paste -d, <(tail -n +2 "$CREDIT" | cut -d, -f1) <(tail -n +2 "$TMP/p.csv") |
         awk -F, '{ s[$1] += $2; n[$1]++ } END { exit !(s["bad"] / n["bad"] > s["good"] / n["good"] + 0.2) }' ||

@@ -30,7 +30,7 @@ test_train_predict_credit() {
     expect_out_has "model written to '$TMP/m.plumb'"
     run "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv"
     expect_rc 0
-    [ "$(head -n 1 "$TMP/p.csv")" = "prediction" ] || fail "header"
+    [ "$(head -n 1 "$TMP/p.csv")" = "p_bad" ] || fail "header"
     [ "$(wc -l <"$TMP/p.csv")" -eq 4455 ] || fail "one prediction per row"
     # probabilities of 'bad': higher on average for the bad clients
     paste -d, <(tail -n +2 "$CREDIT" | cut -d, -f1) <(tail -n +2 "$TMP/p.csv") |
@@ -45,7 +45,7 @@ test_predict_streams_and_carries_id() {
     # without the target, from standard input to standard output
     cut -d, -f1-3 "$TMP/d.csv" >"$TMP/x.csv"
     "$PLUMB" predict "$TMP/m.plumb" <"$TMP/x.csv" >"$TMP/p.csv" 2>"$TMP/err" || fail "predict from stdin"
-    [ "$(head -n 1 "$TMP/p.csv")" = "id,prediction" ] || fail "id column first"
+    [ "$(head -n 1 "$TMP/p.csv")" = "id,p_1" ] || fail "id column first"
     [ "$(sed -n 2p "$TMP/p.csv" | cut -d, -f1)" = "c001" ] || fail "ids in input order"
     [ "$(wc -l <"$TMP/p.csv")" -eq 401 ] || fail "row count"
     # the same predictions from a file, and from the file with its target column

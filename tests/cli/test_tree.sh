@@ -22,7 +22,7 @@ test_tree_train_predict_credit() {
     expect_out_has "model written to '$TMP/t.plumb'"
     run "$PLUMB" predict "$TMP/t.plumb" "$CREDIT" -o "$TMP/p.csv"
     expect_rc 0
-    [ "$(head -n 1 "$TMP/p.csv")" = "prediction" ] || fail "header"
+    [ "$(head -n 1 "$TMP/p.csv")" = "p_bad" ] || fail "header"
     [ "$(wc -l <"$TMP/p.csv")" -eq 4455 ] || fail "one prediction per row"
     # 16 leaves: at most 16 distinct probabilities, all in [0, 1], higher for the bad clients
     [ "$(tail -n +2 "$TMP/p.csv" | sort -u | wc -l)" -le 16 ] || fail "more values than leaves"

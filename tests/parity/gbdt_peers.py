@@ -58,7 +58,7 @@ def case_credit(plumb, data, tmp):
         pred = plumb_fit_predict(plumb, df.iloc[tr], df.iloc[te], "Status",
                                  ["--positive-class", "bad", "--num-iterations", str(rounds), "--learning-rate",
                                   str(lr), "--num-leaves", str(leaves), "--lambda-l2", "1"], tmp)
-        ours.append(roc_auc_score(y[te], pred["prediction"]))
+        ours.append(roc_auc_score(y[te], pred["p_bad"]))
         dtr = xgb.DMatrix(onehot.iloc[tr], label=y[tr])
         dte = xgb.DMatrix(onehot.iloc[te])
         bst = xgb.train(xgb_params(objective="binary:logistic", max_leaves=leaves, learning_rate=lr, reg_lambda=1.0,

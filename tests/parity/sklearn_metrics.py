@@ -133,7 +133,7 @@ def binary_case(name, y, s, w=None, threshold=0.5, curves=True, bins=(5, 10)):
     return case
 
 
-def regression_case(name, y, p, w=None):
+def regression_case(name, y, p, w=None, alpha=0.5):
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     w = None if w is None else np.asarray(w, dtype=float)
@@ -156,9 +156,13 @@ def regression_case(name, y, p, w=None):
         "mape": guarded(lambda: skm.mean_absolute_percentage_error(y, p, sample_weight=w)),
         "wape": guarded(wape),
         "r2": guarded(r2),
+        # outside their domain (labels < 0 or <= 0, predictions <= 0) sklearn raises and plumb fails
+        "poisson_deviance": guarded(lambda: skm.mean_poisson_deviance(y, p, sample_weight=w)),
+        "gamma_deviance": guarded(lambda: skm.mean_gamma_deviance(y, p, sample_weight=w)),
+        "pinball_loss": guarded(lambda: skm.mean_pinball_loss(y, p, sample_weight=w, alpha=alpha)),
     }
     return {"name": name, "task": "regression", "label": floats(y), "score": floats(p),
-            "weight": None if w is None else floats(w), "metrics": m}
+            "weight": None if w is None else floats(w), "alpha": alpha, "metrics": m}
 
 
 def multiclass_case(name, y, P, w=None):
@@ -308,6 +312,19 @@ def main():
     cases.append(regression_case("constant_target", [4, 4, 4], [4, 5, 4]))
     cases.append(regression_case("all_zero_target", [0, 0, 0], [1, -1, 0.5]))
     cases.append(regression_case("one_row", [3.0], [2.0]))
+    # counts (Poisson deviance, zeros included), positive amounts (Gamma), quantile predictions (pinball); a
+    # stream of their own, so that the cases after them keep their data
+    dev_rng = np.random.default_rng(23)
+    mu = np.exp(dev_rng.normal(0.5, 0.8, 400))
+    ycount = dev_rng.poisson(mu).astype(float)
+    cases.append(regression_case("poisson_counts", ycount, np.round(mu * np.exp(dev_rng.normal(0, 0.3, 400)), 6),
+                                 np.round(dev_rng.uniform(0, 2, 400), 2)))
+    yamt = np.round(dev_rng.gamma(2.0, 50.0, 300), 3)
+    cases.append(regression_case("gamma_amounts", yamt, np.round(yamt * np.exp(dev_rng.normal(0, 0.4, 300)), 3)))
+    y = dev_rng.normal(0, 1, 500)
+    cases.append(regression_case("quantile_0.9", y, np.full(500, 1.2816) + dev_rng.normal(0, 0.3, 500), alpha=0.9))
+    cases.append(regression_case("quantile_0.1_weighted", y, np.full(500, -1.2816), np.round(dev_rng.uniform(0, 3, 500), 2),
+                                 alpha=0.1))
 
     # ---- multiclass
     for k, n in ((3, 60), (4, 500)):

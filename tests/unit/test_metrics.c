@@ -78,6 +78,8 @@ static void check_case(const json_t *c) {
     d.weight = w;
     if (json_is_number(json_object_get(c, "threshold")))
         d.threshold = json_number_value(json_object_get(c, "threshold"));
+    if (json_is_number(json_object_get(c, "alpha")))
+        d.alpha = json_number_value(json_object_get(c, "alpha"));
     if (strcmp(task, "multiclass") == 0)
         d.n_classes = json_integer_value(json_object_get(c, "n_classes"));
 
@@ -301,15 +303,17 @@ static void auc_matches_pair_count(void **state) {
 static void integer_weights_equal_repeated_rows(void **state) {
     (void)state;
     enum { N = 120, K = 3 };
-    double y[N], s[N * K], w[N], yr[N * 4], sr[N * 4 * K], pr[N * 4];
+    double y[N], s[N * K], w[N], yr[N * 4], sr[N * 4 * K], pr[N * 4], y1[N], yr1[N * 4];
     rng_state = 5;
     int64_t m = 0;
     for (int i = 0; i < N; i++) {
         y[i] = rnd() < 0.4;
-        s[i] = floor(rnd() * 10) / 10;
+        y1[i] = y[i] + 0.5;                      /* regression labels > 0: the Gamma deviance's domain */
+        s[i] = (floor(rnd() * 10) + 0.5) / 10.5; /* scores > 0: the deviances' domain */
         w[i] = (double)(i % 4);
         for (int r = 0; r < (int)w[i]; r++, m++) {
             yr[m] = y[i];
+            yr1[m] = y1[i];
             pr[m] = s[i];
         }
     }
@@ -323,6 +327,10 @@ static void integer_weights_equal_repeated_rows(void **state) {
         const char *task = plumb_metric_task(met);
         if (strcmp(task, "multiclass") == 0)
             continue;
+        const bool reg = strcmp(task, "regression") == 0;
+        a.label = reg ? y1 : y;
+        b.label = reg ? yr1 : yr;
+        a.alpha = b.alpha = 0.8;
         double va, vb;
         assert_int_equal(plumb_metrics_compute(&a, &met, 1, &va, NULL), PLUMB_OK);
         assert_int_equal(plumb_metrics_compute(&b, &met, 1, &vb, NULL), PLUMB_OK);
@@ -330,6 +338,8 @@ static void integer_weights_equal_repeated_rows(void **state) {
             fail_msg("%s: weighted %.17g, repeated %.17g", plumb_metric_name(met), va, vb);
     }
     /* multiclass */
+    a.label = y;
+    b.label = yr;
     m = 0;
     for (int i = 0; i < N; i++) {
         y[i] = (double)(i % K);
