@@ -9,6 +9,7 @@
 #include "../gbdt/gbdt.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,21 @@ plumb_status plumb_model_calibrate(plumb_model *m, const plumb_frame *frame, plu
         plumb_schema_column(fs, j, &ci);
         if (ci.role == PLUMB_ROLE_WEIGHT)
             w = plumb_frame_f64(frame, j);
+    }
+    /* one class (or one row) leaves nothing to map: the calibrator would predict one constant for every row */
+    double cw[2] = {0, 0};
+    for (int64_t i = 0; i < n; i++)
+        cw[y[i] > 0.5] += w ? w[i] : 1.0;
+    if (!(cw[0] > 0) || !(cw[1] > 0)) {
+        const char *pos = plumb_model_positive_class(m);
+        char present[300] = "the negative class";
+        if (cw[1] > 0)
+            snprintf(present, sizeof present, "the positive class%s%.256s%s", pos ? " ('" : "", pos ? pos : "",
+                     pos ? "')" : "");
+        st = plumb__fail(err, PLUMB_EINVAL,
+                         "cannot calibrate on %lld row%s, all of %s: calibration needs rows of both classes",
+                         (long long)n, n == 1 ? "" : "s", present);
+        goto done;
     }
     if ((st = plumb__calibrate_fit(method == PLUMB_CALIBRATION_ISOTONIC ? PLUMB__CALIBRATE_ISOTONIC
                                                                         : PLUMB__CALIBRATE_PLATT,
