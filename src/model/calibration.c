@@ -92,6 +92,8 @@ plumb_status plumb_model_calibrate(plumb_model *m, const plumb_frame *frame, plu
                                                                         : PLUMB__CALIBRATE_PLATT,
                                    score, y, w, n, &c, err)) != PLUMB_OK)
         goto done;
+    if (method == PLUMB_CALIBRATION_ISOTONIC)
+        plumb__calibrate_center(c, score, w, n);
     m->calibrator = c;
 done:
     free(score);
