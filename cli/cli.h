@@ -111,36 +111,68 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
-/* Checks the model options (a usage error is reported and its exit status returned) without training. */
-int cli_fit_check(const cli_args *args);
+typedef struct cli_kind cli_kind;
 
-/* Gradient-boosting parameters from the options, with what they point to. */
-typedef struct cli_gbdt {
-    plumb_gbdt_params p;
+/* The model options, parsed once by cli_fit_parse for the kind --model names. */
+typedef struct cli_fit {
+    const cli_kind *kind;
+    plumb_task task;            /* --task, PLUMB_TASK_AUTO without it */
+    const char *positive_class; /* --positive-class or NULL */
+    bool quiet;                 /* -q: no progress line */
+    plumb_gbdt_params gbdt;     /* gbdt: with what it points to below */
     plumb_monotone *monotone;
     char *monotone_buf;
-    plumb_model *init_model;
-} cli_gbdt;
+    plumb_model *init_model; /* --init-model, loaded once */
+    plumb_tree_params tree;
+    plumb_linear_params linear;
+    const char *allow[256]; /* --allow-feature, pointers into allow_buf */
+    size_t n_allow;
+    char *allow_buf;
+} cli_fit;
 
-/* Fills *g from the gradient-boosting options (loading --init-model). Returns EXIT_OK, or the exit status after
- * reporting the error; free with cli_gbdt_free either way. */
-int cli_gbdt_params(const cli_args *args, cli_gbdt *g);
-void cli_gbdt_free(cli_gbdt *g);
+/* A kind of model the command line trains, explains and summarises: one row of cli_kinds (fit.c). */
+struct cli_kind {
+    const char *name;      /* --model NAME */
+    const char *file_kind; /* plumb_model_info.kind of the models it trains */
+    unsigned bit;          /* the kinds each model option applies to are a mask of these (fit.c) */
+    bool validates;        /* scores validation data every iteration: early stopping, --valid */
+    int (*parse)(const cli_args *args, cli_fit *fit);
+    plumb_status (*train)(const cli_fit *fit, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                          plumb_model **out, plumb_error *err);
+    /* train's summary of a freshly trained model (text, or JSON with --json); valid may be NULL */
+    int (*summary)(const cli_args *args, const plumb_model *model, const plumb_model_info *info, const char *out,
+                   const plumb_frame *valid);
+    /* explain's explanation (--top N, --json) */
+    int (*explain)(const cli_args *args, const plumb_model *model, const plumb_model_info *info);
+};
+extern const cli_kind cli_kinds[]; /* terminated by a row with name NULL */
 
-/* Fills *p from the tree options (--max-depth and the tree's own). Returns EXIT_OK or EXIT_USAGE after reporting
- * the error, which includes a gradient-boosting option given with --model tree. */
-int cli_tree_params(const cli_args *args, plumb_tree_params *p);
+/* The kind --model NAME names, or NULL; the kind of a loaded model (NULL for one the command line does not know). */
+const cli_kind *cli_kind_named(const char *name);
+const cli_kind *cli_kind_of_model(const plumb_model *model);
 
-/* Whether --model names a linear kind (linear or logistic). */
+/* Parses the model options once into *fit (loading --init-model). Returns EXIT_OK, or the exit status after
+ * reporting the error; free with cli_fit_free either way. */
+int cli_fit_parse(const cli_args *args, cli_fit *fit);
+void cli_fit_free(cli_fit *fit);
 
-/* Fills *p from the linear-model options (--model linear forces regression, logistic binary). Returns EXIT_OK or
- * EXIT_USAGE after reporting the error. */
-int cli_linear_params(const cli_args *args, plumb_linear_params *p);
+/* Trains the model *fit describes on train (valid may be NULL), showing a progress line on a terminal when progress
+ * is set and -q is not. Refuses what would train without a word but not as asked (an --allow-feature that is no
+ * column, --positive-class on a multiclass target, a one-valued target, a text --time-col). Returns EXIT_OK, or the
+ * exit status after reporting the error; *out is owned by the caller. */
+int cli_fit_train(const cli_args *args, const cli_fit *fit, const plumb_frame *train, const plumb_frame *valid,
+                  bool progress, plumb_model **out);
 
-/* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
- * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;
- * *out is owned by the caller. */
-int cli_fit(const cli_args *args, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out);
+/* The hooks of the kinds: summaries in cmd_train.c, explanations in cmd_explain.c. */
+int cli_summary_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid);
+int cli_summary_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid);
+int cli_summary_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                       const plumb_frame *valid);
+int cli_explain_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
+int cli_explain_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
+int cli_explain_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
 
 /* Parses a finite number option; on failure reports a usage error and returns false. */
 bool cli_double(const cli_args *args, const char *name, double *out);

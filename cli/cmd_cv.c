@@ -3,9 +3,9 @@
  *
  * The folds come from plumb_split_create (k-fold, stratified, group, time); each fold's training and test rows are
  * taken from the one frame read at the start (plumb_frame_take), so every fold shares its types and category
- * codes. Each fold is trained with cli_fit, exactly as `plumb train` would with the same options, so every kind of
- * model that train knows is cross-validated with no change here. The out-of-fold file is written only after the
- * last fold succeeded, atomically: a failure leaves no file.
+ * codes. Each fold is trained with cli_fit_train, exactly as `plumb train` would with the same options, so every kind
+ * of model that train knows is cross-validated with no change here. The out-of-fold file is written only after the last
+ * fold succeeded, atomically: a failure leaves no file.
  */
 #include "evaluate.h"
 #include "record.h"
@@ -172,10 +172,22 @@ static void fold_metrics(const plumb_metric_data *d, const plumb_metric *m, size
     }
 }
 
+static int run_parsed(const cli_args *a, const cli_fit *fit);
+
 static int run(const cli_args *a) {
-    int rc = cli_fit_check(a);
-    if (rc != EXIT_OK)
+    cli_fit fit;
+    int rc = cli_fit_parse(a, &fit);
+    if (rc != EXIT_OK) {
+        cli_fit_free(&fit);
         return rc;
+    }
+    rc = run_parsed(a, &fit);
+    cli_fit_free(&fit);
+    return rc;
+}
+
+static int run_parsed(const cli_args *a, const cli_fit *fit) {
+    int rc;
     long long k = 5, gap = 0, seed = 0, resamples = 1000;
     double threshold = 0.5, ci = 0;
     if (!cli_int(a, "folds", 2, &k) || !cli_int(a, "gap", 0, &gap) || !cli_int(a, "seed", 0, &seed) ||
@@ -211,8 +223,10 @@ static int run(const cli_args *a) {
     plumb_split *split = NULL;
     void *split_buf = NULL;
     double *y = NULL, *pred = NULL, *fold_vals = NULL, *ty = NULL, *tw = NULL, *ts = NULL;
-    int64_t *rows_train = NULL, *rows_test = NULL;
+    int64_t *rows_train = NULL, *rows_test = NULL, *best = NULL;
     int32_t *fold_of = NULL;
+    /* early stopping watches each fold's held-out rows, as LightGBM's and XGBoost's cv do */
+    const bool early = fit->kind->validates && fit->gbdt.early_stopping_rounds > 0;
     cli_report oof = {0};
     json_t *folds_json = NULL;
     const bool progress = !cli_get(a, "quiet") && isatty(STDERR_FILENO);
@@ -252,7 +266,7 @@ static int run(const cli_args *a) {
     }
     plumb_metric metrics[PLUMB_METRIC_COUNT];
     const size_t nm = cli_task_metrics(task, true, metrics);
-    if (!(fold_vals = malloc((size_t)k * nm * sizeof *fold_vals))) {
+    if (!(fold_vals = malloc((size_t)k * nm * sizeof *fold_vals)) || !(best = calloc((size_t)k, sizeof *best))) {
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
@@ -270,8 +284,11 @@ static int run(const cli_args *a) {
             rc = cli_fail(&err);
             goto done;
         }
-        if ((rc = cli_fit(a, train, NULL, false, &model)) != EXIT_OK)
+        if ((rc = cli_fit_train(a, fit, train, early ? test : NULL, false, &model)) != EXIT_OK)
             goto done;
+        plumb_model_info mi;
+        plumb_model_describe(model, &mi);
+        best[f] = mi.best_iteration;
         if (plumb_model_predict(model, test, NULL, ts, &err) != PLUMB_OK) {
             rc = cli_fail(&err);
             goto done;
@@ -300,8 +317,11 @@ static int run(const cli_args *a) {
         json_t *fm = json_object();
         for (size_t j = 0; j < nm; j++)
             json_object_set_new(fm, plumb_metric_name(metrics[j]), cli_json_number(fold_vals[f * nm + j]));
-        json_array_append_new(folds_json, json_pack("{s:i, s:I, s:I, s:o}", "fold", f + 1, "train_rows",
-                                                    (json_int_t)ntr, "test_rows", (json_int_t)nte, "metrics", fm));
+        json_t *fj = json_pack("{s:i, s:I, s:I, s:o}", "fold", f + 1, "train_rows", (json_int_t)ntr, "test_rows",
+                               (json_int_t)nte, "metrics", fm);
+        if (early)
+            json_object_set_new(fj, "best_iteration", json_integer(best[f]));
+        json_array_append_new(folds_json, fj);
         plumb_model_free(model);
         plumb_frame_free(train);
         plumb_frame_free(test);
@@ -367,6 +387,8 @@ static int run(const cli_args *a) {
             json_object_set_new(o, "positive_class", positive ? json_string(positive) : json_integer(1));
         if (strategy == PLUMB_SPLIT_TIME)
             json_object_set_new(o, "gap", json_integer(gap));
+        if (early)
+            json_object_set_new(o, "early_stopping_rounds", json_integer(fit->gbdt.early_stopping_rounds));
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
         printf("\n");
         json_decref(o);
@@ -399,6 +421,14 @@ static int run(const cli_args *a) {
                 printf("   [%.6f, %.6f]", oof.lo[j], oof.hi[j]);
             printf("\n");
         }
+        if (early) {
+            printf("%-18s", "best iteration");
+            for (int f = 0; f < (int)k; f++)
+                printf(" %9lld", (long long)best[f]);
+            printf("\n\nearly stopping (%lld rounds) watched each fold's held-out rows, as LightGBM's and XGBoost's "
+                   "cv do:\nthe fold metrics are slightly optimistic, since those rows also chose the iteration\n",
+                   (long long)fit->gbdt.early_stopping_rounds);
+        }
         if (cli_get(a, "oof"))
             printf("\nout-of-fold predictions written to '%s'\n", cli_get(a, "oof"));
     }
@@ -420,6 +450,7 @@ done:
     free(rows_train);
     free(rows_test);
     free(fold_of);
+    free(best);
     return rc;
 }
 

@@ -482,13 +482,26 @@ PLUMB_API void plumb_split_rows(const plumb_split *split, int32_t fold, int64_t 
 /* A trained model: immutable, so concurrent predictions from many threads are safe. */
 typedef struct plumb_model plumb_model;
 
+/* X(NAME, "name"): the tasks, in enum order, with the names plumb_task_name prints and plumb_task_parse reads. */
+#define PLUMB_TASK_MAP(X)                                                                                              \
+    X(AUTO, "auto")             /* binary for a two-valued target (two categories, bool, or numbers 0/1), multiclass   \
+                                   for a categorical target with more categories, else regression */                   \
+    X(BINARY, "binary")         /* predictions are probabilities of the positive class */                              \
+    X(REGRESSION, "regression") /* predictions are values */                                                           \
+    X(MULTICLASS, "multiclass") /* predictions are one probability per class (the target's categories, in order) */
+
 typedef enum plumb_task {
-    PLUMB_TASK_AUTO = 0,   /* binary for a two-valued target (two categories, bool, or numbers 0/1), multiclass for
-                              a categorical target with more categories, else regression */
-    PLUMB_TASK_BINARY,     /* predictions are probabilities of the positive class */
-    PLUMB_TASK_REGRESSION, /* predictions are values */
-    PLUMB_TASK_MULTICLASS, /* predictions are one probability per class (the target's categories, in order) */
+#define PLUMB_TASK_ENUM(NAME, name) PLUMB_TASK_##NAME,
+    PLUMB_TASK_MAP(PLUMB_TASK_ENUM)
+#undef PLUMB_TASK_ENUM
 } plumb_task;
+
+/* The task's name ("binary"), or "unknown" for a value outside the enum. Thread-safe. */
+PLUMB_API const char *plumb_task_name(plumb_task task);
+
+/* Parses a task name (one of PLUMB_TASK_MAP's) into *out. PLUMB_EINVAL, with a message listing the names, for
+ * any other string (or NULL). */
+PLUMB_API plumb_status plumb_task_parse(const char *name, plumb_task *out, plumb_error *err);
 
 /* What gradient boosting minimises (LightGBM's objectives). AUTO: binary log-loss, L2 or softmax, by the task. */
 typedef enum plumb_objective {

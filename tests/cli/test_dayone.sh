@@ -39,4 +39,103 @@ test_isotonic_calibration_held_out_log_loss() {
     awk -v r="$raw" -v i="$iso" 'BEGIN { exit !(i <= r) }' || fail "calibrated log-loss $iso worse than uncalibrated $raw"
 }
 
+# issue 12 item 17: options that were silently ignored
+test_train_refuses_ignored_options() {
+    run "$PLUMB" train "$CREDIT" --target Status --early-stopping-rounds 5 -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --early-stopping-rounds watches validation data: give --valid or --valid-fraction"
+    run "$PLUMB" train "$CREDIT" --target Status --monotone Income:1,Income:-1 -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: option '--monotone' names 'Income' twice"
+    run "$PLUMB" train "$CREDIT" --target Status --allow-feature Incme -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: option '--allow-feature' names 'Incme', which is no column of the data"
+    run "$PLUMB" train "$CREDIT" --target Home --positive-class owner -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --positive-class is for a binary target: 'Home' has 6 classes"
+    run "$PLUMB" train "$CREDIT" --target Home --task multiclass --positive-class owner -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --positive-class is for a binary target, not --task multiclass"
+    run "$PLUMB" train "$CREDIT" --target Status --time-col Home -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --time-col 'Home' is read as text, not as dates or numbers"
+    expect_no_file "$TMP/m.plumb"
+}
+
+test_train_refuses_one_valued_numeric_target() {
+    printf 'y,x\n1,1\n1,2\n1,3\n,4\n1,5\n' >"$TMP/d.csv"
+    run "$PLUMB" train "$TMP/d.csv" --target y -q -o "$TMP/m.plumb"
+    expect_rc 1
+    expect_err "plumb: target 'y' has one value (1) in all 5 rows: there is nothing to learn (give --task regression to fit the constant)"
+    expect_no_file "$TMP/m.plumb"
+}
+
+test_explain_top_for_tree_and_logistic() {
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --model logistic -q -o "$TMP/l.plumb"
+    expect_rc 0
+    run "$PLUMB" explain "$TMP/l.plumb" --top 3 --json
+    expect_rc 0
+    [ "$(grep -c '"standardized"' "$TMP/out")" -eq 3 ] || fail "logistic --top 3 shows not 3 coefficients"
+    # the three largest |per std| of all coefficients, largest first
+    "$PLUMB" explain "$TMP/l.plumb" --json | sed -n 's/^ *"standardized": \(.*\),$/\1/p' |
+        awk '{ print ($1 < 0 ? -$1 : $1) }' | sort -gr | head -n 3 >"$TMP/want"
+    sed -n 's/^ *"standardized": \(.*\),$/\1/p' "$TMP/out" | awk '{ print ($1 < 0 ? -$1 : $1) }' >"$TMP/got"
+    cmp -s "$TMP/want" "$TMP/got" || fail "logistic --top 3 is not the 3 largest |per std|"
+    run "$PLUMB" train "$CREDIT" --target Status --model tree --max-depth 3 -q -o "$TMP/t.plumb"
+    expect_rc 0
+    run "$PLUMB" explain "$TMP/t.plumb" --top 2
+    expect_rc 0
+    [ "$(grep -c '^if ' "$TMP/out")" -eq 2 ] || fail "tree --top 2 shows not 2 rules"
+    expect_out_has "(2061 rows)"
+    expect_out_has "(730 rows)"
+    expect_out_has "positive class: 'good'"
+}
+
+# issue 23 item 2: early stopping in cv, per fold on its held-out rows
+test_cv_early_stopping_per_fold() {
+    run "$PLUMB" cv "$CREDIT" --target Status --positive-class bad --num-iterations 300 -k 3 -q --json
+    expect_rc 0
+    grep -q '"best_iteration"' "$TMP/out" && fail "best iterations without early stopping"
+    run "$PLUMB" cv "$CREDIT" --target Status --positive-class bad --num-iterations 300 --early-stopping-rounds 10 \
+        -k 3 -q --json
+    expect_rc 0
+    [ "$(grep -c '"best_iteration"' "$TMP/out")" -eq 3 ] || fail "no best iteration per fold"
+    sed -n 's/^ *"best_iteration": \([0-9]*\).*/\1/p' "$TMP/out" | awk '$1 < 1 || $1 >= 300 { bad++ } END { exit bad > 0 }' ||
+        fail "early stopping did not stop a fold"
+    run "$PLUMB" cv "$CREDIT" --target Status --num-iterations 300 --early-stopping-rounds 10 -k 3 -q
+    expect_rc 0
+    expect_out_line "^best iteration +[0-9]+ +[0-9]+ +[0-9]+$"
+}
+
+# issue 23 item 3: with a time column, --valid-fraction holds out the latest rows
+test_train_valid_fraction_by_time() {
+    /usr/bin/env awk 'BEGIN { srand(3); print "t,x,y"; for (i = 1; i <= 300; i++) {
+        x = rand(); printf "%d,%.4f,%d\n", (i * 7919) % 300, x, (x + 0.3 * rand() > 0.6) } }' >"$TMP/d.csv"
+    run "$PLUMB" train "$TMP/d.csv" --target y --time-col t --valid-fraction 0.2 --num-iterations 5 \
+        --min-data-in-leaf 5 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_err_has "validation: the latest 60 rows by 't' (from 240 on; --valid-split random to draw them at random)"
+    run "$PLUMB" train "$TMP/d.csv" --target y --time-col t --valid-fraction 0.2 --valid-split random \
+        --num-iterations 5 --min-data-in-leaf 5 -o "$TMP/m.plumb"
+    expect_rc 0
+    grep -q "validation: the latest" "$TMP/err" && fail "--valid-split random still splits by time"
+    run "$PLUMB" train "$TMP/d.csv" --target y --valid-fraction 0.2 --valid-split time -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: --valid-split time needs --time-col"
+}
+
+# issue 23 item 9: a schema that declares the target needs no --target; train says which class is positive
+test_train_target_from_schema_and_positive_class() {
+    "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" >/dev/null || fail "inspect"
+    run "$PLUMB" train "$CREDIT" --schema "$TMP/s.json" -q -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has "positive class: 'good' (probabilities are P(good); change with --positive-class)"
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad -q --json -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"positive_class": "bad"'
+    run "$PLUMB" explain "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has "positive class: 'bad' (probabilities are P(bad))"
+}
+
 "$@"
