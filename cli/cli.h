@@ -74,7 +74,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"allow-feature", 0, "A,B", NULL, "train on these features although the schema says they become known after the moment of prediction"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
     {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
-    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error"}, \
+    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse also work)"}, \
     {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
     {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
     {"num-iterations", 0, "N", "100", "boosting iterations (trees; times the classes for multiclass)"}, \
@@ -101,7 +101,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"min-samples-leaf", 0, "N", "1", "tree: fewest rows in each child of a split"}, \
     {"min-impurity-decrease", 0, "X", "0", "tree: smallest weighted impurity decrease that makes a split"}, \
     {"ccp-alpha", 0, "X", "0", "tree: minimal cost-complexity pruning strength; 0: no pruning"}, \
-    {"class-weight", 0, "W", "none", "tree: 'balanced' or NEG:POS (e.g. 1:3); logistic: 'balanced' or per class (e.g. 'bad=3,good=1')"}, \
+    {"class-weight", 0, "W", "none", "tree, logistic: 'balanced' or per class (e.g. 'bad=3,good=1'; tree also NEG:POS, e.g. 1:3)"}, \
     {"l1-ratio", 0, "F", "0", "linear, logistic: L1 share of the penalty (0 ridge, 1 lasso, between: elastic net)"}, \
     {"clip-quantile", 0, "Q", "0", "linear, logistic: clip numeric values to their [Q, 1-Q] training quantiles"}, \
     {"min-category-weight", 0, "X", "0", "linear, logistic: categories with less training weight get no column of their own"}, \
@@ -124,6 +124,7 @@ typedef struct cli_fit {
     char *monotone_buf;
     plumb_model *init_model; /* --init-model, loaded once */
     plumb_tree_params tree;
+    const char *tree_class_weight; /* tree: --class-weight CLASS=W,..., resolved when the target is known */
     plumb_linear_params linear;
     const char *allow[256]; /* --allow-feature, pointers into allow_buf */
     size_t n_allow;

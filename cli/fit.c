@@ -211,12 +211,16 @@ static int parse_tree(const cli_args *a, cli_fit *f) {
     const char *cw = cli_get(a, "class-weight");
     if (cw && strcmp(cw, "balanced") == 0) {
         p->class_weight_balanced = 1;
+    } else if (cw && strchr(cw, '=')) {
+        f->tree_class_weight = cw; /* CLASS=W,...: resolved against the target's classes by cli_fit_train */
     } else if (cw && strcmp(cw, "none") != 0) {
         char *end;
         const double neg = strtod(cw, &end);
         const double pos = *end == ':' ? strtod(end + 1, &end) : NAN;
         if (*end || !(neg > 0) || !(pos > 0) || !isfinite(neg) || !isfinite(pos))
-            return cli_usage_error(a->cmd, "option '--class-weight' expects 'balanced' or NEG:POS weights, got '%s'",
+            return cli_usage_error(a->cmd,
+                                   "option '--class-weight' expects 'balanced', CLASS=W per class (e.g. bad=3,good=1) "
+                                   "or NEG:POS weights, got '%s'",
                                    cw);
         p->class_weight[0] = neg;
         p->class_weight[1] = pos;
@@ -299,6 +303,48 @@ static int parse_linear(const cli_args *a, cli_fit *f) {
     return EXIT_OK;
 }
 
+/* The validation metrics: LightGBM's names, and scikit-learn's (as plumb eval prints them) for the same metric. */
+static const struct {
+    const char *name, *lightgbm;
+} metric_names[] = {
+    {"binary_logloss", "binary_logloss"},
+    {"auc", "auc"},
+    {"binary_error", "binary_error"},
+    {"l2", "l2"},
+    {"rmse", "rmse"},
+    {"l1", "l1"},
+    {"huber", "huber"},
+    {"poisson", "poisson"},
+    {"quantile", "quantile"},
+    {"mape", "mape"},
+    {"multi_logloss", "multi_logloss"},
+    {"multi_error", "multi_error"},
+    /* scikit-learn's and plumb eval's names; log_loss by the task */
+    {"roc_auc", "auc"},
+    {"mae", "l1"},
+    {"mse", "l2"},
+    {"log_loss", NULL},
+};
+
+/* --metric, in either vocabulary, as LightGBM's name; an unknown name is a usage error. */
+static int parse_metric(const cli_args *a, cli_fit *g) {
+    const char *m = cli_get(a, "metric");
+    if (!m)
+        return EXIT_OK;
+    for (size_t i = 0; i < sizeof metric_names / sizeof *metric_names; i++)
+        if (strcmp(m, metric_names[i].name) == 0) {
+            g->gbdt.metric = metric_names[i].lightgbm           ? metric_names[i].lightgbm
+                             : g->task == PLUMB_TASK_MULTICLASS ? "multi_logloss"
+                                                                : "binary_logloss";
+            return EXIT_OK;
+        }
+    return cli_usage_error(a->cmd,
+                           "unknown metric '%s' (expected LightGBM's binary_logloss, auc, binary_error, l2, rmse, l1, "
+                           "huber, poisson, quantile, mape, multi_logloss, multi_error, or scikit-learn's roc_auc, "
+                           "log_loss, mae, mse)",
+                           m);
+}
+
 static int parse_gbdt(const cli_args *a, cli_fit *g) {
     plumb_gbdt_params *p = &g->gbdt;
     plumb_gbdt_params_init(p);
@@ -314,7 +360,8 @@ static int parse_gbdt(const cli_args *a, cli_fit *g) {
     if (init && plumb_model_load(init, &g->init_model, &err) != PLUMB_OK)
         return cli_fail(&err);
     p->init_model = g->init_model;
-    p->metric = cli_get(a, "metric");
+    if ((rc = parse_metric(a, g)) != EXIT_OK)
+        return rc;
     int64_t seed = 0;
     long long threads = 0;
     if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
@@ -402,6 +449,43 @@ static int check_target(const cli_args *a, const cli_fit *f, const plumb_frame *
     return EXIT_OK;
 }
 
+/* Resolves --class-weight CLASS=W,... of a tree against the target's two classes into w[0] (negative) and w[1]
+ * (positive), as logistic regression reads the same option; a class not named weighs 1. */
+static int tree_class_weights(const cli_args *a, const cli_fit *f, const plumb_frame *train, double w[2]) {
+    plumb_column_info c;
+    if (target_column(train, &c) < 0)
+        return EXIT_OK;
+    const char *names[2] = {"0", "1"};
+    if (c.type == PLUMB_TYPE_BOOL)
+        names[0] = "false", names[1] = "true";
+    if (c.type == PLUMB_TYPE_CATEGORICAL && c.n_categories == 2) {
+        const int pos = f->positive_class && strcmp(c.categories[0], f->positive_class) == 0 ? 0 : 1;
+        names[1] = c.categories[pos];
+        names[0] = c.categories[1 - pos];
+    }
+    w[0] = w[1] = 1;
+    bool seen[2] = {false, false};
+    for (const char *s = f->tree_class_weight; *s;) {
+        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
+        const char *eq = memchr(s, '=', (size_t)(end - s));
+        int k = -1;
+        for (int j = 0; eq && j < 2; j++)
+            if ((size_t)(eq - s) == strlen(names[j]) && memcmp(s, names[j], (size_t)(eq - s)) == 0)
+                k = j;
+        char *stop = NULL;
+        const double v = eq ? strtod(eq + 1, &stop) : NAN;
+        if (!eq || k < 0 || stop != end || !(v > 0) || !isfinite(v) || seen[k])
+            return cli_usage_error(a->cmd,
+                                   "option '--class-weight': '%.*s' is not CLASS=WEIGHT with a positive weight for "
+                                   "one of the classes of '%s' ('%s', '%s'), each once",
+                                   (int)(end - s), s, c.name, names[0], names[1]);
+        seen[k] = true;
+        w[k] = v;
+        s = comma ? comma + 1 : end;
+    }
+    return EXIT_OK;
+}
+
 static plumb_status train_tree(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
                                plumb_model **out, plumb_error *err) {
     (void)valid, (void)progress; /* one tree has no iterations to validate: valid data is for the caller to score */
@@ -430,6 +514,13 @@ int cli_fit_train(const cli_args *a, const cli_fit *f, const plumb_frame *train,
     int rc = check_availability(a, f, train);
     if (rc != EXIT_OK || (rc = check_target(a, f, train)) != EXIT_OK)
         return rc;
+    cli_fit tree_fit;
+    if (f->tree_class_weight) {
+        tree_fit = *f;
+        if ((rc = tree_class_weights(a, f, train, tree_fit.tree.class_weight)) != EXIT_OK)
+            return rc;
+        f = &tree_fit;
+    }
     plumb_error err;
     progress = progress && !f->quiet && isatty(STDERR_FILENO);
     return f->kind->train(f, train, valid, progress, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);

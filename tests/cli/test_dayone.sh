@@ -138,4 +138,66 @@ test_train_target_from_schema_and_positive_class() {
     expect_out_has "positive class: 'bad' (probabilities are P(bad))"
 }
 
+# issue 11: --init-model is read once (a FIFO can be read only once; it used to be loaded four times)
+test_train_init_model_read_once() {
+    run "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 -q -o "$TMP/init.plumb"
+    expect_rc 0
+    mkfifo "$TMP/fifo"
+    cat "$TMP/init.plumb" >"$TMP/fifo" &
+    local writer=$!
+    run timeout 60 "$PLUMB" train "$CREDIT" --target Status --init-model "$TMP/fifo" --num-iterations 5 -q \
+        -o "$TMP/m.plumb"
+    kill "$writer" 2>/dev/null || true
+    expect_rc 0
+    expect_out_has "trained 10 trees"
+}
+
+# issue 23 item 9: conventions
+test_options_lightgbm_spellings_and_typos() {
+    run "$PLUMB" train "$CREDIT" --target Status --num_leaves 7 --learning_rate=0.3 --num-iterations 3 -q --json \
+        -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"n_trees": 3'
+    run "$PLUMB" train "$CREDIT" --target Status --num-leavs 7 -o "$TMP/typo.plumb"
+    expect_rc 2
+    expect_err "$(printf "plumb train: unknown option '--num-leavs' (did you mean --num-leaves?)\nsee 'plumb train --help'")"
+    run "$PLUMB" cv "$CREDIT" --target Status --fold 3
+    expect_rc 2
+    expect_err_has "unknown option '--fold' (did you mean --folds?)"
+    run "$PLUMB" train "$CREDIT" --target Status --bogus 7 -o "$TMP/typo.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: unknown option '--bogus'"
+    grep -q "did you mean" "$TMP/err" && fail "a suggestion for a name near no option"
+    expect_no_file "$TMP/typo.plumb"
+}
+
+test_metric_vocabulary() {
+    run "$PLUMB" train "$CREDIT" --target Status --metric bogus --valid-fraction 0.2 -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: unknown metric 'bogus' (expected LightGBM's binary_logloss, auc,"
+    run "$PLUMB" train "$CREDIT" --target Status --metric roc_auc --valid-fraction 0.2 -q --json -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"metric": "auc"'
+    run "$PLUMB" train "$CREDIT" --target Status --metric log_loss --valid-fraction 0.2 -q --json -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"metric": "binary_logloss"'
+}
+
+test_tree_class_weight_by_name() {
+    run "$PLUMB" train "$CREDIT" --target Status --model tree --max-depth 3 --class-weight bad=3,good=1 -q \
+        -o "$TMP/a.plumb"
+    expect_rc 0
+    run "$PLUMB" train "$CREDIT" --target Status --model tree --max-depth 3 --class-weight 3:1 -q -o "$TMP/b.plumb"
+    expect_rc 0
+    run "$PLUMB" train "$CREDIT" --target Status --model tree --max-depth 3 -q -o "$TMP/c.plumb"
+    expect_rc 0
+    "$PLUMB" predict "$TMP/a.plumb" "$CREDIT" >"$TMP/a.csv" && "$PLUMB" predict "$TMP/b.plumb" "$CREDIT" >"$TMP/b.csv" &&
+        "$PLUMB" predict "$TMP/c.plumb" "$CREDIT" >"$TMP/c.csv" || fail "predict"
+    cmp -s "$TMP/a.csv" "$TMP/b.csv" || fail "bad=3,good=1 differs from NEG:POS 3:1 (positive class good)"
+    cmp -s "$TMP/a.csv" "$TMP/c.csv" && fail "class weights changed nothing"
+    run "$PLUMB" train "$CREDIT" --target Status --model tree --class-weight bd=3 -q -o "$TMP/d.plumb"
+    expect_rc 2
+    expect_err_has "option '--class-weight': 'bd=3' is not CLASS=WEIGHT with a positive weight for one of the classes of 'Status' ('bad', 'good'), each once"
+}
+
 "$@"
