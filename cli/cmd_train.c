@@ -39,7 +39,7 @@ static double *time_values(const plumb_frame *frame) {
         const float *f32 = plumb_frame_f32(frame, j);
         const double *f64 = plumb_frame_f64(frame, j);
         for (int64_t i = 0; t && i < n; i++)
-            t[i] = i64 ? (i64[i] == INT64_MIN ? NAN : (double)i64[i]) : f64 ? f64[i] : f32 ? f32[i] : NAN;
+            t[i] = i64 ? (i64[i] == PLUMB_DATETIME_MISSING ? NAN : (double)i64[i]) : f64 ? f64[i] : f32 ? f32[i] : NAN;
         return t;
     }
     return NULL;

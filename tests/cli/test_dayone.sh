@@ -200,4 +200,29 @@ test_tree_class_weight_by_name() {
     expect_err_has "option '--class-weight': 'bd=3' is not CLASS=WEIGHT with a positive weight for one of the classes of 'Status' ('bad', 'good'), each once"
 }
 
+# issue 23 item 3: plumb split writes train and test files, rows byte for byte
+test_split_writes_train_and_test() {
+    run "$PLUMB" split "$CREDIT" --target Status --strategy stratified --train "$TMP/tr.csv" --test "$TMP/te.csv"
+    expect_rc 0
+    expect_out_has "split 4454 rows (stratified): 3563 to '$TMP/tr.csv', 891 to '$TMP/te.csv'"
+    [ "$(head -n 1 "$TMP/tr.csv")" = "$(head -n 1 "$CREDIT")" ] || fail "train header"
+    [ "$(head -n 1 "$TMP/te.csv")" = "$(head -n 1 "$CREDIT")" ] || fail "test header"
+    cmp -s <(tail -n +2 "$CREDIT" | sort) <(tail -n +2 -q "$TMP/tr.csv" "$TMP/te.csv" | sort) ||
+        fail "train and test are not the input's rows"
+    # stratified: the share of 'bad' in the test file is the file's (1254 of 4454) within one row
+    awk -F, 'NR > 1 && $1 == "bad" { b++ } END { exit !(b >= 250 && b <= 252) }' "$TMP/te.csv" || fail "not stratified"
+    printf 't,x,y\n1,"a\nb",1\n\n2,c,0\n3,d,1\n4,e,0\n5,f,1\n6,1.50,0\n' >"$TMP/q.csv"
+    run "$PLUMB" split "$TMP/q.csv" --strategy time --time-col t --test-size 0.34 --gap 1 -q --train "$TMP/a.csv" \
+        --test "$TMP/b.csv"
+    expect_rc 0
+    [ "$(cat "$TMP/a.csv")" = "$(printf 't,x,y\n1,"a\nb",1\n2,c,0\n3,d,1')" ] || fail "time split: train"
+    [ "$(cat "$TMP/b.csv")" = "$(printf 't,x,y\n5,f,1\n6,1.50,0')" ] || fail "time split: test"
+    run "$PLUMB" split "$CREDIT" --strategy group --train "$TMP/a.csv" --test "$TMP/b.csv"
+    expect_rc 2
+    expect_err_has "plumb split: --strategy group needs --group-col"
+    run "$PLUMB" split "$CREDIT" --train "$TMP/a.csv" --test "$CREDIT"
+    expect_rc 2
+    expect_err_has "plumb split: --train, --test and the input must be three different files"
+}
+
 "$@"
