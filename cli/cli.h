@@ -141,9 +141,10 @@ struct cli_kind {
     int (*parse)(const cli_args *args, cli_fit *fit);
     plumb_status (*train)(const cli_fit *fit, const plumb_frame *train, const plumb_frame *valid, bool progress,
                           plumb_model **out, plumb_error *err);
-    /* train's summary of a freshly trained model (text, or JSON with --json); valid may be NULL */
+    /* train's summary of a freshly trained model (text, or JSON with --json); valid may be NULL; extra (a jansson
+     * object or NULL, taken over) is added to the JSON */
     int (*summary)(const cli_args *args, const plumb_model *model, const plumb_model_info *info, const char *out,
-                   const plumb_frame *valid);
+                   const plumb_frame *valid, void *extra);
     /* explain's explanation (--top N, --json) */
     int (*explain)(const cli_args *args, const plumb_model *model, const plumb_model_info *info);
 };
@@ -167,11 +168,11 @@ int cli_fit_train(const cli_args *args, const cli_fit *fit, const plumb_frame *t
 
 /* The hooks of the kinds: summaries in cmd_train.c, explanations in cmd_explain.c. */
 int cli_summary_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
-                     const plumb_frame *valid);
+                     const plumb_frame *valid, void *extra);
 int cli_summary_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
-                     const plumb_frame *valid);
+                     const plumb_frame *valid, void *extra);
 int cli_summary_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
-                       const plumb_frame *valid);
+                       const plumb_frame *valid, void *extra);
 int cli_explain_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
 int cli_explain_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
 int cli_explain_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info);

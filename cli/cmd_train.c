@@ -95,7 +95,11 @@ static bool has_target(const plumb_frame *frame) {
     return false;
 }
 
-static void print_json(json_t *o) {
+/* Prints o with the members of extra (a JSON object or NULL) added, and frees both. */
+static void print_json(json_t *o, void *extra) {
+    if (extra)
+        json_object_update(o, extra);
+    json_decref(extra);
     json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     printf("\n");
     json_decref(o);
@@ -140,7 +144,7 @@ static int split_frame(plumb_frame *frame, double fraction, uint64_t seed, plumb
 
 /* The summary of a linear model: what was fitted, how well, and every coefficient (as JSON with --json). */
 int cli_summary_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
-                       const plumb_frame *valid) {
+                       const plumb_frame *valid, void *extra) {
     (void)valid;
     plumb_linear_info li;
     const plumb_coefficient *co;
@@ -168,7 +172,7 @@ int cli_summary_linear(const cli_args *a, const plumb_model *model, const plumb_
                       li.l1_ratio, "train_rows", (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
                       info->train_metric, "objective", li.objective, "coefficients", coefs, "data_sha256",
                       info->data_sha256, "nonzero", json_integer(li.n_nonzero));
-        print_json(o);
+        print_json(o, extra);
         return EXIT_OK;
     }
     printf("trained %s regression (%s, %lld features, %lld coefficients, %s", logistic ? "logistic" : "linear",
@@ -201,7 +205,7 @@ static json_t *positive_json(const plumb_model *model, const plumb_model_info *i
 }
 
 int cli_summary_tree(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
-                     const plumb_frame *valid) {
+                     const plumb_frame *valid, void *extra) {
     (void)valid;
     plumb_tree_info ti = {0};
     plumb_error err;
@@ -209,12 +213,14 @@ int cli_summary_tree(const cli_args *a, const plumb_model *model, const plumb_mo
         return cli_fail(&err);
     const char *task_name = plumb_task_name(info->task);
     if (cli_get(a, "json")) {
-        print_json(json_pack(
-            "{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:o, s:s}", "model", info->kind, "task", task_name,
-            "positive_class", positive_json(model, info), "output", out, "n_features", (json_int_t)info->n_features,
-            "n_leaves", (json_int_t)ti.n_leaves, "depth", (json_int_t)ti.depth, "criterion", ti.criterion, "train_rows",
-            (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
-            isnan(info->train_metric) ? json_null() : json_real(info->train_metric), "data_sha256", info->data_sha256));
+        print_json(json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:o, s:s}", "model", info->kind,
+                             "task", task_name, "positive_class", positive_json(model, info), "output", out,
+                             "n_features", (json_int_t)info->n_features, "n_leaves", (json_int_t)ti.n_leaves, "depth",
+                             (json_int_t)ti.depth, "criterion", ti.criterion, "train_rows",
+                             (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
+                             isnan(info->train_metric) ? json_null() : json_real(info->train_metric), "data_sha256",
+                             info->data_sha256),
+                   extra);
         return EXIT_OK;
     }
     printf("trained a tree (%s, %lld features, %lld leaves, depth %lld) on %lld rows: %s train %.6f\n", task_name,
@@ -226,18 +232,20 @@ int cli_summary_tree(const cli_args *a, const plumb_model *model, const plumb_mo
 }
 
 int cli_summary_gbdt(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
-                     const plumb_frame *valid) {
+                     const plumb_frame *valid, void *extra) {
     const char *task_name = plumb_task_name(info->task);
     if (cli_get(a, "json")) {
-        print_json(json_pack(
-            "{s:s, s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model", info->kind, "task",
-            task_name, "positive_class", positive_json(model, info), "objective", info->objective, "output", out,
-            "n_features", (json_int_t)info->n_features, "n_trees", (json_int_t)info->n_trees, "n_iterations",
-            (json_int_t)info->n_iterations, "best_iteration", (json_int_t)info->best_iteration, "train_rows",
-            (json_int_t)info->train_rows, "valid_rows", (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric",
-            info->metric, "train_metric", isnan(info->train_metric) ? json_null() : json_real(info->train_metric),
-            "valid_metric", isnan(info->valid_metric) ? json_null() : json_real(info->valid_metric), "data_sha256",
-            info->data_sha256));
+        print_json(json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model",
+                             info->kind, "task", task_name, "positive_class", positive_json(model, info), "objective",
+                             info->objective, "output", out, "n_features", (json_int_t)info->n_features, "n_trees",
+                             (json_int_t)info->n_trees, "n_iterations", (json_int_t)info->n_iterations,
+                             "best_iteration", (json_int_t)info->best_iteration, "train_rows",
+                             (json_int_t)info->train_rows, "valid_rows",
+                             (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric", info->metric,
+                             "train_metric", isnan(info->train_metric) ? json_null() : json_real(info->train_metric),
+                             "valid_metric", isnan(info->valid_metric) ? json_null() : json_real(info->valid_metric),
+                             "data_sha256", info->data_sha256),
+                   extra);
         return EXIT_OK;
     }
     printf("trained %lld trees (%s, %lld features) on %lld rows: %s train %.6f", (long long)info->n_trees, task_name,
@@ -251,6 +259,59 @@ int cli_summary_gbdt(const cli_args *a, const plumb_model *model, const plumb_mo
     return EXIT_OK;
 }
 
+/* Judges the calibration on rows its map did not see (cross-fitted over the validation rows) before it is fitted
+ * on all of them: log-loss and Brier score of the model's probabilities there, without and with it, into *out
+ * ({"method", "rows", "cross_fit_folds", "uncalibrated": {...}, "calibrated": {...}}). */
+static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb_calibration cal, const char *name,
+                             uint64_t seed, json_t **out) {
+    const int64_t n = plumb_frame_n_rows(valid);
+    double *y = malloc((size_t)(n + 1) * sizeof *y), *raw = malloc((size_t)(n + 1) * sizeof *raw);
+    double *cf = malloc((size_t)(n + 1) * sizeof *cf);
+    plumb_error err;
+    int rc = EXIT_OK;
+    if (!y || !raw || !cf) {
+        rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+        goto done;
+    }
+    /* the folds need rows of both classes: as many folds as the smaller class has rows, at most 5 */
+    int32_t folds = 5;
+    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+        int64_t pos = 0;
+        for (int64_t i = 0; i < n; i++)
+            pos += y[i] > 0.5;
+        const int64_t fewer = pos < n - pos ? pos : n - pos;
+        folds = fewer < 5 ? (int32_t)fewer : 5;
+        if (folds < 2 || plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    }
+    plumb_metric m[2] = {PLUMB_METRIC_LOG_LOSS, PLUMB_METRIC_BRIER};
+    double before[2], after[2];
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = n;
+    d.label = y;
+    d.score = raw;
+    if (plumb_metrics_compute(&d, m, 2, before, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    d.score = cf;
+    if (plumb_metrics_compute(&d, m, 2, after, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    *out = json_pack("{s:s, s:I, s:i, s:{s:f, s:f}, s:{s:f, s:f}}", "method", name, "rows", (json_int_t)n,
+                     "cross_fit_folds", folds, "uncalibrated", "log_loss", before[0], "brier", before[1], "calibrated",
+                     "log_loss", after[0], "brier", after[1]);
+done:
+    free(y);
+    free(raw);
+    free(cf);
+    return rc;
+}
+
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
@@ -259,6 +320,7 @@ static int run(const cli_args *a) {
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
     plumb_model *model = NULL;
     double *times = NULL;
+    json_t *judged = NULL;
     plumb_error err;
     int rc = cli_fit_parse(a, &fit);
     if (rc != EXIT_OK)
@@ -348,6 +410,8 @@ static int run(const cli_args *a) {
     }
     if ((rc = cli_fit_train(a, &fit, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;
+    if (cal && (rc = judge_calibration(model, valid, cal, calibrate, (uint64_t)seed, &judged)) != EXIT_OK)
+        goto done;
     if (cal && plumb_model_calibrate(model, valid, cal, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         goto done;
@@ -362,12 +426,24 @@ static int run(const cli_args *a) {
     plumb_model_info info;
     plumb_model_describe(model, &info);
     const cli_kind *kind = cli_kind_of_model(model);
-    rc = kind ? kind->summary(a, model, &info, out, valid) : EXIT_OK;
-    if (rc == EXIT_OK && cal && !cli_get(a, "json"))
-        printf("calibrated: %s on the %lld validation rows, kept in the model (check it with plumb eval on rows it "
-               "did not see)\n",
-               calibrate, (long long)plumb_frame_n_rows(valid));
+    const bool json = cli_get(a, "json") != NULL;
+    rc = kind ? kind->summary(a, model, &info, out, valid,
+                              json && judged ? json_pack("{s:O}", "calibration", judged) : NULL)
+              : EXIT_OK;
+    if (rc == EXIT_OK && judged && !json) {
+        const json_t *b = json_object_get(judged, "uncalibrated"), *c = json_object_get(judged, "calibrated");
+        printf("calibrated: %s, fitted on the %lld validation rows and kept in the model; on rows its map did not "
+               "see\n(%lld-fold cross-fit over the validation rows): log_loss %.6f -> %.6f, brier %.6f -> %.6f\n",
+               calibrate, (long long)plumb_frame_n_rows(valid),
+               (long long)json_integer_value(json_object_get(judged, "cross_fit_folds")),
+               json_real_value(json_object_get(b, "log_loss")), json_real_value(json_object_get(c, "log_loss")),
+               json_real_value(json_object_get(b, "brier")), json_real_value(json_object_get(c, "brier")));
+        if (json_real_value(json_object_get(c, "log_loss")) > json_real_value(json_object_get(b, "log_loss")))
+            printf("note: the calibration makes the log-loss worse on rows it did not see: the model's own "
+                   "probabilities may serve better (train without --calibrate)\n");
+    }
 done:
+    json_decref(judged);
     free(times);
     cli_fit_free(&fit);
     plumb_model_free(model);

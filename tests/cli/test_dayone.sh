@@ -225,4 +225,24 @@ test_split_writes_train_and_test() {
     expect_err_has "plumb split: --train, --test and the input must be three different files"
 }
 
+# issue 23 item 4: --calibrate judges the calibration on rows its map did not see
+test_calibrate_reports_cross_fitted() {
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.2 --calibrate platt -q \
+        --json -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"method": "platt"'
+    expect_out_has '"cross_fit_folds": 5'
+    # the uncalibrated log-loss on the validation rows is the model's own validation metric
+    local valid unc
+    valid=$(sed -n 's/^  "valid_metric": \(.*\),$/\1/p' "$TMP/out")
+    unc=$(sed -n '/"uncalibrated"/,/}/s/^ *"log_loss": \(.*\),$/\1/p' "$TMP/out")
+    awk -v v="$valid" -v u="$unc" 'BEGIN { d = v - u; exit !(d < 1e-9 && d > -1e-9) }' ||
+        fail "uncalibrated log-loss $unc is not the validation metric $valid"
+    run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --valid-fraction 0.2 --calibrate isotonic -q \
+        -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_line "^calibrated: isotonic, fitted on the [0-9]+ validation rows and kept in the model; on rows its map did not see$"
+    expect_out_line "^\(5-fold cross-fit over the validation rows\): log_loss 0\.[0-9]+ -> 0\.[0-9]+, brier 0\.[0-9]+ -> 0\.[0-9]+$"
+}
+
 "$@"
