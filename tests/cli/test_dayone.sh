@@ -245,4 +245,15 @@ test_calibrate_reports_cross_fitted() {
     expect_out_line "^\(5-fold cross-fit over the validation rows\): log_loss 0\.[0-9]+ -> 0\.[0-9]+, brier 0\.[0-9]+ -> 0\.[0-9]+$"
 }
 
+# issue 23 item 8: `make demo` shows the demo's summary last, after everything else it prints
+test_demo_summary_last() {
+    (cd "$TMP" && sh "$SRC/scripts/demo" "$BUILD" --rows 2000 >"$TMP/demo.out" 2>"$TMP/demo.err") || fail "scripts/demo"
+    grep -qx -- "-* plumb demo credit" "$TMP/demo.out" || fail "no rule before the summary"
+    [ "$(tail -n 1 "$TMP/demo.out")" = "site:   out/site/index.html (plumb site out -o out/site)" ] || fail "site line not last"
+    # the summary (what plumb demo prints) comes after the rule, whole
+    (cd "$TMP" && "$PLUMB" demo credit -o out/credit --rows 2000 >"$TMP/direct.out" 2>/dev/null) || fail "plumb demo"
+    sed -n '/^-* plumb demo credit$/,$p' "$TMP/demo.out" | sed '1d;$d' >"$TMP/after"
+    cmp -s "$TMP/after" "$TMP/direct.out" || fail "the summary is not printed whole after the rule"
+}
+
 "$@"
