@@ -196,8 +196,6 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     if (cli_get(a, "ci") && !(ci > 0 && ci < 1))
         return cli_usage_error(a->cmd, "option '--ci' expects a level between 0 and 1, such as 0.95; got '%s'",
                                cli_get(a, "ci"));
-    if (!cli_get(a, "target"))
-        return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
     const char *sname = cli_get(a, "strategy");
     int strategy = -1;
     for (int s = 0; sname && s < 4; s++)
@@ -235,6 +233,11 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         goto done;
     const int64_t n = plumb_frame_n_rows(frame);
     const int64_t tcol = column_with_role(frame, PLUMB_ROLE_TARGET);
+    if (tcol < 0) {
+        rc = cli_usage_error(a->cmd, "no target: name the column to predict with --target (or give it the role target "
+                                     "in --schema)");
+        goto done;
+    }
     const int64_t wcol = column_with_role(frame, PLUMB_ROLE_WEIGHT);
     const double *w = wcol >= 0 ? plumb_frame_f64(frame, wcol) : NULL;
     const char *positive = cli_get(a, "positive-class");

@@ -136,6 +136,12 @@ test_train_target_from_schema_and_positive_class() {
     run "$PLUMB" explain "$TMP/m.plumb"
     expect_rc 0
     expect_out_has "positive class: 'bad' (probabilities are P(bad))"
+    run "$PLUMB" cv "$CREDIT" --schema "$TMP/s.json" -k 3 --num-iterations 10 -q
+    expect_rc 0
+    expect_out_has "binary target 'Status'"
+    run "$PLUMB" cv "$CREDIT" -k 3
+    expect_rc 2
+    expect_err_has "plumb cv: no target: name the column to predict with --target (or give it the role target in --schema)"
 }
 
 # issue 11: --init-model is read once (a FIFO can be read only once; it used to be loaded four times)
