@@ -209,11 +209,14 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         return cli_usage_error(a->cmd, "--strategy time needs --time-col");
     if (cli_get(a, "gap") && strategy != PLUMB_SPLIT_TIME)
         return cli_usage_error(a->cmd, "--gap goes with --strategy time");
-    cli_task task;
-    if (cli_get(a, "task") && strcmp(cli_get(a, "task"), "multiclass") == 0)
+    /* --task was read once, by cli_fit_parse; evaluate.h's cli_task lists the same tasks in plumb_task's order */
+    _Static_assert((int)CLI_TASK_AUTO == (int)PLUMB_TASK_AUTO && (int)CLI_TASK_BINARY == (int)PLUMB_TASK_BINARY &&
+                       (int)CLI_TASK_REGRESSION == (int)PLUMB_TASK_REGRESSION &&
+                       (int)CLI_TASK_MULTICLASS == (int)PLUMB_TASK_MULTICLASS,
+                   "cli_task mirrors plumb_task");
+    if (fit->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "multiclass models are not trained yet");
-    if ((rc = cli_task_option(a, &task)) != EXIT_OK)
-        return rc;
+    cli_task task = (cli_task)fit->task;
 
     plumb_error err;
     plumb_frame *frame = NULL, *train = NULL, *test = NULL;
