@@ -45,6 +45,7 @@ extern const cli_command cli_report_cmd; /* `plumb report`: cmd_report.c (cli_re
 
 extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain, cli_audit;
 extern const cli_command cli_eval, cli_cv;   /* evaluation: cmd_eval.c, cmd_cv.c */
+extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
@@ -76,7 +77,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"allow-feature", 0, "A,B", NULL, "train on these features although the schema says they become known after the moment of prediction"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
     {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
-    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error"}, \
+    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse also work)"}, \
     {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
     {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
     {"num-iterations", 0, "N", "100", "boosting iterations (trees; times the classes for multiclass)"}, \
@@ -103,7 +104,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"min-samples-leaf", 0, "N", "1", "tree: fewest rows in each child of a split"}, \
     {"min-impurity-decrease", 0, "X", "0", "tree: smallest weighted impurity decrease that makes a split"}, \
     {"ccp-alpha", 0, "X", "0", "tree: minimal cost-complexity pruning strength; 0: no pruning"}, \
-    {"class-weight", 0, "W", "none", "tree: 'balanced' or NEG:POS (e.g. 1:3); logistic: 'balanced' or per class (e.g. 'bad=3,good=1')"}, \
+    {"class-weight", 0, "W", "none", "tree, logistic: 'balanced' or per class (e.g. 'bad=3,good=1'; tree also NEG:POS, e.g. 1:3)"}, \
     {"l1-ratio", 0, "F", "0", "linear, logistic: L1 share of the penalty (0 ridge, 1 lasso, between: elastic net)"}, \
     {"clip-quantile", 0, "Q", "0", "linear, logistic: clip numeric values to their [Q, 1-Q] training quantiles"}, \
     {"min-category-weight", 0, "X", "0", "linear, logistic: categories with less training weight get no column of their own"}, \
@@ -113,36 +114,70 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
-/* Checks the model options (a usage error is reported and its exit status returned) without training. */
-int cli_fit_check(const cli_args *args);
+typedef struct cli_kind cli_kind;
 
-/* Gradient-boosting parameters from the options, with what they point to. */
-typedef struct cli_gbdt {
-    plumb_gbdt_params p;
+/* The model options, parsed once by cli_fit_parse for the kind --model names. */
+typedef struct cli_fit {
+    const cli_kind *kind;
+    plumb_task task;            /* --task, PLUMB_TASK_AUTO without it */
+    const char *positive_class; /* --positive-class or NULL */
+    bool quiet;                 /* -q: no progress line */
+    plumb_gbdt_params gbdt;     /* gbdt: with what it points to below */
     plumb_monotone *monotone;
     char *monotone_buf;
-    plumb_model *init_model;
-} cli_gbdt;
+    plumb_model *init_model; /* --init-model, loaded once */
+    plumb_tree_params tree;
+    const char *tree_class_weight; /* tree: --class-weight CLASS=W,..., resolved when the target is known */
+    plumb_linear_params linear;
+    const char *allow[256]; /* --allow-feature, pointers into allow_buf */
+    size_t n_allow;
+    char *allow_buf;
+} cli_fit;
 
-/* Fills *g from the gradient-boosting options (loading --init-model). Returns EXIT_OK, or the exit status after
- * reporting the error; free with cli_gbdt_free either way. */
-int cli_gbdt_params(const cli_args *args, cli_gbdt *g);
-void cli_gbdt_free(cli_gbdt *g);
+/* A kind of model the command line trains, explains and summarises: one row of cli_kinds (fit.c). */
+struct cli_kind {
+    const char *name;      /* --model NAME */
+    const char *file_kind; /* plumb_model_info.kind of the models it trains */
+    unsigned bit;          /* the kinds each model option applies to are a mask of these (fit.c) */
+    bool validates;        /* scores validation data every iteration: early stopping, --valid */
+    int (*parse)(const cli_args *args, cli_fit *fit);
+    plumb_status (*train)(const cli_fit *fit, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                          plumb_model **out, plumb_error *err);
+    /* train's summary of a freshly trained model (text, or JSON with --json); valid may be NULL; extra (a jansson
+     * object or NULL, taken over) is added to the JSON */
+    int (*summary)(const cli_args *args, const plumb_model *model, const plumb_model_info *info, const char *out,
+                   const plumb_frame *valid, void *extra);
+    /* explain's explanation (--top N, --json) */
+    int (*explain)(const cli_args *args, const plumb_model *model, const plumb_model_info *info);
+};
+extern const cli_kind cli_kinds[]; /* terminated by a row with name NULL */
 
-/* Fills *p from the tree options (--max-depth and the tree's own). Returns EXIT_OK or EXIT_USAGE after reporting
- * the error, which includes a gradient-boosting option given with --model tree. */
-int cli_tree_params(const cli_args *args, plumb_tree_params *p);
+/* The kind --model NAME names, or NULL; the kind of a loaded model (NULL for one the command line does not know). */
+const cli_kind *cli_kind_named(const char *name);
+const cli_kind *cli_kind_of_model(const plumb_model *model);
 
-/* Whether --model names a linear kind (linear or logistic). */
+/* Parses the model options once into *fit (loading --init-model). Returns EXIT_OK, or the exit status after
+ * reporting the error; free with cli_fit_free either way. */
+int cli_fit_parse(const cli_args *args, cli_fit *fit);
+void cli_fit_free(cli_fit *fit);
 
-/* Fills *p from the linear-model options (--model linear forces regression, logistic binary). Returns EXIT_OK or
- * EXIT_USAGE after reporting the error. */
-int cli_linear_params(const cli_args *args, plumb_linear_params *p);
+/* Trains the model *fit describes on train (valid may be NULL), showing a progress line on a terminal when progress
+ * is set and -q is not. Refuses what would train without a word but not as asked (an --allow-feature that is no
+ * column, --positive-class on a multiclass target, a one-valued target, a text --time-col). Returns EXIT_OK, or the
+ * exit status after reporting the error; *out is owned by the caller. */
+int cli_fit_train(const cli_args *args, const cli_fit *fit, const plumb_frame *train, const plumb_frame *valid,
+                  bool progress, plumb_model **out);
 
-/* Trains the model that the model options describe on train (valid may be NULL), showing a progress line on a
- * terminal when progress is set and --quiet is not. Returns EXIT_OK, or the exit status after reporting the error;
- * *out is owned by the caller. */
-int cli_fit(const cli_args *args, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out);
+/* The hooks of the kinds: summaries in cmd_train.c, explanations in cmd_explain.c. */
+int cli_summary_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid, void *extra);
+int cli_summary_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid, void *extra);
+int cli_summary_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info, const char *out,
+                       const plumb_frame *valid, void *extra);
+int cli_explain_gbdt(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
+int cli_explain_tree(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
+int cli_explain_linear(const cli_args *a, const plumb_model *m, const plumb_model_info *info);
 
 /* Parses a finite number option; on failure reports a usage error and returns false. */
 bool cli_double(const cli_args *args, const char *name, double *out);

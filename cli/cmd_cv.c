@@ -3,9 +3,9 @@
  *
  * The folds come from plumb_split_create (k-fold, stratified, group, time); each fold's training and test rows are
  * taken from the one frame read at the start (plumb_frame_take), so every fold shares its types and category
- * codes. Each fold is trained with cli_fit, exactly as `plumb train` would with the same options, so every kind of
- * model that train knows is cross-validated with no change here. The out-of-fold file is written only after the
- * last fold succeeded, atomically: a failure leaves no file.
+ * codes. Each fold is trained with cli_fit_train, exactly as `plumb train` would with the same options, so every kind
+ * of model that train knows is cross-validated with no change here. The out-of-fold file is written only after the last
+ * fold succeeded, atomically: a failure leaves no file.
  */
 #include "evaluate.h"
 #include "record.h"
@@ -191,10 +191,22 @@ static void fold_metrics(const plumb_metric_data *d, const plumb_metric *m, size
     }
 }
 
+static int run_parsed(const cli_args *a, const cli_fit *fit);
+
 static int run(const cli_args *a) {
-    int rc = cli_fit_check(a);
-    if (rc != EXIT_OK)
+    cli_fit fit;
+    int rc = cli_fit_parse(a, &fit);
+    if (rc != EXIT_OK) {
+        cli_fit_free(&fit);
         return rc;
+    }
+    rc = run_parsed(a, &fit);
+    cli_fit_free(&fit);
+    return rc;
+}
+
+static int run_parsed(const cli_args *a, const cli_fit *fit) {
+    int rc;
     long long k = 5, gap = 0, seed = 0, resamples = 1000;
     double threshold = 0.5, ci = 0;
     if (!cli_int(a, "folds", 2, &k) || !cli_int(a, "gap", 0, &gap) || !cli_int(a, "seed", 0, &seed) ||
@@ -203,8 +215,6 @@ static int run(const cli_args *a) {
     if (cli_get(a, "ci") && !(ci > 0 && ci < 1))
         return cli_usage_error(a->cmd, "option '--ci' expects a level between 0 and 1, such as 0.95; got '%s'",
                                cli_get(a, "ci"));
-    if (!cli_get(a, "target"))
-        return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
     if ((rc = cli_check_outputs(a, CLI_FILES(cli_get(a, "oof"), cli_get(a, "report")))) != EXIT_OK)
         return rc;
     const char *sname = cli_get(a, "strategy");
@@ -220,11 +230,14 @@ static int run(const cli_args *a) {
         return cli_usage_error(a->cmd, "--strategy time needs --time-col");
     if (cli_get(a, "gap") && strategy != PLUMB_SPLIT_TIME)
         return cli_usage_error(a->cmd, "--gap goes with --strategy time");
-    cli_task task;
-    if (cli_get(a, "task") && strcmp(cli_get(a, "task"), "multiclass") == 0)
+    /* --task was read once, by cli_fit_parse; evaluate.h's cli_task lists the same tasks in plumb_task's order */
+    _Static_assert((int)CLI_TASK_AUTO == (int)PLUMB_TASK_AUTO && (int)CLI_TASK_BINARY == (int)PLUMB_TASK_BINARY &&
+                       (int)CLI_TASK_REGRESSION == (int)PLUMB_TASK_REGRESSION &&
+                       (int)CLI_TASK_MULTICLASS == (int)PLUMB_TASK_MULTICLASS,
+                   "cli_task mirrors plumb_task");
+    if (fit->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "multiclass models are not trained yet");
-    if ((rc = cli_task_option(a, &task)) != EXIT_OK)
-        return rc;
+    cli_task task = (cli_task)fit->task;
 
     plumb_error err;
     plumb_frame *frame = NULL, *train = NULL, *test = NULL;
@@ -232,8 +245,10 @@ static int run(const cli_args *a) {
     plumb_split *split = NULL;
     void *split_buf = NULL;
     double *y = NULL, *pred = NULL, *fold_vals = NULL, *ty = NULL, *tw = NULL, *ts = NULL;
-    int64_t *rows_train = NULL, *rows_test = NULL;
+    int64_t *rows_train = NULL, *rows_test = NULL, *best = NULL;
     int32_t *fold_of = NULL;
+    /* early stopping watches each fold's held-out rows, as LightGBM's and XGBoost's cv do */
+    const bool early = fit->kind->validates && fit->gbdt.early_stopping_rounds > 0;
     cli_report oof = {0};
     json_t *folds_json = NULL;
     const bool progress = !cli_get(a, "quiet") && isatty(STDERR_FILENO);
@@ -242,6 +257,11 @@ static int run(const cli_args *a) {
         goto done;
     const int64_t n = plumb_frame_n_rows(frame);
     const int64_t tcol = column_with_role(frame, PLUMB_ROLE_TARGET);
+    if (tcol < 0) {
+        rc = cli_usage_error(a->cmd, "no target: name the column to predict with --target (or give it the role target "
+                                     "in --schema)");
+        goto done;
+    }
     const int64_t wcol = column_with_role(frame, PLUMB_ROLE_WEIGHT);
     const double *w = wcol >= 0 ? plumb_frame_f64(frame, wcol) : NULL;
     const char *positive = cli_get(a, "positive-class");
@@ -273,7 +293,7 @@ static int run(const cli_args *a) {
     }
     plumb_metric metrics[PLUMB_METRIC_COUNT];
     const size_t nm = cli_task_metrics(task, true, metrics);
-    if (!(fold_vals = malloc((size_t)k * nm * sizeof *fold_vals))) {
+    if (!(fold_vals = malloc((size_t)k * nm * sizeof *fold_vals)) || !(best = calloc((size_t)k, sizeof *best))) {
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
@@ -291,10 +311,11 @@ static int run(const cli_args *a) {
             rc = cli_fail(&err);
             goto done;
         }
-        if ((rc = cli_fit(a, train, NULL, false, &model)) != EXIT_OK)
+        if ((rc = cli_fit_train(a, fit, train, early ? test : NULL, false, &model)) != EXIT_OK)
             goto done;
         plumb_model_info mi; /* ts holds one score per row: a multiclass model writes one per class */
         plumb_model_describe(model, &mi);
+        best[f] = mi.best_iteration;
         if (mi.n_outputs != 1) {
             rc = cli_usage_error(a->cmd,
                                  "cross-validation covers binary and regression models, not a model with "
@@ -330,8 +351,11 @@ static int run(const cli_args *a) {
         json_t *fm = json_object();
         for (size_t j = 0; j < nm; j++)
             json_object_set_new(fm, plumb_metric_name(metrics[j]), cli_json_number(fold_vals[f * nm + j]));
-        json_array_append_new(folds_json, json_pack("{s:i, s:I, s:I, s:o}", "fold", f + 1, "train_rows",
-                                                    (json_int_t)ntr, "test_rows", (json_int_t)nte, "metrics", fm));
+        json_t *fj = json_pack("{s:i, s:I, s:I, s:o}", "fold", f + 1, "train_rows", (json_int_t)ntr, "test_rows",
+                               (json_int_t)nte, "metrics", fm);
+        if (early)
+            json_object_set_new(fj, "best_iteration", json_integer(best[f]));
+        json_array_append_new(folds_json, fj);
         plumb_model_free(model);
         plumb_frame_free(train);
         plumb_frame_free(test);
@@ -398,6 +422,8 @@ static int run(const cli_args *a) {
             json_object_set_new(o, "positive_class", positive ? json_string(positive) : json_integer(1));
         if (strategy == PLUMB_SPLIT_TIME)
             json_object_set_new(o, "gap", json_integer(gap));
+        if (early)
+            json_object_set_new(o, "early_stopping_rounds", json_integer(fit->gbdt.early_stopping_rounds));
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
         printf("\n");
         json_decref(o);
@@ -430,6 +456,14 @@ static int run(const cli_args *a) {
                 printf("   [%.6f, %.6f]", oof.lo[j], oof.hi[j]);
             printf("\n");
         }
+        if (early) {
+            printf("%-18s", "best iteration");
+            for (int f = 0; f < (int)k; f++)
+                printf(" %9lld", (long long)best[f]);
+            printf("\n\nearly stopping (%lld rounds) watched each fold's held-out rows, as LightGBM's and XGBoost's "
+                   "cv do:\nthe fold metrics are slightly optimistic, since those rows also chose the iteration\n",
+                   (long long)fit->gbdt.early_stopping_rounds);
+        }
         if (cli_get(a, "oof"))
             printf("\nout-of-fold predictions written to '%s'\n", cli_get(a, "oof"));
     }
@@ -451,6 +485,7 @@ done:
     free(rows_train);
     free(rows_test);
     free(fold_of);
+    free(best);
     return rc;
 }
 

@@ -2,12 +2,14 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const cli_option options[] = {
-    {"top", 0, "N", "all", "show the N most important features"},
+    {"top", 0, "N", "all",
+     "show the N most important: features (gbdt), coefficients by |per std| (linear, logistic), rules by rows (tree)"},
     {"json", 0, NULL, NULL, "print the explanation as JSON"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -24,8 +26,20 @@ static int by_gain(const void *a, const void *b) {
     return (x->feature > y->feature) - (x->feature < y->feature);
 }
 
+/* The class a binary model's probabilities are of, as a line and as JSON. */
+static void print_positive(const plumb_model *model, const plumb_model_info *info) {
+    if (info->task == PLUMB_TASK_BINARY && plumb_model_positive_class(model))
+        printf("positive class: '%s' (probabilities are P(%s))\n", plumb_model_positive_class(model),
+               plumb_model_positive_class(model));
+}
+
+static json_t *positive_json(const plumb_model *model, const plumb_model_info *info) {
+    const char *pos = plumb_model_positive_class(model);
+    return info->task == PLUMB_TASK_BINARY && pos ? json_string(pos) : json_null();
+}
+
 /* Gain and split-count importance of a gradient-boosted model, most important first. */
-static int explain_gbdt(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
+int cli_explain_gbdt(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
     plumb_error err;
     const int64_t F = info->n_features;
     plumb_importance *imp = malloc((size_t)(F + 1) * sizeof *imp);
@@ -61,15 +75,19 @@ static int explain_gbdt(const cli_args *a, const plumb_model *model, const plumb
                                                   plumb_model_feature_name(model, r[i].feature), "gain", r[i].imp.gain,
                                                   "gain_share", total_gain > 0 ? r[i].imp.gain / total_gain : 0.0,
                                                   "splits", (json_int_t)r[i].imp.splits));
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o}", "model", info->kind, "objective", info->objective, "n_trees",
-                              (json_int_t)info->n_trees, "n_features", (json_int_t)F, "importance", list);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "model", info->kind, "task", plumb_task_name(info->task),
+                      "objective", info->objective, "positive_class", positive_json(model, info), "n_trees",
+                      (json_int_t)info->n_trees, "n_features", (json_int_t)F, "importance", list);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(o);
         goto done;
     }
-    printf("%s model, objective %s: %lld trees over %lld features, %lld splits\n\n", info->kind, info->objective,
+    printf("%s model, objective %s: %lld trees over %lld features, %lld splits\n", info->kind, info->objective,
            (long long)info->n_trees, (long long)F, (long long)total_splits);
+    print_positive(model, info);
+    printf("\n");
     printf("%-32s %14s %7s %8s\n", "feature", "gain", "share", "splits");
     for (int64_t i = 0; i < shown; i++)
         printf("%-32s %14.6g %6.1f%% %8lld\n", plumb_model_feature_name(model, r[i].feature), r[i].imp.gain,
@@ -92,13 +110,38 @@ void cli_print_coefficients(const plumb_coefficient *co, int64_t n, bool logisti
     }
 }
 
-/* A linear model's coefficients by name, with odds ratios for logistic regression. */
-static int explain_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
-    const plumb_coefficient *co;
+static int by_abs_standardized(const void *a, const void *b) {
+    const plumb_coefficient *x = a, *y = b;
+    const double ax = fabs(x->standardized), ay = fabs(y->standardized);
+    if (ax != ay)
+        return ax < ay ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* A linear model's coefficients by name, with odds ratios for logistic regression; with --top N the N largest by
+ * |per std| (the intercept, whose per std is 0, last). */
+int cli_explain_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
+    const plumb_coefficient *all;
+    plumb_coefficient *sorted = NULL;
     int64_t n;
     plumb_error err;
-    if (plumb_model_coefficients(model, &co, &n, &err) != PLUMB_OK)
+    if (plumb_model_coefficients(model, &all, &n, &err) != PLUMB_OK)
         return cli_fail(&err);
+    long long top = n;
+    if (!cli_int(a, "top", 1, &top))
+        return EXIT_USAGE;
+    const plumb_coefficient *co = all;
+    if (cli_get(a, "top")) {
+        if (!(sorted = malloc((size_t)(n + 1) * sizeof *sorted))) {
+            fprintf(stderr, "plumb: out of memory\n");
+            return EXIT_DATA;
+        }
+        memcpy(sorted, all, (size_t)n * sizeof *sorted);
+        qsort(sorted, (size_t)n, sizeof *sorted, by_abs_standardized);
+        co = sorted;
+        if (top < n)
+            n = top;
+    }
     const bool logistic = info->task == PLUMB_TASK_BINARY;
     if (cli_get(a, "json")) {
         json_t *list = json_array();
@@ -106,11 +149,12 @@ static int explain_linear(const cli_args *a, const plumb_model *model, const plu
             json_array_append_new(list, json_pack("{s:s, s:f, s:f, s:o}", "name", co[j].name, "value", co[j].value,
                                                   "standardized", co[j].standardized, "odds_ratio",
                                                   logistic ? json_real(co[j].odds_ratio) : json_null()));
-        json_t *o = json_pack("{s:s, s:s, s:o}", "model", "linear", "task", logistic ? "binary" : "regression",
-                              "coefficients", list);
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "model", "linear", "task", logistic ? "binary" : "regression",
+                              "positive_class", positive_json(model, info), "coefficients", list);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(o);
+        free(sorted);
         return EXIT_OK;
     }
     printf("%s regression over %lld features", logistic ? "logistic" : "linear", (long long)info->n_features);
@@ -121,21 +165,84 @@ static int explain_linear(const cli_args *a, const plumb_model *model, const plu
     printf("\nper unit: the change of the %s when the input grows by one (categories: against none of them);\n"
            "per std: the same per standard deviation, comparable across features%s.\n",
            logistic ? "log-odds" : "prediction", logistic ? "; odds ratio: exp(per unit)" : "");
+    free(sorted);
     return EXIT_OK;
 }
 
-/* A decision tree as rules, one per leaf. */
-static int explain_tree(const cli_args *a, const plumb_model *model) {
+typedef struct rule {
+    const char *text;
+    long long rows;
+    size_t order;
+} rule;
+
+static int by_rows(const void *a, const void *b) {
+    const rule *x = a, *y = b;
+    if (x->rows != y->rows)
+        return x->rows < y->rows ? 1 : -1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Keeps the top rules of text (one per line, each ending "(N rows)") with the most rows, in tree order. */
+static int keep_top_rules(char *text, long long top) {
+    size_t n = 0, len = strlen(text);
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    rule *r = malloc((n + 1) * sizeof *r);
+    char *copy = malloc(len + 1);
+    if (!r || !copy) {
+        free(r);
+        free(copy);
+        fprintf(stderr, "plumb: out of memory\n");
+        return EXIT_DATA;
+    }
+    memcpy(copy, text, len + 1);
+    n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *paren = strrchr(line, '(');
+        r[n] = (rule){line, paren ? atoll(paren + 1) : 0, n};
+        n++;
+    }
+    qsort(r, n, sizeof *r, by_rows);
+    if ((size_t)top < n)
+        n = (size_t)top;
+    /* back to tree order, which keeps the conditions of neighbouring leaves together */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && r[j - 1].order > r[j].order; j--) {
+            const rule t = r[j];
+            r[j] = r[j - 1];
+            r[j - 1] = t;
+        }
+    char *p = text;
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s\n", r[i].text);
+    *p = '\0';
+    free(r);
+    free(copy);
+    return EXIT_OK;
+}
+
+/* A decision tree as rules, one per leaf; with --top N the N leaves with the most training rows. */
+int cli_explain_tree(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
     plumb_error err;
     char *rules = NULL;
+    long long top = 0;
+    if (!cli_int(a, "top", 1, &top))
+        return EXIT_USAGE;
     if (plumb_model_rules(model, &rules, &err) != PLUMB_OK)
         return cli_fail(&err);
+    if (top > 0 && keep_top_rules(rules, top) != EXIT_OK) {
+        free(rules);
+        return EXIT_DATA;
+    }
     if (cli_get(a, "json")) {
-        json_t *o = json_pack("{s:s, s:s}", "model", "tree", "rules", rules);
+        json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "model", "tree", "task", plumb_task_name(info->task),
+                              "positive_class", positive_json(model, info), "rules", rules);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(o);
     } else {
+        print_positive(model, info);
         fputs(rules, stdout);
     }
     free(rules);
@@ -149,9 +256,12 @@ static int run(const cli_args *a) {
         return cli_fail(&err);
     plumb_model_info info;
     plumb_model_describe(model, &info);
-    int rc = strcmp(info.kind, "tree") == 0     ? explain_tree(a, model)
-             : strcmp(info.kind, "linear") == 0 ? explain_linear(a, model, &info)
-                                                : explain_gbdt(a, model, &info);
+    const cli_kind *kind = cli_kind_of_model(model);
+    int rc = EXIT_DATA;
+    if (kind)
+        rc = kind->explain(a, model, &info);
+    else
+        fprintf(stderr, "plumb: '%s': this plumb cannot explain a model of kind '%s'\n", a->pos[0], info.kind);
     plumb_model_free(model);
     return rc;
 }

@@ -12,7 +12,10 @@
 static const cli_option options[] = {
     {"output", 'o', "FILE", "model.plumb", "where to write the model (atomically)"},
     {"valid", 0, "FILE", NULL, "validation data, scored every iteration (early stopping, metrics)"},
-    {"valid-fraction", 0, "F", "0", "hold out this share of the rows (chosen at random by --seed) as validation"},
+    {"valid-fraction", 0, "F", "0",
+     "hold out this share of the rows as validation: the latest with --time-col, else at random by --seed"},
+    {"valid-split", 0, "HOW", "time with --time-col, else random",
+     "which rows --valid-fraction holds out: time (the latest) or random"},
     {"calibrate", 0, "METHOD", NULL,
      "binary: fit isotonic or platt calibration of the probabilities on the validation rows, kept in the model"},
     CLI_MODEL_OPTIONS,
@@ -22,6 +25,86 @@ static const cli_option options[] = {
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
+
+/* The time column's values as numbers (NaN for missing), or NULL when the frame has none. */
+static double *time_values(const plumb_frame *frame) {
+    const plumb_schema *s = plumb_frame_schema(frame);
+    const int64_t n = plumb_frame_n_rows(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role != PLUMB_ROLE_TIME)
+            continue;
+        double *t = malloc((size_t)(n + 1) * sizeof *t);
+        const int64_t *i64 = plumb_frame_i64(frame, j);
+        const float *f32 = plumb_frame_f32(frame, j);
+        const double *f64 = plumb_frame_f64(frame, j);
+        for (int64_t i = 0; t && i < n; i++)
+            t[i] = i64 ? (i64[i] == PLUMB_DATETIME_MISSING ? NAN : (double)i64[i]) : f64 ? f64[i] : f32 ? f32[i] : NAN;
+        return t;
+    }
+    return NULL;
+}
+
+static const double *sort_key;
+static int by_time(const void *x, const void *y) {
+    const int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    const double a = sort_key[i], b = sort_key[j];
+    if (a != b && !(isnan(a) && isnan(b)))
+        return isnan(a) ? -1 : isnan(b) ? 1 : a < b ? -1 : 1; /* rows without a time count as oldest */
+    return (i > j) - (i < j);
+}
+
+/* Holds out the latest share fraction of the rows by time t (ties broken by file order): the validation rows are
+ * the future of the training rows, as they will be for the model in use. */
+static int split_by_time(plumb_frame *frame, const double *t, double fraction, plumb_frame **train, plumb_frame **valid,
+                         double *cut) {
+    const int64_t n = plumb_frame_n_rows(frame);
+    int64_t *rows = malloc((size_t)(n + 1) * sizeof *rows);
+    plumb_error err;
+    int rc = EXIT_OK;
+    if (!rows) {
+        fprintf(stderr, "plumb: out of memory\n");
+        return EXIT_DATA;
+    }
+    for (int64_t i = 0; i < n; i++)
+        rows[i] = i;
+    sort_key = t;
+    qsort(rows, (size_t)n, sizeof *rows, by_time);
+    const int64_t nv = (int64_t)floor(fraction * (double)n + 0.5), nt = n - nv;
+    if (nt == 0 || nv == 0) {
+        fprintf(stderr, "plumb: --valid-fraction %g leaves %s rows empty\n", fraction, nt ? "validation" : "training");
+        rc = EXIT_USAGE;
+    } else {
+        *cut = t[rows[nt]];
+        if (plumb_frame_take(frame, rows, nt, train, &err) != PLUMB_OK ||
+            plumb_frame_take(frame, rows + nt, nv, valid, &err) != PLUMB_OK)
+            rc = cli_fail(&err);
+    }
+    free(rows);
+    return rc;
+}
+
+static bool has_target(const plumb_frame *frame) {
+    const plumb_schema *s = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info c;
+        plumb_schema_column(s, j, &c);
+        if (c.role == PLUMB_ROLE_TARGET)
+            return true;
+    }
+    return false;
+}
+
+/* Prints o with the members of extra (a JSON object or NULL) added, and frees both. */
+static void print_json(json_t *o, void *extra) {
+    if (extra)
+        json_object_update(o, extra);
+    json_decref(extra);
+    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("\n");
+    json_decref(o);
+}
 
 /* Splits frame into training and validation rows: each row is held out with probability fraction. */
 static int split_frame(plumb_frame *frame, double fraction, uint64_t seed, plumb_frame **train, plumb_frame **valid) {
@@ -61,7 +144,9 @@ static int split_frame(plumb_frame *frame, double fraction, uint64_t seed, plumb
 }
 
 /* The summary of a linear model: what was fitted, how well, and every coefficient (as JSON with --json). */
-static int print_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out) {
+int cli_summary_linear(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
+                       const plumb_frame *valid, void *extra) {
+    (void)valid;
     plumb_linear_info li;
     const plumb_coefficient *co;
     int64_t n;
@@ -88,9 +173,7 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
                       li.l1_ratio, "train_rows", (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
                       info->train_metric, "objective", li.objective, "coefficients", coefs, "data_sha256",
                       info->data_sha256, "nonzero", json_integer(li.n_nonzero));
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("\n");
-        json_decref(o);
+        print_json(o, extra);
         return EXIT_OK;
     }
     printf("trained %s regression (%s, %lld features, %lld coefficients, %s", logistic ? "logistic" : "linear",
@@ -102,7 +185,8 @@ static int print_linear(const cli_args *a, const plumb_model *model, const plumb
     printf(") on %lld rows: %s train %.6f, %s in %lld iterations\n", (long long)info->train_rows, info->metric,
            info->train_metric, li.converged ? "converged" : "NOT converged", (long long)li.n_iterations);
     if (logistic)
-        printf("positive class: '%s'\n", li.positive_class);
+        printf("positive class: '%s' (probabilities are P(%s); change with --positive-class)\n", li.positive_class,
+               li.positive_class);
     printf("\n");
     cli_print_coefficients(co, n, logistic);
     printf("\nmodel written to '%s'\n", out);
@@ -133,60 +217,227 @@ static void note_columns(const plumb_frame *frame) {
     }
 }
 
+/* The positive class line of a binary model: which class the probabilities are of. */
+static void print_positive(const plumb_model *model, const plumb_model_info *info) {
+    const char *pos = plumb_model_positive_class(model);
+    if (info->task == PLUMB_TASK_BINARY && pos)
+        printf("positive class: '%s' (probabilities are P(%s); change with --positive-class)\n", pos, pos);
+}
+
+static json_t *positive_json(const plumb_model *model, const plumb_model_info *info) {
+    const char *pos = plumb_model_positive_class(model);
+    return info->task == PLUMB_TASK_BINARY && pos ? json_string(pos) : json_null();
+}
+
+int cli_summary_tree(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid, void *extra) {
+    (void)valid;
+    plumb_tree_info ti = {0};
+    plumb_error err;
+    if (plumb_tree_describe(model, &ti, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    const char *task_name = plumb_task_name(info->task);
+    if (cli_get(a, "json")) {
+        print_json(json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:o, s:s}", "model", info->kind,
+                             "task", task_name, "positive_class", positive_json(model, info), "output", out,
+                             "n_features", (json_int_t)info->n_features, "n_leaves", (json_int_t)ti.n_leaves, "depth",
+                             (json_int_t)ti.depth, "criterion", ti.criterion, "train_rows",
+                             (json_int_t)info->train_rows, "metric", info->metric, "train_metric",
+                             isnan(info->train_metric) ? json_null() : json_real(info->train_metric), "data_sha256",
+                             info->data_sha256),
+                   extra);
+        return EXIT_OK;
+    }
+    printf("trained a tree (%s, %lld features, %lld leaves, depth %lld) on %lld rows: %s train %.6f\n", task_name,
+           (long long)info->n_features, (long long)ti.n_leaves, (long long)ti.depth, (long long)info->train_rows,
+           info->metric, info->train_metric);
+    print_positive(model, info);
+    printf("model written to '%s'\n", out);
+    return EXIT_OK;
+}
+
+int cli_summary_gbdt(const cli_args *a, const plumb_model *model, const plumb_model_info *info, const char *out,
+                     const plumb_frame *valid, void *extra) {
+    const char *task_name = plumb_task_name(info->task);
+    if (cli_get(a, "json")) {
+        print_json(json_pack("{s:s, s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model",
+                             info->kind, "task", task_name, "positive_class", positive_json(model, info), "objective",
+                             info->objective, "output", out, "n_features", (json_int_t)info->n_features, "n_trees",
+                             (json_int_t)info->n_trees, "n_iterations", (json_int_t)info->n_iterations,
+                             "best_iteration", (json_int_t)info->best_iteration, "train_rows",
+                             (json_int_t)info->train_rows, "valid_rows",
+                             (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric", info->metric,
+                             "train_metric", isnan(info->train_metric) ? json_null() : json_real(info->train_metric),
+                             "valid_metric", isnan(info->valid_metric) ? json_null() : json_real(info->valid_metric),
+                             "data_sha256", info->data_sha256),
+                   extra);
+        return EXIT_OK;
+    }
+    printf("trained %lld trees (%s, %lld features) on %lld rows: %s train %.6f", (long long)info->n_trees, task_name,
+           (long long)info->n_features, (long long)info->train_rows, info->metric, info->train_metric);
+    if (valid)
+        printf(", valid %.6f (best iteration %lld of %lld)", info->valid_metric, (long long)info->best_iteration,
+               (long long)info->n_iterations);
+    printf("\n");
+    print_positive(model, info);
+    printf("model written to '%s'\n", out);
+    return EXIT_OK;
+}
+
+/* Judges the calibration on rows its map did not see (cross-fitted over the validation rows) before it is fitted
+ * on all of them: log-loss and Brier score of the model's probabilities there, without and with it, into *out
+ * ({"method", "rows", "cross_fit_folds", "uncalibrated": {...}, "calibrated": {...}}). */
+static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb_calibration cal, const char *name,
+                             uint64_t seed, json_t **out) {
+    const int64_t n = plumb_frame_n_rows(valid);
+    double *y = malloc((size_t)(n + 1) * sizeof *y), *raw = malloc((size_t)(n + 1) * sizeof *raw);
+    double *cf = malloc((size_t)(n + 1) * sizeof *cf);
+    plumb_error err;
+    int rc = EXIT_OK;
+    if (!y || !raw || !cf) {
+        rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+        goto done;
+    }
+    /* the folds need rows of both classes: as many folds as the smaller class has rows, at most 5 */
+    int32_t folds = 5;
+    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+        int64_t pos = 0;
+        for (int64_t i = 0; i < n; i++)
+            pos += y[i] > 0.5;
+        const int64_t fewer = pos < n - pos ? pos : n - pos;
+        folds = fewer < 5 ? (int32_t)fewer : 5;
+        if (folds < 2 || plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    }
+    plumb_metric m[2] = {PLUMB_METRIC_LOG_LOSS, PLUMB_METRIC_BRIER};
+    double before[2], after[2];
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = n;
+    d.label = y;
+    d.score = raw;
+    if (plumb_metrics_compute(&d, m, 2, before, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    d.score = cf;
+    if (plumb_metrics_compute(&d, m, 2, after, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    *out = json_pack("{s:s, s:I, s:i, s:{s:f, s:f}, s:{s:f, s:f}}", "method", name, "rows", (json_int_t)n,
+                     "cross_fit_folds", folds, "uncalibrated", "log_loss", before[0], "brier", before[1], "calibrated",
+                     "log_loss", after[0], "brier", after[1]);
+done:
+    free(y);
+    free(raw);
+    free(cf);
+    return rc;
+}
+
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
     long long seed = 0;
-    int rc = cli_fit_check(a);
+    cli_fit fit;
+    plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
+    plumb_model *model = NULL;
+    double *times = NULL;
+    json_t *judged = NULL;
+    plumb_error err;
+    int rc = cli_fit_parse(a, &fit);
     if (rc != EXIT_OK)
-        return rc;
+        goto done;
+    rc = EXIT_USAGE;
     if (!cli_double(a, "valid-fraction", &valid_fraction) || !cli_int(a, "seed", 0, &seed))
-        return EXIT_USAGE;
-    if (valid_fraction < 0 || valid_fraction >= 1)
-        return cli_usage_error(a->cmd, "option '--valid-fraction' expects a share in [0, 1), got %g", valid_fraction);
-    if (cli_get(a, "valid") && valid_fraction > 0)
-        return cli_usage_error(a->cmd, "give --valid or --valid-fraction, not both");
-    if (!cli_get(a, "target"))
-        return cli_usage_error(a->cmd, "no target: name the column to predict with --target");
+        goto done;
+    if (valid_fraction < 0 || valid_fraction >= 1) {
+        rc = cli_usage_error(a->cmd, "option '--valid-fraction' expects a share in [0, 1), got %g", valid_fraction);
+        goto done;
+    }
+    if (cli_get(a, "valid") && valid_fraction > 0) {
+        rc = cli_usage_error(a->cmd, "give --valid or --valid-fraction, not both");
+        goto done;
+    }
+    const char *vsplit = cli_get(a, "valid-split");
+    if (vsplit && strcmp(vsplit, "time") != 0 && strcmp(vsplit, "random") != 0) {
+        rc = cli_usage_error(a->cmd, "unknown --valid-split '%s' (expected time or random)", vsplit);
+        goto done;
+    }
+    if (vsplit && valid_fraction == 0) {
+        rc = cli_usage_error(a->cmd, "--valid-split says how --valid-fraction holds rows out: give --valid-fraction");
+        goto done;
+    }
+    if (vsplit && strcmp(vsplit, "time") == 0 && !cli_get(a, "time-col")) {
+        rc = cli_usage_error(a->cmd, "--valid-split time needs --time-col");
+        goto done;
+    }
+    const bool has_valid = cli_get(a, "valid") || valid_fraction > 0;
+    if (fit.kind->validates && fit.gbdt.early_stopping_rounds > 0 && !has_valid) {
+        rc = cli_usage_error(a->cmd, "--early-stopping-rounds watches validation data: give --valid or "
+                                     "--valid-fraction (plumb cv stops each fold on its held-out rows)");
+        goto done;
+    }
     const char *calibrate = cli_get(a, "calibrate");
     plumb_calibration cal = PLUMB_CALIBRATION_NONE;
     if (calibrate && strcmp(calibrate, "isotonic") == 0)
         cal = PLUMB_CALIBRATION_ISOTONIC;
     else if (calibrate && strcmp(calibrate, "platt") == 0)
         cal = PLUMB_CALIBRATION_PLATT;
-    else if (calibrate)
-        return cli_usage_error(a->cmd, "unknown calibration '%s' (expected isotonic or platt)", calibrate);
-    if (cal && !cli_get(a, "valid") && valid_fraction == 0)
-        return cli_usage_error(a->cmd, "--calibrate fits on held-out rows: give --valid or --valid-fraction");
-    const char *kind = cli_get(a, "model");
-    const bool tree = kind && strcmp(kind, "tree") == 0;
-    if (tree && !cal && (cli_get(a, "valid") || valid_fraction > 0))
-        return cli_usage_error(a->cmd, "--valid and --valid-fraction do not apply to --model tree (score held-out "
-                                       "data with plumb predict)");
+    else if (calibrate) {
+        rc = cli_usage_error(a->cmd, "unknown calibration '%s' (expected isotonic or platt)", calibrate);
+        goto done;
+    }
+    if (cal && !has_valid) {
+        rc = cli_usage_error(a->cmd, "--calibrate fits on held-out rows: give --valid or --valid-fraction");
+        goto done;
+    }
+    if (!fit.kind->validates && !cal && has_valid) {
+        rc = cli_usage_error(a->cmd,
+                             "--valid and --valid-fraction do not apply to --model %s (score held-out data with plumb "
+                             "predict)",
+                             fit.kind->name);
+        goto done;
+    }
     if (!out)
         out = "model.plumb";
     if ((rc = cli_check_outputs(a, CLI_FILES(out, cli_get(a, "report")))) != EXIT_OK)
         return rc;
 
-    plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
-    plumb_model *model = NULL, *init = NULL;
-    plumb_error err;
     /* continued training reads the data as the first model did: the same types and categories */
-    if (cli_get(a, "init-model") && plumb_model_load(cli_get(a, "init-model"), &init, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
-    rc = cli_read_frame(a, a->pos[0], init ? plumb_model_schema(init) : NULL, &frame);
+    rc = cli_read_frame(a, a->pos[0], fit.init_model ? plumb_model_schema(fit.init_model) : NULL, &frame);
     if (rc != EXIT_OK)
         goto done;
+    if (!cli_get(a, "target") && !has_target(frame)) {
+        rc = cli_usage_error(a->cmd, "no target: name the column to predict with --target (or give it the role "
+                                     "target in --schema)");
+        goto done;
+    }
     if (cli_get(a, "valid") &&
         (rc = cli_read_frame(a, cli_get(a, "valid"), plumb_frame_schema(frame), &valid)) != EXIT_OK)
         goto done;
     if (valid_fraction > 0) {
-        if ((rc = split_frame(frame, valid_fraction, (uint64_t)seed, &train, &valid)) != EXIT_OK)
+        const bool by_time = cli_get(a, "time-col") && !(vsplit && strcmp(vsplit, "random") == 0);
+        double cut = 0;
+        if (by_time && !(times = time_values(frame))) {
+            rc = cli_usage_error(a->cmd, "--time-col '%s' is no column of the data", cli_get(a, "time-col"));
             goto done;
+        }
+        if (by_time && (rc = split_by_time(frame, times, valid_fraction, &train, &valid, &cut)) != EXIT_OK)
+            goto done;
+        if (!by_time && (rc = split_frame(frame, valid_fraction, (uint64_t)seed, &train, &valid)) != EXIT_OK)
+            goto done;
+        if (by_time && !fit.quiet)
+            fprintf(stderr,
+                    "validation: the latest %lld rows by '%s' (from %.17g on; --valid-split random to draw "
+                    "them at random)\n",
+                    (long long)plumb_frame_n_rows(valid), cli_get(a, "time-col"), cut);
     }
-    if ((rc = cli_fit(a, train ? train : frame, valid, true, &model)) != EXIT_OK)
+    if ((rc = cli_fit_train(a, &fit, train ? train : frame, valid, true, &model)) != EXIT_OK)
+        goto done;
+    if (cal && (rc = judge_calibration(model, valid, cal, calibrate, (uint64_t)seed, &judged)) != EXIT_OK)
         goto done;
     if (!cli_get(a, "quiet"))
         note_columns(frame);
@@ -212,55 +463,27 @@ static int run(const cli_args *a) {
     }
     plumb_model_info info;
     plumb_model_describe(model, &info);
-    if (strcmp(info.kind, "linear") == 0) {
-        rc = print_linear(a, model, &info, out);
-        goto done;
-    }
-    const char *task_name = info.task == PLUMB_TASK_BINARY       ? "binary"
-                            : info.task == PLUMB_TASK_MULTICLASS ? "multiclass"
-                                                                 : "regression";
-    plumb_tree_info ti = {0};
-    if (tree && plumb_tree_describe(model, &ti, &err) != PLUMB_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
-    if (tree && cli_get(a, "json")) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:o, s:s}", "model", info.kind, "task",
-                              task_name, "output", out, "n_features", (json_int_t)info.n_features, "n_leaves",
-                              (json_int_t)ti.n_leaves, "depth", (json_int_t)ti.depth, "criterion", ti.criterion,
-                              "train_rows", (json_int_t)info.train_rows, "metric", info.metric, "train_metric",
-                              isnan(info.train_metric) ? json_null() : json_real(info.train_metric), "data_sha256",
-                              info.data_sha256);
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("\n");
-        json_decref(o);
-    } else if (tree) {
-        printf("trained a tree (%s, %lld features, %lld leaves, depth %lld) on %lld rows: %s train %.6f\n"
-               "model written to '%s'\n",
-               task_name, (long long)info.n_features, (long long)ti.n_leaves, (long long)ti.depth,
-               (long long)info.train_rows, info.metric, info.train_metric, out);
-    } else if (cli_get(a, "json")) {
-        json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:s}", "model", info.kind, "task",
-            task_name, "objective", info.objective, "output", out, "n_features", (json_int_t)info.n_features, "n_trees",
-            (json_int_t)info.n_trees, "n_iterations", (json_int_t)info.n_iterations, "best_iteration",
-            (json_int_t)info.best_iteration, "train_rows", (json_int_t)info.train_rows, "valid_rows",
-            (json_int_t)(valid ? plumb_frame_n_rows(valid) : 0), "metric", info.metric, "train_metric",
-            isnan(info.train_metric) ? json_null() : json_real(info.train_metric), "valid_metric",
-            isnan(info.valid_metric) ? json_null() : json_real(info.valid_metric), "data_sha256", info.data_sha256);
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("\n");
-        json_decref(o);
-    } else {
-        printf("trained %lld trees (%s, %lld features) on %lld rows: %s train %.6f", (long long)info.n_trees, task_name,
-               (long long)info.n_features, (long long)info.train_rows, info.metric, info.train_metric);
-        if (valid)
-            printf(", valid %.6f (best iteration %lld of %lld)", info.valid_metric, (long long)info.best_iteration,
-                   (long long)info.n_iterations);
-        printf("\nmodel written to '%s'\n", out);
+    const cli_kind *kind = cli_kind_of_model(model);
+    const bool json = cli_get(a, "json") != NULL;
+    rc = kind ? kind->summary(a, model, &info, out, valid,
+                              json && judged ? json_pack("{s:O}", "calibration", judged) : NULL)
+              : EXIT_OK;
+    if (rc == EXIT_OK && judged && !json) {
+        const json_t *b = json_object_get(judged, "uncalibrated"), *c = json_object_get(judged, "calibrated");
+        printf("calibrated: %s, fitted on the %lld validation rows and kept in the model; on rows its map did not "
+               "see\n(%lld-fold cross-fit over the validation rows): log_loss %.6f -> %.6f, brier %.6f -> %.6f\n",
+               calibrate, (long long)plumb_frame_n_rows(valid),
+               (long long)json_integer_value(json_object_get(judged, "cross_fit_folds")),
+               json_real_value(json_object_get(b, "log_loss")), json_real_value(json_object_get(c, "log_loss")),
+               json_real_value(json_object_get(b, "brier")), json_real_value(json_object_get(c, "brier")));
+        if (json_real_value(json_object_get(c, "log_loss")) > json_real_value(json_object_get(b, "log_loss")))
+            printf("note: the calibration makes the log-loss worse on rows it did not see: the model's own "
+                   "probabilities may serve better (train without --calibrate)\n");
     }
 done:
-    plumb_model_free(init);
+    json_decref(judged);
+    free(times);
+    cli_fit_free(&fit);
     plumb_model_free(model);
     plumb_frame_free(frame);
     plumb_frame_free(train);

@@ -1,8 +1,10 @@
-/* fit.c -- the model options that `plumb train` and `plumb cv` share, and the one function that turns them into
- * parameters and trains the model they name.
+/* fit.c -- the table of model kinds the command line knows, the model options that `plumb train` and `plumb cv`
+ * share, and the functions that parse them once and train the model they name.
  *
- * CLI_MODEL_OPTIONS (cli.h) lists every option of every kind of model; cli_fit reads those of the kind chosen with
- * --model, so train and cv accept exactly the same model settings.
+ * CLI_MODEL_OPTIONS (cli.h) lists every option of every kind of model; each option names the kinds that read it,
+ * and each kind is one row of cli_kinds: its --model name, how it parses its options, how it trains, how train
+ * prints its summary and explain its explanation. cli_fit_parse reads the options once (loading --init-model
+ * once); cli_fit_train trains as often as the caller needs (cv: once per fold).
  */
 #include "cli.h"
 
@@ -98,57 +100,90 @@ static const struct {
     {"tol", LINEAR},
 };
 
-/* The task --task names (PLUMB_TASK_AUTO without it), or -1 for an unknown name. */
-static int task_of(const cli_args *a) {
-    static const char *const names[] = {[PLUMB_TASK_AUTO] = "auto",
-                                        [PLUMB_TASK_BINARY] = "binary",
-                                        [PLUMB_TASK_REGRESSION] = "regression",
-                                        [PLUMB_TASK_MULTICLASS] = "multiclass"};
-    const char *v = cli_get(a, "task");
-    for (int t = 0; v && t < (int)(sizeof names / sizeof *names); t++)
-        if (strcmp(v, names[t]) == 0)
-            return t;
-    return v ? -1 : PLUMB_TASK_AUTO;
+static int parse_gbdt(const cli_args *a, cli_fit *f);
+static int parse_tree(const cli_args *a, cli_fit *f);
+static int parse_linear(const cli_args *a, cli_fit *f);
+static plumb_status train_gbdt(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                               plumb_model **out, plumb_error *err);
+static plumb_status train_tree(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                               plumb_model **out, plumb_error *err);
+static plumb_status train_linear(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                                 plumb_model **out, plumb_error *err);
+
+/* The kinds of model, as git's command table: adding a kind is one row here and its hooks. */
+const cli_kind cli_kinds[] = {
+    {"gbdt", "gbdt", GBDT, true, parse_gbdt, train_gbdt, cli_summary_gbdt, cli_explain_gbdt},
+    {"linear", "linear", LINEAR, false, parse_linear, train_linear, cli_summary_linear, cli_explain_linear},
+    {"logistic", "linear", LINEAR, false, parse_linear, train_linear, cli_summary_linear, cli_explain_linear},
+    {"tree", "tree", TREE, false, parse_tree, train_tree, cli_summary_tree, cli_explain_tree},
+    {NULL, NULL, 0, false, NULL, NULL, NULL, NULL},
+};
+
+const cli_kind *cli_kind_named(const char *name) {
+    for (const cli_kind *k = cli_kinds; k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
 }
 
-static unsigned model_kind(const cli_args *a) {
-    const char *kind = cli_get(a, "model");
-    if (!kind || strcmp(kind, "gbdt") == 0)
-        return GBDT;
-    if (strcmp(kind, "tree") == 0)
-        return TREE;
-    return strcmp(kind, "linear") == 0 || strcmp(kind, "logistic") == 0 ? LINEAR : 0;
+const cli_kind *cli_kind_of_model(const plumb_model *model) {
+    plumb_model_info info;
+    plumb_model_describe(model, &info);
+    for (const cli_kind *k = cli_kinds; k->name; k++)
+        if (strcmp(k->file_kind, info.kind) == 0)
+            return k;
+    return NULL;
 }
 
-int cli_fit_check(const cli_args *a) {
+void cli_fit_free(cli_fit *f) {
+    free(f->monotone);
+    free(f->monotone_buf);
+    free(f->allow_buf);
+    plumb_model_free(f->init_model);
+    memset(f, 0, sizeof *f);
+}
+
+int cli_fit_parse(const cli_args *a, cli_fit *f) {
+    memset(f, 0, sizeof *f);
     const char *kind = cli_get(a, "model");
-    const unsigned k = model_kind(a);
-    if (!k)
-        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: gbdt, linear, logistic, tree)", kind);
-    if (task_of(a) < 0)
-        return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)",
-                               cli_get(a, "task"));
+    if (!(f->kind = cli_kind_named(kind ? kind : "gbdt"))) {
+        char names[256] = "";
+        for (const cli_kind *k = cli_kinds; k->name; k++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k == cli_kinds ? "" : ", ", k->name);
+        return cli_usage_error(a->cmd, "unknown model '%s' (this plumb trains: %s)", kind, names);
+    }
+    const char *task = cli_get(a, "task");
+    plumb_error err;
+    f->task = PLUMB_TASK_AUTO;
+    if (task && plumb_task_parse(task, &f->task, &err) != PLUMB_OK)
+        return cli_usage_error(a->cmd, "%s", err.message);
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
-        if (!(owned[i].kinds & k) && cli_get(a, owned[i].name))
-            return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", owned[i].name,
-                                   kind ? kind : "gbdt");
-    if (k == TREE) {
-        plumb_tree_params tp;
-        return cli_tree_params(a, &tp);
+        if (!(owned[i].kinds & f->kind->bit) && cli_get(a, owned[i].name))
+            return cli_usage_error(a->cmd, "option '--%s' does not apply to --model %s", owned[i].name, f->kind->name);
+    f->positive_class = cli_get(a, "positive-class");
+    if (f->positive_class && f->task != PLUMB_TASK_AUTO && f->task != PLUMB_TASK_BINARY)
+        return cli_usage_error(a->cmd, "--positive-class is for a binary target, not --task %s",
+                               plumb_task_name(f->task));
+    const char *allow = cli_get(a, "allow-feature");
+    if (allow && !(f->allow_buf = strdup(allow))) {
+        fprintf(stderr, "plumb: out of memory\n");
+        return EXIT_DATA;
     }
-    if (k == LINEAR) {
-        plumb_linear_params lp;
-        return cli_linear_params(a, &lp);
+    char *save = NULL;
+    for (char *t = f->allow_buf ? strtok_r(f->allow_buf, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        if (f->n_allow == sizeof f->allow / sizeof *f->allow)
+            return cli_usage_error(a->cmd, "option '--allow-feature' names more than %zu columns",
+                                   sizeof f->allow / sizeof *f->allow);
+        f->allow[f->n_allow++] = t;
     }
-    cli_gbdt g = {0};
-    int rc = cli_gbdt_params(a, &g);
-    cli_gbdt_free(&g);
-    return rc;
+    f->quiet = cli_get(a, "quiet") != NULL;
+    return f->kind->parse(a, f);
 }
 
-int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
+static int parse_tree(const cli_args *a, cli_fit *f) {
+    plumb_tree_params *p = &f->tree;
     plumb_tree_params_init(p);
-    p->task = (plumb_task)task_of(a);
+    p->task = f->task;
     if (p->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "--model tree does not train multiclass models yet");
     const char *crit = cli_get(a, "criterion");
@@ -176,30 +211,27 @@ int cli_tree_params(const cli_args *a, plumb_tree_params *p) {
     const char *cw = cli_get(a, "class-weight");
     if (cw && strcmp(cw, "balanced") == 0) {
         p->class_weight_balanced = 1;
+    } else if (cw && strchr(cw, '=')) {
+        f->tree_class_weight = cw; /* CLASS=W,...: resolved against the target's classes by cli_fit_train */
     } else if (cw && strcmp(cw, "none") != 0) {
         char *end;
         const double neg = strtod(cw, &end);
         const double pos = *end == ':' ? strtod(end + 1, &end) : NAN;
         if (*end || !(neg > 0) || !(pos > 0) || !isfinite(neg) || !isfinite(pos))
-            return cli_usage_error(a->cmd, "option '--class-weight' expects 'balanced' or NEG:POS weights, got '%s'",
+            return cli_usage_error(a->cmd,
+                                   "option '--class-weight' expects 'balanced', CLASS=W per class (e.g. bad=3,good=1) "
+                                   "or NEG:POS weights, got '%s'",
                                    cw);
         p->class_weight[0] = neg;
         p->class_weight[1] = pos;
     }
     p->n_threads = (int)threads;
-    p->positive_class = cli_get(a, "positive-class");
+    p->positive_class = f->positive_class;
     return EXIT_OK;
 }
 
-void cli_gbdt_free(cli_gbdt *g) {
-    free(g->monotone);
-    free(g->monotone_buf);
-    plumb_model_free(g->init_model);
-    memset(g, 0, sizeof *g);
-}
-
-/* Parses --monotone "A:+1,B:-1" into g->monotone. */
-static int parse_monotone(const cli_args *a, cli_gbdt *g) {
+/* Parses --monotone "A:+1,B:-1" into g->monotone; a column named twice is a usage error. */
+static int parse_monotone(const cli_args *a, cli_fit *g) {
     const char *v = cli_get(a, "monotone");
     if (!v)
         return EXIT_OK;
@@ -219,15 +251,19 @@ static int parse_monotone(const cli_args *a, cli_gbdt *g) {
                                    "got '%s'",
                                    item);
         *colon = '\0';
-        g->monotone[g->p.n_monotone++] = (plumb_monotone){item, strcmp(colon + 1, "-1") == 0 ? -1 : 1};
+        for (int64_t j = 0; j < g->gbdt.n_monotone; j++)
+            if (strcmp(g->monotone[j].column, item) == 0)
+                return cli_usage_error(a->cmd, "option '--monotone' names '%s' twice", item);
+        g->monotone[g->gbdt.n_monotone++] = (plumb_monotone){item, strcmp(colon + 1, "-1") == 0 ? -1 : 1};
     }
-    g->p.monotone = g->monotone;
+    g->gbdt.monotone = g->monotone;
     return EXIT_OK;
 }
 
-int cli_linear_params(const cli_args *a, plumb_linear_params *p) {
+static int parse_linear(const cli_args *a, cli_fit *f) {
+    plumb_linear_params *p = &f->linear;
     plumb_linear_params_init(p);
-    const bool logistic = strcmp(cli_get(a, "model"), "logistic") == 0;
+    const bool logistic = strcmp(f->kind->name, "logistic") == 0;
     const char *task = cli_get(a, "task");
     if (task && strcmp(task, "auto") != 0 && strcmp(task, logistic ? "binary" : "regression") != 0)
         return cli_usage_error(a->cmd, "--model %s is %s: use --model %s for a %s target",
@@ -261,17 +297,58 @@ int cli_linear_params(const cli_args *a, plumb_linear_params *p) {
         return cli_usage_error(a->cmd, "option '--class-weight' is for a binary target: use --model logistic");
     p->max_iter = max_iter;
     p->n_threads = (int)threads;
-    p->positive_class = cli_get(a, "positive-class");
+    p->positive_class = f->positive_class;
     p->class_weight = cli_get(a, "class-weight");
     p->standardize = !cli_get(a, "no-standardize");
     return EXIT_OK;
 }
 
-int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
-    memset(g, 0, sizeof *g);
-    plumb_gbdt_params *p = &g->p;
+/* The validation metrics: LightGBM's names, and scikit-learn's (as plumb eval prints them) for the same metric. */
+static const struct {
+    const char *name, *lightgbm;
+} metric_names[] = {
+    {"binary_logloss", "binary_logloss"},
+    {"auc", "auc"},
+    {"binary_error", "binary_error"},
+    {"l2", "l2"},
+    {"rmse", "rmse"},
+    {"l1", "l1"},
+    {"huber", "huber"},
+    {"poisson", "poisson"},
+    {"quantile", "quantile"},
+    {"mape", "mape"},
+    {"multi_logloss", "multi_logloss"},
+    {"multi_error", "multi_error"},
+    /* scikit-learn's and plumb eval's names; log_loss by the task */
+    {"roc_auc", "auc"},
+    {"mae", "l1"},
+    {"mse", "l2"},
+    {"log_loss", NULL},
+};
+
+/* --metric, in either vocabulary, as LightGBM's name; an unknown name is a usage error. */
+static int parse_metric(const cli_args *a, cli_fit *g) {
+    const char *m = cli_get(a, "metric");
+    if (!m)
+        return EXIT_OK;
+    for (size_t i = 0; i < sizeof metric_names / sizeof *metric_names; i++)
+        if (strcmp(m, metric_names[i].name) == 0) {
+            g->gbdt.metric = metric_names[i].lightgbm           ? metric_names[i].lightgbm
+                             : g->task == PLUMB_TASK_MULTICLASS ? "multi_logloss"
+                                                                : "binary_logloss";
+            return EXIT_OK;
+        }
+    return cli_usage_error(a->cmd,
+                           "unknown metric '%s' (expected LightGBM's binary_logloss, auc, binary_error, l2, rmse, l1, "
+                           "huber, poisson, quantile, mape, multi_logloss, multi_error, or scikit-learn's roc_auc, "
+                           "log_loss, mae, mse)",
+                           m);
+}
+
+static int parse_gbdt(const cli_args *a, cli_fit *g) {
+    plumb_gbdt_params *p = &g->gbdt;
     plumb_gbdt_params_init(p);
-    p->task = (plumb_task)task_of(a);
+    p->task = g->task;
     plumb_error err;
     const char *objective = cli_get(a, "objective");
     if (objective && plumb_objective_parse(objective, &p->objective, &err) != PLUMB_OK)
@@ -283,7 +360,8 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
     if (init && plumb_model_load(init, &g->init_model, &err) != PLUMB_OK)
         return cli_fail(&err);
     p->init_model = g->init_model;
-    p->metric = cli_get(a, "metric");
+    if ((rc = parse_metric(a, g)) != EXIT_OK)
+        return rc;
     int64_t seed = 0;
     long long threads = 0;
     if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
@@ -304,58 +382,146 @@ int cli_gbdt_params(const cli_args *a, cli_gbdt *g) {
         return EXIT_USAGE;
     p->seed = (uint64_t)seed;
     p->n_threads = (int)threads;
-    p->positive_class = cli_get(a, "positive-class");
+    p->positive_class = g->positive_class;
     return EXIT_OK;
 }
 
 /* Refuses features the schema says become known after the moment of prediction, except those --allow-feature
- * names (comma-separated). */
-static int check_availability(const cli_args *a, const plumb_frame *train) {
-    const char *v = cli_get(a, "allow-feature");
-    char *buf = v ? strdup(v) : NULL;
-    const char *names[256];
-    size_t n = 0;
-    char *save = NULL;
-    for (char *t = buf ? strtok_r(buf, ",", &save) : NULL; t && n < 256; t = strtok_r(NULL, ",", &save))
-        names[n++] = t;
+ * names; a name that is no column of the data is a usage error (a typo would otherwise allow nothing). */
+static int check_availability(const cli_args *a, const cli_fit *f, const plumb_frame *train) {
+    for (size_t i = 0; i < f->n_allow; i++)
+        if (plumb_frame_find(train, f->allow[i]) < 0)
+            return cli_usage_error(a->cmd, "option '--allow-feature' names '%s', which is no column of the data",
+                                   f->allow[i]);
     plumb_error err;
-    const int rc = plumb_frame_check_availability(train, names, n, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
-    free(buf);
-    return rc;
+    return plumb_frame_check_availability(train, f->allow, f->n_allow, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }
 
-int cli_fit(const cli_args *a, const plumb_frame *train, const plumb_frame *valid, bool progress, plumb_model **out) {
-    cli_gbdt g = {0};
-    int rc = cli_fit_check(a);
-    if (rc != EXIT_OK || (rc = check_availability(a, train)) != EXIT_OK)
-        return rc;
-    if (model_kind(a) == TREE) {
-        /* one tree has no iterations to validate: valid data is for the caller to score */
-        plumb_tree_params tp;
-        plumb_error err;
-        if ((rc = cli_tree_params(a, &tp)) != EXIT_OK)
-            return rc;
-        return plumb_tree_train(train, &tp, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+/* The target column of frame, or -1. */
+static int64_t target_column(const plumb_frame *frame, plumb_column_info *c) {
+    const plumb_schema *s = plumb_frame_schema(frame);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_schema_column(s, j, c);
+        if (c->role == PLUMB_ROLE_TARGET)
+            return j;
     }
-    if (model_kind(a) == LINEAR) {
-        /* no iterations worth a progress line, and no use for validation data */
-        plumb_linear_params lp;
-        plumb_error err;
-        if ((rc = cli_linear_params(a, &lp)) != EXIT_OK)
-            return rc;
-        return plumb_linear_train(train, &lp, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    return -1;
+}
+
+/* What the library would train without a word but is not what the user asked for: --positive-class on a target of
+ * more than two classes, a target of one value (a "binary" model of loss 0), a time column that is text. */
+static int check_target(const cli_args *a, const cli_fit *f, const plumb_frame *train) {
+    plumb_column_info c;
+    const int64_t col = target_column(train, &c);
+    if (col < 0)
+        return EXIT_OK; /* the library names the missing target */
+    const int64_t n = plumb_frame_n_rows(train);
+    if (f->positive_class && c.type == PLUMB_TYPE_CATEGORICAL && c.n_categories > 2)
+        return cli_usage_error(a->cmd,
+                               "--positive-class is for a binary target: '%s' has %lld classes (a multiclass model "
+                               "predicts each of them)",
+                               c.name, (long long)c.n_categories);
+    const double *f64 = plumb_frame_f64(train, col);
+    if (f64 && f->task != PLUMB_TASK_REGRESSION) {
+        int64_t i = 0;
+        while (i < n && isnan(f64[i]))
+            i++;
+        int64_t j = i;
+        while (j < n && (isnan(f64[j]) || f64[j] == f64[i]))
+            j++;
+        if (i < n && j == n) {
+            fprintf(stderr, "plumb: target '%s' has one value (%g) in all %lld rows: there is nothing to learn%s\n",
+                    c.name, f64[i], (long long)n,
+                    f->task == PLUMB_TASK_AUTO ? " (give --task regression to fit the constant)" : "");
+            return EXIT_DATA;
+        }
     }
-    if ((rc = cli_gbdt_params(a, &g)) != EXIT_OK) {
-        cli_gbdt_free(&g);
-        return rc;
+    const plumb_schema *s = plumb_frame_schema(train);
+    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
+        plumb_column_info t;
+        plumb_schema_column(s, j, &t);
+        if (t.role == PLUMB_ROLE_TIME && t.type != PLUMB_TYPE_DATETIME && t.type != PLUMB_TYPE_NUMERIC)
+            return cli_usage_error(a->cmd,
+                                   "--time-col '%s' is read as text, not as dates or numbers: fix its values or "
+                                   "declare its type in --schema",
+                                   t.name);
     }
-    progress = progress && !cli_get(a, "quiet") && isatty(STDERR_FILENO);
+    return EXIT_OK;
+}
+
+/* Resolves --class-weight CLASS=W,... of a tree against the target's two classes into w[0] (negative) and w[1]
+ * (positive), as logistic regression reads the same option; a class not named weighs 1. */
+static int tree_class_weights(const cli_args *a, const cli_fit *f, const plumb_frame *train, double w[2]) {
+    plumb_column_info c;
+    if (target_column(train, &c) < 0)
+        return EXIT_OK;
+    const char *names[2] = {"0", "1"};
+    if (c.type == PLUMB_TYPE_BOOL)
+        names[0] = "false", names[1] = "true";
+    if (c.type == PLUMB_TYPE_CATEGORICAL && c.n_categories == 2) {
+        const int pos = f->positive_class && strcmp(c.categories[0], f->positive_class) == 0 ? 0 : 1;
+        names[1] = c.categories[pos];
+        names[0] = c.categories[1 - pos];
+    }
+    w[0] = w[1] = 1;
+    bool seen[2] = {false, false};
+    for (const char *s = f->tree_class_weight; *s;) {
+        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
+        const char *eq = memchr(s, '=', (size_t)(end - s));
+        int k = -1;
+        for (int j = 0; eq && j < 2; j++)
+            if ((size_t)(eq - s) == strlen(names[j]) && memcmp(s, names[j], (size_t)(eq - s)) == 0)
+                k = j;
+        char *stop = NULL;
+        const double v = eq ? strtod(eq + 1, &stop) : NAN;
+        if (!eq || k < 0 || stop != end || !(v > 0) || !isfinite(v) || seen[k])
+            return cli_usage_error(a->cmd,
+                                   "option '--class-weight': '%.*s' is not CLASS=WEIGHT with a positive weight for "
+                                   "one of the classes of '%s' ('%s', '%s'), each once",
+                                   (int)(end - s), s, c.name, names[0], names[1]);
+        seen[k] = true;
+        w[k] = v;
+        s = comma ? comma + 1 : end;
+    }
+    return EXIT_OK;
+}
+
+static plumb_status train_tree(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                               plumb_model **out, plumb_error *err) {
+    (void)valid, (void)progress; /* one tree has no iterations to validate: valid data is for the caller to score */
+    return plumb_tree_train(train, &f->tree, out, err);
+}
+
+static plumb_status train_linear(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                                 plumb_model **out, plumb_error *err) {
+    (void)valid, (void)progress; /* no iterations worth a progress line, and no use for validation data */
+    return plumb_linear_train(train, &f->linear, out, err);
+}
+
+static plumb_status train_gbdt(const cli_fit *f, const plumb_frame *train, const plumb_frame *valid, bool progress,
+                               plumb_model **out, plumb_error *err) {
+    plumb_gbdt_params p = f->gbdt;
     if (progress)
-        g.p.progress = show_progress;
-    plumb_error err;
-    plumb_status st = plumb_gbdt_train(train, valid, &g.p, out, &err);
+        p.progress = show_progress;
+    plumb_status st = plumb_gbdt_train(train, valid, &p, out, err);
     if (progress)
         fprintf(stderr, "\n");
-    cli_gbdt_free(&g);
-    return st == PLUMB_OK ? EXIT_OK : cli_fail(&err);
+    return st;
+}
+
+int cli_fit_train(const cli_args *a, const cli_fit *f, const plumb_frame *train, const plumb_frame *valid,
+                  bool progress, plumb_model **out) {
+    int rc = check_availability(a, f, train);
+    if (rc != EXIT_OK || (rc = check_target(a, f, train)) != EXIT_OK)
+        return rc;
+    cli_fit tree_fit;
+    if (f->tree_class_weight) {
+        tree_fit = *f;
+        if ((rc = tree_class_weights(a, f, train, tree_fit.tree.class_weight)) != EXIT_OK)
+            return rc;
+        f = &tree_fit;
+    }
+    plumb_error err;
+    progress = progress && !f->quiet && isatty(STDERR_FILENO);
+    return f->kind->train(f, train, valid, progress, out, &err) == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }

@@ -5,14 +5,15 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const cli_command *const commands[] = {&cli_inspect,    &cli_train, &cli_predict, &cli_explain,
-                                              &cli_eval,       &cli_cv,    &cli_audit,   &cli_synth,
-                                              &cli_report_cmd, &cli_demo,  &cli_site};
+static const cli_command *const commands[] = {&cli_inspect, &cli_train,      &cli_predict, &cli_explain,
+                                              &cli_eval,    &cli_cv,         &cli_split,   &cli_audit,
+                                              &cli_synth,   &cli_report_cmd, &cli_demo,    &cli_site};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {
@@ -40,6 +41,56 @@ static int n_options(const cli_command *cmd) {
     return n;
 }
 
+/* Whether option name (dashes) matches the len bytes of arg, reading '_' in arg as '-': LightGBM's spellings
+ * (--num_leaves) name the same options. */
+static bool same_name(const char *name, const char *arg, size_t len) {
+    if (strlen(name) != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] != (arg[i] == '_' ? '-' : arg[i]))
+            return false;
+    return true;
+}
+
+/* Levenshtein distance between a (len bytes, '_' read as '-') and b, at most 63 bytes each (else a large number). */
+static size_t edit_distance(const char *a, size_t la, const char *b) {
+    const size_t lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        const char ca = a[i - 1] == '_' ? '-' : a[i - 1];
+        for (size_t j = 1; j <= lb; j++) {
+            const size_t up = row[j];
+            const size_t sub = diag + (ca != b[j - 1]);
+            const size_t del = row[j] + 1, ins = row[j - 1] + 1;
+            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The option nearest to an unknown name (within a third of its length, at most 3 edits), or NULL. */
+static const char *nearest_option(const cli_command *cmd, const char *name, size_t len) {
+    const char *best = NULL;
+    size_t best_d = len / 3 < 3 ? len / 3 : 3;
+    if (best_d == 0)
+        best_d = 1;
+    for (const cli_option *o = cmd->options; o->name; o++) {
+        const size_t d = edit_distance(name, len, o->name);
+        if (d <= best_d && (!best || d < best_d)) {
+            best = o->name;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 /* Parses argv for cmd: --name value, --name=value, -x value, flags, "--" ends options. */
 static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a) {
     const int n = n_options(cmd);
@@ -65,10 +116,13 @@ static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a
             const char *name = arg + 2, *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             for (int o = 0; o < n; o++)
-                if (strlen(cmd->options[o].name) == len && strncmp(cmd->options[o].name, name, len) == 0)
+                if (same_name(cmd->options[o].name, name, len))
                     k = o;
             if (eq)
                 value = eq + 1;
+            const char *near = k < 0 ? nearest_option(cmd, name, len) : NULL;
+            if (near)
+                return cli_usage_error(cmd, "unknown option '%.*s' (did you mean --%s?)", (int)(len + 2), arg, near);
         } else if (arg[2] == '\0') {
             for (int o = 0; o < n; o++)
                 if (cmd->options[o].short_name == arg[1])

@@ -497,13 +497,26 @@ PLUMB_API void plumb_split_rows(const plumb_split *split, int32_t fold, int64_t 
 /* A trained model: immutable, so concurrent predictions from many threads are safe. */
 typedef struct plumb_model plumb_model;
 
+/* X(NAME, "name"): the tasks, in enum order, with the names plumb_task_name prints and plumb_task_parse reads. */
+#define PLUMB_TASK_MAP(X)                                                                                              \
+    X(AUTO, "auto")             /* binary for a two-valued target (two categories, bool, or numbers 0/1), multiclass   \
+                                   for a categorical target with more categories, else regression */                   \
+    X(BINARY, "binary")         /* predictions are probabilities of the positive class */                              \
+    X(REGRESSION, "regression") /* predictions are values */                                                           \
+    X(MULTICLASS, "multiclass") /* predictions are one probability per class (the target's categories, in order) */
+
 typedef enum plumb_task {
-    PLUMB_TASK_AUTO = 0,   /* binary for a two-valued target (two categories, bool, or numbers 0/1), multiclass for
-                              a categorical target with more categories, else regression */
-    PLUMB_TASK_BINARY,     /* predictions are probabilities of the positive class */
-    PLUMB_TASK_REGRESSION, /* predictions are values */
-    PLUMB_TASK_MULTICLASS, /* predictions are one probability per class (the target's categories, in order) */
+#define PLUMB_TASK_ENUM(NAME, name) PLUMB_TASK_##NAME,
+    PLUMB_TASK_MAP(PLUMB_TASK_ENUM)
+#undef PLUMB_TASK_ENUM
 } plumb_task;
+
+/* The task's name ("binary"), or "unknown" for a value outside the enum. Thread-safe. */
+PLUMB_API const char *plumb_task_name(plumb_task task);
+
+/* Parses a task name (one of PLUMB_TASK_MAP's) into *out. PLUMB_EINVAL, with a message listing the names, for
+ * any other string (or NULL). */
+PLUMB_API plumb_status plumb_task_parse(const char *name, plumb_task *out, plumb_error *err);
 
 /* What gradient boosting minimises (LightGBM's objectives). AUTO: binary log-loss, L2 or softmax, by the task. */
 typedef enum plumb_objective {
@@ -786,14 +799,24 @@ PLUMB_API plumb_status plumb_model_rules(const plumb_model *model, char **text, 
 
 typedef enum plumb_calibration {
     PLUMB_CALIBRATION_NONE = 0,
-    PLUMB_CALIBRATION_ISOTONIC, /* a non-decreasing step map (isotonic regression, as scikit-learn's) */
+    PLUMB_CALIBRATION_ISOTONIC, /* a non-decreasing map: isotonic regression, centred (never 0 or 1; docs/eval.md) */
     PLUMB_CALIBRATION_PLATT,    /* a sigmoid of the score (Platt scaling, as scikit-learn's) */
 } plumb_calibration;
 
 /* Fits a calibration of a binary model's probabilities on frame (rows it did not train on, with the target) and
  * stores it in the model: from then on plumb_model_predict returns calibrated probabilities, and the model file
- * keeps the map. Call it before the model is shared between threads. PLUMB_EINVAL for a model that is not binary
- * or a bad target, PLUMB_ESCHEMA, PLUMB_ENOMEM. */
+ * keeps the map. Call it before the model is shared between threads. PLUMB_EINVAL for a model that is not binary,
+ * a bad target, or rows of one class only (the map would be a constant), PLUMB_ESCHEMA, PLUMB_ENOMEM. */
+/* Judges a calibration honestly, on rows its map did not see: splits frame's rows into n_folds stratified folds
+ * (by seed) and, for each, fits the method's map on the other folds and applies it to the fold. OUT, n_rows entries
+ * each (caller-owned): label (0/1 as the model encodes the target), uncalibrated (the model's probabilities, any
+ * calibration it holds ignored) and calibrated (cross-fitted). The model is left as it was; not safe while other
+ * threads use it. PLUMB_EINVAL as plumb_model_calibrate, or for a class with fewer rows than folds, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_calibrate_crossfit(plumb_model *model, const plumb_frame *frame,
+                                                      plumb_calibration method, int32_t n_folds, uint64_t seed,
+                                                      double *label, double *uncalibrated, double *calibrated,
+                                                      plumb_error *err);
+
 PLUMB_API plumb_status plumb_model_calibrate(plumb_model *model, const plumb_frame *frame, plumb_calibration method,
                                              plumb_error *err);
 

@@ -99,7 +99,7 @@ static plumb_status model_fits(const plumb_model *m, const char *target, bool bi
     return PLUMB_OK;
 }
 
-plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o, plumb_audit **out, plumb_error *err) {
+static plumb_status run_audit(const plumb_frame *f, const plumb_audit_options *o, plumb_audit **out, plumb_error *err) {
     plumb__error_clear(err);
     *out = NULL;
     const int64_t n = plumb_frame_n_rows(f), target = plumb__find_role(f, PLUMB_ROLE_TARGET);
@@ -327,4 +327,12 @@ done:
     free(c.days);
     free(c.recent);
     return st;
+}
+
+/* The C locale around it, whatever the host set: its numbers are read and written the same everywhere. */
+plumb_status plumb_audit_run(const plumb_frame *f, const plumb_audit_options *o, plumb_audit **out, plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    plumb_status r = run_audit(f, o, out, err);
+    plumb__c_locale_leave(saved);
+    return r;
 }

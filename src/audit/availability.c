@@ -58,8 +58,8 @@ plumb_status plumb__availability(const plumb_frame *f, int64_t col, plumb__late 
     return PLUMB_OK;
 }
 
-plumb_status plumb_frame_check_availability(const plumb_frame *frame, const char *const *allowed, size_t n_allowed,
-                                            plumb_error *err) {
+static plumb_status check_availability(const plumb_frame *frame, const char *const *allowed, size_t n_allowed,
+                                       plumb_error *err) {
     plumb__error_clear(err);
     const plumb_schema *s = plumb_frame_schema(frame);
     for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
@@ -85,4 +85,13 @@ plumb_status plumb_frame_check_availability(const plumb_frame *frame, const char
                                late.max_delay_days, c.name);
     }
     return PLUMB_OK;
+}
+
+/* The C locale around it, whatever the host set: its numbers are read and written the same everywhere. */
+plumb_status plumb_frame_check_availability(const plumb_frame *frame, const char *const *allowed, size_t n_allowed,
+                                            plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    plumb_status r = check_availability(frame, allowed, n_allowed, err);
+    plumb__c_locale_leave(saved);
+    return r;
 }

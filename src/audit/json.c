@@ -13,7 +13,7 @@ static json_t *num(double v) {
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-char *plumb_audit_json(const plumb_audit *a) {
+static char *audit_json(const plumb_audit *a) {
     json_t *findings = json_array(), *features = json_array(), *suspects = json_array(), *scores = json_array();
     for (int64_t i = 0; findings && i < a->n_findings; i++) {
         const plumb_finding *f = &a->findings[i];
@@ -73,4 +73,12 @@ char *plumb_audit_json(const plumb_audit *a) {
     char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(root);
     return s;
+}
+
+/* The C locale around it, whatever the host set: its numbers are read and written the same everywhere. */
+char *plumb_audit_json(const plumb_audit *a) {
+    const locale_t saved = plumb__c_locale_enter();
+    char *r = audit_json(a);
+    plumb__c_locale_leave(saved);
+    return r;
 }

@@ -4,7 +4,8 @@
  * the rest sorted by score then label, scores closer than 1e-15 to the first of their run are merged into one
  * point (weighted mean label, summed weight; sklearn's _make_unique), the pool-adjacent-violators algorithm makes
  * the labels non-decreasing, and points equal to both neighbours are dropped. Applying clips a score to the fitted
- * range and interpolates linearly between the points as scipy's interp1d does.
+ * range and interpolates linearly between the points as scipy's interp1d does. plumb__calibrate_center turns that
+ * fit into centred isotonic regression for model calibration (no probability of exactly 0 or 1).
  *
  * Platt scaling fits p = 1 / (1 + exp(a s + b)) by minimising the weighted log-loss against Platt's smoothed
  * targets, t+ = (N+ + 1) / (N+ + 2) for positives and t- = 1 / (N- + 2) for negatives (N = weight of each class),
@@ -18,6 +19,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#define SMOOTH_PRIOR_P 0.5
+#define SMOOTH_PRIOR_N 2
+#define CENTER 0
 
 void plumb__calibrate_free(plumb__calibrator *c) {
     if (!c)
@@ -164,6 +168,46 @@ static double apply_isotonic(const plumb__calibrator *c, double s) {
     lo = hi - 1;
     const double slope = (c->y[hi] - c->y[lo]) / (c->x[hi] - c->x[lo]);
     return slope * (s - c->x[lo]) + c->y[lo];
+}
+
+void plumb__calibrate_center(plumb__calibrator *c, const double *score, const double *weight, int64_t n) {
+    if (c->kind != PLUMB__CALIBRATE_ISOTONIC)
+        return;
+    double wsum = 0;
+    int64_t used = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!weight || weight[i] > 0) {
+            used++;
+            wsum += weight ? weight[i] : 1.0;
+        }
+    if (used == 0)
+        return;
+    const double unit = wsum / (double)used; /* weights in units of the mean row */
+    /* a block is a run of equal fitted values (only its first and last point are kept); its rows are those scored
+     * from its first point to its last, the outer blocks reaching to the ends */
+    int64_t m = 0;
+    for (int64_t b0 = 0; b0 < c->n;) {
+        int64_t b1 = b0;
+        while (b1 + 1 < c->n && c->y[b1 + 1] == c->y[b0])
+            b1++;
+        double w = 0, ws = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const double wi = weight ? weight[i] : 1.0;
+            if (wi > 0 && (b0 == 0 || score[i] >= c->x[b0]) && (b1 == c->n - 1 || score[i] < c->x[b1] + 1e-15)) {
+                w += wi;
+                ws += wi * score[i];
+            }
+        }
+        /* Krichevsky-Trofimov: half a row of each class, (k + 1/2) / (n + 1) */
+        const double v = (c->y[b0] * w / unit + 0.5) / (w / unit + 1);
+        c->x[m] = w > 0 ? ws / w : c->x[b0];
+        c->y[m++] = v;
+        b0 = b1 + 1;
+    }
+    c->n = m;
+    for (int64_t k = 1; k < c->n; k++) /* shrinking can cross neighbours: keep the map non-decreasing */
+        if (c->y[k] < c->y[k - 1])
+            c->y[k] = c->y[k - 1];
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

@@ -181,8 +181,8 @@ static plumb_status class_weights(const char *spec, const char *const names[2], 
     return PLUMB_OK;
 }
 
-plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_params *params, plumb_model **out,
-                                plumb_error *err) {
+static plumb_status train_linear(const plumb_frame *train, const plumb_linear_params *params, plumb_model **out,
+                                 plumb_error *err) {
     plumb_status st;
     plumb_model *m = NULL;
     plumb__linear *lin = NULL;
@@ -313,6 +313,15 @@ done:
     free(w);
     plumb_model_free(m);
     return st;
+}
+
+/* The C locale around it, whatever the host set: its numbers are read and written the same everywhere. */
+plumb_status plumb_linear_train(const plumb_frame *train, const plumb_linear_params *params, plumb_model **out,
+                                plumb_error *err) {
+    const locale_t saved = plumb__c_locale_enter();
+    plumb_status r = train_linear(train, params, out, err);
+    plumb__c_locale_leave(saved);
+    return r;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */

@@ -158,7 +158,10 @@ plumb_status plumb_model_rules(const plumb_model *m, char **text, plumb_error *e
     *text = NULL;
     if (!m || !m->ops->rules)
         return cannot(m, err, "rules", has_rules);
-    return m->ops->rules(m, text, err);
+    const locale_t saved = plumb__c_locale_enter(); /* thresholds are written the same under any host locale */
+    const plumb_status st = m->ops->rules(m, text, err);
+    plumb__c_locale_leave(saved);
+    return st;
 }
 
 int64_t plumb_model_valid_curve(const plumb_model *m, const double **values) {

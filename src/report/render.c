@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -929,7 +930,7 @@ plumb_status plumb_report_render(const char *run_json, size_t len, const char *n
     plumb__buf b = {0};
     plumb_status st = render(run_json, len, name, &b, err);
     if (st == PLUMB_OK && (fwrite(b.s, 1, b.len, out) != b.len || ferror(out)))
-        st = plumb__fail(err, PLUMB_EIO, "cannot write the report");
+        st = plumb__fail(err, PLUMB_EIO, "cannot write the report: %s", strerror(errno));
     plumb__buf_free(&b);
     plumb__c_locale_leave(saved);
     return st;

@@ -114,7 +114,7 @@ test_train_errors() {
     make_data "$TMP/d.csv"
     run "$PLUMB" train "$TMP/d.csv" -o "$TMP/m.plumb"
     expect_rc 2
-    expect_err "$(printf "plumb train: no target: name the column to predict with --target\nsee 'plumb train --help'")"
+    expect_err "$(printf "plumb train: no target: name the column to predict with --target (or give it the role target in --schema)\nsee 'plumb train --help'")"
     run "$PLUMB" train "$TMP/d.csv" --target y --num-leaves 1 -o "$TMP/m.plumb"
     expect_rc 2
     expect_err_has "option '--num-leaves' expects an integer of at least 2, got '1'"

@@ -67,7 +67,7 @@ test_tree_usage_errors() {
     local cases=(
         "--num-leaves 5|plumb train: option '--num-leaves' does not apply to --model tree"
         "--criterion gain|plumb train: unknown criterion 'gain' (expected gini, entropy or squared_error)"
-        "--class-weight 1:x|plumb train: option '--class-weight' expects 'balanced' or NEG:POS weights, got '1:x'"
+        "--class-weight 1:x|plumb train: option '--class-weight' expects 'balanced', CLASS=W per class (e.g. bad=3,good=1) or NEG:POS weights, got '1:x'"
         "--max-depth 0|plumb train: option '--max-depth' expects -1 (no limit) or at least 1, got 0"
         "--ccp-alpha -1|plumb train: option '--ccp-alpha' expects a number >= 0, got -1"
         "--min-samples-leaf 0|plumb train: option '--min-samples-leaf' expects an integer of at least 1, got '0'"
