@@ -10,7 +10,8 @@
  * min_data_in_leaf 20, min_sum_hessian_in_leaf 0.001; 2 threads) and saves the model in LightGBM's text format.
  *
  * score loads MODEL, reads the first --rows rows (10000) of TEST.csv, each value parsed with strtof (as plumb's
- * reader stores numbers, float32) and passed as float64 row-major, and scores them one at a time with
+ * reader stores numbers, float32; an empty field is missing, NaN) and passed as float64 row-major, and scores
+ * them one at a time with
  *   single: LGBM_BoosterPredictForMatSingleRow (parameter "num_threads=1"), and
  *   fast:   LGBM_BoosterPredictForMatSingleRowFast after one LGBM_BoosterPredictForMatSingleRowFastInit
  *           (compiled in when LGBM_ROW_FAST is defined: the runner defines it when c_api.h declares the call).
@@ -168,9 +169,10 @@ static int64_t read_rows(const char *path, int64_t n_rows, int n_features, doubl
         const char *p = line;
         double *xr = x + row * n_features;
         for (int c = 0, k = 0; c < n_cols; c++) {
-            char *end;
-            const float v = strtof(p, &end);
-            if (end == p || (*end != ',' && c + 1 < n_cols)) {
+            char *end = (char *)p;
+            const bool empty = *p == ',' || *p == '\r' || *p == '\n' || *p == '\0'; /* missing */
+            const float v = empty ? NAN : strtof(p, &end);
+            if ((end == p && !empty) || (*end != ',' && c + 1 < n_cols)) {
                 fprintf(stderr, "lgbm_row: %s:%lld: bad number in column %d\n", path, (long long)row + 2, c + 1);
                 goto fail;
             }
