@@ -172,28 +172,38 @@ PLUMB__WALK(walk16, uint16_t, false)
 PLUMB__WALK(walk8c, uint8_t, true)
 PLUMB__WALK(walk16c, uint16_t, true)
 
-/* The same for one row: the walk of each tree is a chain of dependent loads, so it needs no active list. */
+/* The same for one row. The walk of one tree is a chain of dependent loads, each likely a cache miss on a large
+ * model, so the row walks ROW_TREES trees side by side: their chains overlap in the memory system. Leaves loop on
+ * themselves, so a tree that reached its leaf stays there while the others finish. Leaf values are added in tree
+ * order, as the block walk adds them: the scores are the same to the bit. */
+#define ROW_TREES 8
 #define PLUMB__WALK1(name, code_t, CAT)                                                                                \
     static void name(const plumb__gbdt *m, const code_t *xb, double *acc) {                                            \
         const int64_t K = m->n_classes;                                                                                \
-        for (int64_t k = 0; k < m->n_trees; k++) {                                                                     \
-            const plumb__snode *nodes = m->snodes + m->tree_start[k];                                                  \
-            int32_t cur = 0, next;                                                                                     \
-            for (;; cur = next) {                                                                                      \
-                const plumb__snode nd = nodes[cur];                                                                    \
-                if (CAT && (nd.feature & PLUMB__SCAT)) {                                                               \
-                    const code_t bin = xb[nd.feature & ~PLUMB__SCAT];                                                  \
-                    const bool left = bin < 32u * nd.thr &&                                                            \
-                                      plumb__bit(m->scat_bits + m->scat[m->tree_start[k] + cur], (uint32_t)bin);       \
-                    next = (int32_t)nd.child_m + !left;                                                                \
-                } else {                                                                                               \
-                    next = (int32_t)(nd.child_m & 0x7FFFFFFFu) +                                                       \
-                           ((code_t)(xb[nd.feature] - (nd.child_m >> 31)) > nd.thr);                                   \
+        for (int64_t k0 = 0; k0 < m->n_trees; k0 += ROW_TREES) {                                                       \
+            const int g_n = (int)(m->n_trees - k0 < ROW_TREES ? m->n_trees - k0 : ROW_TREES);                          \
+            int32_t cur[ROW_TREES] = {0};                                                                              \
+            for (bool moved = true; moved;) {                                                                          \
+                moved = false;                                                                                         \
+                for (int g = 0; g < g_n; g++) {                                                                        \
+                    const int64_t start = m->tree_start[k0 + g];                                                       \
+                    const plumb__snode nd = m->snodes[start + cur[g]];                                                 \
+                    int32_t next;                                                                                      \
+                    if (CAT && (nd.feature & PLUMB__SCAT)) {                                                           \
+                        const code_t bin = xb[nd.feature & ~PLUMB__SCAT];                                              \
+                        const bool left =                                                                              \
+                            bin < 32u * nd.thr && plumb__bit(m->scat_bits + m->scat[start + cur[g]], (uint32_t)bin);   \
+                        next = (int32_t)nd.child_m + !left;                                                            \
+                    } else {                                                                                           \
+                        next = (int32_t)(nd.child_m & 0x7FFFFFFFu) +                                                   \
+                               ((code_t)(xb[nd.feature] - (nd.child_m >> 31)) > nd.thr);                               \
+                    }                                                                                                  \
+                    moved |= next != cur[g];                                                                           \
+                    cur[g] = next;                                                                                     \
                 }                                                                                                      \
-                if (next == cur)                                                                                       \
-                    break;                                                                                             \
             }                                                                                                          \
-            acc[k % K] += m->svalue[m->tree_start[k] + cur];                                                           \
+            for (int g = 0; g < g_n; g++)                                                                              \
+                acc[(k0 + g) % K] += m->svalue[m->tree_start[k0 + g] + cur[g]];                                        \
         }                                                                                                              \
     }
 PLUMB__WALK1(walk1_8, uint8_t, false)

@@ -6,7 +6,7 @@
  * much (isotonic ties some scores, Platt keeps the order). The calibrators themselves live in src/eval.
  */
 #include "../eval/eval.h"
-#include "../gbdt/gbdt.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdio.h>
