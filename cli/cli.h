@@ -245,4 +245,11 @@ int cli_check_output_folder(const cli_args *args, const char *dir, const char *i
 /* EXIT_OK unless json_path exists and is not a plumb run record (then a usage error is reported). */
 int cli_check_report_json(const cli_args *args, const char *json_path);
 
+/* The column with role in fr, or -1. */
+int64_t cli_column_with_role(const plumb_frame *fr, plumb_role role);
+
+/* The time column's values as numbers (datetimes as seconds) into *out (malloc'd, freed by the caller, also on
+ * failure): a usage error without --time-col or with a text one, EXIT_DATA naming the first missing value. */
+int cli_time_values(const cli_args *a, const plumb_frame *fr, double **out);
+
 #endif /* PLUMB_CLI_H */

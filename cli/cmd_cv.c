@@ -37,17 +37,6 @@ static const cli_option options[] = {
 
 static const char *const strategy_names[] = {"kfold", "stratified", "group", "time"};
 
-/* Finds the column with role, or -1. */
-static int64_t column_with_role(const plumb_frame *fr, plumb_role role) {
-    for (int64_t j = 0; j < plumb_frame_n_columns(fr); j++) {
-        plumb_column_info c;
-        plumb_schema_column(plumb_frame_schema(fr), j, &c);
-        if (c.role == role)
-            return j;
-    }
-    return -1;
-}
-
 /* Writes one value of column j of frame at row i as CSV. */
 static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
     plumb_column_info c;
@@ -76,7 +65,7 @@ static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr,
     plumb_outfile *file = NULL;
     plumb_frame *ids = NULL; /* the id column read again as text: ids are copied as written, whatever their type */
     FILE *f;
-    const int64_t id = column_with_role(fr, PLUMB_ROLE_ID);
+    const int64_t id = cli_column_with_role(fr, PLUMB_ROLE_ID);
     plumb_column_info ic, tc;
     if (id >= 0)
         plumb_schema_column(plumb_frame_schema(fr), id, &ic);
@@ -132,7 +121,7 @@ static int split_inputs(const cli_args *a, const plumb_frame *fr, plumb_split_st
             lab[i] = (int64_t)y[i];
         o->labels = lab;
     } else if (strategy == PLUMB_SPLIT_GROUP) {
-        const int64_t g = column_with_role(fr, PLUMB_ROLE_GROUP);
+        const int64_t g = cli_column_with_role(fr, PLUMB_ROLE_GROUP);
         const int32_t *codes = g >= 0 ? plumb_frame_codes(fr, g) : NULL;
         if (g < 0)
             return cli_usage_error(a->cmd, "--strategy group needs --group-col");
@@ -152,27 +141,11 @@ static int split_inputs(const cli_args *a, const plumb_frame *fr, plumb_split_st
             }
         o->groups = grp;
     } else if (strategy == PLUMB_SPLIT_TIME) {
-        const int64_t t = column_with_role(fr, PLUMB_ROLE_TIME);
-        if (t < 0)
-            return cli_usage_error(a->cmd, "--strategy time needs --time-col");
-        const int64_t *i64 = plumb_frame_i64(fr, t);
-        const double *f64 = plumb_frame_f64(fr, t);
-        const float *f32 = plumb_frame_f32(fr, t);
-        if (!i64 && !f64 && !f32) {
-            fprintf(stderr, "plumb: time column '%s' must be a datetime or a number\n", cli_get(a, "time-col"));
-            return EXIT_DATA;
-        }
-        double *tm = malloc((size_t)n * sizeof *tm);
-        if (!(*buf = tm))
-            return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
-        for (int64_t i = 0; i < n; i++)
-            if (isnan(tm[i] = i64   ? (i64[i] == PLUMB_DATETIME_MISSING ? NAN : (double)i64[i])
-                              : f64 ? f64[i]
-                                    : (double)f32[i])) {
-                fprintf(stderr, "%s: time column '%s' is missing in data row %lld\n", a->pos[0], cli_get(a, "time-col"),
-                        (long long)i + 1);
-                return EXIT_DATA;
-            }
+        double *tm = NULL;
+        const int rc = cli_time_values(a, fr, &tm);
+        *buf = tm;
+        if (rc != EXIT_OK)
+            return rc;
         o->times = tm;
     }
     return EXIT_OK;
@@ -256,13 +229,13 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     if ((rc = cli_read_frame(a, a->pos[0], NULL, &frame)) != EXIT_OK)
         goto done;
     const int64_t n = plumb_frame_n_rows(frame);
-    const int64_t tcol = column_with_role(frame, PLUMB_ROLE_TARGET);
+    const int64_t tcol = cli_column_with_role(frame, PLUMB_ROLE_TARGET);
     if (tcol < 0) {
         rc = cli_usage_error(a->cmd, "no target: name the column to predict with --target (or give it the role target "
                                      "in --schema)");
         goto done;
     }
-    const int64_t wcol = column_with_role(frame, PLUMB_ROLE_WEIGHT);
+    const int64_t wcol = cli_column_with_role(frame, PLUMB_ROLE_WEIGHT);
     const double *w = wcol >= 0 ? plumb_frame_f64(frame, wcol) : NULL;
     const char *positive = cli_get(a, "positive-class");
     int64_t n_classes = 0;

@@ -29,24 +29,13 @@ static const cli_option options[] = {
 
 static const char *const strategy_names[] = {"random", "stratified", "group", "time"};
 
-static int64_t column_with_role(const plumb_frame *fr, plumb_role role) {
-    const plumb_schema *s = plumb_frame_schema(fr);
-    for (int64_t j = 0; j < plumb_schema_n_columns(s); j++) {
-        plumb_column_info c;
-        plumb_schema_column(s, j, &c);
-        if (c.role == role)
-            return j;
-    }
-    return -1;
-}
-
 /* The per-row input the strategy needs (class, group or time), allocated into *buf. */
 static int strategy_inputs(const cli_args *a, const plumb_frame *fr, plumb_split_options *o, void **buf) {
     const int64_t n = plumb_frame_n_rows(fr);
     *buf = NULL;
     if (o->strategy == PLUMB_SPLIT_STRATIFIED || o->strategy == PLUMB_SPLIT_GROUP) {
         const bool strat = o->strategy == PLUMB_SPLIT_STRATIFIED;
-        const int64_t col = column_with_role(fr, strat ? PLUMB_ROLE_TARGET : PLUMB_ROLE_GROUP);
+        const int64_t col = cli_column_with_role(fr, strat ? PLUMB_ROLE_TARGET : PLUMB_ROLE_GROUP);
         if (col < 0)
             return cli_usage_error(a->cmd, "--strategy %s needs %s", strat ? "stratified" : "group",
                                    strat ? "--target" : "--group-col");
@@ -74,26 +63,11 @@ static int strategy_inputs(const cli_args *a, const plumb_frame *fr, plumb_split
         else
             o->groups = v;
     } else if (o->strategy == PLUMB_SPLIT_TIME) {
-        const int64_t t = column_with_role(fr, PLUMB_ROLE_TIME);
-        if (t < 0)
-            return cli_usage_error(a->cmd, "--strategy time needs --time-col");
-        const int64_t *i64 = plumb_frame_i64(fr, t);
-        const double *f64 = plumb_frame_f64(fr, t);
-        const float *f32 = plumb_frame_f32(fr, t);
-        if (!i64 && !f64 && !f32)
-            return cli_usage_error(a->cmd, "--time-col '%s' is read as text, not as dates or numbers",
-                                   cli_get(a, "time-col"));
-        double *tm = malloc((size_t)(n + 1) * sizeof *tm);
-        if (!(*buf = tm))
-            return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
-        for (int64_t i = 0; i < n; i++)
-            if (isnan(tm[i] = i64   ? (i64[i] == PLUMB_DATETIME_MISSING ? NAN : (double)i64[i])
-                              : f64 ? f64[i]
-                                    : (double)f32[i])) {
-                fprintf(stderr, "%s: time column '%s' is missing in data row %lld\n", a->pos[0], cli_get(a, "time-col"),
-                        (long long)i + 1);
-                return EXIT_DATA;
-            }
+        double *tm = NULL;
+        const int rc = cli_time_values(a, fr, &tm);
+        *buf = tm;
+        if (rc != EXIT_OK)
+            return rc;
         o->times = tm;
     }
     return EXIT_OK;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <jansson.h>
@@ -381,5 +382,40 @@ int cli_check_output_folder(const cli_args *a, const char *dir, const char *inpu
     }
     if (!S_ISDIR(sb.st_mode) || access(up, W_OK | X_OK) != 0)
         return cli_usage_error(a->cmd, "cannot create output folder '%s': '%s' is not a writable folder", dir, up);
+    return EXIT_OK;
+}
+
+int64_t cli_column_with_role(const plumb_frame *fr, plumb_role role) {
+    for (int64_t j = 0; j < plumb_frame_n_columns(fr); j++) {
+        plumb_column_info c;
+        plumb_schema_column(plumb_frame_schema(fr), j, &c);
+        if (c.role == role)
+            return j;
+    }
+    return -1;
+}
+
+int cli_time_values(const cli_args *a, const plumb_frame *fr, double **out) {
+    *out = NULL;
+    const int64_t t = cli_column_with_role(fr, PLUMB_ROLE_TIME), n = plumb_frame_n_rows(fr);
+    if (t < 0)
+        return cli_usage_error(a->cmd, "--strategy time needs --time-col");
+    const int64_t *i64 = plumb_frame_i64(fr, t);
+    const double *f64 = plumb_frame_f64(fr, t);
+    const float *f32 = plumb_frame_f32(fr, t);
+    if (!i64 && !f64 && !f32)
+        return cli_usage_error(a->cmd, "--time-col '%s' is read as text, not as dates or numbers",
+                               cli_get(a, "time-col"));
+    double *tm = malloc((size_t)(n + 1) * sizeof *tm);
+    if (!(*out = tm))
+        return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+    for (int64_t i = 0; i < n; i++)
+        if (isnan(tm[i] = i64   ? (i64[i] == PLUMB_DATETIME_MISSING ? NAN : (double)i64[i])
+                          : f64 ? f64[i]
+                                : (double)f32[i])) {
+            fprintf(stderr, "%s: time column '%s' is missing in data row %lld\n", a->pos[0], cli_get(a, "time-col"),
+                    (long long)i + 1);
+            return EXIT_DATA;
+        }
     return EXIT_OK;
 }
