@@ -96,6 +96,12 @@ static int run(const cli_args *a) {
     int rc = cli_read_frame(a, a->pos[0], NULL, &data);
     if (rc != EXIT_OK)
         goto done;
+    const int64_t tcol = cli_column_with_role(data, PLUMB_ROLE_TIME);
+    if (tcol >= 0 && !plumb_frame_i64(data, tcol) && !plumb_frame_f64(data, tcol) && !plumb_frame_f32(data, tcol)) {
+        rc =
+            cli_usage_error(a->cmd, "--time-col '%s' is read as text, not as dates or numbers", cli_get(a, "time-col"));
+        goto done;
+    }
     if (cli_get(a, "test") && (rc = cli_read_frame(a, cli_get(a, "test"), plumb_frame_schema(data), &test)) != EXIT_OK)
         goto done;
     if (cli_get(a, "model") && plumb_model_load(cli_get(a, "model"), &model, &err) != PLUMB_OK) {

@@ -18,6 +18,12 @@ test_audit_finds_planted_leaks() {
     grep -q '"suspect_rows": \[' "$TMP/f.json" || fail "no suspect rows in the JSON file"
 }
 
+test_audit_text_time_column_is_a_usage_error() {
+    run "$PLUMB" audit "$CREDIT" --target Status --time-col Home -q
+    expect_rc 2
+    expect_err_has "plumb audit: --time-col 'Home' is read as text, not as dates or numbers"
+}
+
 test_audit_clean_data_exits_zero() {
     run "$PLUMB" audit "$CREDIT" --target Status --positive-class bad --quiet
     expect_rc 0
