@@ -120,7 +120,7 @@ static int64_t sample_values(const plumb__fcol *c, const double *weight, int64_t
     int64_t k = 0;
     for (int64_t s = 0; s < m; s++) {
         const int64_t i = s * n / m;
-        const float x = plumb__feature_value(c->f32, c->u8, i);
+        const float x = plumb__source_value(c, i);
         if (x == x)
             pair[k++] = (wpair){x, weight ? (float)weight[i] : 1.0f}; /* weights at float precision, as the values */
     }

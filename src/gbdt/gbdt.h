@@ -105,12 +105,6 @@ bool plumb__gbdt_tree_copy(plumb__gbdt_tree *to, const plumb__gbdt_tree *from);
 /* Allocates per-node categorical arrays for a tree (all -1) and a bitset area of n_words. */
 bool plumb__gbdt_tree_alloc_cats(plumb__gbdt_tree *t, int32_t n_words);
 
-/* Row i of a feature column as a float: numeric columns as they are, bool columns as 0/1 (NaN when missing).
- * Exactly one of f32 and u8 is non-NULL. */
-static inline float plumb__feature_value(const float *f32, const uint8_t *u8, int64_t i) {
-    return f32 ? f32[i] : u8[i] == PLUMB_BOOL_MISSING ? NAN : (float)u8[i];
-}
-
 static inline bool plumb__bit(const uint32_t *bits, uint32_t b) {
     return (bits[b >> 5] >> (b & 31)) & 1;
 }

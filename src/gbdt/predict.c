@@ -34,12 +34,7 @@ void plumb__gbdt_free(void *impl) {
 }
 
 bool plumb__gbdt_set_features(plumb_model *model, const plumb__gbdt *g) {
-    int64_t *cols = malloc((size_t)(g->n_features + 1) * sizeof *cols);
-    for (int64_t f = 0; cols && f < g->n_features; f++)
-        cols[f] = g->features[f].column;
-    const bool ok = cols && plumb__model_set_features(model, g->n_features, cols);
-    free(cols);
-    return ok;
+    return plumb__model_set_features(model, g->n_features, &g->features[0].column, sizeof *g->features);
 }
 
 static void describe(const plumb_model *model, plumb_model_info *info) {

@@ -186,7 +186,6 @@ static plumb_status train_linear(const plumb_frame *train, const plumb_linear_pa
     plumb_status st;
     plumb_model *m = NULL;
     plumb__linear *lin = NULL;
-    int64_t *cols = NULL;
     double *y = NULL, *w = NULL;
     plumb__linear_bound bound = {0};
     *out = NULL;
@@ -293,11 +292,7 @@ static plumb_status train_linear(const plumb_frame *train, const plumb_linear_pa
                                       .nt = nt};
     if ((st = plumb__linear_solve(lin, &pr, err)) != PLUMB_OK)
         goto done;
-    if (!plumb__linear_finish(lin, m->schema) || !(cols = malloc((size_t)(lin->n_inputs + 1) * sizeof *cols)))
-        goto nomem;
-    for (int64_t k = 0; k < lin->n_inputs; k++)
-        cols[k] = lin->inputs[k].column;
-    if (!plumb__model_set_features(m, lin->n_inputs, cols))
+    if (!plumb__linear_finish(lin, m->schema) || !plumb__linear_set_features(m))
         goto nomem;
     plumb__model_stamp(m, train);
     *out = m;
@@ -308,7 +303,6 @@ nomem:
     st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 done:
     plumb__linear_unbind(&bound);
-    free(cols);
     free(y);
     free(w);
     plumb_model_free(m);

@@ -60,6 +60,13 @@ static inline plumb__linear *plumb__linear_of(const plumb_model *m) {
     return (plumb__linear *)m->impl;
 }
 
+/* Makes model m's shared feature list from its inputs. Returns false when out of memory. */
+static inline bool plumb__linear_set_features(plumb_model *m) {
+    const plumb__linear *lin = plumb__linear_of(m);
+    return plumb__model_set_features(m, lin->n_inputs, lin->n_inputs ? &lin->inputs[0].column : NULL,
+                                     sizeof *lin->inputs);
+}
+
 /* ---- preprocessing (design.c) --------------------------------------------------------------------------------- */
 
 /* A frame's columns as the model's inputs read them: per input, its data (one of f32, u8, codes non-NULL) and, for

@@ -274,12 +274,7 @@ plumb_status plumb__linear_model_parse(plumb__loader *ld, const json_t *root, pl
                                           ld->err)) != PLUMB_OK)
         return ld->st;
     m->impl = lin;
-    int64_t *cols = malloc((size_t)(lin->n_inputs + 1) * sizeof *cols);
-    for (int64_t k = 0; cols && k < lin->n_inputs; k++)
-        cols[k] = lin->inputs[k].column;
-    const bool ok = cols && plumb__model_set_features(m, lin->n_inputs, cols);
-    free(cols);
-    if (!ok)
+    if (!plumb__linear_set_features(m))
         plumb__loader_bad(ld, "out of memory");
     return ld->st;
 }

@@ -45,12 +45,13 @@ plumb_model *plumb__model_new(const plumb__model_ops *ops) {
     return m;
 }
 
-bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *cols) {
+bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *first_col, size_t stride) {
     free(m->feature_col);
     m->n_features = 0;
     if (!(m->feature_col = malloc((size_t)(n + 1) * sizeof *m->feature_col)))
         return false;
-    memcpy(m->feature_col, cols, (size_t)n * sizeof *cols);
+    for (int64_t f = 0; f < n; f++)
+        memcpy(&m->feature_col[f], (const char *)first_col + (size_t)f * stride, sizeof *m->feature_col);
     m->n_features = n;
     return true;
 }

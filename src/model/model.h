@@ -90,8 +90,10 @@ const plumb__model_ops *plumb__model_kind(const char *name);
 /* A new model of the given kind with nothing else set; NULL when out of memory. Free with plumb_model_free. */
 plumb_model *plumb__model_new(const plumb__model_ops *ops);
 
-/* Sets the model's features from their schema columns (copied). Returns false when out of memory. */
-bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *cols);
+/* Sets the model's n features from their schema columns, read from an array of the kind's feature structs: the
+ * column of feature f is at (const char *)first_col + f * stride (&features[0].column, sizeof *features).
+ * Returns false when out of memory. */
+bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *first_col, size_t stride);
 
 /* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model. */
 void plumb__model_stamp(plumb_model *m, const plumb_frame *train);

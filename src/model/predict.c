@@ -169,7 +169,6 @@ plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame,
 /* Rows up to this many features are scored on the stack; wider models take one allocation per call. */
 #define ROW_STACK_FEATURES 1024
 #define ROW_STACK_SCRATCH 8192
-#define ROW_STACK_OUTPUTS 256
 
 struct plumb_scorer {
     const plumb_model *model;
@@ -235,7 +234,7 @@ int32_t plumb_scorer_category_code(const plumb_scorer *s, int64_t column, const 
 /* Scores one gathered row x into out, with scratch and raw outputs on the stack when they fit. */
 static plumb_status score_row(const plumb_scorer *s, const float *x, double *out, plumb_error *err) {
     const plumb_model *m = s->model;
-    unsigned char stack[ROW_STACK_SCRATCH];
+    double stack[ROW_STACK_SCRATCH / sizeof(double)]; /* doubles: aligned for any kind's scratch */
     void *work = s->scratch <= sizeof stack ? stack : malloc(s->scratch);
     if (!work)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
@@ -277,7 +276,7 @@ plumb_status plumb_scorer_row(const plumb_scorer *s, const double *values, const
     return st;
 }
 
-/* Value (i, j) of a matrix as a feature value of feature f. */
+/* Feature value of feature f at row i of a matrix. */
 static float matrix_value(const plumb_scorer *s, int64_t f, const void *data, plumb_dtype dtype, plumb_layout layout,
                           int64_t n_rows, int64_t i) {
     const int64_t j = s->column[f];
@@ -288,6 +287,15 @@ static float matrix_value(const plumb_scorer *s, int64_t f, const void *data, pl
     if (v != v || v < 0)
         return (float)PLUMB_CODE_MISSING;
     return (float)(v < (double)s->category[f]->cats.n && v == floor(v) ? (int32_t)v : PLUMB_CODE_UNSEEN);
+}
+
+/* Feature values of rows [r0, r0 + nr) of a matrix into x (row-major, nr x n_features). */
+static void matrix_gather(const plumb_scorer *s, const void *data, plumb_dtype dtype, plumb_layout layout,
+                          int64_t n_rows, int64_t r0, int64_t nr, float *x) {
+    const int64_t F = s->model->n_features;
+    for (int64_t i = 0; i < nr; i++)
+        for (int64_t f = 0; f < F; f++)
+            x[i * F + f] = matrix_value(s, f, data, dtype, layout, n_rows, r0 + i);
 }
 
 plumb_status plumb_scorer_matrix(const plumb_scorer *s, const void *data, plumb_dtype dtype, plumb_layout layout,
@@ -306,9 +314,7 @@ plumb_status plumb_scorer_matrix(const plumb_scorer *s, const void *data, plumb_
             return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         for (int64_t b = 0; st == PLUMB_OK && b < n_blocks; b++) {
             const int64_t r0 = b * PLUMB__BLOCK, nr = n_rows - r0 < PLUMB__BLOCK ? n_rows - r0 : PLUMB__BLOCK;
-            for (int64_t i = 0; i < nr; i++)
-                for (int64_t f = 0; f < F; f++)
-                    x[i * F + f] = matrix_value(s, f, data, dtype, layout, n_rows, r0 + i);
+            matrix_gather(s, data, dtype, layout, n_rows, r0, nr, x);
             st = m->ops->check_block(m, x, nr, r0, err);
         }
         free(x);
@@ -327,9 +333,7 @@ plumb_status plumb_scorer_matrix(const plumb_scorer *s, const void *data, plumb_
             if (!ok)
                 continue;
             const int64_t r0 = b * PLUMB__BLOCK, nr = n_rows - r0 < PLUMB__BLOCK ? n_rows - r0 : PLUMB__BLOCK;
-            for (int64_t i = 0; i < nr; i++)
-                for (int64_t f = 0; f < F; f++)
-                    bx[i * F + f] = matrix_value(s, f, data, dtype, layout, n_rows, r0 + i);
+            matrix_gather(s, data, dtype, layout, n_rows, r0, nr, bx);
             m->ops->score_block(m, bx, nr, work, out + r0 * K);
         }
         free(bx);

@@ -881,12 +881,7 @@ done:
 
 bool plumb__cart_set_features(plumb_model *m) {
     const struct plumb__cart *c = plumb__cart_of(m);
-    int64_t *cols = malloc((size_t)(c->n_features + 1) * sizeof *cols);
-    for (int64_t f = 0; cols && f < c->n_features; f++)
-        cols[f] = c->features[f].column;
-    const bool ok = cols && plumb__model_set_features(m, c->n_features, cols);
-    free(cols);
-    return ok;
+    return plumb__model_set_features(m, c->n_features, &c->features[0].column, sizeof *c->features);
 }
 
 void plumb__cart_free(struct plumb__cart *c) {
