@@ -37,6 +37,7 @@ static volatile double sink;
 
 /* Best of 5 runs of one kernel with nt threads; returns seconds. kind: 0 read, 1 copy, 2 triad. */
 static double run(int kind, int nt, double *a, double *b, double *c, size_t n) {
+    (void)nt; /* unused without OpenMP */
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         double sum = 0;

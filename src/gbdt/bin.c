@@ -93,6 +93,7 @@ static bool choose_edges(plumb__feature *f, const float *v, const double *cw, in
 void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fcol *cols, int64_t n, void *bins,
                      bool wide, int nt) {
     const int64_t block = 4096; /* a block of rows at a time, so the writes of all features share cache lines */
+    (void)nt;                   /* unused without OpenMP */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < n; b += block) {
         const int64_t e = b + block < n ? b + block : n;

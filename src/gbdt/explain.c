@@ -144,6 +144,7 @@ plumb_status plumb__gbdt_contrib(const plumb_model *model, const plumb_frame *fr
                                  plumb_error *err) {
     const plumb__gbdt *m = plumb__gbdt_of(model);
     const int64_t F = m->n_features, K = m->n_classes, n = plumb_frame_n_rows(frame), W = F + 1;
+    (void)threads; /* unused without OpenMP */
     plumb__fcol *cols = NULL;
     double *bias = calloc((size_t)K, sizeof *bias);
     plumb_status st = PLUMB_OK;

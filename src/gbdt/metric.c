@@ -165,6 +165,7 @@ static double auc(const double *y, const double *w, const double *s, int64_t n) 
 
 double plumb__metric_eval(plumb__metric m, const plumb__objective *o, int32_t K, const double *y, const double *w,
                           const double *s, int64_t n, int nt) {
+    (void)nt; /* unused without OpenMP */
     if (m == PLUMB__METRIC_AUC)
         return auc(y, w, s, n);
     const int64_t nb = (n + METRIC_BLOCK - 1) / METRIC_BLOCK;

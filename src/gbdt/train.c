@@ -220,6 +220,7 @@ static double now(void) {
 /* Adds tree's output (times sign) to output k of the K scores of the n rows binned at bins, by walking the tree. */
 static void add_tree(const plumb__gbdt_tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score,
                      int32_t K, int32_t k, int nt, double sign) {
+    (void)nt; /* unused without OpenMP */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < n; i++) {
         const int32_t at = wide ? plumb__gbdt_tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)

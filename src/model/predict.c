@@ -138,6 +138,7 @@ plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame,
     }
     bool ok = true;
     const int nt = plumb__threads(opts ? opts->threads : 0);
+    (void)nt; /* unused without OpenMP */
 #pragma omp parallel reduction(&& : ok) num_threads(nt) if (n_blocks > 1 && nt > 1)
     {
         float *x = malloc((size_t)(PLUMB__BLOCK * F + 1) * sizeof *x);
@@ -323,6 +324,7 @@ plumb_status plumb_scorer_matrix(const plumb_scorer *s, const void *data, plumb_
     }
     bool ok = true;
     const int nt = plumb__threads(threads);
+    (void)nt; /* unused without OpenMP */
 #pragma omp parallel reduction(&& : ok) num_threads(nt) if (n_blocks > 1 && nt > 1)
     {
         float *bx = malloc((size_t)(PLUMB__BLOCK * F + 1) * sizeof *bx);

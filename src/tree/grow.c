@@ -555,6 +555,7 @@ static bool grow(grower *g) {
         if (leaf)
             continue;
         const bool par = n >= PAR_ROWS && g->nt > 1;
+        (void)par; /* unused without OpenMP */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(g->nt) if (par)
         for (int64_t f = 0; f < g->F; f++)
             search_feature(g, thread_id(), f, rec.b, rec.e, &t);
