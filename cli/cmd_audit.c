@@ -114,9 +114,16 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
-    if (cli_get(a, "report") && (rc = cli_record_audit(cli_get(a, "report"), a->pos[0], cli_get(a, "target"),
-                                                       plumb_frame_n_rows(data), audit)) != EXIT_OK)
-        goto done;
+    if (cli_get(a, "report")) {
+        plumb_run_options ro;
+        plumb_run_options_init(&ro);
+        ro.data_path = a->pos[0];
+        ro.target = cli_get(a, "target");
+        plumb_run *run = NULL;
+        const plumb_status made = plumb_run_audit(&ro, plumb_frame_n_rows(data), audit, &run, &err);
+        if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
+            goto done;
+    }
     const char *json_path = cli_get(a, "json");
     if (json_path) {
         plumb_outfile *file = NULL;
