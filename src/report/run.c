@@ -297,6 +297,7 @@ void plumb_run_free(plumb_run *run) {
 
 plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data *d, const plumb_evaluation *rep,
                             const plumb_model *model, plumb_run **out, plumb_error *err) {
+    *out = NULL;
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -414,6 +415,7 @@ done:
 
 plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *model, const plumb_frame *train,
                              const plumb_frame *valid, plumb_run **out, plumb_error *err) {
+    *out = NULL;
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -451,6 +453,7 @@ done:
 plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_metric *fold_metrics,
                           size_t n_fold_metrics, const double *fold_vals, const plumb_metric_data *d,
                           const plumb_evaluation *rep, plumb_run **out, plumb_error *err) {
+    *out = NULL;
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -487,6 +490,7 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
 
 plumb_status plumb_run_audit(const plumb_run_options *o, int64_t rows, const plumb_audit *audit, plumb_run **out,
                              plumb_error *err) {
+    *out = NULL;
     char title[512];
     snprintf(title, sizeof title, "Audit of %s", base_name(o->data_path));
     char *text = plumb_audit_json(audit);
