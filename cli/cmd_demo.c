@@ -22,21 +22,30 @@ static const cli_option options[] = {
 
 static int run(const cli_args *a) {
     const plumb_study_info *study = NULL;
-    for (int64_t i = 0; plumb_study_get(i); i++)
+    char names[256] = "";
+    for (int64_t i = 0; plumb_study_get(i); i++) {
         if (strcmp(a->pos[0], plumb_study_get(i)->name) == 0)
             study = plumb_study_get(i);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                 i == 0                    ? ""
+                 : !plumb_study_get(i + 1) ? " or "
+                                           : ", ",
+                 plumb_study_get(i)->name);
+    }
     if (!study)
-        return cli_usage_error(a->cmd, "unknown case study '%s' (expected credit)", a->pos[0]);
+        return cli_usage_error(a->cmd, "unknown case study '%s' (expected %s)", a->pos[0], names);
     long long rows = study->n_rows, seed = 1, threads = 0;
     if (!cli_int(a, "rows", study->min_rows, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     plumb_set_threads((int)threads);
-    if (cli_check_output_folder(a, cli_get(a, "output") ? cli_get(a, "output") : "out/credit", NULL) != EXIT_OK)
+    char dir[256];
+    snprintf(dir, sizeof dir, "out/%s", study->name);
+    if (cli_check_output_folder(a, cli_get(a, "output") ? cli_get(a, "output") : dir, NULL) != EXIT_OK)
         return EXIT_USAGE;
     const bool quiet = cli_get(a, "quiet") != NULL;
     plumb_study_options o;
     plumb_study_options_init(&o);
-    o.output_dir = cli_get(a, "output") ? cli_get(a, "output") : "out/credit";
+    o.output_dir = cli_get(a, "output") ? cli_get(a, "output") : dir;
     o.n_rows = rows;
     o.seed = (uint64_t)seed;
     o.n_threads = (int)threads;
