@@ -253,6 +253,11 @@ static const char *base_name(const char *path) {
     return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
+/* The status of a builder that returned NULL: its error, or out of memory when it had none to give (jansson). */
+static plumb_status failed(plumb_error *err) {
+    return err->code != PLUMB_OK ? err->code : plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+}
+
 /* Wraps rec (taken over) in a run handle into *out. */
 static plumb_status wrap(json_t *rec, plumb_run **out, plumb_error *err) {
     *out = NULL;
@@ -301,6 +306,7 @@ plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data 
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
+    plumb__error_clear(err);
     char title[512];
     const char *base = base_name(o->data_path);
     snprintf(title, sizeof title, "Evaluation on %s", base);
@@ -312,7 +318,7 @@ plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data 
     if (model && (rc = plumb__run_model(rec, model, NULL, err)) != PLUMB_OK)
         goto done;
     if (!(ev = plumb__run_evaluation(base, model ? "model" : "predictions", d, rep, err))) {
-        rc = err->code;
+        rc = failed(err);
         goto done;
     }
     json_array_append_new(list, ev);
@@ -365,6 +371,7 @@ plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char
     plumb_error local;
     if (!err)
         err = &local;
+    plumb__error_clear(err);
     plumb_task task;
     double *y = NULL, *score = NULL;
     plumb_evaluation rep = {0};
@@ -391,7 +398,7 @@ plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char
     if ((rc = plumb_evaluation_compute(&d, &eo, &rep, err)) != PLUMB_OK)
         goto done;
     if (!(ev = plumb__run_evaluation(name, model_name, &d, &rep, err))) {
-        rc = err->code;
+        rc = failed(err);
         goto done;
     }
     json_t *list = json_object_get(rec, "evaluations");
@@ -419,6 +426,7 @@ plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *mode
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
+    plumb__error_clear(err);
     char title[512];
     const char *data_path = o->data_path, *base = base_name(data_path);
     plumb_model_info info;
@@ -457,6 +465,7 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
+    plumb__error_clear(err);
     char title[512];
     const char *model_kind = o->model_kind ? o->model_kind : "gbdt";
     snprintf(title, sizeof title, "Cross-validation of a %s model on %s", model_kind, base_name(o->data_path));
@@ -475,7 +484,7 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
         rec, "folds",
         json_pack("{s:s, s:I, s:o}", "strategy", o->strategy ? o->strategy : "", "k", (json_int_t)k, "metrics", fm));
     json_t *ev = plumb__run_evaluation("out-of-fold", model_kind, d, rep, err);
-    plumb_status rc = err->code;
+    plumb_status rc = ev ? PLUMB_OK : failed(err);
     if (ev) {
         json_array_append_new(list, ev);
         json_object_set_new(rec, "evaluations", list);
