@@ -381,7 +381,7 @@ static void metric_gap_names_regularised_settings(void **state) {
     const plumb_finding *g = find(a, "metric_gap", NULL);
     assert_non_null(g);
     assert_non_null(strstr(g->title, "a more regularised model scores better out of fold"));
-    assert_non_null(strstr(g->action, "--num-leaves 4 --min-data-in-leaf 100"));
+    assert_non_null(strstr(g->action, "--num-leaves 4 --min-data-in-leaf 100 --num-iterations 160"));
     plumb_audit_free(a);
     plumb_frame_free(f);
     free(b.s);
