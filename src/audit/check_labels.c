@@ -149,8 +149,8 @@ static int by_score(const void *x, const void *y) {
 
 /* Check 6: the share of wrong labels, estimated with its bootstrap interval from calibrated out-of-fold
  * probabilities (the link above, fitted inside the folds: the rows of fold k are judged by a link fitted on the
- * other folds' rows), and the rows most likely mislabelled, in order. oof holds out-of-fold probabilities
- * (averaged over the audit's repetitions of the folds); fold[i] the fold of row i in split. */
+ * other folds' rows), and the rows most likely mislabelled, in order. oof holds out-of-fold probabilities over the
+ * folds of split (the label check's own, averaged over repetitions of the folds: audit.c label_scores). */
 bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, const double *oof) {
     plumb_audit *a = c->a;
     const int64_t n = c->n;
