@@ -77,7 +77,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"allow-feature", 0, "A,B", NULL, "train on these features although the schema says they become known after the moment of prediction"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
     {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
-    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse also work)"}, \
+    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse, poisson_deviance also work; poisson is reported as the mean Poisson deviance)"}, \
     {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
     {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
     {"num-iterations", 0, "N", "100", "boosting iterations (trees; times the classes for multiclass)"}, \

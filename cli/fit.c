@@ -323,6 +323,7 @@ static const struct {
     {"roc_auc", "auc"},
     {"mae", "l1"},
     {"mse", "l2"},
+    {"poisson_deviance", "poisson"},
     {"log_loss", NULL},
 };
 
@@ -341,7 +342,7 @@ static int parse_metric(const cli_args *a, cli_fit *g) {
     return cli_usage_error(a->cmd,
                            "unknown metric '%s' (expected LightGBM's binary_logloss, auc, binary_error, l2, rmse, l1, "
                            "huber, poisson, quantile, mape, multi_logloss, multi_error, or scikit-learn's roc_auc, "
-                           "log_loss, mae, mse)",
+                           "log_loss, mae, mse, poisson_deviance)",
                            m);
 }
 

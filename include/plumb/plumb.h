@@ -559,8 +559,9 @@ typedef struct plumb_gbdt_params {
     plumb_objective objective;      /* PLUMB_OBJECTIVE_AUTO: from the task */
     double alpha;                   /* 0.9: huber's threshold and quantile's level */
     const char *metric;             /* validation metric for early stopping; NULL = the objective's own loss. One of
-                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape,
-                                       multi_logloss, multi_error */
+                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson_deviance
+                                       (LightGBM's poisson: the same name), quantile, mape, multi_logloss,
+                                       multi_error */
     const char *positive_class;     /* binary with a text target: the positive category; NULL = the last one in
                                        sorted order (numbers: 1, bool: true) */
     int64_t num_iterations;         /* 100 */

@@ -262,4 +262,44 @@ test_demo_summary_last() {
     cmp -s "$TMP/after" "$TMP/direct.out" || fail "the summary is not printed whole after the rule"
 }
 
+# issue 23 item 6: the Poisson training metric is the mean Poisson deviance, the number plumb eval prints for the
+# same predictions (it was a log-likelihood without log(y!), e.g. "poisson train -21.45"); early stopping keeps the
+# iteration of least validation deviance (deviance = 2 NLL + a constant per dataset: the same iteration as before)
+test_poisson_metric_is_eval_deviance() {
+    local chicago="$SRC/examples/chicago/chicago_ridership.csv"
+    awk 'NR == 1 || NR % 5 != 0' "$chicago" >"$TMP/tr.csv"
+    awk 'NR == 1 || NR % 5 == 0' "$chicago" >"$TMP/va.csv"
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --objective poisson --valid "$TMP/va.csv" \
+        --early-stopping-rounds 5 --num-iterations 500 --learning-rate 0.3 -q --json -o "$TMP/m.plumb"
+    expect_rc 0
+    cp "$TMP/out" "$TMP/train.json"
+    expect_out_has '"metric": "poisson_deviance"'
+    "$PLUMB" eval "$TMP/m.plumb" "$TMP/tr.csv" --json >"$TMP/etr.json" || fail "eval train"
+    "$PLUMB" eval "$TMP/m.plumb" "$TMP/va.csv" --json >"$TMP/eva.json" || fail "eval valid"
+    /usr/bin/python3 - "$TMP/train.json" "$TMP/etr.json" "$TMP/eva.json" "$TMP/m.plumb" <<'PY' || fail "deviances"
+import json, sys
+t, etr, eva = (json.load(open(p)) for p in sys.argv[1:4])
+with open(sys.argv[4]) as f:
+    f.readline()  # the model file's header line
+    curve = json.load(f)["metrics"]["valid"]
+for got, want in ((t["train_metric"], etr["metrics"]["poisson_deviance"]),
+                  (t["valid_metric"], eva["metrics"]["poisson_deviance"])):
+    assert abs(got - want) <= 1e-9, (got, want)
+best = min(range(len(curve)), key=lambda i: (curve[i], i)) + 1
+assert t["best_iteration"] == best < t["n_iterations"] == best + 5 == len(curve), (t, curve)
+assert t["valid_metric"] == curve[best - 1] and min(curve) >= 0
+PY
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --objective poisson --num-iterations 10 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has "poisson_deviance train"
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --metric poisson_deviance --num-iterations 10 -q --json \
+        -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"metric": "poisson_deviance"'
+    printf 'y,x\n1,1\n-2,2\n3,3\n' >"$TMP/neg.csv"
+    run "$PLUMB" train "$TMP/neg.csv" --target y --metric poisson --valid "$TMP/neg.csv" -q -o "$TMP/n.plumb"
+    expect_rc 1
+    expect_err_has "the poisson_deviance metric needs targets >= 0: -2 in data row 2"
+}
+
 "$@"
