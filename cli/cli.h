@@ -48,6 +48,10 @@ extern const cli_command cli_eval, cli_cv;   /* evaluation: cmd_eval.c, cmd_cv.c
 extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
 
+/* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
+#define CLI_SEED 0
+#define CLI_SEED_DEFAULT "0"
+
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \
     {"target", 0, "COL", NULL, "the column to predict"},                                                               \
@@ -111,7 +115,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
     {"no-standardize", 0, NULL, NULL, "linear, logistic: fit on the numeric columns as they are"}, \
     {"max-iter", 0, "N", "100", "linear, logistic: most Newton iterations"}, \
     {"tol", 0, "X", "1e-08", "linear, logistic: stop when the optimality conditions hold to X"}, \
-    {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
 typedef struct cli_kind cli_kind;
@@ -187,6 +191,14 @@ void cli_print_help(const cli_command *cmd);
 
 /* Looks up an option's value by long name; NULL when absent. */
 const char *cli_get(const cli_args *args, const char *name);
+
+/* -q, --quiet: every command has it, with this meaning (docs/cli.md); main.c sets cli_quiet from it. */
+#define CLI_QUIET_OPTION(also)                                                                                         \
+    { "quiet", 'q', NULL, NULL, "no progress lines or notes on standard error (errors and warnings stay)" also }
+extern bool cli_quiet;
+
+/* Prints a note (what was written where, a column left unused, a lowered thread count) on stderr, unless -q. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports a usage error ("plumb CMD: message" + pointer to --help) and returns EXIT_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -30,8 +30,8 @@
 static const cli_option options[] = {
     {"output", 'o', "DIR", "out/credit", "folder of the report, the data and the models"},
     {"rows", 0, "N", "20000", "applications to generate (at least 2000)"},
-    {"seed", 0, "N", "1", "seed of the generator, the splits and the models"},
-    {"quiet", 'q', NULL, NULL, "print only where the report is"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the generator, the splits and the models"},
+    CLI_QUIET_OPTION("; standard output: only where the report is"),
     {"threads", 't', "N", "all cores", "threads to use"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -186,7 +186,7 @@ static double metric_of(const json_t *rec, size_t i, const char *name) {
 static int run(const cli_args *a) {
     if (strcmp(a->pos[0], "credit") != 0)
         return cli_usage_error(a->cmd, "unknown case study '%s' (expected credit)", a->pos[0]);
-    long long rows = 20000, seed = 1, threads = 0;
+    long long rows = 20000, seed = CLI_SEED, threads = 0;
     if (!cli_int(a, "rows", 2000, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     plumb_set_threads((int)threads);

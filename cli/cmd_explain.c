@@ -11,6 +11,7 @@ static const cli_option options[] = {
     {"top", 0, "N", "all",
      "show the N most important: features (gbdt), coefficients by |per std| (linear, logistic), rules by rows (tree)"},
     {"json", 0, NULL, NULL, "print the explanation as JSON"},
+    CLI_QUIET_OPTION(""),
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -363,7 +363,7 @@ static int parse_gbdt(const cli_args *a, cli_fit *g) {
     p->init_model = g->init_model;
     if ((rc = parse_metric(a, g)) != EXIT_OK)
         return rc;
-    int64_t seed = 0;
+    int64_t seed = CLI_SEED;
     long long threads = 0;
     if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
         !get_int32(a, "num-leaves", 2, &p->num_leaves) || !get_int32(a, "max-depth", -1, &p->max_depth) ||
