@@ -302,4 +302,92 @@ PY
     expect_err_has "the poisson_deviance metric needs targets >= 0: -2 in data row 2"
 }
 
+# issue 23 item 9: -q is quiet for every command: no progress or notes on standard error, errors still there
+test_quiet_every_command() {
+    local cmds cmd
+    cmds=$("$PLUMB" --help | sed -n '/^commands:/,/^  help /p' | awk 'NR > 1 && $1 != "help" { print $1 }')
+    [ "$(echo "$cmds" | wc -l)" -ge 12 ] || fail "commands not listed: $cmds"
+    for cmd in $cmds; do
+        "$PLUMB" "$cmd" --help | grep -q -- "-q, --quiet  *no progress lines or notes on standard error" ||
+            fail "plumb $cmd has no -q"
+    done
+    # notes that -q silences: what was written where, a lowered thread count
+    run "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -t 100000
+    expect_rc 0
+    expect_err_has "schema written to '$TMP/s.json'"
+    expect_err_has "plumb: --threads 100000 is more than 4 per core"
+    run "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -t 100000 -q
+    expect_rc 0
+    [ -z "$err" ] || fail "inspect -q printed on standard error"
+    expect_out_has "Status"
+    run "$PLUMB" train "$CREDIT" --schema "$TMP/s.json" --num-iterations 3 --report "$TMP/r.html" -q -o "$TMP/m.plumb"
+    expect_rc 0
+    run "$PLUMB" report "$TMP/r.json" -o "$TMP/r2.html" -q
+    expect_rc 0
+    [ -z "$err$out" ] || fail "report -q printed"
+    run "$PLUMB" site "$TMP" -o "$TMP/site" -q
+    expect_rc 0
+    [ -z "$err$out" ] || fail "site -q printed"
+    [ -s "$TMP/site/index.html" ] || fail "site -q wrote no site"
+    local c
+    for c in "predict $TMP/m.plumb $CREDIT -o $TMP/p.csv -t 100000" "explain $TMP/m.plumb" \
+        "eval $TMP/m.plumb $CREDIT -t 100000" "synth credit -n 50 -o $TMP/t.csv -t 100000"; do
+        run $PLUMB $c -q
+        expect_rc 0
+        [ -z "$err" ] || fail "plumb $c -q printed on standard error"
+    done
+    # errors are still printed
+    run "$PLUMB" inspect "$TMP/none.csv" -q
+    expect_rc 1
+    expect_err_has "none.csv"
+}
+
+# issue 23 item 9: one default --seed, 0, in every command that has one (synth and demo defaulted to 1)
+test_one_default_seed() {
+    local cmd
+    for cmd in train cv eval split audit synth demo; do
+        "$PLUMB" "$cmd" --help | grep -qE -- "--seed N .*\(default: 0\)$" || fail "plumb $cmd: --seed default is not 0"
+    done
+    "$PLUMB" synth credit -n 300 -o "$TMP/a.csv" && "$PLUMB" synth credit -n 300 --seed 0 -o "$TMP/b.csv" &&
+        "$PLUMB" synth credit -n 300 --seed 1 -o "$TMP/c.csv" || fail "synth"
+    cmp -s "$TMP/a.csv" "$TMP/b.csv" || fail "synth without --seed is not --seed 0"
+    cmp -s "$TMP/a.csv" "$TMP/c.csv" && fail "the seed changes nothing"
+    (cd "$TMP" && "$PLUMB" demo credit --rows 2000 -o d0 >a.out 2>/dev/null &&
+        "$PLUMB" demo credit --rows 2000 --seed 0 -o d1 >b.out 2>/dev/null) || fail "demo"
+    sed 's/d[01]/d/' "$TMP/a.out" >"$TMP/a2" && sed 's/d[01]/d/' "$TMP/b.out" >"$TMP/b2"
+    cmp -s "$TMP/a2" "$TMP/b2" || fail "demo without --seed is not --seed 0"
+}
+
+# issue 23 item 9: audit's -k is --folds (as in cv); its --json prints the JSON on standard output instead of the text
+# (it took a file name, unlike every other command's --json); a schema's target needs no --target
+test_audit_k_json_and_schema_target() {
+    "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -q >/dev/null || fail "inspect"
+    run "$PLUMB" audit "$CREDIT" --schema "$TMP/s.json" -k 2 --json
+    expect_rc 0
+    cp "$TMP/out" "$TMP/k.json"
+    /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["target"] == "Status" and "findings" in j' \
+        "$TMP/k.json" || fail "audit --json is not the audit as JSON"
+    run "$PLUMB" audit "$CREDIT" --target Status --folds 2 --json
+    expect_rc 0
+    cmp -s "$TMP/out" "$TMP/k.json" || fail "-k 2 differs from --folds 2"
+    run "$PLUMB" audit "$CREDIT" --target Status --folds 3 --json
+    cmp -s "$TMP/out" "$TMP/k.json" && fail "--folds changes nothing"
+    run "$PLUMB" audit "$CREDIT" --target Status -k 2 --json "$TMP/f.json"
+    expect_rc 2
+    expect_err "$(printf "plumb audit: unexpected argument '%s' (option '--json' takes no value)\nsee 'plumb audit --help'" "$TMP/f.json")"
+    expect_no_file "$TMP/f.json"
+    run "$PLUMB" audit "$CREDIT"
+    expect_rc 2
+    expect_err_has "plumb audit: no target: name the column to audit with --target (or give it the role target in --schema)"
+}
+
+test_unknown_metric_is_usage_error() {
+    local cmd
+    for cmd in train cv; do
+        run "$PLUMB" "$cmd" "$TMP/none.csv" --target Status --metric bogus
+        expect_rc 2
+        expect_err_has "plumb $cmd: unknown metric 'bogus'"
+    done
+}
+
 "$@"
