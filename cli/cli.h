@@ -131,7 +131,8 @@ typedef struct cli_fit {
     char *monotone_buf;
     plumb_model *init_model; /* --init-model, loaded once */
     plumb_tree_params tree;
-    const char *tree_class_weight; /* tree: --class-weight CLASS=W,..., resolved when the target is known */
+    const char *tree_class_weight; /* --class-weight CLASS=W,..., resolved (tree) or checked (logistic) when the
+                                      target is known */
     plumb_linear_params linear;
     const char *allow[256]; /* --allow-feature, pointers into allow_buf */
     size_t n_allow;

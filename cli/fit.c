@@ -300,6 +300,13 @@ static int parse_linear(const cli_args *a, cli_fit *f) {
     p->positive_class = f->positive_class;
     p->class_weight = cli_get(a, "class-weight");
     p->standardize = !cli_get(a, "no-standardize");
+    if (p->class_weight && strcmp(p->class_weight, "balanced") != 0 && !strchr(p->class_weight, '='))
+        return cli_usage_error(a->cmd,
+                               "option '--class-weight' expects 'balanced' or CLASS=W per class (e.g. bad=3,good=1), "
+                               "got '%s'",
+                               p->class_weight);
+    if (p->class_weight && strchr(p->class_weight, '='))
+        f->tree_class_weight = p->class_weight; /* checked against the classes as the tree's is, in one syntax */
     return EXIT_OK;
 }
 

@@ -390,4 +390,24 @@ test_unknown_metric_is_usage_error() {
     done
 }
 
+# issue 23 item 9: one --class-weight syntax and one message: logistic regression's bad CLASS=W was a data error
+# (exit 1) worded otherwise than the tree's usage error
+test_class_weight_logistic_like_tree() {
+    local model
+    for model in tree logistic; do
+        run "$PLUMB" train "$CREDIT" --target Status --model "$model" --class-weight bd=3 -q -o "$TMP/m.plumb"
+        expect_rc 2
+        expect_err_has "plumb train: option '--class-weight': 'bd=3' is not CLASS=WEIGHT with a positive weight for one of the classes of 'Status' ('bad', 'good'), each once"
+    done
+    run "$PLUMB" train "$CREDIT" --target Status --model logistic --class-weight 1:3 -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: option '--class-weight' expects 'balanced' or CLASS=W per class (e.g. bad=3,good=1), got '1:3'"
+    expect_no_file "$TMP/m.plumb"
+    "$PLUMB" train "$CREDIT" --target Status --model logistic --class-weight bad=3,good=1 -q -o "$TMP/a.plumb" >/dev/null &&
+        "$PLUMB" train "$CREDIT" --target Status --model logistic -q -o "$TMP/b.plumb" >/dev/null || fail "train"
+    "$PLUMB" predict "$TMP/a.plumb" "$CREDIT" >"$TMP/a.csv" && "$PLUMB" predict "$TMP/b.plumb" "$CREDIT" >"$TMP/b.csv" ||
+        fail "predict"
+    if cmp -s "$TMP/a.csv" "$TMP/b.csv"; then fail "logistic class weights changed nothing"; fi
+}
+
 "$@"
