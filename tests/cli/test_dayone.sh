@@ -73,6 +73,9 @@ test_train_refuses_one_valued_numeric_target() {
 test_explain_top_for_tree_and_logistic() {
     run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --model logistic -q -o "$TMP/l.plumb"
     expect_rc 0
+    run "$PLUMB" explain "$TMP/l.plumb"
+    expect_rc 0
+    expect_out_has "positive class: 'bad' (probabilities are P(bad))"
     run "$PLUMB" explain "$TMP/l.plumb" --top 3 --json
     expect_rc 0
     [ "$(grep -c '"standardized"' "$TMP/out")" -eq 3 ] || fail "logistic --top 3 shows not 3 coefficients"
