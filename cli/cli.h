@@ -50,7 +50,9 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0
-#define CLI_SEED_DEFAULT "0"
+#define CLI_STRING(x) #x
+#define CLI_STRING_OF(x) CLI_STRING(x)
+#define CLI_SEED_DEFAULT CLI_STRING_OF(CLI_SEED) /* as --help shows it */
 
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \
