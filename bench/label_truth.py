@@ -38,8 +38,9 @@ def flip(rows, t, pos, share, mode, seed):
 
 
 def audit(plumb, path, target, pos, out_json):
-    subprocess.run([plumb, "audit", path, "--target", target, "--positive-class", pos, "-q", "--json", out_json],
-                   stdout=subprocess.DEVNULL, check=False)
+    with open(out_json, "w") as f:
+        subprocess.run([plumb, "audit", path, "--target", target, "--positive-class", pos, "-q", "--json"],
+                       stdout=f, check=False)
     j = json.load(open(out_json))
     lab = j["labels"]
     sev = [f["severity"] for f in j["findings"] if f["check"] == "label_noise"]

@@ -29,7 +29,7 @@ static const cli_option options[] = {
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
     CLI_REPORT_OPTION,
-    {"quiet", 'q', NULL, NULL, "no progress lines"},
+    CLI_QUIET_OPTION(""),
     CLI_MODEL_OPTIONS,
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
@@ -158,7 +158,7 @@ static void fold_metrics(const plumb_metric_data *d, const plumb_metric *m, size
     for (size_t j = 0; j < nm; j++) {
         plumb_error err;
         if (plumb_metrics_compute(d, &m[j], 1, &out[j], &err) != PLUMB_OK) {
-            fprintf(stderr, "plumb: note: fold %d: %s\n", fold + 1, err.message);
+            cli_note("plumb: note: fold %d: %s", fold + 1, err.message);
             out[j] = NAN;
         }
     }
@@ -180,7 +180,7 @@ static int run(const cli_args *a) {
 
 static int run_parsed(const cli_args *a, const cli_fit *fit) {
     int rc;
-    long long k = 5, gap = 0, seed = 0, resamples = 1000;
+    long long k = 5, gap = 0, seed = CLI_SEED, resamples = 1000;
     double threshold = 0.5, ci = 0;
     if (!cli_int(a, "folds", 2, &k) || !cli_int(a, "gap", 0, &gap) || !cli_int(a, "seed", 0, &seed) ||
         !cli_int(a, "resamples", 2, &resamples) || !cli_double(a, "threshold", &threshold) || !cli_double(a, "ci", &ci))

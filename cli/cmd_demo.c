@@ -12,10 +12,10 @@
 #include <string.h>
 
 static const cli_option options[] = {
-    {"output", 'o', "DIR", "out/credit", "folder of the report, the data and the models"},
+    {"output", 'o', "DIR", "out/NAME", "folder of the report, the data and the models"},
     {"rows", 0, "N", "20000", "applications to generate (at least 2000)"},
-    {"seed", 0, "N", "1", "seed of the generator, the splits and the models"},
-    {"quiet", 'q', NULL, NULL, "print only where the report is"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the generator, the splits and the models"},
+    CLI_QUIET_OPTION("; standard output: only where the report is"),
     {"threads", 't', "N", "all cores", "threads to use"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -34,7 +34,7 @@ static int run(const cli_args *a) {
     }
     if (!study)
         return cli_usage_error(a->cmd, "unknown case study '%s' (expected %s)", a->pos[0], names);
-    long long rows = study->n_rows, seed = 1, threads = 0;
+    long long rows = study->n_rows, seed = CLI_SEED, threads = 0;
     if (!cli_int(a, "rows", study->min_rows, &rows) || !cli_int(a, "seed", 0, &seed) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     plumb_set_threads((int)threads);

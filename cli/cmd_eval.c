@@ -31,11 +31,12 @@ static const cli_option options[] = {
     {"alpha", 0, "Q", NULL, "regression: the predictions are Q-quantiles (0 < Q < 1): adds the pinball loss at Q"},
     {"ci", 0, "LEVEL", NULL, "bootstrap confidence intervals at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
-    {"seed", 0, "N", "0", "seed of the bootstrap"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the bootstrap"},
     {"curves", 0, "FILE", NULL, "binary: write the ROC, precision-recall, reliability and gain curves as JSON"},
     {"bins", 0, "N", "10", "reliability curve: number of bins"},
     {"bin-strategy", 0, "S", "uniform", "reliability curve: uniform (equal widths) or quantile (equal counts)"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
+    CLI_QUIET_OPTION(""),
     CLI_REPORT_OPTION,
     {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},
     {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
@@ -56,6 +57,7 @@ static int parse_opts(const cli_args *a, eval_opts *o) {
     o->threshold = 0.5;
     o->resamples = 1000;
     o->bins = 10;
+    o->seed = CLI_SEED;
     int rc = cli_task_option(a, &o->task);
     if (rc != EXIT_OK)
         return rc;

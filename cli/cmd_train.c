@@ -19,7 +19,7 @@ static const cli_option options[] = {
     {"calibrate", 0, "METHOD", NULL,
      "binary: fit isotonic or platt calibration of the probabilities on the validation rows, kept in the model"},
     CLI_MODEL_OPTIONS,
-    {"quiet", 'q', NULL, NULL, "no progress line"},
+    CLI_QUIET_OPTION(""),
     {"json", 0, NULL, NULL, "print the training summary as JSON"},
     CLI_REPORT_OPTION,
     CLI_READ_OPTIONS,
@@ -340,7 +340,7 @@ done:
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
-    long long seed = 0;
+    long long seed = CLI_SEED;
     cli_fit fit;
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
     plumb_model *model = NULL;

@@ -559,8 +559,9 @@ typedef struct plumb_gbdt_params {
     plumb_objective objective;      /* PLUMB_OBJECTIVE_AUTO: from the task */
     double alpha;                   /* 0.9: huber's threshold and quantile's level */
     const char *metric;             /* validation metric for early stopping; NULL = the objective's own loss. One of
-                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape,
-                                       multi_logloss, multi_error */
+                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson_deviance
+                                       (LightGBM's poisson: the same name), quantile, mape, multi_logloss,
+                                       multi_error */
     const char *positive_class;     /* binary with a text target: the positive category; NULL = the last one in
                                        sorted order (numbers: 1, bool: true) */
     int64_t num_iterations;         /* 100 */
@@ -1252,7 +1253,7 @@ PLUMB_API const plumb_study_info *plumb_study_get(int64_t i);
 typedef struct plumb_study_options {
     const char *output_dir; /* required: the folder of the report, the data and the models (created when absent) */
     int64_t n_rows;         /* 0: the study's n_rows; else at least its min_rows */
-    uint64_t seed;          /* 1: seed of the generator, the splits and the models */
+    uint64_t seed;          /* 0: seed of the generator, the splits and the models */
     int n_threads;          /* 0: the plumb_set_threads default; the results do not depend on it */
 } plumb_study_options;
 

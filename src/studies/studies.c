@@ -22,7 +22,7 @@ const plumb_study_info *plumb_study_get(int64_t i) {
 
 void plumb_study_options_init(plumb_study_options *o) {
     memset(o, 0, sizeof *o);
-    o->seed = 1;
+    o->seed = 0;
 }
 
 const char *plumb__study_path(plumb__study_ctx *ctx, const char *name) {

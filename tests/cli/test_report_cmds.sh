@@ -75,10 +75,10 @@ test_report_audit() {
     need_python
     "$PLUMB" synth credit --rows 3000 --seed 2 -o "$TMP/t.csv" --schema-out "$TMP/s.json" || fail "synth"
     run "$PLUMB" audit "$TMP/t.csv" --schema "$TMP/s.json" --target status --positive-class bad -q \
-        --report "$TMP/audit.html" --json "$TMP/f.json"
+        --report "$TMP/audit.html" --json
     expect_rc 3
     [ -s "$TMP/audit.html" ] || fail "no audit.html"
-    a=$(json_get "$TMP/f.json" '[f["title"] for f in d["findings"]]')
+    a=$(json_get "$TMP/out" '[f["title"] for f in d["findings"]]')
     b=$(json_get "$TMP/audit.json" '[f["title"] for f in d["audit"]["findings"]]')
     [ "$a" = "$b" ] || fail "the record's audit differs from --json"
     [ "$(json_get "$TMP/audit.json" 'd["kind"], d["data"]["rows"]')" = "audit 3000" ] || fail "audit record"
