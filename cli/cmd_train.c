@@ -447,8 +447,8 @@ static int run(const cli_args *a) {
     }
     /* the report first: a report that fails leaves no model behind, and a model that cannot be saved takes its
      * report with it */
-    if (cli_get(a, "report") &&
-        (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame, valid)) != EXIT_OK)
+    if (cli_get(a, "report") && (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame,
+                                                       valid, (uint64_t)seed)) != EXIT_OK)
         goto done;
     if (plumb_model_save(model, out, &err) != PLUMB_OK) {
         rc = cli_fail(&err);

@@ -121,7 +121,16 @@ fail:
     return NULL;
 }
 
-json_t *cli_record_evaluation(const char *name, const char *model, const plumb_metric_data *d, const cli_report *rep) {
+/* A JSON object from the library's text (plumb_model_settings_json, plumb_report_regression_json), which it
+ * frees; NULL when text is NULL. */
+static json_t *from_text(char *text) {
+    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return o;
+}
+
+json_t *cli_record_evaluation(const char *name, const char *model, const plumb_metric_data *d, const cli_report *rep,
+                              const plumb_frame *frame) {
     json_t *e = json_pack("{s:s}", "name", name), *m = json_object();
     if (model)
         json_object_set_new(e, "model", json_string(model));
@@ -137,6 +146,8 @@ json_t *cli_record_evaluation(const char *name, const char *model, const plumb_m
         json_object_set_new(e, "ci", ci);
         json_object_set_new(e, "ci_level", json_real(rep->ci_level));
     }
+    if (rep->task == CLI_TASK_REGRESSION)
+        json_object_set_new(e, "regression", from_text(plumb_report_regression_json(d, frame)));
     if (rep->task != CLI_TASK_BINARY)
         return e;
     json_object_set_new(e, "threshold", json_real(d->threshold));
@@ -170,6 +181,7 @@ int cli_record_model(json_t *rec, const plumb_model *model, const plumb_frame *f
         json_object_set_new(m, "created", json_string(info.created));
     if (info.data_sha256)
         json_object_set_new(m, "data_sha256", json_string(info.data_sha256));
+    json_object_set_new(m, "settings", from_text(plumb_model_settings_json(model)));
     json_object_set_new(rec, "model", m);
 
     const double *vc;
@@ -281,7 +293,7 @@ int cli_record_eval(const char *html_path, const char *data_path, const char *ta
     json_object_set_new(rec, "data", cli_record_data(data_path, d->n_rows, target, positive, rep->task, rate));
     if (model && (rc = cli_record_model(rec, model, NULL)) != EXIT_OK)
         goto done;
-    if (!(ev = cli_record_evaluation(base, model ? "model" : "predictions", d, rep))) {
+    if (!(ev = cli_record_evaluation(base, model ? "model" : "predictions", d, rep, NULL))) {
         rc = EXIT_DATA;
         goto done;
     }
@@ -333,13 +345,46 @@ int cli_record_labels(const plumb_model *model, const plumb_frame *frame, const 
     return rc;
 }
 
+/* Appends the evaluation of scores against labels y (n rows of frame) named name to rec's "evaluations"; *value
+ * (may be NULL) receives its ROC-AUC (binary) or R^2. */
+static int add_scored(json_t *rec, const char *name, const char *model_name, cli_task task, const double *y,
+                      const double *score, const plumb_frame *frame, const char *source, double *value) {
+    cli_report rep = {0};
+    json_t *ev = NULL;
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = plumb_frame_n_rows(frame);
+    d.label = y;
+    d.score = score;
+    int rc = cli_report_compute(&d, task, 0, 0, 0, source, &rep);
+    if (rc != EXIT_OK)
+        goto done;
+    if (!(ev = cli_record_evaluation(name, model_name, &d, &rep, frame))) {
+        rc = EXIT_DATA;
+        goto done;
+    }
+    json_t *list = json_object_get(rec, "evaluations");
+    if (!list) {
+        list = json_array();
+        json_object_set_new(rec, "evaluations", list);
+    }
+    json_array_append_new(list, ev);
+    if (value) {
+        *value = NAN;
+        for (size_t j = 0; j < rep.n_metrics; j++)
+            if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC || rep.metrics[j] == PLUMB_METRIC_R2)
+                *value = rep.values[j];
+    }
+done:
+    cli_report_free(&rep);
+    return rc;
+}
+
 int cli_record_add_evaluation(json_t *rec, const char *name, const char *model_name, const plumb_model *model,
                               const plumb_frame *frame, const char *source, double *auc) {
     plumb_error err;
     cli_task task;
     double *y = NULL, *score = NULL;
-    cli_report rep = {0};
-    json_t *ev = NULL;
     int rc = cli_record_labels(model, frame, source, &task, &y);
     if (rc != EXIT_OK)
         return rc;
@@ -352,38 +397,51 @@ int cli_record_add_evaluation(json_t *rec, const char *name, const char *model_n
         rc = cli_fail(&err);
         goto done;
     }
-    plumb_metric_data d;
-    plumb_metric_data_init(&d);
-    d.n_rows = n;
-    d.label = y;
-    d.score = score;
-    if ((rc = cli_report_compute(&d, task, 0, 0, 0, source, &rep)) != EXIT_OK)
-        goto done;
-    if (!(ev = cli_record_evaluation(name, model_name, &d, &rep))) {
-        rc = EXIT_DATA;
-        goto done;
-    }
-    json_t *list = json_object_get(rec, "evaluations");
-    if (!list) {
-        list = json_array();
-        json_object_set_new(rec, "evaluations", list);
-    }
-    json_array_append_new(list, ev);
-    if (auc) {
-        *auc = NAN;
-        for (size_t j = 0; j < rep.n_metrics; j++)
-            if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC || rep.metrics[j] == PLUMB_METRIC_R2)
-                *auc = rep.values[j];
-    }
+    rc = add_scored(rec, name, model_name, task, y, score, frame, source, auc);
 done:
-    cli_report_free(&rep);
     free(y);
     free(score);
     return rc;
 }
 
-int cli_record_train(const char *html_path, const char *data_path, const plumb_model *model, const plumb_frame *train,
-                     const plumb_frame *valid) {
+/* A model calibrated on the validation rows would be judged on the rows its map was fitted to (a calibration chart
+ * that looks perfect): the validation evaluations are those of cmd_train's judgement instead, cross-fitted over
+ * the validation rows with the same folds and seed -- the probabilities before calibration, and calibrated by
+ * maps that did not see the row. */
+static int add_calibrated(json_t *rec, plumb_model *model, const char *method, const plumb_frame *valid,
+                          const char *source, uint64_t seed) {
+    const plumb_calibration cal = strcmp(method, "platt") == 0 ? PLUMB_CALIBRATION_PLATT : PLUMB_CALIBRATION_ISOTONIC;
+    const int64_t n = plumb_frame_n_rows(valid);
+    double *buf = malloc((size_t)(3 * n + 3) * sizeof *buf), *y = buf, *raw = buf + n + 1, *cf = raw + n + 1;
+    plumb_error err;
+    int rc = EXIT_OK;
+    if (!buf)
+        return cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
+    /* as many folds as the smaller class has rows, at most 5 (cmd_train.c's judge_calibration) */
+    int32_t folds = 5;
+    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+        int64_t pos = 0;
+        for (int64_t i = 0; i < n; i++)
+            pos += y[i] > 0.5;
+        folds = (int32_t)(pos < n - pos ? pos : n - pos);
+        folds = folds < 5 ? folds : 5;
+        if (folds < 2 || plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    }
+    char name[96];
+    snprintf(name, sizeof name, "validation, %s calibration cross-fitted over %d folds", method, (int)folds);
+    if ((rc = add_scored(rec, "validation, before calibration", "uncalibrated", CLI_TASK_BINARY, y, raw, valid, source,
+                         NULL)) == EXIT_OK)
+        rc = add_scored(rec, name, "calibrated", CLI_TASK_BINARY, y, cf, valid, source, NULL);
+done:
+    free(buf);
+    return rc;
+}
+
+int cli_record_train(const char *html_path, const char *data_path, plumb_model *model, const plumb_frame *train,
+                     const plumb_frame *valid, uint64_t seed) {
     char title[512];
     const char *base = strrchr(data_path, '/') ? strrchr(data_path, '/') + 1 : data_path;
     plumb_model_info info;
@@ -404,10 +462,14 @@ int cli_record_train(const char *html_path, const char *data_path, const plumb_m
                                         task == CLI_TASK_BINARY && n > 0 ? pos / (double)n : NAN));
     if ((rc = cli_record_model(rec, model, valid ? valid : train)) != EXIT_OK)
         goto done;
-    if (valid &&
-        (rc = cli_record_add_evaluation(rec, "validation", info.kind, model, valid, data_path, NULL)) != EXIT_OK)
-        goto done;
-    rc = cli_record_write(rec, html_path);
+    const char *cal =
+        json_string_value(json_object_get(json_object_get(json_object_get(rec, "model"), "settings"), "calibration"));
+    if (valid && cal && strcmp(cal, "none") != 0)
+        rc = add_calibrated(rec, model, cal, valid, data_path, seed);
+    else if (valid)
+        rc = cli_record_add_evaluation(rec, "validation", info.kind, model, valid, data_path, NULL);
+    if (rc == EXIT_OK)
+        rc = cli_record_write(rec, html_path);
 done:
     free(y);
     json_decref(rec);
@@ -432,7 +494,7 @@ int cli_record_cv(const char *html_path, const char *data_path, const char *targ
     }
     json_object_set_new(rec, "folds",
                         json_pack("{s:s, s:I, s:o}", "strategy", strategy, "k", (json_int_t)k, "metrics", fm));
-    json_t *ev = cli_record_evaluation("out-of-fold", model_kind, d, rep);
+    json_t *ev = cli_record_evaluation("out-of-fold", model_kind, d, rep, NULL);
     int rc = EXIT_DATA;
     if (ev) {
         json_array_append_new(list, ev);

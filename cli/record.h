@@ -24,14 +24,16 @@ json_t *cli_record_data(const char *path, int64_t rows, const char *target, cons
 
 /* One evaluation {"name", "model", "metrics", "ci", "threshold", "confusion", "curves"} of data (binary: with the
  * ROC, precision-recall, calibration (10 uniform bins), gain curves and the score histogram per class, each
- * thinned to at most a few hundred points). rep holds the metrics computed on data. model may be NULL. Returns
- * NULL after reporting the error. */
-json_t *cli_record_evaluation(const char *name, const char *model, const plumb_metric_data *data,
-                              const cli_report *rep);
+ * thinned to at most a few hundred points; regression: "regression", the points of the predicted-against-actual and
+ * residual charts and the error by segment, with frame (may be NULL) holding data's rows for the time and segment
+ * columns). rep holds the metrics computed on data. model may be NULL. Returns NULL after reporting the error. */
+json_t *cli_record_evaluation(const char *name, const char *model, const plumb_metric_data *data, const cli_report *rep,
+                              const plumb_frame *frame);
 
-/* Adds "model" (kind, objective, n_features, n_trees, params), "importance" (gain share, splits and, when frame is
- * not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
- * iteration, when the model has one) to rec. Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+/* Adds "model" (kind, objective, n_features, n_trees, params, settings: plumb_model_settings_json), "importance" (gain
+ * share, splits and, when frame is not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the
+ * validation metric per iteration, when the model has one) to rec. Returns EXIT_OK, or EXIT_DATA after reporting the
+ * error. */
 int cli_record_model(json_t *rec, const plumb_model *model, const plumb_frame *frame);
 
 /* The path of the JSON beside an HTML report: "x.html" -> "x.json", otherwise path + ".json" (malloc'ed). */
@@ -57,9 +59,11 @@ int cli_record_add_evaluation(json_t *rec, const char *name, const char *model_n
                               const plumb_frame *frame, const char *source, double *auc);
 
 /* `plumb train --report`: a record of kind train: data, model, importance, learning curve and, when valid is not
- * NULL, the evaluation on the validation rows. Returns EXIT_OK, or EXIT_DATA after reporting the error. */
-int cli_record_train(const char *html_path, const char *data_path, const plumb_model *model, const plumb_frame *train,
-                     const plumb_frame *valid);
+ * NULL, the evaluation on the validation rows -- for a model calibrated on them, the cross-fitted probabilities
+ * before and after calibration (seed: the --seed the calibration was judged with; the model is left as it was).
+ * Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+int cli_record_train(const char *html_path, const char *data_path, plumb_model *model, const plumb_frame *train,
+                     const plumb_frame *valid, uint64_t seed);
 
 /* `plumb cv --report`: a record of kind cv: data, "folds" (strategy, per metric its value in each of the k folds,
  * fold_vals row-major k x n_metrics of rep's metrics) and the pooled out-of-fold evaluation of data. */

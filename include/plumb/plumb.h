@@ -1107,6 +1107,16 @@ PLUMB_API plumb_status plumb_report_render(const char *run_json, size_t len, con
  * paths. */
 PLUMB_API plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
 
+/* Parts of a run record computed by the library, as JSON object text (malloc'd, free() it; NULL when out of
+ * memory or given no data), for a record's writer to add under its key (docs/report.md).
+ * plumb_model_settings_json: "model.settings", the settings the model was trained with that change what its
+ * results mean (objective, iterations, learning rate, leaves, constraints, calibration, class weights, ...) and
+ * the target's class names, read from the model. plumb_report_regression_json: "evaluations[i].regression", the
+ * points of the predicted-against-actual and residual charts and the error by segment (decile of the prediction,
+ * period of frame's time column, a categorical feature); frame (may be NULL) holds data's rows. Thread-safe. */
+PLUMB_API char *plumb_model_settings_json(const plumb_model *model);
+PLUMB_API char *plumb_report_regression_json(const plumb_metric_data *data, const plumb_frame *frame);
+
 #ifdef __cplusplus
 }
 #endif
