@@ -408,8 +408,8 @@ done:
  * that looks perfect): the validation evaluations are those of cmd_train's judgement instead, cross-fitted over
  * the validation rows with the same folds and seed -- the probabilities before calibration, and calibrated by
  * maps that did not see the row. */
-static int add_calibrated(json_t *rec, plumb_model *model, const char *method, const plumb_frame *valid,
-                          const char *source, uint64_t seed) {
+static int add_calibrated(json_t *rec, plumb_model *model, const char *kind, const char *method,
+                          const plumb_frame *valid, const char *source, uint64_t seed) {
     const plumb_calibration cal = strcmp(method, "platt") == 0 ? PLUMB_CALIBRATION_PLATT : PLUMB_CALIBRATION_ISOTONIC;
     const int64_t n = plumb_frame_n_rows(valid);
     double *buf = malloc((size_t)(3 * n + 3) * sizeof *buf), *y = buf, *raw = buf + n + 1, *cf = raw + n + 1;
@@ -431,10 +431,10 @@ static int add_calibrated(json_t *rec, plumb_model *model, const char *method, c
         }
     }
     char name[96];
-    snprintf(name, sizeof name, "validation, %s calibration cross-fitted over %d folds", method, (int)folds);
-    if ((rc = add_scored(rec, "validation, before calibration", "uncalibrated", CLI_TASK_BINARY, y, raw, valid, source,
-                         NULL)) == EXIT_OK)
-        rc = add_scored(rec, name, "calibrated", CLI_TASK_BINARY, y, cf, valid, source, NULL);
+    snprintf(name, sizeof name, "validation, calibrated (%s, cross-fitted)", method);
+    if ((rc = add_scored(rec, "validation, before calibration", kind, CLI_TASK_BINARY, y, raw, valid, source, NULL)) ==
+        EXIT_OK)
+        rc = add_scored(rec, name, kind, CLI_TASK_BINARY, y, cf, valid, source, NULL);
 done:
     free(buf);
     return rc;
@@ -465,7 +465,7 @@ int cli_record_train(const char *html_path, const char *data_path, plumb_model *
     const char *cal =
         json_string_value(json_object_get(json_object_get(json_object_get(rec, "model"), "settings"), "calibration"));
     if (valid && cal && strcmp(cal, "none") != 0)
-        rc = add_calibrated(rec, model, cal, valid, data_path, seed);
+        rc = add_calibrated(rec, model, info.kind, cal, valid, data_path, seed);
     else if (valid)
         rc = cli_record_add_evaluation(rec, "validation", info.kind, model, valid, data_path, NULL);
     if (rc == EXIT_OK)

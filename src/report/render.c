@@ -585,6 +585,7 @@ static void section_approach(page *p) {
         fact(p, "target", r->target);
         fact(p, "task", r->task);
         fact(p, "positive class", r->positive_class);
+        fact(p, "negative class", r->negative_class);
         if (isfinite(r->positive_rate)) {
             fmt_percent(s, sizeof s, r->positive_rate, 1);
             fact(p, "positive rate", s);

@@ -174,14 +174,25 @@ static void long_labels_keep_their_text(void **state) {
     /* the bar's label: 25 characters and an ellipsis, the whole in its <title> */
     assert_non_null(strstr(b.s, ">months_since_last_delinqu\xE2\x80\xA6<title>months_since_last_delinquency_on_any_"
                                 "account</title></text>"));
-    /* the chart's title: cut to the width, whole in the <title> element that labels the chart */
+    /* the chart's title: whole in the <title> element that labels the chart, and shown on two lines broken at a
+     * space (an evaluation's name is often at its end: cut, "calibrated (isotonic, cross-fi..." hid which one),
+     * with the chart moved down below them */
     assert_non_null(strstr(b.s, "<title id=\"chart-1-title\">Scores by class: gradient boosting with monotone "
                                 "constraints, the out-of-time hold-out of 2024</title>"));
-    assert_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone constraints, the "
-                            "out-of-time hold-out of 2024</text>"));
-    assert_non_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone "
-                                "constraints\xE2\x80\xA6</text>"));
+    assert_non_null(strstr(b.s, "<text x=\"8\" y=\"18\" font-size=\"13\" font-weight=\"600\">Scores by class: "
+                                "gradient boosting with monotone constraints,</text>\n<text x=\"8\" y=\"35\" "
+                                "font-size=\"13\" font-weight=\"600\">the out-of-time hold-out of 2024</text>\n"
+                                "<g transform=\"translate(0 17)\">"));
+    assert_non_null(strstr(b.s, "</g>\n</svg>\n"));
     plumb__buf_free(&b);
+    /* a title too long for two lines is cut at the end of the second */
+    c.title = "Scores by class: gradient boosting with monotone constraints, the out-of-time hold-out of 2024 and "
+              "the rows of the months after it, scored by the model kept";
+    plumb__svg_hbars(&b, 1, &c);
+    assert_non_null(strstr(b.s, "font-weight=\"600\">the out-of-time hold-out of 2024 and the rows of the "
+                                "months\xE2\x80\xA6</text>"));
+    plumb__buf_free(&b);
+    c.title = long_title;
     /* a short label has no <title> */
     bars[0].label = "age";
     plumb__svg_hbars(&b, 2, &c);
