@@ -224,6 +224,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     const bool early = fit->kind->validates && fit->gbdt.early_stopping_rounds > 0;
     cli_report oof = {0};
     json_t *folds_json = NULL;
+    char *settings = NULL; /* the first fold's model's, for the report */
     const bool progress = !cli_get(a, "quiet") && isatty(STDERR_FILENO);
 
     if ((rc = cli_read_frame(a, a->pos[0], NULL, &frame)) != EXIT_OK)
@@ -329,6 +330,8 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         if (early)
             json_object_set_new(fj, "best_iteration", json_integer(best[f]));
         json_array_append_new(folds_json, fj);
+        if (!settings)
+            settings = plumb_model_settings_json(model);
         plumb_model_free(model);
         plumb_frame_free(train);
         plumb_frame_free(test);
@@ -377,8 +380,9 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     plumb_column_info tc;
     plumb_schema_column(plumb_frame_schema(frame), tcol, &tc);
     const char *kind = cli_get(a, "model") ? cli_get(a, "model") : "gbdt";
-    if (cli_get(a, "report") && (rc = cli_record_cv(cli_get(a, "report"), a->pos[0], tc.name, positive, kind,
-                                                    strategy_names[strategy], k, fold_vals, &d, &oof)) != EXIT_OK)
+    if (cli_get(a, "report") &&
+        (rc = cli_record_cv(cli_get(a, "report"), a->pos[0], tc.name, positive, kind, strategy_names[strategy], k,
+                            fold_vals, &d, &oof, settings)) != EXIT_OK)
         goto done;
     if (cli_get(a, "json")) {
         json_t *jm = json_object(), *js = json_object();
@@ -443,6 +447,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
 done:
     cli_report_free(&oof);
     json_decref(folds_json);
+    free(settings);
     plumb_model_free(model);
     plumb_frame_free(train);
     plumb_frame_free(test);

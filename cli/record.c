@@ -478,14 +478,17 @@ done:
 
 int cli_record_cv(const char *html_path, const char *data_path, const char *target, const char *positive,
                   const char *model_kind, const char *strategy, int64_t k, const double *fold_vals,
-                  const plumb_metric_data *d, const cli_report *rep) {
+                  const plumb_metric_data *d, const cli_report *rep, const char *settings) {
     char title[512];
     const char *base = strrchr(data_path, '/') ? strrchr(data_path, '/') + 1 : data_path;
     snprintf(title, sizeof title, "Cross-validation of a %s model on %s", model_kind, base);
     json_t *rec = cli_record_new("cv", title), *fm = json_object(), *list = json_array();
     const double rate = rep->task == CLI_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
     json_object_set_new(rec, "data", cli_record_data(data_path, d->n_rows, target, positive, rep->task, rate));
-    json_object_set_new(rec, "model", json_pack("{s:s}", "kind", model_kind));
+    json_t *model = json_pack("{s:s}", "kind", model_kind);
+    if (settings)
+        json_object_set_new(model, "settings", json_loads(settings, 0, NULL));
+    json_object_set_new(rec, "model", model);
     for (size_t j = 0; j < rep->n_metrics; j++) {
         json_t *v = json_array();
         for (int64_t f = 0; f < k; f++)

@@ -66,10 +66,11 @@ int cli_record_train(const char *html_path, const char *data_path, plumb_model *
                      const plumb_frame *valid, uint64_t seed);
 
 /* `plumb cv --report`: a record of kind cv: data, "folds" (strategy, per metric its value in each of the k folds,
- * fold_vals row-major k x n_metrics of rep's metrics) and the pooled out-of-fold evaluation of data. */
+ * fold_vals row-major k x n_metrics of rep's metrics) and the pooled out-of-fold evaluation of data; settings
+ * (may be NULL): the JSON text plumb_model_settings_json gave for a fold's model, kept as "model.settings". */
 int cli_record_cv(const char *html_path, const char *data_path, const char *target, const char *positive,
                   const char *model_kind, const char *strategy, int64_t k, const double *fold_vals,
-                  const plumb_metric_data *data, const cli_report *rep);
+                  const plumb_metric_data *data, const cli_report *rep, const char *settings);
 
 /* `plumb audit --report`: a record of kind audit holding plumb_audit_json's object. */
 int cli_record_audit(const char *html_path, const char *data_path, const char *target, int64_t rows,

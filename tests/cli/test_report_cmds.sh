@@ -57,6 +57,10 @@ test_report_cv_matches_cv_json() {
     [ "$a" = "$b" ] || fail "report folds $b differ from cv --json $a"
     [ "$(json_get "$TMP/cv.json" 'd["kind"], d["folds"]["strategy"], d["evaluations"][0]["name"]')" = "cv stratified out-of-fold" ] ||
         fail "cv record"
+    # issue 23 item 8: the settings of the folds' models, and the negative class by its name
+    [ "$(json_get "$TMP/cv.json" 'd["model"]["settings"]["num_iterations"], d["model"]["settings"]["negative_class"]')" = \
+        "20 good" ] || fail "cv settings: $(json_get "$TMP/cv.json" 'd["model"]')"
+    grep -qF 'ranks a random bad case above a random good one' "$TMP/cv.html" || fail "cv: negative class not named"
 }
 
 test_report_audit() {
