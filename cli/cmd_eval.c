@@ -454,7 +454,7 @@ static int run(const cli_args *a) {
         names = tc.categories;
     }
     if (cli_get(a, "report") &&
-        (rc = cli_record_eval(cli_get(a, "report"), label_source, tc.name, positive, &d, &rep, model)) != EXIT_OK)
+        (rc = cli_record_eval(cli_get(a, "report"), label_source, tc.name, positive, &d, &rep, model, lf)) != EXIT_OK)
         goto done;
     if (cli_get(a, "json")) {
         json_t *j = cli_report_json(&rep);

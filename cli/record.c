@@ -282,18 +282,32 @@ int cli_record_write(const json_t *rec, const char *html_path) {
     return rc;
 }
 
+/* The category of frame's text column target that is not positive, when it has two; else NULL. */
+static const char *negative_class(const plumb_frame *frame, const char *target, const char *positive) {
+    const int64_t j = frame && target && positive ? plumb_frame_find(frame, target) : -1;
+    plumb_column_info c;
+    if (j < 0)
+        return NULL;
+    plumb_schema_column(plumb_frame_schema(frame), j, &c);
+    return c.n_categories != 2 ? NULL : strcmp(c.categories[0], positive) == 0 ? c.categories[1] : c.categories[0];
+}
+
 int cli_record_eval(const char *html_path, const char *data_path, const char *target, const char *positive,
-                    const plumb_metric_data *d, const cli_report *rep, const plumb_model *model) {
+                    const plumb_metric_data *d, const cli_report *rep, const plumb_model *model,
+                    const plumb_frame *frame) {
     char title[512];
     const char *base = strrchr(data_path, '/') ? strrchr(data_path, '/') + 1 : data_path;
     snprintf(title, sizeof title, "Evaluation on %s", base);
     int rc = EXIT_OK;
     json_t *rec = cli_record_new("eval", title), *ev = NULL, *list = json_array();
     const double rate = rep->task == CLI_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
-    json_object_set_new(rec, "data", cli_record_data(data_path, d->n_rows, target, positive, rep->task, rate));
+    json_t *data = cli_record_data(data_path, d->n_rows, target, positive, rep->task, rate);
+    if (rep->task == CLI_TASK_BINARY && negative_class(frame, target, positive))
+        json_object_set_new(data, "negative_class", json_string(negative_class(frame, target, positive)));
+    json_object_set_new(rec, "data", data);
     if (model && (rc = cli_record_model(rec, model, NULL)) != EXIT_OK)
         goto done;
-    if (!(ev = cli_record_evaluation(base, model ? "model" : "predictions", d, rep, NULL))) {
+    if (!(ev = cli_record_evaluation(base, model ? "model" : "predictions", d, rep, frame))) {
         rc = EXIT_DATA;
         goto done;
     }

@@ -44,9 +44,12 @@ char *cli_record_json_path(const char *html_path);
 int cli_record_write(const json_t *rec, const char *html_path);
 
 /* `plumb eval --report`: a record of kind eval with the data, the model (when not NULL) and one evaluation named
- * after the data, written to html_path. Returns EXIT_OK, or EXIT_DATA after reporting the error. */
+ * after the data, written to html_path; frame (may be NULL) holds data's rows: the negative class (the other
+ * category of a text target) and, for regression, the time and segment columns come from it. Returns EXIT_OK, or
+ * EXIT_DATA after reporting the error. */
 int cli_record_eval(const char *html_path, const char *data_path, const char *target, const char *positive,
-                    const plumb_metric_data *data, const cli_report *rep, const plumb_model *model);
+                    const plumb_metric_data *data, const cli_report *rep, const plumb_model *model,
+                    const plumb_frame *frame);
 
 /* Labels of frame's target column as model encodes them (binary 0/1 on its positive class, regression values) into
  * *y (malloc'ed, n_rows entries) and the task into *task. Returns EXIT_OK, or EXIT_DATA after reporting it. */

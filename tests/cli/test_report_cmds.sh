@@ -120,6 +120,10 @@ test_report_regression() {
             fail "no chart '$title'"
     done
     grep -qF '>date (year)</text>' "$TMP/in/train.html" || fail "time axis not labelled"
+    # eval on later days: the rows' dates come from the data file
+    "$PLUMB" eval "$TMP/m.plumb" "$chicago" --report "$TMP/eval.html" >/dev/null || fail "eval"
+    [ "$(json_get "$TMP/eval.json" '(g:=d["evaluations"][0]["regression"])["time_name"], len(g["points"]["time"]), [s["by"] for s in g["segments"]]')" = \
+        "date 300 ['decile of the prediction', 'year of date']" ] || fail "eval: no regression over time"
     # the site's card shows R² and a predicted-against-actual chart
     run "$PLUMB" site "$TMP/in" -o "$TMP/site"
     expect_rc 0
@@ -151,6 +155,11 @@ test_report_settings() {
     run "$PLUMB" eval "$TMP/m.plumb" "$CREDIT" --report "$TMP/eval.html"
     expect_rc 0
     grep -qF 'ranks a random bad case above a random good one' "$TMP/eval.html" || fail "eval: negative class"
+    # eval of a predictions file, without the model: the class comes from the data
+    "$PLUMB" predict "$TMP/m.plumb" "$CREDIT" -o "$TMP/p.csv" 2>/dev/null || fail "predict"
+    "$PLUMB" eval --pred "$TMP/p.csv" --data "$CREDIT" --target Status --report "$TMP/pe.html" >/dev/null || fail "eval --pred"
+    [ "$(json_get "$TMP/pe.json" 'd["data"]["negative_class"]')" = "good" ] || fail "eval --pred: no negative class"
+    grep -qF 'ranks a random bad case above a random good one' "$TMP/pe.html" || fail "eval --pred: negative class"
     "$PLUMB" train "$CREDIT" --target Status --positive-class bad --model tree --max-depth 4 --class-weight bad=3,good=1 \
         -q -o "$TMP/t.plumb" --report "$TMP/tree.html" >/dev/null || fail "train tree"
     [ "$(json_get "$TMP/tree.json" '(s:=d["model"]["settings"])["max_depth"], s["class_weight"], s["criterion"]')" = \
