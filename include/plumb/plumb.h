@@ -1071,7 +1071,8 @@ PLUMB_API int64_t plumb_model_valid_curve(const plumb_model *model, const double
 
 /* Builds a static site in out_dir (created when absent) from the run records in in_dir: every "*.json" file with
  * "plumb_run": 1 whose HTML report ("x.json" beside "x.html") exists becomes a card on index.html (title, date,
- * headline metric, a small ROC chart) linking to a copy of the report under reports/; every "*.md" file becomes a
+ * headline metric, a small ROC chart or, for regression, predicted against actual) linking to a copy of the
+ * report under reports/; every "*.md" file becomes a
  * page rendered from Markdown (CommonMark, by cmark) and linked from the index's navigation. Files are written
  * atomically. Returns PLUMB_EIO when a folder or file cannot be read or written, PLUMB_EINVAL when in_dir holds no
  * report and no page, PLUMB_ENOMEM. *n_reports and *n_pages (OUT, may be NULL) count what was written. */
