@@ -529,7 +529,8 @@ static void settings_table(page *p, json_t *obj, const char *title, bool setting
     esc(p, title);
     put(p, "</h3>\n<div class=\"table\"><table class=\"settings\" aria-label=\"");
     esc(p, title);
-    put(p, "\"><thead><tr><th>setting</th><th>value</th></tr></thead><tbody>\n");
+    put(p, settings ? "\"><thead><tr><th>setting</th><th>value</th></tr></thead><tbody>\n"
+                    : "\"><thead><tr><th>figure</th><th>value</th></tr></thead><tbody>\n");
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
