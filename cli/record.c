@@ -302,8 +302,9 @@ int cli_record_eval(const char *html_path, const char *data_path, const char *ta
     json_t *rec = cli_record_new("eval", title), *ev = NULL, *list = json_array();
     const double rate = rep->task == CLI_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
     json_t *data = cli_record_data(data_path, d->n_rows, target, positive, rep->task, rate);
-    if (rep->task == CLI_TASK_BINARY && negative_class(frame, target, positive))
-        json_object_set_new(data, "negative_class", json_string(negative_class(frame, target, positive)));
+    const char *negative = rep->task == CLI_TASK_BINARY ? negative_class(frame, target, positive) : NULL;
+    if (negative)
+        json_object_set_new(data, "negative_class", json_string(negative));
     json_object_set_new(rec, "data", data);
     if (model && (rc = cli_record_model(rec, model, NULL)) != EXIT_OK)
         goto done;
