@@ -212,7 +212,8 @@ static void add_segments(json_t *segs, const char *by, const plumb_metric_data *
     free(acc);
 }
 
-/* Groups of about equal rows along key (NaN keys left out): up to 10, labelled by their key range. */
+/* Groups of about equal rows along key (NaN keys left out): up to 10, labelled by their key range (with the given
+ * decimals; -1: three significant digits, whole numbers from 1000 on). */
 static int32_t tenths(const double *key, int64_t n, keyed *k, int32_t *group, char (*labels)[48], int decimals) {
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -226,8 +227,10 @@ static int32_t tenths(const double *key, int64_t n, keyed *k, int32_t *group, ch
         group[k[r].row] = (int32_t)(r * ng / m);
     for (int32_t g = 0; g < ng; g++) {
         const int64_t first = (g * m + ng - 1) / ng, last = ((g + 1) * m + ng - 1) / ng - 1;
-        if (decimals < 0)
+        if (decimals < 0 && fabs(k[first].key) < 1000 && fabs(k[last].key) < 1000)
             snprintf(labels[g], sizeof labels[g], "%.3g to %.3g", k[first].key, k[last].key);
+        else if (decimals < 0) /* "125000 to 150000", not "1.25e+05 to 1.5e+05" */
+            snprintf(labels[g], sizeof labels[g], "%.0f to %.0f", k[first].key, k[last].key);
         else
             snprintf(labels[g], sizeof labels[g], "%.*f to %.*f", decimals, k[first].key, decimals, k[last].key);
     }

@@ -632,6 +632,33 @@ static void settings_and_classes(void **state) {
     free(page);
 }
 
+/* plumb_report_regression_json on plain data: every row a point (under the cap), deciles of the prediction with
+ * their ranges, error and mean error, and no time without a frame. */
+static void regression_fields(void **state) {
+    (void)state;
+    double y[20], pred[20];
+    for (int i = 0; i < 20; i++) {
+        y[i] = 1000.0 * (i + 1);
+        pred[i] = y[i] + (i < 10 ? 500 : -250); /* too high on the lower half, too low on the upper */
+    }
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = 20;
+    d.label = y;
+    d.score = pred;
+    char *text = plumb_report_regression_json(&d, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"points\":{\"predicted\":[1500.0,2500.0,"));
+    assert_null(strstr(text, "\"time\""));
+    assert_non_null(strstr(text, "\"segments\":[{\"by\":\"decile of the prediction\",\"labels\":[\"1500 to 2500\","));
+    assert_non_null(strstr(text, "\"rows\":[2,2,2,2,2,2,2,2,2,2]"));
+    assert_non_null(strstr(text, "\"mae\":[500.0,500.0,500.0,500.0,500.0,250.0,"));
+    assert_non_null(strstr(text, "\"bias\":[-500.0,-500.0,-500.0,-500.0,-500.0,250.0,"));
+    free(text);
+    d.n_rows = 0;
+    assert_null(plumb_report_regression_json(&d, NULL));
+}
+
 PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_test(fixed_numbers),
                 cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
@@ -639,4 +666,4 @@ PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_t
                 cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
                 cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording),
                 cmocka_unit_test(long_labels_keep_their_text), cmocka_unit_test(regression_charts),
-                cmocka_unit_test(settings_and_classes))
+                cmocka_unit_test(settings_and_classes), cmocka_unit_test(regression_fields))
