@@ -470,7 +470,7 @@ static int run(const cli_args *a) {
         ro.target = tc.name;
         ro.positive_class = positive;
         plumb_run *run = NULL;
-        const plumb_status made = plumb_run_eval(&ro, &d, &rep, model, &run, &err);
+        const plumb_status made = plumb_run_eval(&ro, &d, &rep, model, lf, &run, &err);
         if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
             goto done;
     }

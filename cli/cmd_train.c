@@ -451,6 +451,7 @@ static int run(const cli_args *a) {
         plumb_run_options ro;
         plumb_run_options_init(&ro);
         ro.data_path = a->pos[0];
+        ro.seed = (uint64_t)seed;
         plumb_run *run = NULL;
         const plumb_status made = plumb_run_train(&ro, model, train ? train : frame, valid, &run, &err);
         if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)

@@ -394,7 +394,7 @@ plumb_status plumb__study_credit(plumb__study_ctx *ctx, plumb_error *err) {
              "recorded as good; %lld of them are, by the generator's truth file). Applications of the last year are "
              "left out of training and testing: their outcome window has not closed, so their labels are not final. "
              "The clean model's remaining risks are drift in the applicant population and labels that are not "
-             "final; both are monitored against the training profile, and the audit runs again before every "
+             "final. Nothing in this pipeline watches either yet: run the audit again on new data before every "
              "retraining.",
              (long long)n_crit, (long long)n_suspect, (long long)hit);
     snprintf(results, sizeof results,
