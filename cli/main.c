@@ -175,6 +175,14 @@ static void tame_openmp_waits(char **argv) {
         execv("/proc/self/exe", argv);
 }
 
+/* The library's warnings (a singular design, a class smaller than the folds) reach stderr, as the commands' own
+ * warnings do, even under -q; its notes and debug lines stay silent: the commands say what matters themselves. */
+static void log_warnings(plumb_log_level level, const char *message, void *user) {
+    (void)user;
+    if (level >= PLUMB_LOG_WARN)
+        fprintf(stderr, "plumb: warning: %s\n", message);
+}
+
 int main(int argc, char **argv) {
     tame_openmp_waits(argv);
     if (argc < 2) {
@@ -217,6 +225,7 @@ int main(int argc, char **argv) {
     }
     int rc = parse_args(cmd, argc - 2, argv + 2, &a);
     cli_quiet = rc == EXIT_OK && cli_get(&a, "quiet");
+    plumb_set_log(log_warnings, NULL);
     if (rc == EXIT_OK)
         rc = cmd->run(&a);
     free(a.values);
