@@ -442,9 +442,12 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
             printf("%-18s", plumb_metric_name(metrics[j]));
             for (int f = 0; f < (int)k; f++)
                 printf(" %9.4f", fold_vals[f * nm + j]);
-            printf(" %9.4f %9.4f %12.6f", mean[j], sd[j], oof.values[j]);
-            if (ci > 0)
-                printf("   [%.6f, %.6f]", oof.lo[j], oof.hi[j]);
+            size_t o = 0; /* the same metric out of fold (its list can differ: it adds the deviances) */
+            while (o < oof.n_metrics && oof.metrics[o] != metrics[j])
+                o++;
+            printf(" %9.4f %9.4f %12.6f", mean[j], sd[j], o < oof.n_metrics ? oof.values[o] : NAN);
+            if (ci > 0 && o < oof.n_metrics)
+                printf("   [%.6f, %.6f]", oof.lo[o], oof.hi[o]);
             printf("\n");
         }
         if (early) {
