@@ -200,6 +200,9 @@ const char *cli_get(const cli_args *args, const char *name);
     { "quiet", 'q', NULL, NULL, "no progress lines or notes on standard error (errors and warnings stay)" also }
 extern bool cli_quiet;
 
+/* Seconds since the epoch (UTC) as a date, "2011-01-17", or with the time when it has one. */
+void cli_format_datetime(double seconds, char *buf, size_t n);
+
 /* Prints a note (what was written where, a column left unused, a lowered thread count) on stderr, unless -q. */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -429,11 +429,17 @@ static int run(const cli_args *a) {
             goto done;
         if (!by_time && (rc = split_frame(frame, valid_fraction, (uint64_t)seed, &train, &valid)) != EXIT_OK)
             goto done;
-        if (by_time && !fit.quiet)
+        if (by_time && !fit.quiet) {
+            char from[40];
+            if (plumb_frame_i64(frame, plumb_frame_find(frame, cli_get(a, "time-col")))) /* datetimes: seconds */
+                cli_format_datetime(cut, from, sizeof from);
+            else
+                snprintf(from, sizeof from, "%.17g", cut);
             fprintf(stderr,
-                    "validation: the latest %lld rows by '%s' (from %.17g on; --valid-split random to draw "
-                    "them at random)\n",
-                    (long long)plumb_frame_n_rows(valid), cli_get(a, "time-col"), cut);
+                    "validation: the latest %lld rows by '%s' (from %s on; --valid-split random to draw them at "
+                    "random)\n",
+                    (long long)plumb_frame_n_rows(valid), cli_get(a, "time-col"), from);
+        }
     }
     if ((rc = cli_fit_train(a, &fit, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;

@@ -421,4 +421,12 @@ test_library_warnings_reach_stderr() {
     expect_err "plumb: warning: the smallest class has 3 rows, fewer than the 5 folds: some folds lack it"
 }
 
+# a date cut is printed as a date, not as seconds since the epoch
+test_time_validation_cut_is_a_date() {
+    run "$PLUMB" train "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date \
+        --valid-fraction 0.2 --num-iterations 5 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_err_has "validation: the latest 1140 rows by 'date' (from 2013-"
+}
+
 "$@"
