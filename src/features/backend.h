@@ -11,17 +11,27 @@
 
 #include <stddef.h>
 
-/* Every column of one entity, in one allocation (free() it). Names are sorted bytewise for binary search;
- * values[i] is NULL for a NULL value. */
+/* Every column of one entity, in one allocation (free() it), sorted by name (bytewise) for binary search; a
+ * value is NULL for a NULL. */
+typedef struct plumb__field {
+    const char *name, *value;
+} plumb__field;
 typedef struct plumb__row {
     size_t n;
-    const char **names, **values;
+    plumb__field *fields;
 } plumb__row;
 
-/* A row of n columns from (names[i], name_lens[i]) and (values[i], value_lens[i]) (values[i] may be NULL), all
- * copied. NULL when out of memory. */
-plumb__row *plumb__row_create(size_t n, const char *const *names, const size_t *name_lens, const char *const *values,
-                              const size_t *value_lens);
+/* A string that need not be NUL-terminated; s NULL for a NULL value. */
+typedef struct plumb__text {
+    const char *s;
+    size_t len;
+} plumb__text;
+
+/* Field i of a backend's answer src: its name and value. Called twice per field (sizes, then copies). */
+typedef void (*plumb__field_fn)(const void *src, size_t i, plumb__text *name, plumb__text *value);
+
+/* A row of the n fields that field() reads from src, all copied. NULL when out of memory. */
+plumb__row *plumb__row_create(size_t n, plumb__field_fn field, const void *src);
 
 /* The index of the named column in row, or -1. */
 ptrdiff_t plumb__row_find(const plumb__row *row, const char *name);

@@ -118,6 +118,12 @@ static void redis_conn_free(void *c) {
         redisFree(c);
 }
 
+static void hash_field(const void *reply, size_t i, plumb__text *name, plumb__text *value) {
+    const redisReply *r = reply;
+    *name = (plumb__text){r->element[2 * i]->str, r->element[2 * i]->len};
+    *value = (plumb__text){r->element[2 * i + 1]->str, r->element[2 * i + 1]->len};
+}
+
 /* The hash in reply as a row (an empty one: NULL, the entity does not exist). */
 static plumb_status to_row(const state *s, const redisReply *r, plumb__row **row, plumb_error *err) {
     if (r->type == REDIS_REPLY_ERROR)
@@ -131,19 +137,7 @@ static plumb_status to_row(const state *s, const redisReply *r, plumb__row **row
         if (r->element[i]->type != REDIS_REPLY_STRING)
             return plumb__fail(err, PLUMB_EIO, "redis at %s:%d answered HGETALL with a field that is not a string",
                                s->host, s->port);
-    const char **names = malloc(2 * n * sizeof *names);
-    size_t *lens = malloc(2 * n * sizeof *lens);
-    if (names && lens) {
-        for (size_t i = 0; i < n; i++) {
-            names[i] = r->element[2 * i]->str;
-            lens[i] = r->element[2 * i]->len;
-            names[n + i] = r->element[2 * i + 1]->str;
-            lens[n + i] = r->element[2 * i + 1]->len;
-        }
-        *row = plumb__row_create(n, names, lens, names + n, lens + n);
-    }
-    free(names);
-    free(lens);
+    *row = plumb__row_create(n, hash_field, r);
     return *row ? PLUMB_OK : plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 }
 

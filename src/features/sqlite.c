@@ -139,6 +139,15 @@ static void sqlite_conn_free(void *p) {
     free(c);
 }
 
+static void column_field(const void *q, size_t i, plumb__text *name, plumb__text *value) {
+    sqlite3_stmt *stmt = (sqlite3_stmt *)q;
+    name->s = sqlite3_column_name(stmt, (int)i);
+    name->len = strlen(name->s);
+    /* text first, then its length: sqlite3_column_bytes after sqlite3_column_text is the text's */
+    value->s = (const char *)sqlite3_column_text(stmt, (int)i);
+    value->len = value->s ? (size_t)sqlite3_column_bytes(stmt, (int)i) : 0;
+}
+
 static plumb_status sqlite_fetch(void *p, void **connp, const char *key, plumb__row **row, plumb_error *err) {
     state *s = p;
     conn *c = *connp;
@@ -162,21 +171,7 @@ static plumb_status sqlite_fetch(void *p, void **connp, const char *key, plumb__
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        const size_t n = (size_t)sqlite3_column_count(q);
-        const char **names = malloc(2 * n * sizeof *names);
-        size_t *lens = malloc(2 * n * sizeof *lens);
-        if (names && lens) {
-            for (size_t i = 0; i < n; i++) {
-                names[i] = sqlite3_column_name(q, (int)i);
-                lens[i] = strlen(names[i]);
-                /* text first, then its length: sqlite3_column_bytes after sqlite3_column_text is the text's */
-                names[n + i] = (const char *)sqlite3_column_text(q, (int)i);
-                lens[n + i] = names[n + i] ? (size_t)sqlite3_column_bytes(q, (int)i) : 0;
-            }
-            *row = plumb__row_create(n, names, lens, names + n, lens + n);
-        }
-        free(names);
-        free(lens);
+        *row = plumb__row_create((size_t)sqlite3_column_count(q), column_field, q);
         sqlite3_reset(q);
         return *row ? PLUMB_OK : plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     }

@@ -11,7 +11,6 @@
  * buffer. The store keeps a list of them so plumb__store_close can free the contexts of threads that are still
  * alive; a thread that exits first frees its own through the key's destructor.
  */
-#define _GNU_SOURCE /* qsort_r */
 #include "store.h"
 #include "backend.h"
 
@@ -59,41 +58,36 @@ struct plumb__store {
 /* Rows                                                                                                        */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static int cmp_names(const void *a, const void *b, void *ctx) {
-    const char *const *names = ctx;
-    return strcmp(names[*(const size_t *)a], names[*(const size_t *)b]);
+static int cmp_fields(const void *a, const void *b) {
+    return strcmp(((const plumb__field *)a)->name, ((const plumb__field *)b)->name);
 }
 
-plumb__row *plumb__row_create(size_t n, const char *const *names, const size_t *name_lens, const char *const *values,
-                              const size_t *value_lens) {
-    size_t bytes = sizeof(plumb__row) + 2 * n * sizeof(char *) + n * sizeof(size_t);
-    for (size_t i = 0; i < n; i++)
-        bytes += name_lens[i] + 1 + (values[i] ? value_lens[i] + 1 : 0);
+plumb__row *plumb__row_create(size_t n, plumb__field_fn field, const void *src) {
+    size_t bytes = sizeof(plumb__row) + n * sizeof(plumb__field);
+    plumb__text name, value;
+    for (size_t i = 0; i < n; i++) {
+        field(src, i, &name, &value);
+        bytes += name.len + 1 + (value.s ? value.len + 1 : 0);
+    }
     plumb__row *row = malloc(bytes);
     if (!row)
         return NULL;
     row->n = n;
-    row->names = (const char **)(row + 1);
-    row->values = row->names + n;
-    size_t *order = (size_t *)(row->values + n);
-    char *p = (char *)(order + n);
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    qsort_r(order, n, sizeof *order, cmp_names, (void *)names);
-    for (size_t k = 0; k < n; k++) {
-        const size_t i = order[k];
-        memcpy(p, names[i], name_lens[i]);
-        p[name_lens[i]] = '\0';
-        row->names[k] = p;
-        p += name_lens[i] + 1;
-        row->values[k] = NULL;
-        if (values[i]) {
-            memcpy(p, values[i], value_lens[i]);
-            p[value_lens[i]] = '\0';
-            row->values[k] = p;
-            p += value_lens[i] + 1;
+    row->fields = (plumb__field *)(row + 1);
+    char *p = (char *)(row->fields + n);
+    for (size_t i = 0; i < n; i++) {
+        field(src, i, &name, &value);
+        row->fields[i].name = memcpy(p, name.s, name.len);
+        p[name.len] = '\0';
+        p += name.len + 1;
+        row->fields[i].value = NULL;
+        if (value.s) {
+            row->fields[i].value = memcpy(p, value.s, value.len);
+            p[value.len] = '\0';
+            p += value.len + 1;
         }
     }
+    qsort(row->fields, n, sizeof *row->fields, cmp_fields);
     return row;
 }
 
@@ -101,7 +95,7 @@ ptrdiff_t plumb__row_find(const plumb__row *row, const char *name) {
     size_t lo = 0, hi = row->n;
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        const int c = strcmp(row->names[mid], name);
+        const int c = strcmp(row->fields[mid].name, name);
         if (c == 0)
             return (ptrdiff_t)mid;
         if (c < 0)
@@ -119,7 +113,7 @@ static plumb_status fill(thread_ctx *t, const plumb__row *row, size_t n_cols, co
     size_t need = 0;
     for (size_t i = 0; i < n_cols; i++) {
         const ptrdiff_t k = row ? plumb__row_find(row, cols[i]) : -1;
-        values[i] = k >= 0 ? row->values[k] : NULL;
+        values[i] = k >= 0 ? row->fields[k].value : NULL;
         need += values[i] ? strlen(values[i]) + 1 : 0;
     }
     if (need > t->cap) {
