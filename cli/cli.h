@@ -49,6 +49,12 @@ extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
 extern const cli_command cli_features;       /* the feature store's tables: cmd_features.c */
 
+/* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
+#define CLI_SEED 0
+#define CLI_STRING(x) #x
+#define CLI_STRING_OF(x) CLI_STRING(x)
+#define CLI_SEED_DEFAULT CLI_STRING_OF(CLI_SEED) /* as --help shows it */
+
 /* Options shared by every command that reads a CSV file; cli_read_frame interprets them. */
 #define CLI_READ_OPTIONS                                                                                               \
     {"target", 0, "COL", NULL, "the column to predict"},                                                               \
@@ -78,7 +84,7 @@ extern const cli_command cli_features;       /* the feature store's tables: cmd_
     {"allow-feature", 0, "A,B", NULL, "train on these features although the schema says they become known after the moment of prediction"}, \
     {"objective", 0, "NAME", "by the task", "gbdt: binary, l2, l1, huber, poisson, quantile or multiclass"}, \
     {"alpha", 0, "X", "by the model", "gbdt (0.9): huber's threshold, quantile's level; linear, logistic (0.0001): penalty strength (docs/linear.md)"}, \
-    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse also work)"}, \
+    {"metric", 0, "NAME", "the objective's loss", "validation metric for early stopping: binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape, multi_logloss, multi_error (LightGBM's names; scikit-learn's roc_auc, log_loss, mae, mse, poisson_deviance also work; poisson is reported as the mean Poisson deviance)"}, \
     {"monotone", 0, "COL:+1,COL:-1", NULL, "the output never decreases (+1) or never increases (-1) as these numeric features grow"}, \
     {"init-model", 0, "FILE", NULL, "continue training this model (its trees and bins come first)"}, \
     {"num-iterations", 0, "N", "100", "boosting iterations (trees; times the classes for multiclass)"}, \
@@ -112,7 +118,7 @@ extern const cli_command cli_features;       /* the feature store's tables: cmd_
     {"no-standardize", 0, NULL, NULL, "linear, logistic: fit on the numeric columns as they are"}, \
     {"max-iter", 0, "N", "100", "linear, logistic: most Newton iterations"}, \
     {"tol", 0, "X", "1e-08", "linear, logistic: stop when the optimality conditions hold to X"}, \
-    {"seed", 0, "N", "0", "seed of bagging, feature sampling and --valid-fraction"}
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of bagging, feature sampling and --valid-fraction"}
 /* clang-format on */
 
 typedef struct cli_kind cli_kind;
@@ -128,7 +134,8 @@ typedef struct cli_fit {
     char *monotone_buf;
     plumb_model *init_model; /* --init-model, loaded once */
     plumb_tree_params tree;
-    const char *tree_class_weight; /* tree: --class-weight CLASS=W,..., resolved when the target is known */
+    const char *tree_class_weight; /* --class-weight CLASS=W,..., resolved (tree) or checked (logistic) when the
+                                      target is known */
     plumb_linear_params linear;
     const char *allow[256]; /* --allow-feature, pointers into allow_buf */
     size_t n_allow;
@@ -188,6 +195,14 @@ void cli_print_help(const cli_command *cmd);
 
 /* Looks up an option's value by long name; NULL when absent. */
 const char *cli_get(const cli_args *args, const char *name);
+
+/* -q, --quiet: every command has it, with this meaning (docs/cli.md); main.c sets cli_quiet from it. */
+#define CLI_QUIET_OPTION(also)                                                                                         \
+    { "quiet", 'q', NULL, NULL, "no progress lines or notes on standard error (errors and warnings stay)" also }
+extern bool cli_quiet;
+
+/* Prints a note (what was written where, a column left unused, a lowered thread count) on stderr, unless -q. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports a usage error ("plumb CMD: message" + pointer to --help) and returns EXIT_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,13 +15,13 @@ static const cli_option options[] = {
     {"model", 0, "FILE", NULL, "a trained model to audit too: its gain and its score on --test"},
     {"outcome-window", 0, "DAYS", NULL, "rows younger than this (before the last date) have immature labels"},
     {"positive-class", 0, "VALUE", "the last category", "binary target with text values: the positive class"},
-    {"folds", 0, "N", "5", "cross-validation folds of the audit's models"},
-    {"seed", 0, "N", "0", "seed of the folds and shuffles"},
+    {"folds", 'k', "N", "5", "cross-validation folds of the audit's models"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the folds and shuffles"},
     {"threshold", 0, "CHECK=X,...", NULL,
      "set a check's threshold (recorded in the JSON): single_feature_power (warning), single_feature_power_critical, "
      "too_good, gain_concentration, missingness, id_leak (and row order), random_vs_time, label_noise"},
-    {"json", 0, "FILE", NULL, "write every finding and measurement as JSON ('-': standard output)"},
-    {"quiet", 'q', NULL, NULL, "print only the findings' one-line titles"},
+    {"json", 0, NULL, NULL, "print every finding and measurement as JSON instead of the text (docs/audit.md)"},
+    CLI_QUIET_OPTION("; standard output: only the findings' one-line titles"),
     CLI_REPORT_OPTION,
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
@@ -73,15 +73,13 @@ static bool parse_thresholds(const cli_args *a, plumb_audit_options *o) {
 static int run(const cli_args *a) {
     plumb_audit_options o;
     plumb_audit_options_init(&o);
-    long long folds = o.n_folds, seed = 0;
+    long long folds = o.n_folds, seed = CLI_SEED;
     if (!cli_int(a, "folds", 2, &folds) || !cli_int(a, "seed", 0, &seed) ||
         !cli_double(a, "outcome-window", &o.outcome_window_days))
         return EXIT_USAGE;
     if (!parse_thresholds(a, &o))
         return EXIT_USAGE;
-    if (!cli_get(a, "target"))
-        return cli_usage_error(a->cmd, "no target: name the column to audit with --target");
-    if (cli_check_outputs(a, CLI_FILES(cli_get(a, "json"), cli_get(a, "report"))) != EXIT_OK)
+    if (cli_check_outputs(a, CLI_FILES(cli_get(a, "report"))) != EXIT_OK)
         return EXIT_USAGE;
     if (cli_get(a, "outcome-window") && !(o.outcome_window_days > 0))
         return cli_usage_error(a->cmd, "option '--outcome-window' expects a number of days > 0");
@@ -96,6 +94,14 @@ static int run(const cli_args *a) {
     int rc = cli_read_frame(a, a->pos[0], NULL, &data);
     if (rc != EXIT_OK)
         goto done;
+    plumb_column_info target;
+    const int64_t ycol = cli_column_with_role(data, PLUMB_ROLE_TARGET);
+    if (ycol < 0) {
+        rc = cli_usage_error(a->cmd, "no target: name the column to audit with --target (or give it the role target "
+                                     "in --schema)");
+        goto done;
+    }
+    plumb_schema_column(plumb_frame_schema(data), ycol, &target);
     const int64_t tcol = cli_column_with_role(data, PLUMB_ROLE_TIME);
     if (tcol >= 0 && !plumb_frame_i64(data, tcol) && !plumb_frame_f64(data, tcol) && !plumb_frame_f32(data, tcol)) {
         rc =
@@ -114,30 +120,24 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
-    if (cli_get(a, "report") && (rc = cli_record_audit(cli_get(a, "report"), a->pos[0], cli_get(a, "target"),
-                                                       plumb_frame_n_rows(data), audit)) != EXIT_OK)
-        goto done;
-    const char *json_path = cli_get(a, "json");
-    if (json_path) {
-        plumb_outfile *file = NULL;
-        FILE *f;
+    if (cli_get(a, "report")) {
+        plumb_run_options ro;
+        plumb_run_options_init(&ro);
+        ro.data_path = a->pos[0];
+        ro.target = target.name;
+        plumb_run *run = NULL;
+        const plumb_status made = plumb_run_audit(&ro, plumb_frame_n_rows(data), audit, &run, &err);
+        if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
+            goto done;
+    }
+    if (cli_get(a, "json")) {
         if (!(json = plumb_audit_json(audit))) {
             fprintf(stderr, "plumb: out of memory\n");
             rc = EXIT_DATA;
             goto done;
         }
-        if (plumb_outfile_open(json_path, &file, &f, &err) != PLUMB_OK) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        fputs(json, f);
-        fputc('\n', f);
-        if (plumb_outfile_commit(file, &err) != PLUMB_OK) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        if (strcmp(json_path, "-") == 0)
-            goto verdict;
+        puts(json);
+        goto verdict;
     }
     const int64_t n = plumb_audit_n_findings(audit);
     int64_t count[3] = {0};
@@ -171,7 +171,7 @@ done:
 
 const cli_command cli_audit = {
     .name = "audit",
-    .usage = "[options] --target COL <data.csv>",
+    .usage = "[options] [--target COL] <data.csv>",
     .summary = "find data leakage and bad labels: ranked findings with evidence and actions",
     .details =
         "Checks (docs/audit.md): the out-of-fold power of every feature alone, of its missingness, and of a\n"

@@ -29,7 +29,7 @@ static const cli_option options[] = {
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
     CLI_REPORT_OPTION,
-    {"quiet", 'q', NULL, NULL, "no progress lines"},
+    CLI_QUIET_OPTION(""),
     CLI_MODEL_OPTIONS,
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
@@ -59,7 +59,7 @@ static void put_value(FILE *f, const plumb_frame *fr, int64_t j, int64_t i) {
 }
 
 /* The out-of-fold file: row (or id), fold, target, and the prediction -- "p_<positive class>" for binary. */
-static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr, int64_t tcol, cli_task task,
+static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr, int64_t tcol, plumb_task task,
                      const char *positive, const int32_t *fold, const double *pred) {
     plumb_error err;
     plumb_outfile *file = NULL;
@@ -84,7 +84,7 @@ static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr,
     cli_put_field(f, tc.name);
     fputc(',', f);
     char name[1024] = "prediction";
-    if (task == CLI_TASK_BINARY)
+    if (task == PLUMB_TASK_BINARY)
         cli_binary_score_name(positive, tc.type == PLUMB_TYPE_BOOL, name, sizeof name);
     cli_put_field(f, name);
     fputc('\n', f);
@@ -107,11 +107,11 @@ static int write_oof(const cli_args *a, const char *path, const plumb_frame *fr,
 
 /* The split options for the chosen strategy; labels/groups/times arrays are allocated into *buf. */
 static int split_inputs(const cli_args *a, const plumb_frame *fr, plumb_split_strategy strategy, const double *y,
-                        cli_task task, plumb_split_options *o, void **buf) {
+                        plumb_task task, plumb_split_options *o, void **buf) {
     const int64_t n = plumb_frame_n_rows(fr);
     *buf = NULL;
     if (strategy == PLUMB_SPLIT_STRATIFIED) {
-        if (task == CLI_TASK_REGRESSION)
+        if (task == PLUMB_TASK_REGRESSION)
             return cli_usage_error(a->cmd, "stratified folds need a binary target: use --strategy kfold for "
                                            "regression");
         int64_t *lab = malloc((size_t)n * sizeof *lab);
@@ -158,7 +158,7 @@ static void fold_metrics(const plumb_metric_data *d, const plumb_metric *m, size
     for (size_t j = 0; j < nm; j++) {
         plumb_error err;
         if (plumb_metrics_compute(d, &m[j], 1, &out[j], &err) != PLUMB_OK) {
-            fprintf(stderr, "plumb: note: fold %d: %s\n", fold + 1, err.message);
+            cli_note("plumb: note: fold %d: %s", fold + 1, err.message);
             out[j] = NAN;
         }
     }
@@ -180,7 +180,7 @@ static int run(const cli_args *a) {
 
 static int run_parsed(const cli_args *a, const cli_fit *fit) {
     int rc;
-    long long k = 5, gap = 0, seed = 0, resamples = 1000;
+    long long k = 5, gap = 0, seed = CLI_SEED, resamples = 1000;
     double threshold = 0.5, ci = 0;
     if (!cli_int(a, "folds", 2, &k) || !cli_int(a, "gap", 0, &gap) || !cli_int(a, "seed", 0, &seed) ||
         !cli_int(a, "resamples", 2, &resamples) || !cli_double(a, "threshold", &threshold) || !cli_double(a, "ci", &ci))
@@ -203,14 +203,10 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         return cli_usage_error(a->cmd, "--strategy time needs --time-col");
     if (cli_get(a, "gap") && strategy != PLUMB_SPLIT_TIME)
         return cli_usage_error(a->cmd, "--gap goes with --strategy time");
-    /* --task was read once, by cli_fit_parse; evaluate.h's cli_task lists the same tasks in plumb_task's order */
-    _Static_assert((int)CLI_TASK_AUTO == (int)PLUMB_TASK_AUTO && (int)CLI_TASK_BINARY == (int)PLUMB_TASK_BINARY &&
-                       (int)CLI_TASK_REGRESSION == (int)PLUMB_TASK_REGRESSION &&
-                       (int)CLI_TASK_MULTICLASS == (int)PLUMB_TASK_MULTICLASS,
-                   "cli_task mirrors plumb_task");
+    /* --task was read once, by cli_fit_parse */
     if (fit->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "multiclass models are not trained yet");
-    cli_task task = (cli_task)fit->task;
+    plumb_task task = fit->task;
 
     plumb_error err;
     plumb_frame *frame = NULL, *train = NULL, *test = NULL;
@@ -222,7 +218,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     int32_t *fold_of = NULL;
     /* early stopping watches each fold's held-out rows, as LightGBM's and XGBoost's cv do */
     const bool early = fit->kind->validates && fit->gbdt.early_stopping_rounds > 0;
-    cli_report oof = {0};
+    plumb_evaluation oof = {0};
     json_t *folds_json = NULL;
     const bool progress = !cli_get(a, "quiet") && isatty(STDERR_FILENO);
 
@@ -247,10 +243,12 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
-    if ((rc = cli_target_labels(frame, tcol, a->pos[0], &task, &positive, &n_classes, y)) != EXIT_OK)
+    if (plumb_frame_labels(frame, tcol, a->pos[0], &task, &positive, &n_classes, y, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
         goto done;
+    }
     if (strategy < 0)
-        strategy = task == CLI_TASK_BINARY ? PLUMB_SPLIT_STRATIFIED : PLUMB_SPLIT_KFOLD;
+        strategy = task == PLUMB_TASK_BINARY ? PLUMB_SPLIT_STRATIFIED : PLUMB_SPLIT_KFOLD;
     plumb_split_options so;
     plumb_split_options_init(&so);
     so.strategy = (plumb_split_strategy)strategy;
@@ -265,7 +263,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         goto done;
     }
     plumb_metric metrics[PLUMB_METRIC_COUNT];
-    const size_t nm = cli_task_metrics(task, true, metrics);
+    const size_t nm = plumb_task_metrics(task, true, metrics);
     if (!(fold_vals = malloc((size_t)k * nm * sizeof *fold_vals)) || !(best = calloc((size_t)k, sizeof *best))) {
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
@@ -354,7 +352,13 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     d.score = ts;
     d.weight = w ? tw : NULL;
     d.threshold = threshold;
-    if ((rc = cli_report_compute(&d, task, ci, resamples, (uint64_t)seed, NULL, &oof)) != EXIT_OK)
+    plumb_evaluation_options eo;
+    plumb_evaluation_options_init(&eo);
+    eo.task = task;
+    eo.ci_level = ci;
+    eo.n_resamples = resamples;
+    eo.seed = (uint64_t)seed;
+    if ((rc = cli_evaluate(&d, &eo, &oof)) != EXIT_OK)
         goto done;
     if (cli_get(a, "oof") &&
         (rc = write_oof(a, cli_get(a, "oof"), frame, tcol, task, positive, fold_of, pred)) != EXIT_OK)
@@ -377,9 +381,19 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
     plumb_column_info tc;
     plumb_schema_column(plumb_frame_schema(frame), tcol, &tc);
     const char *kind = cli_get(a, "model") ? cli_get(a, "model") : "gbdt";
-    if (cli_get(a, "report") && (rc = cli_record_cv(cli_get(a, "report"), a->pos[0], tc.name, positive, kind,
-                                                    strategy_names[strategy], k, fold_vals, &d, &oof)) != EXIT_OK)
-        goto done;
+    if (cli_get(a, "report")) {
+        plumb_run_options ro;
+        plumb_run_options_init(&ro);
+        ro.data_path = a->pos[0];
+        ro.target = tc.name;
+        ro.positive_class = positive;
+        ro.model_kind = kind;
+        ro.strategy = strategy_names[strategy];
+        plumb_run *run = NULL;
+        const plumb_status made = plumb_run_cv(&ro, k, metrics, nm, fold_vals, &d, &oof, &run, &err);
+        if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
+            goto done;
+    }
     if (cli_get(a, "json")) {
         json_t *jm = json_object(), *js = json_object();
         for (size_t j = 0; j < nm; j++) {
@@ -387,11 +401,11 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
             json_object_set_new(js, plumb_metric_name(metrics[j]), cli_json_number(sd[j]));
         }
         json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "model", kind, "strategy",
-                              strategy_names[strategy], "folds", (json_int_t)k, "task", cli_task_name(task), "target",
+                              strategy_names[strategy], "folds", (json_int_t)k, "task", plumb_task_name(task), "target",
                               tc.name, "rows", (json_int_t)n, "tested_rows", (json_int_t)m, "per_fold", folds_json,
                               "mean", jm, "std", js, "oof", cli_report_json(&oof));
         folds_json = NULL;
-        if (task == CLI_TASK_BINARY)
+        if (task == PLUMB_TASK_BINARY)
             json_object_set_new(o, "positive_class", positive ? json_string(positive) : json_integer(1));
         if (strategy == PLUMB_SPLIT_TIME)
             json_object_set_new(o, "gap", json_integer(gap));
@@ -401,9 +415,9 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         printf("\n");
         json_decref(o);
     } else {
-        printf("cv: %s, %lld folds (%s), %s target '%s'", kind, k, strategy_names[strategy], cli_task_name(task),
+        printf("cv: %s, %lld folds (%s), %s target '%s'", kind, k, strategy_names[strategy], plumb_task_name(task),
                tc.name);
-        if (task == CLI_TASK_BINARY) {
+        if (task == PLUMB_TASK_BINARY) {
             printf(", positive class ");
             printf(positive ? "'%s'" : "1", positive);
         }
@@ -441,7 +455,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
             printf("\nout-of-fold predictions written to '%s'\n", cli_get(a, "oof"));
     }
 done:
-    cli_report_free(&oof);
+    plumb_evaluation_free(&oof);
     json_decref(folds_json);
     plumb_model_free(model);
     plumb_frame_free(train);

@@ -31,11 +31,12 @@ static const cli_option options[] = {
     {"alpha", 0, "Q", NULL, "regression: the predictions are Q-quantiles (0 < Q < 1): adds the pinball loss at Q"},
     {"ci", 0, "LEVEL", NULL, "bootstrap confidence intervals at this level, e.g. 0.95"},
     {"resamples", 0, "N", "1000", "bootstrap resamples for --ci"},
-    {"seed", 0, "N", "0", "seed of the bootstrap"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the bootstrap"},
     {"curves", 0, "FILE", NULL, "binary: write the ROC, precision-recall, reliability and gain curves as JSON"},
     {"bins", 0, "N", "10", "reliability curve: number of bins"},
     {"bin-strategy", 0, "S", "uniform", "reliability curve: uniform (equal widths) or quantile (equal counts)"},
     {"json", 0, NULL, NULL, "print every number as JSON"},
+    CLI_QUIET_OPTION(""),
     CLI_REPORT_OPTION,
     {"delimiter", 'd', "CHAR", ",", "field separator; 'tab' for a tab"},
     {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
@@ -45,7 +46,7 @@ static const cli_option options[] = {
 
 /* Options checked before any file is read. */
 typedef struct eval_opts {
-    cli_task task;
+    plumb_task task;
     double threshold, ci, alpha;
     long long resamples, seed, bins;
     plumb_bins strategy;
@@ -56,6 +57,7 @@ static int parse_opts(const cli_args *a, eval_opts *o) {
     o->threshold = 0.5;
     o->resamples = 1000;
     o->bins = 10;
+    o->seed = CLI_SEED;
     int rc = cli_task_option(a, &o->task);
     if (rc != EXIT_OK)
         return rc;
@@ -233,7 +235,7 @@ static int run(const cli_args *a) {
     const char *pred = cli_get(a, "pred"), *positive = cli_get(a, "positive-class");
     const char *source = pred ? pred : a->pos[1], *label_source = source;
     const char *target = cli_get(a, "target");
-    cli_report rep = {0};
+    plumb_evaluation rep = {0};
     int64_t k_scores = 1, n = 0;
     char *cols = NULL;
 
@@ -245,11 +247,10 @@ static int run(const cli_args *a) {
         }
         plumb_model_info info;
         plumb_model_describe(model, &info);
-        const cli_task mtask = info.task == PLUMB_TASK_BINARY       ? CLI_TASK_BINARY
-                               : info.task == PLUMB_TASK_MULTICLASS ? CLI_TASK_MULTICLASS
-                                                                    : CLI_TASK_REGRESSION;
-        if (o.task != CLI_TASK_AUTO && o.task != mtask) {
-            rc = cli_usage_error(a->cmd, "the model is %s, not %s", cli_task_name(mtask), cli_task_name(o.task));
+        const plumb_task mtask =
+            info.task == PLUMB_TASK_BINARY || info.task == PLUMB_TASK_MULTICLASS ? info.task : PLUMB_TASK_REGRESSION;
+        if (o.task != PLUMB_TASK_AUTO && o.task != mtask) {
+            rc = cli_usage_error(a->cmd, "the model is %s, not %s", plumb_task_name(mtask), plumb_task_name(o.task));
             goto done;
         }
         o.task = mtask;
@@ -320,9 +321,9 @@ static int run(const cli_args *a) {
                 goto done;
             }
         }
-        if (k_scores > 1 && o.task == CLI_TASK_AUTO)
-            o.task = CLI_TASK_MULTICLASS;
-        if (o.task == CLI_TASK_MULTICLASS && k_scores < 2) {
+        if (k_scores > 1 && o.task == PLUMB_TASK_AUTO)
+            o.task = PLUMB_TASK_MULTICLASS;
+        if (o.task == PLUMB_TASK_MULTICLASS && k_scores < 2) {
             rc = cli_usage_error(a->cmd, "multiclass needs one --score-col per class (at least 2)");
             goto done;
         }
@@ -397,23 +398,25 @@ static int run(const cli_args *a) {
         goto done;
     }
     int64_t n_classes = 0;
-    if ((rc = cli_target_labels(lf, tcol, label_source, &o.task, &positive, &n_classes, y)) != EXIT_OK)
+    if (plumb_frame_labels(lf, tcol, label_source, &o.task, &positive, &n_classes, y, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
         goto done;
-    if (o.task == CLI_TASK_MULTICLASS && n_classes != k_scores) {
+    }
+    if (o.task == PLUMB_TASK_MULTICLASS && n_classes != k_scores) {
         fprintf(stderr, "%s: target '%s' has %lld classes but there are %lld score columns\n", label_source, target,
                 (long long)n_classes, (long long)k_scores);
         rc = EXIT_DATA;
         goto done;
     }
     double interval[2] = {NAN, NAN}; /* coverage, mean width */
-    if (cli_get(a, "interval") && o.task != CLI_TASK_REGRESSION) {
-        rc = cli_usage_error(a->cmd, "--interval needs a regression task, not %s", cli_task_name(o.task));
+    if (cli_get(a, "interval") && o.task != PLUMB_TASK_REGRESSION) {
+        rc = cli_usage_error(a->cmd, "--interval needs a regression task, not %s", plumb_task_name(o.task));
         goto done;
     }
     if (cli_get(a, "interval") && (rc = interval_of(pframe, cli_get(a, "interval"), pred, y, w, interval)) != EXIT_OK)
         goto done;
-    if (cli_get(a, "curves") && o.task != CLI_TASK_BINARY) {
-        rc = cli_usage_error(a->cmd, "--curves needs a binary task, not %s", cli_task_name(o.task));
+    if (cli_get(a, "curves") && o.task != PLUMB_TASK_BINARY) {
+        rc = cli_usage_error(a->cmd, "--curves needs a binary task, not %s", plumb_task_name(o.task));
         goto done;
     }
     plumb_metric_data d;
@@ -423,17 +426,24 @@ static int run(const cli_args *a) {
     d.score = score;
     d.weight = w;
     d.threshold = o.threshold;
-    d.n_classes = o.task == CLI_TASK_MULTICLASS ? k_scores : 2;
-    if (cli_get(a, "alpha") && o.task != CLI_TASK_REGRESSION) {
-        rc = cli_usage_error(a->cmd, "--alpha needs a regression task, not %s", cli_task_name(o.task));
+    d.n_classes = o.task == PLUMB_TASK_MULTICLASS ? k_scores : 2;
+    if (cli_get(a, "alpha") && o.task != PLUMB_TASK_REGRESSION) {
+        rc = cli_usage_error(a->cmd, "--alpha needs a regression task, not %s", plumb_task_name(o.task));
         goto done;
     }
     if (cli_get(a, "alpha"))
         d.alpha = o.alpha;
-    if ((rc = cli_report_compute_quantile(&d, o.task, o.ci, o.resamples, (uint64_t)o.seed, source,
-                                          cli_get(a, "alpha") != NULL, &rep)) != EXIT_OK)
+    plumb_evaluation_options eo;
+    plumb_evaluation_options_init(&eo);
+    eo.task = o.task;
+    eo.ci_level = o.ci;
+    eo.n_resamples = o.resamples;
+    eo.seed = (uint64_t)o.seed;
+    eo.pinball = cli_get(a, "alpha") != NULL;
+    eo.source = source;
+    if ((rc = cli_evaluate(&d, &eo, &rep)) != EXIT_OK)
         goto done;
-    for (size_t j = 0; o.task == CLI_TASK_BINARY && j < rep.n_metrics; j++)
+    for (size_t j = 0; o.task == PLUMB_TASK_BINARY && j < rep.n_metrics; j++)
         if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC && rep.values[j] < 0.5)
             fprintf(stderr,
                     "plumb: warning: roc_auc %.4f is below 0.5: the scores rank the classes backwards -- are they "
@@ -447,20 +457,28 @@ static int run(const cli_args *a) {
     plumb_schema_column(plumb_frame_schema(lf), tcol, &tc);
     const char *names2[2] = {NULL, positive};
     const char *const *names = NULL;
-    if (o.task == CLI_TASK_BINARY && tc.n_categories == 2 && positive) {
+    if (o.task == PLUMB_TASK_BINARY && tc.n_categories == 2 && positive) {
         names2[0] = strcmp(tc.categories[0], positive) == 0 ? tc.categories[1] : tc.categories[0];
         names = names2;
-    } else if (o.task == CLI_TASK_MULTICLASS && tc.n_categories == n_classes) {
+    } else if (o.task == PLUMB_TASK_MULTICLASS && tc.n_categories == n_classes) {
         names = tc.categories;
     }
-    if (cli_get(a, "report") &&
-        (rc = cli_record_eval(cli_get(a, "report"), label_source, tc.name, positive, &d, &rep, model)) != EXIT_OK)
-        goto done;
+    if (cli_get(a, "report")) {
+        plumb_run_options ro;
+        plumb_run_options_init(&ro);
+        ro.data_path = label_source;
+        ro.target = tc.name;
+        ro.positive_class = positive;
+        plumb_run *run = NULL;
+        const plumb_status made = plumb_run_eval(&ro, &d, &rep, model, &run, &err);
+        if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
+            goto done;
+    }
     if (cli_get(a, "json")) {
         json_t *j = cli_report_json(&rep);
         json_object_set_new(j, "source", json_string(pred ? pred : a->pos[0]));
         json_object_set_new(j, "target", json_string(tc.name));
-        if (o.task == CLI_TASK_BINARY) {
+        if (o.task == PLUMB_TASK_BINARY) {
             json_object_set_new(j, "positive_class", positive ? json_string(positive) : json_integer(1));
             json_object_set_new(j, "threshold", json_real(o.threshold));
         }
@@ -472,10 +490,10 @@ static int run(const cli_args *a) {
         printf("\n");
         json_decref(j);
     } else {
-        printf("%s: %lld rows", cli_task_name(o.task), (long long)n);
+        printf("%s: %lld rows", plumb_task_name(o.task), (long long)n);
         if (w)
             printf(" (weight %g)", rep.weight_sum);
-        if (o.task == CLI_TASK_BINARY) {
+        if (o.task == PLUMB_TASK_BINARY) {
             printf(", positive class ");
             printf(positive ? "'%s'" : "1", positive);
             printf(" (weight %g), threshold %g", rep.positives, o.threshold);
@@ -488,7 +506,7 @@ static int run(const cli_args *a) {
             printf("\ncurves written to '%s'\n", cli_get(a, "curves"));
     }
 done:
-    cli_report_free(&rep);
+    plumb_evaluation_free(&rep);
     cli_reader_free(&reader);
     plumb_schema_free(score_schema);
     plumb_frame_free(pframe);

@@ -11,6 +11,7 @@ static const cli_option options[] = {
     {"top", 0, "N", "all",
      "show the N most important: features (gbdt), coefficients by |per std| (linear, logistic), rules by rows (tree)"},
     {"json", 0, NULL, NULL, "print the explanation as JSON"},
+    CLI_QUIET_OPTION(""),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -157,10 +158,9 @@ int cli_explain_linear(const cli_args *a, const plumb_model *model, const plumb_
         free(sorted);
         return EXIT_OK;
     }
-    printf("%s regression over %lld features", logistic ? "logistic" : "linear", (long long)info->n_features);
-    if (logistic && plumb_model_positive_class(model))
-        printf(", predicting '%s'", plumb_model_positive_class(model));
-    printf("\n\n");
+    printf("%s regression over %lld features\n", logistic ? "logistic" : "linear", (long long)info->n_features);
+    print_positive(model, info); /* worded as for every kind */
+    printf("\n");
     cli_print_coefficients(co, n, logistic);
     printf("\nper unit: the change of the %s when the input grows by one (categories: against none of them);\n"
            "per std: the same per standard deviation, comparable across features%s.\n",

@@ -11,6 +11,7 @@
 static const cli_option options[] = {
     {"json", 0, NULL, NULL, "print JSON instead of a table (keys documented in docs/inspect.md)"},
     {"write-schema", 0, "FILE", NULL, "also write the inferred schema as JSON, for editing and --schema"},
+    CLI_QUIET_OPTION(""),
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -132,7 +133,7 @@ static int write_schema(const plumb_frame *frame, const char *path) {
     if (plumb_schema_save(s, path, &err) != PLUMB_OK)
         rc = cli_fail(&err);
     else
-        fprintf(stderr, "schema written to '%s'\n", path);
+        cli_note("schema written to '%s'", path);
 done:
     plumb_schema_free(s);
     return rc;

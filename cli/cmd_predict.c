@@ -13,6 +13,7 @@ static const cli_option options[] = {
      "write each feature's contribution to the raw score (TreeSHAP) and the bias, instead of predictions"},
     {"delimiter", 'd', "CHAR", ",", "field separator of the input; 'tab' for a tab"},
     {"missing", 0, "A,B", "\"\",NA,NaN,null,?", "values read as missing, comma-separated"},
+    CLI_QUIET_OPTION(""),
     {"threads", 't', "N", "all cores", "threads to use"},
     {NULL, 0, NULL, NULL, NULL},
 };

@@ -9,6 +9,7 @@
 
 static const cli_option options[] = {
     {"output", 'o', "FILE", "the record's name with .html", "the HTML page to write ('-': standard output)"},
+    CLI_QUIET_OPTION(""),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -130,7 +131,7 @@ static int run(const cli_args *a) {
         goto done;
     }
     if (strcmp(out, "-") != 0)
-        fprintf(stderr, "wrote %s\n", out);
+        cli_note("wrote %s", out);
 done:
     plumb_outfile_abort(copy);
     plumb_outfile_abort(html);

@@ -13,6 +13,7 @@
 
 static const cli_option options[] = {
     {"output", 'o', "DIR", "site", "folder to write the site into (created when absent)"},
+    CLI_QUIET_OPTION("; standard output: nothing on success"),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -75,8 +76,9 @@ static int run(const cli_args *a) {
         nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         return EXIT_DATA;
     }
-    printf("site written to '%s/index.html': %lld report%s, %lld page%s\n", out, (long long)n_reports,
-           n_reports == 1 ? "" : "s", (long long)n_pages, n_pages == 1 ? "" : "s");
+    if (!cli_quiet)
+        printf("site written to '%s/index.html': %lld report%s, %lld page%s\n", out, (long long)n_reports,
+               n_reports == 1 ? "" : "s", (long long)n_pages, n_pages == 1 ? "" : "s");
     return EXIT_OK;
 }
 

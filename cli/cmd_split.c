@@ -21,8 +21,8 @@ static const cli_option options[] = {
      "latest rows by --time-col are the test)"},
     {"test-size", 0, "F", "0.2", "share of the rows in the test file (random, stratified, group: 1/k of k folds)"},
     {"gap", 0, "N", "0", "time: rows left out between the training rows and the test rows"},
-    {"seed", 0, "N", "0", "seed of the random, stratified and group assignment"},
-    {"quiet", 'q', NULL, NULL, "print nothing on success"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the random, stratified and group assignment"},
+    CLI_QUIET_OPTION("; standard output: nothing on success"),
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -162,7 +162,7 @@ static int write_rows(const char *path, const char *text, size_t len, const uint
 static int run(const cli_args *a) {
     const char *train_path = cli_get(a, "train"), *test_path = cli_get(a, "test"), *sname = cli_get(a, "strategy");
     double test_size = 0.2;
-    long long gap = 0, seed = 0;
+    long long gap = 0, seed = CLI_SEED;
     if (!train_path || !test_path)
         return cli_usage_error(a->cmd, "give both --train FILE and --test FILE");
     if (strcmp(a->pos[0], "-") == 0)

@@ -12,7 +12,7 @@ static const cli_option options[] = {
     {"truth", 0, "FILE", NULL, "also write the truth as JSON: column roles, flipped and immature rows, options"},
     {"schema-out", 0, "FILE", NULL, "also write a plumb schema for the table (types; roles target, id, time)"},
     {"rows", 'n', "N", "20000", "applications to generate"},
-    {"seed", 0, "N", "1", "random seed: the same options give the same bytes"},
+    {"seed", 0, "N", CLI_SEED_DEFAULT, "random seed: the same options give the same bytes"},
     {"start", 0, "YYYY-MM-DD", "2021-01-01", "first day of the period"},
     {"months", 0, "M", "36", "length of the period in calendar months"},
     {"flip-rate", 0, "F", "0.08", "share of matured true defaulters labelled good (wrong labels), 0 to 1"},
@@ -20,6 +20,7 @@ static const cli_option options[] = {
     {"view", 0, "VIEW", "warehouse",
      "warehouse (the data as stored at the snapshot, leaks in) or decision (as the scoring system saw each "
      "application at its decision time: no review flag, no collections, ids in application order)"},
+    CLI_QUIET_OPTION(""),
     {"threads", 't', "N", "all cores", "threads to use (the output does not depend on it)"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -51,7 +52,7 @@ static int run(const cli_args *a) {
     const char *schema_path = cli_get(a, "schema-out");
     if (!out_path)
         return cli_usage_error(a->cmd, "missing option '--output' (-o FILE, or -o - for standard output)");
-    long long rows = o.n_rows, seed = 1, months = o.n_months, window = o.outcome_window_days, threads = 0;
+    long long rows = o.n_rows, seed = CLI_SEED, months = o.n_months, window = o.outcome_window_days, threads = 0;
     if (!int_in(a, "rows", 1, 10000000, &rows) || !cli_int(a, "seed", 0, &seed) ||
         !int_in(a, "months", 1, 1200, &months) || !int_in(a, "outcome-window", 1, 3660, &window) ||
         !cli_threads(a, &threads) || !cli_double(a, "flip-rate", &o.flip_rate))

@@ -19,7 +19,7 @@ static const cli_option options[] = {
     {"calibrate", 0, "METHOD", NULL,
      "binary: fit isotonic or platt calibration of the probabilities on the validation rows, kept in the model"},
     CLI_MODEL_OPTIONS,
-    {"quiet", 'q', NULL, NULL, "no progress line"},
+    CLI_QUIET_OPTION(""),
     {"json", 0, NULL, NULL, "print the training summary as JSON"},
     CLI_REPORT_OPTION,
     CLI_READ_OPTIONS,
@@ -340,7 +340,7 @@ done:
 static int run(const cli_args *a) {
     const char *out = cli_get(a, "output");
     double valid_fraction = 0;
-    long long seed = 0;
+    long long seed = CLI_SEED;
     cli_fit fit;
     plumb_frame *frame = NULL, *train = NULL, *valid = NULL;
     plumb_model *model = NULL;
@@ -447,9 +447,15 @@ static int run(const cli_args *a) {
     }
     /* the report first: a report that fails leaves no model behind, and a model that cannot be saved takes its
      * report with it */
-    if (cli_get(a, "report") &&
-        (rc = cli_record_train(cli_get(a, "report"), a->pos[0], model, train ? train : frame, valid)) != EXIT_OK)
-        goto done;
+    if (cli_get(a, "report")) {
+        plumb_run_options ro;
+        plumb_run_options_init(&ro);
+        ro.data_path = a->pos[0];
+        plumb_run *run = NULL;
+        const plumb_status made = plumb_run_train(&ro, model, train ? train : frame, valid, &run, &err);
+        if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
+            goto done;
+    }
     if (plumb_model_save(model, out, &err) != PLUMB_OK) {
         rc = cli_fail(&err);
         if (cli_get(a, "report")) {

@@ -40,6 +40,18 @@ const char *cli_get(const cli_args *a, const char *name) {
     return NULL;
 }
 
+bool cli_quiet;
+
+void cli_note(const char *fmt, ...) {
+    if (cli_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -83,8 +95,8 @@ bool cli_threads(const cli_args *a, long long *out) {
     const long long cap = CLI_THREADS_PER_CORE * (long long)cores;
     if (n > cap) {
         if (!said)
-            fprintf(stderr, "plumb: --threads %lld is more than %d per core: using %lld (%ld cores)\n", n,
-                    CLI_THREADS_PER_CORE, cap, cores);
+            cli_note("plumb: --threads %lld is more than %d per core: using %lld (%ld cores)", n, CLI_THREADS_PER_CORE,
+                     cap, cores);
         said = true;
         n = cap;
     }

@@ -1,131 +1,19 @@
-/* evaluate.c -- labels, metric lists and reports shared by `plumb eval` and `plumb cv`. */
+/* evaluate.c -- the --task option, printing evaluations and the curves file, shared by `plumb eval` and `plumb cv`. */
 #include "evaluate.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *cli_task_name(cli_task t) {
-    return t == CLI_TASK_BINARY       ? "binary"
-           : t == CLI_TASK_REGRESSION ? "regression"
-           : t == CLI_TASK_MULTICLASS ? "multiclass"
-                                      : "auto";
-}
-
-int cli_task_option(const cli_args *a, cli_task *task) {
+int cli_task_option(const cli_args *a, plumb_task *task) {
     const char *v = cli_get(a, "task");
-    *task = CLI_TASK_AUTO;
+    *task = PLUMB_TASK_AUTO;
     if (!v || strcmp(v, "auto") == 0)
         return EXIT_OK;
-    for (int t = CLI_TASK_BINARY; t <= CLI_TASK_MULTICLASS; t++)
-        if (strcmp(v, cli_task_name((cli_task)t)) == 0) {
-            *task = (cli_task)t;
-            return EXIT_OK;
-        }
+    if (plumb_task_parse(v, task, NULL) == PLUMB_OK)
+        return EXIT_OK;
     return cli_usage_error(a->cmd, "unknown task '%s' (expected binary, regression, multiclass or auto)", v);
-}
-
-/* Reports "source: message" and returns EXIT_DATA. */
-static int data_error(const char *source, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int data_error(const char *source, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s: ", source);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    return EXIT_DATA;
-}
-
-int cli_target_labels(const plumb_frame *fr, int64_t col, const char *source, cli_task *task, const char **positive,
-                      int64_t *n_classes, double *y) {
-    const int64_t n = plumb_frame_n_rows(fr);
-    plumb_column_info c;
-    plumb_schema_column(plumb_frame_schema(fr), col, &c);
-    const double *num = plumb_frame_f64(fr, col);
-    const float *f32 = plumb_frame_f32(fr, col);
-    const int32_t *codes = plumb_frame_codes(fr, col);
-    const uint8_t *u8 = plumb_frame_u8(fr, col);
-    for (int64_t i = 0; i < n; i++) {
-        const bool missing = num     ? isnan(num[i])
-                             : f32   ? isnan(f32[i])
-                             : codes ? codes[i] == PLUMB_CODE_MISSING
-                             : u8    ? u8[i] == PLUMB_BOOL_MISSING
-                                     : true;
-        if (!num && !f32 && !codes && !u8)
-            return data_error(source, "target '%s' must be numeric, bool or categorical", c.name);
-        if (missing)
-            return data_error(source, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
-        if (codes && codes[i] < 0)
-            return data_error(source, "target '%s' has a category the model was not trained on in data row %lld",
-                              c.name, (long long)i + 1);
-        y[i] = num ? num[i] : f32 ? (double)f32[i] : codes ? (double)codes[i] : (double)u8[i];
-    }
-    *n_classes = 0;
-    if (*task == CLI_TASK_MULTICLASS) {
-        if (codes) {
-            *n_classes = c.n_categories;
-            return EXIT_OK;
-        }
-        double top = 0;
-        for (int64_t i = 0; i < n; i++) {
-            if (y[i] < 0 || y[i] != floor(y[i]) || y[i] > 1e6)
-                return data_error(source, "target '%s' in data row %lld is not a class number 0, 1, 2, ...", c.name,
-                                  (long long)i + 1);
-            top = fmax(top, y[i]);
-        }
-        *n_classes = (int64_t)top + 1;
-        return EXIT_OK;
-    }
-    if (codes) {
-        if (*task == CLI_TASK_REGRESSION || c.n_categories != 2)
-            return data_error(source,
-                              "target '%s' is categorical with %lld categories: binary needs exactly 2 (regression "
-                              "needs numbers)",
-                              c.name, (long long)c.n_categories);
-        int32_t pos = 1;
-        if (*positive) {
-            pos = strcmp(*positive, c.categories[0]) == 0 ? 0 : strcmp(*positive, c.categories[1]) == 0 ? 1 : -1;
-            if (pos < 0) {
-                fprintf(stderr, "%s: positive class '%s' is not a category of '%s' ('%s', '%s')\n", source, *positive,
-                        c.name, c.categories[0], c.categories[1]);
-                return EXIT_DATA;
-            }
-        }
-        for (int64_t i = 0; i < n; i++)
-            y[i] = codes[i] == pos;
-        *positive = c.categories[pos];
-        *task = CLI_TASK_BINARY;
-        return EXIT_OK;
-    }
-    if (*positive && (u8 || *task != CLI_TASK_REGRESSION)) {
-        const double want = u8                            ? strcmp(*positive, "true") == 0    ? 1
-                                                            : strcmp(*positive, "false") == 0 ? 0
-                                                                                              : -1
-                            : strcmp(*positive, "1") == 0 ? 1
-                            : strcmp(*positive, "0") == 0 ? 0
-                                                          : -1;
-        if (want < 0) {
-            fprintf(stderr, "%s: positive class '%s' is not a value of '%s' (%s)\n", source, *positive, c.name,
-                    u8 ? "true, false" : "1, 0");
-            return EXIT_DATA;
-        }
-        if (want == 0)
-            for (int64_t i = 0; i < n; i++)
-                y[i] = 1 - y[i];
-    }
-    int64_t other = -1; /* the first row whose label is neither 0 nor 1 */
-    for (int64_t i = 0; i < n && other < 0; i++)
-        if (y[i] != 0 && y[i] != 1)
-            other = i;
-    if (*task == CLI_TASK_AUTO)
-        *task = other < 0 ? CLI_TASK_BINARY : CLI_TASK_REGRESSION;
-    if (*task == CLI_TASK_BINARY && other >= 0)
-        return data_error(source, "target '%s' is %g in data row %lld: a binary target is 0 or 1", c.name, y[other],
-                          (long long)other + 1);
-    return EXIT_OK;
 }
 
 void cli_put_number(FILE *f, double x, bool single) {
@@ -182,96 +70,15 @@ void cli_binary_score_name(const char *positive, bool bool_target, char *buf, si
     snprintf(buf, n, "p_%s", positive ? positive : bool_target ? "true" : "1");
 }
 
-size_t cli_task_metrics(cli_task task, bool probabilities, plumb_metric *out) {
-    size_t n = 0;
-    const char *want = cli_task_name(task);
-    for (int m = 0; m < PLUMB_METRIC_COUNT; m++) {
-        const plumb_metric met = (plumb_metric)m;
-        if (strcmp(plumb_metric_task(met), want) != 0)
-            continue;
-        if (!probabilities && (met == PLUMB_METRIC_LOG_LOSS || met == PLUMB_METRIC_BRIER))
-            continue;
-        if (met == PLUMB_METRIC_POISSON_DEVIANCE || met == PLUMB_METRIC_GAMMA_DEVIANCE ||
-            met == PLUMB_METRIC_PINBALL_LOSS)
-            continue; /* defined on some data only: cli_report_compute adds them */
-        out[n++] = met;
-    }
-    return n;
-}
-
-static int report_fail(plumb_error *err, const char *source) {
-    if (source && !err->path[0])
-        snprintf(err->path, sizeof err->path, "%s", source);
-    return cli_fail(err);
-}
-
-int cli_report_compute(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples, uint64_t seed,
-                       const char *source, cli_report *r) {
-    return cli_report_compute_quantile(d, task, ci_level, n_resamples, seed, source, false, r);
-}
-
-int cli_report_compute_quantile(const plumb_metric_data *d, cli_task task, double ci_level, int64_t n_resamples,
-                                uint64_t seed, const char *source, bool pinball, cli_report *r) {
+int cli_evaluate(const plumb_metric_data *d, const plumb_evaluation_options *o, plumb_evaluation *ev) {
     plumb_error err;
-    memset(r, 0, sizeof *r);
-    r->task = task;
-    bool probabilities = true;
-    for (int64_t i = 0; task == CLI_TASK_BINARY && i < d->n_rows; i++)
-        probabilities &= d->score[i] >= 0 && d->score[i] <= 1;
-    if (!probabilities)
+    const plumb_status s = plumb_evaluation_compute(d, o, ev, &err);
+    if (o->task == PLUMB_TASK_BINARY && !ev->probabilities)
         fprintf(stderr, "plumb: note: scores outside [0, 1] are not probabilities: no log-loss or Brier score\n");
-    r->n_metrics = cli_task_metrics(task, probabilities, r->metrics);
-    if (task == CLI_TASK_REGRESSION) {
-        /* the deviances where labels and predictions are in their domain (counts, positive amounts) */
-        bool poisson = d->n_rows > 0, gamma = d->n_rows > 0;
-        for (int64_t i = 0; i < d->n_rows; i++) {
-            poisson &= d->label[i] >= 0 && d->score[i] > 0;
-            gamma &= d->label[i] > 0 && d->score[i] > 0;
-        }
-        if (poisson)
-            r->metrics[r->n_metrics++] = PLUMB_METRIC_POISSON_DEVIANCE;
-        if (gamma)
-            r->metrics[r->n_metrics++] = PLUMB_METRIC_GAMMA_DEVIANCE;
-        if (pinball)
-            r->metrics[r->n_metrics++] = PLUMB_METRIC_PINBALL_LOSS;
-    }
-    if (plumb_metrics_compute(d, r->metrics, r->n_metrics, r->values, &err) != PLUMB_OK)
-        return report_fail(&err, source);
-    r->n_rows = (double)d->n_rows;
-    for (int64_t i = 0; i < d->n_rows; i++) {
-        const double w = d->weight ? d->weight[i] : 1.0;
-        r->weight_sum += w;
-        r->positives += task == CLI_TASK_BINARY ? w * d->label[i] : 0;
-    }
-    if (task != CLI_TASK_REGRESSION) {
-        r->n_classes = task == CLI_TASK_BINARY ? 2 : d->n_classes;
-        if (!(r->confusion = malloc((size_t)(r->n_classes * r->n_classes) * sizeof *r->confusion))) {
-            fprintf(stderr, "plumb: out of memory\n");
-            return EXIT_DATA;
-        }
-        if (plumb_metrics_confusion(d, task == CLI_TASK_MULTICLASS, r->confusion, &err) != PLUMB_OK)
-            return report_fail(&err, source);
-    }
-    if (ci_level > 0) {
-        plumb_bootstrap_options o;
-        plumb_bootstrap_options_init(&o);
-        o.level = ci_level;
-        o.n_resamples = n_resamples;
-        o.seed = seed;
-        r->ci_level = ci_level;
-        r->n_resamples = n_resamples;
-        if (plumb_metrics_bootstrap(d, r->metrics, r->n_metrics, &o, r->lo, r->hi, &err) != PLUMB_OK)
-            return report_fail(&err, source);
-    }
-    return EXIT_OK;
+    return s == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }
 
-void cli_report_free(cli_report *r) {
-    free(r->confusion);
-    r->confusion = NULL;
-}
-
-void cli_report_print(FILE *f, const cli_report *r, const char *const *names) {
+void cli_report_print(FILE *f, const plumb_evaluation *r, const char *const *names) {
     if (r->ci_level > 0)
         fprintf(f, "%-18s %12s   %g%% interval (%lld bootstrap resamples)\n", "metric", "value", 100 * r->ci_level,
                 (long long)r->n_resamples);
@@ -287,12 +94,12 @@ void cli_report_print(FILE *f, const cli_report *r, const char *const *names) {
         return;
     const int64_t k = r->n_classes;
     fprintf(f, "\nconfusion matrix (rows: true class, columns: predicted%s)\n",
-            r->task == CLI_TASK_BINARY ? ", score >= threshold is positive" : "");
+            r->task == PLUMB_TASK_BINARY ? ", score >= threshold is positive" : "");
     fprintf(f, "%-14s", "");
     for (int64_t c = 0; c < k; c++) {
         char head[32];
-        snprintf(head, sizeof head, "%.12s", names ? names[c] : r->task == CLI_TASK_BINARY ? (c ? "1" : "0") : "");
-        if (!names && r->task != CLI_TASK_BINARY)
+        snprintf(head, sizeof head, "%.12s", names ? names[c] : r->task == PLUMB_TASK_BINARY ? (c ? "1" : "0") : "");
+        if (!names && r->task != PLUMB_TASK_BINARY)
             snprintf(head, sizeof head, "%lld", (long long)c);
         fprintf(f, " %12s", head);
     }
@@ -313,12 +120,12 @@ json_t *cli_json_number(double x) {
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-json_t *cli_report_json(const cli_report *r) {
+json_t *cli_report_json(const plumb_evaluation *r) {
     json_t *o = json_object(), *m = json_object();
-    json_object_set_new(o, "task", json_string(cli_task_name(r->task)));
+    json_object_set_new(o, "task", json_string(plumb_task_name(r->task)));
     json_object_set_new(o, "rows", json_integer((json_int_t)r->n_rows));
     json_object_set_new(o, "weight", cli_json_number(r->weight_sum));
-    if (r->task == CLI_TASK_BINARY)
+    if (r->task == PLUMB_TASK_BINARY)
         json_object_set_new(o, "positive_weight", cli_json_number(r->positives));
     for (size_t j = 0; j < r->n_metrics; j++)
         json_object_set_new(m, plumb_metric_name(r->metrics[j]), cli_json_number(r->values[j]));
@@ -398,7 +205,7 @@ int cli_write_curves(const char *path, const plumb_metric_data *d, int64_t bins,
         goto fail;
     goto done;
 fail:
-    rc = report_fail(&err, NULL);
+    rc = cli_fail(&err);
 done:
     free(buf);
     json_decref(root);

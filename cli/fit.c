@@ -300,6 +300,13 @@ static int parse_linear(const cli_args *a, cli_fit *f) {
     p->positive_class = f->positive_class;
     p->class_weight = cli_get(a, "class-weight");
     p->standardize = !cli_get(a, "no-standardize");
+    if (p->class_weight && strcmp(p->class_weight, "balanced") != 0 && !strchr(p->class_weight, '='))
+        return cli_usage_error(a->cmd,
+                               "option '--class-weight' expects 'balanced' or CLASS=W per class (e.g. bad=3,good=1), "
+                               "got '%s'",
+                               p->class_weight);
+    if (p->class_weight && strchr(p->class_weight, '='))
+        f->tree_class_weight = p->class_weight; /* checked against the classes as the tree's is, in one syntax */
     return EXIT_OK;
 }
 
@@ -323,6 +330,7 @@ static const struct {
     {"roc_auc", "auc"},
     {"mae", "l1"},
     {"mse", "l2"},
+    {"poisson_deviance", "poisson"},
     {"log_loss", NULL},
 };
 
@@ -341,7 +349,7 @@ static int parse_metric(const cli_args *a, cli_fit *g) {
     return cli_usage_error(a->cmd,
                            "unknown metric '%s' (expected LightGBM's binary_logloss, auc, binary_error, l2, rmse, l1, "
                            "huber, poisson, quantile, mape, multi_logloss, multi_error, or scikit-learn's roc_auc, "
-                           "log_loss, mae, mse)",
+                           "log_loss, mae, mse, poisson_deviance)",
                            m);
 }
 
@@ -362,7 +370,7 @@ static int parse_gbdt(const cli_args *a, cli_fit *g) {
     p->init_model = g->init_model;
     if ((rc = parse_metric(a, g)) != EXIT_OK)
         return rc;
-    int64_t seed = 0;
+    int64_t seed = CLI_SEED;
     long long threads = 0;
     if (!get_int64(a, "num-iterations", 1, &p->num_iterations) || !cli_double(a, "learning-rate", &p->learning_rate) ||
         !get_int32(a, "num-leaves", 2, &p->num_leaves) || !get_int32(a, "max-depth", -1, &p->max_depth) ||

@@ -94,6 +94,8 @@ static const char *nearest_option(const cli_command *cmd, const char *name, size
 /* Parses argv for cmd: --name value, --name=value, -x value, flags, "--" ends options. */
 static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a) {
     const int n = n_options(cmd);
+    const char *flag = NULL, *flag_value = NULL; /* a flag followed by an argument: perhaps meant as its value */
+    int flag_k = -1, flag_i = -1;                /* the last flag and where it was */
     a->cmd = cmd;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -103,6 +105,8 @@ static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a
             break;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
+            if (!flag && flag_k >= 0 && flag_i == i - 1)
+                flag = cmd->options[flag_k].name, flag_value = arg;
             a->pos[a->n_pos++] = arg;
             continue;
         }
@@ -135,6 +139,7 @@ static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a
             if (value)
                 return cli_usage_error(cmd, "option '--%s' takes no value", opt->name);
             a->values[k] = "1";
+            flag_k = k, flag_i = i;
             continue;
         }
         if (!value) {
@@ -146,6 +151,11 @@ static int parse_args(const cli_command *cmd, int argc, char **argv, cli_args *a
     }
     if (a->n_pos < cmd->min_pos)
         return cli_usage_error(cmd, "missing argument: usage: plumb %s %s", cmd->name, cmd->usage);
+    if (a->n_pos > cmd->max_pos && flag)
+        return cli_usage_error(cmd, "unexpected argument '%s' (option '--%s' takes no value%s%s%s)",
+                               a->pos[cmd->max_pos], flag, flag_value == a->pos[cmd->max_pos] ? "" : ": '",
+                               flag_value == a->pos[cmd->max_pos] ? "" : flag_value,
+                               flag_value == a->pos[cmd->max_pos] ? "" : "' is an argument");
     if (a->n_pos > cmd->max_pos)
         return cli_usage_error(cmd, "unexpected argument '%s'", a->pos[cmd->max_pos]);
     return EXIT_OK;
@@ -206,6 +216,7 @@ int main(int argc, char **argv) {
         return EXIT_DATA;
     }
     int rc = parse_args(cmd, argc - 2, argv + 2, &a);
+    cli_quiet = rc == EXIT_OK && cli_get(&a, "quiet");
     if (rc == EXIT_OK)
         rc = cmd->run(&a);
     free(a.values);

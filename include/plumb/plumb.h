@@ -559,8 +559,9 @@ typedef struct plumb_gbdt_params {
     plumb_objective objective;      /* PLUMB_OBJECTIVE_AUTO: from the task */
     double alpha;                   /* 0.9: huber's threshold and quantile's level */
     const char *metric;             /* validation metric for early stopping; NULL = the objective's own loss. One of
-                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson, quantile, mape,
-                                       multi_logloss, multi_error */
+                                       binary_logloss, auc, binary_error, l2, rmse, l1, huber, poisson_deviance
+                                       (LightGBM's poisson: the same name), quantile, mape, multi_logloss,
+                                       multi_error */
     const char *positive_class;     /* binary with a text target: the positive category; NULL = the last one in
                                        sorted order (numbers: 1, bool: true) */
     int64_t num_iterations;         /* 100 */
@@ -1106,6 +1107,167 @@ PLUMB_API plumb_status plumb_report_render(const char *run_json, size_t len, con
  * "-". The JSON file is written first; when it cannot be, the HTML file is not written. Thread-safe for distinct
  * paths. */
 PLUMB_API plumb_status plumb_report_write(const char *run_json, size_t len, const char *html_path, plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Evaluations: every number `plumb eval` and `plumb cv` report about scores against labels (docs/eval.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Reads column col of frame as labels into y (OUT, n_rows entries): binary targets as 0/1 with *positive (IN: the
+ * class asked for or NULL; OUT: the class used, borrowed from the frame) being 1 -- categorical targets must have
+ * two categories, numbers must be 0/1, bool true is 1; regression targets as numbers; multiclass targets as class
+ * indices (categories in sorted order, or integers 0..k-1 with *n_classes set to k). *task (IN/OUT) AUTO becomes
+ * binary for a two-valued target, else regression. source (may be NULL) names the data in errors. Returns
+ * PLUMB_EINVAL naming the column and row for a missing label, a label the task cannot take or an unknown positive
+ * class ("credit.csv: target 'Status' is missing in data row 12"). Thread-safe. */
+PLUMB_API plumb_status plumb_frame_labels(const plumb_frame *frame, int64_t col, const char *source, plumb_task *task,
+                                          const char **positive, int64_t *n_classes, double *y, plumb_error *err);
+
+/* The metrics an evaluation of task reports, in report order, into out (OUT, up to PLUMB_METRIC_COUNT entries);
+ * without probabilities (binary scores outside [0, 1]) log-loss and the Brier score are left out. The deviances
+ * and the pinball loss, defined on some data only, are not listed (plumb_evaluation_compute adds them). Returns how
+ * many were written. Thread-safe. */
+PLUMB_API size_t plumb_task_metrics(plumb_task task, bool probabilities, plumb_metric *out);
+
+typedef struct plumb_evaluation_options {
+    plumb_task task;     /* PLUMB_TASK_BINARY; binary, regression or multiclass */
+    double ci_level;     /* 0: no bootstrap intervals; else their level, as plumb_bootstrap_options.level */
+    int64_t n_resamples; /* 1000: bootstrap resamples */
+    uint64_t seed;       /* 0: bootstrap seed */
+    bool pinball;        /* false; regression: also the pinball loss at plumb_metric_data.alpha */
+    const char *source;  /* NULL; names the data in errors that name no file */
+} plumb_evaluation_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_evaluation_options_init(plumb_evaluation_options *opts);
+
+/* One evaluation: the metrics, their intervals, the confusion matrix. A plain struct the caller owns; what it
+ * points to is freed by plumb_evaluation_free. */
+typedef struct plumb_evaluation {
+    plumb_task task;
+    bool probabilities; /* binary: every score is in [0, 1] (else no log-loss or Brier score) */
+    size_t n_metrics;
+    plumb_metric metrics[PLUMB_METRIC_COUNT]; /* plumb_task_metrics' list, then the deviances that apply */
+    double values[PLUMB_METRIC_COUNT];
+    double ci_level; /* 0: no intervals */
+    int64_t n_resamples;
+    double lo[PLUMB_METRIC_COUNT], hi[PLUMB_METRIC_COUNT];
+    double *confusion; /* n_classes x n_classes, row-major (rows: true class); NULL for regression */
+    int64_t n_classes;
+    double n_rows, weight_sum, positives; /* positives: binary, the weight of label 1 */
+} plumb_evaluation;
+
+/* Computes the evaluation of data into *out (OUT; free with plumb_evaluation_free, also on failure): the task's
+ * metrics; for regression the Poisson and Gamma deviances whenever the labels and predictions are in their domain;
+ * bootstrap intervals when opts->ci_level > 0; the confusion matrix for binary (at data->threshold) and multiclass.
+ * Returns the errors of plumb_metrics_compute and plumb_metrics_bootstrap, with opts->source as their path when
+ * they name no file, and PLUMB_EINVAL for a task that is not binary, regression or multiclass. Thread-safe. */
+PLUMB_API plumb_status plumb_evaluation_compute(const plumb_metric_data *data, const plumb_evaluation_options *opts,
+                                                plumb_evaluation *out, plumb_error *err);
+
+/* Frees what an evaluation points to (the struct itself is the caller's); accepts NULL. */
+PLUMB_API void plumb_evaluation_free(plumb_evaluation *ev);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Run records: what `--report` on train, cv, eval and audit writes (docs/report.md)
+ *
+ *     plumb_run_options o;
+ *     plumb_run_options_init(&o);
+ *     o.data_path = "credit.csv";
+ *     plumb_run *run = NULL;
+ *     if (plumb_run_train(&o, model, train, valid, &run, &err) != PLUMB_OK ||
+ *         plumb_run_write(run, "train.html", &err) != PLUMB_OK)   // train.html and train.json beside it
+ *         ...;
+ *     plumb_run_free(run);
+ *
+ * Every number in a record comes from the public API: metrics and intervals from plumb_evaluation_compute, curves
+ * (thinned to at most 256 points) from plumb_curve_*, importance from plumb_model_importance and the mean |TreeSHAP|
+ * of plumb_model_contrib, the learning curve from plumb_model_valid_curve.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* A run record being built: one JSON object ("plumb_run": 1). */
+typedef struct plumb_run plumb_run;
+
+/* What a record says about where its numbers come from; every string is borrowed for the call. */
+typedef struct plumb_run_options {
+    const char *data_path;      /* required: the data file; its base name goes into the title */
+    const char *target;         /* eval, cv, audit: the target column (train: the model's) */
+    const char *positive_class; /* eval, cv: the positive class, NULL for none (train: the model's) */
+    const char *model_kind;     /* cv: the kind of model cross-validated ("gbdt") */
+    const char *strategy;       /* cv: how the folds were drawn ("stratified") */
+} plumb_run_options;
+
+/* Fills *opts with NULLs. */
+PLUMB_API void plumb_run_options_init(plumb_run_options *opts);
+
+/* A record of kind train (*out, OUT, owned by the caller): the data (rows, positive rate), the model, the feature
+ * importance (mean |TreeSHAP| over up to 2,000 rows of valid, else of train), the learning curve and, when valid is
+ * not NULL, the evaluation on valid. Returns PLUMB_EINVAL for a model that is neither binary nor regression or for
+ * data without the model's target column (the message names opts->data_path), the errors of
+ * plumb_frame_labels, plumb_model_predict and plumb_model_contrib, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_run_train(const plumb_run_options *opts, const plumb_model *model,
+                                       const plumb_frame *train, const plumb_frame *valid, plumb_run **out,
+                                       plumb_error *err);
+
+/* A record of kind eval: the data, the model (when not NULL), and one evaluation named after the data file of the
+ * scores in data (ev computed on data; binary: with ROC, precision-recall, calibration and gain curves and the
+ * score histogram per class). Returns the errors of plumb_curve_*, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_run_eval(const plumb_run_options *opts, const plumb_metric_data *data,
+                                      const plumb_evaluation *ev, const plumb_model *model, plumb_run **out,
+                                      plumb_error *err);
+
+/* A record of kind cv: the data, "folds" (opts->strategy, k, per metric of fold_metrics[0..n_fold_metrics) its value
+ * in each of the k folds: fold_values, row-major k x n_fold_metrics) and the pooled out-of-fold evaluation ev of
+ * data. Errors as plumb_run_eval. */
+PLUMB_API plumb_status plumb_run_cv(const plumb_run_options *opts, int64_t k, const plumb_metric *fold_metrics,
+                                    size_t n_fold_metrics, const double *fold_values, const plumb_metric_data *data,
+                                    const plumb_evaluation *ev, plumb_run **out, plumb_error *err);
+
+/* A record of kind audit: the data (n_rows, opts->target) and plumb_audit_json's object. Returns PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_run_audit(const plumb_run_options *opts, int64_t n_rows, const plumb_audit *audit,
+                                       plumb_run **out, plumb_error *err);
+
+/* The record as JSON text (malloc'ed, free with free()), keys in the order written; NULL when out of memory. */
+PLUMB_API char *plumb_run_json(const plumb_run *run);
+
+/* Writes the record as JSON beside html_path and renders it to html_path (plumb_report_write): both files appear
+ * whole or not at all. Returns the statuses of plumb_report_write. Thread-safe for distinct paths. */
+PLUMB_API plumb_status plumb_run_write(const plumb_run *run, const char *html_path, plumb_error *err);
+
+/* Frees a record; accepts NULL. */
+PLUMB_API void plumb_run_free(plumb_run *run);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Case studies: whole pipelines on planted problems, each writing its data, models and one report (docs/demo.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef struct plumb_study_info {
+    const char *name;    /* "credit" */
+    const char *summary; /* one line: what the study shows */
+    int64_t min_rows;    /* the fewest rows it runs on */
+    int64_t n_rows;      /* the rows it generates by default */
+} plumb_study_info;
+
+/* Case study i (0, 1, ... in the order `plumb demo` lists them; static storage), NULL past the last. Thread-safe. */
+PLUMB_API const plumb_study_info *plumb_study_get(int64_t i);
+
+typedef struct plumb_study_options {
+    const char *output_dir; /* required: the folder of the report, the data and the models (created when absent) */
+    int64_t n_rows;         /* 0: the study's n_rows; else at least its min_rows */
+    uint64_t seed;          /* 0: seed of the generator, the splits and the models */
+    int n_threads;          /* 0: the plumb_set_threads default; the results do not depend on it */
+} plumb_study_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_study_options_init(plumb_study_options *opts);
+
+/* Runs the study called name: writes its files into opts->output_dir, its report as "report.html" there with its
+ * run record "report.json" beside it, and *summary (OUT, may be NULL; malloc'ed, free with free()) a one-screen
+ * account of the results ending with where the report is. Returns PLUMB_EINVAL for an unknown name (the message
+ * lists the studies) or bad options, PLUMB_EIO when a file or folder cannot be written, the errors of the steps
+ * (generating, reading, training, auditing), PLUMB_ENOMEM. Deterministic for the options whatever the thread
+ * count. */
+PLUMB_API plumb_status plumb_study_run(const char *name, const plumb_study_options *opts, char **summary,
+                                       plumb_error *err);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Feature store

@@ -4,8 +4,8 @@
  * Power is ROC-AUC for a binary target and R^2 for regression, always measured out of fold. A one-feature model is
  * a table: the feature's values cut into up to 32 quantile bins (categories: one bin each; missing values their own
  * bin), each bin scored by the smoothed target mean of the training folds' rows in it. Full models are the
- * gradient-boosting engine with small settings (15 leaves, 80 rounds). Everything derives from the seed, so the
- * same data gives the same audit.
+ * gradient-boosting engine with small settings (15 leaves, 80 rounds; the label check and the metric-gap check also
+ * a regularised one: 4 leaves, 160 rounds). Everything derives from the seed, so the same data gives the same audit.
  */
 #include "audit.h"
 
@@ -35,26 +35,47 @@ void plumb_audit_options_init(plumb_audit_options *o) {
     o->label_noise = 0.02;
 }
 
-/* The label check judges rows by out-of-fold probabilities averaged over repetitions of the folds (other seeds):
- * one split's scores carry the luck of its folds. Three repetitions up to 50,000 rows, two beyond (the time
- * budget: 5 s for 100,000 rows). oof holds the first repetition's scores on entry, the average on return; the
- * audit's other checks have already read them. */
-static plumb_status label_repetitions(plumb__audit_ctx *c, const plumb_split_options *so, double *oof,
-                                      plumb_error *err) {
-    const int reps = c->n <= 20000 ? 3 : c->n <= 50000 ? 2 : 1;
+#define LABEL_OWN_ROWS 50000 /* up to this many rows the label check has its own scores (label_scores) */
+
+/* Out-of-fold probabilities over split of the audit's regularised model: 4 leaves of at least 100 rows, twice the
+ * rounds (a 4-leaf tree learns less per round; with as many rounds as the 15-leaf model it underfits the planted
+ * leaks of tests/unit/test_audit.c and reads no label noise there). */
+static plumb_status regularised_scores(plumb__audit_ctx *c, const plumb_split *split, double *oof, plumb_error *err) {
+    const plumb_audit_options *given = c->o;
+    plumb_audit_options o = *given;
+    o.num_iterations = 2 * given->num_iterations;
+    c->o = &o, c->leaves = 4, c->min_leaf = 100;
+    const plumb_status st = plumb__audit_cv_scores(c, split, oof, NULL, err);
+    c->o = given, c->leaves = 15, c->min_leaf = 20;
+    return st;
+}
+
+/* The label check's own out-of-fold probabilities: the regularised model's, averaged over repetitions of the folds.
+ * Why regularised: the 15-leaf model overfits small tables, and its overconfident scores (a defaulter scored near
+ * 0) read to the link of check_labels.c as wrong labels; on the tables of bench/run-label-truth with 8% of labels
+ * flipped it estimated 0.5-2 points higher (docs/audit.md). Why repetitions: one split's scores carry the luck of
+ * its folds. Three up to 20,000 rows, two up to LABEL_OWN_ROWS; beyond, the label check reads the audit's model
+ * (fitted to more rows, it overfits less; and the time budget is 5 s for 100,000 rows). The first repetition uses
+ * split, the folds of the rest of the audit: its power is the regularised model's that the metric-gap check
+ * compares with (c->reg_power). */
+static plumb_status label_scores(plumb__audit_ctx *c, const plumb_split_options *so, const plumb_split *split,
+                                 double *oof, plumb_error *err) {
+    const int reps = c->n <= 20000 ? 3 : 2;
     double *more = malloc((size_t)(c->n + 1) * sizeof *more);
     if (!more)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    plumb_status st = PLUMB_OK;
+    plumb_status st = regularised_scores(c, split, oof, err);
+    if (st == PLUMB_OK)
+        c->reg_power = plumb__audit_pooled_power(c, oof);
     for (int r = 1; r < reps && st == PLUMB_OK; r++) {
         plumb_split_options o = *so;
         o.seed = so->seed + 1000003u * (uint64_t)r;
-        plumb_split *split = NULL;
-        if ((st = plumb_split_create(c->n, &o, &split, err)) == PLUMB_OK &&
-            (st = plumb__audit_cv_scores(c, split, more, NULL, err)) == PLUMB_OK)
+        plumb_split *rsplit = NULL;
+        if ((st = plumb_split_create(c->n, &o, &rsplit, err)) == PLUMB_OK &&
+            (st = regularised_scores(c, rsplit, more, err)) == PLUMB_OK)
             for (int64_t i = 0; i < c->n; i++)
                 oof[i] += more[i];
-        plumb_split_free(split);
+        plumb_split_free(rsplit);
     }
     for (int64_t i = 0; st == PLUMB_OK && i < c->n; i++)
         oof[i] /= reps;
@@ -110,7 +131,7 @@ static plumb_status run_audit(const plumb_frame *f, const plumb_audit_options *o
                            o->n_folds);
     plumb_audit *a = calloc(1, sizeof *a);
     double *y = malloc((size_t)(n + 1) * sizeof *y), *oof = malloc((size_t)(n + 1) * sizeof *oof);
-    double *perm = NULL, *order = malloc((size_t)(n + 1) * sizeof *order);
+    double *perm = NULL, *label_oof = NULL, *order = malloc((size_t)(n + 1) * sizeof *order);
     int64_t *labels = malloc((size_t)(n + 1) * sizeof *labels), *rows = malloc((size_t)(n + 1) * sizeof *rows);
     plumb_split *split = NULL, *tsplit = NULL;
     plumb_model *full = NULL;
@@ -231,7 +252,10 @@ static plumb_status run_audit(const plumb_frame *f, const plumb_audit_options *o
     if ((st = plumb__audit_cv_scores(&c, split, oof, perm, err)) != PLUMB_OK)
         goto done;
     a->cv_power = plumb__audit_pooled_power(&c, oof);
-    if (a->binary && (st = label_repetitions(&c, &so, oof, err)) != PLUMB_OK)
+    const bool own_label_scores = a->binary && n <= LABEL_OWN_ROWS;
+    if (own_label_scores && !(label_oof = malloc((size_t)(n + 1) * sizeof *label_oof)))
+        goto nomem;
+    if (own_label_scores && (st = label_scores(&c, &so, split, label_oof, err)) != PLUMB_OK)
         goto done;
     for (int64_t k = 0; k < a->n_feats; k++)
         a->feats[k].permutation = a->feats[k].is_feature ? perm[k] : NAN;
@@ -290,21 +314,21 @@ static plumb_status run_audit(const plumb_frame *f, const plumb_audit_options *o
 
     if ((st = plumb__audit_declared_availability(&c, err)) != PLUMB_OK)
         goto done;
-    /* training far above out of fold is normal for boosting: it matters only when a regularised model does better */
-    if (a->train_power - a->cv_power >= 0.10) {
+    /* training far above out of fold is normal for boosting: it matters only when a regularised model does better
+     * (for a binary target the label check has measured it already) */
+    if (isnan(c.reg_power) && a->train_power - a->cv_power >= 0.10) {
         double *reg = malloc((size_t)(n + 1) * sizeof *reg);
         if (!reg)
             goto nomem;
-        c.leaves = 4, c.min_leaf = 100;
-        if ((st = plumb__audit_cv_scores(&c, split, reg, NULL, err)) == PLUMB_OK)
+        if ((st = regularised_scores(&c, split, reg, err)) == PLUMB_OK)
             c.reg_power = plumb__audit_pooled_power(&c, reg);
-        c.leaves = 15, c.min_leaf = 20;
         free(reg);
         if (st != PLUMB_OK)
             goto done;
     }
     if (!plumb__audit_column_findings(&c) || !plumb__audit_metric_findings(&c) ||
-        (a->binary && !plumb__audit_label_noise(&c, split, oof)) || !plumb__audit_label_maturity(&c))
+        (a->binary && !plumb__audit_label_noise(&c, split, own_label_scores ? label_oof : oof)) ||
+        !plumb__audit_label_maturity(&c))
         goto nomem;
     qsort(a->findings, (size_t)a->n_findings, sizeof *a->findings, plumb__audit_by_severity);
     *out = a;
@@ -320,6 +344,7 @@ done:
     plumb_frame_free(model_frame);
     free(y);
     free(oof);
+    free(label_oof);
     free(perm);
     free(order);
     free(labels);

@@ -41,11 +41,15 @@ bool plumb__audit_metric_findings(plumb__audit_ctx *c) {
             a, PLUMB_SEVERITY_WARNING, "metric_gap", NULL, c->reg_power - a->cv_power, 0.002,
             plumb__audit_format("a more regularised model scores better out of fold: %s %.3f against %.3f", pn,
                                 c->reg_power, a->cv_power),
-            plumb__audit_format("with 15 leaves of at least 20 rows the model reaches %s %.3f on its training rows and "
-                                "%.3f out of fold; with 4 leaves of at least 100 rows, %.3f out of fold",
-                                pn, a->train_power, a->cv_power, c->reg_power),
+            plumb__audit_format(
+                "with 15 leaves of at least 20 rows and %lld rounds the model reaches %s %.3f on its "
+                "training rows and %.3f out of fold; with 4 leaves of at least 100 rows and %lld rounds, "
+                "%.3f out of fold",
+                (long long)c->o->num_iterations, pn, a->train_power, a->cv_power, 2 * (long long)c->o->num_iterations,
+                c->reg_power),
             plumb__audit_format("train with fewer leaves and more rows per leaf (plumb train --num-leaves 4 "
-                                "--min-data-in-leaf 100), then tune them by cross-validation"));
+                                "--min-data-in-leaf 100 --num-iterations %lld), then tune them by cross-validation",
+                                2 * (long long)c->o->num_iterations));
     /* the test set is out of time only when its rows are known to follow the training rows */
     const bool use_test = !isnan(a->test_power), out_of_time = !use_test || c->test_later;
     const double oot = use_test ? a->test_power : a->oot_power;

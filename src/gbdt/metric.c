@@ -1,7 +1,11 @@
 /* metric.c -- the metrics gradient boosting reports and stops early on, computed from raw scores.
  *
  * Every metric is a weighted mean over rows (AUC excepted), summed in fixed blocks of rows so that the value does
- * not depend on the thread count. Names follow LightGBM's. AUC sorts the scores once per call, with tied scores
+ * not depend on the thread count. Names follow LightGBM's, but for Poisson: LightGBM's "poisson" is the negative
+ * log-likelihood without its log(y!) term, a number of no scale (often below 0); plumb reports the mean Poisson
+ * deviance instead, as plumb eval and scikit-learn's mean_poisson_deviance do, and still reads "poisson" as its name.
+ * The two differ by a constant per dataset (deviance = 2 NLL + 2 mean(y log y - y)), so early stopping chooses the
+ * same iteration. AUC sorts the scores once per call, with tied scores
  * counted as half (the Mann-Whitney statistic), as scikit-learn's roc_auc_score does.
  */
 #include "metric.h"
@@ -24,7 +28,7 @@ static const struct {
     [PLUMB__METRIC_RMSE] = {"rmse", false, 'r'},
     [PLUMB__METRIC_L1] = {"l1", false, 'r'},
     [PLUMB__METRIC_HUBER] = {"huber", false, 'r'},
-    [PLUMB__METRIC_POISSON] = {"poisson", false, 'r'},
+    [PLUMB__METRIC_POISSON] = {"poisson_deviance", false, 'r'},
     [PLUMB__METRIC_QUANTILE] = {"quantile", false, 'r'},
     [PLUMB__METRIC_MAPE] = {"mape", false, 'r'},
     [PLUMB__METRIC_MULTI_LOGLOSS] = {"multi_logloss", false, 'm'},
@@ -61,6 +65,8 @@ plumb__metric plumb__metric_default(const plumb__objective *o, int32_t n_classes
 plumb_status plumb__metric_parse(const char *name, const plumb__objective *o, int32_t n_classes, plumb__metric *out,
                                  plumb_error *err) {
     const int want = n_classes > 1 ? 'm' : o->kind == PLUMB_OBJECTIVE_BINARY ? 'b' : 'r';
+    if (strcmp(name, "poisson") == 0)
+        name = metrics[PLUMB__METRIC_POISSON].name;
     for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++) {
         if (strcmp(metrics[i].name, name) != 0)
             continue;
@@ -74,7 +80,7 @@ plumb_status plumb__metric_parse(const char *name, const plumb__objective *o, in
     }
     return plumb__fail(err, PLUMB_EINVAL,
                        "unknown metric '%s' (expected binary_logloss, auc, binary_error, l2, rmse, l1, huber, "
-                       "poisson, quantile, mape, multi_logloss or multi_error)",
+                       "poisson_deviance, quantile, mape, multi_logloss or multi_error)",
                        name);
 }
 
@@ -95,9 +101,10 @@ static double row_loss(plumb__metric m, const plumb__objective *o, double y, con
         return plumb__objective_eval(&hub, y, plumb__objective_link(o->kind, s[0]), &g, &h);
     }
     case PLUMB__METRIC_POISSON: {
-        /* negative log-likelihood without the log(y!) constant, at the predicted mean */
+        /* unit deviance 2 (y log(y/mu) - y + mu), y log(y/mu) = 0 at y = 0; the floor keeps a non-Poisson
+         * objective's mean (s itself) in the domain */
         const double mu = fmax(plumb__objective_link(o->kind, s[0]), 1e-10);
-        return mu - y * log(mu);
+        return 2 * ((y > 0 ? y * log(y / mu) : 0) - y + mu);
     }
     case PLUMB__METRIC_QUANTILE: {
         const plumb__objective q = {.kind = PLUMB_OBJECTIVE_QUANTILE, .alpha = o->alpha};

@@ -432,14 +432,15 @@ static plumb_status start_model(run *r, plumb_error *err) {
      * rows). The outputs are bounded, as XGBoost's max_delta_step bounds them; the split search scores splits with
      * the bounded outputs. 10 is far beyond the steps of a well-posed problem (about 1 near convergence). */
     t->max_step = t->K > 1 ? PLUMB__SOFTMAX_MAX_STEP : INFINITY;
-    if (okind == PLUMB_OBJECTIVE_POISSON)
-        for (int64_t i = 0; i < n; i++)
-            if (t->label[i] < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "poisson needs targets >= 0: %g in data row %lld", t->label[i],
-                                   (long long)i + 1);
     r->metric = plumb__metric_default(&m->objective, t->K);
     if (params->metric && (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
         return st;
+    if (okind == PLUMB_OBJECTIVE_POISSON || r->metric == PLUMB__METRIC_POISSON)
+        for (int64_t i = 0; i < n; i++)
+            if (t->label[i] < 0)
+                return plumb__fail(err, PLUMB_EINVAL, "%s needs targets >= 0: %g in data row %lld",
+                                   okind == PLUMB_OBJECTIVE_POISSON ? "poisson" : "the poisson_deviance metric",
+                                   t->label[i], (long long)i + 1);
     snprintf(m->metric, sizeof m->metric, "%s", plumb__metric_name(r->metric));
     r->wmax = 1;
     if ((st = plumb__weights(r->train, &t->weight, NULL, &r->wmax, err)) != PLUMB_OK)

@@ -6,8 +6,10 @@ CREDIT="$SRC/examples/credit/credit_data.csv"
 
 test_audit_finds_planted_leaks() {
     "$PLUMB" synth credit --rows 6000 --seed 4 -o "$TMP/t.csv" --schema-out "$TMP/s.json" || fail "synth"
-    run "$PLUMB" audit "$TMP/t.csv" --schema "$TMP/s.json" --target status --positive-class bad --outcome-window 365 \
-        --json "$TMP/f.json"
+    local opts=(--schema "$TMP/s.json" --target status --positive-class bad --outcome-window 365)
+    "$PLUMB" audit "$TMP/t.csv" "${opts[@]}" --json >"$TMP/f.json"
+    [ $? -eq 3 ] || fail "audit --json"
+    run "$PLUMB" audit "$TMP/t.csv" "${opts[@]}"
     expect_rc 3
     expect_out_line "^audit of '.*t.csv': 6000 rows, [0-9]+ findings \([0-9]+ critical"
     expect_out_line "^critical +'verification_flag' looks filled in after the fact"
@@ -33,14 +35,14 @@ test_audit_clean_data_exits_zero() {
 test_audit_errors() {
     run "$PLUMB" audit "$CREDIT"
     expect_rc 2
-    expect_err "$(printf "plumb audit: no target: name the column to audit with --target\nsee 'plumb audit --help'")"
+    expect_err "$(printf "plumb audit: no target: name the column to audit with --target (or give it the role target in --schema)\nsee 'plumb audit --help'")"
     run "$PLUMB" audit "$CREDIT" --target Status --outcome-window 0
     expect_rc 2
     expect_err_has "option '--outcome-window' expects a number of days > 0"
-    run "$PLUMB" audit "$CREDIT" --target Home --json "$TMP/f.json"
+    run "$PLUMB" audit "$CREDIT" --target Home --json
     expect_rc 1
     expect_err "plumb: target 'Home' is missing in data row 30"
-    expect_no_file "$TMP/f.json"
+    [ -s "$TMP/out" ] && fail "partial JSON on standard output"
     grep -v ',,' "$CREDIT" | grep -vE '^([^,]*,){5},' >"$TMP/c.csv"
     run "$PLUMB" audit "$TMP/c.csv" --target Marital
     expect_rc 1
@@ -99,8 +101,9 @@ test_audit_test_gap_without_time_is_not_out_of_time() {
 # issue 22: a daily series with lagged columns gets few, actionable findings: the random-vs-time gap first, the
 # identical columns, the lag structure once as info; no per-column "alone predicts", no raw row-order figure
 test_audit_time_series_findings() {
-    run "$PLUMB" audit "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date -q \
-        --json "$TMP/c.json"
+    "$PLUMB" audit "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date --json \
+        >"$TMP/c.json" || fail "audit --json"
+    run "$PLUMB" audit "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date -q
     expect_rc 0
     expect_out_line "^audit of '.*chicago_ridership.csv': 5698 rows, 3 findings \(0 critical, 2 warnings, 1 info\)"
     [ "$(sed -n 3p "$TMP/out")" = "warning   random-split validation overstates the model: R^2 0.830 against 0.759 on time splits" ] ||
@@ -115,8 +118,10 @@ test_audit_time_series_findings() {
 
 # --threshold CHECK=X changes what fires and is recorded in the JSON; unknown checks and bad numbers are usage errors
 test_audit_thresholds() {
-    run "$PLUMB" audit "$CREDIT" --target Status --positive-class bad -q --threshold too_good=0.7,label_noise=0.5 \
-        --json "$TMP/t.json"
+    "$PLUMB" audit "$CREDIT" --target Status --positive-class bad --threshold too_good=0.7,label_noise=0.5 --json \
+        >"$TMP/t.json"
+    [ $? -eq 3 ] || fail "audit --json"
+    run "$PLUMB" audit "$CREDIT" --target Status --positive-class bad -q --threshold too_good=0.7,label_noise=0.5
     expect_rc 3
     expect_out_line "^critical +the cross-validated AUC of [0-9.]+ is too good to be true"
     grep -q '"too_good": 0.7,' "$TMP/t.json" || fail "threshold not recorded"

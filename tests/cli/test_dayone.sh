@@ -73,6 +73,9 @@ test_train_refuses_one_valued_numeric_target() {
 test_explain_top_for_tree_and_logistic() {
     run "$PLUMB" train "$CREDIT" --target Status --positive-class bad --model logistic -q -o "$TMP/l.plumb"
     expect_rc 0
+    run "$PLUMB" explain "$TMP/l.plumb"
+    expect_rc 0
+    expect_out_has "positive class: 'bad' (probabilities are P(bad))"
     run "$PLUMB" explain "$TMP/l.plumb" --top 3 --json
     expect_rc 0
     [ "$(grep -c '"standardized"' "$TMP/out")" -eq 3 ] || fail "logistic --top 3 shows not 3 coefficients"
@@ -260,6 +263,154 @@ test_demo_summary_last() {
     (cd "$TMP" && "$PLUMB" demo credit -o out/credit --rows 2000 >"$TMP/direct.out" 2>/dev/null) || fail "plumb demo"
     sed -n '/^-* plumb demo credit$/,$p' "$TMP/demo.out" | sed '1d;$d' >"$TMP/after"
     cmp -s "$TMP/after" "$TMP/direct.out" || fail "the summary is not printed whole after the rule"
+}
+
+# issue 23 item 6: the Poisson training metric is the mean Poisson deviance, the number plumb eval prints for the
+# same predictions (it was a log-likelihood without log(y!), e.g. "poisson train -21.45"); early stopping keeps the
+# iteration of least validation deviance (deviance = 2 NLL + a constant per dataset: the same iteration as before)
+test_poisson_metric_is_eval_deviance() {
+    local chicago="$SRC/examples/chicago/chicago_ridership.csv"
+    awk 'NR == 1 || NR % 5 != 0' "$chicago" >"$TMP/tr.csv"
+    awk 'NR == 1 || NR % 5 == 0' "$chicago" >"$TMP/va.csv"
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --objective poisson --valid "$TMP/va.csv" \
+        --early-stopping-rounds 5 --num-iterations 500 --learning-rate 0.3 -q --json -o "$TMP/m.plumb"
+    expect_rc 0
+    cp "$TMP/out" "$TMP/train.json"
+    expect_out_has '"metric": "poisson_deviance"'
+    "$PLUMB" eval "$TMP/m.plumb" "$TMP/tr.csv" --json >"$TMP/etr.json" || fail "eval train"
+    "$PLUMB" eval "$TMP/m.plumb" "$TMP/va.csv" --json >"$TMP/eva.json" || fail "eval valid"
+    /usr/bin/python3 - "$TMP/train.json" "$TMP/etr.json" "$TMP/eva.json" "$TMP/m.plumb" <<'PY' || fail "deviances"
+import json, sys
+t, etr, eva = (json.load(open(p)) for p in sys.argv[1:4])
+with open(sys.argv[4]) as f:
+    f.readline()  # the model file's header line
+    curve = json.load(f)["metrics"]["valid"]
+for got, want in ((t["train_metric"], etr["metrics"]["poisson_deviance"]),
+                  (t["valid_metric"], eva["metrics"]["poisson_deviance"])):
+    assert abs(got - want) <= 1e-9, (got, want)
+best = min(range(len(curve)), key=lambda i: (curve[i], i)) + 1
+assert t["best_iteration"] == best < t["n_iterations"] == best + 5 == len(curve), (t, curve)
+assert t["valid_metric"] == curve[best - 1] and min(curve) >= 0
+PY
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --objective poisson --num-iterations 10 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has "poisson_deviance train"
+    run "$PLUMB" train "$TMP/tr.csv" --target ridership --metric poisson_deviance --num-iterations 10 -q --json \
+        -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has '"metric": "poisson_deviance"'
+    printf 'y,x\n1,1\n-2,2\n3,3\n' >"$TMP/neg.csv"
+    run "$PLUMB" train "$TMP/neg.csv" --target y --metric poisson --valid "$TMP/neg.csv" -q -o "$TMP/n.plumb"
+    expect_rc 1
+    expect_err_has "the poisson_deviance metric needs targets >= 0: -2 in data row 2"
+}
+
+# issue 23 item 9: -q is quiet for every command: no progress or notes on standard error, errors still there
+test_quiet_every_command() {
+    local cmds cmd
+    cmds=$("$PLUMB" --help | sed -n '/^commands:/,/^  help /p' | awk 'NR > 1 && $1 != "help" { print $1 }')
+    [ "$(echo "$cmds" | wc -l)" -ge 12 ] || fail "commands not listed: $cmds"
+    for cmd in $cmds; do
+        "$PLUMB" "$cmd" --help | grep -q -- "-q, --quiet  *no progress lines or notes on standard error" ||
+            fail "plumb $cmd has no -q"
+    done
+    # notes that -q silences: what was written where, a lowered thread count
+    run "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -t 100000
+    expect_rc 0
+    expect_err_has "schema written to '$TMP/s.json'"
+    expect_err_has "plumb: --threads 100000 is more than 4 per core"
+    run "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -t 100000 -q
+    expect_rc 0
+    [ -z "$err" ] || fail "inspect -q printed on standard error"
+    expect_out_has "Status"
+    run "$PLUMB" train "$CREDIT" --schema "$TMP/s.json" --num-iterations 3 --report "$TMP/r.html" -q -o "$TMP/m.plumb"
+    expect_rc 0
+    run "$PLUMB" report "$TMP/r.json" -o "$TMP/r2.html" -q
+    expect_rc 0
+    [ -z "$err$out" ] || fail "report -q printed"
+    run "$PLUMB" site "$TMP" -o "$TMP/site" -q
+    expect_rc 0
+    [ -z "$err$out" ] || fail "site -q printed"
+    [ -s "$TMP/site/index.html" ] || fail "site -q wrote no site"
+    local c
+    for c in "predict $TMP/m.plumb $CREDIT -o $TMP/p.csv -t 100000" "explain $TMP/m.plumb" \
+        "eval $TMP/m.plumb $CREDIT -t 100000" "synth credit -n 50 -o $TMP/t.csv -t 100000"; do
+        run $PLUMB $c -q
+        expect_rc 0
+        [ -z "$err" ] || fail "plumb $c -q printed on standard error"
+    done
+    # errors are still printed
+    run "$PLUMB" inspect "$TMP/none.csv" -q
+    expect_rc 1
+    expect_err_has "none.csv"
+}
+
+# issue 23 item 9: one default --seed, 0, in every command that has one (synth and demo defaulted to 1)
+test_one_default_seed() {
+    local cmd
+    for cmd in train cv eval split audit synth demo; do
+        "$PLUMB" "$cmd" --help | grep -qE -- "--seed N .*\(default: 0\)$" || fail "plumb $cmd: --seed default is not 0"
+    done
+    "$PLUMB" synth credit -n 300 -o "$TMP/a.csv" && "$PLUMB" synth credit -n 300 --seed 0 -o "$TMP/b.csv" &&
+        "$PLUMB" synth credit -n 300 --seed 1 -o "$TMP/c.csv" || fail "synth"
+    cmp -s "$TMP/a.csv" "$TMP/b.csv" || fail "synth without --seed is not --seed 0"
+    cmp -s "$TMP/a.csv" "$TMP/c.csv" && fail "the seed changes nothing"
+    (cd "$TMP" && "$PLUMB" demo credit --rows 2000 -o d0 >a.out 2>/dev/null &&
+        "$PLUMB" demo credit --rows 2000 --seed 0 -o d1 >b.out 2>/dev/null) || fail "demo"
+    sed 's/d[01]/d/' "$TMP/a.out" >"$TMP/a2" && sed 's/d[01]/d/' "$TMP/b.out" >"$TMP/b2"
+    cmp -s "$TMP/a2" "$TMP/b2" || fail "demo without --seed is not --seed 0"
+}
+
+# issue 23 item 9: audit's -k is --folds (as in cv); its --json prints the JSON on standard output instead of the text
+# (it took a file name, unlike every other command's --json); a schema's target needs no --target
+test_audit_k_json_and_schema_target() {
+    "$PLUMB" inspect "$CREDIT" --target Status --write-schema "$TMP/s.json" -q >/dev/null || fail "inspect"
+    run "$PLUMB" audit "$CREDIT" --schema "$TMP/s.json" -k 2 --json
+    expect_rc 0
+    cp "$TMP/out" "$TMP/k.json"
+    /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["target"] == "Status" and "findings" in j' \
+        "$TMP/k.json" || fail "audit --json is not the audit as JSON"
+    run "$PLUMB" audit "$CREDIT" --target Status --folds 2 --json
+    expect_rc 0
+    cmp -s "$TMP/out" "$TMP/k.json" || fail "-k 2 differs from --folds 2"
+    run "$PLUMB" audit "$CREDIT" --target Status --folds 3 --json
+    cmp -s "$TMP/out" "$TMP/k.json" && fail "--folds changes nothing"
+    run "$PLUMB" audit "$CREDIT" --target Status -k 2 --json "$TMP/f.json"
+    expect_rc 2
+    expect_err "$(printf "plumb audit: unexpected argument '%s' (option '--json' takes no value)\nsee 'plumb audit --help'" "$TMP/f.json")"
+    expect_no_file "$TMP/f.json"
+    run "$PLUMB" audit "$CREDIT"
+    expect_rc 2
+    expect_err_has "plumb audit: no target: name the column to audit with --target (or give it the role target in --schema)"
+}
+
+test_unknown_metric_is_usage_error() {
+    local cmd
+    for cmd in train cv; do
+        run "$PLUMB" "$cmd" "$TMP/none.csv" --target Status --metric bogus
+        expect_rc 2
+        expect_err_has "plumb $cmd: unknown metric 'bogus'"
+    done
+}
+
+# issue 23 item 9: one --class-weight syntax and one message: logistic regression's bad CLASS=W was a data error
+# (exit 1) worded otherwise than the tree's usage error
+test_class_weight_logistic_like_tree() {
+    local model
+    for model in tree logistic; do
+        run "$PLUMB" train "$CREDIT" --target Status --model "$model" --class-weight bd=3 -q -o "$TMP/m.plumb"
+        expect_rc 2
+        expect_err_has "plumb train: option '--class-weight': 'bd=3' is not CLASS=WEIGHT with a positive weight for one of the classes of 'Status' ('bad', 'good'), each once"
+    done
+    run "$PLUMB" train "$CREDIT" --target Status --model logistic --class-weight 1:3 -q -o "$TMP/m.plumb"
+    expect_rc 2
+    expect_err_has "plumb train: option '--class-weight' expects 'balanced' or CLASS=W per class (e.g. bad=3,good=1), got '1:3'"
+    expect_no_file "$TMP/m.plumb"
+    "$PLUMB" train "$CREDIT" --target Status --model logistic --class-weight bad=3,good=1 -q -o "$TMP/a.plumb" >/dev/null &&
+        "$PLUMB" train "$CREDIT" --target Status --model logistic -q -o "$TMP/b.plumb" >/dev/null || fail "train"
+    "$PLUMB" predict "$TMP/a.plumb" "$CREDIT" >"$TMP/a.csv" && "$PLUMB" predict "$TMP/b.plumb" "$CREDIT" >"$TMP/b.csv" ||
+        fail "predict"
+    if cmp -s "$TMP/a.csv" "$TMP/b.csv"; then fail "logistic class weights changed nothing"; fi
 }
 
 "$@"

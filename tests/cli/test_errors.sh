@@ -376,7 +376,7 @@ test_threads_capped_at_a_multiple_of_the_cores() {
     run "$PLUMB" inspect "$DATA/good.csv" -t 100000
     expect_rc 0
     expect_err "plumb: --threads 100000 is more than 4 per core: using $cap ($cores cores)"
-    run "$PLUMB" train "$DATA/good.csv" --target "$(head -1 "$DATA/good.csv" | cut -d, -f1)" -q --num-iterations 2 \
+    run "$PLUMB" train "$DATA/good.csv" --target "$(head -1 "$DATA/good.csv" | cut -d, -f1)" --num-iterations 2 \
         -t 1000000 -o "$TMP/m.plumb"
     expect_err_has "plumb: --threads 1000000 is more than 4 per core: using $cap ($cores cores)"
     [ "$(grep -c 'per core' "$TMP/err")" = 1 ] || fail "the cap is said more than once"

@@ -96,8 +96,8 @@ test_linear_data_errors() {
     expect_err "plumb: target 'Status' is categorical: regression needs numbers"
     expect_no_file "$TMP/m.plumb"
     run "$PLUMB" train "$CREDIT" --target Status --model logistic --class-weight ugly=2 -o "$TMP/m.plumb"
-    expect_rc 1
-    expect_err "plumb: class weight 'ugly=2': 'ugly' is not a class of 'Status' ('bad', 'good')"
+    expect_rc 2
+    expect_err_has "plumb train: option '--class-weight': 'ugly=2' is not CLASS=WEIGHT with a positive weight for one of the classes of 'Status' ('bad', 'good'), each once"
     run "$PLUMB" train "$CREDIT" --target Status --model logistic -o "$TMP/m.plumb" --quiet
     expect_rc 0
     cut -d, -f1-3 "$CREDIT" >"$TMP/few.csv"

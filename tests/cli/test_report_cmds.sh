@@ -59,14 +59,26 @@ test_report_cv_matches_cv_json() {
         fail "cv record"
 }
 
+# regression: a positive regression target adds the Poisson and Gamma deviances to the out-of-fold metrics, and the
+# record read the fold values with that longer metric count, past the end of the folds' array
+test_report_cv_regression_folds_match_cv_json() {
+    need_python
+    run "$PLUMB" cv "$CREDIT" --target Amount -k 3 --num-iterations 10 -q --json --report "$TMP/cv.html"
+    expect_rc 0
+    echo "$out" > "$TMP/cv_stdout.json"
+    a=$(json_get "$TMP/cv_stdout.json" '{m: [f["metrics"][m] for f in d["per_fold"]] for m in d["mean"]}, sorted(d["oof"]["metrics"])')
+    b=$(json_get "$TMP/cv.json" 'd["folds"]["metrics"], sorted(d["evaluations"][0]["metrics"])')
+    [ "$a" = "$b" ] || fail "report folds $b differ from cv --json $a"
+}
+
 test_report_audit() {
     need_python
     "$PLUMB" synth credit --rows 3000 --seed 2 -o "$TMP/t.csv" --schema-out "$TMP/s.json" || fail "synth"
     run "$PLUMB" audit "$TMP/t.csv" --schema "$TMP/s.json" --target status --positive-class bad -q \
-        --report "$TMP/audit.html" --json "$TMP/f.json"
+        --report "$TMP/audit.html" --json
     expect_rc 3
     [ -s "$TMP/audit.html" ] || fail "no audit.html"
-    a=$(json_get "$TMP/f.json" '[f["title"] for f in d["findings"]]')
+    a=$(json_get "$TMP/out" '[f["title"] for f in d["findings"]]')
     b=$(json_get "$TMP/audit.json" '[f["title"] for f in d["audit"]["findings"]]')
     [ "$a" = "$b" ] || fail "the record's audit differs from --json"
     [ "$(json_get "$TMP/audit.json" 'd["kind"], d["data"]["rows"]')" = "audit 3000" ] || fail "audit record"

@@ -168,7 +168,7 @@ test_objectives_and_options() {
     run "$PLUMB" train "$CREDIT" --target Amount --objective poisson --num-iterations 10 -o "$TMP/m.plumb" --json
     expect_rc 0
     expect_out_has '"objective": "poisson"'
-    expect_out_has '"metric": "poisson"'
+    expect_out_has '"metric": "poisson_deviance"'
     run "$PLUMB" train "$CREDIT" --target Amount --objective nope -o "$TMP/m.plumb"
     expect_rc 2
     expect_err_has "unknown objective 'nope' (expected binary, l2, l1, huber, poisson, quantile or multiclass)"

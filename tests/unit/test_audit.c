@@ -253,7 +253,7 @@ static void synth_credit_ground_truth(void **state) {
         const plumb_finding *m = find(a, "label_maturity", "status");
         assert_non_null(m);
         /* the label check reports its estimate in every audit; on these tables (1.5-1.7% of the judged labels
-         * flipped, all of them defaulters labelled good) it lands 0.8-1.0 points low today: within 1.2 points */
+         * flipped, all of them defaulters labelled good) it lands 0.6-0.8 points low: within 1.2 points */
         const plumb_finding *ln = find(a, "label_noise", "status");
         assert_non_null(ln);
         char *js = plumb_audit_json(a);
@@ -278,9 +278,9 @@ static void synth_credit_ground_truth(void **state) {
         const double precision = (double)hit / (double)n, recall = (double)hit / (double)json_array_size(flipped);
         print_message("seed %llu: label audit precision %.3f, recall %.3f\n", (unsigned long long)seed, precision,
                       recall);
-        /* as many suspects as the estimate: all true (precision 1.0 on seeds 1-3), recall 0.37-0.49 since the
-         * estimate is low (issue 22 asks 0.75: not reached yet) */
-        if (!(precision >= 0.75 && recall >= 0.35))
+        /* issue 22: precision and recall at least 0.75 each (measured 1.00/0.80, 1.00/0.79, 0.93/0.86; a list as
+         * long as the low estimate found only 0.37-0.49 of the flips) */
+        if (!(precision >= 0.75 && recall >= 0.75))
             fail_msg("seed %llu: label audit precision %.3f, recall %.3f", (unsigned long long)seed, precision, recall);
         free(is_flipped);
         json_decref(truth);
@@ -294,8 +294,9 @@ static void synth_credit_ground_truth(void **state) {
 
 /* Ground truth on real data (issue 22): examples/credit/credit_data.csv as it is, and with 8% of its labels
  * flipped (seeded, uniform over the rows): the clean table gets an estimate of at most 3% and no label warning; the
- * flipped one an estimate within 8% +- 3.5 points and suspects of which at least 35% are truly flipped, recall at
- * least 0.45 (measured 0.47 on this seed: the issue asks 0.5).
+ * flipped one an estimate within 8% +- 3 points and suspects of which at least 35% are truly flipped, recall at
+ * least 0.45 (measured: estimate 7.6% against 7.9% flipped, precision 0.42, recall 0.49 on this seed; the issue's
+ * 0.5 is met on the seeds of bench/run-label-truth).
  * (Measured over more seeds and class-conditional flips by bench/run-label-truth.) */
 static void real_credit_flipped_labels(void **state) {
     (void)state;
@@ -338,7 +339,7 @@ static void real_credit_flipped_labels(void **state) {
                       plumb_severity_name(ln->severity));
         if (!flip && (est > 0.03 || ln->severity != PLUMB_SEVERITY_INFO))
             fail_msg("clean credit data: estimate %.4f, %s", est, plumb_severity_name(ln->severity));
-        if (flip && (fabs(est - (double)n_flipped / (double)n) > 0.035 || precision < 0.35 || recall < 0.45 ||
+        if (flip && (fabs(est - (double)n_flipped / (double)n) > 0.03 || precision < 0.35 || recall < 0.45 ||
                      ln->severity < PLUMB_SEVERITY_WARNING))
             fail_msg("8%% flipped: estimate %.4f, precision %.3f, recall %.3f", est, precision, recall);
         json_decref(aj);
@@ -380,7 +381,7 @@ static void metric_gap_names_regularised_settings(void **state) {
     const plumb_finding *g = find(a, "metric_gap", NULL);
     assert_non_null(g);
     assert_non_null(strstr(g->title, "a more regularised model scores better out of fold"));
-    assert_non_null(strstr(g->action, "--num-leaves 4 --min-data-in-leaf 100"));
+    assert_non_null(strstr(g->action, "--num-leaves 4 --min-data-in-leaf 100 --num-iterations 160"));
     plumb_audit_free(a);
     plumb_frame_free(f);
     free(b.s);
