@@ -11,7 +11,7 @@ static const cli_option options[] = {
     {"key", 0, "COL", NULL, "the entity key column: unique and never empty (required)"},
     {"db", 0, "FILE", NULL, "the SQLite database to write; created when absent (required)"},
     {"table", 0, "NAME", "features", "the table to create or replace"},
-    {"quiet", 'q', NULL, NULL, "print nothing on success"},
+    CLI_QUIET_OPTION(""),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -33,8 +33,7 @@ static int run(const cli_args *a) {
     plumb_error err;
     if (plumb_features_load(a->pos[1], key, db, table, &err) != PLUMB_OK)
         return cli_fail(&err);
-    if (!cli_get(a, "quiet"))
-        printf("%s: table '%s' loaded from %s, keyed by '%s'\n", db, table, a->pos[1], key);
+    cli_note("%s: table '%s' loaded from %s, keyed by '%s'", db, table, a->pos[1], key);
     return EXIT_OK;
 }
 

@@ -19,18 +19,30 @@ test_features_load() {
     write_users
     run "$PLUMB" features load "$TMP/users.csv" --key user_id --db "$TMP/f.db"
     expect_rc 0
-    [ "$out" = "$TMP/f.db: table 'features' loaded from $TMP/users.csv, keyed by 'user_id'" ] || fail "summary line"
+    expect_err "$TMP/f.db: table 'features' loaded from $TMP/users.csv, keyed by 'user_id'"
+    [ -z "$out" ] || fail "stdout is not empty"
     [ "$(rows "$TMP/f.db" 'SELECT * FROM features ORDER BY user_id')" = "$(printf 'u1|30|Paris|0.10\nu2|<null>|New, York|<null>\nu3|41|Rome\nItaly|007')" ] ||
         fail "stored rows: $(rows "$TMP/f.db" 'SELECT * FROM features')"
     [ "$(rows "$TMP/f.db" "SELECT name, pk FROM pragma_table_info('features') WHERE pk = 1")" = "user_id|1" ] ||
         fail "user_id is not the primary key"
 }
 
+# Standard input ("-") is read like a file, and its errors name <stdin>.
+test_features_load_stdin() {
+    write_users
+    run "$PLUMB" features load - --key user_id --db "$TMP/f.db" -q <"$TMP/users.csv"
+    expect_rc 0
+    [ "$(rows "$TMP/f.db" "SELECT score FROM features WHERE user_id = 'u3'")" = "007" ] || fail "stored rows"
+    run "$PLUMB" features load - --key age --db "$TMP/g.db" <"$TMP/users.csv"
+    expect_rc 1
+    expect_err "<stdin>:3:4: missing key in column 'age'"
+}
+
 test_features_load_replaces_table() {
     write_users
     run "$PLUMB" features load "$TMP/users.csv" --key user_id --db "$TMP/f.db" --table 'my "users"' -q
     expect_rc 0
-    [ -z "$out" ] || fail "-q printed something"
+    [ -z "$out$err" ] || fail "-q printed something"
     printf 'user_id,level\nu7,gold\n' >"$TMP/new.csv"
     run "$PLUMB" features load "$TMP/new.csv" --key user_id --db "$TMP/f.db" --table 'my "users"' -q
     expect_rc 0
