@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -141,6 +142,27 @@ static plumb_status to_row(const state *s, const redisReply *r, plumb__row **row
     return *row ? PLUMB_OK : plumb__fail(err, PLUMB_ENOMEM, "out of memory");
 }
 
+/* HGETALL TABLE:KEY with SIGPIPE held off. hiredis writes with write(2): on a connection that Redis has closed
+ * the write fails with EPIPE and raises SIGPIPE, whose default action kills the process, and a library must not
+ * change the process's signal handlers. So the signal is blocked in this thread for the command, and one that
+ * the command raised (it was not pending before) is taken off the thread before unblocking. */
+static redisReply *hgetall(redisContext *c, const char *table, const char *key) {
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE);
+    redisReply *r = redisCommand(c, "HGETALL %s:%s", table, key);
+    sigpending(&pending);
+    if (!was_pending && sigismember(&pending, SIGPIPE)) {
+        int sig;
+        sigwait(&pipe_set, &sig);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
 static plumb_status redis_fetch(void *p, void **connp, const char *key, plumb__row **row, plumb_error *err) {
     const state *s = p;
     *row = NULL;
@@ -150,7 +172,7 @@ static plumb_status redis_fetch(void *p, void **connp, const char *key, plumb__r
         if (fresh && (st = connect_to(s, (redisContext **)connp, err)) != PLUMB_OK)
             return st;
         redisContext *c = *connp;
-        redisReply *r = redisCommand(c, "HGETALL %s:%s", s->table, key);
+        redisReply *r = hgetall(c, s->table, key);
         if (r) {
             st = to_row(s, r, row, err);
             freeReplyObject(r);

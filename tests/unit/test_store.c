@@ -479,13 +479,43 @@ static void redis_hung_times_out(void **state) {
     redis_stop();
 }
 
+/* Redis closing the connection while a long command is being written: the write fails with EPIPE, whose SIGPIPE
+ * would kill the process (the default action); the store blocks it, drops the connection and retries. */
+static void redis_closed_connection_is_no_sigpipe(void **state) {
+    (void)state;
+    redis_start();
+    fill_redis();
+    plumb__store *s = open_redis("");
+    const char *v[4];
+    assert_int_equal(get(s, "u1", v), 1);
+    redis_cmd("CLIENT KILL TYPE %s%s%s", "normal", "", ""); /* every client connection, ours included */
+    sleep_s(0.1);
+    const size_t n = (size_t)8 << 20;
+    char *key = malloc(n + 1);
+    assert_non_null(key);
+    memset(key, 'k', n);
+    key[n] = '\0';
+    assert_int_equal(get(s, key, v), 0); /* on a new connection: no such entity */
+    free(key);
+    assert_int_equal(get(s, "u1", v), 1);
+    assert_string_equal(v[0], "30");
+    plumb__store_close(s);
+    redis_stop();
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sqlite_values),      cmocka_unit_test(sqlite_missing_entity),
-        cmocka_unit_test(sqlite_open_errors), cmocka_unit_test(cache_hits_and_misses),
-        cmocka_unit_test(cache_ttl_expiry),   cmocka_unit_test(cache_lru_eviction_order),
-        cmocka_unit_test(concurrent_readers), cmocka_unit_test(redis_values),
-        cmocka_unit_test(redis_down_then_up), cmocka_unit_test(redis_hung_times_out),
+        cmocka_unit_test(sqlite_values),
+        cmocka_unit_test(sqlite_missing_entity),
+        cmocka_unit_test(sqlite_open_errors),
+        cmocka_unit_test(cache_hits_and_misses),
+        cmocka_unit_test(cache_ttl_expiry),
+        cmocka_unit_test(cache_lru_eviction_order),
+        cmocka_unit_test(concurrent_readers),
+        cmocka_unit_test(redis_values),
+        cmocka_unit_test(redis_down_then_up),
+        cmocka_unit_test(redis_hung_times_out),
+        cmocka_unit_test(redis_closed_connection_is_no_sigpipe),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
 }
