@@ -37,7 +37,6 @@ plumb__row *plumb__row_create(size_t n, plumb__field_fn field, const void *src);
 ptrdiff_t plumb__row_find(const plumb__row *row, const char *name);
 
 typedef struct plumb__store_backend {
-    const char *name;
     /* Opens the shared state for target (what follows the scheme) and table; the error says what is wrong. */
     plumb_status (*open)(const char *target, const char *table, void **state, plumb_error *err);
     /* Looks key up through *conn (NULL on a thread's first call: the backend connects and stores it there; it may

@@ -189,7 +189,6 @@ static plumb_status redis_fetch(void *p, void **connp, const char *key, plumb__r
 }
 
 const plumb__store_backend plumb__store_redis = {
-    .name = "redis",
     .open = redis_open,
     .fetch = redis_fetch,
     .conn_free = redis_conn_free,

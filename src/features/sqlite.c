@@ -186,7 +186,6 @@ static plumb_status sqlite_fetch(void *p, void **connp, const char *key, plumb__
 }
 
 const plumb__store_backend plumb__store_sqlite = {
-    .name = "sqlite",
     .open = sqlite_open,
     .fetch = sqlite_fetch,
     .conn_free = sqlite_conn_free,

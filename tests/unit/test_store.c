@@ -154,6 +154,12 @@ static void sqlite_open_errors(void **state) {
     assert_string_equal(err.message, msg);
     assert_int_equal(plumb__store_open("redis://localhost:http", "t", 0, 0, &s, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "bad redis uri 'redis://localhost:http': expected redis://HOST:PORT");
+    assert_int_equal(plumb__store_open("redis://127.0.0.1:6379?timeout=5", "t", 0, 0, &s, &err), PLUMB_EINVAL);
+    assert_string_equal(
+        err.message,
+        "bad redis uri 'redis://127.0.0.1:6379?timeout=5': the only option is ?timeout_ms=N (1 to 3600000)");
+    assert_int_equal(plumb__store_open("redis://:6379", "t", 0, 0, &s, &err), PLUMB_EINVAL);
+    assert_null(s);
 }
 
 /* ---- the cache --------------------------------------------------------------------------------------------- */
