@@ -298,67 +298,43 @@ done:
     return st;
 }
 
-plumb_status plumb__store_get(plumb__store *s, const char *key, size_t n_cols, const char *const *cols,
-                              const char **values, int *found, plumb_error *err) {
-    plumb_status st = PLUMB_OK;
+/* The cached entity key, copied into the thread's scratch: true on a hit (*st, *found set). An expired entry is
+ * dropped (a miss). */
+static bool cache_get(plumb__store *s, thread_ctx *t, const char *key, uint64_t h, size_t n_cols,
+                      const char *const *cols, const char **values, int *found, plumb_status *st, plumb_error *err) {
     entry *stale = NULL;
-    plumb__row *row = NULL;
-    *found = 0;
-    plumb__error_clear(err);
-    thread_ctx *t = ctx_get(s);
-    if (!t) {
-        for (size_t i = 0; i < n_cols; i++)
-            values[i] = NULL;
-        atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    pthread_mutex_lock(&s->lock);
+    entry *e = cache_find(s, key, h);
+    if (e && e->expires <= now_s()) {
+        cache_remove(s, e);
+        stale = e;
+        e = NULL;
+        atomic_fetch_add_explicit(&s->expired, 1, memory_order_relaxed);
+    } else if (e) {
+        list_unlink(s, e);
+        list_push_front(s, e);
+        *st = fill(t, e->row, n_cols, cols, values, err);
+        *found = e->row != NULL;
     }
-    const uint64_t h = hash_key(key);
-    if (s->capacity) {
-        pthread_mutex_lock(&s->lock);
-        entry *e = cache_find(s, key, h);
-        if (e && e->expires <= now_s()) {
-            cache_remove(s, e);
-            stale = e;
-            atomic_fetch_add_explicit(&s->expired, 1, memory_order_relaxed);
-        } else if (e) {
-            list_unlink(s, e);
-            list_push_front(s, e);
-            st = fill(t, e->row, n_cols, cols, values, err);
-            *found = e->row != NULL;
-            pthread_mutex_unlock(&s->lock);
-            atomic_fetch_add_explicit(&s->hits, 1, memory_order_relaxed);
-            if (!*found)
-                atomic_fetch_add_explicit(&s->not_found, 1, memory_order_relaxed);
-            return st;
-        }
-        pthread_mutex_unlock(&s->lock);
-        entry_free(stale);
-    }
-    atomic_fetch_add_explicit(&s->misses, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&s->lock);
+    entry_free(stale);
+    return e != NULL;
+}
 
-    if ((st = s->be->fetch(s->state, &t->conn, key, &row, err)) != PLUMB_OK) {
-        for (size_t i = 0; i < n_cols; i++)
-            values[i] = NULL;
-        atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
-        return st;
-    }
-    *found = row != NULL;
-    if (!*found)
-        atomic_fetch_add_explicit(&s->not_found, 1, memory_order_relaxed);
-    st = fill(t, row, n_cols, cols, values, err);
-
-    /* keep it: replace whatever another thread put there meanwhile, then evict from the cold end */
+/* Keeps row (NULL: the entity does not exist) as key's entry, taking it over: replaces whatever another thread put
+ * there meanwhile, then evicts from the cold end. Without memory for the entry the row is just freed. */
+static void cache_put(plumb__store *s, const char *key, uint64_t h, plumb__row *row) {
     const size_t key_len = strlen(key);
-    entry *e = s->capacity ? malloc(sizeof *e + key_len + 1) : NULL;
-    if (!e) { /* no cache, or no memory to cache it: the answer stands all the same */
+    entry *e = malloc(sizeof *e + key_len + 1);
+    if (!e) {
         free(row);
-        return st;
+        return;
     }
     memcpy(e->key, key, key_len + 1);
     e->hash = h;
     e->row = row;
     e->expires = now_s() + s->ttl;
-    entry *victims = NULL;
+    entry *victims = NULL; /* freed after unlocking, chained through hnext */
     pthread_mutex_lock(&s->lock);
     entry *old = cache_find(s, key, h);
     if (old) {
@@ -383,6 +359,38 @@ plumb_status plumb__store_get(plumb__store *s, const char *key, size_t n_cols, c
         entry *next = victims->hnext;
         entry_free(victims);
         victims = next;
+    }
+}
+
+plumb_status plumb__store_get(plumb__store *s, const char *key, size_t n_cols, const char *const *cols,
+                              const char **values, int *found, plumb_error *err) {
+    plumb_status st = PLUMB_OK;
+    plumb__row *row = NULL;
+    *found = 0;
+    plumb__error_clear(err);
+    thread_ctx *t = ctx_get(s);
+    const uint64_t h = hash_key(key);
+    if (!t) {
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    } else if (s->capacity && cache_get(s, t, key, h, n_cols, cols, values, found, &st, err)) {
+        atomic_fetch_add_explicit(&s->hits, 1, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&s->misses, 1, memory_order_relaxed);
+        if ((st = s->be->fetch(s->state, &t->conn, key, &row, err)) == PLUMB_OK) {
+            *found = row != NULL;
+            st = fill(t, row, n_cols, cols, values, err);
+            if (s->capacity)
+                cache_put(s, key, h, row);
+            else
+                free(row);
+        }
+    }
+    if (st != PLUMB_OK && !*found) {
+        for (size_t i = 0; i < n_cols; i++)
+            values[i] = NULL;
+        atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+    } else if (!*found) {
+        atomic_fetch_add_explicit(&s->not_found, 1, memory_order_relaxed);
     }
     return st;
 }
