@@ -1278,6 +1278,20 @@ PLUMB_API void plumb_study_options_init(plumb_study_options *opts);
 PLUMB_API plumb_status plumb_study_run(const char *name, const plumb_study_options *opts, char **summary,
                                        plumb_error *err);
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Feature store
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Loads CSV rows into table TABLE of SQLite file DB (created if absent, the table replaced atomically in one
+ * transaction), keyed by column KEY (must be unique and non-empty; a duplicate is file:line:col error).
+ * Every column is stored as TEXT, each value exactly as the file has it (a missing token such as "" or "NA" as
+ * NULL); KEY is the table's primary key, which is how plumb serve finds an entity (docs/features.md). Errors:
+ * the reader's (plumb_frame_read_csv), PLUMB_ESCHEMA for a KEY not in the header, PLUMB_EPARSE for a missing or
+ * duplicate key, PLUMB_EIO when the database cannot be written; on any error the database is as it was (a new
+ * file is removed). csv_path "-" reads standard input. Thread-safe for distinct databases. */
+PLUMB_API plumb_status plumb_features_load(const char *csv_path, const char *key, const char *db_path,
+                                           const char *table, plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif
