@@ -29,8 +29,8 @@ json_t *plumb__run_data(const char *path, int64_t rows, const char *target, cons
 json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_metric_data *data,
                               const plumb_evaluation *ev, const plumb_frame *frame, plumb_error *err);
 
-/* Adds "model" (kind, objective, n_features, n_trees, params, settings), "importance" (gain share, splits and, when frame is
- * not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
+/* Adds "model" (kind, objective, n_features, n_trees, params, settings), "importance" (gain share, splits and, when
+ * frame is not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
  * iteration, when the model has one) to rec. */
 plumb_status plumb__run_model(json_t *rec, const plumb_model *model, const plumb_frame *frame, plumb_error *err);
 

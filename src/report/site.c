@@ -5,12 +5,12 @@
  * headline metric and a small chart (the ROC curve, or a regression's predicted against actual values) -- linking
  * to the report under reports/, rendered again from the record (so what is published is escaped, whatever wrote the
  * HTML beside it). Each *.md file is rendered to HTML by cmark (CommonMark; raw HTML in the Markdown is not passed
- * through, since cmark's default is safe) and becomes a page linked from every page's navigation. Cards are ordered newest first (by "created"), pages by
- * file name, so the same folder always gives the same site. The pages share one small stylesheet in the visual language
- * of the reports (system fonts, the same ink, muted and accent colours, cards with thin borders); each file is written
- * through plumb_outfile, whole or not at all. Links are relative paths built from file names, percent-encoded (a page
- * named "javascript:x.md" links to "javascript%3Ax.html"), and every string from a record or a file name is
- * HTML-escaped.
+ * through, since cmark's default is safe) and becomes a page linked from every page's navigation. Cards are ordered
+ * newest first (by "created"), pages by file name, so the same folder always gives the same site. The pages share one
+ * small stylesheet in the visual language of the reports (system fonts, the same ink, muted and accent colours, cards
+ * with thin borders); each file is written through plumb_outfile, whole or not at all. Links are relative paths built
+ * from file names, percent-encoded (a page named "javascript:x.md" links to "javascript%3Ax.html"), and every string
+ * from a record or a file name is HTML-escaped.
  */
 #include "../base/base.h"
 
