@@ -868,7 +868,7 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED,
-                                  completed, &srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+                                  completed, &srv, MHD_OPTION_END);
     if (!srv.daemon) {
         fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port,
                 errno ? strerror(errno) : "libmicrohttpd refused");
