@@ -385,4 +385,138 @@ test_serve_usage_and_start_errors() {
     stop_server
 }
 
+# a fallback model that does not read Seniority (trained here on the fixture's data without that column)
+train_fallback() {
+    cut -d, -f1,3- "$MODELS/credit300.csv" >"$TMP/nosen.csv"
+    "$PLUMB" train "$TMP/nosen.csv" --target Status --num-iterations 5 -q -o "$TMP/fb.plumb" >/dev/null ||
+        fail "training the fallback"
+}
+
+# the fallback answers what the main model cannot score, marked as such; a malformed body gets no fallback
+test_serve_fallback_answers_invalid_input() {
+    train_fallback
+    start_server "$MODELS/gbdt_binary.plumb" --name m --fallback "$TMP/fb.plumb"
+    local fb
+    fb=$(head -1 "$TMP/fb.plumb" | cut -d' ' -f4)
+    req POST /v1/models/m:predict '{"instances": [{"Seniority": "ten", "Age": 30, "Home": "rent"}]}'
+    expect_code 200
+    [ "$(jget 'j["fallback"], j["checksum"], len(j["predictions"])')" = "(True, '$fb', 1)" ] || fail "fallback: $body"
+    expect_body_has "'Seniority' is numeric: a number expected"
+    req POST /v2/models/m/infer '{"inputs": [{"name": "Seniority", "shape": [1], "datatype": "BYTES", "data": ["x"]}]}'
+    expect_code 200
+    [ "$(jget 'j["parameters"]["fallback"], j["parameters"]["checksum"]')" = "(True, '$fb')" ] || fail "v2: $body"
+    req POST /v1/models/m:predict '{"instances": [{"Seniority": 3'
+    expect_code 400
+    req POST /v1/models/m:predict '{"instances": [{"Seniority": 3}]}'
+    expect_code 200
+    [ "$(jget 'j["fallback"]')" = "False" ] || fail "a valid request went to the fallback: $body"
+    req GET /metrics
+    expect_body_has "plumb_fallbacks_total 2"
+    stop_server
+    start_server "$MODELS/gbdt_binary.plumb" --name m
+    req POST /v1/models/m:predict '{"instances": [{"Seniority": "ten"}]}'
+    expect_code 422 && expect_body_has "instance 0: 'Seniority' is numeric: a number expected"
+    stop_server
+}
+
+# --shadow: every answered request is scored by the shadow too, both predictions logged as JSON lines; the log
+# rotates past --shadow-log-max; a shadow over its budget is skipped
+test_serve_shadow_logs_both_predictions() {
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/shadow.log" --shadow-log-max 1000
+    instances "$MODELS/credit300.csv" 2 >"$TMP/req.json"
+    local i
+    for i in 1 2 3 4; do
+        req POST /v1/models/m:predict @"$TMP/req.json"
+        expect_code 200
+    done
+    cp "$TMP/body" "$TMP/answer.json"
+    for _ in $(seq 100); do
+        [ "$(cat "$TMP/shadow.log" "$TMP/shadow.log.1" 2>/dev/null | wc -l)" -ge 4 ] && break
+        sleep 0.05
+    done
+    [ -s "$TMP/shadow.log.1" ] || fail "the shadow log was not rotated"
+    $PY - "$TMP/shadow.log.1" "$TMP/shadow.log" "$TMP/answer.json" "$(head -1 "$MODELS/gbdt_calibrated.plumb" |
+        cut -d' ' -f4)" <<'EOF' || fail "shadow log: $(cat "$TMP/shadow.log.1" "$TMP/shadow.log")"
+import json, sys
+lines = [json.loads(l) for f in sys.argv[1:3] for l in open(f)]
+answer = json.load(open(sys.argv[3]))
+assert len(lines) == 4, len(lines)
+last = lines[-1]
+assert last["model"] == "m" and last["shadow_checksum"] == sys.argv[4]
+assert [r["main"][0] for r in last["rows"]] == answer["predictions"]
+assert all(len(r["shadow"]) == 1 and r["shadow"] != r["main"] for r in last["rows"])
+EOF
+    stop_server
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/shadow2.log" --shadow-budget-ms 0
+    for i in 1 2 3; do
+        req POST /v1/models/m:predict @"$TMP/req.json"
+    done
+    sleep 0.2
+    req GET /metrics
+    expect_body_has "plumb_shadow_scored_total 1"
+    expect_body_has "plumb_shadow_skipped_total 2"
+    stop_server
+}
+
+# the feature file of the stand-in store (src/features/store.c: CSV, first column the key) with rows 1 and 2 of
+# the fixture as entities u1 and u2
+make_features() {
+    { echo "user_id,$(head -1 "$MODELS/credit300.csv" | cut -d, -f2-)"
+      sed -n 2p "$MODELS/credit300.csv" | sed 's/^[^,]*/u1/'
+      sed -n 3p "$MODELS/credit300.csv" | sed 's/^[^,]*/u2/'; } >"$TMP/features.csv"
+}
+
+# a row naming an entity is filled from the store; values sent override stored ones; a missing entity is a 404
+# (or missing values); a store that is down is a 503, or the fallback's answer
+test_serve_entity_features_from_the_store() {
+    make_features
+    train_fallback
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv"
+    local p1 p2
+    p1=$(sed -n 2p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    p2=$(sed -n 3p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}, {"user_id": "u2"}]}'
+    expect_code 200
+    [ "$(jget 'j["predictions"]')" = "[$p1, $p2]" ] || fail "stored features: $body (want $p1, $p2)"
+    # u1 with every value of row 2 sent: the request wins
+    instances "$MODELS/credit300.csv" 2 |
+        $PY -c "import json,sys; r=json.load(sys.stdin)['instances'][1]; r['user_id']='u1'; print(json.dumps({'instances':[r]}))" \
+            >"$TMP/req.json"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    [ "$(jget 'j["predictions"]')" = "[$p2]" ] || fail "request values override: $body"
+    req POST /v2/models/m/infer '{"inputs": [{"name": "user_id", "shape": [1], "datatype": "BYTES", "data": ["u2"]}]}'
+    expect_code 200
+    [ "$(jget 'j["outputs"][0]["data"]')" = "[$p2]" ] || fail "v2 entity: $body"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u3"}]}'
+    expect_code 404 && expect_body_has "row 0: entity 'u3' not found in the feature store"
+    req GET /metrics
+    expect_body_has "plumb_feature_fetch_seconds_count 4"
+    mv "$TMP/features.csv" "$TMP/features.away"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
+    expect_code 503 && expect_body_has "feature store: "
+    stop_server
+    mv "$TMP/features.away" "$TMP/features.csv"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv" \
+        --missing-entity missing --fallback "$TMP/fb.plumb" --deadline-ms 10000
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u3", "Age": 40}]}'
+    expect_code 200
+    [ "$(jget 'j["fallback"]')" = "False" ] || fail "missing entity with missing values: $body"
+    rm "$TMP/features.csv"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1", "Age": 40}]}'
+    expect_code 200
+    [ "$(jget 'j["fallback"]')" = "True" ] || fail "store down, fallback: $body"
+    expect_body_has "feature store: "
+    stop_server
+    make_features
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv" \
+        --fallback "$TMP/fb.plumb" --deadline-ms 0.000001
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
+    expect_code 200
+    [ "$(jget 'j["fallback"]')" = "True" ] || fail "deadline, fallback: $body"
+    expect_body_has "the deadline of 1e-06 ms passed while fetching features"
+    stop_server
+}
+
 "$@"
