@@ -38,6 +38,7 @@ typedef struct server {
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
     _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped, shadow_ns;
+    _Atomic uint64_t log_errors; /* access or shadow log lines that could not be written (disk full) */
     int access_fd;
     pthread_mutex_t shadow_lock; /* the shadow log's file and size */
     FILE *shadow_log;
@@ -388,9 +389,9 @@ static void utc_now(char *buf, size_t n) {
     snprintf(buf + len, n - len, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-/* Appends line to the shadow log, first moving a log that would outgrow its limit to PATH.1. */
+/* Appends line and a newline to the shadow log, first moving a log that would outgrow its limit to PATH.1. */
 static void shadow_write(server *srv, const char *line) {
-    const size_t len = strlen(line);
+    const size_t len = strlen(line) + 1;
     pthread_mutex_lock(&srv->shadow_lock);
     if (srv->shadow_log && srv->shadow_log_size > 0 && srv->shadow_log_size + len > srv->cfg->shadow_log_max) {
         char old[PLUMB_PATH_MAX + 4];
@@ -401,8 +402,9 @@ static void shadow_write(server *srv, const char *line) {
         srv->shadow_log_size = 0;
     }
     if (srv->shadow_log) {
-        fputs(line, srv->shadow_log);
-        fflush(srv->shadow_log);
+        fprintf(srv->shadow_log, "%s\n", line);
+        if (fflush(srv->shadow_log) != 0)
+            atomic_fetch_add(&srv->log_errors, 1);
         srv->shadow_log_size += len;
     }
     pthread_mutex_unlock(&srv->shadow_lock);
@@ -442,16 +444,9 @@ static void shadow_score(server *srv, request *rq) {
         json_object_set_new(line, "shadow_error", json_string(prob.message));
     char *text = json_dumps(line, JSON_COMPACT);
     json_decref(line);
-    if (text) {
-        const size_t n = strlen(text);
-        char *nl = realloc(text, n + 2);
-        if (nl) {
-            memcpy(nl + n, "\n", 2);
-            shadow_write(srv, nl);
-            text = nl;
-        }
-        free(text);
-    }
+    if (text)
+        shadow_write(srv, text);
+    free(text);
     answer_free(&a);
     atomic_fetch_add(&srv->shadow_scored, 1);
     atomic_fetch_add(&srv->shadow_ns, now_ns() - t0);
@@ -537,6 +532,8 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
                   atomic_load(&srv->shadow_scored));
     write_counter(f, "plumb_shadow_skipped_total", "requests a shadow model skipped (over its budget)",
                   atomic_load(&srv->shadow_skipped));
+    write_counter(f, "plumb_log_write_errors_total", "access or shadow log lines that could not be written",
+                  atomic_load(&srv->log_errors));
     if (srv->entities) {
         plumb__serve_entity_stats es;
         plumb__serve_entities_stats(srv->entities, &es);
@@ -717,18 +714,19 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         atomic_fetch_add(&counts[status_index(rq->status)], 1);
     }
     if (srv->access_fd >= 0) {
-        char ts[40], path[600], line[1024];
+        char ts[40], path[600], model[600], line[2048];
         utc_now(ts, sizeof ts);
         json_escape_into(path, sizeof path, rq->path);
-        const int n = snprintf(line, sizeof line,
-                               "{\"time\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"model\":\"%s\","
-                               "\"rows\":%lld,\"ms\":%.3f,\"fallback\":%s,\"completed\":%s}\n",
-                               ts, rq->method, path, rq->status, rq->slot ? rq->slot->name : "", (long long)rq->rows,
-                               (double)ns / 1e6, rq->fallback ? "true" : "false",
-                               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false");
+        json_escape_into(model, sizeof model, rq->slot ? rq->slot->name : "");
+        const int n =
+            snprintf(line, sizeof line,
+                     "{\"time\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"model\":\"%s\","
+                     "\"rows\":%lld,\"ms\":%.3f,\"fallback\":%s,\"completed\":%s}\n",
+                     ts, rq->method, path, rq->status, model, (long long)rq->rows, (double)ns / 1e6,
+                     rq->fallback ? "true" : "false", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false");
         /* one write of a whole line to an O_APPEND file: lines of concurrent requests never interleave */
         if (n > 0 && write(srv->access_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
-            (void)0;
+            atomic_fetch_add(&srv->log_errors, 1);
     }
     if (rq->main_out && rq->status == 200)
         shadow_score(srv, rq);
