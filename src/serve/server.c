@@ -51,6 +51,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool close; /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
     int status;
     const char *method;
     char path[256];
@@ -89,6 +90,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, request *rq, int stat
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rq->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     rq->status = status;
     const enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -642,6 +645,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
         rq->start_ns = now_ns();
+        rq->close = atomic_load(&srv->draining);
         rq->method = strcmp(method, "GET") == 0 ? "GET" : strcmp(method, "POST") == 0 ? "POST" : "other";
         snprintf(rq->path, sizeof rq->path, "%s", url);
         *con_cls = rq;

@@ -304,7 +304,8 @@ EOF
     stop_server
 }
 
-# SIGTERM while a request is half sent: it is still answered, new connections are refused, exit status 0
+# SIGTERM while a request is half sent: it is still answered, new connections are refused, a kept-alive one hears
+# "not ready" and is closed, exit status 0
 test_serve_sigterm_drains_requests_in_flight() {
     start_server "$MODELS/gbdt_binary.plumb"
     instances "$MODELS/credit300.csv" 1 >"$TMP/req.json"
@@ -314,9 +315,15 @@ port, body, pid = int(sys.argv[1]), open(sys.argv[2], "rb").read(), int(sys.argv
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(b"POST /v1/models/gbdt_binary:predict HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
 s.sendall(body[:10])
+idle = socket.create_connection(("127.0.0.1", port))  # a keep-alive connection with a request answered
+idle.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+idle.recv(4096)
 time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.3)
+idle.sendall(b"GET /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+ready = idle.recv(4096).decode()
+print("ready while draining:", ready.split("\r\n")[0], "Connection: close" in ready)
 try:
     socket.create_connection(("127.0.0.1", port), timeout=1).close()
     print("new connection accepted")
@@ -329,6 +336,8 @@ print("predictions" in answer)
 EOF
     grep -qx "HTTP/1.1 200 OK" "$TMP/drain.out" || fail "the request in flight was not answered: $(cat "$TMP/drain.out")"
     grep -q "new connection accepted" "$TMP/drain.out" && fail "a new connection was accepted while draining"
+    grep -qx "ready while draining: HTTP/1.1 503 Service Unavailable True" "$TMP/drain.out" ||
+        fail "readiness while draining: $(cat "$TMP/drain.out")"
     for _ in $(seq 100); do
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.05
