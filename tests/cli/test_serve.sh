@@ -476,20 +476,26 @@ EOF
     stop_server
 }
 
-# the feature file of the stand-in store (src/features/store.c: CSV, first column the key) with rows 1 and 2 of
-# the fixture as entities u1 and u2
+# The feature store of the test: entities u1 and u2 holding rows 1 and 2 of the fixture. make_features writes it
+# and sets FEATURES (the --features URI); store_down takes it away, store_up brings it back.
+# STAND-IN: these three speak to the stand-in store of this branch (src/features/store.c: a CSV file, the first
+# column the key, read at every lookup). With the real store they become `plumb features load` into a SQLite file,
+# and a redis-server started by the test on a temporary port that store_down stops.
 make_features() {
     { echo "user_id,$(head -1 "$MODELS/credit300.csv" | cut -d, -f2-)"
       sed -n 2p "$MODELS/credit300.csv" | sed 's/^[^,]*/u1/'
       sed -n 3p "$MODELS/credit300.csv" | sed 's/^[^,]*/u2/'; } >"$TMP/features.csv"
+    FEATURES="$TMP/features.csv"
 }
+store_down() { mv "$TMP/features.csv" "$TMP/features.away"; }
+store_up() { mv "$TMP/features.away" "$TMP/features.csv"; }
 
 # a row naming an entity is filled from the store; values sent override stored ones; a missing entity is a 404
 # (or missing values); a store that is down is a 503, or the fallback's answer
 test_serve_entity_features_from_the_store() {
     make_features
     train_fallback
-    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$FEATURES"
     local p1 p2
     p1=$(sed -n 2p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
     p2=$(sed -n 3p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
@@ -509,24 +515,24 @@ test_serve_entity_features_from_the_store() {
     expect_code 404 && expect_body_has "row 0: entity 'u3' not found in the feature store"
     req GET /metrics
     expect_body_has "plumb_feature_fetch_seconds_count 4"
-    mv "$TMP/features.csv" "$TMP/features.away"
+    store_down
     req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
     expect_code 503 && expect_body_has "feature store: "
     stop_server
-    mv "$TMP/features.away" "$TMP/features.csv"
-    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv" \
+    store_up
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$FEATURES" \
         --missing-entity missing --fallback "$TMP/fb.plumb" --deadline-ms 10000
     req POST /v1/models/m:predict '{"instances": [{"user_id": "u3", "Age": 40}]}'
     expect_code 200
     [ "$(jget 'j["fallback"]')" = "False" ] || fail "missing entity with missing values: $body"
-    rm "$TMP/features.csv"
+    store_down
     req POST /v1/models/m:predict '{"instances": [{"user_id": "u1", "Age": 40}]}'
     expect_code 200
     [ "$(jget 'j["fallback"]')" = "True" ] || fail "store down, fallback: $body"
     expect_body_has "feature store: "
     stop_server
-    make_features
-    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.csv" \
+    store_up
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$FEATURES" \
         --fallback "$TMP/fb.plumb" --deadline-ms 0.000001
     req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
     expect_code 200
