@@ -104,6 +104,13 @@ test_serve_v1_predictions_match_the_fixture() {
         >"$TMP/want"
     cmp -s "$TMP/got" "$TMP/want" || fail "v1 predictions differ from gbdt_binary.pred.csv"
     [ "$(jget 'j["model_version"], j["fallback"], len(j["checksum"])')" = "(1, False, 64)" ] || fail "v1 fields: $body"
+    # a batch of 10,000 rows (the default --max-batch; 1.5 MB, under the default --max-body)
+    $PY -c "import json,sys; j=json.load(open(sys.argv[1])); j['instances']=(j['instances']*34)[:10000]; print(json.dumps(j))" \
+        "$TMP/req.json" >"$TMP/big.json"
+    req POST /v1/models/gbdt_binary:predict @"$TMP/big.json"
+    expect_code 200
+    jget '"\n".join(repr(p) for p in j["predictions"])' >"$TMP/got"
+    for _ in $(seq 34); do cat "$TMP/want"; done | head -10000 | cmp -s - "$TMP/got" || fail "the 10,000-row batch"
     stop_server
 }
 
