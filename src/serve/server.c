@@ -528,6 +528,14 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
         reloads += atomic_load(&srv->slots[i].reloads);
         failures += atomic_load(&srv->slots[i].reload_failures);
     }
+    fprintf(f, "# HELP plumb_model_version the version each model serves (1 + its reloads), with its checksum\n"
+               "# TYPE plumb_model_version gauge\n");
+    for (int i = 0; i < srv->n_slots; i++) {
+        plumb__serve_model *m = plumb__serve_slot_acquire(&srv->slots[i]);
+        fprintf(f, "plumb_model_version{model=\"%s\",checksum=\"%s\"} %lld\n", srv->slots[i].name, m->checksum,
+                (long long)m->version);
+        plumb__serve_model_unref(m);
+    }
     write_counter(f, "plumb_reloads_total", "models swapped in by a reload", reloads);
     write_counter(f, "plumb_reload_failures_total", "reloads refused (the old model kept serving)", failures);
     write_counter(f, "plumb_fallbacks_total", "requests answered by the fallback model", atomic_load(&srv->fallbacks));

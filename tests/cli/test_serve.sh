@@ -262,6 +262,7 @@ test_serve_reload_swaps_or_refuses() {
     [ "$(jget 'j["versions"], j["parameters"]["checksum"]')" = "(['3'], '$old')" ] || fail "after SIGHUP: $body"
     req GET /metrics
     expect_body_has "plumb_reloads_total 2"
+    expect_body_has "plumb_model_version{model=\"m\",checksum=\"$old\"} 3"
     expect_body_has "plumb_reload_failures_total 2"
     stop_server
 }
