@@ -157,7 +157,7 @@ static int contributions(const plumb__serve_model *m, const plumb__serve_batch *
     plumb_frame *frame = NULL;
     int r = 0;
     if (strcmp(m->info.kind, "gbdt") != 0)
-        return plumb__serve_fail(prob, 422, "explain needs a gbdt model, '%s' is %s", "this model", m->info.kind);
+        return plumb__serve_fail(prob, 422, "explain needs a gbdt model, this one is %s", m->info.kind);
     FILE *f = open_memstream(&csv, &csv_len);
     if (!f)
         return plumb__serve_fail(prob, 500, "out of memory");
@@ -236,7 +236,8 @@ static int try_model(server *srv, request *rq, plumb__serve_model *m, bool skip_
     const plumb__serve_columns cols = plumb__serve_model_columns(m, srv->cfg->entity_key);
     plumb__serve_batch_free(&a->batch);
     free(a->out);
-    a->out = NULL;
+    free(a->contrib);
+    a->out = a->contrib = NULL;
     int st =
         plumb__serve_parse(rq->body ? rq->body : "", rq->len, rq->proto, &cols, &srv->cfg->limits, &a->batch, prob);
     if (st)

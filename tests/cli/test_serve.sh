@@ -155,7 +155,13 @@ test_serve_explain_returns_treeshap() {
     jget 'all(abs(sum(c.values()) - __import__("math").log(p / (1 - p))) < 1e-9 for c, p in zip(j["contributions"], j["predictions"]))' \
         | grep -qx True || fail "contributions do not add up to the log-odds: $body"
     req POST /v1/models/lin:predict @"$TMP/req.json"
-    expect_code 422 && expect_body_has "explain needs a gbdt model"
+    expect_code 422 && expect_body_has "explain needs a gbdt model, this one is linear"
+    stop_server
+    # a model that cannot explain, with a fallback that can: the fallback answers, contributions and all
+    start_server --model "lin=$MODELS/logistic.plumb" --fallback "$MODELS/gbdt_binary.plumb"
+    req POST /v1/models/lin:predict @"$TMP/req.json"
+    expect_code 200
+    [ "$(jget 'j["fallback"], len(j["contributions"])')" = "(True, 3)" ] || fail "explain by the fallback: $body"
     stop_server
 }
 
