@@ -9,7 +9,6 @@
  */
 #include "serve.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>

@@ -406,6 +406,12 @@ test_serve_usage_and_start_errors() {
     expect_rc 2 && expect_err_has "--port must be a whole number from 0 to 65535"
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --shadow "gbdt_binary=$MODELS/gbdt_binary.plumb"
     expect_rc 2 && expect_err_has "--shadow needs --shadow-log"
+    run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --access-log "$TMP/no/such/dir/access.log"
+    expect_rc 1 && expect_err_has "cannot open the access log '$TMP/no/such/dir/access.log'"
+    run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --host nosuchhost.invalid
+    expect_rc 1 && expect_err_has "cannot resolve the host 'nosuchhost.invalid'"
+    run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --shadow "other=$MODELS/gbdt_binary.plumb" --shadow-log "$TMP/s.log"
+    expect_rc 1 && expect_err_has "--shadow names model 'other', which is not served"
     printf 'plumb-model 1 5 00\nabc\n' >"$TMP/bad.plumb"
     run "$PLUMB" serve "$TMP/bad.plumb" --port 0
     expect_rc 1 && expect_err_has "bad.plumb"
