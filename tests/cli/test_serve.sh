@@ -273,20 +273,20 @@ test_serve_reload_swaps_or_refuses() {
     stop_server
 }
 
-# 4 clients on keep-alive connections for the whole run while the model is reloaded 40 times: no request fails
+# 4 clients on keep-alive connections for the whole run while the model is reloaded 100 times: no request fails
 test_serve_reload_under_load_fails_no_request() {
     cp "$MODELS/gbdt_binary.plumb" "$TMP/m.plumb"
     start_server "$TMP/m.plumb" --threads 2
     instances "$MODELS/credit300.csv" 2 >"$TMP/req.json"
-    $PY - "$PORT" "$TMP/req.json" >"$TMP/load.out" <<'EOF' &
-import http.client, sys, threading, time
-port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
-stop = time.time() + 4
+    $PY - "$PORT" "$TMP/req.json" "$TMP/stop" >"$TMP/load.out" <<'EOF' &
+import http.client, os, sys, threading, time
+port, body, stop_file = int(sys.argv[1]), open(sys.argv[2], "rb").read(), sys.argv[3]
+stop = time.time() + 60  # or earlier: when the reloads are done
 counts = {"ok": 0, "bad": 0}
 lock = threading.Lock()
 def client():
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    while time.time() < stop:
+    while time.time() < stop and not os.path.exists(stop_file):
         try:
             c.request("POST", "/v1/models/m:predict", body, {"Content-Type": "application/json"})
             r = c.getresponse()
@@ -303,18 +303,20 @@ threads = [threading.Thread(target=client) for _ in range(4)]
 print(counts["ok"], counts["bad"])
 EOF
     local load=$! i
-    for i in $(seq 40); do
+    sleep 0.3
+    for i in $(seq 100); do
         if [ $((i % 2)) -eq 0 ]; then cp "$MODELS/gbdt_binary.plumb" "$TMP/m.new"; else cp "$MODELS/gbdt_calibrated.plumb" "$TMP/m.new"; fi
         mv "$TMP/m.new" "$TMP/m.plumb"
         req POST /v2/repository/models/m/load
         expect_code 200
-        sleep 0.05
+        sleep 0.01
     done
+    touch "$TMP/stop"
     wait "$load"
     read -r ok bad <"$TMP/load.out"
     [ "$bad" -eq 0 ] && [ "$ok" -gt 100 ] || fail "under reloads: $ok answered, $bad failed"
     req GET /v2/models/m
-    [ "$(jget 'j["versions"]')" = "['41']" ] || fail "40 reloads: $body"
+    [ "$(jget 'j["versions"]')" = "['101']" ] || fail "100 reloads: $body"
     stop_server
 }
 
