@@ -161,7 +161,6 @@ void plumb__serve_slot_free(plumb__serve_slot *slot) {
     if (!slot)
         return;
     plumb__serve_model_unref(slot->current);
-    plumb__serve_model_unref(slot->shadow);
     if (slot->lock)
         pthread_mutex_destroy(slot->lock);
     free(slot->lock);

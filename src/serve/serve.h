@@ -111,7 +111,7 @@ typedef struct plumb__serve_slot {
     char *name, *path;
     void *lock; /* pthread_mutex_t: guards current */
     plumb__serve_model *current;
-    plumb__serve_model *shadow; /* --shadow NAME=FILE: scored beside current; not reloaded */
+    struct plumb__serve_slot *shadow; /* --shadow NAME=FILE: scored beside current, or NULL */
     _Atomic uint64_t requests[PLUMB__SERVE_STATUSES];
     _Atomic uint64_t reloads, reload_failures;
 } plumb__serve_slot;

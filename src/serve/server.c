@@ -28,9 +28,11 @@
 
 typedef struct server {
     const plumb__serve_config *cfg;
-    plumb__serve_slot *slots;
+    plumb__serve_slot *slots; /* the models served by name */
     int n_slots;
-    plumb__serve_model *fallback;
+    plumb__serve_slot *extra; /* the shadow models, then the fallback: reloaded with the others */
+    int n_extra;
+    plumb__serve_slot *fallback; /* in extra, or NULL */
     plumb__serve_entities *entities;
     struct MHD_Daemon *daemon;
     _Atomic int in_flight;
@@ -273,7 +275,7 @@ static int score_request(server *srv, request *rq, plumb__serve_slot *slot, answ
         return st;
     snprintf(a->fallback_reason, sizeof a->fallback_reason, "%s", prob->message);
     plumb__serve_model_unref(a->model);
-    a->model = plumb__serve_model_ref(srv->fallback);
+    a->model = plumb__serve_slot_acquire(srv->fallback);
     a->fallback = true;
     atomic_fetch_add(&srv->fallbacks, 1);
     /* the store may be what failed: the fallback scores what the request itself holds */
@@ -423,7 +425,7 @@ static void shadow_score(server *srv, request *rq) {
         return;
     }
     const uint64_t t0 = now_ns();
-    answer a = {.model = plumb__serve_model_ref(rq->slot->shadow)};
+    answer a = {.model = plumb__serve_slot_acquire(rq->slot->shadow)};
     plumb__serve_problem prob = {0};
     const int st = try_model(srv, rq, a.model, false, &a, &prob);
     json_t *rows = json_array();
@@ -524,9 +526,10 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
     plumb__serve_histogram_write(f, "plumb_request_seconds", "time from a request's first byte to its answer",
                                  &srv->total);
     uint64_t reloads = 0, failures = 0;
-    for (int i = 0; i < srv->n_slots; i++) {
-        reloads += atomic_load(&srv->slots[i].reloads);
-        failures += atomic_load(&srv->slots[i].reload_failures);
+    for (int i = 0; i < srv->n_slots + srv->n_extra; i++) {
+        const plumb__serve_slot *slot = i < srv->n_slots ? &srv->slots[i] : &srv->extra[i - srv->n_slots];
+        reloads += atomic_load(&slot->reloads);
+        failures += atomic_load(&slot->reload_failures);
     }
     fprintf(f, "# HELP plumb_model_version the version each model serves (1 + its reloads), with its checksum\n"
                "# TYPE plumb_model_version gauge\n");
@@ -750,18 +753,20 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 /* ---- start, signals, drain ------------------------------------------------------------------------------------ */
 
+/* SIGHUP: every model served, shadow and fallback, from its file; one that fails keeps its old version. */
 static void reload_all(server *srv) {
-    for (int i = 0; i < srv->n_slots; i++) {
+    for (int i = 0; i < srv->n_slots + srv->n_extra; i++) {
+        plumb__serve_slot *slot = i < srv->n_slots ? &srv->slots[i] : &srv->extra[i - srv->n_slots];
         plumb_error err;
-        if (plumb__serve_slot_reload(&srv->slots[i], &err) == PLUMB_OK) {
-            plumb__serve_model *m = plumb__serve_slot_acquire(&srv->slots[i]);
-            fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", srv->slots[i].name,
+        if (plumb__serve_slot_reload(slot, &err) == PLUMB_OK) {
+            plumb__serve_model *m = plumb__serve_slot_acquire(slot);
+            fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", slot->name,
                     (long long)m->version, m->checksum);
             plumb__serve_model_unref(m);
         } else {
             char msg[PLUMB_ERROR_MAX];
-            fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n",
-                    srv->slots[i].name, plumb_error_format(&err, msg, sizeof msg));
+            fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name,
+                    plumb_error_format(&err, msg, sizeof msg));
         }
     }
 }
@@ -781,20 +786,35 @@ static bool load_models(server *srv) {
         }
         srv->n_slots = i + 1;
     }
-    for (int i = 0; i < cfg->n_shadows; i++) {
-        plumb__serve_slot *slot = find_slot(srv, cfg->shadow_names[i], strlen(cfg->shadow_names[i]));
-        if (!slot) {
+    /* shadows and the fallback are slots too, named for the messages of a reload */
+    srv->extra = calloc((size_t)cfg->n_shadows + 1, sizeof *srv->extra);
+    if (!srv->extra)
+        return false;
+    for (int i = 0; i <= cfg->n_shadows; i++) {
+        char name[300];
+        const char *path = i < cfg->n_shadows ? cfg->shadow_paths[i] : cfg->fallback_path;
+        plumb__serve_slot *slot =
+            i < cfg->n_shadows ? find_slot(srv, cfg->shadow_names[i], strlen(cfg->shadow_names[i])) : NULL;
+        if (i < cfg->n_shadows && !slot) {
             fprintf(stderr, "plumb serve: --shadow names model '%s', which is not served\n", cfg->shadow_names[i]);
             return false;
         }
-        if (plumb__serve_model_load(cfg->shadow_paths[i], 1, &slot->shadow, &err) != PLUMB_OK) {
+        if (!path)
+            break;
+        if (slot)
+            snprintf(name, sizeof name, "shadow of %.200s", slot->name);
+        else
+            snprintf(name, sizeof name, "fallback");
+        const plumb_status st = plumb__serve_slot_init(&srv->extra[i], name, path, &err);
+        srv->n_extra = i + 1;
+        if (st != PLUMB_OK) {
             fprintf(stderr, "plumb serve: %s\n", plumb_error_format(&err, msg, sizeof msg));
             return false;
         }
-    }
-    if (cfg->fallback_path && plumb__serve_model_load(cfg->fallback_path, 1, &srv->fallback, &err) != PLUMB_OK) {
-        fprintf(stderr, "plumb serve: %s\n", plumb_error_format(&err, msg, sizeof msg));
-        return false;
+        if (slot)
+            slot->shadow = &srv->extra[i];
+        else
+            srv->fallback = &srv->extra[i];
     }
     if (cfg->features && plumb__serve_entities_open(cfg->features, cfg->features_table, cfg->cache_size,
                                                     cfg->cache_ttl_s, &srv->entities, &err) != PLUMB_OK) {
@@ -908,7 +928,9 @@ done:
     for (int i = 0; i < srv.n_slots; i++)
         plumb__serve_slot_free(&srv.slots[i]);
     free(srv.slots);
-    plumb__serve_model_unref(srv.fallback);
+    for (int i = 0; i < srv.n_extra; i++)
+        plumb__serve_slot_free(&srv.extra[i]);
+    free(srv.extra);
     plumb__serve_entities_close(srv.entities);
     if (srv.access_fd >= 0)
         close(srv.access_fd);

@@ -450,6 +450,18 @@ test_serve_fallback_answers_invalid_input() {
     [ "$(jget 'j["fallback"]')" = "False" ] || fail "a valid request went to the fallback: $body"
     req GET /metrics
     expect_body_has "plumb_fallbacks_total 2"
+    # SIGHUP reloads the fallback too
+    "$PLUMB" train "$TMP/nosen.csv" --target Status --num-iterations 7 -q -o "$TMP/fb2.plumb" >/dev/null ||
+        fail "training the second fallback"
+    fb=$(head -1 "$TMP/fb2.plumb" | cut -d' ' -f4)
+    mv "$TMP/fb2.plumb" "$TMP/fb.plumb"
+    kill -HUP "$SRV_PID"
+    for _ in $(seq 100); do
+        grep -q "reloaded 'fallback': version 2, checksum $fb" "$TMP/srv.err" && break
+        sleep 0.05
+    done
+    req POST /v1/models/m:predict '{"instances": [{"Seniority": "ten"}]}'
+    [ "$(jget 'j["fallback"], j["checksum"]')" = "(True, '$fb')" ] || fail "fallback after SIGHUP: $body"
     stop_server
     start_server "$MODELS/gbdt_binary.plumb" --name m
     req POST /v1/models/m:predict '{"instances": [{"Seniority": "ten"}]}'
