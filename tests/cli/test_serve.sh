@@ -37,6 +37,16 @@ stop_server() {
     [ "$status" -eq 0 ] || fail "the server exited with $status after SIGTERM"
 }
 
+# sighup_reloads MESSAGE: sends SIGHUP and waits (5 s at most) for the server to report MESSAGE
+sighup_reloads() {
+    kill -HUP "$SRV_PID"
+    for _ in $(seq 100); do
+        grep -qF "$1" "$TMP/srv.err" && return 0
+        sleep 0.05
+    done
+    fail "no '$1' after SIGHUP: $(cat "$TMP/srv.err")"
+}
+
 # req METHOD PATH [BODY]: sets code and body
 req() {
     code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" ${3+--data-binary "$3"} \
@@ -259,11 +269,7 @@ test_serve_reload_swaps_or_refuses() {
     expect_code 200
     [ "$(jget 'j["model_version"], j["checksum"]')" = "(2, '$new')" ] || fail "after refused reloads: $body"
     cp "$MODELS/gbdt_binary.plumb" "$TMP/m.plumb"
-    kill -HUP "$SRV_PID"
-    for _ in $(seq 100); do
-        grep -q "reloaded 'm': version 3, checksum $old" "$TMP/srv.err" && break
-        sleep 0.05
-    done
+    sighup_reloads "reloaded 'm': version 3, checksum $old"
     req GET /v2/models/m
     [ "$(jget 'j["versions"], j["parameters"]["checksum"]')" = "(['3'], '$old')" ] || fail "after SIGHUP: $body"
     req GET /metrics
@@ -455,11 +461,7 @@ test_serve_fallback_answers_invalid_input() {
         fail "training the second fallback"
     fb=$(head -1 "$TMP/fb2.plumb" | cut -d' ' -f4)
     mv "$TMP/fb2.plumb" "$TMP/fb.plumb"
-    kill -HUP "$SRV_PID"
-    for _ in $(seq 100); do
-        grep -q "reloaded 'fallback': version 2, checksum $fb" "$TMP/srv.err" && break
-        sleep 0.05
-    done
+    sighup_reloads "reloaded 'fallback': version 2, checksum $fb"
     req POST /v1/models/m:predict '{"instances": [{"Seniority": "ten"}]}'
     [ "$(jget 'j["fallback"], j["checksum"]')" = "(True, '$fb')" ] || fail "fallback after SIGHUP: $body"
     stop_server
