@@ -13,7 +13,7 @@
 
 static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict, &cli_explain, &cli_eval,
                                               &cli_cv,      &cli_split, &cli_audit,   &cli_synth,   &cli_report_cmd,
-                                              &cli_demo,    &cli_site,  &cli_features};
+                                              &cli_demo,    &cli_site,  &cli_features, &cli_serve};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {
@@ -216,7 +216,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "plumb: unknown command '%s'\nsee 'plumb --help'\n", name);
         return EXIT_USAGE;
     }
-    cli_args a = {0};
+    cli_args a = {.argc = argc - 2, .argv = argv + 2};
     a.values = calloc((size_t)n_options(cmd) + 1, sizeof *a.values);
     a.pos = calloc((size_t)argc, sizeof *a.pos);
     if (!a.values || !a.pos) {
