@@ -287,8 +287,8 @@ int cli_summary_gbdt(const cli_args *a, const plumb_model *model, const plumb_mo
 /* Judges the calibration on rows its map did not see (cross-fitted over the validation rows) before it is fitted
  * on all of them: log-loss and Brier score of the model's probabilities there, without and with it, into *out
  * ({"method", "rows", "cross_fit_folds", "uncalibrated": {...}, "calibrated": {...}}). */
-static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb_calibration cal, const char *name,
-                             uint64_t seed, json_t **out) {
+static int judge_calibration(const plumb_model *model, const plumb_frame *valid, plumb_calibration cal,
+                             const char *name, uint64_t seed, json_t **out) {
     const int64_t n = plumb_frame_n_rows(valid);
     double *y = malloc((size_t)(n + 1) * sizeof *y), *raw = malloc((size_t)(n + 1) * sizeof *raw);
     double *cf = malloc((size_t)(n + 1) * sizeof *cf);
@@ -298,18 +298,10 @@ static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
-    /* the folds need rows of both classes: as many folds as the smaller class has rows, at most 5 */
-    int32_t folds = 5;
-    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
-        int64_t pos = 0;
-        for (int64_t i = 0; i < n; i++)
-            pos += y[i] > 0.5;
-        const int64_t fewer = pos < n - pos ? pos : n - pos;
-        folds = fewer < 5 ? (int32_t)fewer : 5;
-        if (folds < 2 || plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
-            rc = cli_fail(&err);
-            goto done;
-        }
+    int32_t folds = 0; /* the library's choice: 5, fewer when a class has fewer rows */
+    if (plumb_model_calibrate_crossfit(model, valid, cal, &folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
     }
     plumb_metric m[2] = {PLUMB_METRIC_LOG_LOSS, PLUMB_METRIC_BRIER};
     double before[2], after[2];

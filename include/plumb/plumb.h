@@ -806,13 +806,15 @@ typedef enum plumb_calibration {
     PLUMB_CALIBRATION_PLATT,    /* a sigmoid of the score (Platt scaling, as scikit-learn's) */
 } plumb_calibration;
 
-/* Judges a calibration honestly, on rows its map did not see: splits frame's rows into n_folds stratified folds
- * (by seed) and, for each, fits the method's map on the other folds and applies it to the fold. OUT, n_rows entries
- * each (caller-owned): label (0/1 as the model encodes the target), uncalibrated (the model's probabilities, any
- * calibration it holds ignored) and calibrated (cross-fitted). The model is not changed; thread-safe. PLUMB_EINVAL
- * as plumb_model_calibrate, or for a class with fewer rows than folds, PLUMB_ENOMEM. */
+/* Judges a calibration honestly, on rows its map did not see: splits frame's rows into *folds stratified folds
+ * (by seed) and, for each, fits the method's map on the other folds and applies it to the fold. *folds: IN the
+ * number of folds, 0 to choose (5, or as many as the smaller class has rows when that is fewer); OUT the number
+ * used. OUT, n_rows entries each (caller-owned): label (0/1 as the model encodes the target), uncalibrated (the
+ * model's probabilities, any calibration it holds ignored) and calibrated (cross-fitted). The model is not
+ * changed; thread-safe. PLUMB_EINVAL as plumb_model_calibrate, or for fewer than 2 folds or a class with fewer rows
+ * than folds, PLUMB_ENOMEM. */
 PLUMB_API plumb_status plumb_model_calibrate_crossfit(const plumb_model *model, const plumb_frame *frame,
-                                                      plumb_calibration method, int32_t n_folds, uint64_t seed,
+                                                      plumb_calibration method, int32_t *folds, uint64_t seed,
                                                       double *label, double *uncalibrated, double *calibrated,
                                                       plumb_error *err);
 
@@ -1195,6 +1197,7 @@ typedef struct plumb_run_options {
     const char *data_path;         /* required: the data file; its base name goes into the title */
     const char *target;            /* eval, cv, audit: the target column (train: the model's) */
     const char *positive_class;    /* eval, cv: the positive class, NULL for none (train: the model's) */
+    const char *negative_class;    /* eval: the other class of a binary text target, NULL: none (train: the model's) */
     const char *model_kind;        /* cv: the kind of model cross-validated ("gbdt") */
     const char *strategy;          /* cv: how the folds were drawn ("stratified") */
     const plumb_model *fold_model; /* cv: one fold's model, whose training settings the record states; NULL: none */
@@ -1218,8 +1221,8 @@ PLUMB_API plumb_status plumb_run_train(const plumb_run_options *opts, const plum
 /* A record of kind eval: the data, the model (when not NULL), and one evaluation named after the data file of the
  * scores in data (ev computed on data; binary: with ROC, precision-recall, calibration and gain curves and the
  * score histogram per class; regression: predicted against actual, residuals and the error by segment). frame (may
- * be NULL) holds data's rows: the negative class's name and, for regression, the time and segment columns come
- * from it. Returns the errors of plumb_curve_*, PLUMB_ENOMEM. */
+ * be NULL) holds data's rows: for regression the time and segment columns come from it. Returns the errors of
+ * plumb_curve_*, PLUMB_ENOMEM. */
 PLUMB_API plumb_status plumb_run_eval(const plumb_run_options *opts, const plumb_metric_data *data,
                                       const plumb_evaluation *ev, const plumb_model *model, const plumb_frame *frame,
                                       plumb_run **out, plumb_error *err);

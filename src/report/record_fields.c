@@ -2,9 +2,8 @@
  * from the model itself (its file's body, so what a report states is what was trained, whatever options a command
  * took), and the regression diagnostics of an evaluation (predicted against actual, residuals, error by segment).
  *
- * Both are JSON objects the record's writer adds under its key (docs/report.md); the public wrappers at the end
- * hand them to clients of include/ as JSON text. Numbers that are not finite become null, as everywhere in a
- * record.
+ * Both are JSON objects the record's writer (run.c) adds under its key (docs/report.md). Numbers that are not
+ * finite become null, as everywhere in a record.
  */
 #include "record_fields.h"
 
@@ -275,7 +274,7 @@ json_t *plumb__record_regression(const plumb_metric_data *d, const plumb_frame *
             if (isfinite(t[i]))
                 lo = fmin(lo, t[i]), hi = fmax(hi, t[i]);
         char by[96];
-        if (datetime && hi - lo >= 2 && hi - lo < 64) { /* calendar years */
+        if (datetime && hi - lo >= 2 && floor(hi) - floor(lo) < 64) { /* calendar years, at most 64 labels */
             const int32_t y0 = (int32_t)floor(lo), ny = (int32_t)floor(hi) - y0 + 1;
             for (int64_t i = 0; i < n; i++)
                 group[i] = isfinite(t[i]) ? (int32_t)floor(t[i]) - y0 : -1;

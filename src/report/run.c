@@ -305,16 +305,6 @@ void plumb_run_free(plumb_run *run) {
     free(run);
 }
 
-/* The category of frame's text column target that is not positive, when it has two; else NULL. */
-static const char *negative_class(const plumb_frame *frame, const char *target, const char *positive) {
-    const int64_t j = frame && target && positive ? plumb_frame_find(frame, target) : -1;
-    plumb_column_info c;
-    if (j < 0)
-        return NULL;
-    plumb_schema_column(plumb_frame_schema(frame), j, &c);
-    return c.n_categories != 2 ? NULL : strcmp(c.categories[0], positive) == 0 ? c.categories[1] : c.categories[0];
-}
-
 plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data *d, const plumb_evaluation *rep,
                             const plumb_model *model, const plumb_frame *frame, plumb_run **out, plumb_error *err) {
     *out = NULL;
@@ -329,9 +319,8 @@ plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data 
     json_t *rec = plumb__run_new("eval", title), *ev = NULL, *list = json_array();
     const double rate = rep->task == PLUMB_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
     json_t *data = plumb__run_data(o->data_path, d->n_rows, o->target, o->positive_class, rep->task, rate);
-    const char *negative = rep->task == PLUMB_TASK_BINARY ? negative_class(frame, o->target, o->positive_class) : NULL;
-    if (negative)
-        json_object_set_new(data, "negative_class", json_string(negative));
+    if (rep->task == PLUMB_TASK_BINARY && o->negative_class)
+        json_object_set_new(data, "negative_class", json_string(o->negative_class));
     json_object_set_new(rec, "data", data);
     if (model && (rc = plumb__run_model(rec, model, NULL, err)) != PLUMB_OK)
         goto done;
@@ -447,30 +436,18 @@ plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char
 
 /* A model calibrated on the validation rows would be judged on the rows its map was fitted to (a calibration chart
  * that looks perfect): its validation evaluations are cross-fitted instead, as `plumb train` judges the calibration
- * (the same folds and seed): the probabilities before calibration, and calibrated by maps that did not see the row.
- * Folds: 5, or as many as the smaller class has rows when that is fewer. */
+ * (the same folds and seed): the probabilities before calibration, and calibrated by maps that did not see the row. */
 static plumb_status add_calibrated(json_t *rec, const plumb_model *model, const char *kind, const char *method,
                                    const plumb_frame *valid, const char *source, uint64_t seed, plumb_error *err) {
     const plumb_calibration cal = strcmp(method, "platt") == 0 ? PLUMB_CALIBRATION_PLATT : PLUMB_CALIBRATION_ISOTONIC;
     const int64_t n = plumb_frame_n_rows(valid);
     double *buf = malloc((size_t)(3 * n + 3) * sizeof *buf), *y = buf, *raw = buf + n + 1, *cf = raw + n + 1;
-    plumb_status rc = PLUMB_OK;
+    int32_t folds = 0;
+    plumb_status rc;
     if (!buf)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    int32_t folds = 5;
-    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, err) != PLUMB_OK) {
-        int64_t pos = 0;
-        for (int64_t i = 0; i < n; i++)
-            pos += y[i] > 0.5;
-        folds = (int32_t)(pos < n - pos ? pos : n - pos);
-        folds = folds < 5 ? folds : 5;
-        if (folds < 2)
-            goto done; /* rc and err hold the first attempt's failure */
-        if ((rc = plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, err)) != PLUMB_OK)
-            goto done;
-    }
-    rc = PLUMB_OK;
-    plumb__error_clear(err);
+    if ((rc = plumb_model_calibrate_crossfit(model, valid, cal, &folds, seed, y, raw, cf, err)) != PLUMB_OK)
+        goto done;
     char name[96];
     snprintf(name, sizeof name, "validation, calibrated (%s, cross-fitted)", method);
     if ((rc = add_scored(rec, "validation, before calibration", kind, PLUMB_TASK_BINARY, y, raw, valid, source, NULL,

@@ -271,4 +271,25 @@ test_site_errors() {
     expect_err_has "cannot open folder '$TMP/none'"
 }
 
+# 65 calendar years are more than the 64 year labels a chart takes: tenths of the time range instead (a heap
+# overflow wrote a 65th label before)
+test_report_regression_many_years() {
+    /usr/bin/python3 - "$TMP" <<'PYEOF'
+import random, sys
+random.seed(1)
+with open(sys.argv[1] + "/d.csv", "w") as d, open(sys.argv[1] + "/p.csv", "w") as p:
+    d.write("date,y\n")
+    p.write("prediction\n")
+    for i in range(300):
+        date = "1950-08-01" if i == 0 else "2014-06-01" if i == 299 else "%d-%02d-01" % (1950 + i * 65 // 300, 1 + i % 12)
+        y = random.random() * 10
+        d.write("%s,%.3f\n" % (date, y))
+        p.write("%.3f\n" % (y + random.random()))
+PYEOF
+    run "$PLUMB" eval --pred "$TMP/p.csv" --data "$TMP/d.csv" --target y --report "$TMP/r.html" -q
+    expect_rc 0
+    grep -q '"by": "tenth of date"' "$TMP/r.json" || fail "no tenths of the time range"
+    if grep -q '"by": "year of date"' "$TMP/r.json"; then fail "65 year labels"; fi
+}
+
 "$@"
