@@ -10,6 +10,7 @@
  */
 #include "run.h"
 
+#include "../data/target.h"
 #include "record_fields.h"
 
 #include <math.h>
@@ -385,12 +386,15 @@ static plumb_status add_scored(json_t *rec, const char *name, const char *model_
     d.n_rows = plumb_frame_n_rows(frame);
     d.label = y;
     d.score = score;
+    double weight_sum, weight_max;
+    plumb_status rc = plumb__weights(frame, &d.weight, &weight_sum, &weight_max, err);
+    if (rc != PLUMB_OK)
+        return rc;
     plumb_evaluation_options eo;
     plumb_evaluation_options_init(&eo);
     eo.task = task;
     eo.source = source;
-    plumb_status rc = plumb_evaluation_compute(&d, &eo, &rep, err);
-    if (rc != PLUMB_OK)
+    if ((rc = plumb_evaluation_compute(&d, &eo, &rep, err)) != PLUMB_OK)
         goto done;
     if (!(ev = plumb__run_evaluation(name, model_name, &d, &rep, frame, err))) {
         rc = failed(err);
@@ -477,12 +481,15 @@ plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *mode
     if (rc != PLUMB_OK)
         goto done;
     const int64_t n = plumb_frame_n_rows(train);
-    double pos = 0;
+    const double *w; /* the positive rate weighted, as eval's and cv's */
+    double pos = 0, weight_sum, weight_max;
+    if ((rc = plumb__weights(train, &w, &weight_sum, &weight_max, err)) != PLUMB_OK)
+        goto done;
     for (int64_t i = 0; i < n; i++)
-        pos += y[i];
+        pos += (w ? w[i] : 1.0) * y[i];
     json_object_set_new(rec, "data",
                         plumb__run_data(data_path, n, target_name(model), plumb_model_positive_class(model), task,
-                                        task == PLUMB_TASK_BINARY && n > 0 ? pos / (double)n : NAN));
+                                        task == PLUMB_TASK_BINARY && weight_sum > 0 ? pos / weight_sum : NAN));
     if ((rc = plumb__run_model(rec, model, valid ? valid : train, err)) != PLUMB_OK)
         goto done;
     const char *cal =

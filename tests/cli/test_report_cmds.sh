@@ -292,4 +292,20 @@ PYEOF
     if grep -q '"by": "year of date"' "$TMP/r.json"; then fail "65 year labels"; fi
 }
 
+# the validation evaluation of a train report is weighted by the weight column, as eval's
+test_report_train_validation_is_weighted() {
+    local credit="$SRC/examples/credit/credit_data.csv"
+    awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0, "w"; next } { print $0, (NR % 3 == 0 ? 4 : 1) }' "$credit" \
+        >"$TMP/cw.csv"
+    head -n 3001 "$TMP/cw.csv" >"$TMP/train.csv"
+    { head -n 1 "$TMP/cw.csv"; tail -n +3002 "$TMP/cw.csv"; } >"$TMP/valid.csv"
+    run "$PLUMB" train "$TMP/train.csv" --target Status --weight-col w --valid "$TMP/valid.csv" -q \
+        --report "$TMP/t.html" -o "$TMP/m.plumb"
+    expect_rc 0
+    local rec ev
+    rec=$(grep -m 1 '"roc_auc"' "$TMP/t.json" | tr -d ' ,')
+    ev=$("$PLUMB" eval "$TMP/m.plumb" "$TMP/valid.csv" --weight-col w --json | grep -m 1 '"roc_auc"' | tr -d ' ,')
+    [ -n "$rec" ] && [ "$rec" = "$ev" ] || fail "report's validation $rec, eval's weighted $ev"
+}
+
 "$@"
