@@ -327,7 +327,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         if (early)
             json_object_set_new(fj, "best_iteration", json_integer(best[f]));
         json_array_append_new(folds_json, fj);
-        if (!first)
+        if (!first && cli_get(a, "report"))
             first = model;
         else
             plumb_model_free(model);

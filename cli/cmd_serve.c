@@ -33,6 +33,7 @@ static const cli_option options[] = {
     {"cache-size", 0, "N", "100000", "entities kept in memory; 0: no cache"},
     {"cache-ttl", 0, "S", "60", "seconds an entity stays cached; 0: forever"},
     {"missing-entity", 0, "WHAT", "error", "an unknown entity: 'error' (404) or 'missing' (missing values)"},
+    CLI_QUIET_OPTION(": no line for a reload that succeeded"),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -159,6 +160,7 @@ static int run(const cli_args *a) {
     const char *table = cli_get(a, "features-table");
     const plumb__serve_config cfg = {
         .host = host ? host : "127.0.0.1",
+        .quiet = cli_quiet,
         .port = (int)port,
         .threads = (int)threads,
         .names = names,

@@ -433,7 +433,7 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     r->n_trees = number(c, m, "n_trees", "model");
     r->params = object(c, m, "params", "model");
     r->settings = object(c, m, "settings", "model");
-    /* without data.negative_class, the model's settings name the classes (the CLI writes them there) */
+    /* without data.negative_class, the model's settings name the classes (record_fields.c writes them there) */
     if (!r->negative_class && r->positive_class && r->settings) {
         const char *pos = string(c, r->settings, "positive_class", "model.settings");
         if (pos && strcmp(pos, r->positive_class) == 0)

@@ -6,16 +6,13 @@
  * finite become null, as everywhere in a record.
  */
 #include "record_fields.h"
+#include "run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static json_t *number(double x) {
-    return isfinite(x) ? json_real(x) : json_null();
-}
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Settings                                                                                                    */
@@ -201,8 +198,8 @@ static void add_segments(json_t *segs, const char *by, const plumb_metric_data *
         const double w = acc[3 * g];
         json_array_append_new(json_object_get(o, "labels"), json_string(labels[g]));
         json_array_append_new(json_object_get(o, "rows"), json_integer((json_int_t)count[g]));
-        json_array_append_new(json_object_get(o, "mae"), number(w > 0 ? acc[3 * g + 1] / w : NAN));
-        json_array_append_new(json_object_get(o, "bias"), number(w > 0 ? acc[3 * g + 2] / w : NAN));
+        json_array_append_new(json_object_get(o, "mae"), plumb__json_number(w > 0 ? acc[3 * g + 1] / w : NAN));
+        json_array_append_new(json_object_get(o, "bias"), plumb__json_number(w > 0 ? acc[3 * g + 2] / w : NAN));
     }
     if (count && json_array_size(json_object_get(o, "rows")) > 1)
         json_array_append(segs, o);
@@ -260,10 +257,10 @@ json_t *plumb__record_regression(const plumb_metric_data *d, const plumb_frame *
     const int64_t m = n < PLUMB__REG_POINTS ? n : PLUMB__REG_POINTS;
     for (int64_t r = 0; r < m; r++) {
         const int64_t i = m == n ? r : (int64_t)llround((double)r * (double)(n - 1) / (double)(m - 1));
-        json_array_append_new(json_object_get(pts, "predicted"), number(d->score[i]));
-        json_array_append_new(json_object_get(pts, "actual"), number(d->label[i]));
+        json_array_append_new(json_object_get(pts, "predicted"), plumb__json_number(d->score[i]));
+        json_array_append_new(json_object_get(pts, "actual"), plumb__json_number(d->label[i]));
         if (has_time)
-            json_array_append_new(json_object_get(pts, "time"), number(t[i]));
+            json_array_append_new(json_object_get(pts, "time"), plumb__json_number(t[i]));
     }
 
     const int32_t ng = tenths(d->score, n, k, group, labels, -1);

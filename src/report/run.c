@@ -41,7 +41,7 @@ json_t *plumb__run_new(const char *kind, const char *title) {
 
 json_t *plumb__run_data(const char *path, int64_t rows, const char *target, const char *positive, plumb_task task,
                         double positive_rate) {
-    json_t *d = json_pack("{s:s, s:I, s:s, s:s}", "path", path, "rows", (json_int_t)rows, "target", target, "task",
+    json_t *d = json_pack("{s:s, s:I, s:s?, s:s}", "path", path, "rows", (json_int_t)rows, "target", target, "task",
                           plumb_task_name(task));
     if (d && positive)
         json_object_set_new(d, "positive_class", json_string(positive));
@@ -130,8 +130,13 @@ fail:
     return NULL;
 }
 
-json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_metric_data *d,
-                              const plumb_evaluation *rep, const plumb_frame *frame, plumb_error *err) {
+/* One evaluation {"name", "model", "metrics", "ci", "threshold", "confusion", "curves", "regression"} of data
+ * (binary: with the ROC, precision-recall, calibration (10 uniform bins), gain curves and the score histogram per
+ * class, each thinned to at most a few hundred points; regression: plumb__record_regression's points and segments,
+ * with frame (may be NULL) holding data's rows for the time and segment columns). rep holds the metrics computed
+ * on data. model may be NULL. Returns NULL after filling err. */
+static json_t *evaluation(const char *name, const char *model, const plumb_metric_data *d, const plumb_evaluation *rep,
+                          const plumb_frame *frame, plumb_error *err) {
     json_t *e = json_pack("{s:s}", "name", name), *m = json_object();
     if (model)
         json_object_set_new(e, "model", json_string(model));
@@ -309,6 +314,8 @@ void plumb_run_free(plumb_run *run) {
 plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data *d, const plumb_evaluation *rep,
                             const plumb_model *model, const plumb_frame *frame, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -325,7 +332,7 @@ plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data 
     json_object_set_new(rec, "data", data);
     if (model && (rc = plumb__run_model(rec, model, NULL, err)) != PLUMB_OK)
         goto done;
-    if (!(ev = plumb__run_evaluation(base, model ? "model" : "predictions", d, rep, frame, err))) {
+    if (!(ev = evaluation(base, model ? "model" : "predictions", d, rep, frame, err))) {
         rc = failed(err);
         goto done;
     }
@@ -396,7 +403,7 @@ static plumb_status add_scored(json_t *rec, const char *name, const char *model_
     eo.source = source;
     if ((rc = plumb_evaluation_compute(&d, &eo, &rep, err)) != PLUMB_OK)
         goto done;
-    if (!(ev = plumb__run_evaluation(name, model_name, &d, &rep, frame, err))) {
+    if (!(ev = evaluation(name, model_name, &d, &rep, frame, err))) {
         rc = failed(err);
         goto done;
     }
@@ -465,6 +472,8 @@ done:
 plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *model, const plumb_frame *train,
                              const plumb_frame *valid, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -512,6 +521,8 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
                           size_t n_fold_metrics, const double *fold_vals, const plumb_metric_data *d,
                           const plumb_evaluation *rep, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -536,7 +547,7 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
     json_object_set_new(
         rec, "folds",
         json_pack("{s:s, s:I, s:o}", "strategy", o->strategy ? o->strategy : "", "k", (json_int_t)k, "metrics", fm));
-    json_t *ev = plumb__run_evaluation("out-of-fold", model_kind, d, rep, NULL, err);
+    json_t *ev = evaluation("out-of-fold", model_kind, d, rep, NULL, err);
     plumb_status rc = ev ? PLUMB_OK : failed(err);
     if (ev) {
         json_array_append_new(list, ev);
@@ -553,7 +564,10 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
 plumb_status plumb_run_audit(const plumb_run_options *o, int64_t rows, const plumb_audit *audit, plumb_run **out,
                              plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     char title[512];
+    plumb__error_clear(err);
     snprintf(title, sizeof title, "Audit of %s", base_name(o->data_path));
     char *text = plumb_audit_json(audit);
     json_error_t jerr;

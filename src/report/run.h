@@ -21,14 +21,6 @@ json_t *plumb__run_new(const char *kind, const char *title);
 json_t *plumb__run_data(const char *path, int64_t rows, const char *target, const char *positive, plumb_task task,
                         double positive_rate);
 
-/* One evaluation {"name", "model", "metrics", "ci", "threshold", "confusion", "curves", "regression"} of data
- * (binary: with the ROC, precision-recall, calibration (10 uniform bins), gain curves and the score histogram per
- * class, each thinned to at most a few hundred points; regression: plumb__record_regression's points and segments,
- * with frame (may be NULL) holding data's rows for the time and segment columns). ev holds the metrics computed on
- * data. model may be NULL. Returns NULL after filling err. */
-json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_metric_data *data,
-                              const plumb_evaluation *ev, const plumb_frame *frame, plumb_error *err);
-
 /* Adds "model" (kind, objective, n_features, n_trees, params, settings), "importance" (gain share, splits and, when
  * frame is not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
  * iteration, when the model has one) to rec. */

@@ -154,7 +154,8 @@ void plumb__serve_entities_stats(const plumb__serve_entities *e, plumb__serve_en
 
 typedef struct plumb__serve_config {
     const char *host;
-    int port; /* 0: any free port (the one taken is printed) */
+    bool quiet; /* no line on stderr for a reload that succeeded */
+    int port;   /* 0: any free port (the one taken is printed) */
     int threads;
     const char *const *names, *const *paths; /* n_models models */
     int n_models;

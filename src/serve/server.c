@@ -760,8 +760,9 @@ static void reload_all(server *srv) {
         plumb_error err;
         if (plumb__serve_slot_reload(slot, &err) == PLUMB_OK) {
             plumb__serve_model *m = plumb__serve_slot_acquire(slot);
-            fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", slot->name,
-                    (long long)m->version, m->checksum);
+            if (!srv->cfg->quiet)
+                fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", slot->name,
+                        (long long)m->version, m->checksum);
             plumb__serve_model_unref(m);
         } else {
             char msg[PLUMB_ERROR_MAX];
