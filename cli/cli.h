@@ -47,6 +47,7 @@ extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain, cli_a
 extern const cli_command cli_eval, cli_cv;   /* evaluation: cmd_eval.c, cmd_cv.c */
 extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
+extern const cli_command cli_quantize;       /* quantised trees: cmd_quantize.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0
