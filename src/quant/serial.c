@@ -345,6 +345,10 @@ plumb_status plumb__quant_from_json(plumb__loader *ld, const json_t *root, plumb
         plumb__loader_bad(ld, sized ? "out of memory" : "tree sizes");
         goto done;
     }
+    if (!(q->init_score = malloc((size_t)q->n_classes * sizeof *q->init_score))) {
+        plumb__loader_bad(ld, "out of memory");
+        goto done;
+    }
     if (!read_reals(ld, root, "init_score", q->n_classes, q->init_score) ||
         !read_reals(ld, root, "scale", q->n_trees, q->scale) ||
         !unbase64(ld, root, "nodes", q->nodes, (size_t)n_slots * (size_t)q->node_bytes) ||
