@@ -55,6 +55,61 @@ QUANT_WALK(walk8c, plumb__qnode8, uint8_t, true, 0x80000000u, 0x8000u)
 QUANT_WALK(walk16, plumb__qnode8, uint16_t, false, 0x80000000u, 0x8000u)
 QUANT_WALK(walk16c, plumb__qnode8, uint16_t, true, 0x80000000u, 0x8000u)
 
+/* Leaf value of slot at (absolute) of tree k. */
+static inline double leaf_value(const plumb__quant *q, int64_t k, int64_t at) {
+    return q->scale[k] * (q->leaf_bits == 16 ? ((const int16_t *)q->values)[at] : ((const int8_t *)q->values)[at]);
+}
+
+/* One row: the walk of one tree is a chain of dependent loads, so the row walks ROW_TREES trees side by side and
+ * their chains overlap in the memory system (gbdt's row walk does the same). Leaves loop on themselves, so a tree
+ * that reached its leaf stays while the others finish; values are added in tree order, as the block walk adds
+ * them, so the two paths agree to the bit. */
+typedef void (*row_fn)(const plumb__quant *q, const void *xb, double *acc);
+#define ROW_TREES 8
+#define QUANT_ROW(name, node_t, code_t, CAT, MISS, CFLAG)                                                              \
+    static void name(const plumb__quant *q, const void *xbv, double *acc) {                                            \
+        const code_t *xb = xbv;                                                                                        \
+        const int64_t K = q->n_classes;                                                                                \
+        for (int64_t k0 = 0; k0 < q->n_trees; k0 += ROW_TREES) {                                                       \
+            const int g_n = (int)(q->n_trees - k0 < ROW_TREES ? q->n_trees - k0 : ROW_TREES);                          \
+            int32_t cur[ROW_TREES] = {0};                                                                              \
+            for (bool moved = true; moved;) {                                                                          \
+                moved = false;                                                                                         \
+                for (int g = 0; g < g_n; g++) {                                                                        \
+                    const node_t nd = ((const node_t *)q->nodes)[q->tree_start[k0 + g] + cur[g]];                      \
+                    int32_t next;                                                                                      \
+                    if (CAT && (nd.feature & CFLAG)) {                                                                 \
+                        const uint32_t f = nd.feature & ~CFLAG, bin = xb[f];                                           \
+                        const bool left = bin < 32u * q->cat_words[f] &&                                               \
+                                          plumb__bit(q->cat_bits + q->bits_start[k0 + g] + nd.thr, bin);               \
+                        next = (int32_t)nd.child_m + !left;                                                            \
+                    } else {                                                                                           \
+                        next = (int32_t)(nd.child_m & (MISS - 1)) +                                                    \
+                               ((code_t)(xb[nd.feature] - (nd.child_m >= MISS)) > nd.thr);                             \
+                    }                                                                                                  \
+                    moved |= next != cur[g];                                                                           \
+                    cur[g] = next;                                                                                     \
+                }                                                                                                      \
+            }                                                                                                          \
+            for (int g = 0; g < g_n; g++)                                                                              \
+                acc[(k0 + g) % K] += leaf_value(q, k0 + g, q->tree_start[k0 + g] + cur[g]);                            \
+        }                                                                                                              \
+    }
+QUANT_ROW(row4, plumb__qnode4, uint8_t, false, 0x8000u, 0x80u)
+QUANT_ROW(row4c, plumb__qnode4, uint8_t, true, 0x8000u, 0x80u)
+QUANT_ROW(row8, plumb__qnode8, uint8_t, false, 0x80000000u, 0x8000u)
+QUANT_ROW(row8c, plumb__qnode8, uint8_t, true, 0x80000000u, 0x8000u)
+QUANT_ROW(row16, plumb__qnode8, uint16_t, false, 0x80000000u, 0x8000u)
+QUANT_ROW(row16c, plumb__qnode8, uint16_t, true, 0x80000000u, 0x8000u)
+
+static row_fn row_of(const plumb__quant *q) {
+    if (q->wide)
+        return q->has_cat ? row16c : row16;
+    if (q->node_bytes == 4)
+        return q->has_cat ? row4c : row4;
+    return q->has_cat ? row8c : row8;
+}
+
 static walk_fn walk_of(const plumb__quant *q) {
     if (q->wide)
         return q->has_cat ? walk16c : walk16;
@@ -91,6 +146,10 @@ static void score_block(const plumb_model *model, const float *x, int64_t nr, vo
     for (int64_t i = 0; i < nr; i++)
         for (int64_t k = 0; k < K; k++)
             out[i * K + k] = q->init_score[k];
+    if (nr == 1) {
+        row_of(q)(q, xb, out);
+        return;
+    }
     for (int64_t k = 0; k < q->n_trees; k++) {
         walk(q, k, xb, nr, at);
         const double s = q->scale[k];

@@ -160,6 +160,22 @@ static void check_bound(const plumb_model *m, const plumb_model *q, const plumb_
     free(b);
 }
 
+/* One row at a time (the row walk) gives what the block walk gives, to the bit. */
+static void check_row_path(const plumb_model *q, const plumb_frame *f) {
+    double *all = predict(q, f, true);
+    for (int64_t i = 0; i < 200; i++) {
+        plumb_frame *one = NULL;
+        plumb_error err;
+        plumb_test_ok(plumb_frame_take(f, &i, 1, &one, &err), &err);
+        double *got = predict(q, one, true);
+        if (got[0] != all[i])
+            fail_msg("row %lld: %.17g alone, %.17g in a block", (long long)i, got[0], all[i]);
+        free(got);
+        plumb_frame_free(one);
+    }
+    free(all);
+}
+
 static void thresholds_decide_exactly(void **state) {
     (void)state;
     for (size_t i = 0; i < N_FIXTURES; i++) {
@@ -186,6 +202,7 @@ static void wide_and_many_feature_layouts(void **state) {
         assert_int_equal(info.node_bytes, 8);
         check_decisions(m, q, f);
         check_bound(m, q, f, info.error_bound);
+        check_row_path(q, f);
         plumb_model_free(q);
         plumb_model_free(m);
         plumb_frame_free(f);
