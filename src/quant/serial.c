@@ -71,14 +71,15 @@ static void little_endian(void *p, size_t n, size_t width) {
         }
 }
 
-/* The packed nodes as little-endian bytes: each field of a node swapped, so the layout reads back on any host. */
-static void nodes_little_endian(plumb__quant *q) {
+/* q's packed nodes at p as little-endian bytes and back: each field of a node swapped, so the layout reads back on
+ * any host. */
+static void nodes_little_endian(const plumb__quant *q, void *p) {
     const int64_t n = q->tree_start[q->n_trees];
     for (int64_t i = 0; i < n; i++)
         if (q->node_bytes == 4) {
-            little_endian(&((plumb__qnode4 *)q->nodes)[i].child_m, 1, 2);
+            little_endian(&((plumb__qnode4 *)p)[i].child_m, 1, 2);
         } else {
-            plumb__qnode8 *nd = &((plumb__qnode8 *)q->nodes)[i];
+            plumb__qnode8 *nd = &((plumb__qnode8 *)p)[i];
             little_endian(&nd->child_m, 1, 4);
             little_endian(&nd->feature, 1, 2);
             little_endian(&nd->thr, 1, 2);
@@ -130,17 +131,22 @@ static json_t *features_json(const plumb_model *model, const plumb__quant *q) {
 }
 
 json_t *plumb__quant_to_json(const plumb_model *model) {
-    plumb__quant *q = plumb__quant_of(model);
+    const plumb__quant *q = plumb__quant_of(model);
     const int64_t T = q->n_trees, slots = q->tree_start[T], words = q->bits_start[T];
     json_t *n_slots = json_array(), *n_words = json_array();
     for (int64_t k = 0; n_slots && n_words && k < T; k++) {
         json_array_append_new(n_slots, json_integer((json_int_t)(q->tree_start[k + 1] - q->tree_start[k])));
         json_array_append_new(n_words, json_integer((json_int_t)(q->bits_start[k + 1] - q->bits_start[k])));
     }
-    /* the nodes go out field by field in little-endian order; swapped in place and back (a no-op on x86) */
-    nodes_little_endian(q);
-    json_t *nodes = base64(q->nodes, (size_t)slots * (size_t)q->node_bytes);
-    nodes_little_endian(q);
+    /* a copy swapped, not the nodes: other threads may be scoring the model */
+    const size_t node_size = (size_t)slots * (size_t)q->node_bytes;
+    uint8_t *copy = malloc(node_size + 1);
+    if (copy) {
+        memcpy(copy, q->nodes, node_size);
+        nodes_little_endian(q, copy);
+    }
+    json_t *nodes = copy ? base64(copy, node_size) : NULL;
+    free(copy);
     json_t *objective = json_pack("{s:s, s:f, s:f}", "name", plumb_objective_name(q->objective.kind), "alpha",
                                   q->objective.alpha, "max_delta_step", q->objective.max_delta_step);
     json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", q->metric, "train",
@@ -355,7 +361,7 @@ plumb_status plumb__quant_from_json(plumb__loader *ld, const json_t *root, plumb
         !unbase64(ld, root, "values", q->values, (size_t)n_slots * (size_t)q->leaf_bits / 8) ||
         !unbase64(ld, root, "cat_bits", (uint8_t *)q->cat_bits, (size_t)n_words * 4))
         goto done;
-    nodes_little_endian(q);
+    nodes_little_endian(q, q->nodes);
     little_endian(q->values, (size_t)n_slots, (size_t)q->leaf_bits / 8);
     little_endian(q->cat_bits, (size_t)n_words, 4);
     for (int64_t k = 0; k < q->n_trees; k++)
