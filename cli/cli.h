@@ -51,6 +51,7 @@ extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
 extern const cli_command cli_features;       /* the feature store's tables: cmd_features.c */
 extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_serve.c */
+extern const cli_command cli_quantize;       /* quantised trees: cmd_quantize.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

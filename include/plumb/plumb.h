@@ -603,6 +603,7 @@ typedef enum plumb_model_kind {
     PLUMB_MODEL_GBDT = 0, /* gradient-boosted decision trees */
     PLUMB_MODEL_LINEAR,   /* linear regression, or logistic regression for a binary task */
     PLUMB_MODEL_TREE,     /* a single CART decision tree */
+    PLUMB_MODEL_GBDT_Q,   /* quantised gradient-boosted trees (plumb_model_quantize) */
 } plumb_model_kind;
 
 /* Trains gradient-boosted trees on the feature columns of train (numeric, bool and categorical columns with role
@@ -1294,6 +1295,37 @@ PLUMB_API plumb_status plumb_study_run(const char *name, const plumb_study_optio
  * file is removed). csv_path "-" reads standard input. Thread-safe for distinct databases. */
 PLUMB_API plumb_status plumb_features_load(const char *csv_path, const char *key, const char *db_path,
                                            const char *table, plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Quantised trees: a gradient-boosted model made smaller for scoring (docs/quantize.md)
+ * ------------------------------------------------------------------------------------------------------------- */
+
+typedef struct plumb_quantize_options {
+    int leaf_bits; /* 16: leaf values as int16 times a per-tree scale; 8: as int8 (smaller, less exact) */
+} plumb_quantize_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_quantize_options_init(plumb_quantize_options *opts);
+
+/* What quantising did. Memory counts the kind's own data (trees, bins, scoring layout); the schema and calibrator,
+ * the same in both models, are not counted. */
+typedef struct plumb_quantize_info {
+    int64_t memory_before, memory_after; /* bytes */
+    double error_bound; /* the most any raw score can move: the largest, over outputs, sum over their trees of the
+                           largest leaf rounding error */
+    int node_bytes;     /* bytes per tree node: 4 or 8 */
+    int code_bytes;     /* bytes per binned feature value: 1 when every feature has at most 256 bins, else 2 */
+    int leaf_bits;
+} plumb_quantize_info;
+
+/* Makes *out (owned by the caller; kind "gbdt_q", PLUMB_MODEL_GBDT_Q) from a gradient-boosted model: thresholds
+ * become indices of the model's own bin edges (every split decides as before, exactly), leaf values integers of
+ * opts->leaf_bits times a per-tree scale, nodes packed. It predicts, saves and loads like any plumb_model; it has
+ * no importance, contributions or validation curve. opts and info (OUT) may be NULL. Returns PLUMB_EINVAL for a
+ * model that is not gbdt ("a linear model cannot be quantised: only gbdt models can"), bad options, or a tree whose
+ * categorical bitsets exceed 65535 words; PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_model_quantize(const plumb_model *model, const plumb_quantize_options *opts,
+                                            plumb_model **out, plumb_quantize_info *info, plumb_error *err);
 
 #ifdef __cplusplus
 }

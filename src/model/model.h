@@ -79,7 +79,7 @@ struct plumb_model {
 };
 
 /* The kinds' operations, defined in their folders and listed in kinds.c. */
-extern const plumb__model_ops plumb__gbdt_ops, plumb__linear_ops, plumb__tree_ops;
+extern const plumb__model_ops plumb__gbdt_ops, plumb__linear_ops, plumb__tree_ops, plumb__gbdt_q_ops;
 
 /* Every kind's operations (n of them), in the table's order. */
 const plumb__model_ops *const *plumb__model_kinds(size_t *n);

@@ -16,8 +16,8 @@
 #define DIR PLUMB_TEST_DATA "/models/"
 
 static const char *const fixtures[] = {
-    "gbdt_binary", "gbdt_calibrated", "gbdt_multiclass", "gbdt_poisson",
-    "linear",      "logistic",        "tree_binary",     "tree_regression",
+    "gbdt_binary", "gbdt_calibrated", "gbdt_multiclass", "gbdt_poisson", "linear",
+    "logistic",    "tree_binary",     "tree_regression", "gbdt_q", /* plumb quantize gbdt_binary.plumb */
 };
 #define N_FIXTURES (sizeof fixtures / sizeof *fixtures)
 
