@@ -13,11 +13,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bytes of a UTF-8 character that starts with byte c: 1 to 4, or 0 when no character starts with c. */
+static size_t utf8_lead(unsigned char c) {
+    return c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+}
+
+/* The length of the valid UTF-8 character at s, or 0 for an invalid or cut one (a NUL ends the check). Overlong
+ * forms, surrogates and code points past U+10FFFF are invalid, as they are to jansson. */
+static size_t utf8_char(const unsigned char *s) {
+    const size_t len = utf8_lead(s[0]);
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len > 1 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+                    (s[0] == 0xf4 && s[1] > 0x8f)))
+        return 0;
+    return len;
+}
+
+size_t plumb__serve_utf8_prefix(const char *s, size_t max) {
+    size_t i = 0;
+    while (i < max && s[i]) {
+        const size_t lead = utf8_lead((unsigned char)s[i]);
+        if (i + lead > max)
+            break;
+        const size_t k = lead > 1 ? utf8_char((const unsigned char *)s + i) : 1;
+        i += k ? k : 1;
+    }
+    return i;
+}
+
+void plumb__serve_utf8_scrub(char *s) {
+    while (*s) {
+        const size_t k = utf8_char((const unsigned char *)s);
+        if (k == 0)
+            *s++ = '?';
+        else
+            s += k;
+    }
+}
+
 int plumb__serve_fail(plumb__serve_problem *prob, int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prob->message, sizeof prob->message, fmt, ap);
+    const int n = vsnprintf(prob->message, sizeof prob->message, fmt, ap);
     va_end(ap);
+    /* a message cut at the buffer's end loses the part of a character it split; messages quote what clients and
+     * stores sent, which need not be UTF-8, and the answer is JSON, which must be */
+    if (n >= (int)sizeof prob->message)
+        prob->message[plumb__serve_utf8_prefix(prob->message, sizeof prob->message - 1)] = '\0';
+    plumb__serve_utf8_scrub(prob->message);
     prob->status = status;
     return status;
 }

@@ -99,13 +99,14 @@ static enum MHD_Result send_text(struct MHD_Connection *c, request *rq, int stat
     return r;
 }
 
-/* Sends obj (taken over) as the JSON answer. */
+/* Sends obj (taken over) as the JSON answer. A NULL obj is an answer that could not be built: jansson refuses
+ * text that is not UTF-8 as it refuses to allocate, and the two cannot be told apart here. */
 static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, int status, json_t *obj) {
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text) {
-        static const char oom[] = "{\"error\":\"out of memory\"}";
-        text = strdup(oom);
+        text = strdup(obj ? "{\"error\":\"out of memory\"}"
+                          : "{\"error\":\"the answer could not be built: out of memory or text not UTF-8\"}");
         status = 500;
         if (!text)
             return MHD_NO;
@@ -113,8 +114,15 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, int stat
     return send_text(c, rq, status, text, strlen(text), "application/json");
 }
 
+/* Messages quote URLs, names and values as clients sent them: made valid UTF-8 here, so that a malformed request
+ * is answered with its own status, not a 500. */
 static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status, const char *message) {
-    return send_json(c, rq, status, json_pack("{ss}", "error", message));
+    char text[1024];
+    const size_t n = plumb__serve_utf8_prefix(message, sizeof text - 1);
+    memcpy(text, message, n);
+    text[n] = '\0';
+    plumb__serve_utf8_scrub(text);
+    return send_json(c, rq, status, json_pack("{ss}", "error", text));
 }
 
 /* A JSON number, or null for what JSON cannot carry (NaN, infinities). */
@@ -616,18 +624,20 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     else if (match(url, "/v2/models/", "", &name, &len))
         kind = META;
     if (kind == NONE) {
-        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", method, url);
+        snprintf(msg, sizeof msg, "no such endpoint: %.20s %.*s", method, (int)plumb__serve_utf8_prefix(url, 200), url);
         return send_error(c, rq, 404, msg);
     }
     plumb__serve_slot *slot = find_slot(srv, name, len);
     if (!slot) {
-        snprintf(msg, sizeof msg, "no model named '%.*s'", (int)(len < 200 ? len : 200), name);
+        snprintf(msg, sizeof msg, "no model named '%.*s'", (int)plumb__serve_utf8_prefix(name, len < 200 ? len : 200),
+                 name);
         return send_error(c, rq, 404, msg);
     }
     rq->slot = slot;
     const bool want_post = kind == INFER || kind == PREDICT || kind == LOAD;
     if (want_post ? !post : !get) {
-        snprintf(msg, sizeof msg, "%s takes %s, not %s", url, want_post ? "POST" : "GET", method);
+        snprintf(msg, sizeof msg, "%.*s takes %s, not %.20s", (int)plumb__serve_utf8_prefix(url, 200), url,
+                 want_post ? "POST" : "GET", method);
         return send_error(c, rq, 405, msg);
     }
     if (rq->too_large) {

@@ -230,6 +230,29 @@ EOF
     stop_server
 }
 
+# text that is not UTF-8, or is cut inside a character, in what an error message quotes: the answer is still the
+# request's own 4xx (or the store's 503) as valid JSON, never a 500
+test_serve_non_utf8_in_messages() {
+    make_features # `plumb features load` refuses text that is not UTF-8, Redis holds any bytes
+    printf '\377' | redis-cli -p "$REDIS_PORT" -x HSET features:u8 Age >/dev/null || fail "filling redis"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$FEATURES"
+    req GET /v2/models/%FF
+    expect_code 404 && expect_body_has "no model named '?'"
+    # 1 ASCII byte and 150 two-byte characters: the 200 bytes quoted end at a whole character
+    req GET "/v2/models/a$($PY -c 'print("%C3%A9" * 150)')"
+    expect_code 404
+    [ "$(jget 'len(j["error"])')" = "$((17 + 100))" ] || fail "the name quoted: $body"
+    $PY -c 'import json; print(json.dumps({"inputs": [{"name": "x" + "é" * 300, "shape": [1, 2], "datatype": "FP32",
+        "data": [1, 2]}]}))' >"$TMP/req.json"
+    req POST /v2/models/m/infer @"$TMP/req.json"
+    expect_code 400 && expect_body_has "input 'xéé"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u8"}]}'
+    expect_code 503 && expect_body_has "column 'Age' holds '?', not a numeric value"
+    req GET /v2/health/live
+    expect_code 200
+    stop_server
+}
+
 # a connection that sends nothing is closed after --timeout
 test_serve_idle_connection_times_out() {
     start_server "$MODELS/gbdt_binary.plumb" --timeout 1
