@@ -148,13 +148,19 @@ static int alloc_rows(plumb__serve_batch *b, int64_t n_rows, int64_t n_cols, con
     return 0;
 }
 
-/* Text of an entity key or a category sent as a number: integers without a decimal point. */
-static const char *number_text(plumb__serve_batch *b, double x) {
+/* Text of an entity key or a category sent as a number, as the client wrote it where that can be told: an integer
+ * in full (through a double, 1234567890123456789 would lose its last digits), a real in the fewest digits that
+ * read back as the same double (0.1, not 0.10000000000000001). */
+static const char *number_text(plumb__serve_batch *b, const json_t *v) {
     char buf[40];
-    if (x == floor(x) && fabs(x) < 1e15)
-        snprintf(buf, sizeof buf, "%.0f", x);
-    else
-        snprintf(buf, sizeof buf, "%.17g", x);
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else {
+        const double x = json_real_value(v);
+        snprintf(buf, sizeof buf, "%.15g", x);
+        if (strtod(buf, NULL) != x)
+            snprintf(buf, sizeof buf, "%.17g", x);
+    }
     return plumb__serve_batch_keep(b, buf);
 }
 
@@ -163,9 +169,7 @@ static const char *number_text(plumb__serve_batch *b, double x) {
 static int set_value(plumb__serve_batch *b, const plumb__serve_columns *cols, int64_t r, int64_t c, json_t *v,
                      const char *where, plumb__serve_problem *prob) {
     if (c == -2) {
-        const char *key = json_is_string(v)                       ? json_string_value(v)
-                          : json_is_integer(v) || json_is_real(v) ? number_text(b, json_number_value(v))
-                                                                  : NULL;
+        const char *key = json_is_string(v) ? json_string_value(v) : json_is_number(v) ? number_text(b, v) : NULL;
         if (json_is_null(v))
             return 0;
         if (!key)
@@ -182,7 +186,7 @@ static int set_value(plumb__serve_batch *b, const plumb__serve_columns *cols, in
         if (json_is_string(v))
             b->cats[k] = json_string_value(v);
         else if (json_is_number(v))
-            b->cats[k] = number_text(b, json_number_value(v));
+            b->cats[k] = number_text(b, v);
         else
             return plumb__serve_fail(prob, 422, "%s: '%s' is categorical: a string expected", where, cols->names[c]);
         if (!b->cats[k])

@@ -253,6 +253,29 @@ test_serve_non_utf8_in_messages() {
     stop_server
 }
 
+# an entity key sent as a JSON number names the entity stored under its digits: a 19-digit integer in full (v1
+# number, v2 INT64 tensor), a real in its shortest form
+test_serve_numeric_entity_keys() {
+    { echo "user_id,$(head -1 "$MODELS/credit300.csv" | cut -d, -f2-)"
+      sed -n 2p "$MODELS/credit300.csv" | sed 's/^[^,]*/1234567890123456789/'
+      sed -n 3p "$MODELS/credit300.csv" | sed 's/^[^,]*/0.1/'; } >"$TMP/features.csv"
+    "$PLUMB" features load "$TMP/features.csv" --key user_id --db "$TMP/features.db" -q || fail "features load"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.db"
+    local p1 p2
+    p1=$(sed -n 2p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    p2=$(sed -n 3p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    req POST /v1/models/m:predict '{"instances": [{"user_id": 1234567890123456789}, {"user_id": 0.1}]}'
+    expect_code 200
+    [ "$(jget 'j["predictions"]')" = "[$p1, $p2]" ] || fail "v1 numeric keys: $body (want $p1, $p2)"
+    req POST /v2/models/m/infer \
+        '{"inputs": [{"name": "user_id", "shape": [1], "datatype": "INT64", "data": [1234567890123456789]}]}'
+    expect_code 200
+    [ "$(jget 'j["outputs"][0]["data"]')" = "[$p1]" ] || fail "v2 INT64 key: $body (want $p1)"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": 1234567890123456788}]}'
+    expect_code 404 && expect_body_has "entity '1234567890123456788' not found"
+    stop_server
+}
+
 # a connection that sends nothing is closed after --timeout
 test_serve_idle_connection_times_out() {
     start_server "$MODELS/gbdt_binary.plumb" --timeout 1
