@@ -15,6 +15,7 @@ static const cli_option options[] = {
     {"threads", 't', "N", "the cores", "worker threads"},
     {"max-body", 0, "BYTES", "8388608", "largest request body (a batch of 10,000 rows of 20 features is about 4 MB)"},
     {"max-batch", 0, "N", "10000", "most rows in one request"},
+    {"max-buffered", 0, "BYTES", "4 x max-body x threads", "request bodies held at once; beyond: 503"},
     {"max-depth", 0, "N", "32", "deepest JSON nesting"},
     {"max-string", 0, "BYTES", "65536", "longest JSON string"},
     {"timeout", 0, "S", "30", "close a connection idle (or sending its headers or body) this long"},
@@ -132,6 +133,15 @@ static int run(const cli_args *a) {
         !count_option(a, "cache-size", "100000", 1LL << 40, &cache_size) ||
         !count_option(a, "shadow-log-max", "104857600", 1LL << 50, &log_max))
         goto done;
+    long long max_buffered;
+    char buffered_text[32];
+    snprintf(buffered_text, sizeof buffered_text, "%lld", 4 * max_body * (threads > 0 ? threads : 1));
+    if (!count_option(a, "max-buffered", buffered_text, 1LL << 50, &max_buffered))
+        goto done;
+    if (max_buffered < max_body) {
+        cli_usage_error(a->cmd, "--max-buffered must be at least --max-body (%lld), not %lld", max_body, max_buffered);
+        goto done;
+    }
     double deadline = 0, drain = 30, budget = 5, ttl = 60;
     if ((cli_get(a, "deadline-ms") && !cli_double(a, "deadline-ms", &deadline)) ||
         (cli_get(a, "drain-timeout") && !cli_double(a, "drain-timeout", &drain)) ||
@@ -170,6 +180,7 @@ static int run(const cli_args *a) {
         .fallback_path = cli_get(a, "fallback"),
         .deadline_ms = deadline,
         .limits = {(size_t)max_body, max_batch, (int)max_depth, (size_t)max_string},
+        .max_buffered = (size_t)max_buffered,
         .connection_timeout_s = (int)timeout,
         .max_connections = (int)max_conn,
         .drain_timeout_s = drain,

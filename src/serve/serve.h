@@ -168,6 +168,7 @@ typedef struct plumb__serve_config {
     const char *fallback_path; /* or NULL */
     double deadline_ms;        /* 0: none */
     plumb__serve_limits limits;
+    size_t max_buffered; /* bytes of request bodies held at once, all connections together */
     int connection_timeout_s;
     int max_connections;
     double drain_timeout_s;

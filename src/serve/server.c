@@ -40,6 +40,7 @@ typedef struct server {
     plumb__serve_histogram fetch, score, total;
     _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped, shadow_ns;
     _Atomic uint64_t log_errors; /* access or shadow log lines that could not be written (disk full) */
+    _Atomic size_t buffered;     /* bytes allocated for request bodies, against cfg->max_buffered */
     int access_fd;
     pthread_mutex_t shadow_lock; /* the shadow log's file and size */
     FILE *shadow_log;
@@ -52,6 +53,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool busy;  /* its body would have taken the server over --max-buffered: dropped, answered 503 */
     bool close; /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
     int status;
     const char *method;
@@ -684,17 +686,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (*upload_data_size) {
         const size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->len + n > srv->cfg->limits.max_body) {
-            rq->too_large = true; /* read and dropped: chunked bodies have no length to refuse up front */
+        if (rq->too_large || rq->busy) /* read and dropped */
+            return MHD_YES;
+        if (rq->len + n > srv->cfg->limits.max_body) {
+            rq->too_large = true; /* chunked bodies have no length to refuse up front */
             return MHD_YES;
         }
         if (rq->len + n + 1 > rq->cap) {
             size_t cap = rq->cap ? rq->cap : 4096;
             while (cap < rq->len + n + 1)
                 cap *= 2;
+            if (cap > srv->cfg->limits.max_body + 1)
+                cap = srv->cfg->limits.max_body + 1;
+            /* slow uploads hold their bodies without holding a thread: the budget bounds them all together */
+            const size_t more = cap - rq->cap;
+            if (atomic_fetch_add(&srv->buffered, more) + more > srv->cfg->max_buffered) {
+                atomic_fetch_sub(&srv->buffered, more);
+                rq->busy = true;
+                return MHD_YES;
+            }
             char *b = realloc(rq->body, cap);
-            if (!b)
+            if (!b) {
+                atomic_fetch_sub(&srv->buffered, more);
                 return MHD_NO;
+            }
             rq->body = b;
             rq->cap = cap;
         }
@@ -704,6 +719,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (rq->status) /* answered on the first call (too large) */
         return MHD_YES;
+    if (rq->busy) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the server holds %zu bytes of request bodies, its limit (--max-buffered): try again",
+                 srv->cfg->max_buffered);
+        return send_error(c, rq, 503, msg);
+    }
     return route(srv, c, rq, url, method);
 }
 
@@ -757,6 +778,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         shadow_score(srv, rq);
     free(rq->main_out);
     free(rq->body);
+    atomic_fetch_sub(&srv->buffered, rq->cap);
     free(rq);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
