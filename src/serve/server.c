@@ -38,9 +38,11 @@ typedef struct server {
     _Atomic int in_flight;
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
-    _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped, shadow_ns;
-    _Atomic uint64_t log_errors; /* access or shadow log lines that could not be written (disk full) */
-    _Atomic size_t buffered;     /* bytes allocated for request bodies, against cfg->max_buffered */
+    _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped;
+    _Atomic uint64_t shadow_mean_ns; /* the shadow's recent time a request: a moving mean, 1/4 for the newest */
+    _Atomic uint64_t shadow_over;    /* requests that came while shadow_mean_ns was over the budget */
+    _Atomic uint64_t log_errors;     /* access or shadow log lines that could not be written (disk full) */
+    _Atomic size_t buffered;         /* bytes allocated for request bodies, against cfg->max_buffered */
     int access_fd;
     pthread_mutex_t shadow_lock; /* the shadow log's file and size */
     FILE *shadow_log;
@@ -425,12 +427,16 @@ static void shadow_write(server *srv, const char *line) {
     pthread_mutex_unlock(&srv->shadow_lock);
 }
 
-/* Scores the shadow model on rq (after its answer went out) and logs both predictions. A shadow that took more
- * than its budget on average over the requests so far is skipped: it holds a worker thread that the next request
- * on the connection waits for. */
+/* Over its budget, the shadow scores 1 request in this many: enough for its mean to come back under the budget when
+ * it was one slow batch, not enough to hold the worker threads. */
+#define SHADOW_PROBE_EVERY 100
+
+/* Scores the shadow model on rq (after its answer went out) and logs both predictions. A shadow whose recent mean
+ * time is over its budget is mostly skipped: it holds a worker thread that the next request on the connection
+ * waits for. */
 static void shadow_score(server *srv, request *rq) {
-    const uint64_t scored = atomic_load(&srv->shadow_scored);
-    if (scored > 0 && (double)atomic_load(&srv->shadow_ns) / (double)scored / 1e6 > srv->cfg->shadow_budget_ms) {
+    if ((double)atomic_load(&srv->shadow_mean_ns) / 1e6 > srv->cfg->shadow_budget_ms &&
+        atomic_fetch_add(&srv->shadow_over, 1) % SHADOW_PROBE_EVERY != SHADOW_PROBE_EVERY - 1) {
         atomic_fetch_add(&srv->shadow_skipped, 1);
         return;
     }
@@ -464,7 +470,11 @@ static void shadow_score(server *srv, request *rq) {
     free(text);
     answer_free(&a);
     atomic_fetch_add(&srv->shadow_scored, 1);
-    atomic_fetch_add(&srv->shadow_ns, now_ns() - t0);
+    const uint64_t ns = now_ns() - t0;
+    uint64_t mean = atomic_load(&srv->shadow_mean_ns), next;
+    do
+        next = mean ? mean - mean / 4 + ns / 4 : ns;
+    while (!atomic_compare_exchange_weak(&srv->shadow_mean_ns, &mean, next));
 }
 
 /* ---- metadata, health, metrics, reload ------------------------------------------------------------------------ */

@@ -592,6 +592,40 @@ EOF
     stop_server
 }
 
+# one slow batch puts the shadow over its budget for a while, not for good: its mean moves with the requests it
+# still scores (1 in 100 while over), and once the one-row requests bring it under the budget, it scores them all
+test_serve_shadow_resumes_after_a_slow_batch() {
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/shadow.log" --shadow-budget-ms 1
+    instances "$MODELS/credit300.csv" 300 |
+        $PY -c "import json,sys; j=json.load(sys.stdin); j['instances']=(j['instances']*34)[:10000]; print(json.dumps(j))" \
+            >"$TMP/big.json"
+    instances "$MODELS/credit300.csv" 1 >"$TMP/one.json"
+    $PY - "$PORT" "$TMP/big.json" "$TMP/one.json" <<'EOF' || fail "the shadow did not resume: $(tail -3 "$TMP/srv.err")"
+import http.client, re, sys
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+def call(method, path, body=None):
+    conn.request(method, path, body, {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    text = r.read().decode()
+    assert r.status == 200, (r.status, text)
+    return text
+def counter(name):
+    return int(re.search(r"^%s (\d+)$" % name, call("GET", "/metrics"), re.M).group(1))
+big, one = open(sys.argv[2]).read(), open(sys.argv[3]).read()
+call("POST", "/v1/models/m:predict", big)
+for i in range(100):  # 1 in 100 is scored while over: each takes 1/4 off the excess (24 for a 1 s batch)
+    before = counter("plumb_shadow_scored_total")
+    for _ in range(100):
+        call("POST", "/v1/models/m:predict", one)
+    if counter("plumb_shadow_scored_total") - before >= 90:
+        assert counter("plumb_shadow_skipped_total") > 0, "the slow batch never put the shadow over its budget"
+        sys.exit(0)
+sys.exit("still skipping after 10,000 requests")
+EOF
+    stop_server
+}
+
 # The feature stores of the test: entities u1 and u2 holding rows 1 and 2 of the fixture, in a SQLite file written
 # by `plumb features load` (SQLITE) and in a redis-server the test starts on a free loopback port (FEATURES, the
 # --features URI); store_down stops that Redis, store_up starts it again on the same port with the same hashes.
