@@ -41,7 +41,7 @@ void plumb__serve_entities_stats(const plumb__serve_entities *e, plumb__serve_en
     plumb__store_stats s;
     plumb__store_stats_get(e->store, &s);
     out->hits = s.hits;
-    out->misses = s.misses + s.expired;
+    out->misses = s.misses; /* expired entries included: they went to the backend */
     out->errors = s.errors;
 }
 

@@ -663,6 +663,21 @@ store_down() {
     REDIS_PID=""
 }
 
+# a lookup is a hit or a miss, once: an entry past --cache-ttl is one miss (the store is asked again), not two
+test_serve_cache_misses_counted_once() {
+    make_features
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$SQLITE" --cache-ttl 0.3
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
+    expect_code 200
+    sleep 0.5
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}, {"user_id": "u1"}]}'
+    expect_code 200
+    req GET /metrics
+    expect_body_has "plumb_feature_cache_misses_total 2"
+    expect_body_has "plumb_feature_cache_hits_total 1"
+    stop_server
+}
+
 # a row naming an entity is filled from the store; values sent override stored ones; a missing entity is a 404
 # (or missing values); a store that is down is a 503, or the fallback's answer
 test_serve_entity_features_from_the_store() {
