@@ -494,6 +494,24 @@ test_serve_usage_and_start_errors() {
     expect_rc 2 && expect_err_has "--port must be a whole number from 0 to 65535"
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --shadow "gbdt_binary=$MODELS/gbdt_binary.plumb"
     expect_rc 2 && expect_err_has "--shadow needs --shadow-log"
+    # every option in a range the server works with: none that accepts nothing, times out at once or overflows
+    local option want
+    while IFS='|' read -r option want; do
+        run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --threads 2 $option
+        expect_rc 2 && expect_err_has "$want"
+    done <<EOF
+--max-connections 0|--max-connections must be a whole number from 1 to 1000000, not '0'
+--max-connections 1|--max-connections must be at least --threads (2), not 1
+--timeout 0|--timeout must be a whole number from 1 to 86400, not '0'
+--threads 0|--threads must be a whole number from 1 to 1024, not '0'
+--max-depth 1|--max-depth must be a whole number from 2 to 1000, not '1'
+--drain-timeout -1|--drain-timeout must be a number from 0 to 86400, not '-1'
+--drain-timeout 1e20|--drain-timeout must be a number from 0 to 86400, not '1e20'
+--deadline-ms -5|--deadline-ms must be a number from 0 to 3600000, not '-5'
+--shadow-budget-ms -0.5|--shadow-budget-ms must be a number from 0 to 3600000, not '-0.5'
+--cache-ttl -1|--cache-ttl must be a number from 0 to 31536000, not '-1'
+--cache-ttl nan|option '--cache-ttl' expects a number, got 'nan'
+EOF
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --access-log "$TMP/no/such/dir/access.log"
     expect_rc 1 && expect_err_has "cannot open the access log '$TMP/no/such/dir/access.log'"
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --host nosuchhost.invalid
