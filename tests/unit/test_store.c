@@ -481,6 +481,9 @@ static void redis_hung_times_out(void **state) {
     const double took = now_s() - t0;
     /* one command timeout, one reconnect (accepted by the kernel's backlog) and a second command timeout */
     assert_true(took >= 0.19 && took < 1.0);
+    char want[96];
+    snprintf(want, sizeof want, "redis at 127.0.0.1:%d gave no answer within 200 ms", redis_port);
+    assert_string_equal(err.message, want);
     assert_int_equal(kill(redis_pid, SIGCONT), 0);
     assert_int_equal(get(s, "u1", v), 1);
     assert_string_equal(v[0], "30");
