@@ -55,8 +55,9 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_large;
-    bool busy;  /* its body would have taken the server over --max-buffered: dropped, answered 503 */
-    bool close; /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
+    bool busy;         /* its body would have taken the server over --max-buffered: dropped, answered 503 */
+    bool close;        /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
+    const char *allow; /* the methods a 405 answer lists in its Allow header (RFC 9110) */
     int status;
     const char *method;
     char path[256];
@@ -97,6 +98,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, request *rq, int stat
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (rq->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == 405 && rq->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     rq->status = status;
     const enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -127,6 +130,12 @@ static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int sta
     text[n] = '\0';
     plumb__serve_utf8_scrub(text);
     return send_json(c, rq, status, json_pack("{ss}", "error", text));
+}
+
+/* 405: the path takes only the methods in allow. */
+static enum MHD_Result send_405(struct MHD_Connection *c, request *rq, const char *allow, const char *message) {
+    rq->allow = allow;
+    return send_error(c, rq, 405, message);
 }
 
 /* A JSON number, or null for what JSON cannot carry (NaN, infinities). */
@@ -415,10 +424,16 @@ static void shadow_write(server *srv, const char *line) {
         snprintf(old, sizeof old, "%s.1", srv->cfg->shadow_log);
         fclose(srv->shadow_log);
         rename(srv->cfg->shadow_log, old);
-        srv->shadow_log = fopen(srv->cfg->shadow_log, "a");
+        srv->shadow_log = NULL;
         srv->shadow_log_size = 0;
     }
-    if (srv->shadow_log) {
+    /* opened again after a rotation, and at each line while it cannot be (its directory gone): each line lost to
+     * that is a log error, as a line the disk refused is */
+    if (!srv->shadow_log)
+        srv->shadow_log = fopen(srv->cfg->shadow_log, "a");
+    if (!srv->shadow_log) {
+        atomic_fetch_add(&srv->log_errors, 1);
+    } else {
         fprintf(srv->shadow_log, "%s\n", line);
         if (fflush(srv->shadow_log) != 0)
             atomic_fetch_add(&srv->log_errors, 1);
@@ -508,7 +523,9 @@ static enum MHD_Result reload(struct MHD_Connection *c, request *rq, plumb__serv
         char msg[PLUMB_ERROR_MAX];
         plumb_error_format(&err, msg, sizeof msg);
         fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name, msg);
-        return send_error(c, rq, 422, msg);
+        /* the file is the server's, not the client's: one that cannot be read (gone, no permission) or memory that
+         * runs out is the server's failure; a file that reads but is refused (corrupt, incompatible) is a 422 */
+        return send_error(c, rq, err.code == PLUMB_EIO || err.code == PLUMB_ENOMEM ? 500 : 422, msg);
     }
     plumb__serve_model *m = plumb__serve_slot_acquire(slot);
     json_t *obj =
@@ -614,17 +631,17 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     enum { NONE, META, READY, INFER, PREDICT, LOAD } kind = NONE;
     if (strcmp(url, "/v2/health/live") == 0 || strcmp(url, "/v2/health/ready") == 0) {
         if (!get)
-            return send_error(c, rq, 405, "health checks take GET");
+            return send_405(c, rq, "GET", "health checks take GET");
         const bool ready = url[11] == 'l' || !atomic_load(&srv->draining);
         return send_json(c, rq, ready ? 200 : 503, json_pack("{sb}", url[11] == 'l' ? "live" : "ready", ready));
     }
     if (strcmp(url, "/metrics") == 0)
-        return get ? metrics(srv, c, rq) : send_error(c, rq, 405, "/metrics takes GET");
+        return get ? metrics(srv, c, rq) : send_405(c, rq, "GET", "/metrics takes GET");
     if (strcmp(url, "/v2") == 0)
         return get ? send_json(c, rq, 200,
                                json_pack("{ss,ss,s[s]}", "name", "plumb", "version", plumb_version(), "extensions",
                                          "model_repository"))
-                   : send_error(c, rq, 405, "/v2 takes GET");
+                   : send_405(c, rq, "GET", "/v2 takes GET");
     if (match(url, "/v2/models/", "/infer", &name, &len))
         kind = INFER;
     else if (match(url, "/v2/models/", "/ready", &name, &len))
@@ -650,7 +667,7 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     if (want_post ? !post : !get) {
         snprintf(msg, sizeof msg, "%.*s takes %s, not %.20s", (int)plumb__serve_utf8_prefix(url, 200), url,
                  want_post ? "POST" : "GET", method);
-        return send_error(c, rq, 405, msg);
+        return send_405(c, rq, want_post ? "POST" : "GET", msg);
     }
     if (rq->too_large) {
         snprintf(msg, sizeof msg, "the body exceeds the limit of %zu bytes", srv->cfg->limits.max_body);

@@ -102,6 +102,11 @@ test_serve_health_metadata_and_routes() {
     expect_code 405 && expect_body_has "takes POST, not GET"
     req POST /v2/health/live '{}'
     expect_code 405
+    # a 405 names the methods the path takes
+    curl -s -D - -o /dev/null "http://127.0.0.1:$PORT/v2/models/credit/infer" | grep -q $'^Allow: POST\r$' ||
+        fail "no 'Allow: POST' on a GET of infer"
+    curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PORT/metrics" | grep -q $'^Allow: GET\r$' ||
+        fail "no 'Allow: GET' on a POST of /metrics"
     stop_server
 }
 
@@ -341,6 +346,10 @@ test_serve_reload_swaps_or_refuses() {
     sed '2s/"/x/' "$MODELS/gbdt_binary.plumb" >"$TMP/m.plumb"
     req POST /v2/repository/models/m/load
     expect_code 422 && expect_body_has "checksum mismatch"
+    # gone: the server's file, not the client's input, so a 500 naming it
+    rm "$TMP/m.plumb"
+    req POST /v2/repository/models/m/load
+    expect_code 500 && expect_body_has "m.plumb"
     # incompatible: a multiclass model where a binary one served
     cp "$MODELS/gbdt_multiclass.plumb" "$TMP/m.plumb"
     req POST /v2/repository/models/m/load
@@ -355,7 +364,7 @@ test_serve_reload_swaps_or_refuses() {
     req GET /metrics
     expect_body_has "plumb_reloads_total 2"
     expect_body_has "plumb_model_version{model=\"m\",checksum=\"$old\"} 3"
-    expect_body_has "plumb_reload_failures_total 2"
+    expect_body_has "plumb_reload_failures_total 3"
     stop_server
 }
 
@@ -641,6 +650,30 @@ for i in range(100):  # 1 in 100 is scored while over: each takes 1/4 off the ex
         sys.exit(0)
 sys.exit("still skipping after 10,000 requests")
 EOF
+    stop_server
+}
+
+# a shadow log that cannot be opened again after its rotation (its directory removed) counts each line lost as a
+# log error, and is opened again once it can be
+test_serve_shadow_log_reopen_failure_counted() {
+    mkdir "$TMP/sh"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/sh/shadow.log" --shadow-log-max 100 --shadow-budget-ms 1000
+    instances "$MODELS/credit300.csv" 1 >"$TMP/req.json"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3 # the shadow scores after the answer
+    rm -r "$TMP/sh"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3
+    req GET /metrics
+    expect_body_has "plumb_log_write_errors_total 2"
+    mkdir "$TMP/sh"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3
+    req GET /metrics
+    expect_body_has "plumb_log_write_errors_total 2"
+    [ "$(wc -l <"$TMP/sh/shadow.log")" = 1 ] || fail "the shadow log was not opened again"
     stop_server
 }
 
