@@ -186,6 +186,8 @@ static int set_value(plumb__serve_batch *b, const plumb__serve_columns *cols, in
         const char *key = json_is_string(v) ? json_string_value(v) : json_is_number(v) ? number_text(b, v) : NULL;
         if (json_is_null(v))
             return 0;
+        if (!key && json_is_number(v))
+            return plumb__serve_fail(prob, 500, "out of memory");
         if (!key)
             return plumb__serve_fail(prob, 422, "%s: an entity key must be a string or a number", where);
         b->keys[r] = key;
