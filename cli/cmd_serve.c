@@ -15,6 +15,7 @@ static const cli_option options[] = {
     {"threads", 't', "N", "the cores", "worker threads"},
     {"max-body", 0, "BYTES", "8388608", "largest request body (a batch of 10,000 rows of 20 features is about 4 MB)"},
     {"max-batch", 0, "N", "10000", "most rows in one request"},
+    {"max-buffered", 0, "BYTES", "4 x max-body x threads", "request bodies held at once; beyond: 503"},
     {"max-depth", 0, "N", "32", "deepest JSON nesting"},
     {"max-string", 0, "BYTES", "65536", "longest JSON string"},
     {"timeout", 0, "S", "30", "close a connection idle (or sending its headers or body) this long"},
@@ -37,16 +38,29 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-/* A whole non-negative number option no larger than max; false after a usage error. */
-static bool count_option(const cli_args *a, const char *name, const char *def, long long max, long long *out) {
+/* A whole number option from min to max; false after a usage error. */
+static bool count_option(const cli_args *a, const char *name, const char *def, long long min, long long max,
+                         long long *out) {
     const char *s = cli_get(a, name);
     if (!s)
         s = def;
     char *end;
     errno = 0;
     *out = strtoll(s, &end, 10);
-    if (end == s || *end || errno || *out < 0 || *out > max) {
-        cli_usage_error(a->cmd, "--%s must be a whole number from 0 to %lld, not '%s'", name, max, s);
+    if (end == s || *end || errno || *out < min || *out > max) {
+        cli_usage_error(a->cmd, "--%s must be a whole number from %lld to %lld, not '%s'", name, min, max, s);
+        return false;
+    }
+    return true;
+}
+
+/* A number option from 0 to max (*out keeps its default when the option is absent); false after a usage error.
+ * The bound keeps the server's conversions (seconds to nanoseconds as uint64_t) defined. */
+static bool time_option(const cli_args *a, const char *name, double max, double *out) {
+    if (!cli_double(a, name, out))
+        return false;
+    if (!(*out >= 0 && *out <= max)) {
+        cli_usage_error(a->cmd, "--%s must be a number from 0 to %.15g, not '%s'", name, max, cli_get(a, name));
         return false;
     }
     return true;
@@ -123,26 +137,35 @@ static int run(const cli_args *a) {
     const long cores = sysconf(_SC_NPROCESSORS_ONLN);
     char cores_text[24];
     snprintf(cores_text, sizeof cores_text, "%ld", cores > 0 ? cores : 1);
-    if (!count_option(a, "port", "8080", 65535, &port) || !count_option(a, "threads", cores_text, 1024, &threads) ||
-        !count_option(a, "max-body", "8388608", 1LL << 32, &max_body) ||
-        !count_option(a, "max-batch", "10000", 10000000, &max_batch) ||
-        !count_option(a, "max-depth", "32", 1000, &max_depth) ||
-        !count_option(a, "max-string", "65536", 1LL << 30, &max_string) ||
-        !count_option(a, "timeout", "30", 86400, &timeout) ||
-        !count_option(a, "max-connections", "1024", 1000000, &max_conn) ||
-        !count_option(a, "cache-size", "100000", 1LL << 40, &cache_size) ||
-        !count_option(a, "shadow-log-max", "104857600", 1LL << 50, &log_max))
+    if (!count_option(a, "port", "8080", 0, 65535, &port) ||
+        !count_option(a, "threads", cores_text, 1, 1024, &threads) ||
+        !count_option(a, "max-body", "8388608", 1, 1LL << 32, &max_body) ||
+        !count_option(a, "max-batch", "10000", 1, 10000000, &max_batch) ||
+        !count_option(a, "max-depth", "32", 2, 1000, &max_depth) ||
+        !count_option(a, "max-string", "65536", 0, 1LL << 30, &max_string) ||
+        !count_option(a, "timeout", "30", 1, 86400, &timeout) ||
+        !count_option(a, "max-connections", "1024", 1, 1000000, &max_conn) ||
+        !count_option(a, "cache-size", "100000", 0, 1LL << 40, &cache_size) ||
+        !count_option(a, "shadow-log-max", "104857600", 0, 1LL << 50, &log_max))
         goto done;
-    double deadline = 0, drain = 30, budget = 5, ttl = 60;
-    if ((cli_get(a, "deadline-ms") && !cli_double(a, "deadline-ms", &deadline)) ||
-        (cli_get(a, "drain-timeout") && !cli_double(a, "drain-timeout", &drain)) ||
-        (cli_get(a, "shadow-budget-ms") && !cli_double(a, "shadow-budget-ms", &budget)) ||
-        (cli_get(a, "cache-ttl") && !cli_double(a, "cache-ttl", &ttl)))
-        goto done;
-    if (threads == 0 || max_batch == 0 || max_depth < 2 || max_body == 0) {
-        cli_usage_error(a->cmd, "--threads, --max-body and --max-batch must be at least 1, --max-depth 2");
+    /* libmicrohttpd shares the connections out among its threads: a thread with none would accept nothing */
+    if (max_conn < threads) {
+        cli_usage_error(a->cmd, "--max-connections must be at least --threads (%lld), not %lld", threads, max_conn);
         goto done;
     }
+    long long max_buffered;
+    char buffered_text[32];
+    snprintf(buffered_text, sizeof buffered_text, "%lld", 4 * max_body * threads);
+    if (!count_option(a, "max-buffered", buffered_text, 0, 1LL << 50, &max_buffered))
+        goto done;
+    if (max_buffered < max_body) {
+        cli_usage_error(a->cmd, "--max-buffered must be at least --max-body (%lld), not %lld", max_body, max_buffered);
+        goto done;
+    }
+    double deadline = 0, drain = 30, budget = 5, ttl = 60;
+    if (!time_option(a, "deadline-ms", 3600e3, &deadline) || !time_option(a, "drain-timeout", 86400, &drain) ||
+        !time_option(a, "shadow-budget-ms", 3600e3, &budget) || !time_option(a, "cache-ttl", 365 * 86400.0, &ttl))
+        goto done;
     const char *missing = cli_get(a, "missing-entity");
     if (missing && strcmp(missing, "error") != 0 && strcmp(missing, "missing") != 0) {
         cli_usage_error(a->cmd, "--missing-entity is 'error' or 'missing', not '%s'", missing);
@@ -172,6 +195,7 @@ static int run(const cli_args *a) {
         .fallback_path = cli_get(a, "fallback"),
         .deadline_ms = deadline,
         .limits = {(size_t)max_body, max_batch, (int)max_depth, (size_t)max_string},
+        .max_buffered = (size_t)max_buffered,
         .connection_timeout_s = (int)timeout,
         .max_connections = (int)max_conn,
         .drain_timeout_s = drain,

@@ -154,12 +154,14 @@ static redisReply *hgetall(redisContext *c, const char *table, const char *key) 
     sigpending(&pending);
     const bool was_pending = sigismember(&pending, SIGPIPE);
     redisReply *r = redisCommand(c, "HGETALL %s:%s", table, key);
+    const int saved_errno = errno; /* a timeout is told by it (EAGAIN) */
     sigpending(&pending);
     if (!was_pending && sigismember(&pending, SIGPIPE)) {
         int sig;
         sigwait(&pipe_set, &sig);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved_errno;
     return r;
 }
 
@@ -178,9 +180,14 @@ static plumb_status redis_fetch(void *p, void **connp, const char *key, plumb__r
             freeReplyObject(r);
             return st;
         }
-        /* the connection is unusable after an error (timeout, reset, closed): drop it */
-        st =
-            plumb__fail(err, PLUMB_EIO, "redis at %s:%d: %s", s->host, s->port, c->errstr[0] ? c->errstr : "no answer");
+        /* the connection is unusable after an error (timeout, reset, closed): drop it. hiredis reports a timeout
+         * as the read's EAGAIN ("resource temporarily unavailable"), which says nothing to whoever reads it */
+        if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+            st = plumb__fail(err, PLUMB_EIO, "redis at %s:%d gave no answer within %ld ms", s->host, s->port,
+                             (long)s->timeout.tv_sec * 1000 + (long)s->timeout.tv_usec / 1000);
+        else
+            st = plumb__fail(err, PLUMB_EIO, "redis at %s:%d: %s", s->host, s->port,
+                             c->errstr[0] ? c->errstr : "no answer");
         redisFree(c);
         *connp = NULL;
         if (fresh || attempt > 0)

@@ -21,7 +21,7 @@ plumb_status plumb__serve_entities_open(const char *uri, const char *table, size
                                         plumb__serve_entities **out, plumb_error *err) {
     *out = calloc(1, sizeof **out);
     if (!*out)
-        return PLUMB_ENOMEM;
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     plumb_status st = plumb__store_open(uri, table, cache_size, cache_ttl_s, &(*out)->store, err);
     if (st != PLUMB_OK) {
         free(*out);
@@ -41,7 +41,7 @@ void plumb__serve_entities_stats(const plumb__serve_entities *e, plumb__serve_en
     plumb__store_stats s;
     plumb__store_stats_get(e->store, &s);
     out->hits = s.hits;
-    out->misses = s.misses + s.expired;
+    out->misses = s.misses; /* expired entries included: they went to the backend */
     out->errors = s.errors;
 }
 

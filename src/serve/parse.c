@@ -13,11 +13,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bytes of a UTF-8 character that starts with byte c: 1 to 4, or 0 when no character starts with c. */
+static size_t utf8_lead(unsigned char c) {
+    return c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+}
+
+/* The length of the valid UTF-8 character at s, or 0 for an invalid or cut one (a NUL ends the check). Overlong
+ * forms, surrogates and code points past U+10FFFF are invalid, as they are to jansson. */
+static size_t utf8_char(const unsigned char *s) {
+    const size_t len = utf8_lead(s[0]);
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len > 1 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+                    (s[0] == 0xf4 && s[1] > 0x8f)))
+        return 0;
+    return len;
+}
+
+size_t plumb__serve_utf8_prefix(const char *s, size_t max) {
+    size_t i = 0;
+    while (i < max && s[i]) {
+        const size_t lead = utf8_lead((unsigned char)s[i]);
+        if (i + lead > max)
+            break;
+        const size_t k = lead > 1 ? utf8_char((const unsigned char *)s + i) : 1;
+        i += k ? k : 1;
+    }
+    return i;
+}
+
+void plumb__serve_utf8_scrub(char *s) {
+    while (*s) {
+        const size_t k = utf8_char((const unsigned char *)s);
+        if (k == 0)
+            *s++ = '?';
+        else
+            s += k;
+    }
+}
+
 int plumb__serve_fail(plumb__serve_problem *prob, int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prob->message, sizeof prob->message, fmt, ap);
+    const int n = vsnprintf(prob->message, sizeof prob->message, fmt, ap);
     va_end(ap);
+    /* a message cut at the buffer's end loses the part of a character it split; messages quote what clients and
+     * stores sent, which need not be UTF-8, and the answer is JSON, which must be */
+    if (n >= (int)sizeof prob->message)
+        prob->message[plumb__serve_utf8_prefix(prob->message, sizeof prob->message - 1)] = '\0';
+    plumb__serve_utf8_scrub(prob->message);
     prob->status = status;
     return status;
 }
@@ -51,9 +96,15 @@ const char *plumb__serve_batch_keep(plumb__serve_batch *b, const char *s) {
     return copy;
 }
 
-/* Refuses bodies nested deeper than max_depth or holding a string longer than max_string, in one pass that
- * tracks only whether it is inside a string. */
-static int prescan(const char *p, size_t len, const plumb__serve_limits *lim, plumb__serve_problem *prob) {
+/* Refuses bodies nested deeper than max_depth, holding a string longer than max_string, or holding more JSON values
+ * than max_batch rows of cols can need, in one pass that tracks only whether it is inside a string. jansson takes
+ * some 40 bytes a value: an 8 MB body of 4 million zeros in an input no model reads would cost 170 MB before it
+ * could be skipped. Values are counted as commas and containers, one per element or member; twice the model's
+ * columns (and the entity key) leave room for a request sent to several models. */
+static int prescan(const char *p, size_t len, const plumb__serve_limits *lim, const plumb__serve_columns *cols,
+                   plumb__serve_problem *prob) {
+    const size_t max_values = ((size_t)lim->max_batch + 16) * 2 * ((size_t)cols->n + 1);
+    size_t values = 0;
     int depth = 0;
     for (size_t i = 0; i < len; i++) {
         const char c = p[i];
@@ -68,9 +119,17 @@ static int prescan(const char *p, size_t len, const plumb__serve_limits *lim, pl
             if (++depth > lim->max_depth)
                 return plumb__serve_fail(prob, 400, "JSON nested deeper than %d levels at byte %zu", lim->max_depth,
                                          i + 1);
+            values++;
         } else if (c == ']' || c == '}') {
             depth--;
+        } else if (c == ',') {
+            values++;
         }
+        if (values > max_values)
+            return plumb__serve_fail(prob, 413,
+                                     "the body holds over %zu JSON values at byte %zu: more than %lld rows of %lld "
+                                     "inputs can need",
+                                     max_values, i + 1, (long long)lim->max_batch, (long long)cols->n);
     }
     return 0;
 }
@@ -103,13 +162,19 @@ static int alloc_rows(plumb__serve_batch *b, int64_t n_rows, int64_t n_cols, con
     return 0;
 }
 
-/* Text of an entity key or a category sent as a number: integers without a decimal point. */
-static const char *number_text(plumb__serve_batch *b, double x) {
+/* Text of an entity key or a category sent as a number, as the client wrote it where that can be told: an integer
+ * in full (through a double, 1234567890123456789 would lose its last digits), a real in the fewest digits that
+ * read back as the same double (0.1, not 0.10000000000000001). */
+static const char *number_text(plumb__serve_batch *b, const json_t *v) {
     char buf[40];
-    if (x == floor(x) && fabs(x) < 1e15)
-        snprintf(buf, sizeof buf, "%.0f", x);
-    else
-        snprintf(buf, sizeof buf, "%.17g", x);
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else {
+        const double x = json_real_value(v);
+        snprintf(buf, sizeof buf, "%.15g", x);
+        if (strtod(buf, NULL) != x)
+            snprintf(buf, sizeof buf, "%.17g", x);
+    }
     return plumb__serve_batch_keep(b, buf);
 }
 
@@ -118,11 +183,11 @@ static const char *number_text(plumb__serve_batch *b, double x) {
 static int set_value(plumb__serve_batch *b, const plumb__serve_columns *cols, int64_t r, int64_t c, json_t *v,
                      const char *where, plumb__serve_problem *prob) {
     if (c == -2) {
-        const char *key = json_is_string(v)                       ? json_string_value(v)
-                          : json_is_integer(v) || json_is_real(v) ? number_text(b, json_number_value(v))
-                                                                  : NULL;
+        const char *key = json_is_string(v) ? json_string_value(v) : json_is_number(v) ? number_text(b, v) : NULL;
         if (json_is_null(v))
             return 0;
+        if (!key && json_is_number(v))
+            return plumb__serve_fail(prob, 500, "out of memory");
         if (!key)
             return plumb__serve_fail(prob, 422, "%s: an entity key must be a string or a number", where);
         b->keys[r] = key;
@@ -137,7 +202,7 @@ static int set_value(plumb__serve_batch *b, const plumb__serve_columns *cols, in
         if (json_is_string(v))
             b->cats[k] = json_string_value(v);
         else if (json_is_number(v))
-            b->cats[k] = number_text(b, json_number_value(v));
+            b->cats[k] = number_text(b, v);
         else
             return plumb__serve_fail(prob, 422, "%s: '%s' is categorical: a string expected", where, cols->names[c]);
         if (!b->cats[k])
@@ -312,7 +377,7 @@ int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, c
     prob->message[0] = '\0';
     if (len > lim->max_body)
         return plumb__serve_fail(prob, 413, "a body of %zu bytes exceeds the limit of %zu", len, lim->max_body);
-    int r = prescan(body, len, lim, prob);
+    int r = prescan(body, len, lim, cols, prob);
     if (r)
         return r;
     json_error_t jerr;

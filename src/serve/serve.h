@@ -72,7 +72,12 @@ void plumb__serve_batch_free(plumb__serve_batch *b);
 /* Keeps a copy of s alive as long as the batch; NULL when out of memory. */
 const char *plumb__serve_batch_keep(plumb__serve_batch *b, const char *s);
 
-/* Sets prob's status and message (printf format); returns the status. */
+/* The length of the longest prefix of s, at most max bytes, that splits no UTF-8 character. */
+size_t plumb__serve_utf8_prefix(const char *s, size_t max);
+/* Replaces every byte of s that is not part of a valid UTF-8 character with '?', in place. */
+void plumb__serve_utf8_scrub(char *s);
+
+/* Sets prob's status and message (printf format, cut at a character and made valid UTF-8); returns the status. */
 int plumb__serve_fail(plumb__serve_problem *prob, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -164,6 +169,7 @@ typedef struct plumb__serve_config {
     const char *fallback_path; /* or NULL */
     double deadline_ms;        /* 0: none */
     plumb__serve_limits limits;
+    size_t max_buffered; /* bytes of request bodies held at once, all connections together */
     int connection_timeout_s;
     int max_connections;
     double drain_timeout_s;

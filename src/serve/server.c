@@ -38,8 +38,11 @@ typedef struct server {
     _Atomic int in_flight;
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
-    _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped, shadow_ns;
-    _Atomic uint64_t log_errors; /* access or shadow log lines that could not be written (disk full) */
+    _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped;
+    _Atomic uint64_t shadow_mean_ns; /* the shadow's recent time a request: a moving mean, 1/4 for the newest */
+    _Atomic uint64_t shadow_over;    /* requests that came while shadow_mean_ns was over the budget */
+    _Atomic uint64_t log_errors;     /* access or shadow log lines that could not be written (disk full) */
+    _Atomic size_t buffered;         /* bytes allocated for request bodies, against cfg->max_buffered */
     int access_fd;
     pthread_mutex_t shadow_lock; /* the shadow log's file and size */
     FILE *shadow_log;
@@ -52,7 +55,9 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_large;
-    bool close; /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
+    bool busy;         /* its body would have taken the server over --max-buffered: dropped, answered 503 */
+    bool close;        /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
+    const char *allow; /* the methods a 405 answer lists in its Allow header (RFC 9110) */
     int status;
     const char *method;
     char path[256];
@@ -93,19 +98,22 @@ static enum MHD_Result send_text(struct MHD_Connection *c, request *rq, int stat
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (rq->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == 405 && rq->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     rq->status = status;
     const enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return r;
 }
 
-/* Sends obj (taken over) as the JSON answer. */
+/* Sends obj (taken over) as the JSON answer. A NULL obj is an answer that could not be built: jansson refuses
+ * text that is not UTF-8 as it refuses to allocate, and the two cannot be told apart here. */
 static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, int status, json_t *obj) {
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text) {
-        static const char oom[] = "{\"error\":\"out of memory\"}";
-        text = strdup(oom);
+        text = strdup(obj ? "{\"error\":\"out of memory\"}"
+                          : "{\"error\":\"the answer could not be built: out of memory or text not UTF-8\"}");
         status = 500;
         if (!text)
             return MHD_NO;
@@ -113,8 +121,21 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, int stat
     return send_text(c, rq, status, text, strlen(text), "application/json");
 }
 
+/* Messages quote URLs, names and values as clients sent them: made valid UTF-8 here, so that a malformed request
+ * is answered with its own status, not a 500. */
 static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status, const char *message) {
-    return send_json(c, rq, status, json_pack("{ss}", "error", message));
+    char text[1024];
+    const size_t n = plumb__serve_utf8_prefix(message, sizeof text - 1);
+    memcpy(text, message, n);
+    text[n] = '\0';
+    plumb__serve_utf8_scrub(text);
+    return send_json(c, rq, status, json_pack("{ss}", "error", text));
+}
+
+/* 405: the path takes only the methods in allow. */
+static enum MHD_Result send_405(struct MHD_Connection *c, request *rq, const char *allow, const char *message) {
+    rq->allow = allow;
+    return send_error(c, rq, 405, message);
 }
 
 /* A JSON number, or null for what JSON cannot carry (NaN, infinities). */
@@ -403,10 +424,16 @@ static void shadow_write(server *srv, const char *line) {
         snprintf(old, sizeof old, "%s.1", srv->cfg->shadow_log);
         fclose(srv->shadow_log);
         rename(srv->cfg->shadow_log, old);
-        srv->shadow_log = fopen(srv->cfg->shadow_log, "a");
+        srv->shadow_log = NULL;
         srv->shadow_log_size = 0;
     }
-    if (srv->shadow_log) {
+    /* opened again after a rotation, and at each line while it cannot be (its directory gone): each line lost to
+     * that is a log error, as a line the disk refused is */
+    if (!srv->shadow_log)
+        srv->shadow_log = fopen(srv->cfg->shadow_log, "a");
+    if (!srv->shadow_log) {
+        atomic_fetch_add(&srv->log_errors, 1);
+    } else {
         fprintf(srv->shadow_log, "%s\n", line);
         if (fflush(srv->shadow_log) != 0)
             atomic_fetch_add(&srv->log_errors, 1);
@@ -415,12 +442,16 @@ static void shadow_write(server *srv, const char *line) {
     pthread_mutex_unlock(&srv->shadow_lock);
 }
 
-/* Scores the shadow model on rq (after its answer went out) and logs both predictions. A shadow that took more
- * than its budget on average over the requests so far is skipped: it holds a worker thread that the next request
- * on the connection waits for. */
+/* Over its budget, the shadow scores 1 request in this many: enough for its mean to come back under the budget when
+ * it was one slow batch, not enough to hold the worker threads. */
+#define SHADOW_PROBE_EVERY 100
+
+/* Scores the shadow model on rq (after its answer went out) and logs both predictions. A shadow whose recent mean
+ * time is over its budget is mostly skipped: it holds a worker thread that the next request on the connection
+ * waits for. */
 static void shadow_score(server *srv, request *rq) {
-    const uint64_t scored = atomic_load(&srv->shadow_scored);
-    if (scored > 0 && (double)atomic_load(&srv->shadow_ns) / (double)scored / 1e6 > srv->cfg->shadow_budget_ms) {
+    if ((double)atomic_load(&srv->shadow_mean_ns) / 1e6 > srv->cfg->shadow_budget_ms &&
+        atomic_fetch_add(&srv->shadow_over, 1) % SHADOW_PROBE_EVERY != SHADOW_PROBE_EVERY - 1) {
         atomic_fetch_add(&srv->shadow_skipped, 1);
         return;
     }
@@ -454,7 +485,11 @@ static void shadow_score(server *srv, request *rq) {
     free(text);
     answer_free(&a);
     atomic_fetch_add(&srv->shadow_scored, 1);
-    atomic_fetch_add(&srv->shadow_ns, now_ns() - t0);
+    const uint64_t ns = now_ns() - t0;
+    uint64_t mean = atomic_load(&srv->shadow_mean_ns), next;
+    do
+        next = mean ? mean - mean / 4 + ns / 4 : ns;
+    while (!atomic_compare_exchange_weak(&srv->shadow_mean_ns, &mean, next));
 }
 
 /* ---- metadata, health, metrics, reload ------------------------------------------------------------------------ */
@@ -488,7 +523,9 @@ static enum MHD_Result reload(struct MHD_Connection *c, request *rq, plumb__serv
         char msg[PLUMB_ERROR_MAX];
         plumb_error_format(&err, msg, sizeof msg);
         fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name, msg);
-        return send_error(c, rq, 422, msg);
+        /* the file is the server's, not the client's: one that cannot be read (gone, no permission) or memory that
+         * runs out is the server's failure; a file that reads but is refused (corrupt, incompatible) is a 422 */
+        return send_error(c, rq, err.code == PLUMB_EIO || err.code == PLUMB_ENOMEM ? 500 : 422, msg);
     }
     plumb__serve_model *m = plumb__serve_slot_acquire(slot);
     json_t *obj =
@@ -594,17 +631,17 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     enum { NONE, META, READY, INFER, PREDICT, LOAD } kind = NONE;
     if (strcmp(url, "/v2/health/live") == 0 || strcmp(url, "/v2/health/ready") == 0) {
         if (!get)
-            return send_error(c, rq, 405, "health checks take GET");
+            return send_405(c, rq, "GET", "health checks take GET");
         const bool ready = url[11] == 'l' || !atomic_load(&srv->draining);
         return send_json(c, rq, ready ? 200 : 503, json_pack("{sb}", url[11] == 'l' ? "live" : "ready", ready));
     }
     if (strcmp(url, "/metrics") == 0)
-        return get ? metrics(srv, c, rq) : send_error(c, rq, 405, "/metrics takes GET");
+        return get ? metrics(srv, c, rq) : send_405(c, rq, "GET", "/metrics takes GET");
     if (strcmp(url, "/v2") == 0)
         return get ? send_json(c, rq, 200,
                                json_pack("{ss,ss,s[s]}", "name", "plumb", "version", plumb_version(), "extensions",
                                          "model_repository"))
-                   : send_error(c, rq, 405, "/v2 takes GET");
+                   : send_405(c, rq, "GET", "/v2 takes GET");
     if (match(url, "/v2/models/", "/infer", &name, &len))
         kind = INFER;
     else if (match(url, "/v2/models/", "/ready", &name, &len))
@@ -616,19 +653,21 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     else if (match(url, "/v2/models/", "", &name, &len))
         kind = META;
     if (kind == NONE) {
-        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", method, url);
+        snprintf(msg, sizeof msg, "no such endpoint: %.20s %.*s", method, (int)plumb__serve_utf8_prefix(url, 200), url);
         return send_error(c, rq, 404, msg);
     }
     plumb__serve_slot *slot = find_slot(srv, name, len);
     if (!slot) {
-        snprintf(msg, sizeof msg, "no model named '%.*s'", (int)(len < 200 ? len : 200), name);
+        snprintf(msg, sizeof msg, "no model named '%.*s'", (int)plumb__serve_utf8_prefix(name, len < 200 ? len : 200),
+                 name);
         return send_error(c, rq, 404, msg);
     }
     rq->slot = slot;
     const bool want_post = kind == INFER || kind == PREDICT || kind == LOAD;
     if (want_post ? !post : !get) {
-        snprintf(msg, sizeof msg, "%s takes %s, not %s", url, want_post ? "POST" : "GET", method);
-        return send_error(c, rq, 405, msg);
+        snprintf(msg, sizeof msg, "%.*s takes %s, not %.20s", (int)plumb__serve_utf8_prefix(url, 200), url,
+                 want_post ? "POST" : "GET", method);
+        return send_405(c, rq, want_post ? "POST" : "GET", msg);
     }
     if (rq->too_large) {
         snprintf(msg, sizeof msg, "the body exceeds the limit of %zu bytes", srv->cfg->limits.max_body);
@@ -674,17 +713,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (*upload_data_size) {
         const size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->len + n > srv->cfg->limits.max_body) {
-            rq->too_large = true; /* read and dropped: chunked bodies have no length to refuse up front */
+        if (rq->too_large || rq->busy) /* read and dropped */
+            return MHD_YES;
+        if (rq->len + n > srv->cfg->limits.max_body) {
+            rq->too_large = true; /* chunked bodies have no length to refuse up front */
             return MHD_YES;
         }
         if (rq->len + n + 1 > rq->cap) {
             size_t cap = rq->cap ? rq->cap : 4096;
             while (cap < rq->len + n + 1)
                 cap *= 2;
+            if (cap > srv->cfg->limits.max_body + 1)
+                cap = srv->cfg->limits.max_body + 1;
+            /* slow uploads hold their bodies without holding a thread: the budget bounds them all together */
+            const size_t more = cap - rq->cap;
+            if (atomic_fetch_add(&srv->buffered, more) + more > srv->cfg->max_buffered) {
+                atomic_fetch_sub(&srv->buffered, more);
+                rq->busy = true;
+                return MHD_YES;
+            }
             char *b = realloc(rq->body, cap);
-            if (!b)
+            if (!b) {
+                atomic_fetch_sub(&srv->buffered, more);
                 return MHD_NO;
+            }
             rq->body = b;
             rq->cap = cap;
         }
@@ -694,6 +746,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (rq->status) /* answered on the first call (too large) */
         return MHD_YES;
+    if (rq->busy) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the server holds %zu bytes of request bodies, its limit (--max-buffered): try again",
+                 srv->cfg->max_buffered);
+        return send_error(c, rq, 503, msg);
+    }
     return route(srv, c, rq, url, method);
 }
 
@@ -747,6 +805,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         shadow_score(srv, rq);
     free(rq->main_out);
     free(rq->body);
+    atomic_fetch_sub(&srv->buffered, rq->cap);
     free(rq);
     atomic_fetch_sub(&srv->in_flight, 1);
 }

@@ -102,6 +102,11 @@ test_serve_health_metadata_and_routes() {
     expect_code 405 && expect_body_has "takes POST, not GET"
     req POST /v2/health/live '{}'
     expect_code 405
+    # a 405 names the methods the path takes
+    curl -s -D - -o /dev/null "http://127.0.0.1:$PORT/v2/models/credit/infer" | grep -q $'^Allow: POST\r$' ||
+        fail "no 'Allow: POST' on a GET of infer"
+    curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PORT/metrics" | grep -q $'^Allow: GET\r$' ||
+        fail "no 'Allow: GET' on a POST of /metrics"
     stop_server
 }
 
@@ -180,9 +185,10 @@ test_serve_explain_returns_treeshap() {
 # every malformed request gets a 4xx naming the problem, and the server keeps answering
 test_serve_bad_requests_get_4xx_json() {
     start_server "$MODELS/gbdt_binary.plumb" --name m --max-batch 3 --max-depth 8 --max-string 64 --max-body 4096
-    local v2=/v2/models/m/infer v1=/v1/models/m:predict deep long
+    local v2=/v2/models/m/infer v1=/v1/models/m:predict deep long zeros
     deep=$(printf '%.0s[' $(seq 20))
     long=$(printf 'x%.0s' $(seq 100))
+    zeros=$(printf '0,%.0s' $(seq 1000))0
     while IFS='|' read -r path want msg bodytext; do
         req POST "$path" "$bodytext"
         [ "$code" = "$want" ] || fail "$bodytext: HTTP $code, expected $want: $body"
@@ -208,6 +214,7 @@ $v2|413|4 rows exceed the batch limit of 3|{"inputs": [{"name": "Age", "shape": 
 $v2|400|the request holds no rows|{"inputs": [{"name": "Age", "shape": [0], "datatype": "FP32", "data": []}]}
 $v2|400|JSON nested deeper than 8 levels at byte 9|$deep
 $v2|413|exceeds the limit of 64|{"id": "$long"}
+$v2|413|the body holds over 532 JSON values at byte|{"inputs": [{"name": "other", "shape": [1], "datatype": "FP32", "data": [$zeros]}]}
 $v1|400|'instances' must be an array of objects|{"instances": 3}
 $v1|400|instance 1 is not an object|{"instances": [{}, 5]}
 $v1|422|instance 0: 'Home' is categorical: a string expected|{"instances": [{"Home": [1]}]}
@@ -227,6 +234,82 @@ EOF
     [ "$code" -ge 400 ] || fail "a 100 kB header was accepted ($code)"
     req GET /v2/health/live
     expect_code 200
+    stop_server
+}
+
+# text that is not UTF-8, or is cut inside a character, in what an error message quotes: the answer is still the
+# request's own 4xx (or the store's 503) as valid JSON, never a 500
+test_serve_non_utf8_in_messages() {
+    make_features # `plumb features load` refuses text that is not UTF-8, Redis holds any bytes
+    printf '\377' | redis-cli -p "$REDIS_PORT" -x HSET features:u8 Age >/dev/null || fail "filling redis"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$FEATURES"
+    req GET /v2/models/%FF
+    expect_code 404 && expect_body_has "no model named '?'"
+    # 1 ASCII byte and 150 two-byte characters: the 200 bytes quoted end at a whole character
+    req GET "/v2/models/a$($PY -c 'print("%C3%A9" * 150)')"
+    expect_code 404
+    [ "$(jget 'len(j["error"])')" = "$((17 + 100))" ] || fail "the name quoted: $body"
+    $PY -c 'import json; print(json.dumps({"inputs": [{"name": "x" + "é" * 300, "shape": [1, 2], "datatype": "FP32",
+        "data": [1, 2]}]}))' >"$TMP/req.json"
+    req POST /v2/models/m/infer @"$TMP/req.json"
+    expect_code 400 && expect_body_has "input 'xéé"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u8"}]}'
+    expect_code 503 && expect_body_has "column 'Age' holds '?', not a numeric value"
+    req GET /v2/health/live
+    expect_code 200
+    stop_server
+}
+
+# an entity key sent as a JSON number names the entity stored under its digits: a 19-digit integer in full (v1
+# number, v2 INT64 tensor), a real in its shortest form
+test_serve_numeric_entity_keys() {
+    { echo "user_id,$(head -1 "$MODELS/credit300.csv" | cut -d, -f2-)"
+      sed -n 2p "$MODELS/credit300.csv" | sed 's/^[^,]*/1234567890123456789/'
+      sed -n 3p "$MODELS/credit300.csv" | sed 's/^[^,]*/0.1/'; } >"$TMP/features.csv"
+    "$PLUMB" features load "$TMP/features.csv" --key user_id --db "$TMP/features.db" -q || fail "features load"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$TMP/features.db"
+    local p1 p2
+    p1=$(sed -n 2p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    p2=$(sed -n 3p "$MODELS/gbdt_binary.pred.csv" | $PY -c 'import sys; print(repr(float(sys.stdin.read())))')
+    req POST /v1/models/m:predict '{"instances": [{"user_id": 1234567890123456789}, {"user_id": 0.1}]}'
+    expect_code 200
+    [ "$(jget 'j["predictions"]')" = "[$p1, $p2]" ] || fail "v1 numeric keys: $body (want $p1, $p2)"
+    req POST /v2/models/m/infer \
+        '{"inputs": [{"name": "user_id", "shape": [1], "datatype": "INT64", "data": [1234567890123456789]}]}'
+    expect_code 200
+    [ "$(jget 'j["outputs"][0]["data"]')" = "[$p1]" ] || fail "v2 INT64 key: $body (want $p1)"
+    req POST /v1/models/m:predict '{"instances": [{"user_id": 1234567890123456788}]}'
+    expect_code 404 && expect_body_has "entity '1234567890123456788' not found"
+    stop_server
+}
+
+# request bodies held at once are bounded server-wide: a body that would go over --max-buffered while slow uploads
+# hold theirs is answered 503, and the budget comes back when they go
+test_serve_buffered_bodies_budget() {
+    start_server "$MODELS/gbdt_binary.plumb" --name m --max-body 100000 --max-buffered 150000
+    $PY -c 'print("{\"instances\": [{\"Age\": 30}]}" + " " * 89000)' >"$TMP/padded.json"
+    $PY - "$PORT" "$TMP/padded.json" >"$TMP/slow.out" 2>&1 <<'EOF' &
+import socket, sys, time
+body = open(sys.argv[2], "rb").read()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body[:80000])
+time.sleep(1.5)  # holds 80,000 bytes, then goes away without finishing
+s.close()
+EOF
+    local slow=$!
+    sleep 0.5
+    req POST /v1/models/m:predict @"$TMP/padded.json"
+    expect_code 503 && expect_body_has "request bodies, its limit (--max-buffered): try again"
+    wait "$slow"
+    req POST /v1/models/m:predict @"$TMP/padded.json"
+    expect_code 200
+    # a request to several models may carry inputs this one does not read, within twice its columns
+    req POST /v2/models/m/infer \
+        '{"inputs": [{"name": "Age", "shape": [2], "datatype": "FP32", "data": [30, 40]}, {"name": "other", "shape": [2], "datatype": "FP32", "data": [1, 2]}]}'
+    expect_code 200
+    run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --max-body 1000 --max-buffered 999
+    expect_rc 2 && expect_err_has "--max-buffered must be at least --max-body (1000), not 999"
     stop_server
 }
 
@@ -263,6 +346,10 @@ test_serve_reload_swaps_or_refuses() {
     sed '2s/"/x/' "$MODELS/gbdt_binary.plumb" >"$TMP/m.plumb"
     req POST /v2/repository/models/m/load
     expect_code 422 && expect_body_has "checksum mismatch"
+    # gone: the server's file, not the client's input, so a 500 naming it
+    rm "$TMP/m.plumb"
+    req POST /v2/repository/models/m/load
+    expect_code 500 && expect_body_has "m.plumb"
     # incompatible: a multiclass model where a binary one served
     cp "$MODELS/gbdt_multiclass.plumb" "$TMP/m.plumb"
     req POST /v2/repository/models/m/load
@@ -277,7 +364,7 @@ test_serve_reload_swaps_or_refuses() {
     req GET /metrics
     expect_body_has "plumb_reloads_total 2"
     expect_body_has "plumb_model_version{model=\"m\",checksum=\"$old\"} 3"
-    expect_body_has "plumb_reload_failures_total 2"
+    expect_body_has "plumb_reload_failures_total 3"
     stop_server
 }
 
@@ -416,6 +503,24 @@ test_serve_usage_and_start_errors() {
     expect_rc 2 && expect_err_has "--port must be a whole number from 0 to 65535"
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --shadow "gbdt_binary=$MODELS/gbdt_binary.plumb"
     expect_rc 2 && expect_err_has "--shadow needs --shadow-log"
+    # every option in a range the server works with: none that accepts nothing, times out at once or overflows
+    local option want
+    while IFS='|' read -r option want; do
+        run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --threads 2 $option
+        expect_rc 2 && expect_err_has "$want"
+    done <<EOF
+--max-connections 0|--max-connections must be a whole number from 1 to 1000000, not '0'
+--max-connections 1|--max-connections must be at least --threads (2), not 1
+--timeout 0|--timeout must be a whole number from 1 to 86400, not '0'
+--threads 0|--threads must be a whole number from 1 to 1024, not '0'
+--max-depth 1|--max-depth must be a whole number from 2 to 1000, not '1'
+--drain-timeout -1|--drain-timeout must be a number from 0 to 86400, not '-1'
+--drain-timeout 1e20|--drain-timeout must be a number from 0 to 86400, not '1e20'
+--deadline-ms -5|--deadline-ms must be a number from 0 to 3600000, not '-5'
+--shadow-budget-ms -0.5|--shadow-budget-ms must be a number from 0 to 3600000, not '-0.5'
+--cache-ttl -1|--cache-ttl must be a number from 0 to 31536000, not '-1'
+--cache-ttl nan|option '--cache-ttl' expects a number, got 'nan'
+EOF
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --access-log "$TMP/no/such/dir/access.log"
     expect_rc 1 && expect_err_has "cannot open the access log '$TMP/no/such/dir/access.log'"
     run "$PLUMB" serve "$MODELS/gbdt_binary.plumb" --port 0 --host nosuchhost.invalid
@@ -514,6 +619,64 @@ EOF
     stop_server
 }
 
+# one slow batch puts the shadow over its budget for a while, not for good: its mean moves with the requests it
+# still scores (1 in 100 while over), and once the one-row requests bring it under the budget, it scores them all
+test_serve_shadow_resumes_after_a_slow_batch() {
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/shadow.log" --shadow-budget-ms 1
+    instances "$MODELS/credit300.csv" 300 |
+        $PY -c "import json,sys; j=json.load(sys.stdin); j['instances']=(j['instances']*34)[:10000]; print(json.dumps(j))" \
+            >"$TMP/big.json"
+    instances "$MODELS/credit300.csv" 1 >"$TMP/one.json"
+    $PY - "$PORT" "$TMP/big.json" "$TMP/one.json" <<'EOF' || fail "the shadow did not resume: $(tail -3 "$TMP/srv.err")"
+import http.client, re, sys
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+def call(method, path, body=None):
+    conn.request(method, path, body, {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    text = r.read().decode()
+    assert r.status == 200, (r.status, text)
+    return text
+def counter(name):
+    return int(re.search(r"^%s (\d+)$" % name, call("GET", "/metrics"), re.M).group(1))
+big, one = open(sys.argv[2]).read(), open(sys.argv[3]).read()
+call("POST", "/v1/models/m:predict", big)
+for i in range(100):  # 1 in 100 is scored while over: each takes 1/4 off the excess (24 for a 1 s batch)
+    before = counter("plumb_shadow_scored_total")
+    for _ in range(100):
+        call("POST", "/v1/models/m:predict", one)
+    if counter("plumb_shadow_scored_total") - before >= 90:
+        assert counter("plumb_shadow_skipped_total") > 0, "the slow batch never put the shadow over its budget"
+        sys.exit(0)
+sys.exit("still skipping after 10,000 requests")
+EOF
+    stop_server
+}
+
+# a shadow log that cannot be opened again after its rotation (its directory removed) counts each line lost as a
+# log error, and is opened again once it can be
+test_serve_shadow_log_reopen_failure_counted() {
+    mkdir "$TMP/sh"
+    start_server "$MODELS/gbdt_binary.plumb" --name m --shadow "m=$MODELS/gbdt_calibrated.plumb" \
+        --shadow-log "$TMP/sh/shadow.log" --shadow-log-max 100 --shadow-budget-ms 1000
+    instances "$MODELS/credit300.csv" 1 >"$TMP/req.json"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3 # the shadow scores after the answer
+    rm -r "$TMP/sh"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3
+    req GET /metrics
+    expect_body_has "plumb_log_write_errors_total 2"
+    mkdir "$TMP/sh"
+    req POST /v1/models/m:predict @"$TMP/req.json"
+    sleep 0.3
+    req GET /metrics
+    expect_body_has "plumb_log_write_errors_total 2"
+    [ "$(wc -l <"$TMP/sh/shadow.log")" = 1 ] || fail "the shadow log was not opened again"
+    stop_server
+}
+
 # The feature stores of the test: entities u1 and u2 holding rows 1 and 2 of the fixture, in a SQLite file written
 # by `plumb features load` (SQLITE) and in a redis-server the test starts on a free loopback port (FEATURES, the
 # --features URI); store_down stops that Redis, store_up starts it again on the same port with the same hashes.
@@ -549,6 +712,21 @@ PYEOF
 store_down() {
     kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
     REDIS_PID=""
+}
+
+# a lookup is a hit or a miss, once: an entry past --cache-ttl is one miss (the store is asked again), not two
+test_serve_cache_misses_counted_once() {
+    make_features
+    start_server "$MODELS/gbdt_binary.plumb" --name m --entity-key user_id --features "$SQLITE" --cache-ttl 0.3
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}]}'
+    expect_code 200
+    sleep 0.5
+    req POST /v1/models/m:predict '{"instances": [{"user_id": "u1"}, {"user_id": "u1"}]}'
+    expect_code 200
+    req GET /metrics
+    expect_body_has "plumb_feature_cache_misses_total 2"
+    expect_body_has "plumb_feature_cache_hits_total 1"
+    stop_server
 }
 
 # a row naming an entity is filled from the store; values sent override stored ones; a missing entity is a 404
