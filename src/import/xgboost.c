@@ -98,10 +98,12 @@ static bool read_tree(reader *r, const json_t *tree, int64_t k, plumb__imp_tree 
             continue;
         }
         const double rr = num(right, (size_t)i), f = num(feature, (size_t)i);
-        /* out-of-range children and features are reported by the tree check; keep them out of range here */
-        t->left[i] = l >= 0 && l < (double)n ? (int32_t)l : (int32_t)n;
-        t->right[i] = rr >= 0 && rr < (double)n ? (int32_t)rr : (int32_t)n;
-        t->feature[i] = f >= 0 && f < INT32_MAX ? (int32_t)f : INT32_MAX;
+        if (!(l >= 0 && l < (double)n) || !(rr >= 0 && rr < (double)n))
+            return fail(r, "tree %lld: node %lld has children %g and %g, out of range (%lld nodes)", (long long)k,
+                        (long long)i, l, rr, (long long)n);
+        t->left[i] = (int32_t)l;
+        t->right[i] = (int32_t)rr;
+        t->feature[i] = f >= 0 && f < INT32_MAX ? (int32_t)f : INT32_MAX; /* the tree check names it */
         /* x < c for float x is x <= the float just below c */
         t->threshold[i] = nextafterf((float)c, -INFINITY);
         t->missing_left[i] = num(dleft, (size_t)i) != 0;

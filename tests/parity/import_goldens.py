@@ -85,6 +85,8 @@ def xgboost_goldens(out):
         bst.save_model(os.path.join(out, name + ".json"))
         write_csv(os.path.join(out, name + ".csv"), x, y, label_text(task))
         write_pred(os.path.join(out, name + ".pred.csv"), bst.predict(d))
+        if task == "binary":  # TreeSHAP: XGBoost weighs paths by cover as plumb does
+            write_pred(os.path.join(out, name + ".contrib.csv"), bst.predict(d, pred_contribs=True))
 
 
 # ---- LightGBM (C API) -----------------------------------------------------------------------------------------

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# test_import.sh -- `plumb import`: XGBoost and LightGBM models predict what their own library predicted (golden
+# files from tests/parity/import_goldens.py, to 1e-6), and every broken file gets a clear error, exit 1, no output.
+source "$(dirname "$0")/lib.sh"
+
+GOLD="$DATA/import"
+
+# same_numbers GOT WANT: the last columns of GOT (a CSV with a header) equal WANT's rows (no header) to 1e-6
+same_numbers() {
+    tail -n +2 "$1" >"$TMP/got"
+    [ "$(wc -l <"$TMP/got")" -eq "$(wc -l <"$2")" ] || fail "$1: $(wc -l <"$TMP/got") rows, expected $(wc -l <"$2")"
+    awk -F, 'NR == FNR { n = NF; for (j = 1; j <= NF; j++) w[FNR, j] = $j; next }
+        { for (j = 1; j <= n; j++) { d = $(NF - n + j) - w[FNR, j]; if (d < 0) d = -d; if (d > m) m = d } }
+        END { if (m > 1e-6) { printf "max difference %.3g\n", m; exit 1 } }' "$2" "$TMP/got" ||
+        fail "$1 differs from $2"
+}
+
+# parity LIB TASK: import the golden model, predict its data, compare with the library's own predictions
+parity() {
+    local ext=json
+    [ "$1" = lightgbm ] && ext=txt
+    local name="${1:0:3}_$2"
+    [ "$1" = lightgbm ] && name="lgb_$2"
+    run "$PLUMB" import "$GOLD/$name.$ext" --from "$1" -o "$TMP/m.plumb"
+    expect_rc 0
+    run "$PLUMB" predict "$TMP/m.plumb" "$GOLD/$name.csv" -o "$TMP/p.csv"
+    expect_rc 0
+    same_numbers "$TMP/p.csv" "$GOLD/$name.pred.csv"
+}
+
+test_import_xgboost_binary() { parity xgboost binary; }
+test_import_xgboost_regression() { parity xgboost regression; }
+test_import_xgboost_multiclass() { parity xgboost multiclass; }
+
+# TreeSHAP of the imported model is XGBoost's own pred_contribs (node counts carry XGBoost's cover)
+test_import_xgboost_contrib() {
+    "$PLUMB" import -q "$GOLD/xgb_binary.json" --from xgboost -o "$TMP/m.plumb" || fail "import"
+    run "$PLUMB" predict --contrib "$TMP/m.plumb" "$GOLD/xgb_binary.csv" -o "$TMP/c.csv"
+    expect_rc 0
+    same_numbers "$TMP/c.csv" "$GOLD/xgb_binary.contrib.csv"
+}
+
+# the imported model is an ordinary one: eval reads the target 'label', explain shows importance
+test_import_eval_explain() {
+    "$PLUMB" import -q "$GOLD/xgb_multiclass.json" --from xgboost -o "$TMP/m.plumb" || fail "import"
+    run "$PLUMB" eval "$TMP/m.plumb" "$GOLD/xgb_multiclass.csv"
+    expect_rc 0
+    expect_out_line '^accuracy +0\.9'
+    run "$PLUMB" explain "$TMP/m.plumb"
+    expect_rc 0
+    expect_out_has "f0"
+}
+
+# bad MSG LIB FILE: importing FILE fails with exactly MSG, exit 1, and leaves no model behind
+bad() {
+    run "$PLUMB" import "$3" --from "$2" -o "$TMP/out.plumb"
+    expect_rc 1
+    expect_err "$1"
+    expect_no_file "$TMP/out.plumb"
+}
+
+# xgb_edit PYTHON: the binary golden model edited by a Python statement on d (the parsed JSON), to $TMP/x.json
+xgb_edit() {
+    /usr/bin/python3 -c "import json,sys; d = json.load(open(sys.argv[1])); t = d['learner']['gradient_booster']['model']['trees']; $1; json.dump(d, open(sys.argv[2], 'w'))" \
+        "$GOLD/xgb_binary.json" "$TMP/x.json" || fail "edit: $1"
+}
+
+test_import_xgboost_truncated() {
+    head -c 5000 "$GOLD/xgb_binary.json" >"$TMP/x.json"
+    bad "$TMP/x.json:1:5000: not an xgboost JSON model: ']' expected near end of file" xgboost "$TMP/x.json"
+}
+
+test_import_xgboost_unknown_version() {
+    xgb_edit "d['version'] = [9, 0, 0]"
+    bad "$TMP/x.json: xgboost model: unknown version 9 (plumb reads versions 1 to 3)" xgboost "$TMP/x.json"
+}
+
+test_import_xgboost_child_out_of_range() {
+    xgb_edit "t[3]['left_children'][0] = 400"
+    bad "$TMP/x.json: xgboost model: tree 3: node 0 has children 400 and 2, out of range (23 nodes)" xgboost "$TMP/x.json"
+}
+
+# a child that points back up makes a cycle: scoring would never end
+test_import_xgboost_cycle() {
+    xgb_edit "t[0]['right_children'][2] = 1"
+    bad "$TMP/x.json: tree 0: node 1 is reached twice" xgboost "$TMP/x.json"
+}
+
+test_import_xgboost_feature_out_of_range() {
+    xgb_edit "t[1]['split_indices'][0] = 6"
+    bad "$TMP/x.json: tree 1: node 0 splits on feature 6 of a model with 6 features" xgboost "$TMP/x.json"
+}
+
+test_import_xgboost_tree_count() {
+    xgb_edit "m = d['learner']['gradient_booster']['model']; m['trees'].pop(); m['tree_info'].pop()"
+    bad "$TMP/x.json: xgboost model: num_trees 12, but 11 trees and 11 tree_info entries: truncated or inconsistent" xgboost "$TMP/x.json"
+}
+
+# a multiclass model must give each class as many trees
+test_import_xgboost_trees_per_class() {
+    /usr/bin/python3 -c "import json,sys; d = json.load(open(sys.argv[1])); m = d['learner']['gradient_booster']['model']; m['tree_info'][4] = 0; json.dump(d, open(sys.argv[2], 'w'))" \
+        "$GOLD/xgb_multiclass.json" "$TMP/x.json" || fail "edit"
+    bad "$TMP/x.json: class 0 has more than its share of the 36 trees (12 per class)" xgboost "$TMP/x.json"
+}
+
+test_import_xgboost_objective() {
+    xgb_edit "d['learner']['objective']['name'] = 'rank:pairwise'"
+    bad "$TMP/x.json: xgboost model: objective 'rank:pairwise' is not one plumb imports (binary:logistic, reg:logistic, reg:squarederror, multi:softprob, multi:softmax)" xgboost "$TMP/x.json"
+}
+
+test_import_usage() {
+    run "$PLUMB" import "$GOLD/xgb_binary.json" -o "$TMP/out.plumb"
+    expect_rc 2
+    expect_err_has "--from is required"
+    run "$PLUMB" import "$GOLD/xgb_binary.json" --from catboost -o "$TMP/out.plumb"
+    expect_rc 2
+    expect_err_has "unknown model format 'catboost' (xgboost or lightgbm)"
+    run "$PLUMB" import "$TMP/none.json" --from xgboost -o "$TMP/out.plumb"
+    expect_rc 1
+    expect_err "plumb: cannot open '$TMP/none.json': No such file or directory"
+    expect_no_file "$TMP/out.plumb"
+    # a LightGBM file read as XGBoost's: not JSON
+    printf 'tree\nversion=v4\n' >"$TMP/l.txt"
+    bad "$TMP/l.txt:1:4: not an xgboost JSON model: '[' or '{' expected near 'tree'" xgboost "$TMP/l.txt"
+}
+
+"$@"
