@@ -162,10 +162,10 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
     if (s && strcmp(s, "0") != 0)
         return fail(r, number, "tree %lld: linear trees are not imported", (long long)k);
     const int64_t ni = nl - 1;
-    double *v = malloc(sizeof *v * (size_t)(7 * ni + 3 * nl + 2));
+    double *v = malloc(sizeof *v * (size_t)(7 * ni + 2 * nl));
     double *feature = v, *threshold = v + ni, *dtype = v + 2 * ni, *left = v + 3 * ni, *right = v + 4 * ni,
-           *gain = v + 5 * ni, *icount = v + 6 * ni, *leaf = v + 7 * ni, *lcount = leaf + nl, *bounds = lcount + nl;
-    double *bits = NULL;
+           *gain = v + 5 * ni, *icount = v + 6 * ni, *leaf = v + 7 * ni, *lcount = leaf + nl;
+    double *bits = NULL, *bounds = NULL;
     bool ok = v != NULL;
     if (!ok)
         return fail(r, 0, "out of memory");
@@ -181,14 +181,18 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
     }
     int64_t n_words = 0;
     if (ok && ncat > 0) {
-        ok = numbers(r, a, b, "cat_boundaries", ncat + 1, bounds = malloc(sizeof *bounds * (size_t)(ncat + 1)), k);
+        if (!(bounds = malloc(sizeof *bounds * (size_t)(ncat + 1))))
+            ok = fail(r, 0, "out of memory");
+        ok = ok && numbers(r, a, b, "cat_boundaries", ncat + 1, bounds, k);
         for (int64_t c = 0; ok && c <= ncat; c++)
             ok = integer(bounds[c], c == 0 ? 0 : bounds[c - 1], 1e7) && (c > 0 || bounds[0] == 0);
         if (ok)
             n_words = (int64_t)bounds[ncat];
         else
             fail(r, number, "tree %lld: cat_boundaries are not ascending from 0", (long long)k);
-        ok = ok && numbers(r, a, b, "cat_threshold", n_words, bits = malloc(sizeof *bits * (size_t)(n_words + 1)), k);
+        if (ok && !(bits = malloc(sizeof *bits * (size_t)(n_words + 1))))
+            ok = fail(r, 0, "out of memory");
+        ok = ok && numbers(r, a, b, "cat_threshold", n_words, bits, k);
     }
     if (ok && !plumb__imp_tree_alloc(t, (int32_t)(ni + nl), (int32_t)n_words))
         ok = fail(r, 0, "out of memory");
