@@ -31,6 +31,9 @@ parity() {
 test_import_xgboost_binary() { parity xgboost binary; }
 test_import_xgboost_regression() { parity xgboost regression; }
 test_import_xgboost_multiclass() { parity xgboost multiclass; }
+test_import_lightgbm_binary() { parity lightgbm binary; }
+test_import_lightgbm_regression() { parity lightgbm regression; }
+test_import_lightgbm_multiclass() { parity lightgbm multiclass; }
 
 # TreeSHAP of the imported model is XGBoost's own pred_contribs (node counts carry XGBoost's cover)
 test_import_xgboost_contrib() {

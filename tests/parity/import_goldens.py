@@ -29,14 +29,23 @@ def data(seed, n_cat=0):
     x[:, 1] = np.round(x[:, 1] * 4) / 4  # ties on thresholds: x == threshold must go the library's way
     for j in range(n_cat):
         x[:, FEATURES - 1 - j] = rng.integers(0, 8 + 4 * j, size=ROWS).astype(np.float32)
-    x[rng.random(size=x.shape) < 0.1] = np.nan
+    missing = rng.random(size=x.shape) < 0.1
+    missing[:, 2] = False  # LightGBM's missing type None: a feature that had no missing value in training
+    x[missing] = np.nan
+    return x
+
+
+def scored(x):
+    """The rows scored: the training rows, with missing values where training had none (LightGBM reads them as 0)."""
+    x = x.copy()
+    x[: ROWS // 10, 2] = np.nan
     return x
 
 
 def labels(x, task, seed):
     rng = np.random.default_rng(seed + 1)
     z = np.nan_to_num(x[:, 0]) - 0.7 * np.nan_to_num(x[:, 1]) + 0.5 * np.sin(np.nan_to_num(x[:, 2]) * 2)
-    z = z + 0.3 * (np.nan_to_num(x[:, FEATURES - 1]) % 3) + rng.normal(scale=0.3, size=len(z))
+    z = z + 0.8 * (np.nan_to_num(x[:, FEATURES - 1]) % 3 - 1) + rng.normal(scale=0.3, size=len(z))
     if task == "binary":
         return (z > 0).astype(np.float64)
     if task == "multiclass":
@@ -44,12 +53,14 @@ def labels(x, task, seed):
     return z.astype(np.float64)
 
 
-def write_csv(path, x, y, extra=None):
+def write_csv(path, x, y, extra=None, n_cat=0):
+    """Numbers as Python prints them (float32 values round-trip); categories (the last n_cat columns) as integers."""
     names = [f"f{j}" for j in range(x.shape[1])]
     with open(path, "w") as f:
         f.write(",".join(names + ["label"]) + "\n")
         for i in range(x.shape[0]):
-            cells = ["" if np.isnan(v) else repr(float(v)) for v in x[i]]
+            cells = ["" if np.isnan(v) else str(int(v)) if j >= FEATURES - n_cat else repr(float(v))
+                     for j, v in enumerate(x[i])]
             f.write(",".join(cells + [repr(float(y[i])) if extra is None else extra(y[i])]) + "\n")
 
 
@@ -81,6 +92,8 @@ def xgboost_goldens(out):
         d = xgb.DMatrix(x, label=y, missing=np.nan)
         p = dict(params, max_depth=4, eta=0.3, seed=0, nthread=1, tree_method="hist")
         bst = xgb.train(p, d, num_boost_round=12)
+        x = scored(x)
+        d = xgb.DMatrix(x, label=y, missing=np.nan)
         name = f"xgb_{task}"
         bst.save_model(os.path.join(out, name + ".json"))
         write_csv(os.path.join(out, name + ".csv"), x, y, label_text(task))
@@ -111,6 +124,8 @@ class Lgbm:
         x64 = np.ascontiguousarray(x, dtype=np.float64)
         self("LGBM_DatasetCreateFromMat", x64.ctypes.data_as(ctypes.c_void_p), 1, ctypes.c_int32(x.shape[0]),
              ctypes.c_int32(x.shape[1]), 1, ctypes.c_char_p(params.encode()), None, ctypes.byref(ds))
+        names = (ctypes.c_char_p * x.shape[1])(*[f"f{j}".encode() for j in range(x.shape[1])])
+        self("LGBM_DatasetSetFeatureNames", ds, names, ctypes.c_int(x.shape[1]))
         y32 = np.ascontiguousarray(y, dtype=np.float32)
         self("LGBM_DatasetSetField", ds, ctypes.c_char_p(b"label"), y32.ctypes.data_as(ctypes.c_void_p),
              ctypes.c_int(len(y32)), 0)
@@ -154,7 +169,8 @@ def lightgbm_goldens(out, lib):
         lgb("LGBM_BoosterFree", bst)
         lgb("LGBM_DatasetFree", ds)
         n_out = 3 if task == "multiclass" else 1
-        write_csv(os.path.join(out, name + ".csv"), x, y, label_text(task))
+        x = scored(x)
+        write_csv(os.path.join(out, name + ".csv"), x, y, label_text(task), n_cat)
         write_pred(os.path.join(out, name + ".pred.csv"), lgb.predict(path, x, n_out))
 
 
