@@ -92,6 +92,13 @@ static const char *get(const reader *r, int64_t a, int64_t b, const char *key, i
     return NULL;
 }
 
+/* The line number of key in [a, b) (a's when absent). */
+static int64_t line_of(const reader *r, int64_t a, int64_t b, const char *key) {
+    int64_t number = r->lines[a].number;
+    get(r, a, b, key, &number);
+    return number;
+}
+
 /* Reads n space-separated numbers of key in [a, b) into out (doubles). */
 static bool numbers(reader *r, int64_t a, int64_t b, const char *key, int64_t n, double *out, int64_t tree) {
     int64_t number = r->lines[a].number;
@@ -189,7 +196,8 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
         if (ok)
             n_words = (int64_t)bounds[ncat];
         else
-            fail(r, number, "tree %lld: cat_boundaries are not ascending from 0", (long long)k);
+            fail(r, line_of(r, a, b, "cat_boundaries"), "tree %lld: cat_boundaries are not ascending from 0",
+                 (long long)k);
         if (ok && !(bits = malloc(sizeof *bits * (size_t)(n_words + 1))))
             ok = fail(r, 0, "out of memory");
         ok = ok && numbers(r, a, b, "cat_threshold", n_words, bits, k);
@@ -201,7 +209,7 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
         t->cat_bits[j] = (uint32_t)bits[j];
     }
     if (!ok)
-        fail(r, number, "tree %lld: bad cat_threshold", (long long)k);
+        fail(r, line_of(r, a, b, "cat_threshold"), "tree %lld: bad cat_threshold", (long long)k);
     for (int64_t l = 0; ok && l < nl; l++) {
         t->value[ni + l] = leaf[l];
         t->cover[ni + l] = lcount[l];
@@ -211,33 +219,46 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
         const int missing = (dt >> 2) & 3;
         const bool default_left = (dt >> 1) & 1;
         if (dt < 0 || missing == 3) {
-            ok = fail(r, number, "tree %lld: node %lld has decision_type %g", (long long)k, (long long)i, dtype[i]);
+            ok = fail(r, line_of(r, a, b, "decision_type"), "tree %lld: node %lld has decision_type %g", (long long)k,
+                      (long long)i, dtype[i]);
             break;
         }
-        int32_t *child[2] = {&t->left[i], &t->right[i]};
         const double c[2] = {left[i], right[i]};
-        for (int side = 0; side < 2; side++) /* out of range: left so for the tree check to report */
-            *child[side] = !integer(c[side], -(double)nl, (double)ni - 1) ? INT32_MAX
-                           : c[side] >= 0                                 ? (int32_t)c[side]
-                                                                          : (int32_t)(ni + ~(int64_t)c[side]);
-        t->feature[i] = integer(feature[i], 0, (double)n_features - 1) ? (int32_t)feature[i] : INT32_MAX;
+        for (int side = 0; side < 2; side++)
+            if (!integer(c[side], -(double)nl, (double)ni - 1)) {
+                ok = fail(r, line_of(r, a, b, side ? "right_child" : "left_child"),
+                          "tree %lld: node %lld has child %g, out of range (%lld nodes, %lld leaves)", (long long)k,
+                          (long long)i, c[side], (long long)ni, (long long)nl);
+                break;
+            }
+        if (!ok)
+            break;
+        t->left[i] = left[i] >= 0 ? (int32_t)left[i] : (int32_t)(ni + ~(int64_t)left[i]);
+        t->right[i] = right[i] >= 0 ? (int32_t)right[i] : (int32_t)(ni + ~(int64_t)right[i]);
+        if (!integer(feature[i], 0, (double)n_features - 1)) {
+            ok = fail(r, line_of(r, a, b, "split_feature"),
+                      "tree %lld: node %lld splits on feature %g of a model with %lld features", (long long)k,
+                      (long long)i, feature[i], (long long)n_features);
+            break;
+        }
+        t->feature[i] = (int32_t)feature[i];
         t->gain[i] = gain[i];
         t->cover[i] = icount[i];
         if (dt & 1) {
             if (!integer(threshold[i], 0, (double)ncat - 1)) {
-                ok = fail(r, number, "tree %lld: node %lld has category bitset %g of %lld", (long long)k, (long long)i,
-                          threshold[i], (long long)ncat);
+                ok = fail(r, line_of(r, a, b, "threshold"), "tree %lld: node %lld has category bitset %g of %lld",
+                          (long long)k, (long long)i, threshold[i], (long long)ncat);
                 break;
             }
             const int64_t j = (int64_t)threshold[i];
             t->cat_begin[i] = (int32_t)bounds[j];
             t->cat_words[i] = (int32_t)(bounds[j + 1] - bounds[j]);
-            if (t->feature[i] != INT32_MAX)
-                categorical[t->feature[i]] = true;
+            categorical[t->feature[i]] = true;
             continue;
         }
         if (!isfinite(threshold[i]) && !(threshold[i] > 0)) {
-            ok = fail(r, number, "tree %lld: node %lld has threshold %g", (long long)k, (long long)i, threshold[i]);
+            ok = fail(r, line_of(r, a, b, "threshold"), "tree %lld: node %lld has threshold %g", (long long)k,
+                      (long long)i, threshold[i]);
             break;
         }
         t->threshold[i] = float_threshold(threshold[i]);
@@ -247,7 +268,7 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
             t->missing_left[i] = default_left;
         if (missing == 1 &&
             (default_left ? !((double)ZERO_THRESHOLD <= threshold[i]) : !(threshold[i] < -(double)ZERO_THRESHOLD))) {
-            ok = fail(r, number,
+            ok = fail(r, line_of(r, a, b, "decision_type"),
                       "tree %lld: node %lld sends zero (zero_as_missing) against its threshold %g, which plumb "
                       "cannot express",
                       (long long)k, (long long)i, threshold[i]);

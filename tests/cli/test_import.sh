@@ -111,6 +111,62 @@ test_import_xgboost_objective() {
     bad "$TMP/x.json: xgboost model: objective 'rank:pairwise' is not one plumb imports (binary:logistic, reg:logistic, reg:squarederror, multi:softprob, multi:softmax)" xgboost "$TMP/x.json"
 }
 
+# lgb_edit SED [FILE]: a golden LightGBM model (binary by default) edited by a sed script, to $TMP/l.txt
+lgb_edit() { sed "$1" "$GOLD/${2:-lgb_binary}.txt" >"$TMP/l.txt" || fail "edit: $1"; }
+
+test_import_lightgbm_truncated() {
+    head -n 100 "$GOLD/lgb_binary.txt" >"$TMP/l.txt"
+    bad "$TMP/l.txt:100: lightgbm model: no 'end of trees': the file is truncated" lightgbm "$TMP/l.txt"
+    # cut inside a tree's line: its numbers run short
+    head -c 3000 "$GOLD/lgb_binary.txt" >"$TMP/l.txt"
+    echo "end of trees" >>"$TMP/l.txt"
+    run "$PLUMB" import "$TMP/l.txt" --from lightgbm -o "$TMP/out.plumb"
+    expect_rc 1
+    expect_err_has "$TMP/l.txt:"
+    expect_no_file "$TMP/out.plumb"
+}
+
+test_import_lightgbm_unknown_version() {
+    lgb_edit 's/^version=v4$/version=v9/'
+    bad "$TMP/l.txt:2: lightgbm model: unknown version 'v9' (plumb reads v2 to v4)" lightgbm "$TMP/l.txt"
+}
+
+test_import_lightgbm_child_out_of_range() {
+    lgb_edit '78s/^left_child=2 /left_child=40 /'
+    bad "$TMP/l.txt:78: lightgbm model: tree 3: node 0 has child 40, out of range (14 nodes, 15 leaves)" lightgbm "$TMP/l.txt"
+}
+
+test_import_lightgbm_feature_out_of_range() {
+    lgb_edit '74s/^split_feature=0 /split_feature=6 /'
+    bad "$TMP/l.txt:74: lightgbm model: tree 3: node 0 splits on feature 6 of a model with 6 features" lightgbm "$TMP/l.txt"
+}
+
+# node 4 of tree 3 is a categorical split on bitset 0 of the tree's 2
+test_import_lightgbm_bitset_out_of_range() {
+    lgb_edit '76s/^\(threshold=[^ ]* [^ ]* [^ ]* [^ ]* \)0 /\12 /'
+    bad "$TMP/l.txt:76: lightgbm model: tree 3: node 4 has category bitset 2 of 2" lightgbm "$TMP/l.txt"
+    lgb_edit '86s/^cat_boundaries=0 1 2$/cat_boundaries=0 1 9/'
+    bad "$TMP/l.txt:87: lightgbm model: tree 3: 'cat_threshold' has 2 values where 9 are expected" lightgbm "$TMP/l.txt"
+}
+
+test_import_lightgbm_tree_count() {
+    # the last of 36 trees of a 3-class model gone
+    lgb_edit '/^Tree=35$/,/^end of trees$/{/^end of trees$/!d}' lgb_multiclass
+    bad "$TMP/l.txt:10: lightgbm model: tree_sizes lists 36 trees, the file has 35" lightgbm "$TMP/l.txt"
+    sed -i 's/^\(tree_sizes=.*\) [0-9]*$/\1/' "$TMP/l.txt"
+    bad "$TMP/l.txt: 35 trees cannot be shared equally by 3 classes" lightgbm "$TMP/l.txt"
+}
+
+# zero_as_missing (missing type Zero) sends 0 and NaN to the default side: exact when 0 is on that side of the
+# threshold anyway, refused when not (node 2 of tree 3: default left, threshold -0.875)
+test_import_lightgbm_zero_as_missing() {
+    lgb_edit '77s/^decision_type=8 10 10 /decision_type=8 6 10 /'
+    run "$PLUMB" import "$TMP/l.txt" --from lightgbm -o "$TMP/ok.plumb"
+    expect_rc 0
+    lgb_edit '77s/^decision_type=8 10 10 /decision_type=8 10 6 /'
+    bad "$TMP/l.txt:77: lightgbm model: tree 3: node 2 sends zero (zero_as_missing) against its threshold -0.875, which plumb cannot express" lightgbm "$TMP/l.txt"
+}
+
 test_import_usage() {
     run "$PLUMB" import "$GOLD/xgb_binary.json" -o "$TMP/out.plumb"
     expect_rc 2
