@@ -169,11 +169,12 @@ static json_t *tree_json(const plumb__imp *im, const plumb__imp_tree *t, const f
     /* internal nodes keep their preorder number; leaf j is ~j */
     for (int32_t r = 0; ok && r < t->n_nodes; r++)
         index[order[r]] = r < n_in ? r : ~(r - n_in);
-    /* counts bottom-up (reverse preorder), so a node's is its leaves' sum, as TreeSHAP expects */
+    /* counts bottom-up (reverse preorder), so a node's is its leaves' sum, as TreeSHAP expects; a leaf's is capped
+     * so that no sum over a tree overflows */
     for (int32_t r = t->n_nodes - 1; ok && r >= 0; r--) {
         const int32_t i = order[r];
-        count[i] =
-            t->left[i] < 0 ? llround(fmax(t->cover[i], 0) * im->cover_scale) : count[t->left[i]] + count[t->right[i]];
+        count[i] = t->left[i] < 0 ? llround(fmin(fmax(t->cover[i] * im->cover_scale, 0), 1e12))
+                                  : count[t->left[i]] + count[t->right[i]];
     }
     int64_t words = 0;
     for (int32_t r = 0; ok && r < n_in; r++) {
@@ -454,7 +455,7 @@ plumb_status plumb__imp_build(plumb__imp *im, plumb_model **out) {
     for (int64_t f = 0; f < im->n_features; f++) {
         char name[256];
         feature_name(im, f, name, sizeof name);
-        json_t *e = json_array();
+        json_t *e = fm[f].n_categories > 0 ? NULL : json_array();
         for (int32_t j = 0; e && j < fm[f].n_edges; j++)
             json_array_append_new(e, json_real(fm[f].edges[j]));
         if (!add(features,

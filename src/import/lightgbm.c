@@ -145,6 +145,8 @@ static bool header_int(reader *r, int64_t end, const char *key, int64_t *out, bo
 static float float_threshold(double t) {
     if (t >= FLT_MAX)
         return FLT_MAX;
+    if (t < -FLT_MAX)
+        return -INFINITY; /* refused by the tree check */
     float f = (float)t;
     if ((double)f > t)
         f = nextafterf(f, -INFINITY);
@@ -205,8 +207,8 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
     if (ok && !plumb__imp_tree_alloc(t, (int32_t)(ni + nl), (int32_t)n_words))
         ok = fail(r, 0, "out of memory");
     for (int64_t j = 0; ok && j < n_words; j++) {
-        ok = integer(bits[j], 0, 4294967295.0);
-        t->cat_bits[j] = (uint32_t)bits[j];
+        if ((ok = integer(bits[j], 0, 4294967295.0)))
+            t->cat_bits[j] = (uint32_t)bits[j];
     }
     if (!ok)
         fail(r, line_of(r, a, b, "cat_threshold"), "tree %lld: bad cat_threshold", (long long)k);

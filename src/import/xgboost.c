@@ -8,6 +8,7 @@
 #include "import.h"
 
 #include <jansson.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,8 @@ static bool read_tree(reader *r, const json_t *tree, int64_t k, plumb__imp_tree 
         t->left[i] = (int32_t)l;
         t->right[i] = (int32_t)rr;
         t->feature[i] = f >= 0 && f < INT32_MAX ? (int32_t)f : INT32_MAX; /* the tree check names it */
+        if (!(fabs(c) <= FLT_MAX))
+            return fail(r, "tree %lld: node %lld has split condition %g, not a float32", (long long)k, (long long)i, c);
         /* x < c for float x is x <= the float just below c */
         t->threshold[i] = nextafterf((float)c, -INFINITY);
         t->missing_left[i] = num(dleft, (size_t)i) != 0;

@@ -9,7 +9,7 @@ built from a LightGBM snapshot, never committed: pass its path as --lightgbm (sk
 Data: float32 values (plumb reads numbers as float32, so both libraries see exactly what plumb sees), with missing
 values, and for LightGBM integer-coded categorical columns. Every file is small (a few tens of kB).
 
-usage: tests/parity/import_goldens.py [--lightgbm PATH/lib_lightgbm.so] [OUT_DIR]
+usage: tests/parity/import_goldens.py [--lightgbm PATH/lib_lightgbm.so] [--fuzz-seeds] [OUT_DIR]
 """
 import argparse
 import ctypes
@@ -174,11 +174,36 @@ def lightgbm_goldens(out, lib):
         write_pred(os.path.join(out, name + ".pred.csv"), lgb.predict(path, x, n_out))
 
 
+def fuzz_seeds(lib):
+    """Tiny models (2 iterations, 4 leaves) as the fuzz targets' seed corpora (tests/fuzz/corpus_import_*)."""
+    import xgboost as xgb
+
+    root = os.path.join(os.path.dirname(__file__), "..", "fuzz")
+    x = data(30, 1)[:60]
+    for task, params in XGB_CASES.items():
+        bst = xgb.train(dict(params, max_depth=2, nthread=1), xgb.DMatrix(x, label=labels(x, task, 30)), 2)
+        bst.save_model(os.path.join(root, "corpus_import_xgboost", task + ".json"))
+    if not lib:
+        return
+    lgb = Lgbm(lib)
+    for task, (objective, n_cat) in LGB_CASES.items():
+        params = f"{objective} num_leaves=4 min_data_in_leaf=5 min_data_per_group=5 verbose=-1 num_threads=1 " \
+                 f"categorical_feature={FEATURES - 1}"
+        bst, ds = lgb.train(x, labels(x, task, 30), params, 2)
+        lgb.save(bst, os.path.join(root, "corpus_import_lightgbm", task + ".txt"))
+        lgb("LGBM_BoosterFree", bst)
+        lgb("LGBM_DatasetFree", ds)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lightgbm", help="path of lib_lightgbm.so")
+    ap.add_argument("--fuzz-seeds", action="store_true", help="write the fuzz targets' seed corpora instead")
     ap.add_argument("out", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "data", "import"))
     a = ap.parse_args()
+    if a.fuzz_seeds:
+        fuzz_seeds(a.lightgbm)
+        return 0
     os.makedirs(a.out, exist_ok=True)
     xgboost_goldens(a.out)
     if a.lightgbm:
