@@ -34,6 +34,8 @@ test_import_xgboost_multiclass() { parity xgboost multiclass; }
 test_import_lightgbm_binary() { parity lightgbm binary; }
 test_import_lightgbm_regression() { parity lightgbm regression; }
 test_import_lightgbm_multiclass() { parity lightgbm multiclass; }
+# values on the thresholds: x <= 0.1 (a double) for the floats around 0.1, zero_as_missing, missing type None
+test_import_lightgbm_edges() { parity lightgbm edges; }
 
 # TreeSHAP of the imported model is XGBoost's own pred_contribs (node counts carry XGBoost's cover)
 test_import_xgboost_contrib() {

@@ -153,8 +153,68 @@ class Lgbm:
         return out
 
 
+# A model written by hand, to put values exactly on its thresholds: "x <= 0.1" (a double) for the float32 values
+# around 0.1 (0.1f is above 0.1, so it goes right), a zero_as_missing split (0, +-1e-36 and NaN take the default
+# side) and a missing type None split (NaN is read as 0). LightGBM's own predictions are the golden ones.
+EDGES_MODEL = """tree
+version=v4
+num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=2
+objective=regression
+feature_names=f0 f1 f2
+feature_infos=[-1:1] [-1:1] [-1:1]
+tree_sizes=1
+
+Tree=0
+num_leaves=4
+num_cat=0
+split_feature=0 1 2
+split_gain=1 1 1
+threshold=0.10000000000000001 0.5 -0.25
+decision_type=8 6 0
+left_child=1 -1 -3
+right_child=2 -2 -4
+leaf_value=1 2 4 8
+leaf_weight=1 1 1 1
+leaf_count=1 1 1 1
+internal_value=0 0 0
+internal_weight=1 1 1
+internal_count=4 2 2
+is_linear=0
+shrinkage=1
+
+
+end of trees
+
+pandas_categorical:null
+"""
+
+
+def lightgbm_edges(out, lgb):
+    f0 = [np.float32(0.1), np.nextafter(np.float32(0.1), np.float32(-1)), np.nextafter(np.float32(0.1), np.float32(1)),
+          np.nan, 0.0]
+    f1 = [0.0, np.nan, 1e-36, -1e-36, 0.5, 0.6, -3.0]
+    f2 = [np.nan, -0.25, -0.3, 0.0]
+    x = np.array([[a, b, c] for a in f0 for b in f1 for c in f2], dtype=np.float32)
+    path = os.path.join(out, "lgb_edges.txt")
+    with open(path, "w") as f:
+        f.write(EDGES_MODEL)
+    pred = lgb.predict(path, x, 1)
+    names = ["f0", "f1", "f2"]
+    with open(os.path.join(out, "lgb_edges.csv"), "w") as f:
+        f.write(",".join(names) + "\n")
+        for row in x:
+            f.write(",".join("" if np.isnan(v) else repr(float(v)) for v in row) + "\n")
+    with open(os.path.join(out, "lgb_edges.pred.csv"), "w") as f:
+        for v in pred:
+            f.write(f"{v:.17g}\n")
+
+
 def lightgbm_goldens(out, lib):
     lgb = Lgbm(lib)
+    lightgbm_edges(out, lgb)
     for seed, (task, (objective, n_cat)) in enumerate(LGB_CASES.items()):
         x = data(20 + seed, n_cat)
         y = labels(x, task, 20 + seed)
