@@ -1,8 +1,6 @@
 /* import.c -- plumb_model_import: reads a foreign model file and hands its bytes to the format's reader. */
 #include "import.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,26 +17,11 @@ plumb_status plumb_model_import_buffer(const void *data, size_t size, const char
 
 plumb_status plumb_model_import(const char *path, plumb_import_format from, plumb_model **out, plumb_error *err) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap *= 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-    }
-    const bool failed = ferror(f);
-    fclose(f);
-    if (!buf)
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    plumb_status st = failed ? plumb__fail(err, PLUMB_EIO, "cannot read '%s'", path)
-                             : plumb_model_import_buffer(buf, n, path, from, out, err);
+    char *buf;
+    size_t n;
+    plumb_status st = plumb__file_read(path, &buf, &n, err);
+    if (st == PLUMB_OK)
+        st = plumb_model_import_buffer(buf, n, path, from, out, err);
     free(buf);
     return st;
 }
