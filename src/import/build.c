@@ -56,6 +56,18 @@ void plumb__imp_clear(plumb__imp *im) {
     memset(im, 0, sizeof *im);
 }
 
+bool plumb__imp_fail(plumb__imp_reader *r, int64_t line, const char *fmt, ...) {
+    if (r->st == PLUMB_OK) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        r->st = plumb__error_at(r->err, PLUMB_EFORMAT, r->path, line, 0, "%s model: %s", r->format, msg);
+    }
+    return false;
+}
+
 static plumb_status bad(const plumb__imp *im, const char *fmt, ...) PLUMB__PRINTF(2, 3);
 static plumb_status bad(const plumb__imp *im, const char *fmt, ...) {
     char msg[256];

@@ -49,6 +49,16 @@ typedef struct plumb__imp {
     plumb__imp_tree *trees;
 } plumb__imp;
 
+/* A reader's first error: "path:line: <format> model: message" (line 0: none), status PLUMB_EFORMAT. */
+typedef struct plumb__imp_reader {
+    const char *path, *format; /* format: "xgboost", "lightgbm" */
+    plumb_error *err;
+    plumb_status st; /* PLUMB_OK until the first problem */
+} plumb__imp_reader;
+
+/* Records the error unless one is recorded already; returns false, so a check reads `return plumb__imp_fail(...)`. */
+bool plumb__imp_fail(plumb__imp_reader *r, int64_t line, const char *fmt, ...) PLUMB__PRINTF(3, 4);
+
 /* Allocates a tree of n nodes (every node a leaf, no categorical split) with room for n_words bitset words.
  * Returns false when out of memory. */
 bool plumb__imp_tree_alloc(plumb__imp_tree *t, int32_t n, int32_t n_words);

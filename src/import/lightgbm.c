@@ -31,25 +31,12 @@ typedef struct line {
 } line;
 
 typedef struct reader {
-    const char *path;
-    plumb_error *err;
-    plumb_status st;
+    plumb__imp_reader base;
     line *lines;
     int64_t n_lines;
 } reader;
 
-static bool fail(reader *r, int64_t lineno, const char *fmt, ...) PLUMB__PRINTF(3, 4);
-static bool fail(reader *r, int64_t lineno, const char *fmt, ...) {
-    if (r->st == PLUMB_OK) {
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        r->st = plumb__error_at(r->err, PLUMB_EFORMAT, r->path, lineno, 0, "lightgbm model: %s", msg);
-    }
-    return false;
-}
+#define fail(r, ...) plumb__imp_fail(&(r)->base, __VA_ARGS__)
 
 /* Splits the text into lines of key and value ("end of trees" and other lines without '=' have value NULL). */
 static bool split_lines(reader *r, char *text) {
@@ -285,14 +272,14 @@ static bool read_tree(reader *r, int64_t a, int64_t b, int64_t k, int64_t n_feat
 
 plumb_status plumb__import_lightgbm(const char *data, size_t size, const char *path, plumb_model **out,
                                     plumb_error *err) {
-    reader r = {.path = path, .err = err, .st = PLUMB_OK};
+    reader r = {.base = {.path = path, .format = "lightgbm", .err = err, .st = PLUMB_OK}};
     plumb__imp im = {.path = path, .err = err, .cover_scale = 1};
     *out = NULL;
     plumb__error_clear(err);
     char *text = malloc(size + 1);
     bool *cat = NULL;
     if (!text) {
-        r.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        r.base.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         goto done;
     }
     memcpy(text, data, size);
@@ -398,7 +385,7 @@ plumb_status plumb__import_lightgbm(const char *data, size_t size, const char *p
     im.names = calloc((size_t)im.n_features, sizeof *im.names);
     cat = calloc((size_t)im.n_features, sizeof *cat);
     if (!im.trees || !im.init_score || !im.names || !cat) {
-        r.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        r.base.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         goto done;
     }
     const char *names = get(&r, 0, first, "feature_names", &number);
@@ -409,7 +396,7 @@ plumb_status plumb__import_lightgbm(const char *data, size_t size, const char *p
             goto done;
         }
         if (!(im.names[f] = strndup(names, len))) {
-            r.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+            r.base.st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
             goto done;
         }
         names += len + (names[len] == ' ');
@@ -437,11 +424,11 @@ plumb_status plumb__import_lightgbm(const char *data, size_t size, const char *p
     }
     im.categorical = cat;
     cat = NULL;
-    r.st = plumb__imp_build(&im, out);
+    r.base.st = plumb__imp_build(&im, out);
 done:
     plumb__imp_clear(&im);
     free(cat);
     free(r.lines);
     free(text);
-    return r.st;
+    return r.base.st;
 }

@@ -15,24 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct reader {
-    const char *path;
-    plumb_error *err;
-    plumb_status st;
-} reader;
+typedef plumb__imp_reader reader;
 
-static bool fail(reader *r, const char *fmt, ...) PLUMB__PRINTF(2, 3);
-static bool fail(reader *r, const char *fmt, ...) {
-    if (r->st == PLUMB_OK) {
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        r->st = plumb__error_at(r->err, PLUMB_EFORMAT, r->path, 0, 0, "xgboost model: %s", msg);
-    }
-    return false;
-}
+#define fail(r, ...) plumb__imp_fail((r), 0, __VA_ARGS__)
 
 /* XGBoost writes its parameters as strings ("5E-1", "[5E-1]" since 3.0); numbers are accepted too. */
 static bool param(reader *r, const json_t *obj, const char *key, double *out) {
@@ -116,7 +101,7 @@ static bool read_tree(reader *r, const json_t *tree, int64_t k, plumb__imp_tree 
 
 plumb_status plumb__import_xgboost(const char *data, size_t size, const char *path, plumb_model **out,
                                    plumb_error *err) {
-    reader r = {.path = path, .err = err, .st = PLUMB_OK};
+    reader r = {.path = path, .format = "xgboost", .err = err, .st = PLUMB_OK};
     plumb__imp im = {.path = path, .err = err, .cover_scale = 1e6};
     *out = NULL;
     plumb__error_clear(err);
