@@ -28,6 +28,8 @@ typedef struct cli_args {
     const char **values; /* per option: its value, "1" for a given flag, NULL when absent */
     const char **pos;    /* positional arguments */
     int n_pos;
+    int argc; /* the command's own arguments, for options that may be repeated (plumb serve --model) */
+    char **argv;
 } cli_args;
 
 struct cli_command {
@@ -48,6 +50,8 @@ extern const cli_command cli_eval, cli_cv;   /* evaluation: cmd_eval.c, cmd_cv.c
 extern const cli_command cli_split;          /* train/test files: cmd_split.c */
 extern const cli_command cli_import;         /* models from XGBoost and LightGBM: cmd_import.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
+extern const cli_command cli_features;       /* the feature store's tables: cmd_features.c */
+extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_serve.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0
@@ -200,6 +204,9 @@ const char *cli_get(const cli_args *args, const char *name);
 #define CLI_QUIET_OPTION(also)                                                                                         \
     { "quiet", 'q', NULL, NULL, "no progress lines or notes on standard error (errors and warnings stay)" also }
 extern bool cli_quiet;
+
+/* Seconds since the epoch (UTC) as a date, "2011-01-17", or with the time when it has one. */
+void cli_format_datetime(double seconds, char *buf, size_t n);
 
 /* Prints a note (what was written where, a column left unused, a lowered thread count) on stderr, unless -q. */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

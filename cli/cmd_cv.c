@@ -210,7 +210,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
 
     plumb_error err;
     plumb_frame *frame = NULL, *train = NULL, *test = NULL;
-    plumb_model *model = NULL;
+    plumb_model *model = NULL, *first = NULL; /* first: the first fold's model, whose settings the report states */
     plumb_split *split = NULL;
     void *split_buf = NULL;
     double *y = NULL, *pred = NULL, *fold_vals = NULL, *ty = NULL, *tw = NULL, *ts = NULL;
@@ -327,7 +327,10 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         if (early)
             json_object_set_new(fj, "best_iteration", json_integer(best[f]));
         json_array_append_new(folds_json, fj);
-        plumb_model_free(model);
+        if (!first && cli_get(a, "report"))
+            first = model;
+        else
+            plumb_model_free(model);
         plumb_frame_free(train);
         plumb_frame_free(test);
         model = NULL;
@@ -389,6 +392,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
         ro.positive_class = positive;
         ro.model_kind = kind;
         ro.strategy = strategy_names[strategy];
+        ro.fold_model = first;
         plumb_run *run = NULL;
         const plumb_status made = plumb_run_cv(&ro, k, metrics, nm, fold_vals, &d, &oof, &run, &err);
         if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
@@ -438,9 +442,12 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
             printf("%-18s", plumb_metric_name(metrics[j]));
             for (int f = 0; f < (int)k; f++)
                 printf(" %9.4f", fold_vals[f * nm + j]);
-            printf(" %9.4f %9.4f %12.6f", mean[j], sd[j], oof.values[j]);
-            if (ci > 0)
-                printf("   [%.6f, %.6f]", oof.lo[j], oof.hi[j]);
+            size_t o = 0; /* the same metric out of fold (its list can differ: it adds the deviances) */
+            while (o < oof.n_metrics && oof.metrics[o] != metrics[j])
+                o++;
+            printf(" %9.4f %9.4f %12.6f", mean[j], sd[j], o < oof.n_metrics ? oof.values[o] : NAN);
+            if (ci > 0 && o < oof.n_metrics)
+                printf("   [%.6f, %.6f]", oof.lo[o], oof.hi[o]);
             printf("\n");
         }
         if (early) {
@@ -457,6 +464,7 @@ static int run_parsed(const cli_args *a, const cli_fit *fit) {
 done:
     plumb_evaluation_free(&oof);
     json_decref(folds_json);
+    plumb_model_free(first);
     plumb_model_free(model);
     plumb_frame_free(train);
     plumb_frame_free(test);

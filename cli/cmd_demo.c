@@ -51,10 +51,8 @@ static int run(const cli_args *a) {
     o.n_threads = (int)threads;
     plumb_error err;
     char *summary = NULL;
-    if (plumb_study_run(study->name, &o, quiet ? NULL : &summary, &err) != PLUMB_OK) {
-        const int rc = cli_fail(&err);
-        return err.code == PLUMB_EINVAL ? EXIT_USAGE : rc; /* the options do not suit the study */
-    }
+    if (plumb_study_run(study->name, &o, quiet ? NULL : &summary, &err) != PLUMB_OK)
+        return cli_fail(&err); /* the options were checked above: what fails here is a step's data or files */
     if (quiet)
         printf("%s/report.html\n", o.output_dir);
     else

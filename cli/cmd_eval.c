@@ -469,8 +469,11 @@ static int run(const cli_args *a) {
         ro.data_path = label_source;
         ro.target = tc.name;
         ro.positive_class = positive;
+        ro.negative_class = o.task == PLUMB_TASK_BINARY && names ? names[0] : NULL;
         plumb_run *run = NULL;
-        const plumb_status made = plumb_run_eval(&ro, &d, &rep, model, &run, &err);
+        /* a predictions file's scores are read with the time role (to keep float64): no time axis from it */
+        const plumb_frame *rows = pred && !lframe ? NULL : lf;
+        const plumb_status made = plumb_run_eval(&ro, &d, &rep, model, rows, &run, &err);
         if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)
             goto done;
     }

@@ -23,16 +23,6 @@ static double now(void) {
 }
 
 /* ISO-8601 text of a datetime given as seconds since the epoch. */
-static void format_datetime(double seconds, char *buf, size_t n) {
-    time_t t = (time_t)seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    if (tm.tm_hour || tm.tm_min || tm.tm_sec)
-        strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    else
-        strftime(buf, n, "%Y-%m-%d", &tm);
-}
-
 /* A number for people: integers in full, anything else to 6 significant digits. */
 static const char *fmt_num(double x, char *buf, size_t n) {
     if (x == floor(x) && fabs(x) < 1e15)
@@ -63,8 +53,8 @@ static void summarize(const plumb_column_info *c, const plumb_column_profile *p,
                  fmt_num(p->max, hi, sizeof hi));
     } else if (c->type == PLUMB_TYPE_DATETIME) {
         char lo[32], hi[32];
-        format_datetime(p->min, lo, sizeof lo);
-        format_datetime(p->max, hi, sizeof hi);
+        cli_format_datetime(p->min, lo, sizeof lo);
+        cli_format_datetime(p->max, hi, sizeof hi);
         snprintf(buf, n, "from %s to %s", lo, hi);
     } else {
         size_t used = 0;
@@ -96,8 +86,8 @@ static json_t *column_json(const plumb_column_info *c, const plumb_column_profil
         json_object_set_new(o, "std", number_or_null(p->std));
     } else if (c->type == PLUMB_TYPE_DATETIME) {
         char lo[32], hi[32];
-        format_datetime(p->min, lo, sizeof lo);
-        format_datetime(p->max, hi, sizeof hi);
+        cli_format_datetime(p->min, lo, sizeof lo);
+        cli_format_datetime(p->max, hi, sizeof hi);
         json_object_set_new(o, "min", isnan(p->min) ? json_null() : json_string(lo));
         json_object_set_new(o, "max", isnan(p->max) ? json_null() : json_string(hi));
     } else {

@@ -287,8 +287,8 @@ int cli_summary_gbdt(const cli_args *a, const plumb_model *model, const plumb_mo
 /* Judges the calibration on rows its map did not see (cross-fitted over the validation rows) before it is fitted
  * on all of them: log-loss and Brier score of the model's probabilities there, without and with it, into *out
  * ({"method", "rows", "cross_fit_folds", "uncalibrated": {...}, "calibrated": {...}}). */
-static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb_calibration cal, const char *name,
-                             uint64_t seed, json_t **out) {
+static int judge_calibration(const plumb_model *model, const plumb_frame *valid, plumb_calibration cal,
+                             const char *name, uint64_t seed, json_t **out) {
     const int64_t n = plumb_frame_n_rows(valid);
     double *y = malloc((size_t)(n + 1) * sizeof *y), *raw = malloc((size_t)(n + 1) * sizeof *raw);
     double *cf = malloc((size_t)(n + 1) * sizeof *cf);
@@ -298,18 +298,10 @@ static int judge_calibration(plumb_model *model, const plumb_frame *valid, plumb
         rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
         goto done;
     }
-    /* the folds need rows of both classes: as many folds as the smaller class has rows, at most 5 */
-    int32_t folds = 5;
-    if (plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
-        int64_t pos = 0;
-        for (int64_t i = 0; i < n; i++)
-            pos += y[i] > 0.5;
-        const int64_t fewer = pos < n - pos ? pos : n - pos;
-        folds = fewer < 5 ? (int32_t)fewer : 5;
-        if (folds < 2 || plumb_model_calibrate_crossfit(model, valid, cal, folds, seed, y, raw, cf, &err) != PLUMB_OK) {
-            rc = cli_fail(&err);
-            goto done;
-        }
+    int32_t folds = 0; /* the library's choice: 5, fewer when a class has fewer rows */
+    if (plumb_model_calibrate_crossfit(model, valid, cal, &folds, seed, y, raw, cf, &err) != PLUMB_OK) {
+        rc = cli_fail(&err);
+        goto done;
     }
     plumb_metric m[2] = {PLUMB_METRIC_LOG_LOSS, PLUMB_METRIC_BRIER};
     double before[2], after[2];
@@ -429,11 +421,17 @@ static int run(const cli_args *a) {
             goto done;
         if (!by_time && (rc = split_frame(frame, valid_fraction, (uint64_t)seed, &train, &valid)) != EXIT_OK)
             goto done;
-        if (by_time && !fit.quiet)
+        if (by_time && !fit.quiet) {
+            char from[40];
+            if (plumb_frame_i64(frame, plumb_frame_find(frame, cli_get(a, "time-col")))) /* datetimes: seconds */
+                cli_format_datetime(cut, from, sizeof from);
+            else
+                snprintf(from, sizeof from, "%.17g", cut);
             fprintf(stderr,
-                    "validation: the latest %lld rows by '%s' (from %.17g on; --valid-split random to draw "
-                    "them at random)\n",
-                    (long long)plumb_frame_n_rows(valid), cli_get(a, "time-col"), cut);
+                    "validation: the latest %lld rows by '%s' (from %s on; --valid-split random to draw them at "
+                    "random)\n",
+                    (long long)plumb_frame_n_rows(valid), cli_get(a, "time-col"), from);
+        }
     }
     if ((rc = cli_fit_train(a, &fit, train ? train : frame, valid, true, &model)) != EXIT_OK)
         goto done;
@@ -451,6 +449,7 @@ static int run(const cli_args *a) {
         plumb_run_options ro;
         plumb_run_options_init(&ro);
         ro.data_path = a->pos[0];
+        ro.seed = (uint64_t)seed;
         plumb_run *run = NULL;
         const plumb_status made = plumb_run_train(&ro, model, train ? train : frame, valid, &run, &err);
         if ((rc = cli_record_write(made, run, &err, cli_get(a, "report"))) != EXIT_OK)

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -430,4 +431,14 @@ int cli_time_values(const cli_args *a, const plumb_frame *fr, double **out) {
             return EXIT_DATA;
         }
     return EXIT_OK;
+}
+
+void cli_format_datetime(double seconds, char *buf, size_t n) {
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (tm.tm_hour || tm.tm_min || tm.tm_sec)
+        strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        strftime(buf, n, "%Y-%m-%d", &tm);
 }

@@ -74,7 +74,7 @@ int cli_evaluate(const plumb_metric_data *d, const plumb_evaluation_options *o, 
     plumb_error err;
     const plumb_status s = plumb_evaluation_compute(d, o, ev, &err);
     if (o->task == PLUMB_TASK_BINARY && !ev->probabilities)
-        fprintf(stderr, "plumb: note: scores outside [0, 1] are not probabilities: no log-loss or Brier score\n");
+        cli_note("plumb: note: scores outside [0, 1] are not probabilities: no log-loss or Brier score");
     return s == PLUMB_OK ? EXIT_OK : cli_fail(&err);
 }
 

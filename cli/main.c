@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict, &cli_explain, &cli_eval,
-                                              &cli_cv,      &cli_split, &cli_audit,   &cli_synth,   &cli_report_cmd,
-                                              &cli_demo,    &cli_site,  &cli_import};
+static const cli_command *const commands[] = {&cli_inspect, &cli_train, &cli_predict,  &cli_explain, &cli_eval,
+                                              &cli_cv,      &cli_split, &cli_audit,    &cli_synth,   &cli_report_cmd,
+                                              &cli_demo,    &cli_site,  &cli_features, &cli_serve,   &cli_import};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {
@@ -175,6 +175,14 @@ static void tame_openmp_waits(char **argv) {
         execv("/proc/self/exe", argv);
 }
 
+/* The library's warnings (a singular design, a class smaller than the folds) reach stderr, as the commands' own
+ * warnings do, even under -q; its notes and debug lines stay silent: the commands say what matters themselves. */
+static void log_warnings(plumb_log_level level, const char *message, void *user) {
+    (void)user;
+    if (level >= PLUMB_LOG_WARN)
+        fprintf(stderr, "plumb: warning: %s\n", message);
+}
+
 int main(int argc, char **argv) {
     tame_openmp_waits(argv);
     if (argc < 2) {
@@ -208,7 +216,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "plumb: unknown command '%s'\nsee 'plumb --help'\n", name);
         return EXIT_USAGE;
     }
-    cli_args a = {0};
+    cli_args a = {.argc = argc - 2, .argv = argv + 2};
     a.values = calloc((size_t)n_options(cmd) + 1, sizeof *a.values);
     a.pos = calloc((size_t)argc, sizeof *a.pos);
     if (!a.values || !a.pos) {
@@ -217,6 +225,7 @@ int main(int argc, char **argv) {
     }
     int rc = parse_args(cmd, argc - 2, argv + 2, &a);
     cli_quiet = rc == EXIT_OK && cli_get(&a, "quiet");
+    plumb_set_log(log_warnings, NULL);
     if (rc == EXIT_OK)
         rc = cmd->run(&a);
     free(a.values);

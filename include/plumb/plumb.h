@@ -653,11 +653,13 @@ PLUMB_API void plumb_model_describe(const plumb_model *model, plumb_model_info *
 
 /* How a call scores: zero-initialise ({0} or NULL) for the defaults. */
 typedef struct plumb_predict_options {
-    int threads; /* threads for this call; 0: the plumb_set_threads default. A server scoring each request on its
-                  * own thread sets 1 (docs/embedding.md) */
-    bool raw;    /* raw scores before the link function and any calibration: for gradient boosting log-odds
-                  * (binary), log of the mean (poisson), class scores before the softmax (multiclass), values
-                  * otherwise; for linear models and trees, their predictions before any calibration */
+    int threads;       /* threads for this call; 0: the plumb_set_threads default. A server scoring each request on its
+                        * own thread sets 1 (docs/embedding.md) */
+    bool raw;          /* raw scores before the link function and any calibration: for gradient boosting log-odds
+                        * (binary), log of the mean (poisson), class scores before the softmax (multiclass), values
+                        * otherwise; for linear models and trees, their predictions before any calibration */
+    bool uncalibrated; /* predictions as if the model held no calibration (plumb_model_calibrate): what the
+                        * calibration map is fitted to */
 } plumb_predict_options;
 
 /* Predicts every row of frame into out (n_rows x n_outputs values, row-major, caller-owned): probabilities of the
@@ -804,20 +806,22 @@ typedef enum plumb_calibration {
     PLUMB_CALIBRATION_PLATT,    /* a sigmoid of the score (Platt scaling, as scikit-learn's) */
 } plumb_calibration;
 
+/* Judges a calibration honestly, on rows its map did not see: splits frame's rows into *folds stratified folds
+ * (by seed) and, for each, fits the method's map on the other folds and applies it to the fold. *folds: IN the
+ * number of folds, 0 to choose (5, or as many as the smaller class has rows when that is fewer); OUT the number
+ * used. OUT, n_rows entries each (caller-owned): label (0/1 as the model encodes the target), uncalibrated (the
+ * model's probabilities, any calibration it holds ignored) and calibrated (cross-fitted). The model is not
+ * changed; thread-safe. PLUMB_EINVAL as plumb_model_calibrate, or for fewer than 2 folds or a class with fewer rows
+ * than folds, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_calibrate_crossfit(const plumb_model *model, const plumb_frame *frame,
+                                                      plumb_calibration method, int32_t *folds, uint64_t seed,
+                                                      double *label, double *uncalibrated, double *calibrated,
+                                                      plumb_error *err);
+
 /* Fits a calibration of a binary model's probabilities on frame (rows it did not train on, with the target) and
  * stores it in the model: from then on plumb_model_predict returns calibrated probabilities, and the model file
  * keeps the map. Call it before the model is shared between threads. PLUMB_EINVAL for a model that is not binary,
  * a bad target, or rows of one class only (the map would be a constant), PLUMB_ESCHEMA, PLUMB_ENOMEM. */
-/* Judges a calibration honestly, on rows its map did not see: splits frame's rows into n_folds stratified folds
- * (by seed) and, for each, fits the method's map on the other folds and applies it to the fold. OUT, n_rows entries
- * each (caller-owned): label (0/1 as the model encodes the target), uncalibrated (the model's probabilities, any
- * calibration it holds ignored) and calibrated (cross-fitted). The model is left as it was; not safe while other
- * threads use it. PLUMB_EINVAL as plumb_model_calibrate, or for a class with fewer rows than folds, PLUMB_ENOMEM. */
-PLUMB_API plumb_status plumb_model_calibrate_crossfit(plumb_model *model, const plumb_frame *frame,
-                                                      plumb_calibration method, int32_t n_folds, uint64_t seed,
-                                                      double *label, double *uncalibrated, double *calibrated,
-                                                      plumb_error *err);
-
 PLUMB_API plumb_status plumb_model_calibrate(plumb_model *model, const plumb_frame *frame, plumb_calibration method,
                                              plumb_error *err);
 
@@ -1072,7 +1076,8 @@ PLUMB_API int64_t plumb_model_valid_curve(const plumb_model *model, const double
 
 /* Builds a static site in out_dir (created when absent) from the run records in in_dir: every "*.json" file with
  * "plumb_run": 1 whose HTML report ("x.json" beside "x.html") exists becomes a card on index.html (title, date,
- * headline metric, a small ROC chart) linking to a copy of the report under reports/; every "*.md" file becomes a
+ * headline metric, a small ROC chart or, for regression, predicted against actual) linking to a copy of the
+ * report under reports/; every "*.md" file becomes a
  * page rendered from Markdown (CommonMark, by cmark) and linked from the index's navigation. Files are written
  * atomically. Returns PLUMB_EIO when a folder or file cannot be read or written, PLUMB_EINVAL when in_dir holds no
  * report and no page, PLUMB_ENOMEM. *n_reports and *n_pages (OUT, may be NULL) count what was written. */
@@ -1189,20 +1194,25 @@ typedef struct plumb_run plumb_run;
 
 /* What a record says about where its numbers come from; every string is borrowed for the call. */
 typedef struct plumb_run_options {
-    const char *data_path;      /* required: the data file; its base name goes into the title */
-    const char *target;         /* eval, cv, audit: the target column (train: the model's) */
-    const char *positive_class; /* eval, cv: the positive class, NULL for none (train: the model's) */
-    const char *model_kind;     /* cv: the kind of model cross-validated ("gbdt") */
-    const char *strategy;       /* cv: how the folds were drawn ("stratified") */
+    const char *data_path;         /* required: the data file; its base name goes into the title */
+    const char *target;            /* eval, cv, audit: the target column (train: the model's) */
+    const char *positive_class;    /* eval, cv: the positive class, NULL for none (train: the model's) */
+    const char *negative_class;    /* eval: the other class of a binary text target, NULL: none (train: the model's) */
+    const char *model_kind;        /* cv: the kind of model cross-validated ("gbdt") */
+    const char *strategy;          /* cv: how the folds were drawn ("stratified") */
+    const plumb_model *fold_model; /* cv: one fold's model, whose training settings the record states; NULL: none */
+    uint64_t seed; /* train: the seed of the cross-fitted judgement of a calibrated model (as train's --seed) */
 } plumb_run_options;
 
-/* Fills *opts with NULLs. */
+/* Fills *opts with NULLs and zeros. */
 PLUMB_API void plumb_run_options_init(plumb_run_options *opts);
 
 /* A record of kind train (*out, OUT, owned by the caller): the data (rows, positive rate), the model, the feature
- * importance (mean |TreeSHAP| over up to 2,000 rows of valid, else of train), the learning curve and, when valid is
- * not NULL, the evaluation on valid. Returns PLUMB_EINVAL for a model that is neither binary nor regression or for
- * data without the model's target column (the message names opts->data_path), the errors of
+ * importance (mean |TreeSHAP| over up to 2,000 rows of valid, else of train), the settings it was trained with, the
+ * learning curve and, when valid is not NULL, the evaluation on valid -- for a calibrated model, the probabilities
+ * before and after calibration cross-fitted over valid (plumb_model_calibrate_crossfit, seed opts->seed), so the
+ * calibration is not judged on the rows its map was fitted to. Returns PLUMB_EINVAL for a model that is neither binary
+ * nor regression or for data without the model's target column (the message names opts->data_path), the errors of
  * plumb_frame_labels, plumb_model_predict and plumb_model_contrib, PLUMB_ENOMEM. */
 PLUMB_API plumb_status plumb_run_train(const plumb_run_options *opts, const plumb_model *model,
                                        const plumb_frame *train, const plumb_frame *valid, plumb_run **out,
@@ -1210,10 +1220,12 @@ PLUMB_API plumb_status plumb_run_train(const plumb_run_options *opts, const plum
 
 /* A record of kind eval: the data, the model (when not NULL), and one evaluation named after the data file of the
  * scores in data (ev computed on data; binary: with ROC, precision-recall, calibration and gain curves and the
- * score histogram per class). Returns the errors of plumb_curve_*, PLUMB_ENOMEM. */
+ * score histogram per class; regression: predicted against actual, residuals and the error by segment). frame (may
+ * be NULL) holds data's rows: for regression the time and segment columns come from it. Returns the errors of
+ * plumb_curve_*, PLUMB_ENOMEM. */
 PLUMB_API plumb_status plumb_run_eval(const plumb_run_options *opts, const plumb_metric_data *data,
-                                      const plumb_evaluation *ev, const plumb_model *model, plumb_run **out,
-                                      plumb_error *err);
+                                      const plumb_evaluation *ev, const plumb_model *model, const plumb_frame *frame,
+                                      plumb_run **out, plumb_error *err);
 
 /* A record of kind cv: the data, "folds" (opts->strategy, k, per metric of fold_metrics[0..n_fold_metrics) its value
  * in each of the k folds: fold_values, row-major k x n_fold_metrics) and the pooled out-of-fold evaluation ev of
@@ -1268,6 +1280,20 @@ PLUMB_API void plumb_study_options_init(plumb_study_options *opts);
  * count. */
 PLUMB_API plumb_status plumb_study_run(const char *name, const plumb_study_options *opts, char **summary,
                                        plumb_error *err);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Feature store
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* Loads CSV rows into table TABLE of SQLite file DB (created if absent, the table replaced atomically in one
+ * transaction), keyed by column KEY (must be unique and non-empty; a duplicate is file:line:col error).
+ * Every column is stored as TEXT, each value exactly as the file has it (a missing token such as "" or "NA" as
+ * NULL); KEY is the table's primary key, which is how plumb serve finds an entity (docs/features.md). Errors:
+ * the reader's (plumb_frame_read_csv), PLUMB_ESCHEMA for a KEY not in the header, PLUMB_EPARSE for a missing or
+ * duplicate key, PLUMB_EIO when the database cannot be written; on any error the database is as it was (a new
+ * file is removed). csv_path "-" reads standard input. Thread-safe for distinct databases. */
+PLUMB_API plumb_status plumb_features_load(const char *csv_path, const char *key, const char *db_path,
+                                           const char *table, plumb_error *err);
 
 /* ------------------------------------------------------------------------------------------------------------
  * Importing models trained elsewhere (docs/import.md)

@@ -1231,26 +1231,95 @@ static plumb_status read_regular(int fd, const char *name, size_t expected, char
     return PLUMB_OK;
 }
 
-plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *opts, plumb_frame **out,
-                                  plumb_error *err) {
-    *out = NULL;
+/* The bytes of path ("-": standard input) into *buf (malloc'd, *size bytes). */
+static plumb_status read_file(const char *path, const char *name, char **buf, size_t *size, plumb_error *err) {
     const bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = opts && opts->display_name ? opts->display_name : is_stdin ? "<stdin>" : path;
     int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
     plumb_status st;
     struct stat sb;
-    char *buf = NULL;
-    size_t size = 0;
+    *buf = NULL;
+    *size = 0;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
-        st = read_regular(fd, name, (size_t)sb.st_size, &buf, &size, err);
+        st = read_regular(fd, name, (size_t)sb.st_size, buf, size, err);
     else
-        st = slurp(fd, name, &buf, &size, err);
-    if (st == PLUMB_OK)
-        st = read_core(buf, size, name, opts, out, err);
-    free(buf);
+        st = slurp(fd, name, buf, size, err);
     if (!is_stdin)
         close(fd);
     return st;
+}
+
+plumb_status plumb_frame_read_csv(const char *path, const plumb_read_options *opts, plumb_frame **out,
+                                  plumb_error *err) {
+    *out = NULL;
+    const char *name = opts && opts->display_name ? opts->display_name : strcmp(path, "-") == 0 ? "<stdin>" : path;
+    char *buf = NULL;
+    size_t size = 0;
+    plumb_status st = read_file(path, name, &buf, &size, err);
+    if (st == PLUMB_OK)
+        st = read_core(buf, size, name, opts, out, err);
+    free(buf);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Text tables                                                                                                 */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* A reader over t's bytes that has parsed nothing: enough for locate() and field_position(). */
+static void text_reader(const plumb__csv_text *t, reader *r) {
+    memset(r, 0, sizeof *r);
+    r->name = t->name;
+    r->buf = r->content = t->buf;
+    r->end = t->buf + t->size;
+    if (t->size >= 3 && memcmp(t->buf, "\xEF\xBB\xBF", 3) == 0)
+        r->content += 3;
+    r->delim = ',';
+}
+
+plumb_status plumb__csv_text_read(const char *path, plumb__csv_text *t, plumb_error *err) {
+    plumb_status st;
+    plumb_schema *schema = NULL;
+    reader r;
+    memset(t, 0, sizeof *t);
+    plumb__error_clear(err);
+    snprintf(t->name, sizeof t->name, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
+    if ((st = read_file(path, t->name, &t->buf, &t->size, err)) != PLUMB_OK)
+        goto done;
+    /* the header first, for the names the schema declares as text */
+    text_reader(t, &r);
+    st = parse_header(&r, err);
+    if (st == PLUMB_OK)
+        st = plumb_schema_create(&schema, err);
+    for (int32_t j = 0; st == PLUMB_OK && j < r.names.n; j++)
+        st = plumb_schema_set_type(schema, plumb__dict_str(&r.names, j), PLUMB_TYPE_STRING, err);
+    reader_free(&r);
+    if (st != PLUMB_OK)
+        goto done;
+    plumb_read_options opts;
+    plumb_read_options_init(&opts);
+    opts.schema = schema;
+    st = read_core(t->buf, t->size, t->name, &opts, &t->frame, err);
+done:
+    plumb_schema_free(schema);
+    if (st != PLUMB_OK)
+        plumb__csv_text_free(t);
+    return st;
+}
+
+void plumb__csv_text_locate(const plumb__csv_text *t, int64_t row, int64_t col, int64_t *line, int64_t *column) {
+    reader r;
+    text_reader(t, &r);
+    chunk all = {.begin = r.content, .end = r.end, .row0 = -1}; /* record -1 is the header */
+    r.chunks = &all;
+    r.n_chunks = 1;
+    locate(&r, field_position(&r, row, col), line, column);
+}
+
+void plumb__csv_text_free(plumb__csv_text *t) {
+    plumb_frame_free(t->frame);
+    free(t->buf);
+    t->frame = NULL;
+    t->buf = NULL;
 }

@@ -69,6 +69,21 @@ extern size_t plumb__csv_chunk_bytes;
 extern size_t plumb__csv_read_block;
 extern void (*plumb__csv_read_hook)(int fd, size_t n_read);
 
+/* A CSV file read as text, for tables that store values as they were written (plumb_features_load): the frame
+ * has every column typed PLUMB_TYPE_STRING (each value's exact text; the default missing tokens are missing), and
+ * the file's bytes are kept so plumb__csv_text_locate can say where a value sits. Free with plumb__csv_text_free
+ * (also after a failed read, which leaves nothing to free). */
+typedef struct plumb__csv_text {
+    plumb_frame *frame;
+    char *buf;
+    size_t size;
+    char name[PLUMB_PATH_MAX]; /* for errors: the path, or "<stdin>" */
+} plumb__csv_text;
+plumb_status plumb__csv_text_read(const char *path, plumb__csv_text *t, plumb_error *err);
+/* Line and column (1-based) of field col of data row `row` (0-based; -1: the header). */
+void plumb__csv_text_locate(const plumb__csv_text *t, int64_t row, int64_t col, int64_t *line, int64_t *column);
+void plumb__csv_text_free(plumb__csv_text *t);
+
 /* Whether a numeric column with this role is stored as float64. */
 static inline bool plumb__role_wants_f64(plumb_role role) {
     return role == PLUMB_ROLE_TARGET || role == PLUMB_ROLE_WEIGHT || role == PLUMB_ROLE_TIME;

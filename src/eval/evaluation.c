@@ -33,14 +33,13 @@ plumb_status plumb_frame_labels(const plumb_frame *fr, int64_t col, const char *
     const float *f32 = plumb_frame_f32(fr, col);
     const int32_t *codes = plumb_frame_codes(fr, col);
     const uint8_t *u8 = plumb_frame_u8(fr, col);
+    if (!num && !f32 && !codes && !u8)
+        return data_error(err, source, "target '%s' must be numeric, bool or categorical", c.name);
     for (int64_t i = 0; i < n; i++) {
         const bool missing = num     ? isnan(num[i])
                              : f32   ? isnan(f32[i])
                              : codes ? codes[i] == PLUMB_CODE_MISSING
-                             : u8    ? u8[i] == PLUMB_BOOL_MISSING
-                                     : true;
-        if (!num && !f32 && !codes && !u8)
-            return data_error(err, source, "target '%s' must be numeric, bool or categorical", c.name);
+                                     : u8[i] == PLUMB_BOOL_MISSING;
         if (missing)
             return data_error(err, source, "target '%s' is missing in data row %lld", c.name, (long long)i + 1);
         if (codes && codes[i] < 0)

@@ -29,7 +29,8 @@ bool plumb__metric_higher_better(plumb__metric m);
 /* The metric an objective is judged by when none is chosen: its own loss. */
 plumb__metric plumb__metric_default(const plumb__objective *o, int32_t n_classes);
 
-/* The metric called name ("poisson", LightGBM's name, is poisson_deviance), checked against the model's kind of output. PLUMB_EINVAL with a message otherwise. */
+/* The metric called name ("poisson", LightGBM's name, is poisson_deviance), checked against the model's kind of output.
+ * PLUMB_EINVAL with a message otherwise. */
 plumb_status plumb__metric_parse(const char *name, const plumb__objective *o, int32_t n_classes, plumb__metric *out,
                                  plumb_error *err);
 

@@ -87,8 +87,8 @@ static plumb_status fit_map(plumb_calibration method, const double *score, const
     return st;
 }
 
-plumb_status plumb_model_calibrate_crossfit(plumb_model *m, const plumb_frame *frame, plumb_calibration method,
-                                            int32_t n_folds, uint64_t seed, double *y, double *score, double *out,
+plumb_status plumb_model_calibrate_crossfit(const plumb_model *m, const plumb_frame *frame, plumb_calibration method,
+                                            int32_t *folds, uint64_t seed, double *y, double *score, double *out,
                                             plumb_error *err) {
     plumb__error_clear(err);
     if (m->task != PLUMB_TASK_BINARY)
@@ -102,20 +102,30 @@ plumb_status plumb_model_calibrate_crossfit(plumb_model *m, const plumb_frame *f
     double *s2 = malloc((size_t)(n + 1) * sizeof *s2), *y2 = malloc((size_t)(n + 1) * sizeof *y2);
     double *w2 = malloc((size_t)(n + 1) * sizeof *w2);
     plumb_split *split = NULL;
-    plumb__calibrator *c = NULL, *kept = m->calibrator;
+    plumb__calibrator *c = NULL;
     plumb_status st = PLUMB_OK;
     if (!labels || !tr || !te || !s2 || !y2 || !w2) {
         st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
         goto done;
     }
-    m->calibrator = NULL; /* the uncalibrated probabilities */
-    st = plumb_model_predict(m, frame, NULL, score, err);
-    m->calibrator = kept;
+    const plumb_predict_options po = {.uncalibrated = true};
+    st = plumb_model_predict(m, frame, &po, score, err);
     if (st != PLUMB_OK || (st = model_labels(m, frame, y, err)) != PLUMB_OK ||
         (st = check_classes(m, y, w, n, err)) != PLUMB_OK)
         goto done;
+    int64_t n_pos = 0;
     for (int64_t i = 0; i < n; i++)
-        labels[i] = y[i] > 0.5;
+        n_pos += labels[i] = y[i] > 0.5;
+    const int64_t fewest = n_pos < n - n_pos ? n_pos : n - n_pos;
+    if (*folds <= 0) /* stratified folds need a row of each class: 5, or fewer when a class has fewer rows */
+        *folds = (int32_t)(fewest < 5 ? fewest : 5);
+    if (*folds < 2 || fewest < *folds) {
+        st = plumb__fail(err, PLUMB_EINVAL,
+                         "cannot cross-fit a calibration in %d folds: the smaller class has %lld row%s of %lld",
+                         (int)*folds, (long long)fewest, fewest == 1 ? "" : "s", (long long)n);
+        goto done;
+    }
+    const int32_t n_folds = *folds;
     plumb_split_options so;
     plumb_split_options_init(&so);
     so.strategy = PLUMB_SPLIT_STRATIFIED;

@@ -97,11 +97,11 @@ void plumb__gather(const plumb__source *src, int64_t n, int64_t r0, int64_t nr, 
     }
 }
 
-/* Link and calibration of n rows of raw scores, unless raw ones are wanted. */
-static void finish(const plumb_model *m, int64_t n, double *out) {
+/* Link and calibration of n rows of raw scores (the calibration unless uncalibrated ones are wanted). */
+static void finish(const plumb_model *m, bool calibrate, int64_t n, double *out) {
     if (m->ops->link)
         m->ops->link(m, n, out);
-    if (m->calibrator)
+    if (calibrate && m->calibrator)
         plumb__calibrate_apply(m->calibrator, out, n, out);
 }
 
@@ -159,7 +159,7 @@ plumb_status plumb_model_predict(const plumb_model *m, const plumb_frame *frame,
     if (!ok)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     if (!opts || !opts->raw)
-        finish(m, n, out);
+        finish(m, !opts || !opts->uncalibrated, n, out);
     return PLUMB_OK;
 }
 
@@ -242,7 +242,7 @@ static plumb_status score_row(const plumb_scorer *s, const float *x, double *out
     plumb_status st = m->ops->check_block ? m->ops->check_block(m, x, 1, 0, err) : PLUMB_OK;
     if (st == PLUMB_OK) {
         m->ops->score_block(m, x, 1, work, out);
-        finish(m, 1, out);
+        finish(m, true, 1, out);
     }
     if (work != stack)
         free(work);
@@ -343,6 +343,6 @@ plumb_status plumb_scorer_matrix(const plumb_scorer *s, const void *data, plumb_
     }
     if (!ok)
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    finish(m, n_rows, out);
+    finish(m, true, n_rows, out);
     return PLUMB_OK;
 }

@@ -48,6 +48,8 @@ void plumb__chart_audit_features(page *p);
 /* charts_curves.c: the five curves inside the results' chart grid; the histogram of evaluation i */
 void plumb__charts_curves(page *p);
 void plumb__chart_hist(page *p, const plumb__eval *e, size_t i);
+/* charts_regression.c: predicted against actual, residuals, error by segment of regression evaluation i */
+void plumb__charts_regression(page *p, const plumb__eval *e, size_t i);
 /* charts_importance.c: which 0 gain share, 1 mean |SHAP|, 2 one row's contributions */
 void plumb__chart_ranked(page *p, int which);
 

@@ -158,6 +158,59 @@ static bool is_known(const char *name) {
     return false;
 }
 
+/* evaluations[i].regression: {"points": {"predicted", "actual", "time"}, "time_name", "time_unit", "segments":
+ * [{"by", "labels", "rows", "mae", "bias"}]} */
+static void parse_regression(ctx *c, json_t *g, const char *where, plumb__eval *ev) {
+    if (!g)
+        return;
+    char path[PATH_MAX_], p2[PATH_MAX_];
+    join(path, where, "regression");
+    json_t *pts = object(c, g, "points", path);
+    if (pts) {
+        join(p2, path, "points");
+        vector(c, pts, "predicted", p2, &ev->reg_pred);
+        vector(c, pts, "actual", p2, &ev->reg_actual);
+        vector(c, pts, "time", p2, &ev->reg_time);
+        pair(c, p2, "predicted", &ev->reg_pred, "actual", &ev->reg_actual);
+        if (ev->reg_time.n)
+            pair(c, p2, "predicted", &ev->reg_pred, "time", &ev->reg_time);
+    }
+    ev->time_name = string(c, g, "time_name", path);
+    ev->time_unit = string(c, g, "time_unit", path);
+    join(p2, path, "segments");
+    json_t *ss = objects(c, g, "segments", path, (void **)&ev->segments, &ev->n_segments, sizeof *ev->segments);
+    for (size_t i = 0; ss && i < ev->n_segments && c->st == PLUMB_OK; i++) {
+        json_t *o = json_array_get(ss, i);
+        plumb__segment *x = &ev->segments[i];
+        char p3[PATH_MAX_ + 24];
+        snprintf(p3, sizeof p3, "%s[%zu]", p2, i);
+        x->by = string(c, o, "by", p3);
+        vector(c, o, "rows", p3, &x->rows);
+        vector(c, o, "mae", p3, &x->mae);
+        vector(c, o, "bias", p3, &x->bias);
+        pair(c, p3, "rows", &x->rows, "mae", &x->mae);
+        pair(c, p3, "rows", &x->rows, "bias", &x->bias);
+        json_t *l = array(c, o, "labels", p3);
+        if (c->st != PLUMB_OK)
+            return;
+        if (json_array_size(l) != x->rows.n) {
+            bad(c, "'%s': 'labels' has %zu values, 'rows' %zu", p3, json_array_size(l), x->rows.n);
+            return;
+        }
+        if (x->rows.n && !(x->labels = calloc(x->rows.n, sizeof *x->labels))) {
+            nomem(c);
+            return;
+        }
+        for (size_t k = 0; k < x->rows.n; k++) {
+            if (!json_is_string(json_array_get(l, k))) {
+                bad(c, "'%s.labels[%zu]' is not a string", p3, k);
+                return;
+            }
+            x->labels[k] = json_string_value(json_array_get(l, k));
+        }
+    }
+}
+
 static void parse_eval(ctx *c, json_t *e, const char *where, plumb__eval *ev) {
     char path[PATH_MAX_], p2[PATH_MAX_];
     ev->name = string(c, e, "name", where);
@@ -213,6 +266,7 @@ static void parse_eval(ctx *c, json_t *e, const char *where, plumb__eval *ev) {
         }
         ev->has_confusion = c->st == PLUMB_OK;
     }
+    parse_regression(c, object(c, e, "regression", where), where, ev);
     json_t *cu = object(c, e, "curves", where);
     if (!cu)
         return;
@@ -378,6 +432,13 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     r->n_features = number(c, m, "n_features", "model");
     r->n_trees = number(c, m, "n_trees", "model");
     r->params = object(c, m, "params", "model");
+    r->settings = object(c, m, "settings", "model");
+    /* without data.negative_class, the model's settings name the classes (record_fields.c writes them there) */
+    if (!r->negative_class && r->positive_class && r->settings) {
+        const char *pos = string(c, r->settings, "positive_class", "model.settings");
+        if (pos && strcmp(pos, r->positive_class) == 0)
+            r->negative_class = string(c, r->settings, "negative_class", "model.settings");
+    }
 
     json_t *n = object(c, root, "narrative", "");
     r->problem = string(c, n, "problem", "narrative");
@@ -484,6 +545,16 @@ void plumb__record_free(plumb__record *r) {
                             &e->hist_edges, &e->hist_pos,  &e->hist_neg};
         for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
             free_vec(vs[k]);
+        free_vec(&e->reg_pred);
+        free_vec(&e->reg_actual);
+        free_vec(&e->reg_time);
+        for (size_t k = 0; k < e->n_segments; k++) {
+            free(e->segments[k].labels);
+            free_vec(&e->segments[k].rows);
+            free_vec(&e->segments[k].mae);
+            free_vec(&e->segments[k].bias);
+        }
+        free(e->segments);
     }
     free(r->evals);
     free(r->importance);

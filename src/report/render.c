@@ -25,17 +25,31 @@ static const struct {
     const char *name, *label;
     int percent; /* shown as a percentage in sentences */
 } metric_labels[] = {
-    {"roc_auc", "ROC AUC", 0},   {"pr_auc", "PR AUC", 0},
-    {"gini", "Gini", 0},         {"ks", "KS", 0},
-    {"log_loss", "log-loss", 0}, {"brier", "Brier score", 0},
-    {"accuracy", "accuracy", 1}, {"precision", "precision", 1},
-    {"recall", "recall", 1},     {"f1", "F1", 0},
-    {"f1_best", "best F1", 0},   {"f1_best_threshold", "best-F1 threshold", 0},
-    {"rmse", "RMSE", 0},         {"mae", "MAE", 0},
-    {"mape", "MAPE", 0},         {"wape", "WAPE", 0},
-    {"r2", "R\xC2\xB2", 0},      {"macro_f1", "macro F1", 0},
-    {"micro_f1", "micro F1", 0}, {"binary_logloss", "log-loss", 0},
-    {"auc", "AUC", 0},           {"multi_logloss", "log-loss", 0},
+    {"roc_auc", "ROC AUC", 0},
+    {"pr_auc", "PR AUC", 0},
+    {"gini", "Gini", 0},
+    {"ks", "KS", 0},
+    {"log_loss", "log-loss", 0},
+    {"brier", "Brier score", 0},
+    {"accuracy", "accuracy", 1},
+    {"precision", "precision", 1},
+    {"recall", "recall", 1},
+    {"f1", "F1", 0},
+    {"f1_best", "best F1", 0},
+    {"f1_best_threshold", "best-F1 threshold", 0},
+    {"rmse", "RMSE", 0},
+    {"mae", "MAE", 0},
+    {"mape", "MAPE", 0},
+    {"wape", "WAPE", 0},
+    {"r2", "R\xC2\xB2", 0},
+    {"macro_f1", "macro F1", 0},
+    {"micro_f1", "micro F1", 0},
+    {"binary_logloss", "log-loss", 0},
+    {"auc", "AUC", 0},
+    {"multi_logloss", "log-loss", 0},
+    {"poisson_deviance", "Poisson deviance", 0},
+    {"gamma_deviance", "Gamma deviance", 0},
+    {"pinball_loss", "pinball loss", 0},
 };
 
 const char *plumb__metric_label(const char *name) {
@@ -168,7 +182,8 @@ static const char css[] =
     ".summary p,.summary li{font-size:1.05rem}.summary ul{margin:.3rem 0 .6rem;padding-left:1.3rem}\n"
     ".decision{font-weight:600}\n"
     ".facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1.2rem;margin:.6rem 0;font-size:.95rem}\n"
-    ".facts dt{color:var(--muted)}.facts dd{margin:0;font-variant-numeric:tabular-nums}\n"
+    ".facts dt{color:var(--muted)}.facts dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere;"
+    "min-width:0}\n.cols>div{min-width:0}\n"
     ".table{overflow-x:auto;margin:.6rem 0 1rem;-webkit-overflow-scrolling:touch}\n"
     "table{border-collapse:collapse;font-size:.9rem;min-width:50%}\n"
     "th,td{padding:.35rem .7rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}\n"
@@ -176,6 +191,7 @@ static const char css[] =
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     ".metrics th{white-space:normal;min-width:7rem;max-width:14rem;vertical-align:bottom}"
     ".metrics td:first-child{white-space:nowrap}\n"
+    ".key{color:var(--muted);font-size:.78rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\n"
     ".ci{display:block;color:var(--muted);font-size:.78rem}\n"
     ".badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.75rem;font-weight:650;"
     "letter-spacing:.03em;text-transform:uppercase;color:#fff;white-space:nowrap}\n"
@@ -463,6 +479,93 @@ static void param_value(page *p, json_t *v) {
     }
 }
 
+/* What a setting or a training-run figure is, in words; the record's key is shown beside it. */
+static const struct {
+    const char *key, *label;
+} setting_labels[] = {
+    {"objective", "objective"},
+    {"num_iterations", "boosting iterations (most)"},
+    {"early_stopping_rounds", "early stopping: rounds without improvement (0: off)"},
+    {"learning_rate", "learning rate"},
+    {"num_leaves", "leaves per tree (most)"},
+    {"max_depth", "depth (most; -1: no limit)"},
+    {"min_data_in_leaf", "rows per leaf (fewest)"},
+    {"min_sum_hessian_in_leaf", "hessian per leaf (smallest sum)"},
+    {"lambda_l1", "L1 regularisation of leaf values"},
+    {"lambda_l2", "L2 regularisation of leaf values"},
+    {"min_gain_to_split", "gain to make a split (smallest)"},
+    {"feature_fraction", "share of features per tree"},
+    {"bagging_fraction", "share of rows per bag"},
+    {"bagging_freq", "new bag every N iterations (0: no bagging)"},
+    {"max_bin", "bins per feature (most)"},
+    {"monotone", "monotone constraints"},
+    {"calibration", "probability calibration"},
+    {"class_weight", "class weights"},
+    {"l1_ratio", "L1 share of the penalty"},
+    {"standardize", "numeric columns standardised"},
+    {"clip_quantile", "numeric values clipped at quantile"},
+    {"min_category_weight", "weight for a category's own column (smallest)"},
+    {"max_iter", "solver iterations (most)"},
+    {"tol", "solver tolerance"},
+    {"criterion", "split criterion"},
+    {"min_samples_split", "rows to split a node (fewest)"},
+    {"min_samples_leaf", "rows per leaf (fewest)"},
+    {"min_impurity_decrease", "impurity decrease to split (smallest)"},
+    {"ccp_alpha", "cost-complexity pruning strength"},
+    {"n_iterations", "iterations trained"},
+    {"best_iteration", "iterations kept (the best)"},
+    {"train_rows", "training rows"},
+    {"metric", "validation metric"},
+    {"train_metric", "metric on the training rows"},
+    {"valid_metric", "metric on the validation rows"},
+};
+
+/* A table of a record object's keys with their values: the training settings (skipping the class names, which
+ * the data facts show) or the training run's figures. */
+static void settings_table(page *p, json_t *obj, const char *title, bool settings) {
+    if (!obj || json_object_size(obj) == 0)
+        return;
+    put(p, "<h3>");
+    esc(p, title);
+    put(p, "</h3>\n<div class=\"table\"><table class=\"settings\" aria-label=\"");
+    esc(p, title);
+    put(p, settings ? "\"><thead><tr><th>setting</th><th>value</th></tr></thead><tbody>\n"
+                    : "\"><thead><tr><th>figure</th><th>value</th></tr></thead><tbody>\n");
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (settings && (strcmp(key, "positive_class") == 0 || strcmp(key, "negative_class") == 0))
+            continue;
+        const char *label = NULL;
+        for (size_t i = 0; i < sizeof setting_labels / sizeof *setting_labels; i++)
+            if (strcmp(setting_labels[i].key, key) == 0)
+                label = setting_labels[i].label;
+        put(p, "<tr><td>");
+        esc(p, label ? label : key);
+        if (label) {
+            put(p, " <span class=\"key\">");
+            esc(p, key);
+            put(p, "</span>");
+        }
+        put(p, "</td><td>");
+        if (strcmp(key, "monotone") == 0 && json_is_object(v)) {
+            /* {"Income": -1} reads "Income decreasing" */
+            const char *col;
+            json_t *dir;
+            bool first = true;
+            json_object_foreach(v, col, dir) {
+                put(p, first ? "" : ", ");
+                esc(p, col);
+                put(p, json_is_number(dir) && json_number_value(dir) < 0 ? " decreasing" : " increasing");
+                first = false;
+            }
+        } else
+            param_value(p, v);
+        put(p, "</td></tr>\n");
+    }
+    put(p, "</tbody></table></div>\n");
+}
+
 static void section_approach(page *p) {
     const plumb__record *r = p->r;
     const bool data = r->data_path || r->target || isfinite(r->rows) || r->positive_class;
@@ -483,6 +586,7 @@ static void section_approach(page *p) {
         fact(p, "target", r->target);
         fact(p, "task", r->task);
         fact(p, "positive class", r->positive_class);
+        fact(p, "negative class", r->negative_class);
         if (isfinite(r->positive_rate)) {
             fmt_percent(s, sizeof s, r->positive_rate, 1);
             fact(p, "positive rate", s);
@@ -505,21 +609,8 @@ static void section_approach(page *p) {
     }
     put(p, "</div>\n");
     if (r->has_model) {
-        json_t *params = r->params;
-        if (params && json_object_size(params) > 0) {
-            put(p, "<div class=\"table\"><table aria-label=\"model parameters\"><thead><tr><th>parameter</th>"
-                   "<th>value</th></tr></thead><tbody>\n");
-            const char *key;
-            json_t *v;
-            json_object_foreach(params, key, v) {
-                put(p, "<tr><td>");
-                esc(p, key);
-                put(p, "</td><td>");
-                param_value(p, v);
-                put(p, "</td></tr>\n");
-            }
-            put(p, "</tbody></table></div>\n");
-        }
+        settings_table(p, r->settings, "Training settings", true);
+        settings_table(p, r->params, "Training run", false);
     }
     put(p, "</section>\n");
 }
@@ -773,20 +864,22 @@ static void comparison_block(page *p) {
 
 static void section_results(page *p) {
     const plumb__record *r = p->r;
-    bool any_metric = false, any_curve = false, any_conf = false, any_hist = false, any_shap = false, any_gain = false;
+    bool any_metric = false, any_curve = false, any_conf = false, any_hist = false, any_shap = false, any_gain = false,
+         any_reg = false;
     for (size_t i = 0; i < r->n_evals; i++) {
         const plumb__eval *e = &r->evals[i];
         any_metric |= e->n_metrics > 0;
         any_curve |= e->roc_fpr.n || e->pr_recall.n || e->cal_pred.n || e->gain_pop.n;
         any_conf |= e->has_confusion;
         any_hist |= e->hist_edges.n > 1;
+        any_reg |= e->reg_pred.n > 0 || e->n_segments > 0;
     }
     for (size_t i = 0; i < r->n_importance; i++) {
         any_gain |= isfinite(r->importance[i].gain_share) != 0;
         any_shap |= isfinite(r->importance[i].shap_mean_abs) != 0;
     }
-    if (!r->results && !any_metric && !any_curve && !any_conf && !any_hist && !r->n_comparison && !any_gain &&
-        !any_shap && !r->n_contributions)
+    if (!r->results && !any_metric && !any_curve && !any_conf && !any_hist && !any_reg && !r->n_comparison &&
+        !any_gain && !any_shap && !r->n_contributions)
         return;
     put(p, "<section id=\"results\">\n<h2>Results</h2>\n");
     paragraphs(p, r->results);
@@ -797,6 +890,12 @@ static void section_results(page *p) {
     if (any_curve) {
         put(p, "<h3>How well it ranks and how far its probabilities can be trusted</h3>\n<div class=\"charts\">\n");
         plumb__charts_curves(p);
+        put(p, "</div>\n");
+    }
+    if (any_reg) {
+        put(p, "<h3>How far off the predictions are</h3>\n<div class=\"charts\">\n");
+        for (size_t i = 0; i < r->n_evals; i++)
+            plumb__charts_regression(p, &r->evals[i], i);
         put(p, "</div>\n");
     }
     if (any_conf || any_hist) {

@@ -129,6 +129,13 @@ typedef struct plumb__metric {
     double value, lo, hi; /* lo, hi: the confidence interval, NaN when absent */
 } plumb__metric;
 
+/* The error of a regression model per group of rows: a decile of the prediction, a year, a category. */
+typedef struct plumb__segment {
+    const char *by;
+    const char **labels;        /* n; borrowed from the record */
+    plumb__vec rows, mae, bias; /* bias: mean of actual - predicted */
+} plumb__segment;
+
 typedef struct plumb__eval {
     const char *name, *model;
     plumb__metric *metrics; /* known metrics in a fixed order, then the others in record order */
@@ -138,6 +145,11 @@ typedef struct plumb__eval {
     double tn, fp, fn, tp;
     plumb__vec roc_fpr, roc_tpr, pr_recall, pr_precision, cal_pred, cal_true, cal_count, gain_pop, gain_gain, gain_lift,
         hist_edges, hist_pos, hist_neg;
+    /* regression: a sample of rows (prediction, actual value, time; time empty without a time column) */
+    plumb__vec reg_pred, reg_actual, reg_time;
+    const char *time_name, *time_unit;
+    plumb__segment *segments;
+    size_t n_segments;
 } plumb__eval;
 
 typedef struct plumb__importance {
@@ -181,7 +193,8 @@ typedef struct plumb__record {
     bool has_model;
     const char *model_kind, *objective;
     double n_features, n_trees;
-    void *params; /* json_t object or NULL */
+    void *params;   /* json_t object or NULL */
+    void *settings; /* json_t object or NULL: the training settings (model.settings) */
     /* narrative */
     const char *problem, *approach, *validation, *risks, *results, *decision, *rationale;
     plumb__eval *evals;

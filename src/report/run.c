@@ -10,6 +10,9 @@
  */
 #include "run.h"
 
+#include "../data/target.h"
+#include "record_fields.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,7 @@ json_t *plumb__run_new(const char *kind, const char *title) {
 
 json_t *plumb__run_data(const char *path, int64_t rows, const char *target, const char *positive, plumb_task task,
                         double positive_rate) {
-    json_t *d = json_pack("{s:s, s:I, s:s, s:s}", "path", path, "rows", (json_int_t)rows, "target", target, "task",
+    json_t *d = json_pack("{s:s, s:I, s:s?, s:s}", "path", path, "rows", (json_int_t)rows, "target", target, "task",
                           plumb_task_name(task));
     if (d && positive)
         json_object_set_new(d, "positive_class", json_string(positive));
@@ -127,8 +130,13 @@ fail:
     return NULL;
 }
 
-json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_metric_data *d,
-                              const plumb_evaluation *rep, plumb_error *err) {
+/* One evaluation {"name", "model", "metrics", "ci", "threshold", "confusion", "curves", "regression"} of data
+ * (binary: with the ROC, precision-recall, calibration (10 uniform bins), gain curves and the score histogram per
+ * class, each thinned to at most a few hundred points; regression: plumb__record_regression's points and segments,
+ * with frame (may be NULL) holding data's rows for the time and segment columns). rep holds the metrics computed
+ * on data. model may be NULL. Returns NULL after filling err. */
+static json_t *evaluation(const char *name, const char *model, const plumb_metric_data *d, const plumb_evaluation *rep,
+                          const plumb_frame *frame, plumb_error *err) {
     json_t *e = json_pack("{s:s}", "name", name), *m = json_object();
     if (model)
         json_object_set_new(e, "model", json_string(model));
@@ -144,6 +152,8 @@ json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_m
         json_object_set_new(e, "ci", ci);
         json_object_set_new(e, "ci_level", json_real(rep->ci_level));
     }
+    if (rep->task == PLUMB_TASK_REGRESSION)
+        json_object_set_new(e, "regression", plumb__record_regression(d, frame));
     if (rep->task != PLUMB_TASK_BINARY)
         return e;
     json_object_set_new(e, "threshold", json_real(d->threshold));
@@ -177,6 +187,7 @@ plumb_status plumb__run_model(json_t *rec, const plumb_model *model, const plumb
         json_object_set_new(m, "created", json_string(info.created));
     if (info.data_sha256)
         json_object_set_new(m, "data_sha256", json_string(info.data_sha256));
+    json_object_set_new(m, "settings", plumb__record_settings(model));
     json_object_set_new(rec, "model", m);
 
     const double *vc;
@@ -301,8 +312,10 @@ void plumb_run_free(plumb_run *run) {
 }
 
 plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data *d, const plumb_evaluation *rep,
-                            const plumb_model *model, plumb_run **out, plumb_error *err) {
+                            const plumb_model *model, const plumb_frame *frame, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -313,11 +326,13 @@ plumb_status plumb_run_eval(const plumb_run_options *o, const plumb_metric_data 
     plumb_status rc = PLUMB_OK;
     json_t *rec = plumb__run_new("eval", title), *ev = NULL, *list = json_array();
     const double rate = rep->task == PLUMB_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
-    json_object_set_new(rec, "data",
-                        plumb__run_data(o->data_path, d->n_rows, o->target, o->positive_class, rep->task, rate));
+    json_t *data = plumb__run_data(o->data_path, d->n_rows, o->target, o->positive_class, rep->task, rate);
+    if (rep->task == PLUMB_TASK_BINARY && o->negative_class)
+        json_object_set_new(data, "negative_class", json_string(o->negative_class));
+    json_object_set_new(rec, "data", data);
     if (model && (rc = plumb__run_model(rec, model, NULL, err)) != PLUMB_OK)
         goto done;
-    if (!(ev = plumb__run_evaluation(base, model ? "model" : "predictions", d, rep, err))) {
+    if (!(ev = evaluation(base, model ? "model" : "predictions", d, rep, frame, err))) {
         rc = failed(err);
         goto done;
     }
@@ -366,38 +381,29 @@ plumb_status plumb__run_labels(const plumb_model *model, const plumb_frame *fram
     return rc;
 }
 
-plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char *model_name, const plumb_model *model,
-                                       const plumb_frame *frame, const char *source, double *auc, plumb_error *err) {
-    plumb_error local;
-    if (!err)
-        err = &local;
-    plumb__error_clear(err);
-    plumb_task task;
-    double *y = NULL, *score = NULL;
+/* Appends the evaluation of scores against labels y (n rows of frame) named name to rec's "evaluations"; *value
+ * (may be NULL) receives its ROC-AUC (binary) or R^2. */
+static plumb_status add_scored(json_t *rec, const char *name, const char *model_name, plumb_task task, const double *y,
+                               const double *score, const plumb_frame *frame, const char *source, double *value,
+                               plumb_error *err) {
     plumb_evaluation rep = {0};
     json_t *ev = NULL;
-    plumb_status rc = plumb__run_labels(model, frame, source, &task, &y, err);
-    if (rc != PLUMB_OK)
-        return rc;
-    const int64_t n = plumb_frame_n_rows(frame);
-    if (!(score = malloc((size_t)(n + 1) * sizeof *score))) {
-        rc = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((rc = plumb_model_predict(model, frame, NULL, score, err)) != PLUMB_OK)
-        goto done;
     plumb_metric_data d;
     plumb_metric_data_init(&d);
-    d.n_rows = n;
+    d.n_rows = plumb_frame_n_rows(frame);
     d.label = y;
     d.score = score;
+    double weight_sum, weight_max;
+    plumb_status rc = plumb__weights(frame, &d.weight, &weight_sum, &weight_max, err);
+    if (rc != PLUMB_OK)
+        return rc;
     plumb_evaluation_options eo;
     plumb_evaluation_options_init(&eo);
     eo.task = task;
     eo.source = source;
     if ((rc = plumb_evaluation_compute(&d, &eo, &rep, err)) != PLUMB_OK)
         goto done;
-    if (!(ev = plumb__run_evaluation(name, model_name, &d, &rep, err))) {
+    if (!(ev = evaluation(name, model_name, &d, &rep, frame, err))) {
         rc = failed(err);
         goto done;
     }
@@ -407,22 +413,67 @@ plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char
         json_object_set_new(rec, "evaluations", list);
     }
     json_array_append_new(list, ev);
-    if (auc) {
-        *auc = NAN;
+    if (value) {
+        *value = NAN;
         for (size_t j = 0; j < rep.n_metrics; j++)
             if (rep.metrics[j] == PLUMB_METRIC_ROC_AUC || rep.metrics[j] == PLUMB_METRIC_R2)
-                *auc = rep.values[j];
+                *value = rep.values[j];
     }
 done:
     plumb_evaluation_free(&rep);
+    return rc;
+}
+
+plumb_status plumb__run_add_evaluation(json_t *rec, const char *name, const char *model_name, const plumb_model *model,
+                                       const plumb_frame *frame, const char *source, double *auc, plumb_error *err) {
+    plumb_error local;
+    if (!err)
+        err = &local;
+    plumb__error_clear(err);
+    plumb_task task;
+    double *y = NULL, *score = NULL;
+    plumb_status rc = plumb__run_labels(model, frame, source, &task, &y, err);
+    if (rc != PLUMB_OK)
+        return rc;
+    const int64_t n = plumb_frame_n_rows(frame);
+    if (!(score = malloc((size_t)(n + 1) * sizeof *score)))
+        rc = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    else if ((rc = plumb_model_predict(model, frame, NULL, score, err)) == PLUMB_OK)
+        rc = add_scored(rec, name, model_name, task, y, score, frame, source, auc, err);
     free(y);
     free(score);
+    return rc;
+}
+
+/* A model calibrated on the validation rows would be judged on the rows its map was fitted to (a calibration chart
+ * that looks perfect): its validation evaluations are cross-fitted instead, as `plumb train` judges the calibration
+ * (the same folds and seed): the probabilities before calibration, and calibrated by maps that did not see the row. */
+static plumb_status add_calibrated(json_t *rec, const plumb_model *model, const char *kind, const char *method,
+                                   const plumb_frame *valid, const char *source, uint64_t seed, plumb_error *err) {
+    const plumb_calibration cal = strcmp(method, "platt") == 0 ? PLUMB_CALIBRATION_PLATT : PLUMB_CALIBRATION_ISOTONIC;
+    const int64_t n = plumb_frame_n_rows(valid);
+    double *buf = malloc((size_t)(3 * n + 3) * sizeof *buf), *y = buf, *raw = buf + n + 1, *cf = raw + n + 1;
+    int32_t folds = 0;
+    plumb_status rc;
+    if (!buf)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    if ((rc = plumb_model_calibrate_crossfit(model, valid, cal, &folds, seed, y, raw, cf, err)) != PLUMB_OK)
+        goto done;
+    char name[96];
+    snprintf(name, sizeof name, "validation, calibrated (%s, cross-fitted)", method);
+    if ((rc = add_scored(rec, "validation, before calibration", kind, PLUMB_TASK_BINARY, y, raw, valid, source, NULL,
+                         err)) == PLUMB_OK)
+        rc = add_scored(rec, name, kind, PLUMB_TASK_BINARY, y, cf, valid, source, NULL, err);
+done:
+    free(buf);
     return rc;
 }
 
 plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *model, const plumb_frame *train,
                              const plumb_frame *valid, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -439,16 +490,24 @@ plumb_status plumb_run_train(const plumb_run_options *o, const plumb_model *mode
     if (rc != PLUMB_OK)
         goto done;
     const int64_t n = plumb_frame_n_rows(train);
-    double pos = 0;
+    const double *w; /* the positive rate weighted, as eval's and cv's */
+    double pos = 0, weight_sum, weight_max;
+    if ((rc = plumb__weights(train, &w, &weight_sum, &weight_max, err)) != PLUMB_OK)
+        goto done;
     for (int64_t i = 0; i < n; i++)
-        pos += y[i];
+        pos += (w ? w[i] : 1.0) * y[i];
     json_object_set_new(rec, "data",
                         plumb__run_data(data_path, n, target_name(model), plumb_model_positive_class(model), task,
-                                        task == PLUMB_TASK_BINARY && n > 0 ? pos / (double)n : NAN));
+                                        task == PLUMB_TASK_BINARY && weight_sum > 0 ? pos / weight_sum : NAN));
     if ((rc = plumb__run_model(rec, model, valid ? valid : train, err)) != PLUMB_OK)
         goto done;
-    if (valid &&
-        (rc = plumb__run_add_evaluation(rec, "validation", info.kind, model, valid, data_path, NULL, err)) != PLUMB_OK)
+    const char *cal =
+        json_string_value(json_object_get(json_object_get(json_object_get(rec, "model"), "settings"), "calibration"));
+    if (valid && cal && strcmp(cal, "none") != 0)
+        rc = add_calibrated(rec, model, info.kind, cal, valid, data_path, o->seed, err);
+    else if (valid)
+        rc = plumb__run_add_evaluation(rec, "validation", info.kind, model, valid, data_path, NULL, err);
+    if (rc != PLUMB_OK)
         goto done;
     rc = wrap(rec, out, err);
     rec = NULL;
@@ -462,6 +521,8 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
                           size_t n_fold_metrics, const double *fold_vals, const plumb_metric_data *d,
                           const plumb_evaluation *rep, plumb_run **out, plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     plumb_error local; /* the status of a failed step is read from it */
     if (!err)
         err = &local;
@@ -473,7 +534,10 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
     const double rate = rep->task == PLUMB_TASK_BINARY && rep->weight_sum > 0 ? rep->positives / rep->weight_sum : NAN;
     json_object_set_new(rec, "data",
                         plumb__run_data(o->data_path, d->n_rows, o->target, o->positive_class, rep->task, rate));
-    json_object_set_new(rec, "model", json_pack("{s:s}", "kind", model_kind));
+    json_t *model = json_pack("{s:s}", "kind", model_kind);
+    if (o->fold_model)
+        json_object_set_new(model, "settings", plumb__record_settings(o->fold_model));
+    json_object_set_new(rec, "model", model);
     for (size_t j = 0; j < n_fold_metrics; j++) {
         json_t *v = json_array();
         for (int64_t f = 0; f < k; f++)
@@ -483,7 +547,7 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
     json_object_set_new(
         rec, "folds",
         json_pack("{s:s, s:I, s:o}", "strategy", o->strategy ? o->strategy : "", "k", (json_int_t)k, "metrics", fm));
-    json_t *ev = plumb__run_evaluation("out-of-fold", model_kind, d, rep, err);
+    json_t *ev = evaluation("out-of-fold", model_kind, d, rep, NULL, err);
     plumb_status rc = ev ? PLUMB_OK : failed(err);
     if (ev) {
         json_array_append_new(list, ev);
@@ -500,7 +564,10 @@ plumb_status plumb_run_cv(const plumb_run_options *o, int64_t k, const plumb_met
 plumb_status plumb_run_audit(const plumb_run_options *o, int64_t rows, const plumb_audit *audit, plumb_run **out,
                              plumb_error *err) {
     *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
     char title[512];
+    plumb__error_clear(err);
     snprintf(title, sizeof title, "Audit of %s", base_name(o->data_path));
     char *text = plumb_audit_json(audit);
     json_error_t jerr;

@@ -21,15 +21,8 @@ json_t *plumb__run_new(const char *kind, const char *title);
 json_t *plumb__run_data(const char *path, int64_t rows, const char *target, const char *positive, plumb_task task,
                         double positive_rate);
 
-/* One evaluation {"name", "model", "metrics", "ci", "threshold", "confusion", "curves"} of data (binary: with the
- * ROC, precision-recall, calibration (10 uniform bins), gain curves and the score histogram per class, each
- * thinned to at most a few hundred points). ev holds the metrics computed on data. model may be NULL. Returns
- * NULL after filling err. */
-json_t *plumb__run_evaluation(const char *name, const char *model, const plumb_metric_data *data,
-                              const plumb_evaluation *ev, plumb_error *err);
-
-/* Adds "model" (kind, objective, n_features, n_trees, params), "importance" (gain share, splits and, when frame is
- * not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
+/* Adds "model" (kind, objective, n_features, n_trees, params, settings), "importance" (gain share, splits and, when
+ * frame is not NULL, the mean |TreeSHAP| over its first 2,000 rows) and "learning_curve" (the validation metric per
  * iteration, when the model has one) to rec. */
 plumb_status plumb__run_model(json_t *rec, const plumb_model *model, const plumb_frame *frame, plumb_error *err);
 

@@ -2,15 +2,15 @@
  *
  * plumb_site_build reads a folder (and its sub-folders, one level deep) as `--report` and `plumb demo` leave it:
  * x.html with its run record x.json beside it. Each record gives a card on index.html -- title, kind, date, the
- * headline metric and a small ROC chart drawn from the record's curves -- linking to the report under reports/,
- * rendered again from the record (so what is published is escaped, whatever wrote the HTML beside it). Each *.md file
- * is rendered to HTML by cmark (CommonMark; raw HTML in the Markdown is not passed through, since cmark's default is
- * safe) and becomes a page linked from every page's navigation. Cards are ordered newest first (by "created"), pages by
- * file name, so the same folder always gives the same site. The pages share one small stylesheet in the visual language
- * of the reports (system fonts, the same ink, muted and accent colours, cards with thin borders); each file is written
- * through plumb_outfile, whole or not at all. Links are relative paths built from file names, percent-encoded (a page
- * named "javascript:x.md" links to "javascript%3Ax.html"), and every string from a record or a file name is
- * HTML-escaped.
+ * headline metric and a small chart (the ROC curve, or a regression's predicted against actual values) -- linking
+ * to the report under reports/, rendered again from the record (so what is published is escaped, whatever wrote the
+ * HTML beside it). Each *.md file is rendered to HTML by cmark (CommonMark; raw HTML in the Markdown is not passed
+ * through, since cmark's default is safe) and becomes a page linked from every page's navigation. Cards are ordered
+ * newest first (by "created"), pages by file name, so the same folder always gives the same site. The pages share one
+ * small stylesheet in the visual language of the reports (system fonts, the same ink, muted and accent colours, cards
+ * with thin borders); each file is written through plumb_outfile, whole or not at all. Links are relative paths built
+ * from file names, percent-encoded (a page named "javascript:x.md" links to "javascript%3Ax.html"), and every string
+ * from a record or a file name is HTML-escaped.
  */
 #include "../base/base.h"
 
@@ -376,13 +376,15 @@ static void page_foot(FILE *f) {
             plumb_version());
 }
 
-/* The evaluation the card shows: for a case study the last one out of time, else the first with a ROC curve. */
+/* The evaluation the card shows: for a case study the last one out of time, else the first with a ROC curve or,
+ * for regression, an R^2. */
 static const json_t *main_evaluation(const json_t *rec) {
     const json_t *evs = json_object_get(rec, "evaluations"), *best = NULL;
     size_t i;
     const json_t *e;
     json_array_foreach(evs, i, e) {
-        if (!json_object_get(json_object_get(e, "curves"), "roc"))
+        if (!json_object_get(json_object_get(e, "curves"), "roc") &&
+            !json_is_number(json_object_get(json_object_get(e, "metrics"), "r2")))
             continue;
         const char *name = json_string_value(json_object_get(e, "name"));
         if (!best || (name && strstr(name, "out of time")))
@@ -412,6 +414,37 @@ static void roc_svg(FILE *f, const json_t *e, int k) {
     fputs("\"/><text x=\"60\" y=\"119\" font-size=\"8\" text-anchor=\"middle\" fill=\"#59636e\">false positive "
           "rate</text></svg>",
           f);
+}
+
+/* A small chart of a regression evaluation e (120 x 120): predicted across, actual up, the line y = x, a dot per
+ * row of its "regression.points"; k numbers it on the page. Nothing without points. */
+static void scatter_svg(FILE *f, const json_t *e, int k) {
+    const json_t *pts = json_object_get(json_object_get(e, "regression"), "points");
+    const json_t *px = json_object_get(pts, "predicted"), *py = json_object_get(pts, "actual");
+    const size_t n = json_array_size(px) < json_array_size(py) ? json_array_size(px) : json_array_size(py);
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        for (int a = 0; a < 2; a++) {
+            const json_t *v = json_array_get(a ? py : px, i);
+            if (json_is_number(v))
+                lo = fmin(lo, json_number_value(v)), hi = fmax(hi, json_number_value(v));
+        }
+    if (!(lo < hi))
+        return;
+    fprintf(f,
+            "<svg class=\"chart\" id=\"roc%d\" viewBox=\"0 0 120 120\" role=\"img\" aria-labelledby=\"roc%d-t\">"
+            "<title id=\"roc%d-t\">Predicted against actual</title>"
+            "<rect x=\"10\" y=\"10\" width=\"100\" height=\"100\" fill=\"#f6f8fa\" stroke=\"#d1d9e0\"/>"
+            "<line x1=\"10\" y1=\"110\" x2=\"110\" y2=\"10\" stroke=\"#8c959f\" stroke-dasharray=\"3 3\"/>",
+            k, k, k);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *x = json_array_get(px, i), *y = json_array_get(py, i);
+        if (json_is_number(x) && json_is_number(y))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.3\" fill=\"#0b5cad\" fill-opacity=\"0.6\"/>",
+                    10 + 100 * (json_number_value(x) - lo) / (hi - lo),
+                    110 - 100 * (json_number_value(y) - lo) / (hi - lo));
+    }
+    fputs("<text x=\"60\" y=\"119\" font-size=\"8\" text-anchor=\"middle\" fill=\"#59636e\">predicted</text></svg>", f);
 }
 
 /* How a metric or a record kind reads in a sentence: "roc_auc" -> "ROC-AUC", "case_study" -> "case study". */
@@ -506,8 +539,10 @@ static plumb_status write_index(const site *s, plumb_error *err) {
             fputs("</small></div>", f);
         }
         fputs("</div>", f);
-        if (ev)
+        if (ev && json_object_get(json_object_get(ev, "curves"), "roc"))
             roc_svg(f, ev, (int)i);
+        else if (ev)
+            scatter_svg(f, ev, (int)i);
         fputs("</a>\n", f);
     }
     fputs("</div>\n", f);

@@ -86,29 +86,61 @@ static void num(plumb__buf *b, double v) {
 
 static void shorten(char *out, size_t n, const char *s, size_t max);
 
-/* <svg ...><title/><desc/> and the title text; h is the total height. */
-static void open_svg(plumb__buf *b, int id, double h, const char *title, const char *desc) {
+/* <svg ...><title/><desc/> and the title text; h is the height of the chart. A title too long for one line is
+ * broken at a space onto a second (itself shortened to fit, the whole in <title>): the chart below moves down by
+ * TITLE_LINE inside a group, and the svg grows by as much. Returns whether it did; close_svg closes the group. */
+#define TITLE_LINE 17.0
+static void title_line(plumb__buf *b, double y, const char *s) {
+    plumb__buf_printf(b, "<text x=\"8\" y=\"%g\" font-size=\"13\" font-weight=\"600\">", y);
+    plumb__buf_html(b, s);
+    plumb__buf_put(b, "</text>\n");
+}
+
+static bool open_svg(plumb__buf *b, int id, double h, const char *title, const char *desc) {
+    /* the visible title fits the width (13px semibold: about 7.6 units a character) */
+    const size_t max = (size_t)((W - 16) / 7.6);
+    const char *t = title ? title : "";
+    size_t chars = 0, split = 0; /* split: the byte after the last space within max characters */
+    for (size_t i = 0; t[i]; i++) {
+        if (((unsigned char)t[i] & 0xC0) == 0x80)
+            continue;
+        if (t[i] == ' ' && chars <= max)
+            split = i;
+        chars++;
+    }
+    const bool two = chars > max && split > 0;
     plumb__buf_printf(b, "<svg class=\"chart\" id=\"chart-%d\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ",
                       id);
     num(b, W);
     plumb__buf_put(b, " ");
-    num(b, h);
+    num(b, h + (two ? TITLE_LINE : 0));
     plumb__buf_put(b, "\" width=\"");
     num(b, W);
     plumb__buf_put(b, "\" height=\"");
-    num(b, h);
+    num(b, h + (two ? TITLE_LINE : 0));
     plumb__buf_printf(
         b, "\" role=\"img\" aria-labelledby=\"chart-%d-title chart-%d-desc\">\n<title id=\"chart-%d-title\">", id, id,
         id);
     plumb__buf_html(b, title ? title : "chart");
     plumb__buf_printf(b, "</title>\n<desc id=\"chart-%d-desc\">", id);
     plumb__buf_html(b, desc ? desc : "");
-    /* the visible title fits the width (13px semibold: about 7.6 units a character); the whole is in <title> */
+    plumb__buf_put(b, "</desc>\n");
     char cut[256];
-    shorten(cut, sizeof cut, title ? title : "", (size_t)((W - 16) / 7.6));
-    plumb__buf_put(b, "</desc>\n<text x=\"8\" y=\"18\" font-size=\"13\" font-weight=\"600\">");
-    plumb__buf_html(b, cut);
-    plumb__buf_put(b, "</text>\n");
+    if (two) {
+        snprintf(cut, sizeof cut, "%.*s", (int)split, t);
+        title_line(b, 18, cut);
+        shorten(cut, sizeof cut, t + split + 1, max);
+        title_line(b, 18 + TITLE_LINE, cut);
+        plumb__buf_printf(b, "<g transform=\"translate(0 %g)\">\n", TITLE_LINE);
+    } else {
+        shorten(cut, sizeof cut, t, max);
+        title_line(b, 18, cut);
+    }
+    return two;
+}
+
+static void close_svg(plumb__buf *b, bool wrapped) {
+    plumb__buf_put(b, wrapped ? "</g>\n</svg>\n" : "</svg>\n");
 }
 
 /* <text> of s; when title is not NULL, a <title> child with it (the whole of a label shown shortened: browsers show
@@ -196,6 +228,8 @@ static void shorten(char *out, size_t n, const char *s, size_t max) {
                 o--;
             chars--;
         }
+        while (o > 0 && out[o - 1] == ' ') /* "the months..." rather than "the months ..." */
+            o--;
         memcpy(out + o, "\xE2\x80\xA6", 3);
         o += 3;
     }
@@ -213,9 +247,11 @@ static size_t utf8_chars(const char *s) {
 static double legend(plumb__buf *b, double x0, double y, const char *const *names, const int *colors, const bool *areas,
                      size_t n) {
     double x = x0, rows = 1;
+    /* a name is cut only when it cannot fit a row of its own */
+    const size_t fit = (size_t)((W - 8 - x0 - 36) / FONT_W);
     for (size_t i = 0; i < n; i++) {
-        char label[64];
-        shorten(label, sizeof label, names[i] ? names[i] : "", 52);
+        char label[256];
+        shorten(label, sizeof label, names[i] ? names[i] : "", fit);
         const double w = 22 + FONT_W * (double)utf8_chars(label) + 14;
         if (x > x0 && x + w > W - 8) {
             x = x0;
@@ -227,7 +263,7 @@ static double legend(plumb__buf *b, double x0, double y, const char *const *name
                 rect(b, x, y - 9, 14, 10, plumb__colors[colors[i] % PLUMB__N_COLORS], 0.6);
             else
                 line(b, x, y - 4, x + 16, y - 4, plumb__colors[colors[i] % PLUMB__N_COLORS], 2.5, NULL);
-            text_cut(b, x + 22, y, NULL, 12, NULL, names[i], 52);
+            text_cut(b, x + 22, y, NULL, 12, NULL, names[i], fit);
         }
         x += w;
     }
@@ -386,7 +422,7 @@ void plumb__svg_xy(plumb__buf *b, int id, const plumb__xy_chart *c) {
     const double leg_h = show_legend ? legend(NULL, ml, 0, names, colors, areas, n_leg) : 0;
     const double h = mt + plot_h + 44 + leg_h + 6;
     scale sx = {xlo, xhi, ml, W - mr}, sy = {ylo, yhi, mt + plot_h, mt};
-    open_svg(b, id, h, c->title, c->desc);
+    const bool wrapped = open_svg(b, id, h, c->title, c->desc);
     char s[32];
     /* grid and ticks */
     for (int i = 0; i < ny; i++) {
@@ -442,7 +478,7 @@ void plumb__svg_xy(plumb__buf *b, int id, const plumb__xy_chart *c) {
         text(b, (ml + W - mr) / 2, mt + plot_h / 2, "middle", 12, "#59636e", "no data to draw");
     if (show_legend)
         legend(b, ml, mt + plot_h + 58, names, colors, areas, n_leg);
-    plumb__buf_put(b, "</svg>\n");
+    close_svg(b, wrapped);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -487,7 +523,7 @@ void plumb__svg_hbars(plumb__buf *b, int id, const plumb__bar_chart *c) {
     const double plot_h = row * (double)(c->n_bars ? c->n_bars : 1);
     const double h = mt + plot_h + 44;
     scale sx = {lo, hi, ml, W - mr};
-    open_svg(b, id, h, c->title, c->desc);
+    const bool wrapped = open_svg(b, id, h, c->title, c->desc);
     if (groups == 2)
         legend(b, ml, 34 + 10, names, colors, swatch, 2);
     char s[64];
@@ -531,7 +567,7 @@ void plumb__svg_hbars(plumb__buf *b, int id, const plumb__bar_chart *c) {
         if (c->threshold_label[t])
             text(b, at(&sx, v), mt - 7, "middle", 10, color, c->threshold_label[t]);
     }
-    plumb__buf_put(b, "</svg>\n");
+    close_svg(b, wrapped);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -549,7 +585,7 @@ void plumb__svg_confusion(plumb__buf *b, int id, const char *title, const char *
              "caught %s %.0f.",
              neg, isfinite(tn) ? tn : 0, pos, isfinite(fp) ? fp : 0, pos, isfinite(fn) ? fn : 0, pos,
              isfinite(tp) ? tp : 0);
-    open_svg(b, id, h, title, desc);
+    const bool wrapped = open_svg(b, id, h, title, desc);
     const double cell[2][2] = {{tn, fp}, {fn, tp}};
     const char *full[2] = {negative ? negative : "negative", positive ? positive : "positive"};
     text(b, x0 + cw, y0 - 30, "middle", 12, "#59636e", "predicted");
@@ -578,7 +614,7 @@ void plumb__svg_confusion(plumb__buf *b, int id, const char *title, const char *
             text(b, x0 + cw * c + cw / 2, y0 + ch * r + ch / 2 + 18, "middle", 10.5, ink, s);
         }
     }
-    plumb__buf_put(b, "</svg>\n");
+    close_svg(b, wrapped);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -588,9 +624,10 @@ void plumb__svg_confusion(plumb__buf *b, int id, const char *title, const char *
 void plumb__svg_folds(plumb__buf *b, int id, const char *title, const plumb__fold_row *rows, size_t n_rows) {
     const double ml = 96, mr = 112, mt = 34, row = 56;
     const double h = mt + row * (double)n_rows + 8;
-    open_svg(b, id, h, title,
-             "For each metric, a dot per cross-validation fold and a band for the mean plus or minus one standard "
-             "deviation; each metric has its own scale.");
+    const bool wrapped =
+        open_svg(b, id, h, title,
+                 "For each metric, a dot per cross-validation fold and a band for the mean plus or minus one standard "
+                 "deviation; each metric has its own scale.");
     char s[64], t[64];
     for (size_t r = 0; r < n_rows; r++) {
         const plumb__fold_row *f = &rows[r];
@@ -645,5 +682,5 @@ void plumb__svg_folds(plumb__buf *b, int id, const char *title, const plumb__fol
         snprintf(both, sizeof both, "%s \xC2\xB1 %s", s, t);
         text(b, W - 8, cy + 4, "end", 12, NULL, both);
     }
-    plumb__buf_put(b, "</svg>\n");
+    close_svg(b, wrapped);
 }

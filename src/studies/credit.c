@@ -64,7 +64,7 @@ static plumb_status generate(const plumb_synth_credit_options *so, const char *p
     return PLUMB_OK;
 }
 
-/* Rows [lo, hi) of frame, or rows [lo, hi) whose keep[] is set (keep may be NULL) and whose pick(i) matches. */
+/* Rows [lo, hi) of frame; with keep (may be NULL), only those whose keep[i] equals want. */
 static plumb_status take(const plumb_frame *fr, int64_t lo, int64_t hi, const uint8_t *keep, int want,
                          plumb_frame **out, plumb_error *err) {
     int64_t *rows = malloc((size_t)(hi - lo + 1) * sizeof *rows), n = 0;
@@ -193,9 +193,9 @@ plumb_status plumb__study_credit(plumb__study_ctx *ctx, plumb_error *err) {
     }
     const int64_t n = plumb_frame_n_rows(wh);
     if (cut < 500 || matured - cut < 200) {
-        rc =
-            plumb__fail(err, PLUMB_EINVAL,
-                        "%lld rows leave too few matured rows for a time split: use --rows 2000 or more", (long long)n);
+        rc = plumb__fail(err, PLUMB_EINVAL,
+                         "%lld rows leave too few matured rows for a time split: the study needs at least 2000",
+                         (long long)n);
         goto done;
     }
     /* the naive model's random validation split of the training period (20%) */
@@ -394,7 +394,7 @@ plumb_status plumb__study_credit(plumb__study_ctx *ctx, plumb_error *err) {
              "recorded as good; %lld of them are, by the generator's truth file). Applications of the last year are "
              "left out of training and testing: their outcome window has not closed, so their labels are not final. "
              "The clean model's remaining risks are drift in the applicant population and labels that are not "
-             "final; both are monitored against the training profile, and the audit runs again before every "
+             "final. Nothing in this pipeline watches either yet: run the audit again on new data before every "
              "retraining.",
              (long long)n_crit, (long long)n_suspect, (long long)hit);
     snprintf(results, sizeof results,

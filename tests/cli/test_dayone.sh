@@ -413,4 +413,20 @@ test_class_weight_logistic_like_tree() {
     if cmp -s "$TMP/a.csv" "$TMP/b.csv"; then fail "logistic class weights changed nothing"; fi
 }
 
+# the library's warnings reach the user (the CLI routes plumb_set_log to stderr), even under -q
+test_library_warnings_reach_stderr() {
+    { head -n 1 "$CREDIT"; grep '^good' "$CREDIT" | head -n 60; grep '^bad' "$CREDIT" | head -n 3; } >"$TMP/few.csv"
+    run "$PLUMB" cv "$TMP/few.csv" --target Status -k 5 --num-iterations 5 -q
+    expect_rc 0
+    expect_err "plumb: warning: the smallest class has 3 rows, fewer than the 5 folds: some folds lack it"
+}
+
+# a date cut is printed as a date, not as seconds since the epoch
+test_time_validation_cut_is_a_date() {
+    run "$PLUMB" train "$SRC/examples/chicago/chicago_ridership.csv" --target ridership --time-col date \
+        --valid-fraction 0.2 --num-iterations 5 -o "$TMP/m.plumb"
+    expect_rc 0
+    expect_err_has "validation: the latest 1140 rows by 'date' (from 2013-"
+}
+
 "$@"

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "../fuzz/report_escape.h"
+#include "report/record_fields.h"
 #include "report/report.h"
 
 #include <math.h>
@@ -174,14 +175,25 @@ static void long_labels_keep_their_text(void **state) {
     /* the bar's label: 25 characters and an ellipsis, the whole in its <title> */
     assert_non_null(strstr(b.s, ">months_since_last_delinqu\xE2\x80\xA6<title>months_since_last_delinquency_on_any_"
                                 "account</title></text>"));
-    /* the chart's title: cut to the width, whole in the <title> element that labels the chart */
+    /* the chart's title: whole in the <title> element that labels the chart, and shown on two lines broken at a
+     * space (an evaluation's name is often at its end: cut, "calibrated (isotonic, cross-fi..." hid which one),
+     * with the chart moved down below them */
     assert_non_null(strstr(b.s, "<title id=\"chart-1-title\">Scores by class: gradient boosting with monotone "
                                 "constraints, the out-of-time hold-out of 2024</title>"));
-    assert_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone constraints, the "
-                            "out-of-time hold-out of 2024</text>"));
-    assert_non_null(strstr(b.s, "font-weight=\"600\">Scores by class: gradient boosting with monotone "
-                                "constraints\xE2\x80\xA6</text>"));
+    assert_non_null(strstr(b.s, "<text x=\"8\" y=\"18\" font-size=\"13\" font-weight=\"600\">Scores by class: "
+                                "gradient boosting with monotone constraints,</text>\n<text x=\"8\" y=\"35\" "
+                                "font-size=\"13\" font-weight=\"600\">the out-of-time hold-out of 2024</text>\n"
+                                "<g transform=\"translate(0 17)\">"));
+    assert_non_null(strstr(b.s, "</g>\n</svg>\n"));
     plumb__buf_free(&b);
+    /* a title too long for two lines is cut at the end of the second */
+    c.title = "Scores by class: gradient boosting with monotone constraints, the out-of-time hold-out of 2024 and "
+              "the rows of the months after it, scored by the model kept";
+    plumb__svg_hbars(&b, 1, &c);
+    assert_non_null(strstr(b.s, "font-weight=\"600\">the out-of-time hold-out of 2024 and the rows of the "
+                                "months\xE2\x80\xA6</text>"));
+    plumb__buf_free(&b);
+    c.title = long_title;
     /* a short label has no <title> */
     bars[0].label = "age";
     plumb__svg_hbars(&b, 2, &c);
@@ -255,6 +267,17 @@ static void malformed_records(void **state) {
     expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"confusion\": {\"tn\": 1, \"fp\": -2, "
                  "\"fn\": 0, \"tp\": 0}}]}",
                  "run.json: bad run record: 'evaluations[0].confusion.fp' is not a count (a number >= 0)");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"regression\": {\"points\": "
+                 "{\"predicted\": [1, 2], \"actual\": [1]}}}]}",
+                 "run.json: bad run record: 'evaluations[0].regression.points': 'predicted' has 2 values, 'actual' 1");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"regression\": {\"segments\": "
+                 "[{\"by\": \"x\", \"labels\": [\"a\"], \"rows\": [1, 2], \"mae\": [1, 2], \"bias\": [0, 0]}]}}]}",
+                 "run.json: bad run record: 'evaluations[0].regression.segments[0]': 'labels' has 1 values, 'rows' 2");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"regression\": {\"segments\": "
+                 "[{\"labels\": [3], \"rows\": [1], \"mae\": [1], \"bias\": [0]}]}}]}",
+                 "run.json: bad run record: 'evaluations[0].regression.segments[0].labels[0]' is not a string");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"train\", \"model\": {\"settings\": [1]}}",
+                 "run.json: bad run record: 'model.settings' is not an object");
     expect_error("{\"plumb_run\": 1, \"kind\": \"audit\", \"audit\": {\"findings\": [{\"severity\": \"fatal\"}]}}",
                  "run.json: bad run record: 'audit.findings[0].severity' is 'fatal', not critical, warning or info");
     expect_error("{\"plumb_run\": 1, \"kind\": \"cv\", \"folds\": {\"metrics\": {\"roc_auc\": [0.8, {}]}}}",
@@ -540,10 +563,111 @@ static void write_puts_the_record_beside(void **state) {
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* Issue 23 item 7: a regression evaluation draws predicted against actual with y = x on square axes, the residuals
+ * against the prediction and over time around a zero line, and a chart of the error per segment. */
+static void regression_charts(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"target\": \"ridership\"}, "
+                        "\"evaluations\": [{\"name\": \"2016\", \"model\": \"gbdt\", \"metrics\": {\"mae\": 1.5, "
+                        "\"r2\": 0.8}, \"regression\": {\"points\": {\"predicted\": [2, 4, 6], \"actual\": [3, 4, 5], "
+                        "\"time\": [2016.1, 2016.5, 2016.9]}, \"time_name\": \"date\", \"time_unit\": \"year\", "
+                        "\"segments\": [{\"by\": \"decile of the prediction\", \"labels\": [\"2 to 4\", \"4 to 6\"], "
+                        "\"rows\": [2, 1], \"mae\": [0.5, 1], \"bias\": [0.5, -1]}]}}]}",
+                        msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<h3>How far off the predictions are</h3>"));
+    assert_non_null(strstr(page, ">Predicted against actual: gbdt, 2016</title>"));
+    assert_non_null(strstr(page, ">Residuals against the prediction: gbdt, 2016</title>"));
+    assert_non_null(strstr(page, ">Residuals over time: gbdt, 2016</title>"));
+    assert_non_null(strstr(page, ">date (year)</text>"));
+    assert_non_null(strstr(page, ">Error by decile of the prediction: gbdt, 2016</title>"));
+    assert_non_null(strstr(page, ">4 to 6</text>"));
+    assert_non_null(strstr(page, ">-1.00</text>")); /* the mean error of the group predicted too high */
+    /* the scatter's axes share one range, so y = x runs corner to corner of the plot */
+    const char *scatter = strstr(page, ">Predicted against actual: gbdt, 2016</title>");
+    const char *end = strstr(scatter, "</svg>");
+    const char *diag = strstr(scatter, "<line x1=\"58.0\" y1=\"264.0\" x2=\"464.0\" y2=\"34.0\" stroke=\"#8c959f\"");
+    assert_non_null(diag);
+    assert_true(diag < end);
+    /* three dots in each of the three scatter plots */
+    size_t dots = 0;
+    for (const char *q = page; (q = strstr(q, "<circle ")) != NULL; q++)
+        dots++;
+    assert_int_equal(dots, 9);
+    assert_non_null(strstr(page, "no error</text>"));
+    free(page);
+    /* without a time column there is no chart over time */
+    page = render("{\"plumb_run\": 1, \"kind\": \"eval\", \"evaluations\": [{\"regression\": {\"points\": "
+                  "{\"predicted\": [2, 4], \"actual\": [3, 4]}}}]}",
+                  msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, ">Predicted against actual: evaluation 1</title>"));
+    assert_null(strstr(page, "Residuals over time"));
+    free(page);
+}
+
+/* Issue 23 item 8: the settings a model was trained with, under readable names, and the negative class named from
+ * them when the data does not name it. */
+static void settings_and_classes(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"train\", \"data\": {\"positive_class\": \"bad\"}, "
+                        "\"model\": {\"kind\": \"gbdt\", \"settings\": {\"learning_rate\": 0.05, \"num_leaves\": 15, "
+                        "\"monotone\": {\"Income\": -1, \"Age\": 1}, \"calibration\": \"isotonic\", \"custom\": \"x\", "
+                        "\"positive_class\": \"bad\", \"negative_class\": \"good\"}}, \"evaluations\": [{\"model\": "
+                        "\"gbdt\", \"metrics\": {\"roc_auc\": 0.8}, \"confusion\": {\"tn\": 5, \"fp\": 1, \"fn\": 2, "
+                        "\"tp\": 3}, \"threshold\": 0.5}]}",
+                        msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<h3>Training settings</h3>"));
+    assert_non_null(strstr(page, "<td>learning rate <span class=\"key\">learning_rate</span></td><td>0.05</td>"));
+    assert_non_null(strstr(page, "<td>leaves per tree (most) <span class=\"key\">num_leaves</span></td><td>15</td>"));
+    assert_non_null(strstr(page, "<td>Income decreasing, Age increasing</td>"));
+    assert_non_null(strstr(page, "<span class=\"key\">calibration</span></td><td>isotonic</td>"));
+    assert_non_null(strstr(page, "<td>custom</td><td>x</td>")); /* a key the renderer does not know, as it is */
+    assert_null(strstr(page, "<td>negative_class</td>"));       /* the classes are data facts */
+    assert_non_null(strstr(page, "ranks a random bad case above a random good one"));
+    assert_non_null(strstr(page, "<dt>negative class</dt><dd>good</dd>"));
+    assert_null(strstr(page, ">other<"));
+    free(page);
+}
+
+/* plumb__record_regression on plain data: every row a point (under the cap), deciles of the prediction with
+ * their ranges, error and mean error, and no time without a frame. */
+static void regression_fields(void **state) {
+    (void)state;
+    double y[20], pred[20];
+    for (int i = 0; i < 20; i++) {
+        y[i] = 1000.0 * (i + 1);
+        pred[i] = y[i] + (i < 10 ? 500 : -250); /* too high on the lower half, too low on the upper */
+    }
+    plumb_metric_data d;
+    plumb_metric_data_init(&d);
+    d.n_rows = 20;
+    d.label = y;
+    d.score = pred;
+    json_t *o = plumb__record_regression(&d, NULL);
+    assert_non_null(o);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"points\":{\"predicted\":[1500.0,2500.0,"));
+    assert_null(strstr(text, "\"time\""));
+    assert_non_null(strstr(text, "\"segments\":[{\"by\":\"decile of the prediction\",\"labels\":[\"1500 to 2500\","));
+    assert_non_null(strstr(text, "\"rows\":[2,2,2,2,2,2,2,2,2,2]"));
+    assert_non_null(strstr(text, "\"mae\":[500.0,500.0,500.0,500.0,500.0,250.0,"));
+    assert_non_null(strstr(text, "\"bias\":[-500.0,-500.0,-500.0,-500.0,-500.0,250.0,"));
+    free(text);
+    d.n_rows = 0;
+    assert_null(plumb__record_regression(&d, NULL));
+}
+
 PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_test(fixed_numbers),
                 cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
                 cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
                 cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
                 cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
                 cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording),
-                cmocka_unit_test(long_labels_keep_their_text))
+                cmocka_unit_test(long_labels_keep_their_text), cmocka_unit_test(regression_charts),
+                cmocka_unit_test(settings_and_classes), cmocka_unit_test(regression_fields))

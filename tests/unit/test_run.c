@@ -322,7 +322,7 @@ static void run_write_appears_whole_or_not_at_all(void **state) {
     o.data_path = "p.csv";
     o.target = "y";
     plumb_run *run = NULL;
-    plumb_test_ok(plumb_run_eval(&o, &d, &ev, NULL, &run, &err), &err);
+    plumb_test_ok(plumb_run_eval(&o, &d, &ev, NULL, NULL, &run, &err), &err);
     char dir[] = "/tmp/plumb_test_run_XXXXXX", html[256], json[256];
     assert_non_null(mkdtemp(dir));
     snprintf(html, sizeof html, "%s/no/such/r.html", dir);

@@ -1,0 +1,942 @@
+/* server.c -- the HTTP layer of `plumb serve` on libmicrohttpd: routes, limits, scoring, fallback, shadow, logs,
+ * metrics, reload and draining.
+ *
+ * Threads: libmicrohttpd's pool (--threads) runs every request from its first byte to its last on one thread,
+ * which parses, joins stored features, scores and answers. The main thread only waits for signals: SIGHUP
+ * reloads every model, SIGTERM and SIGINT stop accepting, wait for the requests in flight, then stop.
+ * A request body is collected up to the limit; whatever is wrong with a request is answered with a 4xx JSON
+ * {"error": "..."} and the server carries on.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- state ---------------------------------------------------------------------------------------------------- */
+
+typedef struct server {
+    const plumb__serve_config *cfg;
+    plumb__serve_slot *slots; /* the models served by name */
+    int n_slots;
+    plumb__serve_slot *extra; /* the shadow models, then the fallback: reloaded with the others */
+    int n_extra;
+    plumb__serve_slot *fallback; /* in extra, or NULL */
+    plumb__serve_entities *entities;
+    struct MHD_Daemon *daemon;
+    _Atomic int in_flight;
+    _Atomic bool draining;
+    plumb__serve_histogram fetch, score, total;
+    _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped, shadow_ns;
+    _Atomic uint64_t log_errors; /* access or shadow log lines that could not be written (disk full) */
+    int access_fd;
+    pthread_mutex_t shadow_lock; /* the shadow log's file and size */
+    FILE *shadow_log;
+    size_t shadow_log_size;
+} server;
+
+/* One HTTP request, from its first call into the handler to libmicrohttpd's completion notice. */
+typedef struct request {
+    uint64_t start_ns;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool close; /* arrived while draining: the answer closes the connection, so keep-alive clients move on */
+    int status;
+    const char *method;
+    char path[256];
+    plumb__serve_slot *slot; /* the model named, if any */
+    int64_t rows;
+    bool fallback;
+    /* shadow scoring, done after the answer is sent: the main model's predictions and how the body parsed */
+    double *main_out;
+    int64_t main_outputs;
+    plumb__serve_proto proto;
+} request;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int status_index(int status) {
+    static const int codes[PLUMB__SERVE_STATUSES - 1] = {200, 400, 404, 405, 413, 422, 500, 503};
+    for (int i = 0; i < PLUMB__SERVE_STATUSES - 1; i++)
+        if (codes[i] == status)
+            return i;
+    return PLUMB__SERVE_STATUSES - 1;
+}
+static const char *const status_labels[PLUMB__SERVE_STATUSES] = {"200", "400", "404", "405",  "413",
+                                                                 "422", "500", "503", "other"};
+
+/* ---- responses ------------------------------------------------------------------------------------------------ */
+
+static enum MHD_Result send_text(struct MHD_Connection *c, request *rq, int status, char *text, size_t len,
+                                 const char *type) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rq->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    rq->status = status;
+    const enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* Sends obj (taken over) as the JSON answer. */
+static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, int status, json_t *obj) {
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\"}";
+        text = strdup(oom);
+        status = 500;
+        if (!text)
+            return MHD_NO;
+    }
+    return send_text(c, rq, status, text, strlen(text), "application/json");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, int status, const char *message) {
+    return send_json(c, rq, status, json_pack("{ss}", "error", message));
+}
+
+/* A JSON number, or null for what JSON cannot carry (NaN, infinities). */
+static json_t *number(double x) {
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* ---- scoring -------------------------------------------------------------------------------------------------- */
+
+/* Scores every row of b with m into out (n_rows x n_outputs). Returns 0 or 422 with prob set. */
+static int score_rows(const plumb__serve_model *m, const plumb__serve_batch *b, double *out,
+                      plumb__serve_problem *prob) {
+    const int64_t k = m->info.n_outputs;
+    for (int64_t r = 0; r < b->n_rows; r++) {
+        plumb_error err;
+        const size_t off = (size_t)r * (size_t)b->n_cols;
+        if (plumb_scorer_row(m->scorer, b->values + off, b->cats + off, out + r * k, &err) != PLUMB_OK)
+            return plumb__serve_fail(prob, 422, "row %lld: %s", (long long)r, err.message);
+    }
+    return 0;
+}
+
+/* Writes one CSV field, quoted. */
+static void csv_field(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* TreeSHAP contributions of b's rows (n_rows x n_outputs x (n_features + 1)) into *out. The public contribution
+ * call reads a frame, so the rows are written as CSV and read back with the model's own schema; numbers are
+ * written with 17 digits, so they read back exactly. Returns 0 or the problem's status. */
+static int contributions(const plumb__serve_model *m, const plumb__serve_batch *b, double **out,
+                         plumb__serve_problem *prob) {
+    char *csv = NULL;
+    size_t csv_len = 0;
+    plumb_frame *frame = NULL;
+    int r = 0;
+    if (strcmp(m->info.kind, "gbdt") != 0)
+        return plumb__serve_fail(prob, 422, "explain needs a gbdt model, this one is %s", m->info.kind);
+    FILE *f = open_memstream(&csv, &csv_len);
+    if (!f)
+        return plumb__serve_fail(prob, 500, "out of memory");
+    for (int64_t c = 0; c < b->n_cols; c++) {
+        if (c)
+            fputc(',', f);
+        csv_field(f, m->names[c]);
+    }
+    fputc('\n', f);
+    for (int64_t row = 0; row < b->n_rows; row++) {
+        for (int64_t c = 0; c < b->n_cols; c++) {
+            const size_t k = (size_t)row * (size_t)b->n_cols + (size_t)c;
+            if (c)
+                fputc(',', f);
+            if (m->types[c] == PLUMB_TYPE_CATEGORICAL) {
+                if (b->cats[k] && b->cats[k][0])
+                    csv_field(f, b->cats[k]);
+            } else if (m->types[c] == PLUMB_TYPE_BOOL) {
+                if (!isnan(b->values[k]))
+                    fputs(b->values[k] != 0 ? "true" : "false", f);
+            } else if (!isnan(b->values[k])) {
+                fprintf(f, "%.17g", b->values[k]);
+            }
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    static const char *const empty_only[] = {""};
+    plumb_read_options ro;
+    plumb_read_options_init(&ro);
+    ro.schema = plumb_model_schema(m->model);
+    ro.schema_subset = 1;
+    ro.missing_tokens = empty_only;
+    ro.n_missing_tokens = 1;
+    ro.n_threads = 1;
+    ro.display_name = "<request>";
+    plumb_error err;
+    const size_t n = (size_t)b->n_rows * (size_t)m->info.n_outputs * (size_t)(m->n_features + 1);
+    *out = malloc(n * sizeof **out);
+    if (!*out) {
+        r = plumb__serve_fail(prob, 500, "out of memory");
+        goto done;
+    }
+    plumb_predict_options po = {.threads = 1};
+    if (plumb_frame_read_buffer(csv, csv_len, &ro, &frame, &err) != PLUMB_OK ||
+        plumb_model_contrib(m->model, frame, &po, *out, &err) != PLUMB_OK) {
+        char msg[PLUMB_ERROR_MAX];
+        r = plumb__serve_fail(prob, 422, "explain: %s", plumb_error_format(&err, msg, sizeof msg));
+    }
+done:
+    plumb_frame_free(frame);
+    free(csv);
+    return r;
+}
+
+/* What scoring a request produced. */
+typedef struct answer {
+    plumb__serve_model *model; /* the one that answered (referenced) */
+    plumb__serve_batch batch;
+    double *out, *contrib;
+    bool fallback;
+    char fallback_reason[512];
+} answer;
+
+static void answer_free(answer *a) {
+    plumb__serve_model_unref(a->model);
+    plumb__serve_batch_free(&a->batch);
+    free(a->out);
+    free(a->contrib);
+}
+
+/* Parses rq's body for m, joins stored features (unless skip_store), checks the deadline and scores. Returns 0
+ * or the problem's status. */
+static int try_model(server *srv, request *rq, plumb__serve_model *m, bool skip_store, answer *a,
+                     plumb__serve_problem *prob) {
+    const plumb__serve_columns cols = plumb__serve_model_columns(m, srv->cfg->entity_key);
+    plumb__serve_batch_free(&a->batch);
+    free(a->out);
+    free(a->contrib);
+    a->out = a->contrib = NULL;
+    int st =
+        plumb__serve_parse(rq->body ? rq->body : "", rq->len, rq->proto, &cols, &srv->cfg->limits, &a->batch, prob);
+    if (st)
+        return st;
+    if (srv->entities && !skip_store) {
+        const uint64_t t0 = now_ns();
+        st = plumb__serve_entities_join(srv->entities, &cols, srv->cfg->missing_entity_ok, &a->batch, prob);
+        const uint64_t t1 = now_ns();
+        plumb__serve_histogram_add(&srv->fetch, t1 - t0);
+        if (st)
+            return st;
+        if (srv->cfg->deadline_ms > 0 && (double)(t1 - rq->start_ns) / 1e6 > srv->cfg->deadline_ms)
+            return plumb__serve_fail(prob, 503, "the deadline of %g ms passed while fetching features",
+                                     srv->cfg->deadline_ms);
+    }
+    a->out = malloc((size_t)a->batch.n_rows * (size_t)m->info.n_outputs * sizeof *a->out);
+    if (!a->out)
+        return plumb__serve_fail(prob, 500, "out of memory");
+    const uint64_t t0 = now_ns();
+    st = score_rows(m, &a->batch, a->out, prob);
+    plumb__serve_histogram_add(&srv->score, now_ns() - t0);
+    if (st == 0 && a->batch.explain)
+        st = contributions(m, &a->batch, &a->contrib, prob);
+    return st;
+}
+
+/* Scores rq with the slot's model, or the fallback when the model cannot answer: input it cannot score (422),
+ * the feature store down or the deadline passed (503). Malformed and oversized requests get no fallback: they are
+ * the client's to fix. */
+static int score_request(server *srv, request *rq, plumb__serve_slot *slot, answer *a, plumb__serve_problem *prob) {
+    a->model = plumb__serve_slot_acquire(slot);
+    const int st = try_model(srv, rq, a->model, false, a, prob);
+    if (st == 0 || !srv->fallback || (st != 422 && st != 503))
+        return st;
+    snprintf(a->fallback_reason, sizeof a->fallback_reason, "%s", prob->message);
+    plumb__serve_model_unref(a->model);
+    a->model = plumb__serve_slot_acquire(srv->fallback);
+    a->fallback = true;
+    atomic_fetch_add(&srv->fallbacks, 1);
+    /* the store may be what failed: the fallback scores what the request itself holds */
+    return try_model(srv, rq, a->model, st == 503, a, prob);
+}
+
+static json_t *contrib_names(const plumb__serve_model *m) {
+    json_t *names = json_array();
+    for (int64_t f = 0; f < m->n_features; f++)
+        json_array_append_new(names, json_string(m->names[f]));
+    json_array_append_new(names, json_string("bias"));
+    return names;
+}
+
+static json_t *v2_answer(const plumb__serve_slot *slot, const answer *a) {
+    const plumb__serve_model *m = a->model;
+    const int64_t n = a->batch.n_rows, k = m->info.n_outputs, w = m->n_features + 1;
+    char version[32];
+    snprintf(version, sizeof version, "%lld", (long long)m->version);
+    json_t *data = json_array();
+    for (int64_t i = 0; i < n * k; i++)
+        json_array_append_new(data, number(a->out[i]));
+    json_t *shape = k > 1 ? json_pack("[II]", (json_int_t)n, (json_int_t)k) : json_pack("[I]", (json_int_t)n);
+    json_t *outputs = json_pack("[{ss,ss,so,so}]", "name", "predict", "datatype", "FP64", "shape", shape, "data", data);
+    if (a->contrib) {
+        json_t *cdata = json_array();
+        for (int64_t i = 0; i < n * k * w; i++)
+            json_array_append_new(cdata, number(a->contrib[i]));
+        json_t *cshape = k > 1 ? json_pack("[III]", (json_int_t)n, (json_int_t)k, (json_int_t)w)
+                               : json_pack("[II]", (json_int_t)n, (json_int_t)w);
+        json_array_append_new(outputs, json_pack("{ss,ss,so,so,s{so}}", "name", "contrib", "datatype", "FP64", "shape",
+                                                 cshape, "data", cdata, "parameters", "names", contrib_names(m)));
+    }
+    json_t *params = json_pack("{ss,sb}", "checksum", m->checksum, "fallback", a->fallback);
+    if (a->fallback)
+        json_object_set_new(params, "fallback_reason", json_string(a->fallback_reason));
+    if (m->classes) {
+        json_t *classes = json_array();
+        for (int64_t i = 0; i < k; i++)
+            json_array_append_new(classes, json_string(m->classes[i]));
+        json_object_set_new(params, "classes", classes);
+    }
+    json_t *root = json_pack("{ss,ss,so,so}", "model_name", slot->name, "model_version", version, "parameters", params,
+                             "outputs", outputs);
+    if (a->batch.id)
+        json_object_set_new(root, "id", json_string(a->batch.id));
+    return root;
+}
+
+static json_t *v1_answer(const plumb__serve_slot *slot, const answer *a) {
+    const plumb__serve_model *m = a->model;
+    const int64_t n = a->batch.n_rows, k = m->info.n_outputs, w = m->n_features + 1;
+    json_t *preds = json_array();
+    for (int64_t r = 0; r < n; r++) {
+        if (k == 1) {
+            json_array_append_new(preds, number(a->out[r]));
+            continue;
+        }
+        json_t *row = json_array();
+        for (int64_t j = 0; j < k; j++)
+            json_array_append_new(row, number(a->out[r * k + j]));
+        json_array_append_new(preds, row);
+    }
+    json_t *root = json_pack("{so,ss,sI,ss,sb}", "predictions", preds, "model_name", slot->name, "model_version",
+                             (json_int_t)m->version, "checksum", m->checksum, "fallback", a->fallback);
+    if (a->fallback)
+        json_object_set_new(root, "fallback_reason", json_string(a->fallback_reason));
+    if (a->contrib) {
+        json_t *rows = json_array();
+        for (int64_t r = 0; r < n; r++) {
+            json_t *per_output = json_array();
+            for (int64_t j = 0; j < k; j++) {
+                json_t *obj = json_object();
+                const double *c = a->contrib + (r * k + j) * w;
+                for (int64_t f = 0; f < m->n_features; f++)
+                    json_object_set_new(obj, m->names[f], number(c[f]));
+                json_object_set_new(obj, "bias", number(c[m->n_features]));
+                json_array_append_new(per_output, obj);
+            }
+            json_array_append_new(rows, k == 1 ? json_incref(json_array_get(per_output, 0)) : json_incref(per_output));
+            json_decref(per_output);
+        }
+        json_object_set_new(root, "contributions", rows);
+    }
+    return root;
+}
+
+static enum MHD_Result infer(server *srv, struct MHD_Connection *c, request *rq, plumb__serve_slot *slot) {
+    answer a = {0};
+    plumb__serve_problem prob = {0};
+    const int st = score_request(srv, rq, slot, &a, &prob);
+    rq->fallback = a.fallback;
+    if (st) {
+        answer_free(&a);
+        return send_error(c, rq, st, prob.message);
+    }
+    rq->rows = a.batch.n_rows;
+    json_t *obj = rq->proto == PLUMB__SERVE_V2 ? v2_answer(slot, &a) : v1_answer(slot, &a);
+    if (slot->shadow && !a.fallback) { /* kept for the shadow, scored once the answer is sent */
+        rq->main_out = a.out;
+        rq->main_outputs = a.model->info.n_outputs;
+        a.out = NULL;
+    }
+    answer_free(&a);
+    return send_json(c, rq, 200, obj);
+}
+
+/* ---- shadow --------------------------------------------------------------------------------------------------- */
+
+static void utc_now(char *buf, size_t n) {
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    const size_t len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + len, n - len, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* Appends line and a newline to the shadow log, first moving a log that would outgrow its limit to PATH.1. */
+static void shadow_write(server *srv, const char *line) {
+    const size_t len = strlen(line) + 1;
+    pthread_mutex_lock(&srv->shadow_lock);
+    if (srv->shadow_log && srv->shadow_log_size > 0 && srv->shadow_log_size + len > srv->cfg->shadow_log_max) {
+        char old[PLUMB_PATH_MAX + 4];
+        snprintf(old, sizeof old, "%s.1", srv->cfg->shadow_log);
+        fclose(srv->shadow_log);
+        rename(srv->cfg->shadow_log, old);
+        srv->shadow_log = fopen(srv->cfg->shadow_log, "a");
+        srv->shadow_log_size = 0;
+    }
+    if (srv->shadow_log) {
+        fprintf(srv->shadow_log, "%s\n", line);
+        if (fflush(srv->shadow_log) != 0)
+            atomic_fetch_add(&srv->log_errors, 1);
+        srv->shadow_log_size += len;
+    }
+    pthread_mutex_unlock(&srv->shadow_lock);
+}
+
+/* Scores the shadow model on rq (after its answer went out) and logs both predictions. A shadow that took more
+ * than its budget on average over the requests so far is skipped: it holds a worker thread that the next request
+ * on the connection waits for. */
+static void shadow_score(server *srv, request *rq) {
+    const uint64_t scored = atomic_load(&srv->shadow_scored);
+    if (scored > 0 && (double)atomic_load(&srv->shadow_ns) / (double)scored / 1e6 > srv->cfg->shadow_budget_ms) {
+        atomic_fetch_add(&srv->shadow_skipped, 1);
+        return;
+    }
+    const uint64_t t0 = now_ns();
+    answer a = {.model = plumb__serve_slot_acquire(rq->slot->shadow)};
+    plumb__serve_problem prob = {0};
+    const int st = try_model(srv, rq, a.model, false, &a, &prob);
+    json_t *rows = json_array();
+    const int64_t k = a.model->info.n_outputs, km = rq->main_outputs;
+    for (int64_t r = 0; r < rq->rows; r++) {
+        json_t *main = json_array(), *shadow = json_array();
+        for (int64_t j = 0; j < km; j++)
+            json_array_append_new(main, number(rq->main_out[r * km + j]));
+        for (int64_t j = 0; st == 0 && j < k; j++)
+            json_array_append_new(shadow, number(a.out[r * k + j]));
+        json_array_append_new(rows, json_pack("{so,so}", "main", main, "shadow", shadow));
+    }
+    char ts[40];
+    utc_now(ts, sizeof ts);
+    plumb__serve_model *main_model = plumb__serve_slot_acquire(rq->slot);
+    json_t *line = json_pack("{ss,ss,sI,ss,ss,so}", "time", ts, "model", rq->slot->name, "version",
+                             (json_int_t)main_model->version, "checksum", main_model->checksum, "shadow_checksum",
+                             a.model->checksum, "rows", rows);
+    plumb__serve_model_unref(main_model);
+    if (st)
+        json_object_set_new(line, "shadow_error", json_string(prob.message));
+    char *text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    if (text)
+        shadow_write(srv, text);
+    free(text);
+    answer_free(&a);
+    atomic_fetch_add(&srv->shadow_scored, 1);
+    atomic_fetch_add(&srv->shadow_ns, now_ns() - t0);
+}
+
+/* ---- metadata, health, metrics, reload ------------------------------------------------------------------------ */
+
+static const char *v2_datatype(plumb_type t) {
+    return t == PLUMB_TYPE_CATEGORICAL ? "BYTES" : t == PLUMB_TYPE_BOOL ? "BOOL" : "FP32";
+}
+
+static enum MHD_Result metadata(struct MHD_Connection *c, request *rq, plumb__serve_slot *slot) {
+    plumb__serve_model *m = plumb__serve_slot_acquire(slot);
+    json_t *inputs = json_array();
+    for (int64_t f = 0; f < m->n_features; f++)
+        json_array_append_new(
+            inputs, json_pack("{ss,ss,s[i]}", "name", m->names[f], "datatype", v2_datatype(m->types[f]), "shape", -1));
+    const int64_t k = m->info.n_outputs;
+    json_t *oshape = k > 1 ? json_pack("[iI]", -1, (json_int_t)k) : json_pack("[i]", -1);
+    char version[32];
+    snprintf(version, sizeof version, "%lld", (long long)m->version);
+    json_t *obj = json_pack("{ss,s[s],ss,so,s[{ss,ss,so}],s{ss,ss,ss,sI,ss}}", "name", slot->name, "versions", version,
+                            "platform", "plumb", "inputs", inputs, "outputs", "name", "predict", "datatype", "FP64",
+                            "shape", oshape, "parameters", "checksum", m->checksum, "kind", m->info.kind, "task",
+                            plumb_task_name(m->info.task), "n_trees", (json_int_t)m->info.n_trees, "created",
+                            m->info.created ? m->info.created : "");
+    plumb__serve_model_unref(m);
+    return send_json(c, rq, 200, obj);
+}
+
+static enum MHD_Result reload(struct MHD_Connection *c, request *rq, plumb__serve_slot *slot) {
+    plumb_error err;
+    if (plumb__serve_slot_reload(slot, &err) != PLUMB_OK) {
+        char msg[PLUMB_ERROR_MAX];
+        plumb_error_format(&err, msg, sizeof msg);
+        fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name, msg);
+        return send_error(c, rq, 422, msg);
+    }
+    plumb__serve_model *m = plumb__serve_slot_acquire(slot);
+    json_t *obj =
+        json_pack("{ss,sI,ss}", "name", slot->name, "version", (json_int_t)m->version, "checksum", m->checksum);
+    plumb__serve_model_unref(m);
+    return send_json(c, rq, 200, obj);
+}
+
+static void write_counter(FILE *f, const char *name, const char *help, uint64_t v) {
+    fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, (unsigned long long)v);
+}
+
+static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *rq) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return send_error(c, rq, 500, "out of memory");
+    fprintf(f, "# HELP plumb_requests_total requests answered, by model and HTTP status\n"
+               "# TYPE plumb_requests_total counter\n");
+    for (int s = 0; s < PLUMB__SERVE_STATUSES; s++) {
+        for (int i = 0; i < srv->n_slots; i++) {
+            const uint64_t v = atomic_load(&srv->slots[i].requests[s]);
+            if (v)
+                fprintf(f, "plumb_requests_total{model=\"%s\",status=\"%s\"} %llu\n", srv->slots[i].name,
+                        status_labels[s], (unsigned long long)v);
+        }
+        const uint64_t v = atomic_load(&srv->unrouted[s]);
+        if (v)
+            fprintf(f, "plumb_requests_total{model=\"\",status=\"%s\"} %llu\n", status_labels[s],
+                    (unsigned long long)v);
+    }
+    plumb__serve_histogram_write(f, "plumb_feature_fetch_seconds", "time to join stored features", &srv->fetch);
+    plumb__serve_histogram_write(f, "plumb_scoring_seconds", "time to score the rows of a request", &srv->score);
+    plumb__serve_histogram_write(f, "plumb_request_seconds", "time from a request's first byte to its answer",
+                                 &srv->total);
+    uint64_t reloads = 0, failures = 0;
+    for (int i = 0; i < srv->n_slots + srv->n_extra; i++) {
+        const plumb__serve_slot *slot = i < srv->n_slots ? &srv->slots[i] : &srv->extra[i - srv->n_slots];
+        reloads += atomic_load(&slot->reloads);
+        failures += atomic_load(&slot->reload_failures);
+    }
+    fprintf(f, "# HELP plumb_model_version the version each model serves (1 + its reloads), with its checksum\n"
+               "# TYPE plumb_model_version gauge\n");
+    for (int i = 0; i < srv->n_slots; i++) {
+        plumb__serve_model *m = plumb__serve_slot_acquire(&srv->slots[i]);
+        fprintf(f, "plumb_model_version{model=\"%s\",checksum=\"%s\"} %lld\n", srv->slots[i].name, m->checksum,
+                (long long)m->version);
+        plumb__serve_model_unref(m);
+    }
+    write_counter(f, "plumb_reloads_total", "models swapped in by a reload", reloads);
+    write_counter(f, "plumb_reload_failures_total", "reloads refused (the old model kept serving)", failures);
+    write_counter(f, "plumb_fallbacks_total", "requests answered by the fallback model", atomic_load(&srv->fallbacks));
+    write_counter(f, "plumb_shadow_scored_total", "requests scored by a shadow model",
+                  atomic_load(&srv->shadow_scored));
+    write_counter(f, "plumb_shadow_skipped_total", "requests a shadow model skipped (over its budget)",
+                  atomic_load(&srv->shadow_skipped));
+    write_counter(f, "plumb_log_write_errors_total", "access or shadow log lines that could not be written",
+                  atomic_load(&srv->log_errors));
+    if (srv->entities) {
+        plumb__serve_entity_stats es;
+        plumb__serve_entities_stats(srv->entities, &es);
+        write_counter(f, "plumb_feature_cache_hits_total", "entities found in the cache", es.hits);
+        write_counter(f, "plumb_feature_cache_misses_total", "entities looked up in the store", es.misses);
+        write_counter(f, "plumb_feature_store_errors_total", "failed feature store lookups", es.errors);
+        fprintf(f,
+                "# HELP plumb_feature_cache_hit_ratio hits over lookups\n# TYPE plumb_feature_cache_hit_ratio "
+                "gauge\nplumb_feature_cache_hit_ratio %g\n",
+                es.hits + es.misses ? (double)es.hits / (double)(es.hits + es.misses) : 0.0);
+    }
+    fprintf(f,
+            "# HELP plumb_requests_in_flight requests being answered\n# TYPE plumb_requests_in_flight gauge\n"
+            "plumb_requests_in_flight %d\n",
+            atomic_load(&srv->in_flight));
+    fclose(f);
+    return send_text(c, rq, 200, text, len, "text/plain; version=0.0.4");
+}
+
+/* ---- routing -------------------------------------------------------------------------------------------------- */
+
+static plumb__serve_slot *find_slot(server *srv, const char *name, size_t len) {
+    for (int i = 0; i < srv->n_slots; i++)
+        if (strlen(srv->slots[i].name) == len && memcmp(srv->slots[i].name, name, len) == 0)
+            return &srv->slots[i];
+    return NULL;
+}
+
+/* If url is prefix NAME suffix, the slot NAME (or a 404 answer naming it); NULL when url has another shape. */
+static bool match(const char *url, const char *prefix, const char *suffix, const char **name, size_t *len) {
+    const size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(url);
+    if (lu <= lp + ls || strncmp(url, prefix, lp) != 0 || strcmp(url + lu - ls, suffix) != 0)
+        return false;
+    *name = url + lp;
+    *len = lu - lp - ls;
+    return memchr(*name, '/', *len) == NULL;
+}
+
+static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq, const char *url, const char *method) {
+    const bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    const char *name;
+    size_t len;
+    char msg[512];
+    enum { NONE, META, READY, INFER, PREDICT, LOAD } kind = NONE;
+    if (strcmp(url, "/v2/health/live") == 0 || strcmp(url, "/v2/health/ready") == 0) {
+        if (!get)
+            return send_error(c, rq, 405, "health checks take GET");
+        const bool ready = url[11] == 'l' || !atomic_load(&srv->draining);
+        return send_json(c, rq, ready ? 200 : 503, json_pack("{sb}", url[11] == 'l' ? "live" : "ready", ready));
+    }
+    if (strcmp(url, "/metrics") == 0)
+        return get ? metrics(srv, c, rq) : send_error(c, rq, 405, "/metrics takes GET");
+    if (strcmp(url, "/v2") == 0)
+        return get ? send_json(c, rq, 200,
+                               json_pack("{ss,ss,s[s]}", "name", "plumb", "version", plumb_version(), "extensions",
+                                         "model_repository"))
+                   : send_error(c, rq, 405, "/v2 takes GET");
+    if (match(url, "/v2/models/", "/infer", &name, &len))
+        kind = INFER;
+    else if (match(url, "/v2/models/", "/ready", &name, &len))
+        kind = READY;
+    else if (match(url, "/v1/models/", ":predict", &name, &len))
+        kind = PREDICT;
+    else if (match(url, "/v2/repository/models/", "/load", &name, &len))
+        kind = LOAD;
+    else if (match(url, "/v2/models/", "", &name, &len))
+        kind = META;
+    if (kind == NONE) {
+        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", method, url);
+        return send_error(c, rq, 404, msg);
+    }
+    plumb__serve_slot *slot = find_slot(srv, name, len);
+    if (!slot) {
+        snprintf(msg, sizeof msg, "no model named '%.*s'", (int)(len < 200 ? len : 200), name);
+        return send_error(c, rq, 404, msg);
+    }
+    rq->slot = slot;
+    const bool want_post = kind == INFER || kind == PREDICT || kind == LOAD;
+    if (want_post ? !post : !get) {
+        snprintf(msg, sizeof msg, "%s takes %s, not %s", url, want_post ? "POST" : "GET", method);
+        return send_error(c, rq, 405, msg);
+    }
+    if (rq->too_large) {
+        snprintf(msg, sizeof msg, "the body exceeds the limit of %zu bytes", srv->cfg->limits.max_body);
+        return send_error(c, rq, 413, msg);
+    }
+    switch (kind) {
+    case META:
+        return metadata(c, rq, slot);
+    case READY:
+        return send_json(c, rq, 200, json_pack("{ss,sb}", "name", slot->name, "ready", 1));
+    case LOAD:
+        return reload(c, rq, slot);
+    default:
+        rq->proto = kind == INFER ? PLUMB__SERVE_V2 : PLUMB__SERVE_V1;
+        return infer(srv, c, rq, slot);
+    }
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
+    server *srv = cls;
+    (void)version;
+    request *rq = *con_cls;
+    if (!rq) {
+        if (!(rq = calloc(1, sizeof *rq)))
+            return MHD_NO;
+        rq->start_ns = now_ns();
+        rq->close = atomic_load(&srv->draining);
+        rq->method = strcmp(method, "GET") == 0 ? "GET" : strcmp(method, "POST") == 0 ? "POST" : "other";
+        snprintf(rq->path, sizeof rq->path, "%s", url);
+        *con_cls = rq;
+        atomic_fetch_add(&srv->in_flight, 1);
+        /* a declared length over the limit is refused before a byte of the body is read */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg->limits.max_body) {
+            rq->too_large = true;
+            char msg[128];
+            snprintf(msg, sizeof msg, "the body of %s bytes exceeds the limit of %zu", cl, srv->cfg->limits.max_body);
+            return send_error(c, rq, 413, msg);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        const size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rq->too_large || rq->len + n > srv->cfg->limits.max_body) {
+            rq->too_large = true; /* read and dropped: chunked bodies have no length to refuse up front */
+            return MHD_YES;
+        }
+        if (rq->len + n + 1 > rq->cap) {
+            size_t cap = rq->cap ? rq->cap : 4096;
+            while (cap < rq->len + n + 1)
+                cap *= 2;
+            char *b = realloc(rq->body, cap);
+            if (!b)
+                return MHD_NO;
+            rq->body = b;
+            rq->cap = cap;
+        }
+        memcpy(rq->body + rq->len, upload_data, n);
+        rq->len += n;
+        return MHD_YES;
+    }
+    if (rq->status) /* answered on the first call (too large) */
+        return MHD_YES;
+    return route(srv, c, rq, url, method);
+}
+
+/* ---- completion: shadow, metrics, access log ------------------------------------------------------------------ */
+
+static void json_escape_into(char *dst, size_t n, const char *s) {
+    size_t j = 0;
+    for (; *s && j + 7 < n; s++) {
+        const unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            dst[j++] = '\\';
+            dst[j++] = (char)ch;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            j += (size_t)snprintf(dst + j, n - j, "\\u%04x", ch);
+        } else {
+            dst[j++] = (char)ch;
+        }
+    }
+    dst[j] = '\0';
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    server *srv = cls;
+    request *rq = *con_cls;
+    (void)c;
+    if (!rq)
+        return;
+    *con_cls = NULL;
+    const uint64_t ns = now_ns() - rq->start_ns;
+    if (rq->status) {
+        plumb__serve_histogram_add(&srv->total, ns);
+        _Atomic uint64_t *counts = rq->slot ? rq->slot->requests : srv->unrouted;
+        atomic_fetch_add(&counts[status_index(rq->status)], 1);
+    }
+    if (srv->access_fd >= 0) {
+        char ts[40], path[600], model[600], line[2048];
+        utc_now(ts, sizeof ts);
+        json_escape_into(path, sizeof path, rq->path);
+        json_escape_into(model, sizeof model, rq->slot ? rq->slot->name : "");
+        const int n =
+            snprintf(line, sizeof line,
+                     "{\"time\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"model\":\"%s\","
+                     "\"rows\":%lld,\"ms\":%.3f,\"fallback\":%s,\"completed\":%s}\n",
+                     ts, rq->method, path, rq->status, model, (long long)rq->rows, (double)ns / 1e6,
+                     rq->fallback ? "true" : "false", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false");
+        /* one write of a whole line to an O_APPEND file: lines of concurrent requests never interleave */
+        if (n > 0 && write(srv->access_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+            atomic_fetch_add(&srv->log_errors, 1);
+    }
+    if (rq->main_out && rq->status == 200)
+        shadow_score(srv, rq);
+    free(rq->main_out);
+    free(rq->body);
+    free(rq);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* ---- start, signals, drain ------------------------------------------------------------------------------------ */
+
+/* SIGHUP: every model served, shadow and fallback, from its file; one that fails keeps its old version. */
+static void reload_all(server *srv) {
+    for (int i = 0; i < srv->n_slots + srv->n_extra; i++) {
+        plumb__serve_slot *slot = i < srv->n_slots ? &srv->slots[i] : &srv->extra[i - srv->n_slots];
+        plumb_error err;
+        if (plumb__serve_slot_reload(slot, &err) == PLUMB_OK) {
+            plumb__serve_model *m = plumb__serve_slot_acquire(slot);
+            if (!srv->cfg->quiet)
+                fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", slot->name,
+                        (long long)m->version, m->checksum);
+            plumb__serve_model_unref(m);
+        } else {
+            char msg[PLUMB_ERROR_MAX];
+            fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name,
+                    plumb_error_format(&err, msg, sizeof msg));
+        }
+    }
+}
+
+static bool load_models(server *srv) {
+    const plumb__serve_config *cfg = srv->cfg;
+    plumb_error err;
+    char msg[PLUMB_ERROR_MAX];
+    srv->slots = calloc((size_t)cfg->n_models, sizeof *srv->slots);
+    if (!srv->slots)
+        return false;
+    for (int i = 0; i < cfg->n_models; i++) {
+        if (plumb__serve_slot_init(&srv->slots[i], cfg->names[i], cfg->paths[i], &err) != PLUMB_OK) {
+            fprintf(stderr, "plumb serve: %s\n", plumb_error_format(&err, msg, sizeof msg));
+            srv->n_slots = i + 1;
+            return false;
+        }
+        srv->n_slots = i + 1;
+    }
+    /* shadows and the fallback are slots too, named for the messages of a reload */
+    srv->extra = calloc((size_t)cfg->n_shadows + 1, sizeof *srv->extra);
+    if (!srv->extra)
+        return false;
+    for (int i = 0; i <= cfg->n_shadows; i++) {
+        char name[300];
+        const char *path = i < cfg->n_shadows ? cfg->shadow_paths[i] : cfg->fallback_path;
+        plumb__serve_slot *slot =
+            i < cfg->n_shadows ? find_slot(srv, cfg->shadow_names[i], strlen(cfg->shadow_names[i])) : NULL;
+        if (i < cfg->n_shadows && !slot) {
+            fprintf(stderr, "plumb serve: --shadow names model '%s', which is not served\n", cfg->shadow_names[i]);
+            return false;
+        }
+        if (!path)
+            break;
+        if (slot)
+            snprintf(name, sizeof name, "shadow of %.200s", slot->name);
+        else
+            snprintf(name, sizeof name, "fallback");
+        const plumb_status st = plumb__serve_slot_init(&srv->extra[i], name, path, &err);
+        srv->n_extra = i + 1;
+        if (st != PLUMB_OK) {
+            fprintf(stderr, "plumb serve: %s\n", plumb_error_format(&err, msg, sizeof msg));
+            return false;
+        }
+        if (slot)
+            slot->shadow = &srv->extra[i];
+        else
+            srv->fallback = &srv->extra[i];
+    }
+    if (cfg->features && plumb__serve_entities_open(cfg->features, cfg->features_table, cfg->cache_size,
+                                                    cfg->cache_ttl_s, &srv->entities, &err) != PLUMB_OK) {
+        fprintf(stderr, "plumb serve: %s\n", plumb_error_format(&err, msg, sizeof msg));
+        return false;
+    }
+    return true;
+}
+
+static bool open_logs(server *srv) {
+    const plumb__serve_config *cfg = srv->cfg;
+    if (cfg->access_log &&
+        (srv->access_fd = open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        fprintf(stderr, "plumb serve: cannot open the access log '%s': %s\n", cfg->access_log, strerror(errno));
+        return false;
+    }
+    if (cfg->shadow_log) {
+        struct stat stbuf;
+        if (!(srv->shadow_log = fopen(cfg->shadow_log, "a"))) {
+            fprintf(stderr, "plumb serve: cannot open the shadow log '%s': %s\n", cfg->shadow_log, strerror(errno));
+            return false;
+        }
+        srv->shadow_log_size = stat(cfg->shadow_log, &stbuf) == 0 ? (size_t)stbuf.st_size : 0;
+    }
+    return true;
+}
+
+/* The address to listen on: an IPv4 or IPv6 literal or a host name, resolved once. */
+static bool resolve(const char *host, int port, struct sockaddr_storage *addr, bool *v6) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &res) != 0)
+        return false;
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return true;
+}
+
+static void drain(server *srv) {
+    atomic_store(&srv->draining, true);
+    const MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    const uint64_t until = now_ns() + (uint64_t)(srv->cfg->drain_timeout_s * 1e9);
+    while (atomic_load(&srv->in_flight) > 0 && now_ns() < until)
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    const int left = atomic_load(&srv->in_flight);
+    if (left > 0)
+        fprintf(stderr, "plumb serve: %d requests still running after %g s: stopping anyway\n", left,
+                srv->cfg->drain_timeout_s);
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+}
+
+int plumb__serve_run(const plumb__serve_config *cfg) {
+    server srv = {.cfg = cfg, .access_fd = -1};
+    int rc = 1;
+    pthread_mutex_init(&srv.shadow_lock, NULL);
+    json_object_seed(0); /* seeded here, before any thread: jansson seeds lazily and racily otherwise */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    /* blocked before any thread starts, so that every signal reaches sigwait below */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!load_models(&srv) || !open_logs(&srv))
+        goto done;
+    struct sockaddr_storage addr;
+    bool v6 = false;
+    if (!resolve(cfg->host, cfg->port, &addr, &v6)) {
+        fprintf(stderr, "plumb serve: cannot resolve the host '%s'\n", cfg->host);
+        goto done;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+    srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED,
+                                  completed, &srv, MHD_OPTION_END);
+    if (!srv.daemon) {
+        fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port,
+                errno ? strerror(errno) : "libmicrohttpd refused");
+        goto done;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
+           info ? (unsigned)info->port : (unsigned)cfg->port);
+    fflush(stdout);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload_all(&srv);
+            continue;
+        }
+        fprintf(stderr, "plumb serve: %s: draining %d requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                atomic_load(&srv.in_flight));
+        drain(&srv);
+        break;
+    }
+    rc = 0;
+done:
+    if (srv.daemon)
+        MHD_stop_daemon(srv.daemon);
+    for (int i = 0; i < srv.n_slots; i++)
+        plumb__serve_slot_free(&srv.slots[i]);
+    free(srv.slots);
+    for (int i = 0; i < srv.n_extra; i++)
+        plumb__serve_slot_free(&srv.extra[i]);
+    free(srv.extra);
+    plumb__serve_entities_close(srv.entities);
+    if (srv.access_fd >= 0)
+        close(srv.access_fd);
+    if (srv.shadow_log)
+        fclose(srv.shadow_log);
+    pthread_mutex_destroy(&srv.shadow_lock);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* fuzz_serve.c -- libFuzzer target for the request parser of plumb serve (src/serve/parse.c).
+ *
+ * The first byte chooses the protocol (bit 0: v1 instances, else v2 tensors); the rest is the body, parsed
+ * against three columns of every type and an entity key. Whatever the body, the parser must return either a
+ * batch whose every value can be read (ASan checks the strings point into live memory) or a 4xx/5xx status with
+ * a message; the limits are small so that the fuzzer reaches them.
+ */
+#include "serve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1)
+        return 0;
+    static const char *const names[] = {"age", "home", "flag"};
+    static const plumb_type types[] = {PLUMB_TYPE_NUMERIC, PLUMB_TYPE_CATEGORICAL, PLUMB_TYPE_BOOL};
+    const plumb__serve_columns cols = {3, names, types, "user"};
+    const plumb__serve_limits lim = {1 << 16, 64, 12, 128};
+    plumb__serve_batch b;
+    plumb__serve_problem prob;
+    const int st = plumb__serve_parse((const char *)data + 1, size - 1, data[0] & 1 ? PLUMB__SERVE_V1 : PLUMB__SERVE_V2,
+                                      &cols, &lim, &b, &prob);
+    if (st == 0) {
+        if (b.n_rows < 1 || b.n_rows > lim.max_batch || b.n_cols != 3 || prob.message[0])
+            abort();
+        size_t total = 0;
+        for (int64_t i = 0; i < b.n_rows * b.n_cols; i++) {
+            total += b.cats[i] ? strlen(b.cats[i]) : 0;
+            if (types[i % 3] == PLUMB_TYPE_BOOL && !isnan(b.values[i]) && b.values[i] != 0 && b.values[i] != 1)
+                abort();
+        }
+        for (int64_t r = 0; r < b.n_rows; r++)
+            total += b.keys[r] ? strlen(b.keys[r]) : 0;
+        if (b.id)
+            total += strlen(b.id);
+        (void)total;
+    } else if (st < 400 || st > 599 || prob.status != st || !prob.message[0]) {
+        abort();
+    }
+    plumb__serve_batch_free(&b);
+    return 0;
+}
