@@ -56,6 +56,36 @@ test_import_eval_explain() {
     expect_out_has "f0"
 }
 
+# past ten classes the class names are zero-padded (class k is the k-th in the dictionary's bytewise order), and
+# the target is not called 'label' when a feature is (live: Debian's XGBoost trains the model here)
+test_import_many_classes_and_label_feature() {
+    /usr/bin/python3 - "$TMP" <<'PY' || fail "xgboost"
+import sys, numpy as np, xgboost as xgb
+d = sys.argv[1]
+rng = np.random.default_rng(0)
+x = rng.normal(size=(240, 2)).astype(np.float32)
+y = np.digitize(x[:, 0] + 0.3 * x[:, 1], np.linspace(-1.5, 1.5, 11)).astype(float)
+m = xgb.DMatrix(x, label=y, feature_names=["label", "b"])
+bst = xgb.train({"objective": "multi:softprob", "num_class": 12, "max_depth": 3, "nthread": 1}, m, 3)
+bst.save_model(f"{d}/m.json")
+with open(f"{d}/d.csv", "w") as f:
+    f.write("label,b,label_\n")
+    for r, c in zip(x, y):
+        f.write(f"{float(r[0])!r},{float(r[1])!r},{int(c):02d}\n")
+np.savetxt(f"{d}/want.csv", bst.predict(m), delimiter=",", fmt="%.17g")
+PY
+    run "$PLUMB" import "$TMP/m.json" --from xgboost -o "$TMP/m.plumb"
+    expect_rc 0
+    run "$PLUMB" predict "$TMP/m.plumb" "$TMP/d.csv" -o "$TMP/p.csv"
+    expect_rc 0
+    [ "$(head -1 "$TMP/p.csv")" = "prediction,p_00,p_01,p_02,p_03,p_04,p_05,p_06,p_07,p_08,p_09,p_10,p_11" ] ||
+        fail "header: $(head -1 "$TMP/p.csv")"
+    same_numbers "$TMP/p.csv" "$TMP/want.csv"
+    run "$PLUMB" eval "$TMP/m.plumb" "$TMP/d.csv"
+    expect_rc 0
+    expect_out_line '^accuracy '
+}
+
 # bad MSG LIB FILE: importing FILE fails with exactly MSG, exit 1, and leaves no model behind
 bad() {
     run "$PLUMB" import "$3" --from "$2" -o "$TMP/out.plumb"
