@@ -199,6 +199,16 @@ test_import_lightgbm_zero_as_missing() {
     bad "$TMP/l.txt:77: lightgbm model: tree 3: node 2 sends zero (zero_as_missing) against its threshold -0.875, which plumb cannot express" lightgbm "$TMP/l.txt"
 }
 
+# what plumb cannot express exactly is refused, not approximated
+test_import_xgboost_unsupported() {
+    xgb_edit "t[2]['split_type'][0] = 1"
+    bad "$TMP/x.json: xgboost model: tree 2: node 0 is a categorical split, which plumb does not import from xgboost" xgboost "$TMP/x.json"
+    xgb_edit "d['learner']['gradient_booster']['name'] = 'dart'"
+    bad "$TMP/x.json: xgboost model: booster 'dart': plumb imports gbtree models only" xgboost "$TMP/x.json"
+    xgb_edit "d['learner']['learner_model_param']['base_score'] = '1.5E0'"
+    bad "$TMP/x.json: xgboost model: base_score 1.5 is not a probability" xgboost "$TMP/x.json"
+}
+
 test_import_usage() {
     run "$PLUMB" import "$GOLD/xgb_binary.json" -o "$TMP/out.plumb"
     expect_rc 2
