@@ -48,6 +48,7 @@ extern const cli_command cli_report_cmd; /* `plumb report`: cmd_report.c (cli_re
 extern const cli_command cli_inspect, cli_train, cli_predict, cli_explain, cli_audit;
 extern const cli_command cli_eval, cli_cv;   /* evaluation: cmd_eval.c, cmd_cv.c */
 extern const cli_command cli_split;          /* train/test files: cmd_split.c */
+extern const cli_command cli_import;         /* models from XGBoost and LightGBM: cmd_import.c */
 extern const cli_command cli_demo, cli_site; /* case studies and the portfolio site: cmd_demo.c, cmd_site.c */
 extern const cli_command cli_features;       /* the feature store's tables: cmd_features.c */
 extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_serve.c */

@@ -1327,6 +1327,29 @@ typedef struct plumb_quantize_info {
 PLUMB_API plumb_status plumb_model_quantize(const plumb_model *model, const plumb_quantize_options *opts,
                                             plumb_model **out, plumb_quantize_info *info, plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Importing models trained elsewhere (docs/import.md)
+ * ------------------------------------------------------------------------------------------------------------ */
+
+typedef enum plumb_import_format {
+    PLUMB_IMPORT_XGBOOST = 1, /* XGBoost's JSON model (Booster.save_model("m.json")), versions 1 to 3 */
+    PLUMB_IMPORT_LIGHTGBM,    /* LightGBM's text model (Booster.save_model("m.txt")), versions v2 to v4 */
+} plumb_import_format;
+
+/* The format called name ("xgboost", "lightgbm"). PLUMB_EINVAL naming it when unknown. */
+PLUMB_API plumb_status plumb_import_format_parse(const char *name, plumb_import_format *out, plumb_error *err);
+
+/* Reads the model file at path, written by XGBoost or LightGBM, as a gradient-boosted plumb model (*out, owned by
+ * the caller; free with plumb_model_free) that predicts what the original library predicts for the same float
+ * values: its schema has the model's features (numeric; LightGBM's categorical features categorical, with the
+ * category values 0, 1, ... as text) and a target "label". PLUMB_EIO when the file cannot be read, PLUMB_EFORMAT
+ * naming the file and what is wrong when it is truncated, of an unknown version, inconsistent or uses what plumb
+ * cannot express exactly, PLUMB_ENOMEM. The _buffer form reads size bytes at data; name names them in errors. */
+PLUMB_API plumb_status plumb_model_import(const char *path, plumb_import_format from, plumb_model **out,
+                                          plumb_error *err);
+PLUMB_API plumb_status plumb_model_import_buffer(const void *data, size_t size, const char *name,
+                                                 plumb_import_format from, plumb_model **out, plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,10 @@ plumb_status plumb__error_at(plumb_error *err, plumb_status status, const char *
 /* The same without a location. */
 plumb_status plumb__fail(plumb_error *err, plumb_status status, const char *fmt, ...) PLUMB__PRINTF(3, 4);
 
+/* Reads the whole file at path into *data (malloc'ed, the caller frees it; NULL on failure), *size bytes.
+ * PLUMB_EIO naming the file, PLUMB_ENOMEM. */
+plumb_status plumb__file_read(const char *path, char **data, size_t *size, plumb_error *err);
+
 /* Sends a message to the log callback, if one is set. */
 void plumb__log(plumb_log_level level, const char *fmt, ...) PLUMB__PRINTF(2, 3);
 

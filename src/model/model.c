@@ -329,26 +329,11 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
 
 plumb_status plumb_model_load(const char *path, plumb_model **out, plumb_error *err) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return plumb__fail(err, PLUMB_EIO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap *= 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-    }
-    const bool failed = ferror(f);
-    fclose(f);
-    if (!buf)
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    plumb_status st = failed ? plumb__fail(err, PLUMB_EIO, "cannot read '%s'", path)
-                             : plumb_model_load_buffer(buf, n, path, out, err);
+    char *buf;
+    size_t n;
+    plumb_status st = plumb__file_read(path, &buf, &n, err);
+    if (st == PLUMB_OK)
+        st = plumb_model_load_buffer(buf, n, path, out, err);
     free(buf);
     return st;
 }
