@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""app.py -- the peer of `plumb serve` in the serving benchmark: FastAPI + uvicorn + XGBoost, one row per request.
+"""peer.py -- the peer of `plumb serve` in the serving benchmark: FastAPI + uvicorn + XGBoost, one row per request.
 
-usage: /usr/bin/python3 bench/serve_peer/app.py --model MODEL [--name higgs] [--host 127.0.0.1] [--port 8081]
+usage: /usr/bin/python3 bench/serve/peer.py --model MODEL [--name higgs] [--host 127.0.0.1] [--port 8081]
        [--workers 1] [--redis redis://127.0.0.1:6379 --table features --entity-key id]
 
 The usual Python serving stack the issue measures (Debian's python3-fastapi, python3-uvicorn, python3-xgboost,
 python3-redis): an XGBoost booster (a model file from bench/xgb_gbdt.py train, the benchmark's 500 trees) loaded
-once with nthread 1, behind the same JSON route as plumb serve's, so one wrk script drives both:
+once with nthread 1, behind the same JSON route as plumb serve's, so one wrk script (rows.lua) drives both:
 
     POST /v1/models/NAME:predict   {"instances": [{"feature": value, ...}]}  ->  {"predictions": [p], ...}
 
@@ -119,8 +119,8 @@ def run_workers(args):
     import os
     import sys
 
-    os.environ["SERVE_PEER_ARGS"] = "\x1f".join(sys.argv[1:])
-    uvicorn.run("app:factory", factory=True, host=args.host, port=args.port, workers=args.workers,
+    os.environ["PEER_ARGS"] = "\x1f".join(sys.argv[1:])
+    uvicorn.run("peer:factory", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", access_log=False, app_dir=os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -128,7 +128,7 @@ def factory():
     import os
     import sys
 
-    sys.argv[1:] = os.environ["SERVE_PEER_ARGS"].split("\x1f")
+    sys.argv[1:] = os.environ["PEER_ARGS"].split("\x1f")
     return create_app(parse_args())
 
 

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
-"""fill_store.py -- the serving benchmark's entities: rows of a CSV file keyed by row number, for both servers.
+"""fill_store.py -- the serving benchmark's entities and request bodies, the same for plumb serve and the peer.
 
-usage: /usr/bin/python3 bench/serve_peer/fill_store.py [--rows N] [--redis redis://127.0.0.1:6379]
-       [--table features] [--csv OUT.csv] [--row-json OUT.json] DATA.csv
+usage: /usr/bin/python3 bench/serve/fill_store.py [--rows N] [--redis redis://127.0.0.1:6379]
+       [--table features] [--csv OUT.csv] [--bodies OUT.txt] DATA.csv
 
 Takes the first --rows rows (10000) of DATA.csv (the Higgs-like test file of bench/gen_higgs), without the
 label, as text exactly as the file has them. Entity k is row k ("0", "1", ...):
-  --redis     writes each row as the hash TABLE:k (HSET, pipelined), what app.py --redis and
-              plumb serve --features redis://... read;
-  --csv       writes the rows with an "id" column first, for `plumb features load OUT.csv --key id --db F.db`;
-  --row-json  writes row 0's features as one JSON object, the body wrk's post_row.lua sends (ROW_JSON).
+  --redis   writes each row as the hash TABLE:k (HSET, pipelined), what peer.py --redis and
+            plumb serve --features redis://... read;
+  --csv     writes the rows with an "id" column first, for `plumb features load OUT.csv --key id --db F.db`;
+  --bodies  writes one v1 request body a line, {"instances": [ROW]} with every feature of row k (a missing value
+            left out), the bodies rows.lua cycles through when the features come in the request.
 """
 import argparse
 import csv
@@ -24,7 +25,7 @@ def main():
     p.add_argument("--redis")
     p.add_argument("--table", default="features")
     p.add_argument("--csv")
-    p.add_argument("--row-json")
+    p.add_argument("--bodies")
     args = p.parse_args()
     with open(args.data, newline="") as f:
         reader = csv.reader(f)
@@ -55,9 +56,12 @@ def main():
             w.writerow(["id"] + names)
             for k, row in enumerate(rows):
                 w.writerow([k] + row)
-    if args.row_json:
-        with open(args.row_json, "w") as f:
-            json.dump({n: float(v) for n, v in zip(names, rows[0]) if v != ""}, f)
+    if args.bodies:
+        with open(args.bodies, "w") as f:
+            for row in rows:
+                # the file's decimal text is already a JSON number: sent as written, not re-rounded
+                fields = ", ".join(f'"{n}": {v}' for n, v in zip(names, row) if v != "")
+                f.write('{"instances": [{' + fields + "}]}\n")
     print(f"{len(rows)} entities of {len(names)} features")
 
 
