@@ -242,7 +242,7 @@ bool plumb__audit_label_noise(plumb__audit_ctx *c, const plumb_split *split, con
      * them; where they do not (planted noise beside leaks), the rows just past that count were still mostly flipped
      * (docs/audit.md, bench/RESULTS.md) */
     qsort(s, (size_t)m, sizeof *s, by_score);
-    const double small = c->o->label_noise, found = est > small ? LABEL_FOUND * est * (double)m : 0;
+    const double small = c->o->label_noise, found = a->noise_lo > small ? LABEL_FOUND * est * (double)m : 0;
     int64_t k = 0;
     for (double held = 0; k < m && (s[k].score >= LABEL_SUSPECT || held < found); k++)
         held += s[k].score;
