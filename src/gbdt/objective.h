@@ -84,4 +84,23 @@ static inline double plumb__objective_link(plumb_objective kind, double s) {
     return kind == PLUMB_OBJECTIVE_BINARY ? plumb__sigmoid(s) : kind == PLUMB_OBJECTIVE_POISSON ? exp(s) : s;
 }
 
+/* Raw scores to predictions in place, n rows of n_classes scores (1 unless multiclass): softmax over a row's
+ * classes, else plumb__objective_link of each score. The link of gbdt models and of the kinds made from them. */
+static inline void plumb__objective_link_rows(plumb_objective kind, int64_t n_classes, int64_t n, double *out) {
+    if (n_classes > 1) {
+        for (int64_t i = 0; i < n; i++) {
+            double *s = out + i * n_classes, mx = s[0], sum = 0;
+            for (int64_t k = 1; k < n_classes; k++)
+                mx = fmax(mx, s[k]);
+            for (int64_t k = 0; k < n_classes; k++)
+                sum += s[k] = exp(s[k] - mx);
+            for (int64_t k = 0; k < n_classes; k++)
+                s[k] /= sum;
+        }
+    } else if (kind == PLUMB_OBJECTIVE_BINARY || kind == PLUMB_OBJECTIVE_POISSON) {
+        for (int64_t i = 0; i < n; i++)
+            out[i] = plumb__objective_link(kind, out[i]);
+    }
+}
+
 #endif /* PLUMB_GBDT_OBJECTIVE_H */

@@ -244,21 +244,7 @@ static void score_block(const plumb_model *model, const float *x, int64_t nr, vo
 /* Raw scores to predictions: softmax, sigmoid or exp by the objective. */
 static void link(const plumb_model *model, int64_t n, double *out) {
     const plumb__gbdt *m = plumb__gbdt_of(model);
-    const int64_t K = m->n_classes;
-    if (K > 1) {
-        for (int64_t i = 0; i < n; i++) {
-            double *s = out + i * K, mx = s[0], sum = 0;
-            for (int64_t k = 1; k < K; k++)
-                mx = fmax(mx, s[k]);
-            for (int64_t k = 0; k < K; k++)
-                sum += s[k] = exp(s[k] - mx);
-            for (int64_t k = 0; k < K; k++)
-                s[k] /= sum;
-        }
-    } else if (m->objective.kind == PLUMB_OBJECTIVE_BINARY || m->objective.kind == PLUMB_OBJECTIVE_POISSON) {
-        for (int64_t i = 0; i < n; i++)
-            out[i] = plumb__objective_link(m->objective.kind, out[i]);
-    }
+    plumb__objective_link_rows(m->objective.kind, m->n_classes, n, out);
 }
 
 const plumb__model_ops plumb__gbdt_ops = {

@@ -18,16 +18,6 @@
 /* Writing                                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
 
-static json_t *reals(const double *v, int64_t n) {
-    json_t *a = json_array();
-    for (int64_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null())) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 static json_t *floats(const float *v, int64_t n) {
     json_t *a = json_array();
     for (int64_t i = 0; a && i < n; i++)
@@ -57,12 +47,12 @@ INTS(uint32_t)
 
 static json_t *tree_json(const plumb__gbdt_tree *t) {
     const int64_t nn = t->n_leaves - 1, nl = t->n_leaves;
-    json_t *o =
-        json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl, "feature",
-                  ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold", floats(t->threshold, nn),
-                  "missing_left", ints_uint8_t(t->missing_left, nn), "left", ints_int32_t(t->left, nn), "right",
-                  ints_int32_t(t->right, nn), "gain", reals(t->gain, nn), "node_count", ints_int64_t(t->node_count, nn),
-                  "leaf_value", reals(t->leaf_value, nl), "leaf_count", ints_int64_t(t->leaf_count, nl));
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n_leaves", (json_int_t)nl,
+                          "feature", ints_int32_t(t->feature, nn), "bin", ints_uint16_t(t->bin, nn), "threshold",
+                          floats(t->threshold, nn), "missing_left", ints_uint8_t(t->missing_left, nn), "left",
+                          ints_int32_t(t->left, nn), "right", ints_int32_t(t->right, nn), "gain",
+                          plumb__json_reals(t->gain, nn), "node_count", ints_int64_t(t->node_count, nn), "leaf_value",
+                          plumb__json_reals(t->leaf_value, nl), "leaf_count", ints_int64_t(t->leaf_count, nl));
     if (o && t->cat_begin &&
         json_object_update_new(o, json_pack("{s:o, s:o, s:o}", "cat_begin", ints_int32_t(t->cat_begin, nn), "cat_words",
                                             ints_int32_t(t->cat_words, nn), "cat_bits",
@@ -102,7 +92,7 @@ json_t *plumb__gbdt_to_json(const plumb_model *model) {
                                      p->max_cat_threshold, "max_cat_to_onehot", p->max_cat_to_onehot));
     json_t *metrics = json_pack("{s:s, s:o, s:o}", "name", m->metric, "train",
                                 isfinite(m->train_metric) ? json_real(m->train_metric) : json_null(), "valid",
-                                m->valid_metric ? reals(m->valid_metric, m->n_iterations) : json_null());
+                                m->valid_metric ? plumb__json_reals(m->valid_metric, m->n_iterations) : json_null());
     json_t *objective = json_pack("{s:s, s:f, s:f}", "name", plumb_objective_name(m->objective.kind), "alpha",
                                   m->objective.alpha, "max_delta_step", m->objective.max_delta_step);
     json_t *root = plumb__model_json_begin(model);
@@ -110,7 +100,7 @@ json_t *plumb__gbdt_to_json(const plumb_model *model) {
         plumb__json_add(root, "n_classes", json_integer(m->n_classes)) &&
         plumb__json_add(root, "schema", plumb__schema_to_json(model->schema)) &&
         plumb__json_add(root, "features", features) &&
-        plumb__json_add(root, "init_score", reals(m->init_score, m->n_classes)) &&
+        plumb__json_add(root, "init_score", plumb__json_reals(m->init_score, m->n_classes)) &&
         plumb__json_add(root, "trees", trees) && plumb__json_add(root, "params", params) &&
         plumb__json_add(root, "metrics", metrics) &&
         plumb__json_add(root, "init_iterations", json_integer((json_int_t)m->init_iterations)) &&

@@ -185,6 +185,16 @@ bool plumb__json_add(json_t *obj, const char *key, json_t *value) {
     return value && json_object_set_new(obj, key, value) == 0;
 }
 
+json_t *plumb__json_reals(const double *v, int64_t n) {
+    json_t *a = json_array();
+    for (int64_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null())) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
 json_t *plumb__model_json_begin(const plumb_model *m) {
     return json_pack("{s:s, s:i, s:s, s:s}", "format", MODEL_MAGIC, "format_version", MODEL_FORMAT, "model",
                      m->ops->name, "task", plumb__task_name(m->task));

@@ -105,6 +105,9 @@ json_t *plumb__model_json_begin(const plumb_model *m);
 /* Adds key to obj (stealing value); false when value is NULL or out of memory. */
 bool plumb__json_add(json_t *obj, const char *key, json_t *value);
 
+/* A JSON array of the n values at v, null for a value that is not finite; NULL when out of memory. */
+json_t *plumb__json_reals(const double *v, int64_t n);
+
 /* The name of plumb_task t in model files and messages ("binary", "regression", "multiclass"). */
 const char *plumb__task_name(plumb_task t);
 

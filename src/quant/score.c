@@ -185,21 +185,7 @@ bool plumb__quant_reach(const plumb_model *model, const float *x, int64_t nr, in
 /* Raw scores to predictions: softmax, sigmoid or exp by the objective, as the gbdt model it came from. */
 static void link(const plumb_model *model, int64_t n, double *out) {
     const plumb__quant *q = plumb__quant_of(model);
-    const int64_t K = q->n_classes;
-    if (K > 1) {
-        for (int64_t i = 0; i < n; i++) {
-            double *s = out + i * K, mx = s[0], sum = 0;
-            for (int64_t k = 1; k < K; k++)
-                mx = fmax(mx, s[k]);
-            for (int64_t k = 0; k < K; k++)
-                sum += s[k] = exp(s[k] - mx);
-            for (int64_t k = 0; k < K; k++)
-                s[k] /= sum;
-        }
-    } else if (q->objective.kind == PLUMB_OBJECTIVE_BINARY || q->objective.kind == PLUMB_OBJECTIVE_POISSON) {
-        for (int64_t i = 0; i < n; i++)
-            out[i] = plumb__objective_link(q->objective.kind, out[i]);
-    }
+    plumb__objective_link_rows(q->objective.kind, q->n_classes, n, out);
 }
 
 static void describe(const plumb_model *model, plumb_model_info *info) {

@@ -98,16 +98,6 @@ static json_t *packed(const void *p, size_t n, size_t width) {
     return j;
 }
 
-static json_t *reals(const double *v, int64_t n) {
-    json_t *a = json_array();
-    for (int64_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null())) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 static json_t *features_json(const plumb_model *model, const plumb__quant *q) {
     json_t *a = json_array();
     for (int64_t f = 0; a && f < q->n_features; f++) {
@@ -157,11 +147,11 @@ json_t *plumb__quant_to_json(const plumb_model *model) {
         plumb__json_add(root, "n_classes", json_integer(q->n_classes)) &&
         plumb__json_add(root, "schema", plumb__schema_to_json(model->schema)) &&
         plumb__json_add(root, "features", features_json(model, q)) &&
-        plumb__json_add(root, "init_score", reals(q->init_score, q->n_classes)) &&
+        plumb__json_add(root, "init_score", plumb__json_reals(q->init_score, q->n_classes)) &&
         plumb__json_add(root, "node_bytes", json_integer(q->node_bytes)) &&
         plumb__json_add(root, "leaf_bits", json_integer(q->leaf_bits)) &&
         plumb__json_add(root, "tree_slots", n_slots) && plumb__json_add(root, "tree_words", n_words) &&
-        plumb__json_add(root, "scale", reals(q->scale, T)) && plumb__json_add(root, "nodes", nodes) &&
+        plumb__json_add(root, "scale", plumb__json_reals(q->scale, T)) && plumb__json_add(root, "nodes", nodes) &&
         plumb__json_add(root, "values", packed(q->values, (size_t)slots, (size_t)q->leaf_bits / 8)) &&
         plumb__json_add(root, "cat_bits", packed(q->cat_bits, (size_t)words, 4)) &&
         plumb__json_add(root, "metrics", metrics) &&
