@@ -376,6 +376,20 @@ typedef struct run {
     int64_t best_iter;
 } run;
 
+/* The Poisson objective and deviance are defined for targets >= 0: EINVAL naming the first negative one (which:
+ * "" for the training data, "validation " for the validation data), which would give a meaningless number. */
+static plumb_status check_poisson_labels(const run *r, const double *label, int64_t n, const char *which,
+                                         plumb_error *err) {
+    const plumb_objective okind = r->m->objective.kind;
+    if (okind != PLUMB_OBJECTIVE_POISSON && r->metric != PLUMB__METRIC_POISSON)
+        return PLUMB_OK;
+    for (int64_t i = 0; i < n; i++)
+        if (label[i] < 0)
+            return plumb__fail(err, PLUMB_EINVAL, "%s needs targets >= 0: %g in %sdata row %lld",
+                               okind == PLUMB_OBJECTIVE_POISSON ? "poisson" : "the poisson_deviance metric", label[i],
+                               which, (long long)i + 1);
+    return PLUMB_OK;
+}
 /* The model's settings: task, objective, labels, metric, weights and features. */
 static plumb_status start_model(run *r, plumb_error *err) {
     const plumb_gbdt_params *params = r->params;
@@ -435,12 +449,8 @@ static plumb_status start_model(run *r, plumb_error *err) {
     r->metric = plumb__metric_default(&m->objective, t->K);
     if (params->metric && (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
         return st;
-    if (okind == PLUMB_OBJECTIVE_POISSON || r->metric == PLUMB__METRIC_POISSON)
-        for (int64_t i = 0; i < n; i++)
-            if (t->label[i] < 0)
-                return plumb__fail(err, PLUMB_EINVAL, "%s needs targets >= 0: %g in data row %lld",
-                                   okind == PLUMB_OBJECTIVE_POISSON ? "poisson" : "the poisson_deviance metric",
-                                   t->label[i], (long long)i + 1);
+    if ((st = check_poisson_labels(r, t->label, n, "", err)) != PLUMB_OK)
+        return st;
     snprintf(m->metric, sizeof m->metric, "%s", plumb__metric_name(r->metric));
     r->wmax = 1;
     if ((st = plumb__weights(r->train, &t->weight, NULL, &r->wmax, err)) != PLUMB_OK)
@@ -578,7 +588,8 @@ static plumb_status prepare_valid(run *r, plumb_error *err) {
     int32_t vk;
     double vwmax;
     if ((st = plumb__target_labels(valid, vt, &vtask, r->params->positive_class, r->vlabel, &vk, err)) != PLUMB_OK ||
-        (st = plumb__weights(valid, &r->vweight, NULL, &vwmax, err)) != PLUMB_OK)
+        (st = plumb__weights(valid, &r->vweight, NULL, &vwmax, err)) != PLUMB_OK ||
+        (st = check_poisson_labels(r, r->vlabel, vn, "validation ", err)) != PLUMB_OK)
         return st;
     if (vk != K)
         return plumb__fail(err, PLUMB_ESCHEMA, "validation target has %d classes, training target %d", vk, K);

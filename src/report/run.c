@@ -152,8 +152,15 @@ static json_t *evaluation(const char *name, const char *model, const plumb_metri
         json_object_set_new(e, "ci", ci);
         json_object_set_new(e, "ci_level", json_real(rep->ci_level));
     }
-    if (rep->task == PLUMB_TASK_REGRESSION)
-        json_object_set_new(e, "regression", plumb__record_regression(d, frame));
+    if (rep->task == PLUMB_TASK_REGRESSION) {
+        json_t *r = plumb__record_regression(d, frame); /* NULL without rows, or out of memory */
+        if (!r && d->n_rows > 0 && d->label && d->score) {
+            json_decref(e);
+            plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+            return NULL;
+        }
+        json_object_set_new(e, "regression", r);
+    }
     if (rep->task != PLUMB_TASK_BINARY)
         return e;
     json_object_set_new(e, "threshold", json_real(d->threshold));

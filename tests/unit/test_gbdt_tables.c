@@ -204,7 +204,13 @@ static void poisson_fits_counts(void **state) {
     p.objective = PLUMB_OBJECTIVE_POISSON;
     assert_int_equal(plumb_gbdt_train(bad, NULL, &p, &none, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "poisson needs targets >= 0: -1 in data row 2");
+    /* in the validation data too: their deviance would be a meaningless number */
+    plumb_frame *good = read_csv("x,y\n1,2\n2,1\n3,0\n", "y", NULL);
+    assert_int_equal(plumb_gbdt_train(good, bad, &p, &none, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message, "poisson needs targets >= 0: -1 in validation data row 2");
+    assert_null(none);
     free(l2pred);
+    plumb_frame_free(good);
     plumb_frame_free(bad);
     plumb_frame_free(g);
     plumb_model_free(l2);
