@@ -249,6 +249,37 @@ int cli_explain_tree(const cli_args *a, const plumb_model *model, const plumb_mo
     return EXIT_OK;
 }
 
+/* A kind the CLI has no explanation of (quantised trees keep no gains): what the model is and its features, and
+ * where the explanation is. */
+static int explain_other(const cli_args *a, const plumb_model *model, const plumb_model_info *info) {
+    const int64_t F = info->n_features;
+    const char *why = "this kind keeps no importance: explain the model it was made from";
+    if (cli_get(a, "json")) {
+        json_t *names = json_array();
+        for (int64_t f = 0; f < F; f++)
+            json_array_append_new(names, json_string(plumb_model_feature_name(model, f)));
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:o, s:I, s:I, s:o, s:s}", "model", info->kind, "task",
+                              plumb_task_name(info->task), "objective", info->objective, "positive_class",
+                              positive_json(model, info), "n_trees", (json_int_t)info->n_trees, "n_features",
+                              (json_int_t)F, "features", names, "note", why);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+        return EXIT_OK;
+    }
+    printf("%s model (%s", info->kind, plumb_task_name(info->task));
+    if (info->objective)
+        printf(", objective %s", info->objective);
+    if (info->n_trees > 0)
+        printf(", %lld trees", (long long)info->n_trees);
+    printf(") over %lld features:\n", (long long)F);
+    for (int64_t f = 0; f < F; f++)
+        printf("  %s\n", plumb_model_feature_name(model, f));
+    print_positive(model, info);
+    printf("\n%s.\n", why);
+    return EXIT_OK;
+}
+
 static int run(const cli_args *a) {
     plumb_error err;
     plumb_model *model = NULL;
@@ -257,11 +288,7 @@ static int run(const cli_args *a) {
     plumb_model_info info;
     plumb_model_describe(model, &info);
     const cli_kind *kind = cli_kind_of_model(model);
-    int rc = EXIT_DATA;
-    if (kind)
-        rc = kind->explain(a, model, &info);
-    else
-        fprintf(stderr, "plumb: '%s': this plumb cannot explain a model of kind '%s'\n", a->pos[0], info.kind);
+    const int rc = kind ? kind->explain(a, model, &info) : explain_other(a, model, &info);
     plumb_model_free(model);
     return rc;
 }
@@ -275,7 +302,8 @@ const cli_command cli_explain = {
                "--contrib' writes each feature's TreeSHAP contribution per row.\n"
                "Linear and logistic regression: the coefficients by name, per unit and per standard deviation,\n"
                "with odds ratios for logistic regression.\n"
-               "Decision trees (--model tree): one readable rule per leaf, with its prediction and rows.\n",
+               "Decision trees (--model tree): one readable rule per leaf, with its prediction and rows.\n"
+               "Other kinds (quantised trees): what the model is and its features.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,

@@ -50,6 +50,11 @@ test_quantize_refuses_other_kinds() {
     run "$PLUMB" predict --contrib "$MODELS/gbdt_q.plumb" "$MODELS/credit300.csv"
     expect_rc 1
     expect_err "plumb: a gbdt_q model has no TreeSHAP contributions: only gbdt models have them"
+    # explain says what the model is and where its importance is
+    run "$PLUMB" explain "$MODELS/gbdt_q.plumb"
+    expect_rc 0
+    expect_out_line "^gbdt_q model \(binary, objective binary, [0-9]+ trees\) over [0-9]+ features:$"
+    expect_out_line "^this kind keeps no importance: explain the model it was made from\.$"
 }
 
 test_quantize_usage_errors() {
