@@ -1350,6 +1350,89 @@ PLUMB_API plumb_status plumb_model_import(const char *path, plumb_import_format 
 PLUMB_API plumb_status plumb_model_import_buffer(const void *data, size_t size, const char *name,
                                                  plumb_import_format from, plumb_model **out, plumb_error *err);
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Frames from arrays: columns a program already holds in memory (numpy, pandas, Arrow), without CSV (docs/python.md)
+ *
+ *     const float income[] = {1200, NAN, 900};
+ *     const int8_t home[] = {1, 0, -1};                        // codes into categories; -1: missing
+ *     const char *const homes[] = {"rent", "owner"};         // any order: the frame sorts its dictionary
+ *     const double status[] = {0, 1, 0};
+ *     plumb_array_column cols[3] = {
+ *         {.name = "Income", .dtype = PLUMB_ARRAY_F32, .data = income},
+ *         {.name = "Home", .type = PLUMB_TYPE_CATEGORICAL, .dtype = PLUMB_ARRAY_I8, .data = home,
+ *          .categories = homes, .n_categories = 2},
+ *         {.name = "Status", .role = PLUMB_ROLE_TARGET, .dtype = PLUMB_ARRAY_F64, .data = status},
+ *     };
+ *     plumb_frame *frame = NULL;
+ *     plumb_status st = plumb_frame_from_arrays(cols, 3, 3, NULL, &frame, &err);
+ *
+ * Copies: a column whose values are already laid out as the frame stores them -- contiguous (stride 1), without a
+ * missing mask, and float32 for a numeric feature, float64 for a numeric target, weight or time, 0/1 bytes for a
+ * bool, int32 codes into categories already sorted bytewise for a categorical, int64 seconds for a datetime -- is
+ * used in place when opts->borrow is set (the caller then keeps it alive and unchanged until the frame is freed).
+ * Every other column is converted with one copy (float64 features to float32, integers to floats, codes remapped
+ * to the sorted dictionary, datetimes to seconds, masked values to the missing value).
+ * ------------------------------------------------------------------------------------------------------------- */
+
+/* How the values of an array are stored. */
+typedef enum plumb_array_dtype {
+    PLUMB_ARRAY_F32 = 0, /* float: NaN is missing */
+    PLUMB_ARRAY_F64,     /* double: NaN is missing */
+    PLUMB_ARRAY_I8,      /* signed integers: numbers, or category codes (negative: missing) */
+    PLUMB_ARRAY_I16,
+    PLUMB_ARRAY_I32,
+    PLUMB_ARRAY_I64, /* also datetimes (PLUMB_DATETIME_MISSING, numpy's NaT, is missing) */
+    PLUMB_ARRAY_U8,  /* unsigned integers: numbers */
+    PLUMB_ARRAY_U16,
+    PLUMB_ARRAY_U32,
+    PLUMB_ARRAY_U64,
+    PLUMB_ARRAY_BOOL,   /* one byte, 0 false, any other value true (PLUMB_BOOL_MISSING: missing) */
+    PLUMB_ARRAY_STRING, /* const char * per row, NUL-terminated UTF-8; NULL: missing */
+} plumb_array_dtype;
+
+/* One column. Zero-initialised fields are the defaults. */
+typedef struct plumb_array_column {
+    const char *name; /* required, unique */
+    plumb_type type;  /* PLUMB_TYPE_AUTO: numeric for numbers, bool for PLUMB_ARRAY_BOOL, categorical for strings
+                         (string when they have more than opts->max_categories distinct values) */
+    plumb_role role;  /* PLUMB_ROLE_FEATURE */
+    plumb_array_dtype dtype;
+    const void *data;       /* row i's value at element i * stride */
+    int64_t stride;         /* elements (not bytes) between rows; 0 means 1. A row-major matrix's column: n_columns */
+    const uint8_t *missing; /* NULL, or n_rows flags (contiguous), nonzero: the row's value is missing (pandas'
+                               masks, numpy.ma) */
+    /* categorical and string columns given as integer codes: the text of codes 0..n_categories-1 (distinct, any
+       order); a negative code is missing */
+    const char *const *categories;
+    int64_t n_categories;
+    /* datetime columns (integer dtype): units per second, e.g. 1 (seconds), 1000 (ms), 1000000000 (numpy's
+       datetime64[ns]); 0 means 1. Values are floored to seconds */
+    int64_t datetime_per_second;
+} plumb_array_column;
+
+typedef struct plumb_array_options {
+    bool borrow;            /* false: every column is copied, the frame owns all its data; true: columns laid
+                               out as the frame's are used in place (see above) */
+    int64_t max_categories; /* 1000: as plumb_read_options.max_categories for PLUMB_TYPE_AUTO strings */
+    int n_threads;          /* 0 = the plumb_set_threads default; the frame does not depend on it */
+} plumb_array_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_array_options_init(plumb_array_options *opts);
+
+/* Builds a frame (*out, owned by the caller; NULL on failure) of n_rows rows from columns[0..n_columns), in that
+ * order, as plumb_frame_read_csv would have typed them; opts may be NULL (defaults). Returns PLUMB_EINVAL naming
+ * the column for an empty or duplicate name, a second target, a type its dtype cannot hold (text as numbers,
+ * floats as codes or datetimes), a code outside its categories, duplicate categories, a bool byte other than 0, 1
+ * and PLUMB_BOOL_MISSING given as PLUMB_ARRAY_U8 ("column 'Home': code 7 in row 12 is outside its 3 categories"),
+ * PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_frame_from_arrays(const plumb_array_column *columns, int64_t n_columns, int64_t n_rows,
+                                               const plumb_array_options *opts, plumb_frame **out, plumb_error *err);
+
+/* The model file, as plumb_model_save writes it, in memory: *data (OUT, malloc'd, free with free()) of *size (OUT)
+ * bytes, which plumb_model_load_buffer reads back. PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_model_save_buffer(const plumb_model *model, void **data, size_t *size, plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,7 @@ struct plumb_frame {
     int64_t n_rows;
     plumb_schema *schema; /* schema->n columns */
     plumb__column *cols;
+    uint8_t *borrowed; /* NULL, or per column: nonzero when its data is the caller's (plumb_frame_from_arrays) */
 };
 
 /* Bytes of input per reader chunk (4 MiB). Not thread-safe to change: only tests and fuzzers set it. */

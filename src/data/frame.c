@@ -13,6 +13,8 @@ void plumb_frame_free(plumb_frame *f) {
         return;
     for (int64_t j = 0; f->cols && f->schema && j < f->schema->n; j++) {
         plumb__column *c = &f->cols[j];
+        if (f->borrowed && f->borrowed[j])
+            continue;
         free(c->f32);
         free(c->f64);
         free(c->codes);
@@ -20,6 +22,7 @@ void plumb_frame_free(plumb_frame *f) {
         free(c->u8);
     }
     free(f->cols);
+    free(f->borrowed);
     plumb_schema_free(f->schema);
     free(f);
 }

@@ -212,10 +212,9 @@ static bool add_positive_class(json_t *root, const plumb_model *m) {
     return !root || !name || json_object_set_new(root, "positive_class", json_string(name)) == 0;
 }
 
-plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_error *err) {
-    plumb_status st;
-    plumb_outfile *file = NULL;
-    FILE *f;
+/* The whole model file -- header line, JSON body, newline -- as one malloc'd buffer (*size bytes); NULL when out
+ * of memory. */
+static char *model_file_bytes(const plumb_model *m, size_t *size) {
     json_t *root = m->ops->to_json(m);
     if (root && m->calibrator && json_object_set_new(root, "calibration", plumb__calibrate_to_json(m->calibrator))) {
         json_decref(root);
@@ -228,22 +227,53 @@ plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_erro
     char *body = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(root);
     if (!body)
-        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        return NULL;
     const size_t n = strlen(body);
     char hex[65];
     sha256_hex(body, n, hex);
+    const int head = snprintf(NULL, 0, "%s %d %zu %s\n", MODEL_MAGIC, MODEL_FORMAT, n, hex);
+    char *buf = head > 0 ? malloc((size_t)head + n + 2) : NULL;
+    if (buf) {
+        snprintf(buf, (size_t)head + 1, "%s %d %zu %s\n", MODEL_MAGIC, MODEL_FORMAT, n, hex);
+        memcpy(buf + head, body, n);
+        buf[(size_t)head + n] = '\n';
+        buf[(size_t)head + n + 1] = '\0';
+        *size = (size_t)head + n + 1;
+    }
+    free(body);
+    return buf;
+}
+
+plumb_status plumb_model_save(const plumb_model *m, const char *path, plumb_error *err) {
+    plumb_status st;
+    plumb_outfile *file = NULL;
+    FILE *f;
+    size_t n = 0;
+    char *bytes = model_file_bytes(m, &n);
+    if (!bytes)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     if ((st = plumb_outfile_open(path, &file, &f, err)) != PLUMB_OK)
         goto done;
-    if (fprintf(f, "%s %d %zu %s\n", MODEL_MAGIC, MODEL_FORMAT, n, hex) < 0 || fwrite(body, 1, n, f) != n ||
-        fputc('\n', f) < 0) {
+    if (fwrite(bytes, 1, n, f) != n) {
         plumb_outfile_abort(file);
         st = plumb__error_at(err, PLUMB_EIO, path, 0, 0, "cannot write '%s': %s", path, strerror(errno));
         goto done;
     }
     st = plumb_outfile_commit(file, err);
 done:
-    free(body);
+    free(bytes);
     return st;
+}
+
+plumb_status plumb_model_save_buffer(const plumb_model *m, void **data, size_t *size, plumb_error *err) {
+    *data = NULL;
+    *size = 0;
+    plumb__error_clear(err);
+    char *bytes = model_file_bytes(m, size);
+    if (!bytes)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    *data = bytes;
+    return PLUMB_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
