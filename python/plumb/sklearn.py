@@ -92,10 +92,13 @@ class _PlumbBase(BaseEstimator):
             w = "_" + w
         return t, w
 
-    def _frame(self, X, extra=()):
+    def _frame(self, X, extra=(), model=None):
+        """X (validated) as a frame with the training names; with model, columns typed as the model read them
+        (an object column with many distinct values at scoring is still the categorical it was in training)."""
         n_threads = _threads(getattr(self, "n_jobs", None))
         if _is_dataframe(X):
-            return _frame.from_dataframe(X, extra=extra, names=self._names_, n_threads=n_threads)
+            types = model._types() if model is not None else None
+            return _frame.from_dataframe(X, extra=extra, names=self._names_, n_threads=n_threads, types=types)
         return _frame.from_matrix(X, self._names_, extra=extra, n_threads=n_threads)
 
     def _fit_frames(self, X, y_col, target_type, sample_weight, eval_set=None, eval_sample_weight=None, ovr=False):
@@ -142,7 +145,7 @@ class _PlumbBase(BaseEstimator):
         check_is_fitted(self, "_models_")
         X = self._validate_X(X, reset=False)
         model = model or self._models_[0]
-        return model.predict(self._frame(X), threads=_threads(getattr(self, "n_jobs", None)))
+        return model.predict(self._frame(X, model=model), threads=_threads(getattr(self, "n_jobs", None)))
 
     # ---- fitted attributes ----
     @property

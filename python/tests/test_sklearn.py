@@ -140,3 +140,14 @@ def test_predict_errors_name_the_column():
     with pytest.raises(plumb.PlumbError) as e:
         m.predict(df.drop(columns="a"))
     assert "'a'" in str(e.value)
+
+
+def test_scoring_data_is_read_as_the_model_was_trained():
+    """An object column with many distinct values at scoring stays the categorical it was in training."""
+    rs = np.random.RandomState(0)
+    df = pd.DataFrame({"c": rs.choice(["a", "b", "c"], 400), "x": rs.rand(400)})
+    y = (df["c"] == "a") ^ (df["x"] > 0.7)
+    est = plumb.PlumbGBMClassifier(n_estimators=10, min_child_samples=5).fit(df, y)
+    new = pd.DataFrame({"c": ["a", "b"] + [f"new{i}" for i in range(1500)], "x": 0.5})
+    p = est.predict_proba(new)[:, 1]
+    assert p.shape == (1502,) and p[0] > 0.5 > p[1]
