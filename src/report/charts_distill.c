@@ -96,7 +96,7 @@ static void table(page *p) {
         const plumb__student *s = &r->students[i];
         char b[32];
         fmt_bytes(b, sizeof b, s->bytes);
-        put(p, s->chosen ? "<tr class=\"chosen\"><td><strong>" : "<tr><td>");
+        put(p, s->chosen ? "<tr class=\"chosen\"><td style=\"white-space:nowrap\"><strong>" : "<tr><td style=\"white-space:nowrap\">");
         esc(p, s->name ? s->name : "model");
         put(p, s->chosen ? "</strong> (chosen)" : "");
         plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td>", b);
@@ -162,7 +162,7 @@ static void tradeoff_chart(page *p) {
     if (ng)
         series[ns++] = (plumb__series){"gbdt students", x, y, ng, PLUMB__MARK_LINE, 0, false};
     if (nl)
-        series[ns++] = (plumb__series){"linear student", x + n, y + n, nl, PLUMB__MARK_POINTS, 3, false};
+        series[ns++] = (plumb__series){"linear student", x + n, y + n, nl, PLUMB__MARK_POINTS, 4, false};
     if (nc)
         series[ns++] = (plumb__series){"chosen", x + 2 * n, y + 2 * n, nc, PLUMB__MARK_POINTS, 1, false};
     if (nt)
