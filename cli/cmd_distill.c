@@ -198,6 +198,22 @@ static int split_frame(const cli_args *a, const plumb_frame *frame, double fract
     return rc;
 }
 
+/* EXIT_OK when frame (read from path) has every feature of the teacher; else reports the first one missing. */
+static int check_features(const plumb_model *teacher, const plumb_frame *frame, const char *path) {
+    plumb_model_info info;
+    plumb_model_describe(teacher, &info);
+    for (int64_t f = 0; f < info.n_features; f++) {
+        const char *name = plumb_model_feature_name(teacher, f);
+        if (plumb_frame_find(frame, name) < 0) {
+            plumb_error err = {.code = PLUMB_ESCHEMA};
+            snprintf(err.path, sizeof err.path, "%s", path);
+            snprintf(err.message, sizeof err.message, "no column '%s', which the teacher reads", name);
+            return cli_fail(&err);
+        }
+    }
+    return EXIT_OK;
+}
+
 /* The teacher's labels of valid into *y (malloc'ed), or NULL without a target column; *metric names the headline
  * metric of the task. */
 static int read_labels(const plumb_model *teacher, const plumb_frame *valid, const char *path, double **y,
@@ -661,10 +677,12 @@ static int run(const cli_args *a) {
     if ((rc = parse_ladder(a, &chosen, info.task, rungs, &n_rungs)) != EXIT_OK)
         goto done;
     rungs[0].model = teacher;
-    if ((rc = cli_read_frame(a, data_path, plumb_model_schema(teacher), &data)) != EXIT_OK)
+    if ((rc = cli_read_frame(a, data_path, plumb_model_schema(teacher), &data)) != EXIT_OK ||
+        (rc = check_features(teacher, data, data_path)) != EXIT_OK)
         goto done;
     if (valid_path) {
-        if ((rc = cli_read_frame(a, valid_path, plumb_model_schema(teacher), &valid)) != EXIT_OK)
+        if ((rc = cli_read_frame(a, valid_path, plumb_model_schema(teacher), &valid)) != EXIT_OK ||
+            (rc = check_features(teacher, valid, valid_path)) != EXIT_OK)
             goto done;
         train = data;
         data = NULL;

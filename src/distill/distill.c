@@ -41,6 +41,15 @@ static int64_t target_column(const plumb_schema *s) {
     return -1;
 }
 
+/* Whether the teacher's positive class is the first category of its text target (kinds that keep the class by
+ * name, as linear models do, leave model.positive_first unset). */
+static bool positive_first(const plumb_model *t) {
+    const char *pc = plumb_model_positive_class(t);
+    const int64_t tj = target_column(t->schema);
+    return pc && tj >= 0 && t->schema->cols[tj].fixed && t->schema->cols[tj].cats.n == 2 &&
+           strcmp(t->schema->cols[tj].cat_ptrs[0], pc) == 0;
+}
+
 /* The teacher's raw scores on frame (n x K) on the scale of the student's link: *objective says which link. */
 static plumb_status teacher_margins(const plumb_model *t, const plumb_frame *frame, int threads, double *z,
                                     plumb_objective *objective, plumb_error *err) {
@@ -239,7 +248,7 @@ static plumb_status linear_student(const plumb_model *t, const plumb_frame *fram
             pc = tj >= 0 && t->schema->cols[tj].type == PLUMB_TYPE_BOOL ? "true" : "1";
         if (!(lin->positive_class = plumb__strdup(pc)))
             goto nomem;
-        m->positive_first = t->positive_first;
+        m->positive_first = positive_first(t);
     }
     *out = m;
     m = NULL;
@@ -311,7 +320,7 @@ plumb_status plumb_model_distill(const plumb_model *teacher, const plumb_frame *
                                        .label = y,
                                        .mix = opts->labels_weight,
                                        .schema = teacher->schema,
-                                       .positive_first = teacher->positive_first};
+                                       .positive_first = positive_first(teacher)};
         st = plumb__gbdt_train_soft(frame, &opts->gbdt, &soft, &m, err);
     } else {
         if (objective == PLUMB_OBJECTIVE_POISSON) /* a linear student predicts the mean itself */

@@ -261,6 +261,23 @@ static void linear_students_of_linear_teachers_reproduce_them(void **state) {
     }
 }
 
+/* A gbdt student of a logistic teacher whose positive class is the first category ('bad'): the same class. */
+static void gbdt_student_of_a_logistic_teacher(void **state) {
+    (void)state;
+    plumb_model *t = load("logistic");
+    plumb_frame *f = read_csv(MODELS "credit300.csv", t);
+    assert_string_equal(plumb_model_positive_class(t), "bad");
+    plumb_model *s = distill(t, f, NULL);
+    assert_same_task(t, s, "gbdt");
+    const fidelity d = compare(t, s, f);
+    printf("gbdt of logistic: agreement %.4f rmse %.4f\n", d.agreement, d.rmse);
+    assert_true(d.agreement > 0.95);
+    assert_true(d.rmse < 0.5);
+    plumb_model_free(s);
+    plumb_model_free(t);
+    plumb_frame_free(f);
+}
+
 static void multiclass_teacher(void **state) {
     (void)state;
     plumb_model *t = load("gbdt_multiclass");
@@ -471,6 +488,7 @@ static void bad_input_is_refused(void **state) {
 PLUMB_TEST_MAIN(cmocka_unit_test(binary_gbdt_student_is_close_to_its_teacher),
                 cmocka_unit_test(logistic_student_of_a_gbdt_teacher),
                 cmocka_unit_test(linear_students_of_linear_teachers_reproduce_them),
-                cmocka_unit_test(multiclass_teacher), cmocka_unit_test(regression_teachers),
-                cmocka_unit_test(calibrator_is_carried_over), cmocka_unit_test(labels_weight_mixes_in_the_labels),
+                cmocka_unit_test(gbdt_student_of_a_logistic_teacher), cmocka_unit_test(multiclass_teacher),
+                cmocka_unit_test(regression_teachers), cmocka_unit_test(calibrator_is_carried_over),
+                cmocka_unit_test(labels_weight_mixes_in_the_labels),
                 cmocka_unit_test(same_student_whatever_the_threads), cmocka_unit_test(bad_input_is_refused))
