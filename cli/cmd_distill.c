@@ -122,8 +122,9 @@ static void name_rung(rung *r, plumb_task task) {
 }
 
 /* The ladder: rung 0 the teacher, then the --ladder students and the chosen one (added when not among them), in
- * the order given. Multiclass teachers skip linear rungs (a linear model is binary or regression). */
-static int parse_ladder(const cli_args *a, const rung *chosen, plumb_task task, rung *rungs, int *n) {
+ * the order given. Linear rungs are skipped when no_linear (a multiclass teacher: a linear model is binary or
+ * regression; a binary one with --labels-weight: a logistic student fits the teacher's scores alone). */
+static int parse_ladder(const cli_args *a, const rung *chosen, plumb_task task, bool no_linear, rung *rungs, int *n) {
     const char *spec = cli_get(a, "ladder") ? cli_get(a, "ladder") : DEFAULT_LADDER;
     *n = 0;
     rungs[(*n)++] = (rung){.teacher = true};
@@ -139,7 +140,7 @@ static int parse_ladder(const cli_args *a, const rung *chosen, plumb_task task, 
             for (int i = 1; i < *n; i++)
                 dup |=
                     rungs[i].linear == r.linear && rungs[i].leaves == r.leaves && rungs[i].iterations == r.iterations;
-            if (!dup && !(r.linear && task == PLUMB_TASK_MULTICLASS)) {
+            if (!dup && !(r.linear && no_linear)) {
                 if (*n == MAX_RUNGS - 1)
                     return cli_usage_error(a->cmd, "option '--ladder' lists more than %d students", MAX_RUNGS - 2);
                 r.chosen =
@@ -674,7 +675,14 @@ static int run(const cli_args *a) {
                              info.task == PLUMB_TASK_BINARY ? "logistic" : "linear");
         goto done;
     }
-    if ((rc = parse_ladder(a, &chosen, info.task, rungs, &n_rungs)) != EXIT_OK)
+    if (s.linear && info.task == PLUMB_TASK_BINARY && s.labels_weight > 0) {
+        rc = cli_usage_error(a->cmd, "--labels-weight with a binary teacher needs a gbdt student: a logistic student "
+                                     "fits the teacher's scores alone");
+        goto done;
+    }
+    const bool no_linear =
+        info.task == PLUMB_TASK_MULTICLASS || (info.task == PLUMB_TASK_BINARY && s.labels_weight > 0);
+    if ((rc = parse_ladder(a, &chosen, info.task, no_linear, rungs, &n_rungs)) != EXIT_OK)
         goto done;
     rungs[0].model = teacher;
     if ((rc = cli_read_frame(a, data_path, plumb_model_schema(teacher), &data)) != EXIT_OK ||

@@ -82,11 +82,16 @@ test_distill_every_kind_of_teacher() {
         --ladder none
     expect_rc 0
     expect_out_line "^\* linear "
-    run "$PLUMB" distill "$MODELS/tree_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/l.plumb" --model logistic \
+    run "$PLUMB" distill "$MODELS/tree_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/l2.plumb" --model logistic \
         --ladder 4x20 --labels-weight 0.3
-    expect_rc 1
-    expect_err "plumb: labels_weight with a binary teacher needs a gbdt student"
-    expect_no_file "$TMP/l.plumb"
+    expect_rc 2
+    expect_err_has "--labels-weight with a binary teacher needs a gbdt student: a logistic student fits the teacher's"
+    expect_no_file "$TMP/l2.plumb"
+    # with --labels-weight the default ladder leaves out the logistic student
+    run "$PLUMB" distill "$MODELS/tree_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/l3.plumb" --labels-weight 0.3 \
+        --ladder 4x20,linear
+    expect_rc 0
+    ! grep -q logistic "$TMP/out" || fail "a logistic student with --labels-weight"
 }
 
 test_distill_usage_errors() {
