@@ -1361,9 +1361,9 @@ typedef struct plumb_distill_options {
                                    teacher's or unused */
     plumb_linear_params linear; /* a linear student's (alpha, l1_ratio, ...): plumb_linear_params_init; task,
                                    positive_class and class_weight are unused */
-    double labels_weight;       /* 0: the teacher's scores alone; a in (0, 1): the loss is (1 - a) x the squared error to
-                                   the teacher's raw scores + a x the task's loss on the true labels (log-loss, softmax,
-                                   squared error); the data must then hold the target */
+    double labels_weight;       /* 0: the teacher's scores alone; a in (0, 1): the loss is (1 - a) x the squared error
+                                   to the teacher's raw scores + a x the task's loss on the true labels (log-loss,
+                                   softmax, squared error); the data must then hold the target */
 } plumb_distill_options;
 
 /* Fills *opts with the defaults above. */
@@ -1389,8 +1389,8 @@ PLUMB_API plumb_status plumb_model_distill(const plumb_model *teacher, const plu
  * log of the mean for a Poisson model). For kinds whose raw output is a probability (linear, tree) that is logit(p)
  * (log(p) for multiclass), p clipped to [1e-7, 1 - 1e-7]. threads as plumb_predict_options. Errors as
  * plumb_model_predict, PLUMB_ENOMEM. Thread-safe. */
-PLUMB_API plumb_status plumb_model_margins(const plumb_model *model, const plumb_frame *frame, int threads,
-                                           double *out, plumb_error *err);
+PLUMB_API plumb_status plumb_model_margins(const plumb_model *model, const plumb_frame *frame, int threads, double *out,
+                                           plumb_error *err);
 
 #ifdef __cplusplus
 }

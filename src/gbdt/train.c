@@ -451,7 +451,8 @@ static plumb_status start_model(run *r, plumb_error *err) {
      * the bounded outputs. 10 is far beyond the steps of a well-posed problem (about 1 near convergence). */
     t->max_step = t->K > 1 && !(soft && t->soft_mix == 0) ? PLUMB__SOFTMAX_MAX_STEP : INFINITY;
     r->metric = plumb__metric_default(&m->objective, t->K);
-    if (params->metric && !soft && (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
+    if (params->metric && !soft &&
+        (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
         return st;
     if (okind == PLUMB_OBJECTIVE_POISSON || r->metric == PLUMB__METRIC_POISSON)
         for (int64_t i = 0; i < n; i++)

@@ -96,7 +96,8 @@ static void table(page *p) {
         const plumb__student *s = &r->students[i];
         char b[32];
         fmt_bytes(b, sizeof b, s->bytes);
-        put(p, s->chosen ? "<tr class=\"chosen\"><td style=\"white-space:nowrap\"><strong>" : "<tr><td style=\"white-space:nowrap\">");
+        put(p, s->chosen ? "<tr class=\"chosen\"><td style=\"white-space:nowrap\"><strong>"
+                         : "<tr><td style=\"white-space:nowrap\">");
         esc(p, s->name ? s->name : "model");
         put(p, s->chosen ? "</strong> (chosen)" : "");
         plumb__buf_printf(p->b, "</td><td class=\"num\">%s</td>", b);
