@@ -12,6 +12,7 @@
 #include "evaluate.h"
 #include "record.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,7 +396,7 @@ typedef struct measure_ctx {
     plumb_metric metric;
     double *teacher_pred, *teacher_margin; /* n x K, of the teacher */
     const timing_rows *timing;
-    char tmp_path[4096]; /* where a student is saved to be weighed */
+    char tmp_path[PLUMB_PATH_MAX - 32]; /* where a student is saved to be weighed */
 } measure_ctx;
 
 /* The headline metric of predictions p on the labels. */
@@ -472,8 +473,6 @@ static int measure(measure_ctx *c, rung *r, const char *path) {
     }
     struct stat st;
     r->bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-    if (path == c->tmp_path)
-        unlink(c->tmp_path);
 done:
     free(p);
     free(z);
@@ -713,11 +712,23 @@ static int run(const cli_args *a) {
                        .teacher_pred = malloc((size_t)(nv * K + 1) * sizeof(double)),
                        .teacher_margin = malloc((size_t)(nv * K + 1) * sizeof(double)),
                        .timing = &timing};
-    snprintf(mc.tmp_path, sizeof mc.tmp_path, "%s.distill-%ld.tmp", out, (long)getpid());
     if (!mc.teacher_pred || !mc.teacher_margin) {
         rc = oom();
         goto done;
     }
+    /* students are weighed in a file of their own in the temporary folder, never beside the output */
+    const char *tmpdir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+    snprintf(mc.tmp_path, sizeof mc.tmp_path, "%s/plumb-distill-XXXXXX", tmpdir);
+    const int fd = mkstemp(mc.tmp_path);
+    if (fd < 0) {
+        plumb_error e = {.code = PLUMB_EIO};
+        snprintf(e.path, sizeof e.path, "%s", mc.tmp_path);
+        snprintf(e.message, sizeof e.message, "cannot create a temporary file: %s", strerror(errno));
+        mc.tmp_path[0] = 0;
+        rc = cli_fail(&e);
+        goto done;
+    }
+    close(fd);
     if ((rc = measure(&mc, &rungs[0], teacher_path)) != EXIT_OK)
         goto done;
     for (int i = 1; i < n_rungs; i++) {

@@ -250,6 +250,15 @@ static plumb_status linear_student(const plumb_model *t, const plumb_frame *fram
             goto nomem;
         m->positive_first = positive_first(t);
     }
+    /* the coefficient table again: its column names point into the schema, its odds ratios need the logistic link */
+    for (int64_t j = 0; j < lin->p; j++)
+        free(lin->names[j]);
+    free(lin->names);
+    free(lin->coefs);
+    lin->names = NULL;
+    lin->coefs = NULL;
+    if (!plumb__linear_finish(lin, m->schema))
+        goto nomem;
     *out = m;
     m = NULL;
     goto done;

@@ -225,6 +225,16 @@ static void logistic_student_of_a_gbdt_teacher(void **state) {
     printf("logistic: teacher auc %.4f student %.4f agreement %.4f rmse %.4f\n", at, as, f.agreement, f.rmse);
     assert_true(as > at - 0.02);
     assert_true(f.agreement > 0.85);
+    /* a logistic model's coefficients, named after the teacher's columns, with odds ratios */
+    const plumb_coefficient *co = NULL;
+    int64_t nco = 0;
+    plumb_error err;
+    plumb_test_ok(plumb_model_coefficients(s, &co, &nco, &err), &err);
+    assert_true(nco > 10);
+    for (int64_t j = 1; j < nco; j++) {
+        assert_true(plumb_frame_find(test, co[j].column) >= 0);
+        assert_true(isfinite(co[j].odds_ratio));
+    }
     /* a logistic model's probabilities */
     double *p = predict(s, test, false);
     for (int64_t i = 0; i < plumb_frame_n_rows(test); i++)
