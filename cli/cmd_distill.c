@@ -34,6 +34,7 @@ static const cli_option options[] = {
     {"num-iterations", 0, "N", "100", "gbdt student: boosting iterations"},
     {"learning-rate", 0, "X", "0.1", "gbdt students: shrinkage of each tree"},
     {"min-data-in-leaf", 0, "N", "20", "gbdt students: fewest rows in a leaf"},
+    {"max-bin", 0, "N", "255", "gbdt students: most bins per feature (fewer bins: cheaper binning when scoring)"},
     {"labels-weight", 0, "A", "0",
      "share of the true labels' loss in the students' loss, in [0, 1): (1-A) squared error to the teacher's raw "
      "scores + A the task's loss on the labels"},
@@ -582,21 +583,21 @@ static int write_report(const char *html_path, const char *teacher_path, const c
 /* ---------------------------------------------------------------------------------------------------------- */
 
 typedef struct settings {
-    long long leaves, iterations, min_leaf, timing_rows, seed, threads;
+    long long leaves, iterations, min_leaf, max_bin, timing_rows, seed, threads;
     double learning_rate, labels_weight, valid_fraction;
     bool linear;
 } settings;
 
 static int parse_settings(const cli_args *a, settings *s) {
-    s->leaves = 31, s->iterations = 100, s->min_leaf = 20, s->timing_rows = 2000, s->seed = CLI_SEED;
+    s->leaves = 31, s->iterations = 100, s->min_leaf = 20, s->max_bin = 255, s->timing_rows = 2000, s->seed = CLI_SEED;
     s->threads = 0, s->learning_rate = 0.1, s->labels_weight = 0, s->valid_fraction = 0.2;
     if (!cli_get(a, "output"))
         return cli_usage_error(a->cmd, "missing option '--output FILE'");
     if (!cli_int(a, "num-leaves", 2, &s->leaves) || !cli_int(a, "num-iterations", 1, &s->iterations) ||
-        !cli_int(a, "min-data-in-leaf", 1, &s->min_leaf) || !cli_int(a, "timing-rows", 1, &s->timing_rows) ||
-        !cli_int(a, "seed", 0, &s->seed) || !cli_threads(a, &s->threads) ||
-        !cli_double(a, "learning-rate", &s->learning_rate) || !cli_double(a, "labels-weight", &s->labels_weight) ||
-        !cli_double(a, "valid-fraction", &s->valid_fraction))
+        !cli_int(a, "min-data-in-leaf", 1, &s->min_leaf) || !cli_int(a, "max-bin", 2, &s->max_bin) ||
+        !cli_int(a, "timing-rows", 1, &s->timing_rows) || !cli_int(a, "seed", 0, &s->seed) ||
+        !cli_threads(a, &s->threads) || !cli_double(a, "learning-rate", &s->learning_rate) ||
+        !cli_double(a, "labels-weight", &s->labels_weight) || !cli_double(a, "valid-fraction", &s->valid_fraction))
         return EXIT_USAGE;
     if (!(s->labels_weight >= 0 && s->labels_weight < 1))
         return cli_usage_error(a->cmd, "option '--labels-weight' expects a share in [0, 1), got '%s'",
@@ -628,6 +629,7 @@ static int train_student(const settings *s, const plumb_model *teacher, const pl
     o.gbdt.num_iterations = r->iterations;
     o.gbdt.learning_rate = s->learning_rate;
     o.gbdt.min_data_in_leaf = s->min_leaf;
+    o.gbdt.max_bin = (int32_t)(s->max_bin > 65536 ? 65536 : s->max_bin); /* above 65535: the trainer says so */
     o.gbdt.seed = (uint64_t)s->seed;
     o.gbdt.n_threads = (int)s->threads;
     o.linear.n_threads = (int)s->threads;

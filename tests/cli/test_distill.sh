@@ -94,6 +94,19 @@ test_distill_every_kind_of_teacher() {
     ! grep -q logistic "$TMP/out" || fail "a logistic student with --labels-weight"
 }
 
+# most of a small student's file is its bin edges: fewer bins, a smaller file
+test_distill_max_bin() {
+    "$PLUMB" distill "$MODELS/gbdt_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/a.plumb" --ladder none \
+        --num-leaves 4 --num-iterations 10 -q >/dev/null || fail "255 bins"
+    "$PLUMB" distill "$MODELS/gbdt_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/b.plumb" --ladder none \
+        --num-leaves 4 --num-iterations 10 --max-bin 8 -q >/dev/null || fail "8 bins"
+    [ "$(stat -c %s "$TMP/b.plumb")" -lt "$(stat -c %s "$TMP/a.plumb")" ] || fail "fewer bins, no smaller file"
+    run "$PLUMB" distill "$MODELS/gbdt_binary.plumb" "$MODELS/credit300.csv" -o "$TMP/c.plumb" --max-bin 70000
+    expect_rc 1
+    expect_err "plumb: max_bin must be between 2 and 65535"
+    expect_no_file "$TMP/c.plumb"
+}
+
 test_distill_usage_errors() {
     S="$MODELS/gbdt_binary.plumb"
     D="$MODELS/credit300.csv"
