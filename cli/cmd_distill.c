@@ -34,7 +34,7 @@ static const cli_option options[] = {
     {"num-iterations", 0, "N", "100", "gbdt student: boosting iterations"},
     {"learning-rate", 0, "X", "0.1", "gbdt students: shrinkage of each tree"},
     {"min-data-in-leaf", 0, "N", "20", "gbdt students: fewest rows in a leaf"},
-    {"max-bin", 0, "N", "255", "gbdt students: most bins per feature (fewer bins: cheaper binning when scoring)"},
+    {"max-bin", 0, "N", "255", "gbdt students: most bins per feature (fewer bins: a smaller file)"},
     {"labels-weight", 0, "A", "0",
      "share of the true labels' loss in the students' loss, in [0, 1): (1-A) squared error to the teacher's raw "
      "scores + A the task's loss on the labels"},
