@@ -1433,6 +1433,48 @@ PLUMB_API plumb_status plumb_frame_from_arrays(const plumb_array_column *columns
  * bytes, which plumb_model_load_buffer reads back. PLUMB_ENOMEM. Thread-safe. */
 PLUMB_API plumb_status plumb_model_save_buffer(const plumb_model *model, void **data, size_t *size, plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Distillation: a small student model trained on a teacher's scores (docs/distill.md)
+ * ------------------------------------------------------------------------------------------------------------ */
+
+typedef struct plumb_distill_options {
+    plumb_model_kind student;   /* PLUMB_MODEL_GBDT (default) or PLUMB_MODEL_LINEAR */
+    plumb_gbdt_params gbdt;     /* a gbdt student's settings (num_leaves, num_iterations, ...): plumb_gbdt_params_init;
+                                   task, objective, metric, positive_class, init_model and early stopping are the
+                                   teacher's or unused */
+    plumb_linear_params linear; /* a linear student's (alpha, l1_ratio, ...): plumb_linear_params_init; task,
+                                   positive_class and class_weight are unused */
+    double labels_weight;       /* 0: the teacher's scores alone; a in (0, 1): the loss is (1 - a) x the squared error
+                                   to the teacher's raw scores + a x the task's loss on the true labels (log-loss,
+                                   softmax, squared error); the data must then hold the target */
+} plumb_distill_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_distill_options_init(plumb_distill_options *opts);
+
+/* Trains a student (*out, owned by the caller) on frame's rows to reproduce teacher's raw scores, whatever the
+ * teacher's kind (scored through plumb_model_predict): a squared-error fit to the teacher's log-odds (binary), class
+ * scores (multiclass, one output per class) or values (regression; the log of the mean for a Poisson teacher), raw
+ * scores that are probabilities (linear and tree models) taken as their logit (log for multiclass). The student is an
+ * ordinary model of the teacher's task: the same schema, target, positive class and link (a binary teacher gives a
+ * binary student that predicts probabilities), and the teacher's calibrator, which maps the uncalibrated
+ * probabilities both models share. frame needs the teacher's features; its target column is used only with
+ * labels_weight > 0. opts may be NULL (defaults: a gbdt student of 31 leaves and 100 iterations). Returns
+ * PLUMB_EINVAL for bad options ("labels_weight must be in [0, 1)", a linear student of a multiclass teacher,
+ * labels_weight with a linear student of a binary teacher), fewer than 2 rows or labels_weight without a usable
+ * target column; PLUMB_ESCHEMA when frame lacks a feature of the teacher; the trainers' errors; PLUMB_ENOMEM.
+ * Thread-safe; the same data and options give the same student whatever the thread count. */
+PLUMB_API plumb_status plumb_model_distill(const plumb_model *teacher, const plumb_frame *frame,
+                                           const plumb_distill_options *opts, plumb_model **out, plumb_error *err);
+
+/* The raw scores of model on frame's rows (out: n_rows x n_outputs, caller-owned) on the scale a student fits, and
+ * on which a student's fidelity is measured: log-odds (binary), class scores (multiclass), values (regression; the
+ * log of the mean for a Poisson model). For kinds whose raw output is a probability (linear, tree) that is logit(p)
+ * (log(p) for multiclass), p clipped to [1e-7, 1 - 1e-7]. threads as plumb_predict_options. Errors as
+ * plumb_model_predict, PLUMB_ENOMEM. Thread-safe. */
+PLUMB_API plumb_status plumb_model_margins(const plumb_model *model, const plumb_frame *frame, int threads, double *out,
+                                           plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

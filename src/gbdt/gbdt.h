@@ -171,6 +171,26 @@ bool plumb__gbdt_set_features(plumb_model *m, const plumb__gbdt *g);
 void plumb__bin_rows(const plumb__feature *features, int64_t F, const plumb__fcol *cols, int64_t n, void *bins,
                      bool wide, int nt);
 
+/* Distillation (plumb_model_distill): what a student fits instead of the frame's target. The loss of row i is
+ * (1 - mix) * sum_k (s_ik - z_ik)^2 / 2 + mix * the objective's loss of its label, so the student's raw scores s
+ * learn the teacher's raw scores z (log-odds, class scores, values) and, with mix > 0, the labels too. */
+typedef struct plumb__gbdt_soft {
+    const double *z;            /* n_rows x K teacher raw scores, row-major */
+    int32_t K;                  /* outputs: the teacher's classes when multiclass, else 1 */
+    plumb_task task;            /* the teacher's task */
+    plumb_objective objective;  /* binary, multiclass, l2 or poisson: the link the student's scores go through */
+    const double *label;        /* n_rows labels as the objective reads them, or NULL (then mix must be 0) */
+    double mix;                 /* in [0, 1) */
+    const plumb_schema *schema; /* the student's schema (the teacher's), borrowed: features are bound by name */
+    bool positive_first;        /* the teacher's */
+} plumb__gbdt_soft;
+
+/* Trains gradient-boosted trees on frame's rows to fit soft (train.c): params as plumb_gbdt_train's (its task,
+ * objective, metric, positive class, init model and validation settings are ignored). Errors as plumb_gbdt_train.
+ * *out is owned by the caller. */
+plumb_status plumb__gbdt_train_soft(const plumb_frame *train, const plumb_gbdt_params *params,
+                                    const plumb__gbdt_soft *soft, plumb_model **out, plumb_error *err);
+
 /* The model file's body of a gradient-boosted model, and back (src/gbdt/serial.c): plumb__model_ops hooks. */
 json_t *plumb__gbdt_to_json(const plumb_model *m);
 plumb_status plumb__gbdt_from_json(plumb__loader *ld, const json_t *root, plumb_model *m);

@@ -42,12 +42,20 @@ static void softmax_rows(trainer *t) {
 
 /* Gradient and hessian of row i (output k), weighted. */
 static inline void row_grad(const trainer *t, int64_t i, int32_t k, double *g, double *h) {
-    if (t->K > 1) {
+    if (t->soft && t->soft_mix == 0) {
+        *g = t->score[i * t->K + k] - t->soft[i * t->K + k];
+        *h = 1;
+    } else if (t->K > 1) {
         const double p = t->prob[i * t->K + k];
         *g = p - (t->label[i] == k);
         *h = (double)t->K / (t->K - 1) * p * (1 - p);
     } else {
         plumb__objective_grad(t->obj, t->label[i], t->score[i], g, h);
+    }
+    if (t->soft && t->soft_mix > 0) { /* (1 - a) (s - z) + a g_label, (1 - a) + a h_label */
+        const double a = t->soft_mix;
+        *g = (1 - a) * (t->score[i * t->K + k] - t->soft[i * t->K + k]) + a * *g;
+        *h = (1 - a) + a * *h;
     }
     if (t->weight) {
         *g *= t->weight[i];
@@ -64,7 +72,7 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
     const int64_t n = t->n_rows;
     const double gq_max = fmin(32767, floor(2147483647.0 / (double)n)),
                  hq_max = fmin(65535, floor(4294967295.0 / (double)n));
-    if (t->K > 1 || t->obj->kind == PLUMB_OBJECTIVE_BINARY) {
+    if (!t->soft && (t->K > 1 || t->obj->kind == PLUMB_OBJECTIVE_BINARY)) {
         t->sg = gq_max / wmax;
         t->sh = hq_max / (wmax * (t->K > 1 ? (double)t->K / (t->K - 1) / 4 : 0.25));
     } else {
@@ -355,6 +363,7 @@ static plumb_status check_init_model(const plumb__gbdt *init, const plumb__gbdt 
 typedef struct run {
     const plumb_frame *train, *valid;
     const plumb_gbdt_params *params;
+    const plumb__gbdt_soft *soft;  /* distillation: what to fit instead of the target; NULL: the target */
     const plumb_model *init_model; /* the model continued, or NULL; init is its gradient-boosting data */
     const plumb__gbdt *init;
     plumb_model *model; /* the model being built; m is its gradient-boosting data */
@@ -395,9 +404,10 @@ static plumb_status start_model(run *r, plumb_error *err) {
     const plumb_gbdt_params *params = r->params;
     const plumb__gbdt *init = r->init;
     trainer *t = &r->t;
+    const plumb__gbdt_soft *soft = r->soft;
     plumb_status st;
-    r->target = plumb__target_find(r->train);
-    if (r->target < 0)
+    r->target = soft ? -1 : plumb__target_find(r->train);
+    if (r->target < 0 && !soft)
         return plumb__fail(err, PLUMB_EINVAL, "no target column: name one with --target or a schema role");
     const int64_t n = plumb_frame_n_rows(r->train);
     if (n >= (int64_t)UINT32_MAX)
@@ -406,7 +416,8 @@ static plumb_status start_model(run *r, plumb_error *err) {
         return plumb__fail(err, PLUMB_EINVAL, "no training rows");
     plumb_model *model = r->model = plumb__model_new(&plumb__gbdt_ops);
     plumb__gbdt *m = model ? r->m = model->impl = calloc(1, sizeof *m) : NULL;
-    if (!m || !(model->schema = plumb__schema_copy(init ? r->init_model->schema : plumb_frame_schema(r->train), false)))
+    const plumb_schema *schema = soft ? soft->schema : init ? r->init_model->schema : plumb_frame_schema(r->train);
+    if (!m || !(model->schema = plumb__schema_copy(schema, false)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
     m->params = *params;
     m->params.progress = NULL;
@@ -416,8 +427,8 @@ static plumb_status start_model(run *r, plumb_error *err) {
     m->params.monotone = NULL;
     m->params.n_monotone = 0;
     m->params.init_model = NULL;
-    model->task = params->task;
-    plumb_objective okind = params->objective;
+    model->task = soft ? soft->task : params->task;
+    plumb_objective okind = soft ? soft->objective : params->objective;
     if ((st = resolve_objective(&model->task, &okind, err)) != PLUMB_OK)
         return st;
 
@@ -426,9 +437,16 @@ static plumb_status start_model(run *r, plumb_error *err) {
     t->n_rows = n;
     if (!(t->label = malloc((size_t)n * sizeof *t->label)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
-    if ((st = plumb__target_labels(r->train, r->target, &model->task, params->positive_class, t->label, &m->n_classes,
-                                   err)) != PLUMB_OK)
+    if (soft) {
+        for (int64_t i = 0; i < n; i++)
+            t->label[i] = soft->label ? soft->label[i] : 0;
+        m->n_classes = soft->K;
+        t->soft = soft->z;
+        t->soft_mix = soft->label ? soft->mix : 0;
+    } else if ((st = plumb__target_labels(r->train, r->target, &model->task, params->positive_class, t->label,
+                                          &m->n_classes, err)) != PLUMB_OK) {
         return st;
+    }
     if (okind == PLUMB_OBJECTIVE_AUTO)
         okind = model->task == PLUMB_TASK_BINARY       ? PLUMB_OBJECTIVE_BINARY
                 : model->task == PLUMB_TASK_MULTICLASS ? PLUMB_OBJECTIVE_MULTICLASS
@@ -445,9 +463,10 @@ static plumb_status start_model(run *r, plumb_error *err) {
      * the others far the wrong way, and the next trees push harder, so the loss rises (issue 12, 300 classes of 10
      * rows). The outputs are bounded, as XGBoost's max_delta_step bounds them; the split search scores splits with
      * the bounded outputs. 10 is far beyond the steps of a well-posed problem (about 1 near convergence). */
-    t->max_step = t->K > 1 ? PLUMB__SOFTMAX_MAX_STEP : INFINITY;
+    t->max_step = t->K > 1 && !(soft && t->soft_mix == 0) ? PLUMB__SOFTMAX_MAX_STEP : INFINITY;
     r->metric = plumb__metric_default(&m->objective, t->K);
-    if (params->metric && (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
+    if (params->metric && !soft &&
+        (st = plumb__metric_parse(params->metric, &m->objective, t->K, &r->metric, err)) != PLUMB_OK)
         return st;
     if ((st = check_poisson_labels(r, t->label, n, "", err)) != PLUMB_OK)
         return st;
@@ -471,7 +490,9 @@ static plumb_status bin_training_data(run *r, plumb_error *err) {
     t->features = m->features;
     if ((st = plumb__model_bind(r->model, r->train, &r->cols, err)) != PLUMB_OK)
         return st;
-    if (r->params->positive_class && plumb_frame_codes(r->train, r->target)) { /* read_labels checked the name */
+    if (r->soft)
+        r->model->positive_first = r->soft->positive_first;
+    else if (r->params->positive_class && plumb_frame_codes(r->train, r->target)) { /* read_labels checked the name */
         plumb_column_info tc;
         plumb_schema_column(plumb_frame_schema(r->train), r->target, &tc);
         r->model->positive_first = strcmp(r->params->positive_class, tc.categories[0]) == 0;
@@ -533,6 +554,17 @@ static plumb_status init_scores(run *r, plumb_error *err) {
                                    t->score, err);
     }
     double wsum = 0, mean = 0;
+    if (t->soft) { /* the best constant of the squared error to the teacher: its weighted mean raw scores */
+        for (int64_t i = 0; i < n; i++) {
+            const double w = t->weight ? t->weight[i] : 1.0;
+            wsum += w;
+            for (int32_t k = 0; k < K; k++)
+                m->init_score[k] += w * t->soft[i * K + k];
+        }
+        for (int32_t k = 0; k < K; k++)
+            m->init_score[k] /= wsum;
+        goto fill;
+    }
     for (int64_t i = 0; i < n; i++) {
         const double w = t->weight ? t->weight[i] : 1.0;
         wsum += w;
@@ -561,6 +593,7 @@ static plumb_status init_scores(run *r, plumb_error *err) {
     } else {
         m->init_score[0] = mean;
     }
+fill:
     for (int64_t i = 0; i < n; i++)
         for (int32_t k = 0; k < K; k++)
             t->score[i * K + k] = m->init_score[k];
@@ -771,6 +804,10 @@ static plumb_status finish_model(run *r, plumb_error *err) {
         plumb__gbdt_tree_free(&m->trees[i]);
     }
     m->n_trees = r->n_init + m->best_iteration * K;
+    if (r->soft && !r->soft->label) { /* no labels: there is no training loss to report */
+        m->train_metric = NAN;
+        goto stamp;
+    }
     m->train_metric = plumb__metric_eval(r->metric, &m->objective, K, t->label, t->weight, t->score, t->n_rows, t->nt);
     /* finite scores can still give an infinite loss (a log-loss summed over scores near 1e308) */
     const plumb__metric loss = plumb__metric_default(&m->objective, K);
@@ -778,6 +815,7 @@ static plumb_status finish_model(run *r, plumb_error *err) {
                       ? m->train_metric
                       : plumb__metric_eval(loss, &m->objective, K, t->label, t->weight, t->score, t->n_rows, t->nt)))
         return diverged(m->n_iterations - 1, "the training loss is not finite", err);
+stamp:
     plumb__model_stamp(r->model, r->train);
     if (!plumb__gbdt_prepare(m))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
@@ -795,8 +833,9 @@ static void run_free(run *r) {
     plumb_model_free(r->model);
 }
 
-plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid, const plumb_gbdt_params *params,
-                              plumb_model **out, plumb_error *err) {
+/* Training, on the target (soft NULL) or on a teacher's scores (plumb__gbdt_train_soft). */
+static plumb_status train_gbdt(const plumb_frame *train, const plumb_frame *valid, const plumb_gbdt_params *params,
+                               const plumb__gbdt_soft *soft, plumb_model **out, plumb_error *err) {
     *out = NULL;
     plumb__error_clear(err);
     plumb_status st = check_params(params, err);
@@ -807,6 +846,7 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
         return plumb__fail(err, PLUMB_EINVAL, "the init model is not gradient-boosted trees");
     run r = {.train = train,
              .valid = valid,
+             .soft = soft,
              .params = params,
              .init_model = init,
              .init = init ? plumb__gbdt_of(init) : NULL,
@@ -828,4 +868,21 @@ plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid
 done:
     run_free(&r);
     return st;
+}
+
+plumb_status plumb_gbdt_train(const plumb_frame *train, const plumb_frame *valid, const plumb_gbdt_params *params,
+                              plumb_model **out, plumb_error *err) {
+    return train_gbdt(train, valid, params, NULL, out, err);
+}
+
+plumb_status plumb__gbdt_train_soft(const plumb_frame *train, const plumb_gbdt_params *params,
+                                    const plumb__gbdt_soft *soft, plumb_model **out, plumb_error *err) {
+    plumb_gbdt_params p = *params;
+    p.task = soft->task;
+    p.objective = soft->objective;
+    p.metric = NULL;
+    p.positive_class = NULL;
+    p.init_model = NULL;
+    p.early_stopping_rounds = 0;
+    return train_gbdt(train, NULL, &p, soft, out, err);
 }

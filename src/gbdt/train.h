@@ -97,6 +97,8 @@ typedef struct trainer {
                          PLUMB__SOFTMAX_MAX_STEP (train.c says why) */
     double *label;
     const double *weight; /* the frame's weight column (borrowed); NULL: every row weighs 1 */
+    const double *soft;   /* distillation: n_rows x K teacher raw scores to fit (borrowed); NULL: fit the labels */
+    double soft_mix;      /* distillation: the labels' share of the loss (0: the teacher's scores alone) */
     double *score;        /* n_rows x K raw scores */
     double *prob;         /* multiclass: n_rows x K softmax probabilities at the start of the iteration */
     int64_t *gh;          /* quantized gradient and hessian of each row, packed */

@@ -53,4 +53,8 @@ void plumb__charts_regression(page *p, const plumb__eval *e, size_t i);
 /* charts_importance.c: which 0 gain share, 1 mean |SHAP|, 2 one row's contributions */
 void plumb__chart_ranked(page *p, int which);
 
+/* charts_distill.c: the distillation summary sentence; the table of teacher and students with its charts */
+void plumb__distill_summary(page *p);
+void plumb__distill_block(page *p);
+
 #endif /* PLUMB_REPORT_PAGE_H */

@@ -376,7 +376,47 @@ static void parse_audit(ctx *c, json_t *a, plumb__record *r) {
     }
 }
 
-static const char *const kinds[] = {"train", "cv", "eval", "audit", "case_study"};
+static const char *const kinds[] = {"train", "cv", "eval", "audit", "case_study", "distill"};
+
+/* A boolean member (absent: false). */
+static bool boolean(ctx *c, json_t *obj, const char *key, const char *where) {
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (v && !json_is_boolean(v)) {
+        char path[PATH_MAX_];
+        join(path, where, key);
+        bad(c, "'%s' is not true or false", path);
+        return false;
+    }
+    return v && json_is_true(v);
+}
+
+/* The "distill" object: the teacher and every model measured (cmd_distill.c writes it). */
+static void parse_distill(ctx *c, json_t *d, plumb__record *r) {
+    char where[PATH_MAX_];
+    r->distill_teacher = string(c, d, "teacher", "distill");
+    r->distill_task = string(c, d, "task", "distill");
+    r->distill_metric = string(c, d, "metric", "distill");
+    r->distill_labels_weight = number(c, d, "labels_weight", "distill");
+    json_t *a = objects(c, d, "students", "distill", (void **)&r->students, &r->n_students, sizeof *r->students);
+    for (size_t i = 0; a && i < r->n_students && c->st == PLUMB_OK; i++) {
+        json_t *f = json_array_get(a, i);
+        plumb__student *x = &r->students[i];
+        snprintf(where, sizeof where, "distill.students[%zu]", i);
+        x->name = string(c, f, "name", where);
+        x->kind = string(c, f, "kind", where);
+        x->teacher = boolean(c, f, "teacher", where);
+        x->chosen = boolean(c, f, "chosen", where);
+        x->leaves = number(c, f, "leaves", where);
+        x->iterations = number(c, f, "iterations", where);
+        x->bytes = number(c, f, "bytes", where);
+        x->metric = number(c, f, "metric", where);
+        x->agreement = number(c, f, "agreement", where);
+        x->raw_rmse = number(c, f, "raw_rmse", where);
+        x->us_row = number(c, f, "us_row", where);
+        x->us_row_batch = number(c, f, "us_row_batch", where);
+        x->train_seconds = number(c, f, "train_seconds", where);
+    }
+}
 
 static void parse(ctx *c, json_t *root, plumb__record *r) {
     if (!json_is_object(root)) {
@@ -409,7 +449,7 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     if (!known) {
         char q[64];
         plumb__quote(q, sizeof q, r->kind, strlen(r->kind));
-        bad(c, "unknown kind '%s' (train, cv, eval, audit or case_study)", q);
+        bad(c, "unknown kind '%s' (train, cv, eval, audit, case_study or distill)", q);
         return;
     }
     r->title = string(c, root, "title", "");
@@ -507,6 +547,12 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     if (a)
         parse_audit(c, a, r);
 
+    json_t *ds = object(c, root, "distill", "");
+    if (ds)
+        parse_distill(c, ds, r);
+    r->valid_desc = string(c, d, "valid", "data");
+    r->valid_rows = number(c, d, "valid_rows", "data");
+
     json_t *cmp = objects(c, root, "comparison", "", (void **)&r->comparison, &r->n_comparison, sizeof *r->comparison);
     for (size_t i = 0; cmp && i < r->n_comparison && c->st == PLUMB_OK; i++) {
         json_t *f = json_array_get(cmp, i);
@@ -521,6 +567,7 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
 plumb_status plumb__record_parse(const char *json, size_t len, const char *name, plumb__record *r, plumb_error *err) {
     memset(r, 0, sizeof *r);
     r->rows = r->positive_rate = r->n_features = r->n_trees = NAN;
+    r->distill_labels_weight = r->valid_rows = NAN;
     ctx c = {err, name ? name : "run record", PLUMB_OK};
     json_error_t jerr;
     json_t *root = json_loadb(json ? json : "", json ? len : 0, JSON_REJECT_DUPLICATES, &jerr);
@@ -567,6 +614,7 @@ void plumb__record_free(plumb__record *r) {
     free(r->findings);
     free(r->audit_features);
     free(r->comparison);
+    free(r->students);
     json_decref((json_t *)r->root);
     memset(r, 0, sizeof *r);
 }

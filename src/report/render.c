@@ -406,6 +406,8 @@ static void section_summary(page *p) {
     }
     for (size_t i = 0; i < r->n_comparison && i < 4; i++)
         summary_comparison(p, &r->comparison[i]);
+    if (r->n_students)
+        plumb__distill_summary(p);
     if (r->n_fold_metrics > 0) {
         const plumb__fold_metric *f = &r->fold_metrics[0];
         size_t n;
@@ -879,7 +881,7 @@ static void section_results(page *p) {
         any_shap |= isfinite(r->importance[i].shap_mean_abs) != 0;
     }
     if (!r->results && !any_metric && !any_curve && !any_conf && !any_hist && !any_reg && !r->n_comparison &&
-        !any_gain && !any_shap && !r->n_contributions)
+        !any_gain && !any_shap && !r->n_contributions && !r->n_students)
         return;
     put(p, "<section id=\"results\">\n<h2>Results</h2>\n");
     paragraphs(p, r->results);
@@ -887,6 +889,8 @@ static void section_results(page *p) {
         metrics_table(p);
     if (r->n_comparison)
         comparison_block(p);
+    if (r->n_students)
+        plumb__distill_block(p);
     if (any_curve) {
         put(p, "<h3>How well it ranks and how far its probabilities can be trusted</h3>\n<div class=\"charts\">\n");
         plumb__charts_curves(p);
@@ -951,11 +955,12 @@ static void section_decision(page *p) {
 }
 
 static const char *kind_name(const char *kind) {
-    return strcmp(kind, "train") == 0   ? "training run"
-           : strcmp(kind, "cv") == 0    ? "cross-validation"
-           : strcmp(kind, "eval") == 0  ? "evaluation"
-           : strcmp(kind, "audit") == 0 ? "data audit"
-                                        : "case study";
+    return strcmp(kind, "train") == 0     ? "training run"
+           : strcmp(kind, "cv") == 0      ? "cross-validation"
+           : strcmp(kind, "eval") == 0    ? "evaluation"
+           : strcmp(kind, "audit") == 0   ? "data audit"
+           : strcmp(kind, "distill") == 0 ? "distillation"
+                                          : "case study";
 }
 
 static void document(page *p) {

@@ -178,6 +178,13 @@ typedef struct plumb__comparison {
     double offline, out_of_time;
 } plumb__comparison;
 
+/* One model of a distillation record: the teacher or a student (docs/report.md, kind distill). */
+typedef struct plumb__student {
+    const char *name, *kind; /* kind: teacher, gbdt, linear */
+    bool teacher, chosen;
+    double leaves, iterations, bytes, metric, agreement, raw_rmse, us_row, us_row_batch, train_seconds;
+} plumb__student;
+
 typedef struct plumb__fold_metric {
     const char *name;
     plumb__vec v;
@@ -223,6 +230,11 @@ typedef struct plumb__record {
     size_t n_audit_features;
     plumb__comparison *comparison;
     size_t n_comparison;
+    /* distill: the teacher's file, the headline metric (NULL: no labels), the labels' weight, the models */
+    const char *distill_teacher, *distill_metric, *distill_task, *valid_desc;
+    double distill_labels_weight, valid_rows;
+    plumb__student *students;
+    size_t n_students;
 } plumb__record;
 
 /* Parses and checks the run record json[0..len); name names it in errors. On success *rec owns the parsed tree

@@ -241,7 +241,7 @@ static void malformed_records(void **state) {
                  "run.json: bad run record: 'plumb_run' is 2: this plumb reads version 1");
     expect_error("{\"plumb_run\": 1}", "run.json: bad run record: no 'kind' key");
     expect_error("{\"plumb_run\": 1, \"kind\": \"bogus\"}",
-                 "run.json: bad run record: unknown kind 'bogus' (train, cv, eval, audit or case_study)");
+                 "run.json: bad run record: unknown kind 'bogus' (train, cv, eval, audit, case_study or distill)");
     expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"title\": 3}",
                  "run.json: bad run record: 'title' is not a string");
     expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"rows\": \"many\"}}",
