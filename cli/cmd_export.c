@@ -4,6 +4,7 @@
  * leaves no file behind. */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,8 +28,12 @@ static int run(const cli_args *a) {
         return rc;
     plumb_model *model = NULL;
     plumb_error err;
-    if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK ||
-        plumb_model_export_onnx(model, out, &err) != PLUMB_OK) {
+    if (plumb_model_load(a->pos[0], &model, &err) != PLUMB_OK)
+        return cli_fail(&err);
+    if (plumb_model_export_onnx(model, out, &err) != PLUMB_OK) {
+        /* what the library refuses is about the model: name its file */
+        if (!err.path[0])
+            snprintf(err.path, sizeof err.path, "%s", a->pos[0]);
         plumb_model_free(model);
         return cli_fail(&err);
     }

@@ -233,19 +233,25 @@ void plumb__onnx_gbdt(plumb__onnx *o, const plumb_model *m, plumb__onnx_front *f
         max_cat = g->features[f].n_categories > max_cat ? g->features[f].n_categories : max_cat;
     uint8_t *in_left = malloc((size_t)max_cat);
     e.oom = !in_left;
-    /* binary: one score per row, the log-odds of the positive class (class 1); the initial score goes into the
-     * first tree's leaves, since ONNX Runtime reads base_values of a two-class ensemble with one score its own way */
+    /* binary: the log-odds s of the positive class (class 1), and -s for class 0, so that LOGISTIC makes the
+     * probabilities [1 - p, p]. With the one score alone ONNX Runtime takes its two-class path, which leaves class 0
+     * at logistic(0) = 0.5 or adds base_values to the wrong class; so every leaf votes for both classes, and the
+     * initial score goes into the first tree's leaves rather than base_values. */
     const bool binary = m->task == PLUMB_TASK_BINARY;
     const char *features = plumb__onnx_features(o, m, fe);
     for (int64_t k = 0; k < g->n_trees && !e.oom; k++) {
         gbdt_tree(&e, g, fe, k, in_left);
         const plumb__gbdt_tree *t = &g->trees[k];
-        for (int32_t l = 0; l < t->n_leaves; l++)
-            weight(&e, k, t->n_leaves - 1 + l, binary ? 1 : k % K,
-                   t->leaf_value[l] + (binary && k == 0 ? g->init_score[0] : 0));
+        for (int32_t l = 0; l < t->n_leaves; l++) {
+            const double v = t->leaf_value[l] + (binary && k == 0 ? g->init_score[0] : 0);
+            if (binary)
+                weight(&e, k, t->n_leaves - 1 + l, 0, -v);
+            weight(&e, k, t->n_leaves - 1 + l, binary ? 1 : k % K, v);
+        }
     }
     if (binary && g->n_trees == 0) { /* a model of its initial score alone: one leaf holding it */
         leaf(&e, 0, 0);
+        weight(&e, 0, 0, 0, -g->init_score[0]);
         weight(&e, 0, 0, 1, g->init_score[0]);
     }
     free(in_left);
