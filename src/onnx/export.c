@@ -13,6 +13,7 @@
  */
 #include "onnx.h"
 #include "../base/base.h"
+#include "../linear/linear.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -29,6 +30,8 @@ const char *plumb__onnx_features(plumb__onnx *o, const plumb_model *m, plumb__on
         return fe->features;
     if (fe->n_categorical == 0)
         return fe->features = fe->x;
+    if (!fe->c_cols)
+        return NULL;
     const size_t n_in = (size_t)(fe->n_categorical + (fe->x ? 1 : 0));
     const char **in = plumb__onnx_alloc(o, n_in * sizeof *in);
     if (!in)
@@ -168,6 +171,8 @@ static plumb_status check(const plumb_model *m, plumb_error *err) {
         return plumb__fail(err, PLUMB_EINVAL,
                            "a calibrated model cannot be exported to ONNX: its calibration map has no ONNX operator; "
                            "export the model trained without --calibrate");
+    if (m->ops->kind == PLUMB_MODEL_LINEAR && plumb__linear_of(m)->p <= 1)
+        return plumb__fail(err, PLUMB_EINVAL, "a linear model of its intercept alone cannot be exported to ONNX");
     if (m->task == PLUMB_TASK_MULTICLASS && m->ops->kind != PLUMB_MODEL_GBDT)
         return plumb__fail(err, PLUMB_EINVAL, "a multiclass %s model cannot be exported to ONNX", m->ops->name);
     return PLUMB_OK;

@@ -31,7 +31,7 @@ void plumb__onnx_linear(plumb__onnx *o, const plumb_model *m, plumb__onnx_front 
         any_indicator |= lin->inputs[k].type != PLUMB_TYPE_CATEGORICAL && lin->inputs[k].indicator;
     /* the design column each concatenated column stands for comes from pos[] below */
     int64_t *pos = plumb__onnx_alloc(o, (size_t)(lin->p + 1) * sizeof *pos);
-    if (!pos || !parts)
+    if (!pos || !parts || (fe->n_categorical > 0 && !fe->c_cols))
         return;
     int64_t width = 0;
     if (nx > 0) {

@@ -147,7 +147,8 @@ static Onnx__NodeProto *emit(ens *e, const char *in, const char *const *out, int
                       e->value, e->mode, e->l_tree, e->l_id, e->l_target, e->l_weight};
     bool ok = !e->oom;
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
-        ok &= plumb__onnx_adopt(o, arrays[i]) || !arrays[i];
+        if (arrays[i])
+            ok &= plumb__onnx_adopt(o, arrays[i]);
     if (!ok || !n) {
         o->oom = true;
         return NULL;
@@ -249,10 +250,10 @@ void plumb__onnx_gbdt(plumb__onnx *o, const plumb_model *m, plumb__onnx_front *f
             weight(&e, k, t->n_leaves - 1 + l, binary ? 1 : k % K, v);
         }
     }
-    if (binary && g->n_trees == 0) { /* a model of its initial score alone: one leaf holding it */
+    if (g->n_trees == 0) { /* a model of its initial score alone: one leaf (holding it, for binary) */
         leaf(&e, 0, 0);
-        weight(&e, 0, 0, 0, -g->init_score[0]);
-        weight(&e, 0, 0, 1, g->init_score[0]);
+        for (int32_t k = 0; k < (binary ? 2 : K); k++)
+            weight(&e, 0, 0, k, binary ? (k ? 1 : -1) * g->init_score[0] : 0.0);
     }
     free(in_left);
     Onnx__NodeProto *n = NULL;
