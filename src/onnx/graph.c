@@ -4,8 +4,8 @@
  * Everything is allocated from the builder's arena and freed at once (onnx.h). protobuf-c packs the structs as
  * they are: a repeated field is a count and a pointer to the values, a string a NUL-terminated char *, so the
  * builder fills those fields directly. The model declares IR version 8 with the ONNX opset 15 and the ai.onnx.ml
- * opset 3, the newest that ONNX 1.12's checker (Debian 12's python3-onnx) knows and every ONNX Runtime since 1.11
- * runs.
+ * opset 3, the newest that ONNX 1.12's checker (Debian 12's python3-onnx) knows; the tests run the files in ONNX
+ * Runtime 1.31.1.
  */
 #include "onnx.h"
 

@@ -10,7 +10,7 @@
  *   branches all point at the same child T: the chain tests the smaller of the left and the right set, so T is the
  *   left or the right child. A missing value (NaN) follows the tracks_true flag of every chain node; an unseen
  *   category (-1) is one more member of its side's set. Equality on small integer codes is exact. ONNX Runtime
- *   accepts children shared this way and merges such chains into one set test.
+ *   accepts children shared this way (the tests score such chains; nothing in ONNX's spec forbids them).
  * Node ids: a tree's own nodes keep their numbers (gbdt: internal i, leaf n_internal + l; CART: its preorder
  * index), chain nodes come after them.
  *
