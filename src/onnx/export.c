@@ -88,9 +88,9 @@ static void front(plumb__onnx *o, const plumb_model *m, plumb__onnx_front *fe) {
         const plumb__schema_col *c = feature_col(m, f);
         fe->is_cat[f] = c->type == PLUMB_TYPE_CATEGORICAL;
         fe->col[f] = fe->is_cat[f] ? fe->n_categorical++ : fe->n_numeric++;
-        json_array_append_new(fe->is_cat[f] ? cs : xs, json_string(c->name));
-        if (c->type == PLUMB_TYPE_BOOL)
-            json_array_append_new(bools, json_string(c->name));
+        if (json_array_append_new(fe->is_cat[f] ? cs : xs, json_string(c->name)) ||
+            (c->type == PLUMB_TYPE_BOOL && json_array_append_new(bools, json_string(c->name))))
+            o->oom = true; /* a column missing from the lists would shift the others: fail instead */
     }
     for (int64_t f = 0; f < F; f++)
         fe->fcol[f] = fe->is_cat[f] ? fe->n_numeric + fe->col[f] : fe->col[f];
@@ -113,10 +113,10 @@ static void front(plumb__onnx *o, const plumb_model *m, plumb__onnx_front *fe) {
             plumb__onnx_attr_i(o, n, "axis", 1);
         }
     }
-    json_object_set_new(meta, "X", xs);
-    json_object_set_new(meta, "C", cs);
-    json_object_set_new(meta, "bool", bools);
-    xs = cs = bools = NULL;
+    if (json_object_set_new(meta, "X", xs) | json_object_set_new(meta, "C", cs) |
+        json_object_set_new(meta, "bool", bools))
+        o->oom = true;
+    xs = cs = bools = NULL; /* stolen by meta, even on failure */
     char *text = json_dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text)
         o->oom = true;
