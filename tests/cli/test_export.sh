@@ -24,8 +24,13 @@ need_ort() {
         exit 0
     fi
     mkdir -p "$BUILD/npm"
-    npm install --prefix "$BUILD/npm" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.31.1 \
-        >"$TMP/npm.log" 2>&1 || { cat "$TMP/npm.log" >&2; fail "npm install onnxruntime-node"; }
+    # the tests run side by side (ctest -j): one installs, the others wait on the lock and find it installed
+    (
+        flock 9
+        [ -f "$BUILD/npm/node_modules/onnxruntime-node/package.json" ] ||
+            npm install --prefix "$BUILD/npm" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.31.1 \
+                >"$TMP/npm.log" 2>&1
+    ) 9>"$BUILD/npm/.lock" || { cat "$TMP/npm.log" >&2; fail "npm install onnxruntime-node"; }
     export PLUMB_ORT_DIR="$BUILD/npm"
 }
 
