@@ -54,6 +54,7 @@ extern const cli_command cli_features;       /* the feature store's tables: cmd_
 extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_serve.c */
 extern const cli_command cli_quantize;       /* quantised trees: cmd_quantize.c */
 extern const cli_command cli_distill;        /* students trained on a teacher's scores: cmd_distill.c */
+extern const cli_command cli_export;         /* ONNX export: cmd_export.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

@@ -1475,6 +1475,24 @@ PLUMB_API plumb_status plumb_model_distill(const plumb_model *teacher, const plu
 PLUMB_API plumb_status plumb_model_margins(const plumb_model *model, const plumb_frame *frame, int threads, double *out,
                                            plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Exporting models to ONNX (docs/export.md)
+ * ------------------------------------------------------------------------------------------------------------ */
+
+/* Writes model as an ONNX model (IR 8, opsets ai.onnx 15 and ai.onnx.ml 3) to path, atomically: the file appears
+ * whole or not at all. gbdt and CART trees become TreeEnsembleClassifier (binary, multiclass: outputs "label" and
+ * "probabilities") or TreeEnsembleRegressor (output "prediction"), with categorical splits and missing values as
+ * plumb decides them; linear and logistic models LinearRegressor / LinearClassifier after their preprocessing
+ * (imputation, clipping, standardisation, one-hot encoding) in ONNX operators. Inputs: "X", float [N, n_numeric],
+ * the numeric and bool features in the model's feature order (NaN missing, bools 0/1), and "C", string
+ * [N, n_categorical], the categorical ones as text; the metadata key "plumb.inputs" names their columns.
+ * Returns PLUMB_EINVAL for a model ONNX cannot express as plumb scores it ("a calibrated model cannot be exported
+ * to ONNX: ...", a gbdt_q model, a multiclass tree), PLUMB_EIO when path cannot be written, PLUMB_ENOMEM.
+ * The _buffer form returns the bytes instead (*data malloc'ed, owned by the caller; *size bytes). Thread-safe. */
+PLUMB_API plumb_status plumb_model_export_onnx(const plumb_model *model, const char *path, plumb_error *err);
+PLUMB_API plumb_status plumb_model_export_onnx_buffer(const plumb_model *model, void **data, size_t *size,
+                                                      plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

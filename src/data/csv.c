@@ -101,6 +101,11 @@ static const char *const default_missing[] = {"",     "#N/A",   "#N/A N/A", "#NA
                                               "-nan", "1.#IND", "1.#QNAN",  "<NA>", "N/A",     "NA",       "NULL",
                                               "NaN",  "None",   "n/a",      "nan",  "null",    "?"};
 
+const char *const *plumb__csv_default_missing(size_t *n) {
+    *n = sizeof default_missing / sizeof *default_missing;
+    return default_missing;
+}
+
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Errors                                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */

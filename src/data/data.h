@@ -90,4 +90,7 @@ static inline bool plumb__role_wants_f64(plumb_role role) {
     return role == PLUMB_ROLE_TARGET || role == PLUMB_ROLE_WEIGHT || role == PLUMB_ROLE_TIME;
 }
 
+/* The spellings the CSV reader takes for a missing value by default (pandas' na_values and '?'): *n of them. */
+const char *const *plumb__csv_default_missing(size_t *n);
+
 #endif /* PLUMB_DATA_DATA_H */
