@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -1075,6 +1076,7 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
     signal(SIGPIPE, SIG_IGN);
     if (!load_models(&srv) || !open_logs(&srv))
         goto done;
+    malloc_trim(0); /* what loading the models took for a moment (registry.c says why) */
     struct sockaddr_storage addr;
     bool v6 = false;
     if (!resolve(cfg->host, cfg->port, &addr, &v6)) {
