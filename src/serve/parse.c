@@ -496,6 +496,11 @@ static bool number(cursor *c, double *x) {
     return errno == 0 && isfinite(*x);
 }
 
+bool plumb__serve_number(const char *s, size_t n, double *x) {
+    cursor c = {s, s + n};
+    return n > 0 && number(&c, x) && c.p == c.end;
+}
+
 /* What a scalar JSON value is, for the direct parser. */
 typedef enum scalar_kind { S_NUMBER, S_STRING, S_TRUE, S_FALSE, S_NULL } scalar_kind;
 

@@ -76,6 +76,10 @@ void plumb__serve_batch_free(plumb__serve_batch *b);
 /* Keeps a copy of s alive as long as the batch; NULL when out of memory. */
 const char *plumb__serve_batch_keep(plumb__serve_batch *b, const char *s);
 
+/* Reads s (n bytes) as one JSON number into *x: true with exactly the double strtod (and jansson) would give, false
+ * for anything else (not JSON's number grammar, out of range, or too long to convert cheaply): ask strtod then. */
+bool plumb__serve_number(const char *s, size_t n, double *x);
+
 /* The length of the longest prefix of s, at most max bytes, that splits no UTF-8 character. */
 size_t plumb__serve_utf8_prefix(const char *s, size_t max);
 /* Replaces every byte of s that is not part of a valid UTF-8 character with '?', in place. */

@@ -5,7 +5,8 @@
  * batch whose every value can be read (ASan checks the strings point into live memory) or a 4xx/5xx status with
  * a message; the limits are small so that the fuzzer reaches them. plumb__serve_parse reads plain v1 rows
  * directly and hands anything else to jansson: the body is parsed through jansson alone too, and the two must give
- * the same status and message, or the same batch value for value.
+ * the same status and message, or the same batch value for value. The body is also read as one number, which must
+ * be strtod's.
  */
 #include "serve.h"
 
@@ -60,6 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)total;
     } else if (st < 400 || st > 599 || prob.status != st || !prob.message[0]) {
         abort();
+    }
+    /* the number reader the feature store's values go through: exactly strtod's double whenever it says yes */
+    double x;
+    if (plumb__serve_number((const char *)data + 1, size - 1, &x)) {
+        char *text = strndup((const char *)data + 1, size - 1);
+        const double y = text ? strtod(text, NULL) : x;
+        if (memcmp(&x, &y, sizeof x) != 0)
+            abort();
+        free(text);
     }
     plumb__serve_batch j;
     plumb__serve_problem jprob;
