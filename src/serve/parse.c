@@ -498,7 +498,11 @@ static bool number(cursor *c, double *x) {
 
 bool plumb__serve_number(const char *s, size_t n, double *x) {
     cursor c = {s, s + n};
-    return n > 0 && number(&c, x) && c.p == c.end;
+    if (!(n > 0 && number(&c, x) && c.p == c.end))
+        return false;
+    if (*x == 0 && s[0] == '-')
+        *x = -0.0; /* "-0": jansson's integer 0, strtod's negative zero */
+    return true;
 }
 
 /* What a scalar JSON value is, for the direct parser. */
@@ -667,6 +671,169 @@ static bool direct_v1(const char *body, size_t len, const plumb__serve_columns *
     return c.p == c.end;
 }
 
+/* An integer literal, as json_is_integer sees one (no fraction, no exponent), of at most 18 digits. */
+static bool integer(cursor *c, int64_t *v) {
+    skip_space(c);
+    const char *p = c->p;
+    const bool neg = p < c->end && *p == '-';
+    p += neg;
+    if (p >= c->end || !is_digit(*p) || (*p == '0' && p + 1 < c->end && is_digit(p[1])))
+        return false;
+    int64_t x = 0;
+    for (int d = 0; p < c->end && is_digit(*p); p++, d++) {
+        if (d == 18)
+            return false;
+        x = x * 10 + (*p - '0');
+    }
+    if (p < c->end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return false;
+    c->p = p;
+    *v = neg ? -x : x;
+    return true;
+}
+
+/* A flat array of scalars, skipped; *count its elements. */
+static bool skip_flat_array(cursor *c, int64_t *count) {
+    *count = 0;
+    if (!eat(c, '['))
+        return false;
+    if (eat(c, ']'))
+        return true;
+    do {
+        scalar v;
+        if (!read_scalar(c, &v))
+            return false;
+        ++*count;
+    } while (eat(c, ','));
+    return eat(c, ']');
+}
+
+/* One v2 input as the direct parser takes it: name, datatype, shape [N] or [N, 1] and a flat data array, each
+ * once, nothing else. */
+typedef struct tensor {
+    const char *name, *dtype, *data; /* data: where its array starts, read on the second pass */
+    size_t name_n, dtype_n;
+    int64_t rows, count;
+} tensor;
+
+static bool key_is(const char *s, size_t n, const char *key) {
+    return strlen(key) == n && memcmp(s, key, n) == 0;
+}
+
+static bool read_tensor(cursor *c, tensor *t) {
+    bool name = false, dtype = false, shape = false, data = false;
+    if (!eat(c, '{'))
+        return false;
+    do {
+        const char *k;
+        size_t n;
+        int64_t one = 1;
+        if (!plain_string(c, &k, &n) || !eat(c, ':'))
+            return false;
+        if (key_is(k, n, "name") && !name) {
+            if (!(name = plain_string(c, &t->name, &t->name_n)))
+                return false;
+        } else if (key_is(k, n, "datatype") && !dtype) {
+            if (!(dtype = plain_string(c, &t->dtype, &t->dtype_n)))
+                return false;
+        } else if (key_is(k, n, "shape") && !shape) {
+            if (!(shape = eat(c, '[') && integer(c, &t->rows) && (!eat(c, ',') || integer(c, &one)) && one == 1 &&
+                          eat(c, ']')))
+                return false;
+        } else if (key_is(k, n, "data") && !data) {
+            skip_space(c);
+            t->data = c->p;
+            if (!(data = skip_flat_array(c, &t->count)))
+                return false;
+        } else {
+            return false;
+        }
+    } while (eat(c, ','));
+    return eat(c, '}') && name && dtype && shape && data;
+}
+
+/* The second pass over input t of a v2 body that ends at end: its data into b's rows. */
+static bool read_input(const char *end, const tensor *t, const plumb__serve_columns *cols, int64_t rows, uint8_t *seen,
+                       int64_t *hint, plumb__serve_batch *b) {
+    const int64_t col = column_at(cols, t->name, t->name_n, hint);
+    if (col == -1)
+        return true; /* an input the model does not read */
+    if (seen[col == -2 ? cols->n : col]++)
+        return false;
+    const bool bytes = key_is(t->dtype, t->dtype_n, "BYTES");
+    bool known = bytes;
+    for (size_t i = 0; i < sizeof numeric_types / sizeof *numeric_types; i++)
+        known |= key_is(t->dtype, t->dtype_n, numeric_types[i]);
+    if (!known || (col != -2 && bytes != (cols->types[col] == PLUMB_TYPE_CATEGORICAL)) || t->count != rows)
+        return false;
+    cursor d = {t->data, end};
+    eat(&d, '[');
+    for (int64_t r = 0; r < rows; r++) {
+        scalar v;
+        bool key_seen = false;
+        if ((r && !eat(&d, ',')) || !read_scalar(&d, &v) || !set_scalar(b, cols, r, col, &v, &key_seen))
+            return false;
+    }
+    return true;
+}
+
+#define DIRECT_MAX_INPUTS 64
+
+/* {"inputs": [...], "id": "..."} (id optional, either order) and nothing else, read into b in two passes: the
+ * inputs' shapes first (the row count), then their data; false: declined. */
+static bool direct_v2(const char *body, size_t len, const plumb__serve_columns *cols, const plumb__serve_limits *lim,
+                      plumb__serve_batch *b) {
+    tensor in[DIRECT_MAX_INPUTS];
+    int n_in = 0;
+    bool inputs = false, id = false;
+    const char *id_s = NULL;
+    size_t id_n = 0;
+    cursor c = {body, body + len};
+    if (!eat(&c, '{'))
+        return false;
+    do {
+        const char *k;
+        size_t n;
+        if (!plain_string(&c, &k, &n) || !eat(&c, ':'))
+            return false;
+        if (key_is(k, n, "id") && !id) {
+            if (!(id = plain_string(&c, &id_s, &id_n)))
+                return false;
+        } else if (key_is(k, n, "inputs") && !inputs) {
+            inputs = true;
+            if (!eat(&c, '['))
+                return false;
+            do {
+                if (n_in == DIRECT_MAX_INPUTS || !read_tensor(&c, &in[n_in++]))
+                    return false;
+            } while (eat(&c, ','));
+            if (!eat(&c, ']'))
+                return false;
+        } else {
+            return false;
+        }
+    } while (eat(&c, ','));
+    if (!eat(&c, '}') || !inputs)
+        return false;
+    skip_space(&c);
+    if (c.p != c.end)
+        return false;
+    const int64_t rows = in[0].rows;
+    for (int i = 1; i < n_in; i++)
+        if (in[i].rows != rows)
+            return false;
+    plumb__serve_problem ignored;
+    if (alloc_rows(b, rows, cols->n, lim, &ignored) != 0 || (id && !(b->id = keep_n(b, id_s, id_n))))
+        return false;
+    uint8_t *seen = calloc((size_t)cols->n + 1, 1); /* per column, and the key: one given twice declines */
+    bool ok = seen != NULL;
+    int64_t hint = 0;
+    for (int i = 0; i < n_in && ok; i++)
+        ok = read_input(body + len, &in[i], cols, rows, seen, &hint, b);
+    free(seen);
+    return ok;
+}
+
 /* The checks every body gets before it is read: its size, then prescan. */
 static int check_body(const char *body, size_t len, const plumb__serve_columns *cols, const plumb__serve_limits *lim,
                       plumb__serve_batch *out, plumb__serve_problem *prob) {
@@ -697,7 +864,7 @@ int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, c
     const int r = check_body(body, len, cols, lim, out, prob);
     if (r)
         return r;
-    if (proto == PLUMB__SERVE_V1 && direct_v1(body, len, cols, lim, out))
+    if (proto == PLUMB__SERVE_V1 ? direct_v1(body, len, cols, lim, out) : direct_v2(body, len, cols, lim, out))
         return 0;
     plumb__serve_batch_free(out);
     return parse_document(body, len, proto, cols, lim, out, prob);

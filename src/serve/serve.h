@@ -68,7 +68,7 @@ typedef struct plumb__serve_problem {
 int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
                        const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob);
 /* The same, always through a jansson document: what plumb__serve_parse does with any body its direct parser of
- * plain v1 rows declines. fuzz_serve checks that the two agree on every body. */
+ * plain v1 rows and v2 tensors declines. fuzz_serve checks that the two agree on every body. */
 int plumb__serve_parse_json(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
                             const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob);
 void plumb__serve_batch_free(plumb__serve_batch *b);

@@ -3,10 +3,10 @@
  * The first byte chooses the protocol (bit 0: v1 instances, else v2 tensors); the rest is the body, parsed
  * against three columns of every type and an entity key. Whatever the body, the parser must return either a
  * batch whose every value can be read (ASan checks the strings point into live memory) or a 4xx/5xx status with
- * a message; the limits are small so that the fuzzer reaches them. plumb__serve_parse reads plain v1 rows
- * directly and hands anything else to jansson: the body is parsed through jansson alone too, and the two must give
- * the same status and message, or the same batch value for value. The body is also read as one number, which must
- * be strtod's.
+ * a message; the limits are small so that the fuzzer reaches them. plumb__serve_parse reads plain v1 rows and
+ * v2 tensors directly and hands anything else to jansson: the body is parsed through jansson alone too, and the
+ * two must give the same status and message, or the same batch value for value. The body is also read as one
+ * number, which must be strtod's.
  */
 #include "serve.h"
 
