@@ -142,9 +142,11 @@ load() {
         "http://127.0.0.1:${port[$tag]}" | grep '^result '
 }
 
-# metric NAME SERIES: the value of a /metrics series of plumb server NAME (the first line starting with SERIES)
+# metric NAME SERIES: the value of a /metrics series of plumb server NAME (the first line starting with SERIES).
+# awk reads to the end: leaving early made curl fail with a broken pipe (exit 23) when /metrics outgrew 4 KiB, and
+# pipefail then ended the calling script
 metric() {
-    curl -sf "http://127.0.0.1:${port[$1]}/metrics" | awk -v s="$2" 'index($0, s) == 1 { print $NF; exit }'
+    curl -sf "http://127.0.0.1:${port[$1]}/metrics" | awk -v s="$2" 'index($0, s) == 1 && !found { print $NF; found = 1 }'
 }
 
 load_average() {
