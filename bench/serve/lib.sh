@@ -71,6 +71,10 @@ serve_setup() {
 start_plumb() {
     local tag=$1 threads=$2
     shift 2
+    # made before the server starts: the background job opens them itself, and on a loaded machine the sed below
+    # could run first, fail on the missing file (status 2) and end the script under set -e
+    : >"$tmp/$tag.out"
+    : >"$tmp/$tag.err"
     "$build/plumb" serve "$plumb_model" --name "$name" --port 0 --threads "$threads" "$@" \
         >"$tmp/$tag.out" 2>"$tmp/$tag.err" &
     pid[$tag]=$!
@@ -142,9 +146,12 @@ load() {
         "http://127.0.0.1:${port[$tag]}" | grep '^result '
 }
 
-# metric NAME SERIES: the value of a /metrics series of plumb server NAME (the first line starting with SERIES)
+# metric NAME SERIES: the value of a /metrics series of plumb server NAME (the first line starting with SERIES).
+# awk reads to the end: leaving early made curl fail with a broken pipe (exit 23) when /metrics outgrew 4 KiB, and
+# pipefail then ended the calling script
 metric() {
-    curl -sf "http://127.0.0.1:${port[$1]}/metrics" | awk -v s="$2" 'index($0, s) == 1 { print $NF; exit }'
+    curl -sf "http://127.0.0.1:${port[$1]}/metrics" |
+        awk -v s="$2" 'index($0, s) == 1 && !found { print $NF; found = 1 }'
 }
 
 load_average() {

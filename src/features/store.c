@@ -34,6 +34,8 @@ typedef struct thread_ctx {
     void *conn;
     char *scratch;
     size_t cap;
+    ptrdiff_t *hint; /* per asked-for column, where the last row had it: rows of one table share their layout */
+    size_t n_hint;
     struct thread_ctx *prev, *next;
 } thread_ctx;
 
@@ -111,8 +113,25 @@ ptrdiff_t plumb__row_find(const plumb__row *row, const char *name) {
 static plumb_status fill(thread_ctx *t, const plumb__row *row, size_t n_cols, const char *const *cols,
                          const char **values, plumb_error *err) {
     size_t need = 0;
+    if (t->n_hint < n_cols) {
+        ptrdiff_t *h = realloc(t->hint, n_cols * sizeof *h);
+        if (h) {
+            for (size_t i = t->n_hint; i < n_cols; i++)
+                h[i] = -1;
+            t->hint = h;
+            t->n_hint = n_cols;
+        }
+    }
     for (size_t i = 0; i < n_cols; i++) {
-        const ptrdiff_t k = row ? plumb__row_find(row, cols[i]) : -1;
+        ptrdiff_t k = -1;
+        if (row) {
+            const ptrdiff_t h = i < t->n_hint ? t->hint[i] : -1;
+            k = h >= 0 && (size_t)h < row->n && strcmp(row->fields[h].name, cols[i]) == 0
+                    ? h
+                    : plumb__row_find(row, cols[i]);
+            if (i < t->n_hint)
+                t->hint[i] = k;
+        }
         values[i] = k >= 0 ? row->fields[k].value : NULL;
         need += values[i] ? strlen(values[i]) + 1 : 0;
     }
@@ -145,6 +164,7 @@ static plumb_status fill(thread_ctx *t, const plumb__row *row, size_t n_cols, co
 static void ctx_free(thread_ctx *t) {
     t->s->be->conn_free(t->conn);
     free(t->scratch);
+    free(t->hint);
     free(t);
 }
 

@@ -6,6 +6,7 @@
  */
 #include "serve.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -370,16 +371,482 @@ static int parse_v1(json_t *root, const plumb__serve_columns *cols, const plumb_
     return 0;
 }
 
-int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
-                       const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob) {
+/* ---- the direct parser ---------------------------------------------------------------------------------------- */
+
+/* Most requests are a handful of plain rows: {"instances": [{"f0": 1.5, ...}]}. jansson builds a document of them
+ * (an allocation a value, a hash table a row) only for the rows to be copied out of it again, about half of the
+ * server's time outside scoring. This parser reads that common shape straight into the batch and declines (returns
+ * false, the batch cleared) at anything else -- other members, escapes or bytes outside printable ASCII in a
+ * string, nesting, numbers it cannot convert exactly as jansson does, a value of the wrong type, a duplicate -- so
+ * that jansson then parses the body and says what is wrong with it as before: on every body it accepts, the batch
+ * equals jansson's (fuzz_serve checks the two against each other). */
+
+typedef struct cursor {
+    const char *p, *end;
+} cursor;
+
+static void skip_space(cursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
+        c->p++;
+}
+
+static bool eat(cursor *c, char ch) {
+    skip_space(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* A string of printable ASCII without escapes: *s and *n its bytes, between the quotes. */
+static bool plain_string(cursor *c, const char **s, size_t *n) {
+    skip_space(c);
+    if (c->p >= c->end || *c->p != '"')
+        return false;
+    const char *q = c->p + 1;
+    while (q < c->end && *q != '"') {
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '\\')
+            return false;
+        q++;
+    }
+    if (q >= c->end)
+        return false;
+    *s = c->p + 1;
+    *n = (size_t)(q - *s);
+    c->p = q + 1;
+    return true;
+}
+
+static bool literal(cursor *c, const char *word, size_t n) {
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+static bool is_digit(char ch) {
+    return ch >= '0' && ch <= '9';
+}
+
+/* A JSON number as jansson reads it: an integer literal is a json_int_t (here up to 18 digits, exactly), a real
+ * is strtod's double. Reals of at most 19 significant digits whose value is below 2^53 scaled by a power of ten up
+ * to 22 are computed as one correctly rounded multiplication or division, which is strtod's result (Clinger's
+ * fast path); other reals go to strtod itself. */
+static bool number(cursor *c, double *x) {
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = c->p, *start = c->p, *end = c->end;
+    const bool neg = p < end && *p == '-';
+    p += neg;
+    if (p >= end || !is_digit(*p))
+        return false;
+    uint64_t mant = 0;
+    int digits = 0, exp10 = 0;
+    if (*p == '0') {
+        p++;
+        if (p < end && is_digit(*p))
+            return false; /* a leading zero: not JSON */
+    }
+    for (; p < end && is_digit(*p); p++, digits++)
+        mant = mant * 10 + (uint64_t)(*p - '0');
+    bool real = false;
+    if (p < end && *p == '.') {
+        real = true;
+        if (++p >= end || !is_digit(*p))
+            return false;
+        for (; p < end && is_digit(*p); p++, digits++, exp10--)
+            mant = mant * 10 + (uint64_t)(*p - '0');
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = true;
+        p++;
+        bool eneg = false;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p >= end || !is_digit(*p))
+            return false;
+        int e = 0;
+        for (; p < end && is_digit(*p); p++)
+            if (e < 10000)
+                e = e * 10 + (*p - '0');
+        exp10 += eneg ? -e : e;
+    }
+    c->p = p;
+    if (!real) { /* json_int_t, then json_number_value's (double) */
+        if (digits > 18)
+            return false;
+        *x = (double)(neg ? -(int64_t)mant : (int64_t)mant);
+        return true;
+    }
+    if (digits <= 19 && mant <= ((uint64_t)1 << 53) && exp10 >= -22 && exp10 <= 22) {
+        const double m = (double)mant;
+        *x = exp10 < 0 ? m / pow10[-exp10] : m * pow10[exp10];
+        if (neg)
+            *x = -*x;
+        return true;
+    }
+    char buf[64];
+    if ((size_t)(p - start) >= sizeof buf)
+        return false;
+    memcpy(buf, start, (size_t)(p - start));
+    buf[p - start] = '\0';
+    errno = 0;
+    *x = strtod(buf, NULL);
+    return errno == 0 && isfinite(*x);
+}
+
+bool plumb__serve_number(const char *s, size_t n, double *x) {
+    cursor c = {s, s + n};
+    if (!(n > 0 && number(&c, x) && c.p == c.end))
+        return false;
+    if (*x == 0 && s[0] == '-')
+        *x = -0.0; /* "-0": jansson's integer 0, strtod's negative zero */
+    return true;
+}
+
+/* What a scalar JSON value is, for the direct parser. */
+typedef enum scalar_kind { S_NUMBER, S_STRING, S_TRUE, S_FALSE, S_NULL } scalar_kind;
+
+typedef struct scalar {
+    scalar_kind kind;
+    double x;
+    const char *s;
+    size_t n;
+} scalar;
+
+static bool read_scalar(cursor *c, scalar *v) {
+    skip_space(c);
+    if (c->p >= c->end)
+        return false;
+    switch (*c->p) {
+    case '"':
+        v->kind = S_STRING;
+        return plain_string(c, &v->s, &v->n);
+    case 't':
+        v->kind = S_TRUE;
+        return literal(c, "true", 4);
+    case 'f':
+        v->kind = S_FALSE;
+        return literal(c, "false", 5);
+    case 'n':
+        v->kind = S_NULL;
+        return literal(c, "null", 4);
+    default:
+        v->kind = S_NUMBER;
+        return number(c, &v->x);
+    }
+}
+
+static const char *keep_n(plumb__serve_batch *b, const char *s, size_t n) {
+    char buf[256];
+    if (n >= sizeof buf) {
+        char *copy = strndup(s, n);
+        const char *kept = copy ? plumb__serve_batch_keep(b, copy) : NULL;
+        free(copy);
+        return kept;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return plumb__serve_batch_keep(b, buf);
+}
+
+/* set_value for the direct parser: the same value where set_value succeeds, false where it would fail (or where
+ * it would turn a number into text). */
+static bool set_scalar(plumb__serve_batch *b, const plumb__serve_columns *cols, int64_t r, int64_t c, const scalar *v,
+                       bool *key_seen) {
+    if (c == -2) {
+        if (*key_seen)
+            return false;
+        *key_seen = true;
+        if (v->kind == S_NULL)
+            return true;
+        if (v->kind != S_STRING)
+            return false;
+        return (b->keys[r] = keep_n(b, v->s, v->n)) != NULL;
+    }
+    const size_t k = (size_t)r * (size_t)b->n_cols + (size_t)c;
+    if (b->given[k])
+        return false; /* a duplicate member: jansson keeps the last one */
+    b->given[k] = 1;
+    if (v->kind == S_NULL)
+        return true;
+    switch (cols->types[c]) {
+    case PLUMB_TYPE_CATEGORICAL:
+        return v->kind == S_STRING && (b->cats[k] = keep_n(b, v->s, v->n)) != NULL;
+    case PLUMB_TYPE_BOOL:
+        if (v->kind == S_NUMBER && v->x != 0 && v->x != 1)
+            return false;
+        break;
+    default:
+        break;
+    }
+    if (v->kind == S_STRING)
+        return false;
+    b->values[k] = v->kind == S_NUMBER ? v->x : v->kind == S_TRUE;
+    return true;
+}
+
+/* The column named s (n bytes), trying *hint first: rows usually list the columns in the model's order. -2: the
+ * entity key; -1: a name the model does not read. */
+static int64_t column_at(const plumb__serve_columns *cols, const char *s, size_t n, int64_t *hint) {
+    if (cols->entity_key && strncmp(cols->entity_key, s, n) == 0 && cols->entity_key[n] == '\0')
+        return -2;
+    for (int64_t i = 0; i < cols->n; i++) {
+        int64_t c = *hint + i;
+        if (c >= cols->n)
+            c -= cols->n;
+        if (strncmp(cols->names[c], s, n) == 0 && cols->names[c][n] == '\0') {
+            *hint = c + 1 < cols->n ? c + 1 : 0;
+            return c;
+        }
+    }
+    return -1;
+}
+
+/* Room for row r of n_cols in b (missing values, nothing given). */
+static bool grow_rows(plumb__serve_batch *b, int64_t r, int64_t n_cols, int64_t *cap) {
+    if (r >= *cap) {
+        const int64_t rows = *cap ? 2 * *cap : 1;
+        const size_t n = (size_t)rows * (size_t)(n_cols ? n_cols : 1);
+        double *values = realloc(b->values, n * sizeof *values);
+        if (values)
+            b->values = values;
+        const char **cats = realloc(b->cats, n * sizeof *cats);
+        if (cats)
+            b->cats = cats;
+        uint8_t *given = realloc(b->given, n);
+        if (given)
+            b->given = given;
+        const char **keys = realloc(b->keys, (size_t)rows * sizeof *keys);
+        if (keys)
+            b->keys = keys;
+        if (!values || !cats || !given || !keys)
+            return false;
+        *cap = rows;
+    }
+    const size_t w = (size_t)(n_cols ? n_cols : 1), off = (size_t)r * w;
+    for (size_t i = 0; i < w; i++) {
+        b->values[off + i] = NAN;
+        b->cats[off + i] = NULL;
+        b->given[off + i] = 0;
+    }
+    b->keys[r] = NULL;
+    return true;
+}
+
+/* {"instances": [{...}, ...]} and nothing else, read into b; false: declined (b may hold part of it). */
+static bool direct_v1(const char *body, size_t len, const plumb__serve_columns *cols, const plumb__serve_limits *lim,
+                      plumb__serve_batch *b) {
+    cursor c = {body, body + len};
+    const char *s;
+    size_t n;
+    if (!eat(&c, '{') || !plain_string(&c, &s, &n) || n != 9 || memcmp(s, "instances", 9) != 0 || !eat(&c, ':') ||
+        !eat(&c, '['))
+        return false;
+    int64_t cap = 0, r = 0, hint = 0;
+    b->n_cols = cols->n;
+    do {
+        if (r >= lim->max_batch || !grow_rows(b, r, cols->n, &cap) || !eat(&c, '{'))
+            return false;
+        b->n_rows = r + 1;
+        bool key_seen = false;
+        if (!eat(&c, '}')) {
+            do {
+                scalar v;
+                if (!plain_string(&c, &s, &n) || !eat(&c, ':') || !read_scalar(&c, &v))
+                    return false;
+                const int64_t col = column_at(cols, s, n, &hint);
+                if (col != -1 && !set_scalar(b, cols, r, col, &v, &key_seen))
+                    return false;
+            } while (eat(&c, ','));
+            if (!eat(&c, '}'))
+                return false;
+        }
+        r++;
+    } while (eat(&c, ','));
+    if (!eat(&c, ']') || !eat(&c, '}'))
+        return false;
+    skip_space(&c);
+    return c.p == c.end;
+}
+
+/* An integer literal, as json_is_integer sees one (no fraction, no exponent), of at most 18 digits. */
+static bool integer(cursor *c, int64_t *v) {
+    skip_space(c);
+    const char *p = c->p;
+    const bool neg = p < c->end && *p == '-';
+    p += neg;
+    if (p >= c->end || !is_digit(*p) || (*p == '0' && p + 1 < c->end && is_digit(p[1])))
+        return false;
+    int64_t x = 0;
+    for (int d = 0; p < c->end && is_digit(*p); p++, d++) {
+        if (d == 18)
+            return false;
+        x = x * 10 + (*p - '0');
+    }
+    if (p < c->end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return false;
+    c->p = p;
+    *v = neg ? -x : x;
+    return true;
+}
+
+/* A flat array of scalars, skipped; *count its elements. */
+static bool skip_flat_array(cursor *c, int64_t *count) {
+    *count = 0;
+    if (!eat(c, '['))
+        return false;
+    if (eat(c, ']'))
+        return true;
+    do {
+        scalar v;
+        if (!read_scalar(c, &v))
+            return false;
+        ++*count;
+    } while (eat(c, ','));
+    return eat(c, ']');
+}
+
+/* One v2 input as the direct parser takes it: name, datatype, shape [N] or [N, 1] and a flat data array, each
+ * once, nothing else. */
+typedef struct tensor {
+    const char *name, *dtype, *data; /* data: where its array starts, read on the second pass */
+    size_t name_n, dtype_n;
+    int64_t rows, count;
+} tensor;
+
+static bool key_is(const char *s, size_t n, const char *key) {
+    return strlen(key) == n && memcmp(s, key, n) == 0;
+}
+
+static bool read_tensor(cursor *c, tensor *t) {
+    bool name = false, dtype = false, shape = false, data = false;
+    if (!eat(c, '{'))
+        return false;
+    do {
+        const char *k;
+        size_t n;
+        int64_t one = 1;
+        if (!plain_string(c, &k, &n) || !eat(c, ':'))
+            return false;
+        if (key_is(k, n, "name") && !name) {
+            if (!(name = plain_string(c, &t->name, &t->name_n)))
+                return false;
+        } else if (key_is(k, n, "datatype") && !dtype) {
+            if (!(dtype = plain_string(c, &t->dtype, &t->dtype_n)))
+                return false;
+        } else if (key_is(k, n, "shape") && !shape) {
+            if (!(shape = eat(c, '[') && integer(c, &t->rows) && (!eat(c, ',') || integer(c, &one)) && one == 1 &&
+                          eat(c, ']')))
+                return false;
+        } else if (key_is(k, n, "data") && !data) {
+            skip_space(c);
+            t->data = c->p;
+            if (!(data = skip_flat_array(c, &t->count)))
+                return false;
+        } else {
+            return false;
+        }
+    } while (eat(c, ','));
+    return eat(c, '}') && name && dtype && shape && data;
+}
+
+/* The second pass over input t of a v2 body that ends at end: its data into b's rows. */
+static bool read_input(const char *end, const tensor *t, const plumb__serve_columns *cols, int64_t rows, uint8_t *seen,
+                       int64_t *hint, plumb__serve_batch *b) {
+    const int64_t col = column_at(cols, t->name, t->name_n, hint);
+    if (col == -1)
+        return true; /* an input the model does not read */
+    if (seen[col == -2 ? cols->n : col]++)
+        return false;
+    const bool bytes = key_is(t->dtype, t->dtype_n, "BYTES");
+    bool known = bytes;
+    for (size_t i = 0; i < sizeof numeric_types / sizeof *numeric_types; i++)
+        known |= key_is(t->dtype, t->dtype_n, numeric_types[i]);
+    if (!known || (col != -2 && bytes != (cols->types[col] == PLUMB_TYPE_CATEGORICAL)) || t->count != rows)
+        return false;
+    cursor d = {t->data, end};
+    eat(&d, '[');
+    for (int64_t r = 0; r < rows; r++) {
+        scalar v;
+        bool key_seen = false;
+        if ((r && !eat(&d, ',')) || !read_scalar(&d, &v) || !set_scalar(b, cols, r, col, &v, &key_seen))
+            return false;
+    }
+    return true;
+}
+
+#define DIRECT_MAX_INPUTS 64
+
+/* {"inputs": [...], "id": "..."} (id optional, either order) and nothing else, read into b in two passes: the
+ * inputs' shapes first (the row count), then their data; false: declined. */
+static bool direct_v2(const char *body, size_t len, const plumb__serve_columns *cols, const plumb__serve_limits *lim,
+                      plumb__serve_batch *b) {
+    tensor in[DIRECT_MAX_INPUTS];
+    int n_in = 0;
+    bool inputs = false, id = false;
+    const char *id_s = NULL;
+    size_t id_n = 0;
+    cursor c = {body, body + len};
+    if (!eat(&c, '{'))
+        return false;
+    do {
+        const char *k;
+        size_t n;
+        if (!plain_string(&c, &k, &n) || !eat(&c, ':'))
+            return false;
+        if (key_is(k, n, "id") && !id) {
+            if (!(id = plain_string(&c, &id_s, &id_n)))
+                return false;
+        } else if (key_is(k, n, "inputs") && !inputs) {
+            inputs = true;
+            if (!eat(&c, '['))
+                return false;
+            do {
+                if (n_in == DIRECT_MAX_INPUTS || !read_tensor(&c, &in[n_in++]))
+                    return false;
+            } while (eat(&c, ','));
+            if (!eat(&c, ']'))
+                return false;
+        } else {
+            return false;
+        }
+    } while (eat(&c, ','));
+    if (!eat(&c, '}') || !inputs)
+        return false;
+    skip_space(&c);
+    if (c.p != c.end)
+        return false;
+    const int64_t rows = in[0].rows;
+    for (int i = 1; i < n_in; i++)
+        if (in[i].rows != rows)
+            return false;
+    plumb__serve_problem ignored;
+    if (alloc_rows(b, rows, cols->n, lim, &ignored) != 0 || (id && !(b->id = keep_n(b, id_s, id_n))))
+        return false;
+    uint8_t *seen = calloc((size_t)cols->n + 1, 1); /* per column, and the key: one given twice declines */
+    bool ok = seen != NULL;
+    int64_t hint = 0;
+    for (int i = 0; i < n_in && ok; i++)
+        ok = read_input(body + len, &in[i], cols, rows, seen, &hint, b);
+    free(seen);
+    return ok;
+}
+
+/* The checks every body gets before it is read: its size, then prescan. */
+static int check_body(const char *body, size_t len, const plumb__serve_columns *cols, const plumb__serve_limits *lim,
+                      plumb__serve_batch *out, plumb__serve_problem *prob) {
     memset(out, 0, sizeof *out);
     prob->status = 0;
     prob->message[0] = '\0';
     if (len > lim->max_body)
         return plumb__serve_fail(prob, 413, "a body of %zu bytes exceeds the limit of %zu", len, lim->max_body);
-    int r = prescan(body, len, lim, cols, prob);
-    if (r)
-        return r;
+    return prescan(body, len, lim, cols, prob);
+}
+
+static int parse_document(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
+                          const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob) {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);
     if (!root)
@@ -390,4 +857,21 @@ int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, c
         return plumb__serve_fail(prob, 400, "the body must be a JSON object");
     out->explain = explain_flag(root);
     return proto == PLUMB__SERVE_V2 ? parse_v2(root, cols, lim, out, prob) : parse_v1(root, cols, lim, out, prob);
+}
+
+int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
+                       const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob) {
+    const int r = check_body(body, len, cols, lim, out, prob);
+    if (r)
+        return r;
+    if (proto == PLUMB__SERVE_V1 ? direct_v1(body, len, cols, lim, out) : direct_v2(body, len, cols, lim, out))
+        return 0;
+    plumb__serve_batch_free(out);
+    return parse_document(body, len, proto, cols, lim, out, prob);
+}
+
+int plumb__serve_parse_json(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
+                            const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob) {
+    const int r = check_body(body, len, cols, lim, out, prob);
+    return r ? r : parse_document(body, len, proto, cols, lim, out, prob);
 }

@@ -67,10 +67,18 @@ typedef struct plumb__serve_problem {
  * prob->message set. Never crashes on any input: fuzz_serve. */
 int plumb__serve_parse(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
                        const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob);
+/* The same, always through a jansson document: what plumb__serve_parse does with any body its direct parser of
+ * plain v1 rows and v2 tensors declines. fuzz_serve checks that the two agree on every body. */
+int plumb__serve_parse_json(const char *body, size_t len, plumb__serve_proto proto, const plumb__serve_columns *cols,
+                            const plumb__serve_limits *lim, plumb__serve_batch *out, plumb__serve_problem *prob);
 void plumb__serve_batch_free(plumb__serve_batch *b);
 
 /* Keeps a copy of s alive as long as the batch; NULL when out of memory. */
 const char *plumb__serve_batch_keep(plumb__serve_batch *b, const char *s);
+
+/* Reads s (n bytes) as one JSON number into *x: true with exactly the double strtod (and jansson) would give, false
+ * for anything else (not JSON's number grammar, out of range, or too long to convert cheaply): ask strtod then. */
+bool plumb__serve_number(const char *s, size_t n, double *x);
 
 /* The length of the longest prefix of s, at most max bytes, that splits no UTF-8 character. */
 size_t plumb__serve_utf8_prefix(const char *s, size_t max);
