@@ -615,6 +615,8 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     /* the unbiased estimate: rows no trial saw */
     double test_score = NAN;
     int64_t test_rows = 0;
+    plumb_metric_data md;
+    plumb_metric_data_init(&md);
     if (cli_get(a, "test")) {
         if ((rc = cli_read_frame(a, cli_get(a, "test"), plumb_frame_schema(frame), &test)) != EXIT_OK)
             goto trials_done;
@@ -640,8 +642,6 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
             goto trials_done;
         }
         const int64_t twc = cli_column_with_role(test, PLUMB_ROLE_WEIGHT);
-        plumb_metric_data md;
-        plumb_metric_data_init(&md);
         md.n_rows = test_rows;
         md.label = test_y;
         md.score = test_s;
@@ -704,8 +704,21 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
         ro.target = tc.name;
         ro.positive_class = task == PLUMB_TASK_BINARY ? positive : NULL;
         ro.model_kind = kind;
+        ro.strategy = strategy_names[strategy];
         plumb_run *run = NULL;
-        plumb_status made = PLUMB_EINVAL;
+        plumb_run_tune_info ti = {space,
+                                  tuner,
+                                  sampler,
+                                  c.metric,
+                                  lower_is_better(c.metric),
+                                  k,
+                                  now() - t0,
+                                  final,
+                                  frame,
+                                  cli_get(a, "test"),
+                                  cli_get(a, "test") ? &md : NULL,
+                                  cli_get(a, "test") ? &test_ev : NULL};
+        const plumb_status made = plumb_run_tune(&ro, &ti, &run, &err);
         (void)ro;
         (void)test_ev;
         err.code = PLUMB_EINVAL;

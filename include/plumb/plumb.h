@@ -1474,6 +1474,9 @@ PLUMB_API int64_t plumb_tuner_n_trials(const plumb_tuner *tuner);
 PLUMB_API const double *plumb_tuner_trial(const plumb_tuner *tuner, int64_t t, plumb_trial_state *state,
                                           double *score);
 
+/* Trial t's step scores (borrowed; *steps NULL when it has none); returns how many. */
+PLUMB_API int64_t plumb_tuner_steps(const plumb_tuner *tuner, int64_t t, const double **steps);
+
 /* The best complete trial's number, or -1 when no trial is complete. */
 PLUMB_API int64_t plumb_tuner_best(const plumb_tuner *tuner);
 
@@ -1516,6 +1519,30 @@ PLUMB_API double plumb_tune_journal_seconds(const plumb_tune_journal *journal, i
 
 /* Closes the journal; accepts NULL. */
 PLUMB_API void plumb_tune_journal_close(plumb_tune_journal *journal);
+
+/* What a record of kind tune says (plumb_run_tune); every pointer is borrowed for the call. */
+typedef struct plumb_run_tune_info {
+    const plumb_tune_space *space;
+    const plumb_tuner *tuner;        /* the finished search */
+    const char *sampler;             /* "tpe" or "random" */
+    plumb_metric metric;             /* the score optimised */
+    bool minimize;                   /* a lower score is better */
+    int64_t n_folds;                 /* folds per trial */
+    double seconds;                  /* wall time of the search */
+    const plumb_model *model;        /* the model refit with the best parameters */
+    const plumb_frame *train;        /* the rows it was refit on (importance), may be NULL */
+    const char *test_path;           /* held-out data, NULL: none (then test and test_ev are NULL) */
+    const plumb_metric_data *test;   /* the model's scores on it */
+    const plumb_evaluation *test_ev; /* their evaluation */
+} plumb_run_tune_info;
+
+/* A record of kind tune: the data, the refit model (settings, importance), "tune" (sampler, metric, trials, the
+ * history of every trial's score and state, the best trial and parameters, the parameter importances), "folds"
+ * (the best trial's fold scores) and, with held-out data, its evaluation -- the unbiased figure. opts->data_path,
+ * target, positive_class, model_kind and strategy are used. Errors as plumb_run_eval; PLUMB_EINVAL when no trial
+ * is complete. */
+PLUMB_API plumb_status plumb_run_tune(const plumb_run_options *opts, const plumb_run_tune_info *info,
+                                      plumb_run **out, plumb_error *err);
 
 #ifdef __cplusplus
 }

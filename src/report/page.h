@@ -53,4 +53,8 @@ void plumb__charts_regression(page *p, const plumb__eval *e, size_t i);
 /* charts_importance.c: which 0 gain share, 1 mean |SHAP|, 2 one row's contributions */
 void plumb__chart_ranked(page *p, int which);
 
+/* charts_tune.c: the search's history and its parameter importances */
+void plumb__chart_tune_history(page *p);
+void plumb__chart_tune_importance(page *p);
+
 #endif /* PLUMB_REPORT_PAGE_H */

@@ -98,6 +98,11 @@ const double *plumb_tuner_trial(const plumb_tuner *t, int64_t i, plumb_trial_sta
     return t->trials[i].values;
 }
 
+int64_t plumb_tuner_steps(const plumb_tuner *t, int64_t i, const double **steps) {
+    *steps = i >= 0 && i < t->n ? t->trials[i].steps : NULL;
+    return i >= 0 && i < t->n ? t->trials[i].n_steps : 0;
+}
+
 /* a better than b */
 static bool better(const plumb_tuner *t, double a, double b) {
     return t->o.minimize ? a < b : a > b;
