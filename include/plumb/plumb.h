@@ -1485,9 +1485,10 @@ PLUMB_API int64_t plumb_tuner_best(const plumb_tuner *tuner);
 PLUMB_API double plumb_tuner_median(const plumb_tuner *tuner, int64_t step, int64_t n_min);
 
 /* Parameter importance into out (OUT, one per parameter, summing to 1 unless all are 0): the share of the
- * complete trials' score variance that each parameter explains on its own -- the between-group variance over the
- * total (eta squared) with trials grouped by choice, or numbers into up to 10 equal-count bins -- normalised over
- * the parameters. A main-effect measure, like fANOVA's first-order terms without the forest. */
+ * complete trials' score variance that each parameter explains on its own -- epsilon squared, the between-group
+ * variance over the total less what chance gives that many groups, with trials grouped by choice or numbers into up
+ * to 10 equal-count bins, clipped at 0 -- normalised over the parameters. A main-effect measure, like fANOVA's
+ * first-order terms without the forest. Needs 4 complete trials where a parameter was active, else it gets 0. */
 PLUMB_API void plumb_tuner_importance(const plumb_tuner *tuner, double *out);
 
 PLUMB_API void plumb_tuner_free(plumb_tuner *tuner);

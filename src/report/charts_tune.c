@@ -93,9 +93,10 @@ void plumb__chart_tune_importance(page *p) {
                               {NULL, NULL}};
         figure_open(p);
         plumb__svg_hbars(p->b, p->next_id++, &c);
-        figure_close(p, "Each parameter's eta squared: trials grouped by its value (choices, or up to 10 equal-count "
-                        "bins), the between-group variance of the score over the total, normalised to 100%. A "
-                        "main effect only: parameters that matter together show little here.");
+        figure_close(p, "Each parameter's epsilon squared: trials grouped by its value (choices, or up to 10 "
+                        "equal-count bins), the between-group variance of the score over the total less what chance "
+                        "gives, normalised to 100%. A main effect only: parameters that matter together show little "
+                        "here.");
     }
     free(bars);
 }

@@ -81,6 +81,9 @@ static plumb_status fail_at(const parser *ps, const char *param, const char *fie
     size_t at = 0;
     while (at < ps->len && ps->text[at] != '{')
         at++;
+    if (at == ps->len) /* not an object: point at its start */
+        for (at = 0; at < ps->len && (ps->text[at] == ' ' || ps->text[at] == '\n' || ps->text[at] == '\t');)
+            at++;
     if (param) {
         const size_t p = find_key(ps->text, ps->len, at + 1, 0, param);
         if (p < ps->len) {
@@ -158,8 +161,13 @@ char *plumb_tune_space_json(const plumb_tune_space *s) {
         json_t *j = json_pack("{s:s}", "type", type_names[p->type]);
         if (p->type == PLUMB_TUNE_CATEGORICAL) {
             json_t *c = json_array();
-            for (int64_t k = 0; k < p->n_choices; k++)
-                json_array_append_new(c, json_string(p->choices[k]));
+            const bool text = s->rows[i]->field == TUNE_CRITERION || s->rows[i]->field == TUNE_CLASS_WEIGHT;
+            for (int64_t k = 0; k < p->n_choices; k++) {
+                const double x = text ? 0 : strtod(p->choices[k], NULL);
+                json_array_append_new(c, text                              ? json_string(p->choices[k])
+                                         : x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x)
+                                                                           : json_real(x));
+            }
             json_object_set_new(j, "choices", c);
         } else {
             json_object_set_new(j, "low", json_real(p->low));
@@ -196,7 +204,7 @@ static char *choice_text(const json_t *v) {
 static plumb_status check_bound(const parser *ps, const char *name, const char *field, const plumb__tunable *r,
                                 double v, const char *model) {
     if (v < r->min || (r->min_open && v == r->min) || v > r->max)
-        return fail_at(ps, name, field, "'%s': %s %g is outside the values a %s model takes (%s%g, %g]", name, field, v,
+        return fail_at(ps, name, field, "'%s': %s %g is outside the values a %s model takes: %s%g, %g]", name, field, v,
                        model, r->min_open ? "(" : "[", r->min, r->max);
     return PLUMB_OK;
 }

@@ -403,6 +403,7 @@ void plumb_tuner_importance(const plumb_tuner *t, double *out) {
             continue;
         qsort(v, (size_t)n, sizeof *v, cmp_ranked);
         double mean = 0, sst = 0, ssb = 0;
+        int64_t n_groups = 0;
         for (int64_t k = 0; k < n; k++)
             mean += t->trials[v[k].number].score;
         mean /= (double)n;
@@ -428,9 +429,15 @@ void plumb_tuner_importance(const plumb_tuner *t, double *out) {
                 m += t->trials[v[k].number].score;
             m /= (double)(b - a);
             ssb += (double)(b - a) * (m - mean) * (m - mean);
+            n_groups++;
             a = b;
         }
-        out[i] = sst > 0 ? ssb / sst : 0;
+        /* epsilon squared: eta squared less what chance alone gives G groups, (G - 1) times the within-group
+         * mean square (Kelley 1935); without the correction a parameter with few trials in many groups looks
+         * important by its noise */
+        const double msw = n > n_groups ? (sst - ssb) / (double)(n - n_groups) : 0;
+        const double e2 = sst > 0 ? (ssb - (double)(n_groups - 1) * msw) / sst : 0;
+        out[i] = e2 > 0 ? e2 : 0;
         total += out[i];
     }
     for (int64_t i = 0; total > 0 && i < s->n; i++)
