@@ -29,7 +29,7 @@ static const cli_option options[] = {
     {"output", 'o', "FILE", NULL, "write the model refit with the best parameters (atomically)"},
     {"trials", 'n', "N", "50", "trials in all (a resumed search counts those in its journal)"},
     {"time-budget", 0, "S", NULL, "start no trial after S seconds (the result then depends on the machine)"},
-    {"cv", 'k', "N", "5", "cross-validation folds per trial"},
+    {"folds", 'k', "N", "5", "cross-validation folds per trial"},
     {"strategy", 0, "S", "stratified (binary), kfold", "kfold, stratified, group (--group-col) or time (--time-col)"},
     {"metric", 0, "NAME", "roc_auc or rmse",
      "the score to optimise: any metric of the task (roc_auc, pr_auc, log_loss, brier, rmse, mae, r2, ...; auc is "
@@ -322,11 +322,11 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     int rc = EXIT_OK;
     long long n_trials = 50, k = 5, seed = CLI_SEED, startup = 10, threads = 0;
     double budget = 0;
-    if (!cli_int(a, "trials", 1, &n_trials) || !cli_int(a, "cv", 2, &k) || !cli_int(a, "seed", 0, &seed) ||
+    if (!cli_int(a, "trials", 1, &n_trials) || !cli_int(a, "folds", 2, &k) || !cli_int(a, "seed", 0, &seed) ||
         !cli_int(a, "startup", 0, &startup) || !cli_double(a, "time-budget", &budget) || !cli_threads(a, &threads))
         return EXIT_USAGE;
     if (k > 64)
-        return cli_usage_error(a->cmd, "option '--cv' expects at most 64 folds, got %lld", k);
+        return cli_usage_error(a->cmd, "option '--folds' expects at most 64 folds, got %lld", k);
     if (cli_get(a, "time-budget") && !(budget > 0))
         return cli_usage_error(a->cmd, "option '--time-budget' expects seconds > 0, got '%s'",
                                cli_get(a, "time-budget"));

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CREDIT="$SRC/examples/credit/credit_data.csv"
-FAST="--num-iterations 60 --early-stopping-rounds 10 --cv 3"
+FAST="--num-iterations 60 --early-stopping-rounds 10 --folds 3"
 
 json() { /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 # the trial numbers in a journal, in order
@@ -28,7 +28,7 @@ split_credit() {
 test_tune_help() {
     run "$PLUMB" tune --help
     expect_rc 0
-    for opt in output trials time-budget cv strategy metric space sampler startup prune journal test json report \
+    for opt in output trials time-budget folds strategy metric space sampler startup prune journal test json report \
         model seed target threads; do
         expect_out_has "--$opt"
     done
@@ -117,7 +117,7 @@ test_tune_resume_after_kill() {
 
 test_tune_other_models_and_random() {
     split_credit
-    run "$PLUMB" tune "$TMP/train.csv" --target Status --model tree --trials 6 --cv 3 -o "$TMP/t.plumb" --json -q \
+    run "$PLUMB" tune "$TMP/train.csv" --target Status --model tree --trials 6 --folds 3 -o "$TMP/t.plumb" --json -q \
         --sampler random --metric log_loss --prune none
     expect_rc 0
     printf '%s' "$out" >"$TMP/t.json"
@@ -125,7 +125,7 @@ test_tune_other_models_and_random() {
         "tree random log_loss False 0" ] || fail "tree summary"
     [ "$(json "$TMP/t.json" 'j["best_cv_score"] == min(t["score"] for t in j["history"])')" = "True" ] ||
         fail "log_loss is minimised"
-    run "$PLUMB" tune "$TMP/train.csv" --target Status --model logistic --trials 6 --cv 3 -o "$TMP/l.plumb" -q \
+    run "$PLUMB" tune "$TMP/train.csv" --target Status --model logistic --trials 6 --folds 3 -o "$TMP/l.plumb" -q \
         --test "$TMP/test.csv"
     expect_rc 0
     expect_out_line "^best trial [0-9]+: cv roc_auc 0\.[0-9]{6}"
@@ -172,7 +172,7 @@ test_tune_bad_input() {
     expect_err_has "no output: name the tuned model's file with -o"
     run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --learning-rate 0.1
     expect_rc 2
-    run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --cv 1
+    run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --folds 1
     expect_rc 2
     run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --metric rmse
     expect_rc 2
