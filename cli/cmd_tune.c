@@ -264,6 +264,15 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* A categorical choice as JSON: a number when its text is one (bagging_freq's 0 and 1), else the text. */
+static json_t *choice_json(const char *text) {
+    char *end;
+    const double x = strtod(text, &end);
+    if (*text && !*end)
+        return x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x) : json_real(x);
+    return json_string(text);
+}
+
 /* The trial's parameters as a JSON object (active ones only). */
 static json_t *params_json(const plumb_tune_space *s, const double *v) {
     json_t *o = json_object();
@@ -272,7 +281,7 @@ static json_t *params_json(const plumb_tune_space *s, const double *v) {
         if (isnan(v[i]))
             continue;
         json_object_set_new(o, p->name,
-                            p->type == PLUMB_TUNE_CATEGORICAL ? json_string(p->choices[(int64_t)v[i]])
+                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)v[i]])
                             : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)v[i])
                                                               : json_real(v[i]));
     }
@@ -595,7 +604,7 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     int64_t bn = 0;
     plumb_trial_state bst;
     double bscore;
-    if (isnan(best_trees)) {
+    if (gbdt && isnan(best_trees)) {
         run_trial(&c, tuner, bv, false, bsteps, &bn, &bst, &bscore, &best_trees);
     }
     /* refit on every training row */

@@ -586,6 +586,15 @@ plumb_status plumb_run_audit(const plumb_run_options *o, int64_t rows, const plu
 
 static const char *const trial_states[] = {"complete", "pruned", "failed"};
 
+/* A categorical choice as JSON: a number when its text is one (bagging_freq's 0 and 1), else the text. */
+static json_t *choice_json(const char *text) {
+    char *end;
+    const double x = strtod(text, &end);
+    if (*text && !*end)
+        return x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x) : json_real(x);
+    return json_string(text);
+}
+
 /* The trial's active parameters as an object. */
 static json_t *trial_params(const plumb_tune_space *s, const double *v) {
     json_t *o = json_object();
@@ -594,7 +603,7 @@ static json_t *trial_params(const plumb_tune_space *s, const double *v) {
         if (isnan(v[i]))
             continue;
         json_object_set_new(o, p->name,
-                            p->type == PLUMB_TUNE_CATEGORICAL ? json_string(p->choices[(int64_t)v[i]])
+                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)v[i]])
                             : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)v[i])
                                                               : json_real(v[i]));
     }

@@ -157,6 +157,15 @@ done:
     return st;
 }
 
+/* A categorical choice as JSON: a number when its text is one (bagging_freq's 0 and 1), else the text. */
+static json_t *choice_json(const char *text) {
+    char *end;
+    const double x = strtod(text, &end);
+    if (*text && !*end)
+        return x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x) : json_real(x);
+    return json_string(text);
+}
+
 static const char *const state_names[] = {"complete", "pruned", "failed"};
 
 plumb_status plumb_tune_journal_replay(plumb_tune_journal *j, plumb_tuner *tuner, int64_t *n, plumb_error *err) {
@@ -230,7 +239,7 @@ plumb_status plumb_tune_journal_append(plumb_tune_journal *j, const plumb_tune_s
         if (isnan(values[i]))
             continue;
         json_object_set_new(pj, p->name,
-                            p->type == PLUMB_TUNE_CATEGORICAL ? json_string(p->choices[(int64_t)values[i]])
+                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)values[i]])
                             : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)values[i])
                                                               : json_real(values[i]));
     }

@@ -149,7 +149,7 @@ JSON
         --json -q
     expect_rc 0
     printf '%s' "$out" >"$TMP/s.json"
-    [ "$(json "$TMP/s.json" 'all(0.05 <= t["params"]["learning_rate"] <= 0.2 and t["params"]["num_leaves"] in ("4", "8")
+    [ "$(json "$TMP/s.json" 'all(0.05 <= t["params"]["learning_rate"] <= 0.2 and t["params"]["num_leaves"] in (4, 8)
         for t in j["history"]), sorted(j["best_params"])')" = "True ['learning_rate', 'num_leaves']" ] ||
         fail "the space file is not what was searched"
 }
