@@ -1383,7 +1383,7 @@ typedef struct plumb_tune_param {
     plumb_tune_type type;
     double low, high; /* FLOAT, INT: the bounds, inclusive */
     bool log;
-    int64_t n_choices;   /* CATEGORICAL: the choices, as text ("0", "gini") */
+    int64_t n_choices; /* CATEGORICAL: the choices, as text ("0", "gini") */
     const char **choices;
     int64_t parent;       /* -1, or the categorical parameter (an earlier one) this one depends on */
     uint64_t parent_mask; /* active only when the parent is active and its choice c has bit c set here */
@@ -1425,8 +1425,7 @@ PLUMB_API void plumb_tune_apply_tree(const plumb_tune_space *space, const double
 PLUMB_API void plumb_tune_apply_linear(const plumb_tune_space *space, const double *values, plumb_linear_params *p);
 
 /* Formats value of parameter i as text ("0.0123", "31", "gini", "-" when NaN) into buf (size n). Returns buf. */
-PLUMB_API char *plumb_tune_format_value(const plumb_tune_space *space, int64_t i, double value, char *buf,
-                                        size_t n);
+PLUMB_API char *plumb_tune_format_value(const plumb_tune_space *space, int64_t i, double value, char *buf, size_t n);
 
 PLUMB_API void plumb_tune_space_free(plumb_tune_space *space);
 
@@ -1466,13 +1465,12 @@ PLUMB_API plumb_status plumb_tuner_ask(plumb_tuner *tuner, double *values, plumb
 
 /* Records a finished trial: its values, state, score (ignored for a failed trial) and its step scores
  * steps[0..n_steps) (fold scores; may be NULL), which plumb_tuner_median uses. PLUMB_ENOMEM. */
-PLUMB_API plumb_status plumb_tuner_tell(plumb_tuner *tuner, const double *values, plumb_trial_state state,
-                                        double score, const double *steps, int64_t n_steps, plumb_error *err);
+PLUMB_API plumb_status plumb_tuner_tell(plumb_tuner *tuner, const double *values, plumb_trial_state state, double score,
+                                        const double *steps, int64_t n_steps, plumb_error *err);
 
 /* The number of trials told, and trial t's values (borrowed), state, score. */
 PLUMB_API int64_t plumb_tuner_n_trials(const plumb_tuner *tuner);
-PLUMB_API const double *plumb_tuner_trial(const plumb_tuner *tuner, int64_t t, plumb_trial_state *state,
-                                          double *score);
+PLUMB_API const double *plumb_tuner_trial(const plumb_tuner *tuner, int64_t t, plumb_trial_state *state, double *score);
 
 /* Trial t's step scores (borrowed; *steps NULL when it has none); returns how many. */
 PLUMB_API int64_t plumb_tuner_steps(const plumb_tuner *tuner, int64_t t, const double **steps);
@@ -1542,8 +1540,8 @@ typedef struct plumb_run_tune_info {
  * (the best trial's fold scores) and, with held-out data, its evaluation -- the unbiased figure. opts->data_path,
  * target, positive_class, model_kind and strategy are used. Errors as plumb_run_eval; PLUMB_EINVAL when no trial
  * is complete. */
-PLUMB_API plumb_status plumb_run_tune(const plumb_run_options *opts, const plumb_run_tune_info *info,
-                                      plumb_run **out, plumb_error *err);
+PLUMB_API plumb_status plumb_run_tune(const plumb_run_options *opts, const plumb_run_tune_info *info, plumb_run **out,
+                                      plumb_error *err);
 
 #ifdef __cplusplus
 }
