@@ -130,7 +130,7 @@ static void *run_fold(void *arg) {
 /* The fit of a trial: the command line's with the trial's values written over it. */
 static void trial_fit(const ctx *c, const double *values, cli_fit *fit) {
     *fit = *c->base;
-    if (fit->kind->bit == 1) {
+    if (strcmp(fit->kind->file_kind, "gbdt") == 0) {
         plumb_tune_apply_gbdt(c->space, values, &fit->gbdt);
         fit->gbdt.n_threads = c->inner;
     } else if (strcmp(fit->kind->file_kind, "tree") == 0) {
@@ -139,8 +139,6 @@ static void trial_fit(const ctx *c, const double *values, cli_fit *fit) {
     } else {
         plumb_tune_apply_linear(c->space, values, &fit->linear);
         fit->linear.n_threads = c->inner;
-        if (fit->linear.class_weight && fit->tree_class_weight)
-            fit->tree_class_weight = NULL;
     }
 }
 
@@ -233,8 +231,9 @@ static int split_inputs(const cli_args *a, const plumb_frame *fr, plumb_split_st
 }
 
 /* The configuration text the journal keeps: everything that changes what a trial computes. */
-static char *config_text(const cli_args *a, const ctx *c, const char *kind, plumb_task task, int strategy,
-                         long long seed, const char *sampler, long long startup, bool prune, int64_t n_rows) {
+static char *config_text(const cli_args *a, const ctx *c, const char *target, const char *kind, plumb_task task,
+                         int strategy, long long seed, const char *sampler, long long startup, bool prune,
+                         int64_t n_rows) {
     char *space = plumb_tune_space_json(c->space);
     if (!space)
         return NULL;
@@ -246,14 +245,14 @@ static char *config_text(const cli_args *a, const ctx *c, const char *kind, plum
             snprintf(opts + strlen(opts), sizeof opts - strlen(opts), "--%s %s ", fixed[i], cli_get(a, fixed[i]));
     const char *fmt = "plumb tune journal\ndata: %s (%lld rows)\ntarget: %s\nmodel: %s\ntask: %s\nmetric: %s\n"
                       "folds: %d %s\nseed: %lld\nsampler: %s (startup %lld)\nprune: %s\noptions: %s\nspace: %s\n";
-    const int len = snprintf(NULL, 0, fmt, a->pos[0], (long long)n_rows, cli_get(a, "target"), kind,
-                             plumb_task_name(task), plumb_metric_name(c->metric), c->k, strategy_names[strategy], seed,
-                             sampler, startup, prune ? "median" : "none", opts, space);
+    const int len = snprintf(NULL, 0, fmt, a->pos[0], (long long)n_rows, target, kind, plumb_task_name(task),
+                             plumb_metric_name(c->metric), c->k, strategy_names[strategy], seed, sampler, startup,
+                             prune ? "median" : "none", opts, space);
     char *text = malloc((size_t)len + 1);
     if (text)
-        snprintf(text, (size_t)len + 1, fmt, a->pos[0], (long long)n_rows, cli_get(a, "target"), kind,
-                 plumb_task_name(task), plumb_metric_name(c->metric), c->k, strategy_names[strategy], seed, sampler,
-                 startup, prune ? "median" : "none", opts, space);
+        snprintf(text, (size_t)len + 1, fmt, a->pos[0], (long long)n_rows, target, kind, plumb_task_name(task),
+                 plumb_metric_name(c->metric), c->k, strategy_names[strategy], seed, sampler, startup,
+                 prune ? "median" : "none", opts, space);
     free(space);
     return text;
 }
@@ -365,7 +364,7 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     if (fit->task == PLUMB_TASK_MULTICLASS)
         return cli_usage_error(a->cmd, "plumb tune covers binary and regression targets");
     const char *kind = fit->kind->name;
-    const bool gbdt = fit->kind->bit == 1;
+    const bool gbdt = strcmp(fit->kind->file_kind, "gbdt") == 0;
     if (gbdt) { /* tune's own defaults: many trees, each fold stops early */
         if (!cli_get(a, "num-iterations"))
             fit->gbdt.num_iterations = 1000;
@@ -528,7 +527,9 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     }
     int64_t resumed = 0;
     if (cli_get(a, "journal")) {
-        if (!(config = config_text(a, &c, kind, task, strategy, seed, sampler, startup, prune, n))) {
+        plumb_column_info tci;
+        plumb_schema_column(plumb_frame_schema(frame), tcol, &tci);
+        if (!(config = config_text(a, &c, tci.name, kind, task, strategy, seed, sampler, startup, prune, n))) {
             rc = cli_fail(&(plumb_error){.code = PLUMB_ENOMEM});
             goto done;
         }
@@ -640,8 +641,9 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
             goto trials_done;
         }
         if (ttc < 0) {
-            fprintf(stderr, "plumb: test data '%s' has no target column '%s'\n", cli_get(a, "test"),
-                    cli_get(a, "target"));
+            plumb_column_info tci;
+            plumb_schema_column(plumb_frame_schema(frame), tcol, &tci);
+            fprintf(stderr, "plumb: test data '%s' has no target column '%s'\n", cli_get(a, "test"), tci.name);
             rc = EXIT_DATA;
             goto trials_done;
         }
