@@ -460,6 +460,9 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
             goto done;
         }
     }
+    /* the held-out rows are read now: a bad file fails before the search, not after it */
+    if (cli_get(a, "test") && (rc = cli_read_frame(a, cli_get(a, "test"), plumb_frame_schema(frame), &test)) != EXIT_OK)
+        goto done;
     if (strategy < 0)
         strategy = task == PLUMB_TASK_BINARY ? PLUMB_SPLIT_STRATIFIED : PLUMB_SPLIT_KFOLD;
     if (strategy == PLUMB_SPLIT_STRATIFIED && task != PLUMB_TASK_BINARY) {
@@ -628,8 +631,6 @@ static int run_parsed(const cli_args *a, cli_args *fa, cli_fit *fit) {
     plumb_metric_data md;
     plumb_metric_data_init(&md);
     if (cli_get(a, "test")) {
-        if ((rc = cli_read_frame(a, cli_get(a, "test"), plumb_frame_schema(frame), &test)) != EXIT_OK)
-            goto trials_done;
         test_rows = plumb_frame_n_rows(test);
         const int64_t ttc = cli_column_with_role(test, PLUMB_ROLE_TARGET);
         plumb_task tt = task;

@@ -181,8 +181,10 @@ test_tune_bad_input() {
     run "$PLUMB" tune "$TMP/train.csv" --target Nope -o "$TMP/m.plumb"
     expect_rc 1
     expect_err "$TMP/train.csv:1:1: target column 'Nope' not found in header"
-    run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --trials 2 $FAST --test "$TMP/nope.csv" -q
+    run "$PLUMB" tune "$TMP/train.csv" --target Status -o "$TMP/m.plumb" --trials 2 $FAST --test "$TMP/nope.csv" -q \
+        --journal "$TMP/j.db"
     expect_rc 1
+    expect_err "plumb: cannot open '$TMP/nope.csv': No such file or directory"
     expect_no_file "$TMP/m.plumb"
     expect_no_file "$TMP/j.db"
 }
