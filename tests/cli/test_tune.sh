@@ -189,12 +189,13 @@ test_tune_bad_input() {
     expect_no_file "$TMP/j.db"
 }
 
+# a busy machine may finish only the first trial within the second: the budget is checked before each trial
 test_tune_time_budget() {
     split_credit
     run "$PLUMB" tune "$TMP/train.csv" --target Status --trials 1000 $FAST --time-budget 1 -o "$TMP/m.plumb" --json
     expect_rc 0
     printf '%s' "$out" >"$TMP/s.json"
-    [ "$(json "$TMP/s.json" '2 <= j["trials"] < 1000')" = "True" ] || fail "the budget did not stop the search"
+    [ "$(json "$TMP/s.json" '1 <= j["trials"] < 1000')" = "True" ] || fail "the budget did not stop the search"
     expect_err_has "time budget of 1 s used: stopping after"
 }
 
