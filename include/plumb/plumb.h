@@ -1493,6 +1493,199 @@ PLUMB_API plumb_status plumb_model_export_onnx(const plumb_model *model, const c
 PLUMB_API plumb_status plumb_model_export_onnx_buffer(const plumb_model *model, void **data, size_t *size,
                                                       plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Hyperparameter search: spaces, the TPE and random samplers, the SQLite journal (docs/tune.md)
+ *
+ *     plumb_tune_space *space = NULL;   // the default space of a model kind, or plumb_tune_space_load
+ *     plumb_tuner *tuner = NULL;
+ *     plumb_tuner_options o;
+ *     plumb_tuner_options_init(&o);     // TPE, maximise, seed 0
+ *     plumb_tune_space_default("gbdt", PLUMB_TASK_BINARY, &space, &err);
+ *     plumb_tuner_create(space, &o, &tuner, &err);
+ *     for (int t = 0; t < 50; t++) {
+ *         plumb_tuner_ask(tuner, values, &err);         // one value per parameter, NaN when inactive
+ *         plumb_tune_apply_gbdt(space, values, &params);
+ *         ... cross-validate params into score ...
+ *         plumb_tuner_tell(tuner, values, PLUMB_TRIAL_COMPLETE, score, fold_scores, k, &err);
+ *     }
+ *     plumb_tuner_free(tuner); plumb_tune_space_free(space);
+ *
+ * A proposal depends only on the seed, the trial's number and the trials told before it, so a search replayed
+ * from its journal proposes the same next trial as the uninterrupted one.
+ * ------------------------------------------------------------------------------------------------------------ */
+
+typedef enum plumb_tune_type {
+    PLUMB_TUNE_FLOAT = 0,   /* a real number in [low, high], on a log scale when log */
+    PLUMB_TUNE_INT,         /* an integer in [low, high], on a log scale when log */
+    PLUMB_TUNE_CATEGORICAL, /* one of choices[0..n_choices); its value is the choice's index */
+} plumb_tune_type;
+
+/* One parameter of a space; every pointer is owned by the space. */
+typedef struct plumb_tune_param {
+    const char *name; /* the model parameter's name as in its params struct: "learning_rate" */
+    plumb_tune_type type;
+    double low, high; /* FLOAT, INT: the bounds, inclusive */
+    bool log;
+    int64_t n_choices; /* CATEGORICAL: the choices, as text ("0", "gini") */
+    const char **choices;
+    int64_t parent;       /* -1, or the categorical parameter (an earlier one) this one depends on */
+    uint64_t parent_mask; /* active only when the parent is active and its choice c has bit c set here */
+} plumb_tune_param;
+
+typedef struct plumb_tune_space plumb_tune_space;
+
+/* The default space of a model kind ("gbdt", "logistic", "linear", "tree") for task (binary or regression), as
+ * docs/tune.md lists it. *out is owned by the caller. PLUMB_EINVAL for an unknown kind, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_tune_space_default(const char *model, plumb_task task, plumb_tune_space **out,
+                                                plumb_error *err);
+
+/* Parses a space file's JSON text json[0..len) for the model kind (docs/tune.md: an object of parameters, each
+ * {"type": "float"|"int"|"categorical", "low", "high", "log", "choices", "when": {"parent": [choices]}}). name
+ * (may be NULL) names the text in errors, which say where: "space.json:4:20: 'num_leaves': low 1 is below the
+ * smallest value 2 a gbdt model takes" (PLUMB_EPARSE). *out is owned by the caller. The _load form reads the file
+ * at path (PLUMB_EIO when it cannot). */
+PLUMB_API plumb_status plumb_tune_space_parse(const char *json, size_t len, const char *name, const char *model,
+                                              plumb_tune_space **out, plumb_error *err);
+PLUMB_API plumb_status plumb_tune_space_load(const char *path, const char *model, plumb_tune_space **out,
+                                             plumb_error *err);
+
+/* The number of parameters, and parameter i (borrowed from the space). */
+PLUMB_API int64_t plumb_tune_space_size(const plumb_tune_space *space);
+PLUMB_API const plumb_tune_param *plumb_tune_space_param(const plumb_tune_space *space, int64_t i);
+
+/* The space as canonical JSON text (malloc'ed; free with free()), the same for the same space; NULL when out of
+ * memory. */
+PLUMB_API char *plumb_tune_space_json(const plumb_tune_space *space);
+
+/* Whether parameter i is active for values (one per parameter): its parent, if any, is active and chose one of
+ * the choices in its mask. */
+PLUMB_API bool plumb_tune_space_active(const plumb_tune_space *space, const double *values, int64_t i);
+
+/* Writes values (one per parameter; inactive ones are skipped) into the params struct of the space's model kind;
+ * the fields the space does not name keep their values. Text choices point into the space. */
+PLUMB_API void plumb_tune_apply_gbdt(const plumb_tune_space *space, const double *values, plumb_gbdt_params *p);
+PLUMB_API void plumb_tune_apply_tree(const plumb_tune_space *space, const double *values, plumb_tree_params *p);
+PLUMB_API void plumb_tune_apply_linear(const plumb_tune_space *space, const double *values, plumb_linear_params *p);
+
+/* Formats value of parameter i as text ("0.0123", "31", "gini", "-" when NaN) into buf (size n). Returns buf. */
+PLUMB_API char *plumb_tune_format_value(const plumb_tune_space *space, int64_t i, double value, char *buf, size_t n);
+
+PLUMB_API void plumb_tune_space_free(plumb_tune_space *space);
+
+typedef enum plumb_tune_sampler {
+    PLUMB_TUNE_TPE = 0, /* tree-structured Parzen estimator (Bergstra et al. 2011), after n_startup random trials */
+    PLUMB_TUNE_RANDOM,  /* independent uniform draws (on the log scale for log parameters) */
+} plumb_tune_sampler;
+
+typedef enum plumb_trial_state {
+    PLUMB_TRIAL_COMPLETE = 0, /* every step ran; score is the trial's result */
+    PLUMB_TRIAL_PRUNED,       /* stopped early: score is the mean of its steps so far */
+    PLUMB_TRIAL_FAILED,       /* could not be trained: no score */
+} plumb_trial_state;
+
+typedef struct plumb_tuner_options {
+    plumb_tune_sampler sampler; /* PLUMB_TUNE_TPE */
+    uint64_t seed;              /* 0 */
+    bool minimize;              /* false: a higher score is better */
+    int64_t n_startup;          /* 10: TPE draws this many trials at random first */
+    int64_t n_candidates;       /* 24: TPE candidates drawn from l(x) per parameter, the best l/g is proposed */
+    double gamma;               /* 0.1: the good group is the best ceil(gamma n) complete trials ... */
+    int64_t max_good;           /* 25: ... and at most this many */
+} plumb_tuner_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_tuner_options_init(plumb_tuner_options *opts);
+
+typedef struct plumb_tuner plumb_tuner;
+
+/* A search over space (borrowed; it must outlive the tuner). PLUMB_EINVAL for bad options, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_tuner_create(const plumb_tune_space *space, const plumb_tuner_options *opts,
+                                          plumb_tuner **out, plumb_error *err);
+
+/* The next trial's values (OUT, one per parameter, NaN for inactive ones), a function of the seed and the trials
+ * told so far only. PLUMB_ENOMEM. Not thread-safe on one tuner. */
+PLUMB_API plumb_status plumb_tuner_ask(plumb_tuner *tuner, double *values, plumb_error *err);
+
+/* Records a finished trial: its values, state, score (ignored for a failed trial) and its step scores
+ * steps[0..n_steps) (fold scores; may be NULL), which plumb_tuner_median uses. PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_tuner_tell(plumb_tuner *tuner, const double *values, plumb_trial_state state, double score,
+                                        const double *steps, int64_t n_steps, plumb_error *err);
+
+/* The number of trials told, and trial t's values (borrowed), state, score. */
+PLUMB_API int64_t plumb_tuner_n_trials(const plumb_tuner *tuner);
+PLUMB_API const double *plumb_tuner_trial(const plumb_tuner *tuner, int64_t t, plumb_trial_state *state, double *score);
+
+/* Trial t's step scores (borrowed; *steps NULL when it has none); returns how many. */
+PLUMB_API int64_t plumb_tuner_steps(const plumb_tuner *tuner, int64_t t, const double **steps);
+
+/* The best complete trial's number, or -1 when no trial is complete. */
+PLUMB_API int64_t plumb_tuner_best(const plumb_tuner *tuner);
+
+/* The median rule (Golovin et al. 2017): the median over the trials told (complete or pruned) that reached step
+ * of the mean of their steps 0..step; NAN when fewer than n_min trials reached it. */
+PLUMB_API double plumb_tuner_median(const plumb_tuner *tuner, int64_t step, int64_t n_min);
+
+/* Parameter importance into out (OUT, one per parameter, summing to 1 unless all are 0): the share of the
+ * complete trials' score variance that each parameter explains on its own -- epsilon squared, the between-group
+ * variance over the total less what chance gives that many groups, with trials grouped by choice or numbers into up
+ * to 10 equal-count bins, clipped at 0 -- normalised over the parameters. A main-effect measure, like fANOVA's
+ * first-order terms without the forest. Needs 4 complete trials where a parameter was active, else it gets 0. */
+PLUMB_API void plumb_tuner_importance(const plumb_tuner *tuner, double *out);
+
+PLUMB_API void plumb_tuner_free(plumb_tuner *tuner);
+
+/* A search's journal: one SQLite file holding the search's configuration and every finished trial, each written
+ * in its own transaction, so a killed search loses at most the trials it had not finished. */
+typedef struct plumb_tune_journal plumb_tune_journal;
+
+/* Opens (creating when absent) the journal at path for the search described by config (any text: the caller's
+ * canonical description of data, model, space, folds, seed). PLUMB_EINVAL when the journal holds another search
+ * ("tune.db: journal of another search: its model is 'tree', not 'gbdt'"-style, naming the first difference as
+ * the config texts' first differing line), PLUMB_EIO when it cannot be opened or is no journal. */
+PLUMB_API plumb_status plumb_tune_journal_open(const char *path, const char *config, plumb_tune_journal **out,
+                                               plumb_error *err);
+
+/* Tells tuner every trial of the journal, in order; *n (OUT) is how many. PLUMB_EFORMAT for a trial whose values
+ * do not fit the tuner's space, PLUMB_EIO. */
+PLUMB_API plumb_status plumb_tune_journal_replay(plumb_tune_journal *journal, plumb_tuner *tuner, int64_t *n,
+                                                 plumb_error *err);
+
+/* Appends trial number (which must be the next one) in one transaction, with its wall time in seconds. */
+PLUMB_API plumb_status plumb_tune_journal_append(plumb_tune_journal *journal, const plumb_tune_space *space,
+                                                 int64_t number, const double *values, plumb_trial_state state,
+                                                 double score, const double *steps, int64_t n_steps, double seconds,
+                                                 plumb_error *err);
+
+/* Trial t's wall time in seconds as recorded, or NAN. */
+PLUMB_API double plumb_tune_journal_seconds(const plumb_tune_journal *journal, int64_t t);
+
+/* Closes the journal; accepts NULL. */
+PLUMB_API void plumb_tune_journal_close(plumb_tune_journal *journal);
+
+/* What a record of kind tune says (plumb_run_tune); every pointer is borrowed for the call. */
+typedef struct plumb_run_tune_info {
+    const plumb_tune_space *space;
+    const plumb_tuner *tuner;        /* the finished search */
+    const char *sampler;             /* "tpe" or "random" */
+    plumb_metric metric;             /* the score optimised */
+    bool minimize;                   /* a lower score is better */
+    int64_t n_folds;                 /* folds per trial */
+    double seconds;                  /* wall time of the search */
+    const plumb_model *model;        /* the model refit with the best parameters */
+    const plumb_frame *train;        /* the rows it was refit on (importance), may be NULL */
+    const char *test_path;           /* held-out data, NULL: none (then test and test_ev are NULL) */
+    const plumb_metric_data *test;   /* the model's scores on it */
+    const plumb_evaluation *test_ev; /* their evaluation */
+} plumb_run_tune_info;
+
+/* A record of kind tune: the data, the refit model (settings, importance), "tune" (sampler, metric, trials, the
+ * history of every trial's score and state, the best trial and parameters, the parameter importances), "folds"
+ * (the best trial's fold scores) and, with held-out data, its evaluation -- the unbiased figure. opts->data_path,
+ * target, positive_class, model_kind and strategy are used. Errors as plumb_run_eval; PLUMB_EINVAL when no trial
+ * is complete. */
+PLUMB_API plumb_status plumb_run_tune(const plumb_run_options *opts, const plumb_run_tune_info *info, plumb_run **out,
+                                      plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,4 +57,8 @@ void plumb__chart_ranked(page *p, int which);
 void plumb__distill_summary(page *p);
 void plumb__distill_block(page *p);
 
+/* charts_tune.c: the search's history and its parameter importances */
+void plumb__chart_tune_history(page *p);
+void plumb__chart_tune_importance(page *p);
+
 #endif /* PLUMB_REPORT_PAGE_H */

@@ -376,8 +376,6 @@ static void parse_audit(ctx *c, json_t *a, plumb__record *r) {
     }
 }
 
-static const char *const kinds[] = {"train", "cv", "eval", "audit", "case_study", "distill"};
-
 /* A boolean member (absent: false). */
 static bool boolean(ctx *c, json_t *obj, const char *key, const char *where) {
     json_t *v = obj ? json_object_get(obj, key) : NULL;
@@ -418,6 +416,75 @@ static void parse_distill(ctx *c, json_t *d, plumb__record *r) {
     }
 }
 
+/* "tune": {"sampler", "metric", "higher_is_better", "folds", "trials", "pruned", "failed", "seconds", "best_trial",
+ * "best_cv", "best_params", "test_score", "test_data", "history": {"score", "state"}, "importance": [{"param",
+ * "share"}]} */
+static void parse_tune(ctx *c, json_t *t, plumb__record *r) {
+    r->has_tune = true;
+    r->tune_sampler = string(c, t, "sampler", "tune");
+    r->tune_metric = string(c, t, "metric", "tune");
+    json_t *h = json_object_get(t, "higher_is_better");
+    if (h && !json_is_null(h) && !json_is_boolean(h))
+        bad(c, "'tune.higher_is_better' is not true or false");
+    r->tune_higher = !h || !json_is_false(h);
+    r->tune_folds = number(c, t, "folds", "tune");
+    r->tune_trials = number(c, t, "trials", "tune");
+    r->tune_pruned = number(c, t, "pruned", "tune");
+    r->tune_failed = number(c, t, "failed", "tune");
+    r->tune_seconds = number(c, t, "seconds", "tune");
+    r->tune_best_trial = number(c, t, "best_trial", "tune");
+    r->tune_best_cv = number(c, t, "best_cv", "tune");
+    r->tune_test_score = number(c, t, "test_score", "tune");
+    r->tune_test_data = string(c, t, "test_data", "tune");
+    r->tune_best_params = object(c, t, "best_params", "tune");
+    json_t *hist = object(c, t, "history", "tune");
+    vector(c, hist, "score", "tune.history", &r->tune_scores);
+    json_t *st = array(c, hist, "state", "tune.history");
+    if (c->st != PLUMB_OK)
+        return;
+    if (st && json_array_size(st) != r->tune_scores.n) {
+        bad(c, "'tune.history': 'state' has %zu values, 'score' %zu", json_array_size(st), r->tune_scores.n);
+        return;
+    }
+    if (st && r->tune_scores.n) {
+        if (!(r->tune_states = calloc(r->tune_scores.n, sizeof *r->tune_states))) {
+            nomem(c);
+            return;
+        }
+        for (size_t i = 0; i < r->tune_scores.n; i++) {
+            const json_t *e = json_array_get(st, i);
+            if (!json_is_string(e)) {
+                bad(c, "'tune.history.state[%zu]' is not a string", i);
+                return;
+            }
+            r->tune_states[i] = json_string_value(e);
+        }
+    }
+    json_t *im = array(c, t, "importance", "tune");
+    const size_t ni = im ? json_array_size(im) : 0;
+    if (ni && c->st == PLUMB_OK) {
+        if (!(r->tune_imp_names = calloc(ni, sizeof *r->tune_imp_names)) ||
+            !(r->tune_imp.v = calloc(ni, sizeof *r->tune_imp.v))) {
+            nomem(c);
+            return;
+        }
+        r->tune_imp.n = ni;
+        for (size_t i = 0; i < ni && c->st == PLUMB_OK; i++) {
+            char where[PATH_MAX_];
+            snprintf(where, sizeof where, "tune.importance[%zu]", i);
+            json_t *e = json_array_get(im, i);
+            if (!json_is_object(e)) {
+                bad(c, "'%s' is not an object", where);
+                return;
+            }
+            r->tune_imp_names[i] = string(c, e, "param", where);
+            r->tune_imp.v[i] = number(c, e, "share", where);
+        }
+    }
+}
+
+static const char *const kinds[] = {"train", "cv", "eval", "audit", "case_study", "distill", "tune"};
+
 static void parse(ctx *c, json_t *root, plumb__record *r) {
     if (!json_is_object(root)) {
         bad(c, "not a JSON object");
@@ -449,7 +516,7 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     if (!known) {
         char q[64];
         plumb__quote(q, sizeof q, r->kind, strlen(r->kind));
-        bad(c, "unknown kind '%s' (train, cv, eval, audit, case_study or distill)", q);
+        bad(c, "unknown kind '%s' (train, cv, eval, audit, case_study, distill or tune)", q);
         return;
     }
     r->title = string(c, root, "title", "");
@@ -553,6 +620,10 @@ static void parse(ctx *c, json_t *root, plumb__record *r) {
     r->valid_desc = string(c, d, "valid", "data");
     r->valid_rows = number(c, d, "valid_rows", "data");
 
+    json_t *tu = object(c, root, "tune", "");
+    if (tu)
+        parse_tune(c, tu, r);
+
     json_t *cmp = objects(c, root, "comparison", "", (void **)&r->comparison, &r->n_comparison, sizeof *r->comparison);
     for (size_t i = 0; cmp && i < r->n_comparison && c->st == PLUMB_OK; i++) {
         json_t *f = json_array_get(cmp, i);
@@ -568,6 +639,8 @@ plumb_status plumb__record_parse(const char *json, size_t len, const char *name,
     memset(r, 0, sizeof *r);
     r->rows = r->positive_rate = r->n_features = r->n_trees = NAN;
     r->distill_labels_weight = r->valid_rows = NAN;
+    r->tune_trials = r->tune_pruned = r->tune_failed = r->tune_folds = r->tune_seconds = r->tune_best_trial =
+        r->tune_best_cv = r->tune_test_score = NAN;
     ctx c = {err, name ? name : "run record", PLUMB_OK};
     json_error_t jerr;
     json_t *root = json_loadb(json ? json : "", json ? len : 0, JSON_REJECT_DUPLICATES, &jerr);
@@ -615,6 +688,10 @@ void plumb__record_free(plumb__record *r) {
     free(r->audit_features);
     free(r->comparison);
     free(r->students);
+    free_vec(&r->tune_scores);
+    free(r->tune_states);
+    free(r->tune_imp_names);
+    free_vec(&r->tune_imp);
     json_decref((json_t *)r->root);
     memset(r, 0, sizeof *r);
 }

@@ -427,6 +427,25 @@ static void section_summary(page *p) {
             plumb__buf_printf(p->b, " is %s \xC2\xB1 %s.</p>\n", a, b);
         }
     }
+    if (r->has_tune && isfinite(r->tune_best_cv)) {
+        char a[32], b[32];
+        fmt_metric(a, sizeof a, r->tune_best_cv);
+        put(p, "<p>The best of ");
+        if (isfinite(r->tune_trials))
+            plumb__buf_printf(p->b, "%.0f", r->tune_trials);
+        put(p, " trials scored ");
+        esc(p, plumb__metric_label(r->tune_metric));
+        plumb__buf_printf(p->b, " %s in cross-validation, an optimistic figure (the best of many)", a);
+        if (isfinite(r->tune_test_score)) {
+            fmt_metric(b, sizeof b, r->tune_test_score);
+            plumb__buf_printf(p->b,
+                              "; refit on every training row, the model scores %s on held-out rows no trial "
+                              "saw.</p>\n",
+                              b);
+        } else {
+            put(p, ". No rows were held out, so there is no unbiased estimate.</p>\n");
+        }
+    }
     if (r->has_audit)
         summary_audit(p);
     if (r->decision) {
@@ -632,6 +651,63 @@ static void section_validation(page *p) {
             plumb__chart_learning(p);
         put(p, "</div>\n");
     }
+    put(p, "</section>\n");
+}
+
+/* A tune record's search: what was searched, the best CV score against the held-out one, the history, the
+ * parameters' importance and the best parameters. */
+static void section_search(page *p) {
+    const plumb__record *r = p->r;
+    if (!r->has_tune)
+        return;
+    char s[64];
+    put(p, "<section id=\"search\">\n<h2>The search</h2>\n<div class=\"cols\">\n<div><dl class=\"facts\">");
+    fact(p, "sampler", r->tune_sampler);
+    fact(p, "metric", plumb__metric_label(r->tune_metric));
+    fact(p, "better", r->tune_higher ? "higher" : "lower");
+    if (isfinite(r->tune_trials)) {
+        fmt_count(s, sizeof s, r->tune_trials);
+        fact(p, "trials", s);
+    }
+    if (isfinite(r->tune_pruned)) {
+        fmt_count(s, sizeof s, r->tune_pruned);
+        fact(p, "pruned", s);
+    }
+    if (isfinite(r->tune_failed) && r->tune_failed > 0) {
+        fmt_count(s, sizeof s, r->tune_failed);
+        fact(p, "failed", s);
+    }
+    if (isfinite(r->tune_folds)) {
+        fmt_count(s, sizeof s, r->tune_folds);
+        fact(p, "folds per trial", s);
+    }
+    if (isfinite(r->tune_seconds)) {
+        snprintf(s, sizeof s, "%.1f s", r->tune_seconds);
+        fact(p, "wall time", s);
+    }
+    put(p, "</dl></div>\n<div><dl class=\"facts\">");
+    if (isfinite(r->tune_best_trial)) {
+        fmt_count(s, sizeof s, r->tune_best_trial);
+        fact(p, "best trial", s);
+    }
+    if (isfinite(r->tune_best_cv)) {
+        fmt_metric(s, sizeof s, r->tune_best_cv);
+        fact(p, "best CV score (optimistic)", s);
+    }
+    if (isfinite(r->tune_test_score)) {
+        fmt_metric(s, sizeof s, r->tune_test_score);
+        fact(p, "held-out score (unbiased)", s);
+        fact(p, "held-out data", r->tune_test_data);
+    } else {
+        fact(p, "held-out score", "none: no rows were kept out of the search");
+    }
+    put(p, "</dl></div>\n</div>\n<div class=\"charts\">\n");
+    if (r->tune_scores.n)
+        plumb__chart_tune_history(p);
+    if (r->tune_imp.n)
+        plumb__chart_tune_importance(p);
+    put(p, "</div>\n");
+    settings_table(p, r->tune_best_params, "Best parameters", true);
     put(p, "</section>\n");
 }
 
@@ -960,7 +1036,15 @@ static const char *kind_name(const char *kind) {
            : strcmp(kind, "eval") == 0    ? "evaluation"
            : strcmp(kind, "audit") == 0   ? "data audit"
            : strcmp(kind, "distill") == 0 ? "distillation"
+           : strcmp(kind, "tune") == 0    ? "hyperparameter search"
                                           : "case study";
+
+    return strcmp(kind, "train") == 0   ? "training run"
+           : strcmp(kind, "cv") == 0    ? "cross-validation"
+           : strcmp(kind, "eval") == 0  ? "evaluation"
+           : strcmp(kind, "audit") == 0 ? "data audit"
+           : strcmp(kind, "tune") == 0  ? "hyperparameter search"
+                                        : "case study";
 }
 
 static void document(page *p) {
@@ -1001,6 +1085,7 @@ static void document(page *p) {
     section_problem(p);
     section_approach(p);
     section_validation(p);
+    section_search(p);
     section_risks(p);
     section_results(p);
     section_decision(p);

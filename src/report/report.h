@@ -235,6 +235,17 @@ typedef struct plumb__record {
     double distill_labels_weight, valid_rows;
     plumb__student *students;
     size_t n_students;
+
+    /* tune: the search (plumb_run_tune) */
+    bool has_tune, tune_higher;
+    const char *tune_sampler, *tune_metric, *tune_test_data;
+    double tune_trials, tune_pruned, tune_failed, tune_folds, tune_seconds, tune_best_trial, tune_best_cv,
+        tune_test_score;
+    plumb__vec tune_scores;   /* per trial; NaN for a failed one */
+    const char **tune_states; /* per trial (tune_scores.n): complete, pruned or failed */
+    void *tune_best_params;   /* json_t object or NULL */
+    const char **tune_imp_names;
+    plumb__vec tune_imp; /* per parameter: its share of the explained score variance */
 } plumb__record;
 
 /* Parses and checks the run record json[0..len); name names it in errors. On success *rec owns the parsed tree

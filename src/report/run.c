@@ -588,3 +588,123 @@ plumb_status plumb_run_audit(const plumb_run_options *o, int64_t rows, const plu
     json_object_set_new(rec, "audit", obj);
     return wrap(rec, out, err);
 }
+
+/* ---- tune ------------------------------------------------------------------------------------------------- */
+
+static const char *const trial_states[] = {"complete", "pruned", "failed"};
+
+/* A categorical choice as JSON: a number when its text is one (bagging_freq's 0 and 1), else the text. */
+static json_t *choice_json(const char *text) {
+    char *end;
+    const double x = strtod(text, &end);
+    if (*text && !*end)
+        return x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x) : json_real(x);
+    return json_string(text);
+}
+
+/* The trial's active parameters as an object. */
+static json_t *trial_params(const plumb_tune_space *s, const double *v) {
+    json_t *o = json_object();
+    for (int64_t i = 0; o && i < plumb_tune_space_size(s); i++) {
+        const plumb_tune_param *p = plumb_tune_space_param(s, i);
+        if (isnan(v[i]))
+            continue;
+        json_object_set_new(o, p->name,
+                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)v[i]])
+                            : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)v[i])
+                                                              : json_real(v[i]));
+    }
+    return o;
+}
+
+plumb_status plumb_run_tune(const plumb_run_options *o, const plumb_run_tune_info *in, plumb_run **out,
+                            plumb_error *err) {
+    *out = NULL;
+    if (!o || !o->data_path)
+        return plumb__fail(err, PLUMB_EINVAL, "a run record needs the data's path (plumb_run_options.data_path)");
+    plumb_error local;
+    if (!err)
+        err = &local;
+    plumb__error_clear(err);
+    const int64_t best = plumb_tuner_best(in->tuner), n = plumb_tuner_n_trials(in->tuner);
+    if (best < 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no complete trial to report");
+    const int64_t d = plumb_tune_space_size(in->space);
+    double *imp = malloc((size_t)(d ? d : 1) * sizeof *imp);
+    if (!imp)
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    plumb_tuner_importance(in->tuner, imp);
+    char title[512];
+    const char *kind = o->model_kind ? o->model_kind : "gbdt";
+    snprintf(title, sizeof title, "Tuning a %s model on %s", kind, base_name(o->data_path));
+    plumb_status rc = PLUMB_OK;
+    json_t *rec = plumb__run_new("tune", title), *list = NULL;
+    plumb_model_info mi;
+    plumb_model_describe(in->model, &mi);
+    const plumb_task task = mi.task;
+    json_object_set_new(rec, "data",
+                        plumb__run_data(o->data_path, in->train ? plumb_frame_n_rows(in->train) : 0, o->target,
+                                        o->positive_class, task, NAN));
+    if ((rc = plumb__run_model(rec, in->model, in->train, err)) != PLUMB_OK)
+        goto done;
+    json_t *scores = json_array(), *states = json_array(), *imps = json_array();
+    int64_t pruned = 0, failed_n = 0;
+    for (int64_t t = 0; t < n; t++) {
+        plumb_trial_state s;
+        double sc;
+        plumb_tuner_trial(in->tuner, t, &s, &sc);
+        json_array_append_new(scores, plumb__json_number(sc));
+        json_array_append_new(states, json_string(trial_states[s]));
+        pruned += s == PLUMB_TRIAL_PRUNED;
+        failed_n += s == PLUMB_TRIAL_FAILED;
+    }
+    for (int64_t i = 0; i < d; i++)
+        json_array_append_new(imps, json_pack("{s:s, s:o}", "param", plumb_tune_space_param(in->space, i)->name,
+                                              "share", plumb__json_number(imp[i])));
+    double best_score;
+    const double *bv = plumb_tuner_trial(in->tuner, best, NULL, &best_score);
+    json_t *tj = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o}", "sampler",
+                           in->sampler ? in->sampler : "tpe", "metric", plumb_metric_name(in->metric),
+                           "higher_is_better", !in->minimize, "folds", (json_int_t)in->n_folds, "trials", (json_int_t)n,
+                           "pruned", (json_int_t)pruned, "failed", (json_int_t)failed_n, "seconds",
+                           plumb__json_number(in->seconds), "best_trial", (json_int_t)best + 1, "best_cv",
+                           plumb__json_number(best_score), "best_params", trial_params(in->space, bv));
+    if (in->test_ev) {
+        double ts = NAN;
+        for (size_t j = 0; j < in->test_ev->n_metrics; j++)
+            if (in->test_ev->metrics[j] == in->metric)
+                ts = in->test_ev->values[j];
+        json_object_set_new(tj, "test_score", plumb__json_number(ts));
+        json_object_set_new(tj, "test_data", json_string(in->test_path ? in->test_path : "test"));
+    }
+    json_object_set_new(tj, "history", json_pack("{s:o, s:o}", "score", scores, "state", states));
+    json_object_set_new(tj, "importance", imps);
+    json_object_set_new(rec, "tune", tj);
+    const double *steps;
+    const int64_t ns = plumb_tuner_steps(in->tuner, best, &steps);
+    if (ns > 0) {
+        json_t *v = json_array();
+        for (int64_t f = 0; f < ns; f++)
+            json_array_append_new(v, plumb__json_number(steps[f]));
+        json_object_set_new(rec, "folds",
+                            json_pack("{s:s, s:I, s:{s:o}}", "strategy", o->strategy ? o->strategy : "", "k",
+                                      (json_int_t)ns, "metrics", plumb_metric_name(in->metric), v));
+    }
+    if (in->test && in->test_ev) {
+        json_t *ev = evaluation(in->test_path ? base_name(in->test_path) : "held-out", "tuned model", in->test,
+                                in->test_ev, NULL, err);
+        if (!ev) {
+            rc = failed(err);
+            goto done;
+        }
+        list = json_array();
+        json_array_append_new(list, ev);
+        json_object_set_new(rec, "evaluations", list);
+    }
+    rc = wrap(rec, out, err);
+    rec = NULL;
+done:
+    free(imp);
+    json_decref(rec);
+    return rc;
+}

@@ -229,6 +229,30 @@ static void expect_error(const char *json, const char *want) {
     assert_string_equal(msg, want);
 }
 
+/* A tune record: the search section with the best CV score beside the held-out one, the history chart (with the
+ * held-out score as its reference line) and the parameter importances, largest first. */
+static void tune_record(void **state) {
+    (void)state;
+    char msg[PLUMB_ERROR_MAX];
+    char *page = render("{\"plumb_run\": 1, \"kind\": \"tune\", \"tune\": {\"sampler\": \"tpe\", \"metric\": "
+                        "\"roc_auc\", \"higher_is_better\": true, \"trials\": 3, \"pruned\": 1, \"best_trial\": 2, "
+                        "\"best_cv\": 0.86, \"test_score\": 0.83, \"test_data\": \"test.csv\", \"best_params\": "
+                        "{\"learning_rate\": 0.05}, \"history\": {\"score\": [0.8, 0.86, 0.7], \"state\": "
+                        "[\"complete\", \"complete\", \"pruned\"]}, \"importance\": [{\"param\": \"num_leaves\", "
+                        "\"share\": 0.2}, {\"param\": \"learning_rate\", \"share\": 0.8}]}}",
+                        msg);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "plumb \xC2\xB7 hyperparameter search"));
+    assert_non_null(strstr(page, "<h2>The search</h2>"));
+    assert_non_null(strstr(page, "best CV score (optimistic)</dt><dd>0.860<"));
+    assert_non_null(strstr(page, "held-out score (unbiased)</dt><dd>0.830<"));
+    assert_non_null(strstr(page, "Optimisation history"));
+    assert_non_null(strstr(page, "the tuned model on held-out rows"));
+    const char *lr = strstr(page, ">learning_rate<"), *nl = strstr(page, ">num_leaves<");
+    assert_true(lr && nl && lr < nl);
+    free(page);
+}
+
 static void malformed_records(void **state) {
     (void)state;
     expect_error("{", "run.json:1:1: bad run record: string or '}' expected near end of file");
@@ -240,8 +264,17 @@ static void malformed_records(void **state) {
     expect_error("{\"plumb_run\": 2, \"kind\": \"train\"}",
                  "run.json: bad run record: 'plumb_run' is 2: this plumb reads version 1");
     expect_error("{\"plumb_run\": 1}", "run.json: bad run record: no 'kind' key");
-    expect_error("{\"plumb_run\": 1, \"kind\": \"bogus\"}",
-                 "run.json: bad run record: unknown kind 'bogus' (train, cv, eval, audit, case_study or distill)");
+    expect_error(
+        "{\"plumb_run\": 1, \"kind\": \"bogus\"}",
+        "run.json: bad run record: unknown kind 'bogus' (train, cv, eval, audit, case_study, distill or tune)");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"tune\", \"tune\": {\"history\": {\"score\": [0.8, 0.7], "
+                 "\"state\": [\"complete\"]}}}",
+                 "run.json: bad run record: 'tune.history': 'state' has 1 values, 'score' 2");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"tune\", \"tune\": {\"higher_is_better\": 1}}",
+                 "run.json: bad run record: 'tune.higher_is_better' is not true or false");
+    expect_error("{\"plumb_run\": 1, \"kind\": \"tune\", \"tune\": {\"importance\": [{\"param\": \"a\", "
+                 "\"share\": \"big\"}]}}",
+                 "run.json: bad run record: 'tune.importance[0].share' is not a number");
     expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"title\": 3}",
                  "run.json: bad run record: 'title' is not a string");
     expect_error("{\"plumb_run\": 1, \"kind\": \"eval\", \"data\": {\"rows\": \"many\"}}",
@@ -665,9 +698,10 @@ static void regression_fields(void **state) {
 
 PLUMB_TEST_MAIN(cmocka_unit_test(escapes_markup_and_repairs_text), cmocka_unit_test(fixed_numbers),
                 cmocka_unit_test(nice_ticks), cmocka_unit_test(xy_chart_svg), cmocka_unit_test(bars_and_confusion_svg),
-                cmocka_unit_test(malformed_records), cmocka_unit_test(minimal_and_escaped_records),
-                cmocka_unit_test(audit_chart_uses_recorded_thresholds), cmocka_unit_test(summary_in_plain_words),
-                cmocka_unit_test(write_puts_the_record_beside), cmocka_unit_test(metric_names_are_escaped),
-                cmocka_unit_test(every_record_string_is_escaped), cmocka_unit_test(summary_wording),
-                cmocka_unit_test(long_labels_keep_their_text), cmocka_unit_test(regression_charts),
-                cmocka_unit_test(settings_and_classes), cmocka_unit_test(regression_fields))
+                cmocka_unit_test(malformed_records), cmocka_unit_test(tune_record),
+                cmocka_unit_test(minimal_and_escaped_records), cmocka_unit_test(audit_chart_uses_recorded_thresholds),
+                cmocka_unit_test(summary_in_plain_words), cmocka_unit_test(write_puts_the_record_beside),
+                cmocka_unit_test(metric_names_are_escaped), cmocka_unit_test(every_record_string_is_escaped),
+                cmocka_unit_test(summary_wording), cmocka_unit_test(long_labels_keep_their_text),
+                cmocka_unit_test(regression_charts), cmocka_unit_test(settings_and_classes),
+                cmocka_unit_test(regression_fields))
