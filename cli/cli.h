@@ -53,6 +53,7 @@ extern const cli_command cli_demo, cli_site; /* case studies and the portfolio s
 extern const cli_command cli_features;       /* the feature store's tables: cmd_features.c */
 extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_serve.c */
 extern const cli_command cli_quantize;       /* quantised trees: cmd_quantize.c */
+extern const cli_command cli_compile;        /* compiled trees: cmd_compile.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0
