@@ -1359,6 +1359,7 @@ PLUMB_API plumb_status plumb_model_import_buffer(const void *data, size_t size, 
  * holds is its generated code and, appended after the ELF image, the model file it was compiled from. */
 #define PLUMB_COMPILED_ABI_VERSION 1
 #define PLUMB_COMPILED_SYMBOL "plumb_compiled_model"
+#define PLUMB_COMPILED_ISA_AVX512F 1u /* the code walks 16 trees at once with AVX-512F */
 
 typedef struct plumb_compiled_abi {
     uint32_t abi_version;  /* PLUMB_COMPILED_ABI_VERSION */
@@ -1367,6 +1368,7 @@ typedef struct plumb_compiled_abi {
     int64_t n_features;    /* feature values per row, in the model's feature order (plumb_model_feature_name) */
     int64_t n_outputs;     /* raw scores per row */
     int64_t n_trees;
+    uint32_t isa; /* instructions the code needs beyond the baseline: PLUMB_COMPILED_ISA_AVX512F, or 0 */
     /* Raw scores (before the sigmoid, softmax or exp) of n rows of feature values x (row-major, n x n_features:
      * numbers, NaN when missing; a categorical feature's model category code, negative when missing or unseen)
      * into out (n x n_outputs), equal to the bit to what plumb scores with the model. Thread-safe, allocates
@@ -1378,7 +1380,7 @@ typedef struct plumb_compiled_abi {
 typedef struct plumb_compile_options {
     const char *cc;     /* the C compiler; NULL: $CC, else "cc" on PATH */
     const char *emit_c; /* also write the generated C source here (atomically); NULL: do not */
-    const char *cflags; /* optimisation flags; NULL: "-O1" (docs/compile.md says why) */
+    const char *cflags; /* optimisation and target flags; NULL: "-O2 -march=native" (docs/compile.md) */
 } plumb_compile_options;
 
 /* Fills *opts with the defaults above. */

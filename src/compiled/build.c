@@ -54,7 +54,7 @@ static void first_line(const char *path, char *out, size_t n) {
 /* Runs the compiler on dir/model.c into dir/model.so. */
 static plumb_status run_cc(const plumb_compile_options *o, const char *dir, double *seconds, plumb_error *err) {
     const char *cc = o->cc ? o->cc : getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-    const char *cflags = o->cflags ? o->cflags : "-O1";
+    const char *cflags = o->cflags ? o->cflags : "-O2 -march=native";
     char ccbuf[512], flagbuf[512], src[4200], so[4200], log[4200];
     char *argv[64];
     snprintf(ccbuf, sizeof ccbuf, "%s", cc);

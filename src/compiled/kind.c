@@ -180,6 +180,13 @@ static plumb_status open_compiled(const void *data, size_t size, const char *nam
                              PLUMB_COMPILED_SYMBOL);
         goto fail;
     }
+    if ((abi->isa & ~PLUMB_COMPILED_ISA_AVX512F) != 0 ||
+        ((abi->isa & PLUMB_COMPILED_ISA_AVX512F) && !__builtin_cpu_supports("avx512f"))) {
+        st = plumb__error_at(err, PLUMB_EFORMAT, name, 0, 0,
+                             "compiled for a processor with AVX-512, which this one lacks: compile the model again "
+                             "on this machine");
+        goto fail;
+    }
     if (strcmp(abi->model_sha256, sha) != 0) {
         st = plumb__error_at(err, PLUMB_EFORMAT, name, 0, 0,
                              "checksum mismatch: the code was compiled from model %.12s..., the embedded model is "
