@@ -125,8 +125,8 @@ static plumb_status open_compiled(const void *data, size_t size, const char *nam
         memcmp(p + size - PLUMB__COMPILED_MAGIC_LEN, PLUMB__COMPILED_MAGIC, PLUMB__COMPILED_MAGIC_LEN) != 0)
         return plumb__error_at(err, PLUMB_EFORMAT, name, 0, 0,
                                ours ? "truncated compiled model: the embedded model at its end is missing"
-                                    : "not a compiled plumb model: a shared object without an embedded model "
-                                      "(made by something other than plumb compile)");
+                                    : "not a compiled plumb model: no embedded model at its end (not made by plumb "
+                                      "compile, or truncated)");
     uint64_t len = 0;
     for (int i = 0; i < 8; i++)
         len |= (uint64_t)(uint8_t)p[size - PLUMB__COMPILED_TRAILER + (size_t)i] << (8 * i);
