@@ -6,10 +6,13 @@
  * Reads the first --rows rows (200000) of TEST.csv (a header; the column "label" is skipped, the others are the
  * model's features in order) into a float32 row-major matrix -- the form LightGBM takes without a copy -- and
  * predicts them all in one call with num_threads=--threads (1), once untimed and then --reps times (5).
- * Output lines "key value": rows, rows_per_second (of the median call), seconds_median.
+ * Output lines "key value": rows, rows_per_second (of the median call), seconds_median, cpu_us_per_row (the
+ * process's CPU time per row: with 1 thread, comparable to bench_cputime's on a loaded machine).
  * Not built by CMake (LightGBM is no dependency of plumb): bench/run-compile compiles it against LIGHTGBM_DIR.
  * Exit status: 0 success, 1 a LightGBM or data error, 2 a usage error.
  */
+#include <stdint.h>
+
 #include <LightGBM/c_api.h>
 
 #include <stdio.h>
@@ -19,9 +22,9 @@
 
 #define MAX_REPS 50
 
-static double now(void) {
+static double now_clock(clockid_t id) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -90,20 +93,25 @@ int main(int argc, char **argv) {
     free(line);
     char params[64];
     snprintf(params, sizeof params, "num_threads=%ld", threads);
-    double t[MAX_REPS];
+    double t[MAX_REPS], cpu[MAX_REPS];
     int64_t len;
     for (long r = -1; r < reps; r++) {
-        const double t0 = now();
+        const double t0 = now_clock(CLOCK_MONOTONIC), c0 = now_clock(CLOCK_PROCESS_CPUTIME_ID);
         if (LGBM_BoosterPredictForMat(booster, x, C_API_DTYPE_FLOAT32, (int32_t)n, n_features, 1, C_API_PREDICT_NORMAL,
                                       0, -1, params, &len, out) != 0) {
             fprintf(stderr, "lgbm_batch: %s\n", LGBM_GetLastError());
             return 1;
         }
-        if (r >= 0)
-            t[r] = now() - t0;
+        if (r >= 0) {
+            t[r] = now_clock(CLOCK_MONOTONIC) - t0;
+            cpu[r] = now_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        }
     }
     qsort(t, (size_t)reps, sizeof *t, cmp);
     const double med = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    qsort(cpu, (size_t)reps, sizeof *cpu, cmp);
+    const double cmed = reps % 2 ? cpu[reps / 2] : (cpu[reps / 2 - 1] + cpu[reps / 2]) / 2;
+    printf("cpu_us_per_row %.4f\n", cmed / (double)n * 1e6); /* the process's CPU time: all its threads */
     printf("iterations %d\nrows %ld\nthreads %ld\nseconds_median %.6f\nrows_per_second %.0f\n", n_iter, n, threads, med,
            (double)n / med);
     LGBM_BoosterFree(booster);
