@@ -360,22 +360,34 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
         nest(f, g, t, t->n_leaves > 1 ? 0 : ~0, 1);
         fprintf(f, "    return v;\n}\n");
     }
-    /* one row: the flat trees walk first, then every tree's value is added in the model's order */
-    fprintf(f, "\nstatic void row(const float *restrict r, double *restrict o) {\n"
-               "    int32_t L[NPAD];\n"
-               "    walk(r, L);\n");
-    for (int64_t k = 0; k < K; k++)
-        fprintf(f, "    o[%lld] = %a;\n", (long long)k, g->init_score[k]);
-    for (int64_t k = 0, p = 0; k < g->n_trees; k++)
-        if (root[k] >= 0)
-            fprintf(f, "    o[%lld] += V[L[%lld]];\n", (long long)(k % K), (long long)p++);
-        else
-            fprintf(f, "    o[%lld] += t%lld(r);\n", (long long)(k % K), (long long)k);
+    /* a row: the flat trees walk first, then every tree's value is added in the model's order */
+    /* G rows at once (1, and 4 for batches): their sums are independent chains of additions, which overlap */
+    for (int G = 1; G <= 4; G += 3) {
+        fprintf(f, "\nstatic void rows%d(const float *restrict r, double *restrict o) {\n    int32_t L[%d][NPAD];\n", G,
+                G);
+        for (int q = 0; q < G; q++)
+            fprintf(f, "    walk(r + %d * F, L[%d]);\n", q, q);
+        for (int q = 0; q < G; q++)
+            for (int64_t k = 0; k < K; k++)
+                fprintf(f, "    o[%lld] = %a;\n", (long long)(q * K + k), g->init_score[k]);
+        for (int64_t k = 0, p = 0; k < g->n_trees; k++) {
+            for (int q = 0; q < G; q++)
+                if (root[k] >= 0)
+                    fprintf(f, "    o[%lld] += V[L[%d][%lld]];\n", (long long)(q * K + k % K), q, (long long)p);
+                else
+                    fprintf(f, "    o[%lld] += t%lld(r + %d * F);\n", (long long)(q * K + k % K), (long long)k, q);
+            p += root[k] >= 0;
+        }
+        fprintf(f, "}\n");
+    }
     fprintf(f,
-            "}\n\n"
+            "\n"
             "static void score_f32(const float *x, int64_t n, double *out) {\n"
-            "    for (int64_t i = 0; i < n; i++)\n"
-            "        row(x + i * F, out + i * K);\n"
+            "    int64_t i = 0;\n"
+            "    for (; i + 4 <= n; i += 4)\n"
+            "        rows4(x + i * F, out + i * K);\n"
+            "    for (; i < n; i++)\n"
+            "        rows1(x + i * F, out + i * K);\n"
             "}\n\n"
             "static void score_f64(const double *x, int64_t n, double *out) {\n"
             "    float xf[RUN * F];\n"
