@@ -55,8 +55,8 @@ extern const cli_command cli_serve;          /* the HTTP scoring server: cmd_ser
 extern const cli_command cli_quantize;       /* quantised trees: cmd_quantize.c */
 extern const cli_command cli_distill;        /* students trained on a teacher's scores: cmd_distill.c */
 extern const cli_command cli_export;         /* ONNX export: cmd_export.c */
-
-extern const cli_command cli_tune; /* hyperparameter search: cmd_tune.c */
+extern const cli_command cli_tune;           /* hyperparameter search: cmd_tune.c */
+extern const cli_command cli_compile;        /* compiled trees: cmd_compile.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

@@ -129,8 +129,9 @@ const cli_kind *cli_kind_named(const char *name) {
 const cli_kind *cli_kind_of_model(const plumb_model *model) {
     plumb_model_info info;
     plumb_model_describe(model, &info);
+    const char *kind = info.kind && strcmp(info.kind, "compiled") == 0 ? "gbdt" : info.kind; /* gbdt, compiled */
     for (const cli_kind *k = cli_kinds; k->name; k++)
-        if (strcmp(k->file_kind, info.kind) == 0)
+        if (strcmp(k->file_kind, kind) == 0)
             return k;
     return NULL;
 }

@@ -1686,6 +1686,68 @@ typedef struct plumb_run_tune_info {
 PLUMB_API plumb_status plumb_run_tune(const plumb_run_options *opts, const plumb_run_tune_info *info, plumb_run **out,
                                       plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Compiled trees: a gradient-boosted model as machine code in a shared object (docs/compile.md)
+ * ------------------------------------------------------------------------------------------------------------ */
+
+/* The ABI of a compiled model's shared object: it exports one symbol, PLUMB_COMPILED_SYMBOL, a const struct whose
+ * first member is the ABI version; a loader reads that first and refuses other versions. Everything else the .so
+ * holds is its generated code and, appended after the ELF image, the model file it was compiled from. */
+#define PLUMB_COMPILED_ABI_VERSION 1
+#define PLUMB_COMPILED_SYMBOL "plumb_compiled_model"
+#define PLUMB_COMPILED_ISA_AVX512F 1u /* the code walks 16 trees at once with AVX-512F */
+
+typedef struct plumb_compiled_abi {
+    uint32_t abi_version;  /* PLUMB_COMPILED_ABI_VERSION */
+    uint32_t struct_size;  /* sizeof (plumb_compiled_abi) as the generated code saw it */
+    char model_sha256[65]; /* the model file's checksum (the SHA-256 of its body, from its header line), hex */
+    int64_t n_features;    /* feature values per row, in the model's feature order (plumb_model_feature_name) */
+    int64_t n_outputs;     /* raw scores per row */
+    int64_t n_trees;
+    uint32_t isa; /* instructions the code needs beyond the baseline: PLUMB_COMPILED_ISA_AVX512F, or 0 */
+    /* Raw scores (before the sigmoid, softmax or exp) of n rows of feature values x (row-major, n x n_features:
+     * numbers, NaN when missing; a categorical feature's model category code, negative when missing or unseen)
+     * into out (n x n_outputs), equal to the bit to what plumb scores with the model. Thread-safe, allocates
+     * nothing; the double form rounds each value to float first, as plumb does. */
+    void (*score_f32)(const float *x, int64_t n, double *out);
+    void (*score_f64)(const double *x, int64_t n, double *out);
+} plumb_compiled_abi;
+
+typedef struct plumb_compile_options {
+    const char *cc;     /* the C compiler; NULL: $CC, else "cc" on PATH */
+    const char *emit_c; /* also write the generated C source here (atomically); NULL: do not */
+    const char *cflags; /* optimisation and target flags; NULL: "-O2 -march=native" (docs/compile.md) */
+} plumb_compile_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_compile_options_init(plumb_compile_options *opts);
+
+/* What compiling did. */
+typedef struct plumb_compile_info {
+    int64_t n_trees, n_nodes; /* trees and internal nodes turned into code */
+    int64_t c_bytes;          /* size of the generated C source */
+    int64_t so_bytes;         /* size of the shared object written, the embedded model included */
+    double seconds;           /* time spent in the C compiler */
+    char model_sha256[65];
+} plumb_compile_info;
+
+/* Compiles the gradient-boosted model in the model file at model_path into a shared object at so_path (written
+ * atomically: on failure nothing is left there) that plumb_model_load opens as a model of kind "compiled", which
+ * scores with the generated code to the same bits as the model and delegates contributions and importance to the
+ * model embedded in it. opts and info (OUT) may be NULL. PLUMB_EIO when a file cannot be read or written,
+ * PLUMB_EFORMAT for a bad model file, PLUMB_EINVAL for a model that is not gbdt ("a linear model cannot be
+ * compiled: only gbdt models can"), a missing compiler or one that fails (its first lines of errors quoted),
+ * PLUMB_ENOMEM. Runs the compiler as a child process; thread-safe. */
+PLUMB_API plumb_status plumb_model_compile(const char *model_path, const char *so_path,
+                                           const plumb_compile_options *opts, plumb_compile_info *info,
+                                           plumb_error *err);
+
+/* Checks that the compiled model at so_path was compiled from the model file at model_path: its code's checksum
+ * and its embedded model's are both model_path's. PLUMB_OK when they are; PLUMB_EFORMAT naming so_path when it was
+ * compiled from another model or is not a compiled model; PLUMB_EIO when a file cannot be read. Opening the .so
+ * runs its code (it is loaded to read its checksum). */
+PLUMB_API plumb_status plumb_compiled_check(const char *so_path, const char *model_path, plumb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,10 +7,7 @@
 #include <string.h>
 
 static const plumb__model_ops *const kinds[] = {
-    &plumb__gbdt_ops,
-    &plumb__linear_ops,
-    &plumb__tree_ops,
-    &plumb__gbdt_q_ops,
+    &plumb__gbdt_ops, &plumb__linear_ops, &plumb__tree_ops, &plumb__gbdt_q_ops, &plumb__compiled_ops,
 };
 
 const plumb__model_ops *const *plumb__model_kinds(size_t *n) {

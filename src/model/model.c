@@ -319,6 +319,11 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
     plumb__error_clear(err);
     const char *p = data;
     const size_t magic = sizeof MODEL_MAGIC - 1;
+    size_t n_kinds;
+    const plumb__model_ops *const *kinds = plumb__model_kinds(&n_kinds);
+    for (size_t k = 0; k < n_kinds; k++) /* kinds with files of their own (a compiled model's shared object) */
+        if (kinds[k]->open && size >= kinds[k]->magic_len && memcmp(p, kinds[k]->magic, kinds[k]->magic_len) == 0)
+            return kinds[k]->open(data, size, ld.name, out, err);
     if (size < magic + 1 || memcmp(p, MODEL_MAGIC " ", magic + 1) != 0)
         return plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "not a plumb model file");
     const char *nl = memchr(p, '\n', size < 256 ? size : 256);

@@ -59,6 +59,11 @@ typedef struct plumb__model_ops {
     plumb_status (*contrib)(const plumb_model *m, const plumb_frame *frame, int threads, double *out, plumb_error *err);
     plumb_status (*rules)(const plumb_model *m, char **text, plumb_error *err);
     int64_t (*valid_curve)(const plumb_model *m, const double **values);
+    /* Optional: a kind whose files are not model files (a compiled model is a shared object): they start with the
+     * magic_len bytes at magic, and open reads size bytes at data, name naming them in errors, into *out. */
+    const char *magic;
+    size_t magic_len;
+    plumb_status (*open)(const void *data, size_t size, const char *name, plumb_model **out, plumb_error *err);
 } plumb__model_ops;
 
 struct plumb_model {
@@ -80,6 +85,7 @@ struct plumb_model {
 
 /* The kinds' operations, defined in their folders and listed in kinds.c. */
 extern const plumb__model_ops plumb__gbdt_ops, plumb__linear_ops, plumb__tree_ops, plumb__gbdt_q_ops;
+extern const plumb__model_ops plumb__compiled_ops;
 
 /* Every kind's operations (n of them), in the table's order. */
 const plumb__model_ops *const *plumb__model_kinds(size_t *n);

@@ -49,7 +49,7 @@ test_quantize_refuses_other_kinds() {
     expect_err "plumb: a gbdt_q model cannot be quantised: only gbdt models can"
     run "$PLUMB" predict --contrib "$MODELS/gbdt_q.plumb" "$MODELS/credit300.csv"
     expect_rc 1
-    expect_err "plumb: a gbdt_q model has no TreeSHAP contributions: only gbdt models have them"
+    expect_err "plumb: a gbdt_q model has no TreeSHAP contributions: only gbdt and compiled models have them"
     # explain says what the model is and where its importance is
     run "$PLUMB" explain "$MODELS/gbdt_q.plumb"
     expect_rc 0

@@ -416,7 +416,8 @@ static void other_kinds_and_widths_are_refused(void **state) {
     plumb_frame *f = read_with(m, DIR "credit300.csv");
     double out[64];
     assert_int_equal(plumb_model_contrib(q, f, NULL, out, &err), PLUMB_EINVAL);
-    assert_string_equal(err.message, "a gbdt_q model has no TreeSHAP contributions: only gbdt models have them");
+    assert_string_equal(err.message,
+                        "a gbdt_q model has no TreeSHAP contributions: only gbdt and compiled models have them");
     plumb_frame_free(f);
     plumb_model_free(q);
     plumb_model_free(m);

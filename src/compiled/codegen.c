@@ -1,0 +1,424 @@
+/* codegen.c -- the C source of a compiled gradient-boosted model.
+ *
+ * Each tree becomes one function that walks a run of rows through an if/else nest with the split values as
+ * constants and adds each row's leaf value to its raw score; the entry functions start every row at the initial
+ * scores and call the trees in the model's order, so the leaf values are added in the order the interpreted walk
+ * adds them and the sums are the same doubles. The branch towards the child that more training rows took is
+ * marked likely: on the benchmark model the average row stops after 4 of up to 33 levels, so the branches predict
+ * well and a tree costs a few compares.
+ *
+ * The decisions are the interpreted model's exactly (gbdt.h): a numeric split "bin(x) <= b" is "x <= edges[b-1]"
+ * with the float edge written as a hexadecimal literal (no rounding), NaN takes the split's missing direction
+ * (written as !(x > edge) when missing values go left), and a categorical feature's value becomes its bin (code + 1,
+ * 0 when missing or unseen) before its bitset is tested. Leaf values and initial scores are hexadecimal doubles.
+ */
+#include "compiled.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows per run: the float copy of a run of double rows lives on the stack, at most 16 KiB. */
+static int64_t run_rows(int64_t n_features) {
+    const int64_t r = 4096 / (n_features > 0 ? n_features : 1);
+    return r < 1 ? 1 : r > 64 ? 64 : r;
+}
+
+/* Training rows that reached child c (a node >= 0 or ~leaf) of tree t. */
+static int64_t reached(const plumb__gbdt_tree *t, int32_t c) {
+    return c >= 0 ? t->node_count[c] : t->leaf_count[~c];
+}
+
+/* A float constant, exactly: hexadecimal, or the compiler's infinity. */
+static void literal(FILE *f, float x) {
+    if (isinf(x))
+        fputs(x > 0 ? "__builtin_inff()" : "-__builtin_inff()", f);
+    else
+        fprintf(f, "%af", (double)x);
+}
+
+/* The condition under which a row goes left at node o of tree t (feature values in r[]). */
+static void condition(FILE *f, const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_t o) {
+    const int32_t fi = t->feature[o];
+    const plumb__feature *ft = &g->features[fi];
+    const bool ml = t->missing_left[o];
+    if (ft->n_categories > 0) { /* on the bin: code + 1, 0 when missing or unseen */
+        if (t->cat_begin && t->cat_begin[o] >= 0)
+            fprintf(f, "cat_left(cbin(r[%d], %d), b%d + %d, %d)", fi, ft->n_categories, (int)(t - g->trees),
+                    t->cat_begin[o], t->cat_words[o]);
+        else
+            fprintf(f, "num_left(cbin(r[%d], %d), %u, %d)", fi, ft->n_categories, (unsigned)t->bin[o], ml);
+        return;
+    }
+    const int32_t ne = ft->n_bins - 2, b = t->bin[o];
+    if (b == 0) /* only missing values go left */
+        fprintf(f, ml ? "r[%d] != r[%d]" : "0 && r[%d] != r[%d]", fi, fi);
+    else if (b > ne) /* every number goes left */
+        fprintf(f, ml ? "1 || r[%d] == r[%d]" : "r[%d] == r[%d]", fi, fi);
+    else {
+        fprintf(f, ml ? "!(r[%d] > " : "r[%d] <= ", fi);
+        literal(f, ft->edges[b - 1]);
+        fputs(ml ? ")" : "", f);
+    }
+}
+
+static void indent(FILE *f, int depth) {
+    fprintf(f, "%*s", 4 * depth, "");
+}
+
+/* The nest below child c of tree t: assigns the leaf value to v. Recursion is as deep as the tree. */
+static void nest(FILE *f, const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_t c, int depth) {
+    if (c < 0) {
+        indent(f, depth);
+        fprintf(f, "v = %a;\n", t->leaf_value[~c]);
+        return;
+    }
+    const int64_t nl = reached(t, t->left[c]), nr = reached(t, t->right[c]);
+    indent(f, depth);
+    fprintf(f, nl == nr ? "if (" : "if (__builtin_expect(");
+    condition(f, g, t, c);
+    fprintf(f, nl == nr ? ") {\n" : ", %d)) {\n", nl > nr);
+    nest(f, g, t, t->left[c], depth + 1);
+    indent(f, depth);
+    fprintf(f, "} else {\n");
+    nest(f, g, t, t->right[c], depth + 1);
+    indent(f, depth);
+    fprintf(f, "}\n");
+}
+
+/* ---- the flat shape: numeric trees as arrays walked by 16 trees at once ------------------------------------ */
+
+/* Whether tree t walks as arrays: every split numeric on a numeric feature, with at least one number going left
+ * (a split that sends only missing values left stays an if/else nest), and few enough features and slots for the
+ * packed node word. */
+static bool flat_tree(const plumb__gbdt *g, const plumb__gbdt_tree *t) {
+    if (g->n_features > 128)
+        return false;
+    for (int32_t o = 0; o < t->n_leaves - 1; o++)
+        if ((t->cat_begin && t->cat_begin[o] >= 0) || g->features[t->feature[o]].n_categories > 0 || t->bin[o] == 0)
+            return false;
+    return true;
+}
+
+/* The threshold of numeric node o as a float: a row goes left when x <= it (NaN aside); +inf when every number
+ * goes left (its bin is past the last edge). */
+static float flat_threshold(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_t o) {
+    const plumb__feature *ft = &g->features[t->feature[o]];
+    const int32_t ne = ft->n_bins - 2, b = t->bin[o];
+    return b > ne ? INFINITY : ft->edges[b - 1];
+}
+
+static const char *prologue =
+    "#include <stdint.h>\n"
+    "#if defined(__AVX512F__) && defined(__BMI2__)\n"
+    "#include <immintrin.h>\n"
+    "#define VEC 1 /* 16 trees per instruction */\n"
+    "#ifndef NS\n"
+    "#define NS 4\n"
+    "#endif\n"
+    "#else\n"
+    "#define VEC 0\n"
+    "#endif\n"
+    "\n"
+    "/* plumb.h's plumb_compiled_abi, ABI version 1 (docs/compile.md) */\n"
+    "typedef struct plumb_compiled_abi {\n"
+    "    uint32_t abi_version;\n"
+    "    uint32_t struct_size;\n"
+    "    char model_sha256[65];\n"
+    "    int64_t n_features, n_outputs, n_trees;\n"
+    "    uint32_t isa;\n"
+    "    void (*score_f32)(const float *x, int64_t n, double *out);\n"
+    "    void (*score_f64)(const double *x, int64_t n, double *out);\n"
+    "} plumb_compiled_abi;\n"
+    "\n"
+    "/* the bin of a categorical feature's value: code + 1, 0 when missing or unseen (gbdt.h: plumb__bin_of) */\n"
+    "static inline uint32_t cbin(float v, int32_t n) {\n"
+    "    return (uint16_t)(v >= 0 && v < (float)n ? (int32_t)v + 1 : 0);\n"
+    "}\n"
+    "static inline int cat_left(uint32_t b, const uint32_t *bits, uint32_t words) {\n"
+    "    return b < 32u * words && ((bits[b >> 5] >> (b & 31)) & 1);\n"
+    "}\n"
+    "static inline int num_left(uint32_t b, uint32_t split, int missing_left) {\n"
+    "    return b == 0 ? missing_left : b <= split;\n"
+    "}\n";
+
+/* The walk of the flat trees: W[p] (the root slot of flat tree p, NW of them padded to NPAD with the spare leaf) to
+ * the leaf slot each reaches, L[p]. A slot's word M is first child << 8 | missing goes left << 7 | feature; a row
+ * goes right when x > T (NaN: when missing values go right); a leaf loops on itself (T +inf, missing left). */
+static const char *walker =
+    "static void walk(const float *restrict r, int32_t *restrict L) {\n"
+    "#if VEC\n"
+    "    const __m512i f7 = _mm512_set1_epi32(0x7f), ml = _mm512_set1_epi32(0x80), one = _mm512_set1_epi32(1);\n"
+    "#if F <= 16\n"
+    "    const __m512 x0 = _mm512_maskz_loadu_ps((__mmask16)((1u << F) - 1), r);\n"
+    "#define XOF(f) _mm512_permutexvar_ps(f, x0)\n"
+    "#elif F <= 32\n"
+    "    const __m512 x0 = _mm512_loadu_ps(r), x1 = _mm512_maskz_loadu_ps((__mmask16)((1u << (F - 16)) - 1), r + 16);\n"
+    "#define XOF(f) _mm512_permutex2var_ps(x0, f, x1)\n"
+    "#else\n"
+    "#define XOF(f) _mm512_i32gather_ps(f, r, 4)\n"
+    "#endif\n"
+    "    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);\n"
+    "    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);\n"
+    "    const __m512i odd = _mm512_add_epi32(even, one);\n"
+    "    int32_t BT[NPAD + 16], BS[NPAD + 16]; /* trees in the order they finish, and their leaves */\n"
+    "    int nb = 0;\n"
+    "    /* NS streams of trees, each walked by 16 lanes; a lane that reached its leaf records it (BT, BS) and\n"
+    "     * takes the stream's next tree, so no lane idles while another finishes a deep path */\n"
+    "    __m512i s[NS], t[NS];\n"
+    "    __mmask16 live[NS];\n"
+    "    int next[NS], end[NS];\n"
+    "    for (int j = 0; j < NS; j++) {\n"
+    "        const int lo = NW * j / NS, hi = NW * (j + 1) / NS, k = hi - lo < 16 ? hi - lo : 16;\n"
+    "        live[j] = (__mmask16)((1u << k) - 1);\n"
+    "        s[j] = _mm512_maskz_loadu_epi32(live[j], W + lo);\n"
+    "        t[j] = _mm512_add_epi32(_mm512_set1_epi32(lo), iota);\n"
+    "        next[j] = lo + k;\n"
+    "        end[j] = hi;\n"
+    "    }\n"
+    "    for (;;) {\n"
+    "        unsigned any = 0;\n"
+    "        for (int j = 0; j < NS; j++) {\n"
+    "            /* a node is 8 bytes: two gathers of 8 nodes, split into thresholds and words */\n"
+    "            const __m512i g0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(s[j]), (const void *)N, 8),\n"
+    "                          g1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(s[j], 1), (const void *)N, 8);\n"
+    "            const __m512i m = _mm512_permutex2var_epi32(g0, odd, g1);\n"
+    "            const __m512 th = _mm512_castsi512_ps(_mm512_permutex2var_epi32(g0, even, g1));\n"
+    "            const __m512 x = XOF(_mm512_and_si512(m, f7));\n"
+    "            const __mmask16 right = _mm512_cmp_ps_mask(x, th, _CMP_GT_OQ) |\n"
+    "                                    (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q) & _mm512_testn_epi32_mask(m, ml));\n"
+    "            const __m512i c = _mm512_srli_epi32(m, 8), n = _mm512_mask_add_epi32(c, right, c, one);\n"
+    "            const __mmask16 done = live[j] & _mm512_cmpeq_epi32_mask(n, s[j]);\n"
+    "            const int left = end[j] - next[j], got = __builtin_popcount(done);\n"
+    "            _mm512_storeu_si512(BT + nb, _mm512_maskz_compress_epi32(done, t[j]));\n"
+    "            _mm512_storeu_si512(BS + nb, _mm512_maskz_compress_epi32(done, n));\n"
+    "            nb += got;\n"
+    "            const int take = got < left ? got : left;\n"
+    "            const __mmask16 refill = (__mmask16)_pdep_u32((1u << take) - 1, done);\n"
+    "            s[j] = _mm512_mask_expandloadu_epi32(n, refill, W + next[j]);\n"
+    "            t[j] = _mm512_mask_expand_epi32(t[j], refill, _mm512_add_epi32(_mm512_set1_epi32(next[j]), iota));\n"
+    "            next[j] += take;\n"
+    "            live[j] = (__mmask16)((live[j] & ~done) | refill);\n"
+    "            any |= live[j];\n"
+    "        }\n"
+    "        if (!any)\n"
+    "            break;\n"
+    "    }\n"
+    "    for (int q = 0; q < nb; q++)\n"
+    "        L[BT[q]] = BS[q];\n"
+    "#else\n"
+    "    /* without AVX-512: 8 trees side by side, their chains of loads overlapping (gbdt's row walk) */\n"
+    "    for (int p0 = 0; p0 < NW; p0 += 8) {\n"
+    "        const int g = NW - p0 < 8 ? NW - p0 : 8;\n"
+    "        int32_t s[8];\n"
+    "        for (int q = 0; q < 8; q++)\n"
+    "            s[q] = q < g ? W[p0 + q] : 0;\n"
+    "        for (int moved = 1; moved;) {\n"
+    "            moved = 0;\n"
+    "            for (int q = 0; q < 8; q++) {\n"
+    "                const int32_t m = N[s[q]].m;\n"
+    "                const float x = r[m & 0x7f];\n"
+    "                const int32_t n = (m >> 8) + ((x > N[s[q]].t) | ((x != x) & !(m & 0x80)));\n"
+    "                moved |= n != s[q];\n"
+    "                s[q] = n;\n"
+    "            }\n"
+    "        }\n"
+    "        for (int q = 0; q < g; q++)\n"
+    "            L[p0 + q] = s[q];\n"
+    "    }\n"
+    "#endif\n"
+    "}\n";
+
+/* Appends tree t breadth-first at slot *at of the flat arrays (text into ft, fv). Returns its root slot. */
+static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_t *queue, int64_t *at, FILE *ft,
+                         FILE *fv) {
+    const int64_t base = *at;
+    int32_t n = 1;
+    queue[0] = t->n_leaves > 1 ? 0 : ~0;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t o = queue[i];
+        if (o < 0) { /* a leaf: loops on itself */
+            fprintf(ft, "{__builtin_inff(), %lld},\n", (long long)((base + i) << 8 | 0x80));
+            fprintf(fv, "%a,\n", t->leaf_value[~o]);
+            continue;
+        }
+        const float thr = flat_threshold(g, t, o);
+        if (isinf(thr))
+            fprintf(ft, "{__builtin_inff(), ");
+        else
+            fprintf(ft, "{%af, ", (double)thr);
+        fprintf(ft, "%lld},\n", (long long)((base + n) << 8 | (int64_t)t->missing_left[o] << 7 | t->feature[o]));
+        fprintf(fv, "0,\n");
+        queue[n] = t->left[o];
+        queue[n + 1] = t->right[o];
+        n += 2;
+    }
+    *at += n;
+    return base;
+}
+
+/* Text written to a memory stream, appended to f; false when out of memory. */
+static bool append(FILE *f, FILE *part, char **buf, size_t *n) {
+    if (fclose(part) != 0)
+        return false;
+    fwrite(*buf, 1, *n, f);
+    free(*buf);
+    *buf = NULL;
+    return true;
+}
+
+plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256, char **out, size_t *n,
+                                    plumb_compile_info *info, plumb_error *err) {
+    const plumb__gbdt *g = plumb__gbdt_of(model);
+    const int64_t F = g->n_features, K = g->n_classes, R = run_rows(F);
+    *out = NULL;
+    *n = 0;
+    info->n_nodes = 0;
+    int32_t max_leaves = 1;
+    for (int64_t k = 0; k < g->n_trees; k++) {
+        const plumb__gbdt_tree *t = &g->trees[k];
+        max_leaves = t->n_leaves > max_leaves ? t->n_leaves : max_leaves;
+        for (int32_t o = 0; t->cat_begin && o < t->n_leaves - 1; o++)
+            if (t->cat_begin[o] >= 0 && g->features[t->feature[o]].n_categories <= 0)
+                return plumb__fail(err, PLUMB_EINVAL,
+                                   "tree %lld has a categorical split on numeric feature %d: it cannot be compiled",
+                                   (long long)k, t->feature[o]);
+    }
+    int64_t slots = 1;
+    for (int64_t k = 0; k < g->n_trees; k++)
+        slots += flat_tree(g, &g->trees[k]) ? 2 * (int64_t)g->trees[k].n_leaves - 1 : 0;
+    const bool flat_ok = slots < (1 << 23);
+    char *bt = NULL, *bm = NULL, *bv = NULL;
+    size_t nt = 0, nm = 0, nv = 0;
+    int32_t *queue = malloc((size_t)(2 * max_leaves + 2) * sizeof *queue);
+    int64_t *root = malloc((size_t)(g->n_trees + 1) * sizeof *root); /* flat tree's root slot, or -1: a nest */
+    FILE *f = open_memstream(out, n), *ft = open_memstream(&bt, &nt), *fm = open_memstream(&bm, &nm),
+         *fv = open_memstream(&bv, &nv);
+    if (!f || !ft || !fm || !fv || !queue || !root) {
+        if (f)
+            fclose(f);
+        if (ft)
+            fclose(ft);
+        if (fm)
+            fclose(fm);
+        if (fv)
+            fclose(fv);
+        free(bt);
+        free(bm);
+        free(bv);
+        free(*out);
+        *out = NULL;
+        free(queue);
+        free(root);
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    }
+    fprintf(f,
+            "/* generated by plumb compile from the model with checksum %s: %lld trees, %lld features, %lld "
+            "outputs.\n * Scores equal the interpreted model's to the bit; see docs/compile.md. */\n",
+            sha256, (long long)g->n_trees, (long long)F, (long long)K);
+    fputs(prologue, f);
+    fprintf(f, "\n#define F %lld\n#define K %lld\n#define RUN %lld\n\n", (long long)F, (long long)K, (long long)R);
+    /* the flat trees' arrays, with the spare leaf (slot 0) that pads the walk to whole vectors */
+    int64_t at = 1, n_flat = 0;
+    fprintf(ft, "{__builtin_inff(), %d},\n", 0x80);
+    fprintf(fv, "0,\n");
+    for (int64_t k = 0; k < g->n_trees; k++) {
+        root[k] = flat_ok && flat_tree(g, &g->trees[k]) ? flat_emit(g, &g->trees[k], queue, &at, ft, fv) : -1;
+        n_flat += root[k] >= 0;
+    }
+    const int64_t npad = (n_flat + 31) / 32 * 32;
+    fprintf(f, "#define NW %lld\n#define NPAD %lld\n", (long long)n_flat, (long long)(npad > 0 ? npad : 32));
+    fprintf(f, "static const struct node {\n    float t;\n    int32_t m;\n} N[] = {\n");
+    bool ok = append(f, ft, &bt, &nt);
+    fclose(fm);
+    free(bm);
+    fprintf(f, "};\nstatic const double V[] = {\n");
+    ok = append(f, fv, &bv, &nv) && ok;
+    fprintf(f, "};\nstatic const int32_t W[NPAD] = {");
+    for (int64_t k = 0, p = 0; k < g->n_trees; k++)
+        if (root[k] >= 0) {
+            fprintf(f, "%s%s%lld", p ? "," : "", p % 16 == 0 ? "\n" : " ", (long long)root[k]);
+            p++;
+        }
+    fprintf(f, "};\n\n%s\n", walker);
+    /* the other trees as if/else nests, one function per tree */
+    for (int64_t k = 0; k < g->n_trees; k++) {
+        const plumb__gbdt_tree *t = &g->trees[k];
+        info->n_nodes += t->n_leaves - 1;
+        if (root[k] >= 0)
+            continue;
+        if (t->cat_begin) {
+            fprintf(f, "static const uint32_t b%lld[] = {", (long long)k);
+            for (int32_t w = 0; w < t->n_cat_bits; w++)
+                fprintf(f, "%s0x%xu", w ? ", " : "", t->cat_bits[w]);
+            fprintf(f, "%s};\n", t->n_cat_bits ? "" : "0");
+        }
+        fprintf(f, "static double t%lld(const float *restrict r) {\n    double v;\n", (long long)k);
+        if (t->n_leaves == 1)
+            fprintf(f, "    (void)r;\n");
+        nest(f, g, t, t->n_leaves > 1 ? 0 : ~0, 1);
+        fprintf(f, "    return v;\n}\n");
+    }
+    /* a row: the flat trees walk first, then every tree's value is added in the model's order */
+    /* G rows at once (1, and 4 for batches): their sums are independent chains of additions, which overlap */
+    for (int G = 1; G <= 4; G += 3) {
+        fprintf(f, "\nstatic void rows%d(const float *restrict r, double *restrict o) {\n    int32_t L[%d][NPAD];\n", G,
+                G);
+        for (int q = 0; q < G; q++)
+            fprintf(f, "    walk(r + %d * F, L[%d]);\n", q, q);
+        for (int q = 0; q < G; q++)
+            for (int64_t k = 0; k < K; k++)
+                fprintf(f, "    o[%lld] = %a;\n", (long long)(q * K + k), g->init_score[k]);
+        for (int64_t k = 0, p = 0; k < g->n_trees; k++) {
+            for (int q = 0; q < G; q++)
+                if (root[k] >= 0)
+                    fprintf(f, "    o[%lld] += V[L[%d][%lld]];\n", (long long)(q * K + k % K), q, (long long)p);
+                else
+                    fprintf(f, "    o[%lld] += t%lld(r + %d * F);\n", (long long)(q * K + k % K), (long long)k, q);
+            p += root[k] >= 0;
+        }
+        fprintf(f, "}\n");
+    }
+    fprintf(f,
+            "\n"
+            "static void score_f32(const float *x, int64_t n, double *out) {\n"
+            "    int64_t i = 0;\n"
+            "    for (; i + 4 <= n; i += 4)\n"
+            "        rows4(x + i * F, out + i * K);\n"
+            "    for (; i < n; i++)\n"
+            "        rows1(x + i * F, out + i * K);\n"
+            "}\n\n"
+            "static void score_f64(const double *x, int64_t n, double *out) {\n"
+            "    float xf[RUN * F];\n"
+            "    for (int64_t i = 0; i < n; i += RUN) {\n"
+            "        const int64_t m = n - i < RUN ? n - i : RUN;\n"
+            "        for (int64_t j = 0; j < m * F; j++)\n"
+            "            xf[j] = (float)x[i * F + j];\n"
+            "        score_f32(xf, m, out + i * K);\n"
+            "    }\n"
+            "}\n\n"
+            "__attribute__((visibility(\"default\"))) const plumb_compiled_abi plumb_compiled_model = {\n"
+            "    .abi_version = 1,\n"
+            "    .struct_size = sizeof(plumb_compiled_abi),\n"
+            "    .model_sha256 = \"%s\",\n"
+            "    .n_features = F,\n"
+            "    .n_outputs = K,\n"
+            "    .n_trees = %lld,\n"
+            "    .isa = VEC,\n"
+            "    .score_f32 = score_f32,\n"
+            "    .score_f64 = score_f64,\n"
+            "};\n",
+            sha256, (long long)g->n_trees);
+    free(queue);
+    free(root);
+    const bool failed = ferror(f);
+    if (fclose(f) != 0 || failed || !ok) {
+        free(*out);
+        *out = NULL;
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    }
+    info->n_trees = g->n_trees;
+    info->c_bytes = (int64_t)*n;
+    return PLUMB_OK;
+}
