@@ -263,27 +263,11 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* A categorical choice as JSON: a number when its text is one (bagging_freq's 0 and 1), else the text. */
-static json_t *choice_json(const char *text) {
-    char *end;
-    const double x = strtod(text, &end);
-    if (*text && !*end)
-        return x == floor(x) && fabs(x) < 1e15 ? json_integer((json_int_t)x) : json_real(x);
-    return json_string(text);
-}
-
-/* The trial's parameters as a JSON object (active ones only). */
+/* The trial's active parameters as a JSON object (plumb_tune_params_json's); NULL when out of memory. */
 static json_t *params_json(const plumb_tune_space *s, const double *v) {
-    json_t *o = json_object();
-    for (int64_t i = 0; i < plumb_tune_space_size(s); i++) {
-        const plumb_tune_param *p = plumb_tune_space_param(s, i);
-        if (isnan(v[i]))
-            continue;
-        json_object_set_new(o, p->name,
-                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)v[i]])
-                            : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)v[i])
-                                                              : json_real(v[i]));
-    }
+    char *text = plumb_tune_params_json(s, v);
+    json_t *o = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    free(text);
     return o;
 }
 

@@ -1557,6 +1557,11 @@ PLUMB_API const plumb_tune_param *plumb_tune_space_param(const plumb_tune_space 
  * memory. */
 PLUMB_API char *plumb_tune_space_json(const plumb_tune_space *space);
 
+/* The active parameters of values (one per parameter, NaN: inactive) as compact JSON text {"name": value, ...} in the
+ * space's order: integers as integers, a categorical choice as a number when its text is one (bagging_freq's 0 and
+ * 1), else as its text. Malloc'ed (free with free()); NULL when out of memory. */
+PLUMB_API char *plumb_tune_params_json(const plumb_tune_space *space, const double *values);
+
 /* Whether parameter i is active for values (one per parameter): its parent, if any, is active and chose one of
  * the choices in its mask. */
 PLUMB_API bool plumb_tune_space_active(const plumb_tune_space *space, const double *values, int64_t i);

@@ -166,6 +166,22 @@ static json_t *choice_json(const char *text) {
     return json_string(text);
 }
 
+char *plumb_tune_params_json(const plumb_tune_space *space, const double *values) {
+    json_t *o = json_object();
+    for (int64_t i = 0; o && i < plumb_tune_space_size(space); i++) {
+        const plumb_tune_param *p = plumb_tune_space_param(space, i);
+        if (isnan(values[i]))
+            continue;
+        json_object_set_new(o, p->name,
+                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)values[i]])
+                            : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)values[i])
+                                                              : json_real(values[i]));
+    }
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(o);
+    return text;
+}
+
 static const char *const state_names[] = {"complete", "pruned", "failed"};
 
 plumb_status plumb_tune_journal_replay(plumb_tune_journal *j, plumb_tuner *tuner, int64_t *n, plumb_error *err) {
@@ -230,23 +246,12 @@ plumb_status plumb_tune_journal_append(plumb_tune_journal *j, const plumb_tune_s
     if (number != j->n)
         return plumb__fail(err, PLUMB_EINVAL, "journal: trial %lld appended after %lld trials", (long long)number,
                            (long long)j->n);
-    json_t *sj = json_array(), *pj = json_object();
+    json_t *sj = json_array();
     for (int64_t k = 0; sj && k < n_steps; k++)
         json_array_append_new(sj, isfinite(steps[k]) ? json_real(steps[k]) : json_null());
-    const int64_t d = plumb_tune_space_size(space);
-    for (int64_t i = 0; pj && i < d; i++) {
-        const plumb_tune_param *p = plumb_tune_space_param(space, i);
-        if (isnan(values[i]))
-            continue;
-        json_object_set_new(pj, p->name,
-                            p->type == PLUMB_TUNE_CATEGORICAL ? choice_json(p->choices[(int64_t)values[i]])
-                            : p->type == PLUMB_TUNE_INT       ? json_integer((json_int_t)values[i])
-                                                              : json_real(values[i]));
-    }
     char *stext = sj ? json_dumps(sj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    char *ptext = pj ? json_dumps(pj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    char *ptext = plumb_tune_params_json(space, values);
     json_decref(sj);
-    json_decref(pj);
     sqlite3_stmt *q = NULL;
     plumb_status st = PLUMB_OK;
     if (!stext || !ptext) {
@@ -260,7 +265,8 @@ plumb_status plumb_tune_journal_append(plumb_tune_journal *j, const plumb_tune_s
         (isfinite(score) ? sqlite3_bind_double(q, 3, score) : sqlite3_bind_null(q, 3)) != SQLITE_OK ||
         sqlite3_bind_text(q, 4, stext, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(q, 5, ptext, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_blob(q, 6, values, (int)((size_t)d * sizeof *values), SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(q, 6, values, (int)((size_t)plumb_tune_space_size(space) * sizeof *values), SQLITE_STATIC) !=
+            SQLITE_OK ||
         sqlite3_bind_double(q, 7, seconds) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
         st = db_fail(j, err, "cannot write journal");
         goto done;
