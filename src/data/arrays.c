@@ -429,6 +429,7 @@ plumb_status plumb_frame_from_arrays(const plumb_array_column *columns, int64_t 
             goto nomem;
     }
     const int nt = plumb__threads(opts->n_threads);
+    (void)nt; /* unused without OpenMP */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && n_columns > 1 && n_rows >= 4096)
     for (int64_t j = 0; j < n_columns; j++)
         if (!plans[j].borrow)
