@@ -49,6 +49,17 @@ int plumb__threads(int n);
 /* Logical processors available to the process; >= 1. */
 int plumb__cores(void);
 
+/* ---- large buffers (memory.c) ----
+ * Fresh memory is paid for on first touch, page by page: on the 2-core VM about 10 us per 4 KiB page, so filling
+ * 112 MB of new float32 columns took 0.27 s against 0.01 s for the same loop on memory already touched. In 2 MiB
+ * pages the same first fill takes 0.017 s. plumb__map_large returns bytes of zeroed memory aligned to 2 MiB, asked
+ * of the kernel in huge pages (advice it may ignore), or NULL (out of memory, or not on this system: the caller
+ * then allocates as usual). Release with plumb__unmap(p, bytes), which accepts NULL. Worth it from
+ * PLUMB__LARGE_MIN bytes up. */
+#define PLUMB__LARGE_MIN ((size_t)4 << 20)
+void *plumb__map_large(size_t bytes);
+void plumb__unmap(void *p, size_t bytes);
+
 /* ---- the C locale (locale.c) ----
  * Every number the library writes or reads follows the C locale ('.' as the decimal point), never the host's
  * setlocale. A public function that formats or parses numbers (printf %f/%g, strtod) wraps its body:

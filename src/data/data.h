@@ -59,7 +59,10 @@ struct plumb_frame {
     int64_t n_rows;
     plumb_schema *schema; /* schema->n columns */
     plumb__column *cols;
-    uint8_t *borrowed; /* NULL, or per column: nonzero when its data is the caller's (plumb_frame_from_arrays) */
+    uint8_t *borrowed; /* NULL, or per column: nonzero when its data is not its own allocation: the caller's, or
+                        * inside block (plumb_frame_from_arrays) */
+    void *block;       /* NULL, or one mapping of block_bytes holding columns the frame made (plumb__map_large) */
+    size_t block_bytes;
 };
 
 /* Bytes of input per reader chunk (4 MiB). Not thread-safe to change: only tests and fuzzers set it. */

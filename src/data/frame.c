@@ -23,6 +23,7 @@ void plumb_frame_free(plumb_frame *f) {
     }
     free(f->cols);
     free(f->borrowed);
+    plumb__unmap(f->block, f->block_bytes);
     plumb_schema_free(f->schema);
     free(f);
 }
