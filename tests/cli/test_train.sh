@@ -205,12 +205,14 @@ test_objectives_and_options() {
 
 
 test_runs_without_openmp_settings() {
-    # without OMP_WAIT_POLICY or GOMP_SPINCOUNT the command re-executes itself with a short OpenMP spin: it must
-    # still behave exactly the same
-    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$PLUMB" --version
+    # without OMP_WAIT_POLICY, GOMP_SPINCOUNT or GLIBC_TUNABLES the command re-executes itself with a short OpenMP
+    # spin and malloc in huge pages: it must still behave exactly the same, and keep a user's own tunables
+    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GLIBC_TUNABLES "$PLUMB" --version
     expect_rc 0
     expect_out_line "^plumb [0-9]+\.[0-9]+\.[0-9]+$"
-    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 \
+    run env GLIBC_TUNABLES=glibc.malloc.arena_max=1 "$PLUMB" --version
+    expect_rc 0
+    run env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GLIBC_TUNABLES "$PLUMB" train "$CREDIT" --target Status --num-iterations 5 \
         -o "$TMP/m.plumb" --quiet
     expect_rc 0
     expect_out_line "^trained 5 trees"
