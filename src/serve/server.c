@@ -30,6 +30,8 @@
 
 /* ---- state ---------------------------------------------------------------------------------------------------- */
 
+#define THREAD_COUNTS 64 /* threads whose open connections are counted one by one (plumb_connections_open) */
+
 typedef struct server {
     const plumb__serve_config *cfg;
     plumb__serve_slot *slots; /* the models served by name */
@@ -42,6 +44,9 @@ typedef struct server {
     plumb__serve_loader *loader;
     _Atomic int in_flight;
     _Atomic int connections; /* open, against cfg->max_connections */
+    /* open per libmicrohttpd thread, numbered in the order they first saw a connection (THREAD_COUNTS at most) */
+    _Atomic int thread_connections[THREAD_COUNTS];
+    _Atomic int n_threads_seen;
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
     _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped;
@@ -743,9 +748,12 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
     }
     fprintf(f,
             "# HELP plumb_requests_in_flight requests being answered\n# TYPE plumb_requests_in_flight gauge\n"
-            "plumb_requests_in_flight %d\n# HELP plumb_connections_open open connections\n"
-            "# TYPE plumb_connections_open gauge\nplumb_connections_open %d\n",
-            atomic_load(&srv->in_flight), atomic_load(&srv->connections));
+            "plumb_requests_in_flight %d\n# HELP plumb_connections_open open connections, per server thread\n"
+            "# TYPE plumb_connections_open gauge\n",
+            atomic_load(&srv->in_flight));
+    const int seen = atomic_load(&srv->n_threads_seen);
+    for (int t = 0; t < seen && t < THREAD_COUNTS; t++)
+        fprintf(f, "plumb_connections_open{thread=\"%d\"} %d\n", t, atomic_load(&srv->thread_connections[t]));
     int queued = 0, running = 0, waiting = 0;
     plumb__serve_loader_counts(srv->loader, &queued, &running, &waiting);
     fprintf(f,
@@ -967,12 +975,26 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 /* ---- connections --------------------------------------------------------------------------------------------- */
 
+/* This libmicrohttpd thread's number in srv->thread_connections, plus 1 (0: not numbered yet). One server runs in
+ * a process, so a thread-local number is the thread's for that server. */
+static _Thread_local int thread_number;
+
+/* Counts connections opened and closed, in all and per thread: libmicrohttpd's threads take new connections
+ * first come, first served, and how evenly they share them is what plumb_connections_open{thread} shows. */
 static void connection_notice(void *cls, struct MHD_Connection *c, void **socket_context,
                               enum MHD_ConnectionNotificationCode code) {
     server *srv = cls;
     (void)c;
-    (void)socket_context;
-    atomic_fetch_add(&srv->connections, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    const int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    atomic_fetch_add(&srv->connections, delta);
+    if (delta > 0) {
+        if (!thread_number)
+            thread_number = atomic_fetch_add(&srv->n_threads_seen, 1) + 1;
+        *socket_context = (void *)(intptr_t)thread_number;
+    }
+    const intptr_t t = (intptr_t)*socket_context;
+    if (t >= 1 && t <= THREAD_COUNTS)
+        atomic_fetch_add(&srv->thread_connections[t - 1], delta);
 }
 
 /* --max-connections is enforced here, on a connection just accepted, and not by libmicrohttpd's own limit: at its
