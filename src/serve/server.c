@@ -1,7 +1,8 @@
 /* server.c -- the HTTP layer of `plumb serve` on libmicrohttpd: routes, limits, scoring, fallback, shadow, logs,
  * metrics, reload and draining.
  *
- * Threads: libmicrohttpd's pool (--threads) runs every request from its first byte to its last on one thread,
+ * Threads: an acceptor hands each new connection to one of --threads libmicrohttpd daemons (the one holding the
+ * fewest), whose thread runs every request of it from its first byte to its last,
  * which parses, joins stored features, scores and answers -- except a reload: its connection is suspended while
  * the loader's thread (loader.c) loads the file, and resumed to answer. The main thread only waits for signals:
  * SIGHUP queues a reload of every model, SIGTERM and SIGINT stop accepting, wait for the requests in flight (and
@@ -9,6 +10,7 @@
  * A request body is collected up to the limit; whatever is wrong with a request is answered with a 4xx JSON
  * {"error": "..."} and the server carries on.
  */
+#define _GNU_SOURCE /* accept4 */
 #include "serve.h"
 
 #include <errno.h>
@@ -18,19 +20,19 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 /* ---- state ---------------------------------------------------------------------------------------------------- */
-
-#define THREAD_COUNTS 64 /* threads whose open connections are counted one by one (plumb_connections_open) */
 
 typedef struct server {
     const plumb__serve_config *cfg;
@@ -40,13 +42,15 @@ typedef struct server {
     int n_extra;
     plumb__serve_slot *fallback; /* in extra, or NULL */
     plumb__serve_entities *entities;
-    struct MHD_Daemon *daemon;
+    struct worker *workers; /* one libmicrohttpd daemon, one thread each (--threads) */
+    int n_workers;
+    int listen_fd;
+    pthread_t acceptor; /* accepts and hands each connection to the worker with the fewest */
+    bool acceptor_started;
+    _Atomic bool stop_accepting;
     plumb__serve_loader *loader;
     _Atomic int in_flight;
     _Atomic int connections; /* open, against cfg->max_connections */
-    /* open per libmicrohttpd thread, numbered in the order they first saw a connection (THREAD_COUNTS at most) */
-    _Atomic int thread_connections[THREAD_COUNTS];
-    _Atomic int n_threads_seen;
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
     _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped;
@@ -59,6 +63,13 @@ typedef struct server {
     FILE *shadow_log;
     size_t shadow_log_size;
 } server;
+
+/* A libmicrohttpd daemon with its one thread, and the connections it holds. */
+typedef struct worker {
+    server *srv;
+    struct MHD_Daemon *daemon;
+    _Atomic int open; /* handed to it by the acceptor and not closed yet */
+} worker;
 
 /* One HTTP request, from its first call into the handler to libmicrohttpd's completion notice. */
 typedef struct request {
@@ -751,9 +762,8 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
             "plumb_requests_in_flight %d\n# HELP plumb_connections_open open connections, per server thread\n"
             "# TYPE plumb_connections_open gauge\n",
             atomic_load(&srv->in_flight));
-    const int seen = atomic_load(&srv->n_threads_seen);
-    for (int t = 0; t < seen && t < THREAD_COUNTS; t++)
-        fprintf(f, "plumb_connections_open{thread=\"%d\"} %d\n", t, atomic_load(&srv->thread_connections[t]));
+    for (int t = 0; t < srv->n_workers; t++)
+        fprintf(f, "plumb_connections_open{thread=\"%d\"} %d\n", t, atomic_load(&srv->workers[t].open));
     int queued = 0, running = 0, waiting = 0;
     plumb__serve_loader_counts(srv->loader, &queued, &running, &waiting);
     fprintf(f,
@@ -975,36 +985,98 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 /* ---- connections --------------------------------------------------------------------------------------------- */
 
-/* This libmicrohttpd thread's number in srv->thread_connections, plus 1 (0: not numbered yet). One server runs in
- * a process, so a thread-local number is the thread's for that server. */
-static _Thread_local int thread_number;
+/* Connections are accepted here, not by libmicrohttpd. With one listening socket shared by a pool of its threads,
+ * whichever thread woke first took a new connection: wrk's 32 connections landed 32/0, 19/14, 16/17, 10/23 and
+ * 14/19 on two threads in five runs (plumb_connections_open{thread}), and with 32/0 one core's server thread idled
+ * while the other queued everything. The acceptor gives each connection to the worker holding the fewest, so the
+ * threads share them evenly (at most one apart). It also enforces --max-connections: a connection over the limit
+ * is closed at once (libmicrohttpd, at its own limit, stops watching the listening socket and leaves the next
+ * connections unanswered in the kernel's backlog until the client gives up). */
 
-/* Counts connections opened and closed, in all and per thread: libmicrohttpd's threads take new connections
- * first come, first served, and how evenly they share them is what plumb_connections_open{thread} shows. */
+/* libmicrohttpd's notice of a connection closed (or started: nothing to do, it was counted when handed over). */
 static void connection_notice(void *cls, struct MHD_Connection *c, void **socket_context,
                               enum MHD_ConnectionNotificationCode code) {
-    server *srv = cls;
+    worker *w = cls;
     (void)c;
-    const int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
-    atomic_fetch_add(&srv->connections, delta);
-    if (delta > 0) {
-        if (!thread_number)
-            thread_number = atomic_fetch_add(&srv->n_threads_seen, 1) + 1;
-        *socket_context = (void *)(intptr_t)thread_number;
-    }
-    const intptr_t t = (intptr_t)*socket_context;
-    if (t >= 1 && t <= THREAD_COUNTS)
-        atomic_fetch_add(&srv->thread_connections[t - 1], delta);
+    (void)socket_context;
+    if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    atomic_fetch_sub(&w->open, 1);
+    atomic_fetch_sub(&w->srv->connections, 1);
 }
 
-/* --max-connections is enforced here, on a connection just accepted, and not by libmicrohttpd's own limit: at its
- * limit libmicrohttpd stops watching the listening socket, so the connections over it waited in the kernel's
- * backlog, unanswered, until the client gave up. Refused here, a connection is closed at once. */
-static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
-    server *srv = cls;
-    (void)addr;
-    (void)addrlen;
-    return atomic_load(&srv->connections) < srv->cfg->max_connections ? MHD_YES : MHD_NO;
+static void *accept_loop(void *arg) {
+    server *srv = arg;
+    while (!atomic_load(&srv->stop_accepting)) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof addr;
+        const int fd = accept4(srv->listen_fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            /* out of descriptors or memory: the pending connection stays queued; try again shortly */
+            if (errno != EINTR && errno != ECONNABORTED && !atomic_load(&srv->stop_accepting))
+                nanosleep(&(struct timespec){0, 10000000}, NULL);
+            continue;
+        }
+        if (atomic_load(&srv->connections) >= srv->cfg->max_connections) {
+            close(fd);
+            continue;
+        }
+        worker *best = &srv->workers[0];
+        for (int i = 1; i < srv->n_workers; i++)
+            if (atomic_load(&srv->workers[i].open) < atomic_load(&best->open))
+                best = &srv->workers[i];
+        atomic_fetch_add(&best->open, 1);
+        atomic_fetch_add(&srv->connections, 1);
+        /* on failure libmicrohttpd has closed fd */
+        if (MHD_add_connection(best->daemon, fd, (struct sockaddr *)&addr, len) != MHD_YES) {
+            atomic_fetch_sub(&best->open, 1);
+            atomic_fetch_sub(&srv->connections, 1);
+        }
+    }
+    return NULL;
+}
+
+/* The listening socket at addr (IPv6 only when addr is IPv6), its port into *port; -1 with errno set. */
+static int open_listener(const struct sockaddr_storage *addr, bool v6, unsigned *port) {
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) ||
+        bind(fd, (const struct sockaddr *)addr, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+        listen(fd, SOMAXCONN) != 0 || getsockname(fd, (struct sockaddr *)&bound, &len) != 0) {
+        const int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    *port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+/* Stops the acceptor and closes the listening socket: new connections are refused from now on. */
+static void stop_accepting(server *srv) {
+    atomic_store(&srv->stop_accepting, true);
+    if (srv->listen_fd >= 0)
+        shutdown(srv->listen_fd, SHUT_RDWR); /* wakes the acceptor from accept() */
+    if (srv->acceptor_started)
+        pthread_join(srv->acceptor, NULL);
+    srv->acceptor_started = false;
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    srv->listen_fd = -1;
+}
+
+static void stop_workers(server *srv) {
+    for (int i = 0; i < srv->n_workers; i++)
+        if (srv->workers[i].daemon)
+            MHD_stop_daemon(srv->workers[i].daemon);
+    free(srv->workers);
+    srv->workers = NULL;
+    srv->n_workers = 0;
 }
 
 /* A connection's memory (libmicrohttpd's pool): its headers, its read and write buffers. libmicrohttpd zeroes the
@@ -1118,9 +1190,7 @@ static void wait_in_flight(server *srv, uint64_t until) {
  * a reload still runs (abandoned: the slots must stay allocated). */
 static bool drain(server *srv) {
     atomic_store(&srv->draining, true);
-    const MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
+    stop_accepting(srv);
     const uint64_t start = now_ns(), until = start + (uint64_t)(srv->cfg->drain_timeout_s * 1e9);
     wait_in_flight(srv, until);
     const uint64_t t = now_ns();
@@ -1133,13 +1203,12 @@ static bool drain(server *srv) {
         fprintf(stderr, "plumb serve: %d requests still running after %g s: stopping anyway\n", left,
                 srv->cfg->drain_timeout_s);
     /* no connection is suspended now: every reload request was answered by the loader's stop */
-    MHD_stop_daemon(srv->daemon);
-    srv->daemon = NULL;
+    stop_workers(srv);
     return loader_ended;
 }
 
 int plumb__serve_run(const plumb__serve_config *cfg) {
-    server srv = {.cfg = cfg, .access_fd = -1};
+    server srv = {.cfg = cfg, .access_fd = -1, .listen_fd = -1};
     int rc = 1;
     bool slots_free = true;
     pthread_mutex_init(&srv.shadow_lock, NULL);
@@ -1165,26 +1234,37 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
         fprintf(stderr, "plumb serve: cannot resolve the host '%s'\n", cfg->host);
         goto done;
     }
-    /* libmicrohttpd shares its limit out among its threads: each may take all of --max-connections, and
-     * accept_policy holds the total to it */
-    const unsigned n_threads = (unsigned)(cfg->threads > 0 ? cfg->threads : 1);
-    const unsigned mhd_limit = (unsigned)cfg->max_connections * n_threads + n_threads;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-                     (v6 ? MHD_USE_IPv6 : 0);
-    srv.daemon =
-        MHD_start_daemon(flags, 0, accept_policy, &srv, handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned)cfg->connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-                         MHD_OPTION_NOTIFY_CONNECTION, connection_notice, &srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
-    if (!srv.daemon) {
-        fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port,
-                errno ? strerror(errno) : "libmicrohttpd refused");
+    unsigned port = 0;
+    if ((srv.listen_fd = open_listener(&addr, v6, &port)) < 0) {
+        fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port, strerror(errno));
         goto done;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
-           info ? (unsigned)info->port : (unsigned)cfg->port);
+    srv.n_workers = cfg->threads > 0 ? cfg->threads : 1;
+    if (!(srv.workers = calloc((size_t)srv.n_workers, sizeof *srv.workers)))
+        goto done;
+    const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+                           MHD_USE_NO_LISTEN_SOCKET;
+    for (int i = 0; i < srv.n_workers; i++) {
+        worker *w = &srv.workers[i];
+        w->srv = &srv;
+        /* each may hold every connection: the acceptor holds the total to --max-connections */
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, &srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + 1, MHD_OPTION_NOTIFY_CONNECTION,
+            connection_notice, w, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
+        if (!w->daemon) {
+            fprintf(stderr, "plumb serve: cannot start a server thread: %s\n",
+                    errno ? strerror(errno) : "libmicrohttpd refused");
+            goto done;
+        }
+    }
+    if (pthread_create(&srv.acceptor, NULL, accept_loop, &srv) != 0) {
+        fprintf(stderr, "plumb serve: cannot start the accepting thread\n");
+        goto done;
+    }
+    srv.acceptor_started = true;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg->host, v6 ? "]" : "", port);
     fflush(stdout);
     for (;;) {
         int sig = 0;
@@ -1201,8 +1281,8 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
     }
     rc = 0;
 done:
-    if (srv.daemon)
-        MHD_stop_daemon(srv.daemon);
+    stop_accepting(&srv);
+    stop_workers(&srv);
     if (!plumb__serve_loader_stop(srv.loader, srv.cfg->drain_timeout_s))
         slots_free = false;
     plumb__serve_loader_free(srv.loader);

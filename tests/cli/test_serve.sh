@@ -591,6 +591,35 @@ EOF
     stop_server
 }
 
+# New connections go to the server thread holding the fewest (libmicrohttpd's own accept let one thread take all
+# of them): four connections on two threads, two each
+test_serve_connections_shared_evenly_by_threads() {
+    start_server "$MODELS/gbdt_binary.plumb" --threads 2
+    $PY - "$PORT" >"$TMP/conn.out" <<'EOF'
+import socket, sys
+port = int(sys.argv[1])
+def ask(s, path):
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+            [l for l in data.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1]):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+for c in conns:  # each answered: handed to a thread
+    ask(c, "/v2/health/live")
+for line in ask(conns[0], "/metrics").split("\n"):
+    if line.startswith("plumb_connections_open"):
+        print(line)
+EOF
+    diff <(printf '%s\n' 'plumb_connections_open{thread="0"} 2' 'plumb_connections_open{thread="1"} 2') "$TMP/conn.out" ||
+        fail "connections per thread"
+    stop_server
+}
+
 # /metrics counts requests by model and status, times them, and the access log has one JSON line per request
 test_serve_metrics_and_access_log() {
     start_server "$MODELS/gbdt_binary.plumb" --name m --access-log "$TMP/access.log"
