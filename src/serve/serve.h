@@ -5,6 +5,7 @@
  * entity.c only. Pieces:
  *   parse.c     request bodies to a batch of rows: no HTTP, no model (fuzz_serve drives it)
  *   registry.c  models by name: load with checksum, reference-counted swap on reload, metadata
+ *   loader.c    the thread that reloads model files, so that no worker thread waits for a load
  *   entity.c    features joined from the store for rows that name an entity
  *   metrics.c   counters and latency histograms, Prometheus text
  *   server.c    the HTTP layer: routing, limits, responses, access and shadow logs, signals and draining
@@ -144,6 +145,37 @@ plumb_status plumb__serve_slot_reload(plumb__serve_slot *slot, plumb_error *err)
 
 /* The column view of a model for plumb__serve_parse. */
 plumb__serve_columns plumb__serve_model_columns(const plumb__serve_model *m, const char *entity_key);
+
+/* ---- reloads (loader.c) --------------------------------------------------------------------------------------- */
+
+/* Someone waiting for a reload: filled in, then done(w) is called once, on the loader's thread (or the one that
+ * stops it). status: 200 (reloaded: version and checksum set), 422 (the file was refused), 500 (it could not be
+ * read), 503 (the server stopped first); message says why when not 200. */
+typedef struct plumb__serve_waiter {
+    void (*done)(struct plumb__serve_waiter *w);
+    int status;
+    int64_t version;
+    char checksum[65];
+    char message[PLUMB_ERROR_MAX];
+    struct plumb__serve_waiter *next; /* the loader's */
+} plumb__serve_waiter;
+
+typedef struct plumb__serve_loader plumb__serve_loader;
+
+/* Starts the loader's thread; NULL when it cannot. quiet: successful reloads asked by SIGHUP are not logged. */
+plumb__serve_loader *plumb__serve_loader_start(bool quiet);
+/* Queues a reload of slot, joining a queued one of the same slot; w (or NULL: a SIGHUP, logged) hears the outcome.
+ * false: the loader is stopping or out of memory, w will not be called. Thread-safe. */
+bool plumb__serve_loader_request(plumb__serve_loader *l, plumb__serve_slot *slot, plumb__serve_waiter *w);
+/* Reload jobs queued (not started), running (0 or 1), and waiters not yet answered. */
+void plumb__serve_loader_counts(plumb__serve_loader *l, int *queued, int *running, int *waiting);
+/* Stops taking jobs (requests are refused from now on), answers the waiters of queued ones (503), waits up to
+ * timeout_s for the running one. true: the thread ended; false: a load still runs, abandoned (its waiters answered
+ * 503), and the slots must not be freed. A second call returns the first's answer. Accepts NULL. */
+bool plumb__serve_loader_stop(plumb__serve_loader *l, double timeout_s);
+/* Frees a stopped loader whose thread ended; one whose thread still runs is left to the process exit. Accepts
+ * NULL. */
+void plumb__serve_loader_free(plumb__serve_loader *l);
 
 /* ---- feature store (entity.c) --------------------------------------------------------------------------------- */
 

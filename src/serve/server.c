@@ -1,12 +1,16 @@
 /* server.c -- the HTTP layer of `plumb serve` on libmicrohttpd: routes, limits, scoring, fallback, shadow, logs,
  * metrics, reload and draining.
  *
- * Threads: libmicrohttpd's pool (--threads) runs every request from its first byte to its last on one thread,
- * which parses, joins stored features, scores and answers. The main thread only waits for signals: SIGHUP
- * reloads every model, SIGTERM and SIGINT stop accepting, wait for the requests in flight, then stop.
+ * Threads: an acceptor hands each new connection to one of --threads libmicrohttpd daemons (the one holding the
+ * fewest), whose thread runs every request of it from its first byte to its last,
+ * which parses, joins stored features, scores and answers -- except a reload: its connection is suspended while
+ * the loader's thread (loader.c) loads the file, and resumed to answer. The main thread only waits for signals:
+ * SIGHUP queues a reload of every model, SIGTERM and SIGINT stop accepting, wait for the requests in flight (and
+ * at most the rest of the drain timeout for a reload), then stop.
  * A request body is collected up to the limit; whatever is wrong with a request is answered with a 4xx JSON
  * {"error": "..."} and the server carries on.
  */
+#define _GNU_SOURCE /* accept4 */
 #include "serve.h"
 
 #include <errno.h>
@@ -16,11 +20,14 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,8 +42,15 @@ typedef struct server {
     int n_extra;
     plumb__serve_slot *fallback; /* in extra, or NULL */
     plumb__serve_entities *entities;
-    struct MHD_Daemon *daemon;
+    struct worker *workers; /* one libmicrohttpd daemon, one thread each (--threads) */
+    int n_workers;
+    int listen_fd;
+    pthread_t acceptor; /* accepts and hands each connection to the worker with the fewest */
+    bool acceptor_started;
+    _Atomic bool stop_accepting;
+    plumb__serve_loader *loader;
     _Atomic int in_flight;
+    _Atomic int connections; /* open, against cfg->max_connections */
     _Atomic bool draining;
     plumb__serve_histogram fetch, score, total;
     _Atomic uint64_t fallbacks, unrouted[PLUMB__SERVE_STATUSES], shadow_scored, shadow_skipped;
@@ -49,6 +63,13 @@ typedef struct server {
     FILE *shadow_log;
     size_t shadow_log_size;
 } server;
+
+/* A libmicrohttpd daemon with its one thread, and the connections it holds. */
+typedef struct worker {
+    server *srv;
+    struct MHD_Daemon *daemon;
+    _Atomic int open; /* handed to it by the acceptor and not closed yet */
+} worker;
 
 /* One HTTP request, from its first call into the handler to libmicrohttpd's completion notice. */
 typedef struct request {
@@ -69,6 +90,10 @@ typedef struct request {
     double *main_out;
     int64_t main_outputs;
     plumb__serve_proto proto;
+    /* a reload: queued with the loader, the connection suspended until waiter.done resumes it */
+    bool reload_queued;
+    struct MHD_Connection *conn;
+    plumb__serve_waiter waiter;
 } request;
 
 static uint64_t now_ns(void) {
@@ -641,21 +666,33 @@ static enum MHD_Result metadata(struct MHD_Connection *c, request *rq, plumb__se
     return send_json(c, rq, 200, obj);
 }
 
-static enum MHD_Result reload(struct MHD_Connection *c, request *rq, plumb__serve_slot *slot) {
-    plumb_error err;
-    if (plumb__serve_slot_reload(slot, &err) != PLUMB_OK) {
-        char msg[PLUMB_ERROR_MAX];
-        plumb_error_format(&err, msg, sizeof msg);
-        fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name, msg);
-        /* the file is the server's, not the client's: one that cannot be read (gone, no permission) or memory that
-         * runs out is the server's failure; a file that reads but is refused (corrupt, incompatible) is a 422 */
-        return send_error(c, rq, err.code == PLUMB_EIO || err.code == PLUMB_ENOMEM ? 500 : 422, msg);
+/* The loader's thread has the reload's outcome in rq->waiter: the connection goes on, and the handler is called
+ * again to answer. */
+static void reload_done(plumb__serve_waiter *w) {
+    request *rq = (request *)(void *)((char *)w - offsetof(request, waiter));
+    MHD_resume_connection(rq->conn);
+}
+
+/* POST .../load: queued with the loader, the connection suspended (the worker thread goes on with its other
+ * connections); answered when called again after the loader resumed it. */
+static enum MHD_Result reload(server *srv, struct MHD_Connection *c, request *rq, plumb__serve_slot *slot) {
+    if (rq->reload_queued) {
+        if (rq->waiter.status != 200)
+            return send_error(c, rq, rq->waiter.status, rq->waiter.message);
+        return send_json(c, rq, 200,
+                         json_pack("{ss,sI,ss}", "name", slot->name, "version", (json_int_t)rq->waiter.version,
+                                   "checksum", rq->waiter.checksum));
     }
-    plumb__serve_model *m = plumb__serve_slot_acquire(slot);
-    json_t *obj =
-        json_pack("{ss,sI,ss}", "name", slot->name, "version", (json_int_t)m->version, "checksum", m->checksum);
-    plumb__serve_model_unref(m);
-    return send_json(c, rq, 200, obj);
+    rq->reload_queued = true;
+    rq->conn = c;
+    rq->waiter.done = reload_done;
+    MHD_suspend_connection(c); /* before the request: the loader may resume it at once */
+    if (!plumb__serve_loader_request(srv->loader, slot, &rq->waiter)) {
+        rq->waiter.status = 503;
+        snprintf(rq->waiter.message, sizeof rq->waiter.message, "the server is stopping: the model was not reloaded");
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
 }
 
 static void write_counter(FILE *f, const char *name, const char *help, uint64_t v) {
@@ -722,8 +759,20 @@ static enum MHD_Result metrics(server *srv, struct MHD_Connection *c, request *r
     }
     fprintf(f,
             "# HELP plumb_requests_in_flight requests being answered\n# TYPE plumb_requests_in_flight gauge\n"
-            "plumb_requests_in_flight %d\n",
+            "plumb_requests_in_flight %d\n# HELP plumb_connections_open open connections, per server thread\n"
+            "# TYPE plumb_connections_open gauge\n",
             atomic_load(&srv->in_flight));
+    for (int t = 0; t < srv->n_workers; t++)
+        fprintf(f, "plumb_connections_open{thread=\"%d\"} %d\n", t, atomic_load(&srv->workers[t].open));
+    int queued = 0, running = 0, waiting = 0;
+    plumb__serve_loader_counts(srv->loader, &queued, &running, &waiting);
+    fprintf(f,
+            "# HELP plumb_reloads_queued reloads waiting for the loader\n# TYPE plumb_reloads_queued gauge\n"
+            "plumb_reloads_queued %d\n# HELP plumb_reloads_running reloads being loaded (0 or 1)\n"
+            "# TYPE plumb_reloads_running gauge\nplumb_reloads_running %d\n"
+            "# HELP plumb_reload_requests_waiting load requests waiting for their reload\n"
+            "# TYPE plumb_reload_requests_waiting gauge\nplumb_reload_requests_waiting %d\n",
+            queued, running, waiting);
     fclose(f);
     return send_text(c, rq, 200, text, len, "text/plain; version=0.0.4");
 }
@@ -803,7 +852,7 @@ static enum MHD_Result route(server *srv, struct MHD_Connection *c, request *rq,
     case READY:
         return send_json(c, rq, 200, json_pack("{ss,sb}", "name", slot->name, "ready", 1));
     case LOAD:
-        return reload(c, rq, slot);
+        return reload(srv, c, rq, slot);
     default:
         rq->proto = kind == INFER ? PLUMB__SERVE_V2 : PLUMB__SERVE_V1;
         return infer(srv, c, rq, slot);
@@ -934,6 +983,102 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* ---- connections --------------------------------------------------------------------------------------------- */
+
+/* Connections are accepted here, not by libmicrohttpd. With one listening socket shared by a pool of its threads,
+ * whichever thread woke first took a new connection: wrk's 32 connections landed 32/0, 19/14, 16/17, 10/23 and
+ * 14/19 on two threads in five runs (plumb_connections_open{thread}), and with 32/0 one core's server thread idled
+ * while the other queued everything. The acceptor gives each connection to the worker holding the fewest, so the
+ * threads share them evenly (at most one apart). It also enforces --max-connections: a connection over the limit
+ * is closed at once (libmicrohttpd, at its own limit, stops watching the listening socket and leaves the next
+ * connections unanswered in the kernel's backlog until the client gives up). */
+
+/* libmicrohttpd's notice of a connection closed (or started: nothing to do, it was counted when handed over). */
+static void connection_notice(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code) {
+    worker *w = cls;
+    (void)c;
+    (void)socket_context;
+    if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    atomic_fetch_sub(&w->open, 1);
+    atomic_fetch_sub(&w->srv->connections, 1);
+}
+
+static void *accept_loop(void *arg) {
+    server *srv = arg;
+    while (!atomic_load(&srv->stop_accepting)) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof addr;
+        const int fd = accept4(srv->listen_fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            /* out of descriptors or memory: the pending connection stays queued; try again shortly */
+            if (errno != EINTR && errno != ECONNABORTED && !atomic_load(&srv->stop_accepting))
+                nanosleep(&(struct timespec){0, 10000000}, NULL);
+            continue;
+        }
+        if (atomic_load(&srv->connections) >= srv->cfg->max_connections) {
+            close(fd);
+            continue;
+        }
+        worker *best = &srv->workers[0];
+        for (int i = 1; i < srv->n_workers; i++)
+            if (atomic_load(&srv->workers[i].open) < atomic_load(&best->open))
+                best = &srv->workers[i];
+        atomic_fetch_add(&best->open, 1);
+        atomic_fetch_add(&srv->connections, 1);
+        /* on failure libmicrohttpd has closed fd */
+        if (MHD_add_connection(best->daemon, fd, (struct sockaddr *)&addr, len) != MHD_YES) {
+            atomic_fetch_sub(&best->open, 1);
+            atomic_fetch_sub(&srv->connections, 1);
+        }
+    }
+    return NULL;
+}
+
+/* The listening socket at addr (IPv6 only when addr is IPv6), its port into *port; -1 with errno set. */
+static int open_listener(const struct sockaddr_storage *addr, bool v6, unsigned *port) {
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) ||
+        bind(fd, (const struct sockaddr *)addr, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+        listen(fd, SOMAXCONN) != 0 || getsockname(fd, (struct sockaddr *)&bound, &len) != 0) {
+        const int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    *port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+/* Stops the acceptor and closes the listening socket: new connections are refused from now on. */
+static void stop_accepting(server *srv) {
+    atomic_store(&srv->stop_accepting, true);
+    if (srv->listen_fd >= 0)
+        shutdown(srv->listen_fd, SHUT_RDWR); /* wakes the acceptor from accept() */
+    if (srv->acceptor_started)
+        pthread_join(srv->acceptor, NULL);
+    srv->acceptor_started = false;
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    srv->listen_fd = -1;
+}
+
+static void stop_workers(server *srv) {
+    for (int i = 0; i < srv->n_workers; i++)
+        if (srv->workers[i].daemon)
+            MHD_stop_daemon(srv->workers[i].daemon);
+    free(srv->workers);
+    srv->workers = NULL;
+    srv->n_workers = 0;
+}
+
 /* A connection's memory (libmicrohttpd's pool): its headers, its read and write buffers. libmicrohttpd zeroes the
  * whole pool between two requests of a keep-alive connection: 64 KiB cost 4 us of CPU a request (a sixth of a
  * one-row request; the memset also evicts the model's trees from the L1/L2 caches), 16 KiB about 1 us. Headers
@@ -942,22 +1087,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 /* ---- start, signals, drain ------------------------------------------------------------------------------------ */
 
-/* SIGHUP: every model served, shadow and fallback, from its file; one that fails keeps its old version. */
+/* SIGHUP: every model served, shadow and fallback, queued for a reload from its file; one that fails keeps its
+ * old version. The loader logs the outcomes. */
 static void reload_all(server *srv) {
     for (int i = 0; i < srv->n_slots + srv->n_extra; i++) {
         plumb__serve_slot *slot = i < srv->n_slots ? &srv->slots[i] : &srv->extra[i - srv->n_slots];
-        plumb_error err;
-        if (plumb__serve_slot_reload(slot, &err) == PLUMB_OK) {
-            plumb__serve_model *m = plumb__serve_slot_acquire(slot);
-            if (!srv->cfg->quiet)
-                fprintf(stderr, "plumb serve: reloaded '%s': version %lld, checksum %s\n", slot->name,
-                        (long long)m->version, m->checksum);
-            plumb__serve_model_unref(m);
-        } else {
-            char msg[PLUMB_ERROR_MAX];
-            fprintf(stderr, "plumb serve: reload of '%s' refused, the old model keeps serving: %s\n", slot->name,
-                    plumb_error_format(&err, msg, sizeof msg));
-        }
+        if (!plumb__serve_loader_request(srv->loader, slot, NULL))
+            fprintf(stderr, "plumb serve: reload of '%s' not queued: out of memory\n", slot->name);
     }
 }
 
@@ -1045,25 +1181,36 @@ static bool resolve(const char *host, int port, struct sockaddr_storage *addr, b
     return true;
 }
 
-static void drain(server *srv) {
-    atomic_store(&srv->draining, true);
-    const MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
-    const uint64_t until = now_ns() + (uint64_t)(srv->cfg->drain_timeout_s * 1e9);
+static void wait_in_flight(server *srv, uint64_t until) {
     while (atomic_load(&srv->in_flight) > 0 && now_ns() < until)
         nanosleep(&(struct timespec){0, 5000000}, NULL);
+}
+
+/* Stops accepting, waits for the requests in flight and the reloads, then stops libmicrohttpd. Returns false when
+ * a reload still runs (abandoned: the slots must stay allocated). */
+static bool drain(server *srv) {
+    atomic_store(&srv->draining, true);
+    stop_accepting(srv);
+    const uint64_t start = now_ns(), until = start + (uint64_t)(srv->cfg->drain_timeout_s * 1e9);
+    wait_in_flight(srv, until);
+    const uint64_t t = now_ns();
+    /* what the drain timeout leaves for a reload still queued or running; its waiters are answered either way */
+    const bool loader_ended = plumb__serve_loader_stop(srv->loader, t < until ? (double)(until - t) / 1e9 : 0);
+    /* a reload answered 503 by the stop goes out (libmicrohttpd's threads write it) before the daemon stops */
+    wait_in_flight(srv, now_ns() + 1000000000u);
     const int left = atomic_load(&srv->in_flight);
     if (left > 0)
         fprintf(stderr, "plumb serve: %d requests still running after %g s: stopping anyway\n", left,
                 srv->cfg->drain_timeout_s);
-    MHD_stop_daemon(srv->daemon);
-    srv->daemon = NULL;
+    /* no connection is suspended now: every reload request was answered by the loader's stop */
+    stop_workers(srv);
+    return loader_ended;
 }
 
 int plumb__serve_run(const plumb__serve_config *cfg) {
-    server srv = {.cfg = cfg, .access_fd = -1};
+    server srv = {.cfg = cfg, .access_fd = -1, .listen_fd = -1};
     int rc = 1;
+    bool slots_free = true;
     pthread_mutex_init(&srv.shadow_lock, NULL);
     json_object_seed(0); /* seeded here, before any thread: jansson seeds lazily and racily otherwise */
     sigset_t sigs;
@@ -1076,6 +1223,10 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
     signal(SIGPIPE, SIG_IGN);
     if (!load_models(&srv) || !open_logs(&srv))
         goto done;
+    if (!(srv.loader = plumb__serve_loader_start(cfg->quiet))) {
+        fprintf(stderr, "plumb serve: cannot start the reload thread\n");
+        goto done;
+    }
     malloc_trim(0); /* what loading the models took for a moment (registry.c says why) */
     struct sockaddr_storage addr;
     bool v6 = false;
@@ -1083,21 +1234,37 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
         fprintf(stderr, "plumb serve: cannot resolve the host '%s'\n", cfg->host);
         goto done;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
-    srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-                                  MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
-    if (!srv.daemon) {
-        fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port,
-                errno ? strerror(errno) : "libmicrohttpd refused");
+    unsigned port = 0;
+    if ((srv.listen_fd = open_listener(&addr, v6, &port)) < 0) {
+        fprintf(stderr, "plumb serve: cannot listen on %s:%d: %s\n", cfg->host, cfg->port, strerror(errno));
         goto done;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
-           info ? (unsigned)info->port : (unsigned)cfg->port);
+    srv.n_workers = cfg->threads > 0 ? cfg->threads : 1;
+    if (!(srv.workers = calloc((size_t)srv.n_workers, sizeof *srv.workers)))
+        goto done;
+    const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+                           MHD_USE_NO_LISTEN_SOCKET;
+    for (int i = 0; i < srv.n_workers; i++) {
+        worker *w = &srv.workers[i];
+        w->srv = &srv;
+        /* each may hold every connection: the acceptor holds the total to --max-connections */
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, &srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + 1, MHD_OPTION_NOTIFY_CONNECTION,
+            connection_notice, w, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
+        if (!w->daemon) {
+            fprintf(stderr, "plumb serve: cannot start a server thread: %s\n",
+                    errno ? strerror(errno) : "libmicrohttpd refused");
+            goto done;
+        }
+    }
+    if (pthread_create(&srv.acceptor, NULL, accept_loop, &srv) != 0) {
+        fprintf(stderr, "plumb serve: cannot start the accepting thread\n");
+        goto done;
+    }
+    srv.acceptor_started = true;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg->host, v6 ? "]" : "", port);
     fflush(stdout);
     for (;;) {
         int sig = 0;
@@ -1109,20 +1276,25 @@ int plumb__serve_run(const plumb__serve_config *cfg) {
         }
         fprintf(stderr, "plumb serve: %s: draining %d requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                 atomic_load(&srv.in_flight));
-        drain(&srv);
+        slots_free = drain(&srv);
         break;
     }
     rc = 0;
 done:
-    if (srv.daemon)
-        MHD_stop_daemon(srv.daemon);
-    for (int i = 0; i < srv.n_slots; i++)
-        plumb__serve_slot_free(&srv.slots[i]);
-    free(srv.slots);
-    for (int i = 0; i < srv.n_extra; i++)
-        plumb__serve_slot_free(&srv.extra[i]);
-    free(srv.extra);
-    plumb__serve_entities_close(srv.entities);
+    stop_accepting(&srv);
+    stop_workers(&srv);
+    if (!plumb__serve_loader_stop(srv.loader, srv.cfg->drain_timeout_s))
+        slots_free = false;
+    plumb__serve_loader_free(srv.loader);
+    if (slots_free) { /* else a reload still runs on them: the process exits now, its memory goes with it */
+        for (int i = 0; i < srv.n_slots; i++)
+            plumb__serve_slot_free(&srv.slots[i]);
+        free(srv.slots);
+        for (int i = 0; i < srv.n_extra; i++)
+            plumb__serve_slot_free(&srv.extra[i]);
+        free(srv.extra);
+        plumb__serve_entities_close(srv.entities);
+    }
     if (srv.access_fd >= 0)
         close(srv.access_fd);
     if (srv.shadow_log)

@@ -466,6 +466,160 @@ EOF
     grep -q "SIGTERM: draining 1 requests in flight" "$TMP/srv.err" || fail "no drain message: $(cat "$TMP/srv.err")"
 }
 
+# wait_metric LINE: waits (20 s at most, each poll bounded) until /metrics has the line LINE
+wait_metric() {
+    local end=$((SECONDS + 20))
+    while [ "$SECONDS" -lt "$end" ]; do
+        curl -s -m 2 "http://127.0.0.1:$PORT/metrics" | grep -qxF "$1" && return 0
+        sleep 0.05
+    done
+    fail "/metrics never showed '$1': $(curl -s -m 2 "http://127.0.0.1:$PORT/metrics" | grep reload)"
+}
+
+# wait_fifo_reader: waits (20 s at most) until a thread of the server waits to open a FIFO for reading: a load that
+# hangs until the test writes the model into it
+wait_fifo_reader() {
+    local end=$((SECONDS + 20))
+    while [ "$SECONDS" -lt "$end" ]; do
+        cat /proc/"$SRV_PID"/task/*/wchan 2>/dev/null | grep -q wait_for_partner && return 0
+        sleep 0.05
+    done
+    fail "no thread of the server waits on the FIFO"
+}
+
+# load_bg N: POST .../m/load in the background; the status goes to $TMP/loadN.code, the answer to $TMP/loadN
+load_bg() {
+    curl -s -m 60 -o "$TMP/load$1" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/v2/repository/models/m/load" \
+        >"$TMP/load$1.code" &
+}
+
+# A reload runs on the loader's thread: while the model file -- a FIFO nobody writes yet -- holds the load, the
+# one worker thread answers other requests. Load requests that come while one runs wait as one queued job: one
+# more load answers both. (Before the loader, the worker thread waited in the load and answered nothing.)
+test_serve_requests_answered_during_a_slow_reload() {
+    cp "$MODELS/gbdt_binary.plumb" "$TMP/m.plumb"
+    start_server "$TMP/m.plumb" --threads 1
+    local old new
+    old=$(head -1 "$MODELS/gbdt_binary.plumb" | cut -d' ' -f4)
+    new=$(head -1 "$MODELS/gbdt_calibrated.plumb" | cut -d' ' -f4)
+    rm "$TMP/m.plumb" && mkfifo "$TMP/m.plumb"
+    load_bg 1
+    local l1=$!
+    wait_fifo_reader
+    instances "$MODELS/credit300.csv" 1 >"$TMP/req.json"
+    code=$(curl -s -m 20 -o "$TMP/body" -w '%{http_code}' --data-binary @"$TMP/req.json" \
+        "http://127.0.0.1:$PORT/v1/models/m:predict")
+    body=$(cat "$TMP/body")
+    expect_code 200
+    [ "$(jget 'j["model_version"]')" = 1 ] || fail "answered during the reload: $body"
+    load_bg 2
+    local l2=$!
+    load_bg 3
+    local l3=$!
+    wait_metric "plumb_reload_requests_waiting 3"
+    wait_metric "plumb_reloads_queued 1"
+    timeout 20 cat "$MODELS/gbdt_calibrated.plumb" >"$TMP/m.plumb" || fail "the first load did not read the file"
+    wait "$l1"
+    [ "$(cat "$TMP/load1.code")" = 200 ] || fail "first load: $(cat "$TMP/load1.code") $(cat "$TMP/load1")"
+    grep -qF "\"version\":2,\"checksum\":\"$new\"" "$TMP/load1" || fail "first load: $(cat "$TMP/load1")"
+    timeout 20 cat "$MODELS/gbdt_binary.plumb" >"$TMP/m.plumb" || fail "the queued load did not read the file"
+    wait "$l2" "$l3"
+    for i in 2 3; do
+        [ "$(cat "$TMP/load$i.code")" = 200 ] || fail "load $i: $(cat "$TMP/load$i.code") $(cat "$TMP/load$i")"
+        grep -qF "\"version\":3,\"checksum\":\"$old\"" "$TMP/load$i" || fail "load $i: $(cat "$TMP/load$i")"
+    done
+    req GET /metrics
+    expect_body_has "plumb_reloads_total 2"
+    expect_body_has "plumb_reload_requests_waiting 0"
+    stop_server
+}
+
+# SIGTERM while a reload hangs (a FIFO nobody writes): the load request hears 503, the server exits 0 once the
+# drain timeout has passed. (Before the loader, the worker thread stuck in the load kept the server from stopping.)
+test_serve_drain_ends_with_a_hung_reload() {
+    cp "$MODELS/gbdt_binary.plumb" "$TMP/m.plumb"
+    start_server "$TMP/m.plumb" --drain-timeout 1
+    rm "$TMP/m.plumb" && mkfifo "$TMP/m.plumb"
+    load_bg 1
+    local l1=$!
+    wait_fifo_reader
+    stop_server
+    wait "$l1"
+    [ "$(cat "$TMP/load1.code")" = 503 ] || fail "the hung load: $(cat "$TMP/load1.code") $(cat "$TMP/load1")"
+    grep -qF "the server is stopping: the model was not reloaded" "$TMP/load1" || fail "503 body: $(cat "$TMP/load1")"
+    grep -qF "the reload of 'm' did not finish within" "$TMP/srv.err" || fail "no message: $(cat "$TMP/srv.err")"
+}
+
+# --max-connections: a connection over the limit is closed at once, without an answer; those under it keep being
+# served, and a new one is taken once one closes
+test_serve_max_connections_closes_the_extra_one() {
+    start_server "$MODELS/gbdt_binary.plumb" --threads 1 --max-connections 2
+    $PY - "$PORT" >"$TMP/conn.out" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+GET = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+def ask(s):
+    try:
+        s.sendall(GET)
+        data = b""
+        while not data.endswith(b"}"):
+            chunk = s.recv(4096)
+            if not chunk:
+                return "closed"
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return "closed"
+    return data.split(b"\r\n")[0].decode()
+def connect():
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+a, b = connect(), connect()
+print("a:", ask(a))
+print("b:", ask(b))
+print("c:", ask(connect()))
+print("a again:", ask(a))
+a.close()
+for _ in range(200):  # the server sees the close on its next poll of a's socket
+    r = ask(connect())
+    if r != "closed":
+        break
+    time.sleep(0.05)
+print("d:", r)
+print("b again:", ask(b))
+EOF
+    diff <(printf '%s\n' "a: HTTP/1.1 200 OK" "b: HTTP/1.1 200 OK" "c: closed" "a again: HTTP/1.1 200 OK" \
+        "d: HTTP/1.1 200 OK" "b again: HTTP/1.1 200 OK") "$TMP/conn.out" || fail "connection limit"
+    stop_server
+}
+
+# New connections go to the server thread holding the fewest (libmicrohttpd's own accept let one thread take all
+# of them): four connections on two threads, two each
+test_serve_connections_shared_evenly_by_threads() {
+    start_server "$MODELS/gbdt_binary.plumb" --threads 2
+    $PY - "$PORT" >"$TMP/conn.out" <<'EOF'
+import socket, sys
+port = int(sys.argv[1])
+def ask(s, path):
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+            [l for l in data.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1]):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+for c in conns:  # each answered: handed to a thread
+    ask(c, "/v2/health/live")
+for line in ask(conns[0], "/metrics").split("\n"):
+    if line.startswith("plumb_connections_open"):
+        print(line)
+EOF
+    diff <(printf '%s\n' 'plumb_connections_open{thread="0"} 2' 'plumb_connections_open{thread="1"} 2') "$TMP/conn.out" ||
+        fail "connections per thread"
+    stop_server
+}
+
 # /metrics counts requests by model and status, times them, and the access log has one JSON line per request
 test_serve_metrics_and_access_log() {
     start_server "$MODELS/gbdt_binary.plumb" --name m --access-log "$TMP/access.log"
