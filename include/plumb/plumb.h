@@ -1753,6 +1753,88 @@ PLUMB_API plumb_status plumb_model_compile(const char *model_path, const char *s
  * runs its code (it is loaded to read its checksum). */
 PLUMB_API plumb_status plumb_compiled_check(const char *so_path, const char *model_path, plumb_error *err);
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Demand forecasting: direct multi-horizon boosting on daily series, cold starts helped by analogs
+ * (docs/forecast.md)
+ * ------------------------------------------------------------------------------------------------------------ */
+
+/* How plumb_forecast_train reads the history and what it trains. */
+typedef struct plumb_forecast_options {
+    const char *time_col;   /* the day of each row, YYYY-MM-DD (required) */
+    const char *target;     /* the demand to forecast (required) */
+    const char *series_col; /* which series a row belongs to; NULL: the file is one series */
+    int64_t horizon;        /* days ahead to forecast, 1..366 (required) */
+    const char *const *future_cols; /* n_future_cols known-future covariates (price, promotion, a weather
+                                       forecast): read on the day forecast, so predict needs them for the horizon */
+    size_t n_future_cols;
+    const char *related;   /* path of analog series in long format (the same time, target, series and covariate
+                              columns), pooled into training; NULL: none */
+    double related_weight; /* 1: the sample weight of an analog's rows (the history's rows weigh 1) */
+    int64_t related_stride; /* 1: use every k-th origin of an analog series (fewer rows from long analogs) */
+    plumb_gbdt_params gbdt; /* the booster; plumb_forecast_options_init sets forecasting defaults (below) */
+} plumb_forecast_options;
+
+/* Fills *opts: no columns, horizon 0 (to be set), no analogs, related_weight 1, related_stride 1, and the gbdt
+ * defaults with l2 regression, 300 iterations, learning rate 0.05, 15 leaves, min_data_in_leaf 20, lambda_l2 1. */
+PLUMB_API void plumb_forecast_options_init(plumb_forecast_options *opts);
+
+/* Trains a forecast model on the daily series of the CSV file history (path; "-" reads standard input): one
+ * gradient-boosted model over (series, origin, horizon) rows whose features are built from what was known at the
+ * origin (docs/forecast.md lists them) and whose target is the value h days later divided by the series' level.
+ * The model is a gbdt model (kind "gbdt") carrying its forecast spec in its schema: plumb_model_save and
+ * plumb_model_load keep it, and plumb_forecast_predict reads it. Errors: PLUMB_EINVAL for bad options (no time
+ * column or target, a horizon outside 1..366, too little history: fewer than horizon + 7 days in every series);
+ * PLUMB_ESCHEMA for a column absent from a file's header; PLUMB_EPARSE with file:line:column for a bad date, a
+ * missing or bad target value, a duplicate date, a date out of order or a gap in a series; PLUMB_EIO, PLUMB_ENOMEM.
+ * *out is owned by the caller (NULL on failure). Thread-safe. */
+PLUMB_API plumb_status plumb_forecast_train(const char *history, const plumb_forecast_options *opts,
+                                            plumb_model **out, plumb_error *err);
+
+/* What a forecast model was trained on. Strings are borrowed from the model. */
+typedef struct plumb_forecast_info {
+    const char *time_col, *target, *series_col; /* series_col NULL: one series */
+    int64_t horizon;                            /* the longest horizon it forecasts */
+    int64_t n_future_cols;
+} plumb_forecast_info;
+
+/* Fills *info. PLUMB_EINVAL for a model that is not a forecast model. The strings live as long as the model. */
+PLUMB_API plumb_status plumb_forecast_describe(const plumb_model *model, plumb_forecast_info *info,
+                                               plumb_error *err);
+
+/* How plumb_forecast_predict forecasts: zero-initialise for the defaults. */
+typedef struct plumb_forecast_predict_options {
+    int64_t horizon;    /* days ahead, 1..the model's horizon; 0: the model's */
+    const char *future; /* CSV of the known-future covariates (time, series and covariate columns) for every day
+                           forecast; required when the model has covariates */
+    const char *origin; /* "YYYY-MM-DD": forecast from this day, ignoring any later row; NULL: each series' last day */
+    int threads;        /* 0: the plumb_set_threads default */
+} plumb_forecast_predict_options;
+
+/* Forecasts: rows of (series, day, horizon, prediction), series in the order of the history, days in order. */
+typedef struct plumb_forecast plumb_forecast;
+
+typedef struct plumb_forecast_row {
+    const char *series; /* "" without a series column; borrowed from the forecast */
+    int64_t date;       /* the day forecast, seconds since 1970-01-01T00:00:00Z */
+    int64_t horizon;    /* days after the origin */
+    double prediction;
+} plumb_forecast_row;
+
+/* Forecasts every series of the CSV file history (the model's time, target, series columns) from its last day
+ * (or opts->origin) for the next opts->horizon days. opts may be NULL. Errors as plumb_forecast_train's reader,
+ * PLUMB_EINVAL for a model that is not a forecast model, a horizon beyond the model's, a series with fewer than 7
+ * days up to the origin, covariates missing for a day forecast (naming the series and the day). *out is owned by
+ * the caller (NULL on failure). Thread-safe. */
+PLUMB_API plumb_status plumb_forecast_predict(const plumb_model *model, const char *history,
+                                              const plumb_forecast_predict_options *opts, plumb_forecast **out,
+                                              plumb_error *err);
+
+PLUMB_API int64_t plumb_forecast_n_rows(const plumb_forecast *fc);
+/* Row i, 0 <= i < plumb_forecast_n_rows; strings borrowed from fc. */
+PLUMB_API void plumb_forecast_row_get(const plumb_forecast *fc, int64_t i, plumb_forecast_row *out);
+/* Frees the forecasts; accepts NULL. */
+PLUMB_API void plumb_forecast_free(plumb_forecast *fc);
+
 #ifdef __cplusplus
 }
 #endif
