@@ -124,4 +124,26 @@ test_serve_features_query() {
     expect_err_has "--features-query goes with a SQLite --features"
 }
 
+# plumb demo realtime: the study, then each serving step loaded and measured, its latencies in report.json
+test_demo_realtime_serves_each_step() {
+    run "$PLUMB" demo realtime -o "$TMP/rt" --data "$DATA/movielens_4000.csv" --serve-seconds 0.5 --rate 20 \
+        --fast-rate 100 --server-threads 1 -t 1
+    expect_rc 0
+    expect_out_has "report: $TMP/rt/report.html (latencies added)"
+    $PY -c "
+import json; r = json.load(open('$TMP/rt/report.json'))
+lat = r['latency']
+steps = lat['steps']
+assert [s['name'] for s in steps] == ['slow path', '+ feature store', '+ cache', '+ distilled student', '+ compiled'], steps
+for s in steps:
+    assert s['errors'] == 0 and s['non_2xx'] == 0, s
+    assert s['requests'] == (10 if s['name'] == 'slow path' else 50), s
+    assert 0 < s['p50_ms'] <= s['p99_ms'], s
+assert steps[0]['roc_auc'] == steps[2]['roc_auc'] and steps[3]['model'] == 'student', steps
+assert steps[2]['cache_hit_ratio'] > 0.9 and steps[1]['cache_hit_ratio'] is None, steps
+assert lat['throughput']['requests'] > 0 and lat['p99_ratio'] > 0, lat
+" || fail "bad latency record"
+    grep -q 'slow path' "$TMP/rt/report.html" || fail "the report lacks the latency steps"
+}
+
 "$@"
