@@ -143,7 +143,7 @@ assert steps[0]['roc_auc'] == steps[2]['roc_auc'] and steps[3]['model'] == 'stud
 assert steps[2]['cache_hit_ratio'] > 0.9 and steps[1]['cache_hit_ratio'] is None, steps
 assert lat['throughput']['requests'] > 0 and lat['p99_ratio'] > 0, lat
 " || fail "bad latency record"
-    grep -q 'slow path' "$TMP/rt/report.html" || fail "the report lacks the latency steps"
+    grep -q 'Latency waterfall: from the slow path to the fast one' "$TMP/rt/report.html" || fail "no waterfall in the report"
 }
 
 "$@"
