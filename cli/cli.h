@@ -58,6 +58,7 @@ extern const cli_command cli_export;         /* ONNX export: cmd_export.c */
 extern const cli_command cli_tune;           /* hyperparameter search: cmd_tune.c */
 extern const cli_command cli_compile;        /* compiled trees: cmd_compile.c */
 extern const cli_command cli_forecast;       /* daily demand forecasts: cmd_forecast.c */
+extern const cli_command cli_bench_serve;    /* load on a scoring server: cmd_bench_serve.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

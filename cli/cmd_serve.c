@@ -31,6 +31,8 @@ static const cli_option options[] = {
     {"entity-key", 0, "COL", NULL, "input naming an entity whose stored features fill the row"},
     {"features", 0, "URI", NULL, "feature store: a SQLite file or redis://HOST:PORT"},
     {"features-table", 0, "NAME", "features", "table (SQLite) or key prefix (Redis) of the entities"},
+    {"features-query", 0, "FILE", NULL,
+     "with a SQLite --features: compute an entity's features per request with the SELECT in FILE (?1: the key)"},
     {"cache-size", 0, "N", "100000", "entities kept in memory; 0: no cache"},
     {"cache-ttl", 0, "S", "60", "seconds an entity stays cached; 0: forever"},
     {"missing-entity", 0, "WHAT", "error", "an unknown entity: 'error' (404) or 'missing' (missing values)"},
@@ -110,7 +112,7 @@ static int run(const cli_args *a) {
     enum { MAX_MODELS = 64 };
     const char *names[MAX_MODELS], *paths[MAX_MODELS], *shadow_names[MAX_MODELS], *shadow_paths[MAX_MODELS];
     int n = 0, n_shadows = 0, rc;
-    char *first_name = NULL;
+    char *first_name = NULL, *query_uri = NULL;
     if (a->n_pos == 1) {
         const char *given = cli_get(a, "name");
         first_name = given ? strdup(given) : default_name(a->pos[0]);
@@ -180,7 +182,13 @@ static int run(const cli_args *a) {
         goto done;
     }
     const char *host = cli_get(a, "host");
-    const char *table = cli_get(a, "features-table");
+    const char *table = cli_get(a, "features-table"), *query = cli_get(a, "features-query");
+    if (query && (table || !cli_get(a, "features") || strncmp(cli_get(a, "features"), "redis://", 8) == 0)) {
+        cli_usage_error(a->cmd, "--features-query goes with a SQLite --features and without --features-table");
+        goto done;
+    }
+    if (query && (query_uri = malloc(strlen(cli_get(a, "features")) + 7)))
+        snprintf(query_uri, strlen(cli_get(a, "features")) + 7, "query:%s", cli_get(a, "features"));
     const plumb__serve_config cfg = {
         .host = host ? host : "127.0.0.1",
         .quiet = cli_quiet,
@@ -204,8 +212,10 @@ static int run(const cli_args *a) {
         .shadow_log_max = (size_t)log_max,
         .shadow_budget_ms = budget,
         .entity_key = cli_get(a, "entity-key"),
-        .features = cli_get(a, "features"),
-        .features_table = table ? table : "features",
+        .features = query_uri ? query_uri : cli_get(a, "features"),
+        .features_table = query   ? query
+                          : table ? table
+                                  : "features",
         .cache_size = (size_t)cache_size,
         .cache_ttl_s = ttl,
         .missing_entity_ok = missing && strcmp(missing, "missing") == 0,
@@ -213,6 +223,7 @@ static int run(const cli_args *a) {
     rc = plumb__serve_run(&cfg) == 0 ? EXIT_OK : EXIT_DATA;
 done:
     free(first_name);
+    free(query_uri);
     return rc;
 }
 

@@ -1268,6 +1268,7 @@ typedef struct plumb_study_options {
     int64_t n_rows;         /* 0: the study's n_rows; else at least its min_rows */
     uint64_t seed;          /* 0: seed of the generator, the splits and the models */
     int n_threads;          /* 0: the plumb_set_threads default; the results do not depend on it */
+    const char *data_path;  /* a study on real data (realtime: movielens.csv): the file; NULL for the others */
 } plumb_study_options;
 
 /* Fills *opts with the defaults above. */

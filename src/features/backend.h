@@ -46,6 +46,6 @@ typedef struct plumb__store_backend {
     void (*close)(void *state);    /* accepts NULL */
 } plumb__store_backend;
 
-extern const plumb__store_backend plumb__store_sqlite, plumb__store_redis;
+extern const plumb__store_backend plumb__store_sqlite, plumb__store_redis, plumb__store_query;
 
 #endif /* PLUMB_FEATURES_BACKEND_H */

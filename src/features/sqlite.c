@@ -1,4 +1,5 @@
-/* sqlite.c -- the SQLite backend of the feature store: an entity is the row of a table whose primary key is KEY.
+/* sqlite.c -- the SQLite backends of the feature store: an entity is the row of a table whose primary key is KEY, or
+ * (the query backend) the row a query file's SELECT returns with KEY bound to ?1: features computed per request.
  *
  * The table's key is its primary-key column (plumb features load declares it so), found once at open, so every
  * lookup is one indexed SELECT. Each thread has its own read-only connection and prepared statement: SQLite
@@ -184,6 +185,91 @@ static plumb_status sqlite_fetch(void *p, void **connp, const char *key, plumb__
     *connp = NULL;
     return st;
 }
+
+/* The line and column (1-based) of byte off of text. */
+static void line_col(const char *text, int off, int64_t *line, int64_t *col) {
+    *line = 1;
+    *col = 1;
+    for (int i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+/* The query backend: target is the SQLite file, table the path of a file holding one SELECT whose only parameter
+ * (?1) is the entity key; an entity is the first row it returns. Checked at open: it must prepare against the
+ * database, be one statement and have one parameter. */
+static plumb_status query_open(const char *target, const char *sql_path, void **out, plumb_error *err) {
+    plumb_status st;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    char *sql = NULL;
+    size_t size;
+    state *s = NULL;
+    *out = NULL;
+    if ((st = plumb__file_read(sql_path, &sql, &size, err)) != PLUMB_OK)
+        return st;
+    char *text = realloc(sql, size + 1);
+    if (!text) {
+        free(sql);
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    }
+    sql = text;
+    sql[size] = '\0';
+    if (strlen(sql) != size) {
+        st = plumb__error_at(err, PLUMB_EFORMAT, sql_path, 0, 0, "a query file is text: it holds a NUL byte");
+        goto done;
+    }
+    if ((st = db_open(target, &db, err)) != PLUMB_OK)
+        goto done;
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, &tail) != SQLITE_OK || !q) {
+        int64_t line, col;
+        const int off = q ? -1 : sqlite3_error_offset(db);
+        line_col(sql, off < 0 ? 0 : off, &line, &col);
+        st = plumb__error_at(err, PLUMB_EFORMAT, sql_path, off < 0 ? 0 : line, off < 0 ? 0 : col, "%s",
+                             q || sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : "no SQL statement");
+        goto done;
+    }
+    tail += strspn(tail, " \t\r\n;");
+    int64_t line, col;
+    line_col(sql, (int)(tail - sql), &line, &col);
+    if (*tail) {
+        st = plumb__error_at(err, PLUMB_EFORMAT, sql_path, line, col, "a query file holds one statement");
+        goto done;
+    }
+    if (sqlite3_bind_parameter_count(q) != 1 || sqlite3_stmt_readonly(q) == 0) {
+        st = plumb__error_at(err, PLUMB_EFORMAT, sql_path, 1, 1,
+                             "the query must be one SELECT with one parameter, ?1, the entity key (it has %d)",
+                             sqlite3_bind_parameter_count(q));
+        goto done;
+    }
+    if (!(s = calloc(1, sizeof *s)) || !(s->path = plumb__strdup(target))) {
+        st = plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+        goto done;
+    }
+    s->sql = sql;
+    sql = NULL;
+    *out = s;
+    s = NULL;
+done:
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    sqlite_close(s);
+    free(sql);
+    return st;
+}
+
+const plumb__store_backend plumb__store_query = {
+    .open = query_open,
+    .fetch = sqlite_fetch,
+    .conn_free = sqlite_conn_free,
+    .close = sqlite_close,
+};
 
 const plumb__store_backend plumb__store_sqlite = {
     .open = sqlite_open,

@@ -287,6 +287,9 @@ plumb_status plumb__store_open(const char *uri, const char *table, size_t cache_
         target = uri + 8;
     } else if (strncmp(uri, "sqlite:", 7) == 0) {
         target = uri + 7;
+    } else if (strncmp(uri, "query:", 6) == 0) {
+        be = &plumb__store_query;
+        target = uri + 6;
     }
     if (!(s = calloc(1, sizeof *s)))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");

@@ -19,7 +19,9 @@ typedef struct plumb__store_stats {
 } plumb__store_stats;
 
 /* Opens a store. uri: "redis://HOST:PORT" (hiredis; an entity is the hash "TABLE:KEY"), or a SQLite file path
- * (optionally "sqlite:PATH"; an entity is the row of table TABLE whose key column equals KEY).
+ * (optionally "sqlite:PATH"; an entity is the row of table TABLE whose key column equals KEY), or "query:PATH", a
+ * SQLite file queried per lookup: TABLE is then the path of a file of one SELECT whose parameter ?1 is KEY, an
+ * entity the first row it returns (features aggregated per request; a bad query is file:line:col at open).
  * cache_size: entities kept in the in-process LRU cache (0 = no cache); cache_ttl_s: seconds an entry lives
  * (<= 0: forever). Safe for concurrent callers after open. */
 plumb_status plumb__store_open(const char *uri, const char *table, size_t cache_size, double cache_ttl_s,

@@ -59,6 +59,8 @@ void plumb__distill_block(page *p);
 
 /* charts_tune.c: the search's history and its parameter importances */
 void plumb__chart_tune_history(page *p);
+/* charts_realtime.c: the real-time study's models and latency steps (the record's "realtime" and "latency") */
+void plumb__realtime_block(page *p);
 void plumb__chart_tune_importance(page *p);
 
 #endif /* PLUMB_REPORT_PAGE_H */

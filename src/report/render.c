@@ -956,8 +956,9 @@ static void section_results(page *p) {
         any_gain |= isfinite(r->importance[i].gain_share) != 0;
         any_shap |= isfinite(r->importance[i].shap_mean_abs) != 0;
     }
+    const bool realtime = json_object_get(r->root, "realtime") != NULL;
     if (!r->results && !any_metric && !any_curve && !any_conf && !any_hist && !any_reg && !r->n_comparison &&
-        !any_gain && !any_shap && !r->n_contributions && !r->n_students)
+        !any_gain && !any_shap && !r->n_contributions && !r->n_students && !realtime)
         return;
     put(p, "<section id=\"results\">\n<h2>Results</h2>\n");
     paragraphs(p, r->results);
@@ -967,6 +968,8 @@ static void section_results(page *p) {
         comparison_block(p);
     if (r->n_students)
         plumb__distill_block(p);
+    if (realtime)
+        plumb__realtime_block(p);
     if (any_curve) {
         put(p, "<h3>How well it ranks and how far its probabilities can be trusted</h3>\n<div class=\"charts\">\n");
         plumb__charts_curves(p);

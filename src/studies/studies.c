@@ -13,6 +13,9 @@
 static const plumb__study studies[] = {
     {{"credit", "credit scoring: leakage, bad labels, a clean model that holds up out of time", 2000, 20000},
      plumb__study_credit},
+    {{"realtime", "real-time recommendations: a slow path and a fast one, latency and quality at each step", 1000,
+      100004},
+     plumb__study_realtime},
 };
 #define N_STUDIES ((int64_t)(sizeof studies / sizeof *studies))
 

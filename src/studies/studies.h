@@ -36,5 +36,6 @@ const char *plumb__study_path(plumb__study_ctx *ctx, const char *name);
 
 /* The studies (credit.c, ...). */
 plumb_status plumb__study_credit(plumb__study_ctx *ctx, plumb_error *err);
+plumb_status plumb__study_realtime(plumb__study_ctx *ctx, plumb_error *err);
 
 #endif /* PLUMB_STUDIES_H */

@@ -3,6 +3,7 @@
  * what the reports read, errors name their source, and a study gives the same record whatever the thread count. */
 #include "test.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -359,7 +360,8 @@ static void studies_are_listed_and_checked(void **state) {
     assert_string_equal(credit->name, "credit");
     assert_int_equal(credit->min_rows, 2000);
     assert_int_equal(credit->n_rows, 20000);
-    assert_null(plumb_study_get(1));
+    assert_string_equal(plumb_study_get(1)->name, "realtime");
+    assert_null(plumb_study_get(2));
     assert_null(plumb_study_get(-1));
     plumb_study_options o;
     plumb_study_options_init(&o);
@@ -368,7 +370,7 @@ static void studies_are_listed_and_checked(void **state) {
     plumb_error err;
     char *summary = (char *)"not cleared";
     assert_int_equal(plumb_study_run("nope", &o, &summary, &err), PLUMB_EINVAL);
-    assert_string_equal(err.message, "unknown case study 'nope' (expected credit)");
+    assert_string_equal(err.message, "unknown case study 'nope' (expected credit or realtime)");
     assert_null(summary);
     o.n_rows = 100;
     assert_int_equal(plumb_study_run("credit", &o, NULL, &err), PLUMB_EINVAL);
@@ -376,6 +378,107 @@ static void studies_are_listed_and_checked(void **state) {
     o.output_dir = NULL;
     assert_int_equal(plumb_study_run("credit", &o, NULL, &err), PLUMB_EINVAL);
     assert_string_equal(err.message, "a case study needs an output folder");
+}
+
+static char *record_without_time(const char *dir);
+
+/* Runs the realtime study on ratings text written to a file; returns its status, err filled. */
+static plumb_status realtime_on(const char *text, const char *dir, plumb_error *err) {
+    char data[600];
+    snprintf(data, sizeof data, "%s/ratings_in.csv", dir);
+    FILE *f = fopen(data, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    plumb_study_options o;
+    plumb_study_options_init(&o);
+    o.output_dir = dir;
+    o.data_path = data;
+    const plumb_status s = plumb_study_run("realtime", &o, NULL, err);
+    unlink(data);
+    return s;
+}
+
+static void realtime_study_refuses_bad_ratings(void **state) {
+    (void)state;
+    char dir[] = "/tmp/plumb_test_rt_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    plumb_error err;
+    plumb_study_options o;
+    plumb_study_options_init(&o);
+    o.output_dir = dir;
+    assert_int_equal(plumb_study_run("realtime", &o, NULL, &err), PLUMB_EINVAL);
+    assert_string_equal(err.message, "the realtime study needs the movielens ratings file (--data FILE)");
+    assert_int_equal(realtime_on("user,movie\n1,2\n", dir, &err), PLUMB_EFORMAT);
+    assert_int_equal(err.line, 1);
+    assert_non_null(strstr(err.message, "expected the header"));
+    const char *head = "userId,movieId,rating,timestamp,title,year,genres\n";
+    char text[512];
+    snprintf(text, sizeof text, "%s1,31,2.5,1260759144,\"Dumbo, the\",1941,Drama\n1,32,7,1260759144,x,1990,Drama\n",
+             head);
+    assert_int_equal(realtime_on(text, dir, &err), PLUMB_EFORMAT);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.message, "rating is not a number from 0 to 5"));
+    snprintf(text, sizeof text, "%s1,31,2.5,1260759144,\"Dumbo,1941,Drama\n", head);
+    assert_int_equal(realtime_on(text, dir, &err), PLUMB_EFORMAT);
+    assert_int_equal(err.line, 2);
+    snprintf(text, sizeof text, "%s1,31,2.5,1260759144,Dumbo,1941,Drama\n", head);
+    assert_int_equal(realtime_on(text, dir, &err), PLUMB_EFORMAT); /* too few ratings */
+    assert_non_null(strstr(err.message, "the study needs at least 1000"));
+    char path[600];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    assert_int_not_equal(access(path, F_OK), 0); /* nothing written */
+    rmdir(dir);
+}
+
+static void realtime_study_is_the_same_whatever_the_threads(void **state) {
+    (void)state;
+    char dir[] = "/tmp/plumb_test_rt_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    plumb_study_options o;
+    plumb_study_options_init(&o);
+    o.output_dir = dir;
+    o.data_path = PLUMB_TEST_DATA "/movielens_4000.csv";
+    o.seed = 3;
+    char *summary = NULL, *first = NULL;
+    plumb_error err;
+    for (int threads = 1; threads <= 2; threads++) {
+        o.n_threads = threads;
+        plumb_test_ok(plumb_study_run("realtime", &o, &summary, &err), &err);
+        assert_non_null(strstr(summary, "real-time recommendation case study: 4000 ratings"));
+        assert_non_null(strstr(summary, "audit: ")); /* 0 critical on the whole file; a sample's labels look noisy */
+        free(summary);
+        char *rec = record_without_time(dir);
+        assert_non_null(strstr(rec, "\"ndcg_at_10\""));
+        assert_non_null(strstr(rec, "\"audit\""));
+        if (first) {
+            assert_string_equal(rec, first);
+            free(rec);
+        } else {
+            first = rec;
+        }
+    }
+    /* the models' quality: the teacher and its compiled student rank better than chance, and the compiled
+       student scores as the student it was compiled from */
+    json_error_t je;
+    json_t *rec = json_loads(first, 0, &je), *models = json_object_get(json_object_get(rec, "realtime"), "models");
+    assert_int_equal(json_array_size(models), 4);
+    const double teacher = json_number_value(json_object_get(json_array_get(models, 0), "roc_auc"));
+    const double student = json_number_value(json_object_get(json_array_get(models, 1), "roc_auc"));
+    const double compiled = json_number_value(json_object_get(json_array_get(models, 3), "roc_auc"));
+    assert_true(teacher > 0.55 && student > 0.55);
+    assert_true(compiled == student);
+    json_decref(rec);
+    free(first);
+    const char *files[] = {"report.html",  "report.json",   "ratings.csv",   "movies.csv",      "pairs.csv",
+                           "features.sql", "teacher.plumb", "student.plumb", "student_q.plumb", "student.so"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_int_equal(access(path, F_OK), 0);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 /* report.json of a study run without its "created" lines (the record's and the model's). */
@@ -450,6 +553,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(run_write_appears_whole_or_not_at_all),
         cmocka_unit_test(studies_are_listed_and_checked),
         cmocka_unit_test(credit_study_is_the_same_whatever_the_threads),
+        cmocka_unit_test(realtime_study_refuses_bad_ratings),
+        cmocka_unit_test(realtime_study_is_the_same_whatever_the_threads),
     };
     return plumb_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
 }

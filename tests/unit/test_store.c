@@ -126,6 +126,86 @@ static void sqlite_missing_entity(void **state) {
     plumb__store_close(s);
 }
 
+/* Writes text to the test directory's file name; returns its path (tmp_path's buffer). */
+static const char *write_file(const char *name, const char *text) {
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+/* Opens the query backend on users.db with the SQL text; returns the status, err filled. */
+static plumb_status open_query(const char *sql, plumb__store **s, plumb_error *err) {
+    char uri[700], file[700];
+    snprintf(file, sizeof file, "%s", write_file("q.sql", sql));
+    snprintf(uri, sizeof uri, "query:%s", tmp_path("users.db"));
+    return plumb__store_open(uri, file, 0, 0, s, err);
+}
+
+static void query_values(void **state) {
+    (void)state;
+    load_users("user_id,age,city,score\nu1,30,Paris,1\nu2,40,Paris,2\nu3,41,Rome,3\n");
+    /* an entity per city: its features aggregated from the rows per lookup */
+    plumb__store *s = NULL;
+    plumb_error err;
+    plumb_test_ok(open_query("-- per city\nSELECT count(*) AS age, ?1 AS city, avg(CAST(score AS REAL)) AS score\n"
+                             "FROM users WHERE city = ?1 HAVING count(*) > 0;\n",
+                             &s, &err),
+                  &err);
+    const char *v[4];
+    assert_int_equal(get(s, "Paris", v), 1);
+    assert_string_equal(v[0], "2");
+    assert_string_equal(v[1], "Paris");
+    assert_string_equal(v[2], "1.5");
+    assert_null(v[3]);
+    assert_int_equal(get(s, "Rome", v), 1);
+    assert_string_equal(v[0], "1");
+    assert_int_equal(get(s, "Oslo", v), 0); /* no row: no entity */
+    /* the aggregate follows the table: a row added is in the next lookup (no cache) */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(tmp_path("users.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO users VALUES ('u4', '50', 'Rome', '5')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(get(s, "Rome", v), 1);
+    assert_string_equal(v[0], "2");
+    assert_string_equal(v[2], "4.0");
+    plumb__store_close(s);
+}
+
+static void query_errors(void **state) {
+    (void)state;
+    load_users(USERS);
+    plumb__store *s = NULL;
+    plumb_error err;
+    char msg[PLUMB_ERROR_MAX], want[800];
+    assert_int_equal(open_query("SELECT *\nFROM users WHERE user_id = ?1 AND AND", &s, &err), PLUMB_EFORMAT);
+    snprintf(want, sizeof want, "%s:2:35: near \"AND\": syntax error", tmp_path("q.sql"));
+    assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
+    assert_null(s);
+    assert_int_equal(open_query("SELECT * FROM nothere WHERE user_id = ?1", &s, &err), PLUMB_EFORMAT);
+    assert_string_equal(err.message, "no such table: nothere"); /* SQLite gives no place for it */
+    assert_int_equal(open_query("SELECT * FROM users WHERE user_id = ?1;\n SELECT 1", &s, &err), PLUMB_EFORMAT);
+    snprintf(want, sizeof want, "%s:2:2: a query file holds one statement", tmp_path("q.sql"));
+    assert_string_equal(plumb_error_format(&err, msg, sizeof msg), want);
+    assert_int_equal(open_query("SELECT * FROM users", &s, &err), PLUMB_EFORMAT);
+    assert_non_null(strstr(err.message, "one parameter, ?1, the entity key (it has 0)"));
+    assert_int_equal(open_query("DELETE FROM users WHERE user_id = ?1", &s, &err), PLUMB_EFORMAT);
+    assert_int_equal(open_query("  -- nothing\n", &s, &err), PLUMB_EFORMAT);
+    assert_non_null(strstr(err.message, "no SQL statement"));
+    char uri[700];
+    snprintf(uri, sizeof uri, "query:%s", tmp_path("users.db"));
+    assert_int_equal(plumb__store_open(uri, tmp_path("absent.sql"), 0, 0, &s, &err), PLUMB_EIO);
+    assert_null(s);
+    /* nothing was deleted */
+    s = open_sqlite(0, 0);
+    const char *v[4];
+    assert_int_equal(get(s, "u1", v), 1);
+    plumb__store_close(s);
+}
+
 static void sqlite_open_errors(void **state) {
     (void)state;
     plumb__store *s = NULL;
@@ -520,6 +600,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(sqlite_values),
         cmocka_unit_test(sqlite_missing_entity),
         cmocka_unit_test(sqlite_open_errors),
+        cmocka_unit_test(query_values),
+        cmocka_unit_test(query_errors),
         cmocka_unit_test(cache_hits_and_misses),
         cmocka_unit_test(cache_ttl_expiry),
         cmocka_unit_test(cache_lru_eviction_order),
