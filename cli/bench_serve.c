@@ -121,15 +121,19 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             goto done;
     }
     const double t0 = now_s(), t_meas = t0 + o->warmup_s, t_end = t_meas + o->duration_s;
-    double last_done = t_meas;
+    double last_done = t_meas, t_sent = t0;
     int64_t next = 0; /* the next request to send */
     int busy = 0;
     struct epoll_event evs[256];
     for (;;) {
         double now = now_s();
-        /* stop sending at the end; wait up to 2 s for what is in flight, then count it as errors */
-        const bool sending = now < t_end;
-        if (!sending && (busy == 0 || now > t_end + 2)) {
+        /* at a fixed rate every request due before the end is sent, however late (dropping the ones a slow server
+         * delayed would hide its worst latencies); then wait up to 2 s for what is in flight and count the rest as
+         * errors */
+        const bool sending = o->rate > 0 ? t0 + (double)next / o->rate < t_end : now < t_end;
+        if (sending)
+            t_sent = now;
+        if (!sending && (busy == 0 || now > (t_sent > t_end ? t_sent : t_end) + 2)) {
             r->errors += busy;
             break;
         }
@@ -139,7 +143,7 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             if (c->busy || c->fd < 0)
                 continue;
             const double due = o->rate > 0 ? t0 + (double)next / o->rate : now;
-            if (due > now)
+            if (due > now || (o->rate > 0 && due >= t_end))
                 break;
             const size_t b = (size_t)(next % (int64_t)o->n_bodies);
             c->busy = true;
