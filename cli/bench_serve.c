@@ -127,10 +127,16 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
     struct epoll_event evs[256];
     for (;;) {
         double now = now_s();
-        /* stop sending at the end; wait up to 2 s for what is in flight, then count it as errors */
-        const bool sending = now < t_end;
-        if (!sending && (busy == 0 || now > t_end + 2)) {
+        /* open loop: every request due before the end is sent, however late (a server behind its load is charged
+         * for the wait); closed loop: sending stops at the end. Past the end, 10 s at most for what is in flight
+         * or still to send, then it counts as errors. */
+        const bool sending = o->rate > 0 ? t0 + (double)next / o->rate < t_end : now < t_end;
+        if (!sending && busy == 0)
+            break;
+        if (now > t_end + 10) {
             r->errors += busy;
+            for (; o->rate > 0 && t0 + (double)next / o->rate < t_end; next++)
+                r->errors += t0 + (double)next / o->rate >= t_meas;
             break;
         }
         /* hand due requests to free connections */
@@ -139,7 +145,7 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             if (c->busy || c->fd < 0)
                 continue;
             const double due = o->rate > 0 ? t0 + (double)next / o->rate : now;
-            if (due > now)
+            if (due > now || (o->rate > 0 && due >= t_end))
                 break;
             const size_t b = (size_t)(next % (int64_t)o->n_bodies);
             c->busy = true;
@@ -159,7 +165,10 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             }
         }
         double wait = 0.2;
-        if (sending && o->rate > 0) {
+        bool idle = false;
+        for (int i = 0; i < nc; i++)
+            idle |= !cs[i].busy && cs[i].fd >= 0;
+        if (sending && o->rate > 0 && idle) { /* else a response frees a connection first */
             const double due = t0 + (double)next / o->rate - now_s();
             wait = due < wait ? due : wait;
         }
@@ -227,7 +236,7 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                 close(c->fd);
                 c->fd = -1;
-                if (now_s() < t_end && conn_open(o, ep, c, why, why_n) != 0)
+                if (conn_open(o, ep, c, why, why_n) != 0)
                     goto done;
             }
         }

@@ -146,7 +146,7 @@ const cli_command cli_bench_serve = {
                "load is an open loop: request i is due at i/R seconds whatever the server does, and its latency runs\n"
                "from that due time, so a stall is charged to every request that waited behind it. --rate 0 sends as\n"
                "fast as the connections go, for the throughput. Errors (connections lost, unreadable responses,\n"
-               "requests unanswered 2 s after the end) are counted apart from responses that are not 2xx.\n",
+               "requests unanswered 10 s after the end) are counted apart from responses that are not 2xx.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,
