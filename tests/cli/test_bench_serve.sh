@@ -68,8 +68,9 @@ test_bench_serve_counts_refusals() {
     echo '{"instances": [{"Seniority": "not a number"}]}' >"$TMP/bodies"
     start_server "$MODELS/gbdt_binary.plumb" --name m -t 1
     run "$PLUMB" bench-serve "http://127.0.0.1:$PORT/v1/models/nope:predict" --body "$TMP/bodies" --rate 100 \
-        --duration 0.5 --warmup 0 --json "$TMP/bench.json"
+        --duration 0.5 --warmup 0 --json "$TMP/bench.json" -q
     expect_rc 0
+    [ -z "$out$err" ] || fail "-q with --json printed"
     [ "$(jval non_2xx)" = 50 ] && [ "$(jval requests)" = 50 ] && [ "$(jval errors)" = 0 ] ||
         fail "expected 50 refusals: $(cat "$TMP/bench.json")"
     stop_server
