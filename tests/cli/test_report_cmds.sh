@@ -232,7 +232,7 @@ test_demo_credit_fast() {
 test_demo_errors() {
     run "$PLUMB" demo nope
     expect_rc 2
-    expect_err_has "plumb demo: unknown case study 'nope' (expected credit)"
+    expect_err_has "plumb demo: unknown case study 'nope' (expected credit or realtime)"
     run "$PLUMB" demo credit --rows 100
     expect_rc 2
     expect_err_has "option '--rows' expects an integer of at least 2000, got '100'"
