@@ -121,20 +121,22 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             goto done;
     }
     const double t0 = now_s(), t_meas = t0 + o->warmup_s, t_end = t_meas + o->duration_s;
-    double last_done = t_meas, t_sent = t0;
+    double last_done = t_meas;
     int64_t next = 0; /* the next request to send */
     int busy = 0;
     struct epoll_event evs[256];
     for (;;) {
         double now = now_s();
-        /* at a fixed rate every request due before the end is sent, however late (dropping the ones a slow server
-         * delayed would hide its worst latencies); then wait up to 2 s for what is in flight and count the rest as
-         * errors */
+        /* open loop: every request due before the end is sent, however late (a server behind its load is charged
+         * for the wait); closed loop: sending stops at the end. Past the end, 10 s at most for what is in flight
+         * or still to send, then it counts as errors. */
         const bool sending = o->rate > 0 ? t0 + (double)next / o->rate < t_end : now < t_end;
-        if (sending)
-            t_sent = now;
-        if (!sending && (busy == 0 || now > (t_sent > t_end ? t_sent : t_end) + 2)) {
+        if (!sending && busy == 0)
+            break;
+        if (now > t_end + 10) {
             r->errors += busy;
+            for (; o->rate > 0 && t0 + (double)next / o->rate < t_end; next++)
+                r->errors += t0 + (double)next / o->rate >= t_meas;
             break;
         }
         /* hand due requests to free connections */
@@ -163,7 +165,10 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
             }
         }
         double wait = 0.2;
-        if (sending && o->rate > 0) {
+        bool idle = false;
+        for (int i = 0; i < nc; i++)
+            idle |= !cs[i].busy && cs[i].fd >= 0;
+        if (sending && o->rate > 0 && idle) { /* else a response frees a connection first */
             const double due = t0 + (double)next / o->rate - now_s();
             wait = due < wait ? due : wait;
         }
@@ -231,7 +236,7 @@ int bench_run(const bench_options *o, bench_result *r, char *why, size_t why_n) 
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                 close(c->fd);
                 c->fd = -1;
-                if (now_s() < t_end && conn_open(o, ep, c, why, why_n) != 0)
+                if (conn_open(o, ep, c, why, why_n) != 0)
                     goto done;
             }
         }

@@ -27,9 +27,10 @@ typedef struct bench_options {
 enum { BENCH_BUCKETS = 48 }; /* latency histogram: bucket k holds latencies up to 10 us x 1.5^k */
 
 typedef struct bench_result {
-    int64_t requests;  /* measured responses (2xx and others) */
-    int64_t non_2xx;   /* of them, status not 2xx */
-    int64_t errors;    /* connection errors, unreadable responses, requests unanswered at the end */
+    int64_t requests; /* measured responses (2xx and others) */
+    int64_t non_2xx;  /* of them, status not 2xx */
+    int64_t
+        errors; /* connection errors, unreadable responses, requests due but unsent or unanswered 10 s after the end */
     double seconds;    /* from the first measured due time to the last response */
     double throughput; /* measured responses per second */
     double p50_ms, p90_ms, p99_ms, p999_ms, max_ms, mean_ms;

@@ -16,6 +16,7 @@ static const cli_option options[] = {
     {"duration", 'd', "S", "10", "seconds measured"},
     {"warmup", 0, "S", "1", "seconds of load sent first and not measured"},
     {"json", 0, "FILE", NULL, "also write the results as JSON (p50_ms, p99_ms, ..., the histogram)"},
+    CLI_QUIET_OPTION("; with --json, nothing on standard output either"),
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -109,11 +110,14 @@ static int run(const cli_args *a) {
         rc = EXIT_DATA;
         goto done;
     }
+    if (cli_quiet && cli_get(a, "json"))
+        goto write_json;
     printf("%s: %lld requests in %.2f s (%.0f/s; %s), %lld not 2xx, %lld errors\n", a->pos[0], (long long)r.requests,
            r.seconds, r.throughput, rate > 0 ? "open loop at a fixed rate" : "closed loop", (long long)r.non_2xx,
            (long long)r.errors);
     printf("latency (ms): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n", r.p50_ms, r.p90_ms,
            r.p99_ms, r.p999_ms, r.max_ms, r.mean_ms);
+write_json:;
     const char *json = cli_get(a, "json");
     if (json) {
         json_t *j = bench_result_json(&o, &r);
@@ -146,7 +150,7 @@ const cli_command cli_bench_serve = {
                "load is an open loop: request i is due at i/R seconds whatever the server does, and its latency runs\n"
                "from that due time, so a stall is charged to every request that waited behind it. --rate 0 sends as\n"
                "fast as the connections go, for the throughput. Errors (connections lost, unreadable responses,\n"
-               "requests unanswered 2 s after the end) are counted apart from responses that are not 2xx.\n",
+               "requests unanswered 10 s after the end) are counted apart from responses that are not 2xx.\n",
     .options = options,
     .min_pos = 1,
     .max_pos = 1,

@@ -21,6 +21,7 @@ static const cli_option options[] = {
     {"fast-rate", 0, "R", "200", "realtime: requests per second on the other steps (open loop)"},
     {"serve-seconds", 0, "S", "10", "realtime: seconds measured per serving step; 0: no serving"},
     {"server-threads", 0, "N", "2", "realtime: worker threads of each plumb serve"},
+    {"features", 0, "URI", "SQLite", "realtime: the fast path's feature store; redis://HOST:PORT: Redis (loaded)"},
     {"seed", 0, "N", CLI_SEED_DEFAULT, "seed of the generator, the splits and the models"},
     CLI_QUIET_OPTION("; standard output: only where the report is"),
     {"threads", 't', "N", "all cores", "threads to use"},
@@ -56,6 +57,9 @@ static int run(const cli_args *a) {
         return cli_usage_error(a->cmd, "--rate and --fast-rate from 0 to 1e6 (not 0), --serve-seconds from 0 to 3600, "
                                        "--server-threads up to 256");
     serve.server_threads = (int)server_threads;
+    serve.features = cli_get(a, "features");
+    if (serve.features && strncmp(serve.features, "redis://", 8) != 0)
+        return cli_usage_error(a->cmd, "--features is redis://HOST:PORT, not '%s'", serve.features);
     serve.throughput_seconds = serve.seconds < 3 ? serve.seconds : 3;
     char dir[256];
     snprintf(dir, sizeof dir, "out/%s", study->name);

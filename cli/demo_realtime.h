@@ -11,6 +11,8 @@ typedef struct cli_realtime_options {
     double throughput_seconds; /* the fast path's closed-loop run */
     int connections;           /* of the generator */
     int server_threads;        /* of each plumb serve */
+    const char *features;      /* NULL: the fast path's store is SQLite (store.db); "redis://HOST:PORT": Redis,
+                                  loaded with the pairs as hashes "pairs:KEY" */
 } cli_realtime_options;
 
 /* Serves and loads each step of the study in dir (written by plumb_study_run("realtime")), adds "latency" to

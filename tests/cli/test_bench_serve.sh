@@ -68,8 +68,9 @@ test_bench_serve_counts_refusals() {
     echo '{"instances": [{"Seniority": "not a number"}]}' >"$TMP/bodies"
     start_server "$MODELS/gbdt_binary.plumb" --name m -t 1
     run "$PLUMB" bench-serve "http://127.0.0.1:$PORT/v1/models/nope:predict" --body "$TMP/bodies" --rate 100 \
-        --duration 0.5 --warmup 0 --json "$TMP/bench.json"
+        --duration 0.5 --warmup 0 --json "$TMP/bench.json" -q
     expect_rc 0
+    [ -z "$out$err" ] || fail "-q with --json printed"
     [ "$(jval non_2xx)" = 50 ] && [ "$(jval requests)" = 50 ] && [ "$(jval errors)" = 0 ] ||
         fail "expected 50 refusals: $(cat "$TMP/bench.json")"
     stop_server
@@ -144,6 +145,34 @@ assert steps[2]['cache_hit_ratio'] > 0.9 and steps[1]['cache_hit_ratio'] is None
 assert lat['throughput']['requests'] > 0 and lat['p99_ratio'] > 0, lat
 " || fail "bad latency record"
     grep -q 'Latency waterfall: from the slow path to the fast one' "$TMP/rt/report.html" || fail "no waterfall in the report"
+}
+
+# with --features redis://...: the pairs loaded into Redis as hashes, the fast path's steps served from it
+test_demo_realtime_with_redis() {
+    port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$TMP/redis"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$TMP/redis" --save '' --appendonly no \
+        >"$TMP/redis/log" 2>&1 &
+    SRV_PID=$!
+    for _ in $(seq 100); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    run "$PLUMB" demo realtime -o "$TMP/rt" --data "$DATA/movielens_4000.csv" --serve-seconds 0.3 --rate 20 \
+        --fast-rate 100 --server-threads 1 -t 1 --features "redis://127.0.0.1:$port"
+    expect_rc 0
+    n=$(redis-cli -p "$port" dbsize)
+    [ "$n" = "$(($(wc -l <"$TMP/rt/pairs.csv") - 1))" ] || fail "$n hashes in redis"
+    $PY -c "
+import json; lat = json.load(open('$TMP/rt/report.json'))['latency']
+assert lat['feature_store'] == 'redis', lat
+assert all(s['errors'] == 0 and s['non_2xx'] == 0 for s in lat['steps']), lat" || fail "bad latency record"
+    kill "$SRV_PID"
+    wait "$SRV_PID" 2>/dev/null
+    SRV_PID=""
+    run "$PLUMB" demo realtime -o "$TMP/rt2" --data "$DATA/movielens_4000.csv" --features "$TMP/x.db"
+    expect_rc 2
+    expect_err_has "--features is redis://HOST:PORT"
 }
 
 "$@"
