@@ -57,6 +57,7 @@ extern const cli_command cli_distill;        /* students trained on a teacher's 
 extern const cli_command cli_export;         /* ONNX export: cmd_export.c */
 extern const cli_command cli_tune;           /* hyperparameter search: cmd_tune.c */
 extern const cli_command cli_compile;        /* compiled trees: cmd_compile.c */
+extern const cli_command cli_monitor;        /* drift and performance against the model's profile: cmd_monitor.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

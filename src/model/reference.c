@@ -133,10 +133,41 @@ bool plumb__expected_performance(const double *p, int64_t n, double *auc, double
     return true;
 }
 
+void plumb__reference_calibrate(const plumb_model *m, const plumb__reference *r, const double *s, int64_t n,
+                                double *out) {
+    if (m->calibrator) {
+        plumb__calibrate_apply(m->calibrator, s, n, out);
+        return;
+    }
+    const int32_t k = r->n_cal;
+    for (int64_t i = 0; i < n; i++) {
+        const double x = s[i];
+        double p = x;
+        if (k > 0 && !isnan(x)) {
+            int32_t j = 0;
+            while (j < k && r->cal_score[j] < x)
+                j++;
+            if (j == 0)
+                p = r->cal_rate[0];
+            else if (j == k)
+                p = r->cal_rate[k - 1];
+            else {
+                const double w = r->cal_score[j] - r->cal_score[j - 1];
+                const double t = w > 0 ? (x - r->cal_score[j - 1]) / w : 1;
+                p = r->cal_rate[j - 1] + t * (r->cal_rate[j] - r->cal_rate[j - 1]);
+            }
+        }
+        out[i] = p;
+    }
+}
+
 /* The score part: the first output before calibration, and for binary models with labels the calibration curve
  * and the realised and expected performance. Leaves has_score false when the model cannot score the frame. */
 static bool reference_scores(plumb__reference *r, const plumb_model *m, const plumb_frame *train) {
     const int64_t n = plumb_frame_n_rows(train), K = m->n_outputs;
+    r->has_score = false;
+    r->n_cal = 0;
+    r->positive_rate = r->auc = r->accuracy = r->expected_auc = r->expected_accuracy = NAN;
     if (n == 0 || (m->task != PLUMB_TASK_BINARY && m->task != PLUMB_TASK_REGRESSION))
         return true;
     double *out = malloc(((size_t)(n * K) + 1) * sizeof *out);
@@ -191,8 +222,7 @@ static bool reference_scores(plumb__reference *r, const plumb_model *m, const pl
         r->auc = v[0];
         r->accuracy = v[1];
     }
-    if (m->calibrator)
-        plumb__calibrate_apply(m->calibrator, out, n, out);
+    plumb__reference_calibrate(m, r, out, n, out);
     ok = plumb__expected_performance(out, n, &r->expected_auc, &r->expected_accuracy);
 done:
     free(out);
@@ -238,6 +268,7 @@ plumb__reference *plumb__reference_build(const plumb_model *m, const plumb_frame
     }
     plumb__sources_free(src, F);
     src = NULL;
+    r->score_rows = n;
     if (!ok || !reference_scores(r, m, train))
         goto fail;
     return r;
@@ -298,7 +329,9 @@ json_t *plumb__reference_to_json(const plumb__reference *r) {
     bool ok = o && fs && plumb__json_add(o, "rows", json_integer(r->n_rows));
     for (int64_t f = 0; ok && f < r->n_features; f++)
         ok = json_array_append_new(fs, column_json(&r->features[f], NULL)) == 0;
-    ok = ok && plumb__json_add(o, "features", fs);
+    ok = ok && plumb__json_add(o, "features", fs) &&
+         plumb__json_add(o, "score_source", json_string(r->held_out ? "held_out" : "training")) &&
+         plumb__json_add(o, "score_rows", json_integer(r->score_rows));
     fs = NULL;
     if (ok && r->has_score)
         ok = plumb__json_add(o, "score", column_json(&r->score, NULL));
@@ -408,6 +441,9 @@ bool plumb__reference_from_json(const json_t *j, const plumb_model *m, plumb__re
         if (!column_from_json(json_array_get(fs, (size_t)f), n_cats, &r->features[f]))
             goto fail;
     }
+    const char *source = json_string_value(json_object_get(j, "score_source"));
+    r->held_out = source && strcmp(source, "held_out") == 0;
+    r->score_rows = json_integer_value(json_object_get(j, "score_rows"));
     const json_t *score = json_object_get(j, "score");
     if (score && !(r->has_score = column_from_json(score, -1, &r->score)))
         goto fail;
@@ -461,6 +497,26 @@ plumb_status plumb_model_profile_column(const plumb_model *m, int64_t f, plumb_p
                                   .mean = c->mean,
                                   .std = c->std,
                                   .quantiles = c->q};
+    return PLUMB_OK;
+}
+
+plumb_status plumb_model_profile_scores(plumb_model *m, const plumb_frame *held_out, plumb_error *err) {
+    plumb__error_clear(err);
+    if (!m || !held_out)
+        return plumb__fail(err, PLUMB_EINVAL, "plumb_model_profile_scores: a NULL argument");
+    if (!m->reference)
+        return plumb__fail(err, PLUMB_EINVAL, "the model has no reference profile: retrain it with this plumb");
+    plumb__source *src = NULL;
+    plumb_status st = plumb__model_bind(m, held_out, &src, err);
+    plumb__sources_free(src, m->n_features);
+    if (st != PLUMB_OK)
+        return st;
+    if (plumb_frame_n_rows(held_out) == 0)
+        return plumb__fail(err, PLUMB_EINVAL, "no held-out rows to profile the scores on");
+    if (!reference_scores(m->reference, m, held_out))
+        return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    m->reference->score_rows = plumb_frame_n_rows(held_out);
+    m->reference->held_out = true;
     return PLUMB_OK;
 }
 

@@ -42,6 +42,8 @@ typedef struct plumb__reference {
     int64_t n_features; /* the model's features, in its order */
     plumb__ref_column *features;
     bool has_score;
+    bool held_out;      /* the score part comes from held-out rows (plumb_model_profile_scores), not training rows */
+    int64_t score_rows; /* rows the score part was taken on */
     plumb__ref_column score;
     int32_t n_cal; /* binary: calibration curve points, else 0 */
     double cal_score[PLUMB__REF_CAL_BINS], cal_rate[PLUMB__REF_CAL_BINS];
@@ -82,5 +84,10 @@ bool plumb__ref_numeric(const double *v, int64_t n, plumb__ref_column *c);
  * with its probability (CBPE, NannyML): AUC = sum over pairs i != j with p_i > p_j of p_i (1 - p_j), ties half,
  * over the expected count of positive-negative pairs. NaN for fewer than two rows. false when out of memory. */
 bool plumb__expected_performance(const double *p, int64_t n, double *auc, double *accuracy);
+
+/* Calibrated probabilities of n uncalibrated binary scores s into out (may alias s): the model's calibrator when it
+ * has one, else the reference's calibration curve (linear between its points, flat beyond). CBPE needs them. */
+void plumb__reference_calibrate(const plumb_model *m, const plumb__reference *r, const double *s, int64_t n,
+                                double *out);
 
 #endif /* PLUMB_MODEL_REFERENCE_H */
