@@ -1753,17 +1753,16 @@ PLUMB_API plumb_status plumb_model_compile(const char *model_path, const char *s
  * runs its code (it is loaded to read its checksum). */
 PLUMB_API plumb_status plumb_compiled_check(const char *so_path, const char *model_path, plumb_error *err);
 
-
 /* ---- The reference profile a model carries (src/model/reference.c, docs/monitor.md) ----------------------------
  * Every model trained by plumb profiles its training data and its scores on it into the model file; monitoring
  * compares new data against this profile. Files written before it existed have none. */
 typedef struct plumb_profile_column {
-    bool categorical;       /* categorical or bool feature: counts per category, else numeric bins */
+    bool categorical; /* categorical or bool feature: counts per category, else numeric bins */
     int64_t n_rows, n_missing;
-    int32_t n_bins;         /* numeric: bins, cut at n_bins - 1 training quantiles (cuts); bin of x: cuts <= x */
-    const double *cuts;     /* borrowed from the model */
-    const int64_t *counts;  /* numeric: rows per bin; categorical: rows per category of the model's schema */
-    int32_t n_categories;   /* categorical: its categories (2 for bool: false, true) */
+    int32_t n_bins;        /* numeric: bins, cut at n_bins - 1 training quantiles (cuts); bin of x: cuts <= x */
+    const double *cuts;    /* borrowed from the model */
+    const int64_t *counts; /* numeric: rows per bin; categorical: rows per category of the model's schema */
+    int32_t n_categories;  /* categorical: its categories (2 for bool: false, true) */
     double min, max, mean, std;
     const double *quantiles; /* numeric: at 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99 (7 values) */
 } plumb_profile_column;
@@ -1786,7 +1785,6 @@ PLUMB_API plumb_status plumb_model_profile_scores(plumb_model *model, const plum
 /* The whole profile as the JSON object the model file holds (malloc'd, free with free()); NULL without one or
  * when out of memory. */
 PLUMB_API char *plumb_model_profile_json(const plumb_model *model);
-
 
 /* ---- Monitoring new data against the model's reference profile (src/monitor/, docs/monitor.md) --------------- */
 typedef struct plumb_monitor plumb_monitor;
