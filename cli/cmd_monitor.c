@@ -13,6 +13,7 @@ static const cli_option options[] = {
     {"window", 0, "N[smhdw]", NULL, "with --time-col: the length of a window (7d, 24h; a bare number is days)"},
     {"alpha", 0, "P", "0.05", "false-alarm budget of a window's feature tests, split over the features"},
     {"json", 0, NULL, NULL, "print every statistic of every column and window as JSON (docs/monitor.md)"},
+    CLI_QUIET_OPTION(""),
     CLI_READ_OPTIONS,
     {NULL, 0, NULL, NULL, NULL},
 };
