@@ -59,6 +59,7 @@ extern const cli_command cli_tune;           /* hyperparameter search: cmd_tune.
 extern const cli_command cli_compile;        /* compiled trees: cmd_compile.c */
 extern const cli_command cli_forecast;       /* daily demand forecasts: cmd_forecast.c */
 extern const cli_command cli_bench_serve;    /* load on a scoring server: cmd_bench_serve.c */
+extern const cli_command cli_monitor;        /* drift and performance against the model's profile: cmd_monitor.c */
 
 /* The one default of --seed, in every command that draws random numbers (as in XGBoost; docs/cli.md). */
 #define CLI_SEED 0

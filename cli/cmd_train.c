@@ -443,6 +443,10 @@ static int run(const cli_args *a) {
         rc = cli_fail(&err);
         goto done;
     }
+    if (valid && plumb_model_profile_present(model) && plumb_model_profile_scores(model, valid, &err) != PLUMB_OK) {
+        rc = cli_fail(&err); /* the reference's scores from the validation rows (docs/monitor.md) */
+        goto done;
+    }
     /* the report first: a report that fails leaves no model behind, and a model that cannot be saved takes its
      * report with it */
     if (cli_get(a, "report")) {

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 static const cli_command *const commands[] = {
-    &cli_inspect,  &cli_train,   &cli_predict,  &cli_explain,    &cli_eval,    &cli_cv,
-    &cli_split,    &cli_audit,   &cli_synth,    &cli_report_cmd, &cli_demo,    &cli_site,
-    &cli_features, &cli_serve,   &cli_quantize, &cli_import,     &cli_distill, &cli_export,
-    &cli_tune,     &cli_compile, &cli_forecast, &cli_bench_serve};
+    &cli_inspect,  &cli_train,   &cli_predict,  &cli_explain,     &cli_eval,    &cli_cv,
+    &cli_split,    &cli_audit,   &cli_synth,    &cli_report_cmd,  &cli_demo,    &cli_site,
+    &cli_features, &cli_serve,   &cli_quantize, &cli_import,      &cli_distill, &cli_export,
+    &cli_tune,     &cli_compile, &cli_forecast, &cli_bench_serve, &cli_monitor};
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

@@ -1835,6 +1835,70 @@ PLUMB_API int64_t plumb_forecast_n_rows(const plumb_forecast *fc);
 PLUMB_API void plumb_forecast_row_get(const plumb_forecast *fc, int64_t i, plumb_forecast_row *out);
 /* Frees the forecasts; accepts NULL. */
 PLUMB_API void plumb_forecast_free(plumb_forecast *fc);
+/* ---- The reference profile a model carries (src/model/reference.c, docs/monitor.md) ----------------------------
+ * Every model trained by plumb profiles its training data and its scores on it into the model file; monitoring
+ * compares new data against this profile. Files written before it existed have none. */
+typedef struct plumb_profile_column {
+    bool categorical; /* categorical or bool feature: counts per category, else numeric bins */
+    int64_t n_rows, n_missing;
+    int32_t n_bins;        /* numeric: bins, cut at n_bins - 1 training quantiles (cuts); bin of x: cuts <= x */
+    const double *cuts;    /* borrowed from the model */
+    const int64_t *counts; /* numeric: rows per bin; categorical: rows per category of the model's schema */
+    int32_t n_categories;  /* categorical: its categories (2 for bool: false, true) */
+    double min, max, mean, std;
+    const double *quantiles; /* numeric: at 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99 (7 values) */
+} plumb_profile_column;
+
+/* Whether the model carries a reference profile. */
+PLUMB_API bool plumb_model_profile_present(const plumb_model *model);
+
+/* The profile of model feature f (0 .. n_features-1), or of the model's score (the first output before
+ * calibration, binary and regression models) for f = -1, into *out (pointers borrowed from the model). PLUMB_EINVAL
+ * when the model has no profile, no score profile, or f is out of range. Thread-safe. */
+PLUMB_API plumb_status plumb_model_profile_column(const plumb_model *model, int64_t f, plumb_profile_column *out,
+                                                  plumb_error *err);
+
+/* Profiles the model's scores again, on held_out rows (validation data: rows the model did not learn from): the
+ * score distribution, the calibration curve and the expected and realised performance, which on training rows are
+ * optimistic. `plumb train` does it with its validation rows. Modifies the model: not while other threads use it.
+ * PLUMB_EINVAL without a profile or without rows, PLUMB_ESCHEMA when held_out lacks a feature, PLUMB_ENOMEM. */
+PLUMB_API plumb_status plumb_model_profile_scores(plumb_model *model, const plumb_frame *held_out, plumb_error *err);
+
+/* The whole profile as the JSON object the model file holds (malloc'd, free with free()); NULL without one or
+ * when out of memory. */
+PLUMB_API char *plumb_model_profile_json(const plumb_model *model);
+
+/* ---- Monitoring new data against the model's reference profile (src/monitor/, docs/monitor.md) --------------- */
+typedef struct plumb_monitor plumb_monitor;
+
+typedef struct plumb_monitor_options {
+    const char *labels_column; /* the realised label of each row, to measure performance; NULL: none */
+    const char *time_column;   /* a datetime column cutting the rows into windows; NULL: one window */
+    int64_t window_seconds;    /* with time_column: the windows' length (7 days: 604800); 0: one window */
+    double alpha;              /* 0.05: the false-alarm budget of a window's feature tests (split over features) */
+    int threads;               /* 0: the plumb_set_threads default */
+} plumb_monitor_options;
+
+/* Fills *opts with the defaults above. */
+PLUMB_API void plumb_monitor_options_init(plumb_monitor_options *opts);
+
+/* Compares data with the model's reference profile, per time window: every model feature's drift (KS or
+ * chi-square up to 1,000 rows, Wasserstein or Jensen-Shannon above; PSI reported), missing-rate changes, values
+ * outside the training range, unseen categories, columns missing or of another type, the score's drift, the
+ * performance expected from calibrated scores (CBPE) and, with labels, the realised one. *out (OUT) borrows model
+ * and is freed with plumb_monitor_free. PLUMB_EINVAL when the model has no profile or a named column is missing or
+ * unusable, PLUMB_ENOMEM. Thread-safe for distinct outputs. */
+PLUMB_API plumb_status plumb_monitor_run(const plumb_model *model, const plumb_frame *data,
+                                         const plumb_monitor_options *opts, plumb_monitor **out, plumb_error *err);
+
+/* Alerts raised (0: none), over all windows and the schema. */
+PLUMB_API int64_t plumb_monitor_n_alerts(const plumb_monitor *mon);
+
+/* The findings as JSON / as a short text for people (malloc'd, free with free()); NULL when out of memory. */
+PLUMB_API char *plumb_monitor_json(const plumb_monitor *mon);
+PLUMB_API char *plumb_monitor_text(const plumb_monitor *mon);
+
+PLUMB_API void plumb_monitor_free(plumb_monitor *mon);
 
 #ifdef __cplusplus
 }

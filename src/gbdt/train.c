@@ -816,9 +816,9 @@ static plumb_status finish_model(run *r, plumb_error *err) {
                       : plumb__metric_eval(loss, &m->objective, K, t->label, t->weight, t->score, t->n_rows, t->nt)))
         return diverged(m->n_iterations - 1, "the training loss is not finite", err);
 stamp:
-    plumb__model_stamp(r->model, r->train);
     if (!plumb__gbdt_prepare(m))
         return plumb__fail(err, PLUMB_ENOMEM, "out of memory");
+    plumb__model_stamp(r->model, r->train); /* after the scoring layout: the reference profiles the model's scores */
     return PLUMB_OK;
 }
 

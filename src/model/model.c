@@ -11,6 +11,7 @@
 #include "model.h"
 #include "../eval/eval.h"
 #include "loader.h"
+#include "reference.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -62,6 +63,7 @@ void plumb_model_free(plumb_model *m) {
     if (m->ops)
         m->ops->free(m->impl);
     plumb__calibrate_free(m->calibrator);
+    plumb__reference_free(m->reference);
     plumb_schema_free(m->schema);
     free(m->feature_col);
     free(m);
@@ -220,6 +222,10 @@ static char *model_file_bytes(const plumb_model *m, size_t *size) {
         json_decref(root);
         root = NULL;
     }
+    if (root && m->reference && json_object_set_new(root, "reference", plumb__reference_to_json(m->reference))) {
+        json_decref(root);
+        root = NULL;
+    }
     if (!add_positive_class(root, m)) {
         json_decref(root);
         root = NULL;
@@ -368,6 +374,12 @@ plumb_status plumb_model_load_buffer(const void *data, size_t size, const char *
             st = plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: calibration");
         }
     }
+    const json_t *ref = json_object_get(root, "reference");
+    if (st == PLUMB_OK && ref && !plumb__reference_from_json(ref, *out, &(*out)->reference)) {
+        plumb_model_free(*out); /* a file without a reference loads; a damaged one does not */
+        *out = NULL;
+        st = plumb__error_at(err, PLUMB_EFORMAT, ld.name, 0, 0, "corrupted model file: reference");
+    }
     json_decref(root);
     return st;
 }
@@ -421,4 +433,6 @@ void plumb__model_stamp(plumb_model *m, const plumb_frame *train) {
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    plumb__reference_free(m->reference);
+    m->reference = plumb__reference_build(m, train); /* NULL (no profile) only when out of memory */
 }

@@ -25,6 +25,7 @@
 
 typedef struct plumb__loader plumb__loader;
 struct plumb__calibrator;
+struct plumb__reference;
 
 /* What a kind of model does. Hooks marked optional may be NULL: the caller then reports that this kind cannot. */
 typedef struct plumb__model_ops {
@@ -80,7 +81,8 @@ struct plumb_model {
     char plumb_version[32];
     char data_sha256[65];
     int64_t train_rows;
-    char created[32]; /* ISO-8601 UTC */
+    char created[32];                   /* ISO-8601 UTC */
+    struct plumb__reference *reference; /* the training data's profile (reference.h); NULL in older files */
 };
 
 /* The kinds' operations, defined in their folders and listed in kinds.c. */
@@ -101,7 +103,8 @@ plumb_model *plumb__model_new(const plumb__model_ops *ops);
  * Returns false when out of memory. */
 bool plumb__model_set_features(plumb_model *m, int64_t n, const int64_t *first_col, size_t stride);
 
-/* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model. */
+/* Records the plumb version, the SHA-256 of the training data, its rows and the time in the model, and profiles the
+ * training data (the model's reference, reference.h): call it once the model can score. */
 void plumb__model_stamp(plumb_model *m, const plumb_frame *train);
 
 /* The keys every model file starts with ("format", "format_version", "model", "task"): a new object, NULL when
