@@ -1761,16 +1761,16 @@ PLUMB_API plumb_status plumb_compiled_check(const char *so_path, const char *mod
 
 /* How plumb_forecast_train reads the history and what it trains. */
 typedef struct plumb_forecast_options {
-    const char *time_col;   /* the day of each row, YYYY-MM-DD (required) */
-    const char *target;     /* the demand to forecast (required) */
-    const char *series_col; /* which series a row belongs to; NULL: the file is one series */
-    int64_t horizon;        /* days ahead to forecast, 1..366 (required) */
+    const char *time_col;           /* the day of each row, YYYY-MM-DD (required) */
+    const char *target;             /* the demand to forecast (required) */
+    const char *series_col;         /* which series a row belongs to; NULL: the file is one series */
+    int64_t horizon;                /* days ahead to forecast, 1..366 (required) */
     const char *const *future_cols; /* n_future_cols known-future covariates (price, promotion, a weather
                                        forecast): read on the day forecast, so predict needs them for the horizon */
     size_t n_future_cols;
-    const char *related;   /* path of analog series in long format (the same time, target, series and covariate
-                              columns), pooled into training; NULL: none */
-    double related_weight; /* 1: the sample weight of an analog's rows (the history's rows weigh 1) */
+    const char *related;    /* path of analog series in long format (the same time, target, series and covariate
+                               columns), pooled into training; NULL: none */
+    double related_weight;  /* 1: the sample weight of an analog's rows (the history's rows weigh 1) */
     int64_t related_stride; /* 1: use every k-th origin of an analog series (fewer rows from long analogs) */
     plumb_gbdt_params gbdt; /* the booster; plumb_forecast_options_init sets forecasting defaults (below) */
 } plumb_forecast_options;
@@ -1788,8 +1788,8 @@ PLUMB_API void plumb_forecast_options_init(plumb_forecast_options *opts);
  * PLUMB_ESCHEMA for a column absent from a file's header; PLUMB_EPARSE with file:line:column for a bad date, a
  * missing or bad target value, a duplicate date, a date out of order or a gap in a series; PLUMB_EIO, PLUMB_ENOMEM.
  * *out is owned by the caller (NULL on failure). Thread-safe. */
-PLUMB_API plumb_status plumb_forecast_train(const char *history, const plumb_forecast_options *opts,
-                                            plumb_model **out, plumb_error *err);
+PLUMB_API plumb_status plumb_forecast_train(const char *history, const plumb_forecast_options *opts, plumb_model **out,
+                                            plumb_error *err);
 
 /* What a forecast model was trained on. Strings are borrowed from the model. */
 typedef struct plumb_forecast_info {
@@ -1799,8 +1799,7 @@ typedef struct plumb_forecast_info {
 } plumb_forecast_info;
 
 /* Fills *info. PLUMB_EINVAL for a model that is not a forecast model. The strings live as long as the model. */
-PLUMB_API plumb_status plumb_forecast_describe(const plumb_model *model, plumb_forecast_info *info,
-                                               plumb_error *err);
+PLUMB_API plumb_status plumb_forecast_describe(const plumb_model *model, plumb_forecast_info *info, plumb_error *err);
 
 /* How plumb_forecast_predict forecasts: zero-initialise for the defaults. */
 typedef struct plumb_forecast_predict_options {

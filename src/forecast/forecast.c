@@ -384,13 +384,6 @@ done:
 
 /* ---- prediction ---------------------------------------------------------------------------------------------- */
 
-static void day_text(int64_t day, char *buf, size_t n) {
-    int64_t y;
-    int m, d;
-    plumb__civil_from_days(day, &y, &m, &d);
-    snprintf(buf, n, "%04lld-%02d-%02d", (long long)y, m, d);
-}
-
 /* The known-future covariates of series s for days t+1..t+horizon, checked: a pointer to day t+1's, or NULL
  * with *err filled. */
 static const float *future_of(const plumb__fc_set *fut, const plumb__fc_spec *spec, const plumb__fc_series *s,
@@ -409,7 +402,7 @@ static const float *future_of(const plumb__fc_set *fut, const plumb__fc_spec *sp
         for (int64_t k = 0; k < spec->n_future; k++) {
             if (j >= 0 && j < f->n && !isnan(f->future[j * spec->n_future + k]))
                 continue;
-            day_text(first + h - 1, day, sizeof day);
+            plumb__fc_day_text(first + h - 1, day, sizeof day);
             plumb__fail(err, PLUMB_EINVAL, "covariate '%s' missing for %s%s%s%s: the horizon needs it", spec->future[k],
                         day, *q ? " in series '" : "", q, *q ? "'" : "");
             return NULL;
@@ -494,7 +487,7 @@ plumb_status plumb_forecast_predict(const plumb_model *model, const char *histor
         if (origin != INT64_MIN) {
             t = origin - s->day0;
             if (t >= s->n || t < 0) {
-                day_text(origin, day, sizeof day);
+                plumb__fc_day_text(origin, day, sizeof day);
                 st = plumb__fail(err, PLUMB_EINVAL, "the origin %s is outside the history of series '%s'", day, q);
                 goto done;
             }

@@ -56,6 +56,9 @@ plumb_status plumb__fc_read(const char *path, const plumb__fc_spec *spec, bool w
                             plumb_error *err);
 void plumb__fc_set_free(plumb__fc_set *set);
 
+/* The day (days since 1970-01-01) as "YYYY-MM-DD" into buf (size n). */
+void plumb__fc_day_text(int64_t day, char *buf, size_t n);
+
 /* The index of the series called name, or -1. */
 int64_t plumb__fc_find(const plumb__fc_set *set, const char *name);
 

@@ -78,7 +78,7 @@ static int64_t find_column(const plumb__csv_text *t, const char *name, const cha
     return c;
 }
 
-static void format_day(int64_t day, char *buf, size_t n) {
+void plumb__fc_day_text(int64_t day, char *buf, size_t n) {
     int64_t y;
     int m, d;
     plumb__civil_from_days(day, &y, &m, &d);
@@ -138,8 +138,8 @@ static plumb_status next_day(const plumb__csv_text *t, plumb__fc_series *s, int6
     if (day == last + 1)
         return PLUMB_OK;
     char d[16], prev[16], in[PLUMB_PATH_MAX / 2], where[48];
-    format_day(day, d, sizeof d);
-    format_day(last, prev, sizeof prev);
+    plumb__fc_day_text(day, d, sizeof d);
+    plumb__fc_day_text(last, prev, sizeof prev);
     int64_t pline, pcol;
     plumb__csv_text_locate(t, s->last_row, tcol, &pline, &pcol);
     snprintf(where, sizeof where, "line %lld", (long long)pline);

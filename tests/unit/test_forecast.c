@@ -120,8 +120,9 @@ static void forecasts_ignore_rows_after_the_origin(void **state) {
     const double scale = 20;
     char *csv = series_csv(1, NULL, &n, &scale);
     plumb_model *m = train_text(csv, NULL, 14);
-    rng_state = 99; /* other values, same days */
-    char *other = series_csv(1, NULL, &n, &scale);
+    rng_state = 99; /* other values, 100 times smaller, on the same days */
+    const double small = scale / 100;
+    char *other = series_csv(1, NULL, &n, &small);
     /* the two files agree on the first 100 days only */
     const char *p = csv, *q = other;
     for (int line = 0; line <= 100; line++) {
@@ -196,6 +197,22 @@ static double wape(const double *y, const double *p, int64_t n) {
     return e / s;
 }
 
+/* The first days data rows of csv (with its header) as a new string; the target of the n rows after them into
+ * truth. */
+static char *split_days(const char *csv, int days, double *truth, int n) {
+    char *cut = strdup(csv), *p = cut;
+    for (int line = 0; line <= days; line++)
+        p = strchr(p, '\n') + 1;
+    *p = '\0';
+    const char *q = csv + (p - cut);
+    for (int h = 0; h < n; h++) {
+        q = strchr(q, ',') + 1;
+        truth[h] = strtod(q, NULL);
+        q = strchr(q, '\n') + 1;
+    }
+    return cut;
+}
+
 /* On 8 weeks of weekly demand, 28 days ahead are forecast within a few percent: the weekend dip included. */
 static void weekly_demand_is_learnt(void **state) {
     (void)state;
@@ -203,27 +220,43 @@ static void weekly_demand_is_learnt(void **state) {
     const int64_t n = 56 + 28;
     const double scale = 100;
     char *csv = series_csv(1, NULL, &n, &scale);
-    /* cut the last 28 days off for training */
-    char *cut = strdup(csv), *p = cut;
-    for (int line = 0; line <= 56; line++)
-        p = strchr(p, '\n') + 1;
-    *p = '\0';
-    plumb_model *m = train_text(cut, NULL, 28);
     double pred[28], truth[28];
+    char *cut = split_days(csv, 56, truth, 28); /* the last 28 days are for checking */
+    plumb_model *m = train_text(cut, NULL, 28);
     predict_text(m, cut, NULL, 28, pred);
-    const char *q = csv + (p - cut);
-    for (int h = 0; h < 28; h++) {
-        q = strchr(q, ',') + 1;
-        truth[h] = strtod(q, NULL);
-        q = strchr(q, '\n') + 1;
-    }
     const double w = wape(truth, pred, 28);
     print_message("weekly demand, 56 days -> 28: WAPE %.4f\n", w);
-    assert_true(w < 0.06);
+    assert_true(w < 0.03);
     assert_true(pred[5] < 0.5 * pred[2]); /* day 56 is a Monday: day 61 a Saturday, day 58 a Wednesday */
     free(cut);
     free(csv);
     plumb_model_free(m);
+}
+
+/* A series of 21 days forecast 14 days ahead: analogs 100 times smaller and larger, pooled with their own levels,
+ * make the forecast better than the short history alone does. */
+static void analogs_of_other_sizes_help_a_short_series(void **state) {
+    (void)state;
+    rng_state = 15;
+    const char *const name[] = {"new"}, *const rel_names[] = {"a", "b", "c"};
+    const int64_t n = 21 + 14, rel_n[] = {300, 300, 300};
+    const double scale = 100, rel_scale[] = {1, 10, 10000};
+    char *all = series_csv(1, name, &n, &scale), *rel = series_csv(3, rel_names, rel_n, rel_scale);
+    double truth[14], alone[14], pooled[14];
+    char *cut = split_days(all, 21, truth, 14);
+    plumb_model *m = train_text(cut, NULL, 14);
+    predict_text(m, cut, NULL, 14, alone);
+    plumb_model_free(m);
+    m = train_text(cut, rel, 14);
+    predict_text(m, cut, NULL, 14, pooled);
+    plumb_model_free(m);
+    const double w_alone = wape(truth, alone, 14), w_pooled = wape(truth, pooled, 14);
+    print_message("21 days -> 14: WAPE alone %.4f, with analogs %.4f\n", w_alone, w_pooled);
+    assert_true(w_pooled < 0.025);
+    assert_true(w_pooled < 0.8 * w_alone);
+    free(cut);
+    free(rel);
+    free(all);
 }
 
 static void expect_error(const char *csv, int64_t horizon, plumb_status code, const char *message) {
@@ -272,4 +305,5 @@ static void bad_series_are_refused_where_they_are(void **state) {
 PLUMB_TEST_MAIN(cmocka_unit_test(features_never_read_after_the_origin),
                 cmocka_unit_test(forecasts_ignore_rows_after_the_origin),
                 cmocka_unit_test(model_file_keeps_the_forecaster), cmocka_unit_test(weekly_demand_is_learnt),
+                cmocka_unit_test(analogs_of_other_sizes_help_a_short_series),
                 cmocka_unit_test(bad_series_are_refused_where_they_are))
