@@ -45,6 +45,23 @@ static int64_t partition(trainer *t, const leaf *l) {
         split_bits(s, t->split_bits, (t->features[s->feature].n_bins + 31) / 32);
         bits = t->split_bits;
     }
+    if (t->nt <= 1 || n < 4 * PAR_ROWS) { /* one block, outside any parallel region (whose end costs a futex call) */
+        int64_t left = b, right = b + n;
+        for (int64_t i = b; i < b + n; i++) {
+            const uint32_t r = idx[i];
+            if (i + PREFETCH_ROWS < b + n)
+                __builtin_prefetch(col + (size_t)idx[i + PREFETCH_ROWS] * (t->wide ? 2 : 1));
+            const bool go_left = goes_left(t, col, s, bits, r);
+            tmp[left] = r;
+            tmp[right - 1] = r;
+            left += go_left;
+            right -= !go_left;
+        }
+        memcpy(idx + b, tmp + b, (size_t)(left - b) * sizeof *idx);
+        for (int64_t i = b + n - 1, o = left; i >= left; i--, o++)
+            idx[o] = tmp[i];
+        return left;
+    }
 #pragma omp parallel num_threads(n >= 4 * PAR_ROWS ? (t->nt < 64 ? t->nt : 64) : 1)
     {
 #ifdef _OPENMP
@@ -120,9 +137,14 @@ bool plumb__gbdt_grow_tree(trainer *t, plumb__gbdt_tree *out) {
     for (int32_t s = max_leaves - 1; s >= 0; s--)
         t->free_slots[t->n_free++] = s;
     int64_t sum = 0;
+    if (t->nt <= 1 || t->n_bag < ROW_PAR_ROWS) { /* integer sums: the same in any order */
+        for (int64_t i = 0; i < t->n_bag; i++)
+            sum += t->gh[t->idx[i]];
+    } else {
 #pragma omp parallel for schedule(static) num_threads(t->nt) reduction(+ : sum)
-    for (int64_t i = 0; i < t->n_bag; i++)
-        sum += t->gh[t->idx[i]];
+        for (int64_t i = 0; i < t->n_bag; i++)
+            sum += t->gh[t->idx[i]];
+    }
     const int64_t G = packed_g(sum), H = packed_h(sum);
     L[0] = (leaf){.begin = 0,
                   .end = t->n_bag,

@@ -63,6 +63,13 @@ static inline void row_grad(const trainer *t, int64_t i, int32_t k, double *g, d
     }
 }
 
+/* Row i's gradient and hessian of output k, quantized by sg and sh and packed. */
+static inline void pack_row(trainer *t, int64_t i, int32_t k, double sg, double sh) {
+    double g, h;
+    row_grad(t, i, k, &g, &h);
+    t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
+}
+
 /* Gradients of output k at the current scores, quantized to nearest and packed. The scales map the largest
  * gradient to min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a
  * million rows (LightGBM's quantized training keeps accuracy with 4). Log-loss (binary and softmax) has |g| <= 1
@@ -77,12 +84,21 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
         t->sh = hq_max / (wmax * (t->K > 1 ? (double)t->K / (t->K - 1) / 4 : 0.25));
     } else {
         double gmax = 0, hmax = 0;
+        if (t->nt <= 1) {
+            for (int64_t i = 0; i < n; i++) {
+                double g, h;
+                row_grad(t, i, k, &g, &h);
+                gmax = fmax(gmax, fabs(g));
+                hmax = fmax(hmax, h);
+            }
+        } else {
 #pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax, hmax)
-        for (int64_t i = 0; i < n; i++) {
-            double g, h;
-            row_grad(t, i, k, &g, &h);
-            gmax = fmax(gmax, fabs(g));
-            hmax = fmax(hmax, h);
+            for (int64_t i = 0; i < n; i++) {
+                double g, h;
+                row_grad(t, i, k, &g, &h);
+                gmax = fmax(gmax, fabs(g));
+                hmax = fmax(hmax, h);
+            }
         }
         if (!isfinite(gmax) || !isfinite(hmax))
             return false;
@@ -90,12 +106,14 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
         t->sh = hmax > 0 ? hq_max / hmax : 1.0;
     }
     const double sg = t->sg, sh = t->sh;
-#pragma omp parallel for schedule(static) num_threads(t->nt)
-    for (int64_t i = 0; i < n; i++) {
-        double g, h;
-        row_grad(t, i, k, &g, &h);
-        t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
+    if (t->nt <= 1) { /* no parallel region: even a team of one pays a futex call at its end */
+        for (int64_t i = 0; i < n; i++)
+            pack_row(t, i, k, sg, sh);
+        return true;
     }
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+    for (int64_t i = 0; i < n; i++)
+        pack_row(t, i, k, sg, sh);
     return true;
 }
 
