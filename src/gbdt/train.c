@@ -70,6 +70,14 @@ static inline void pack_row(trainer *t, int64_t i, int32_t k, double sg, double 
     t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
 }
 
+/* Raises *gmax to row i's |gradient| and *hmax to its hessian (output k). */
+static inline void grad_max_row(const trainer *t, int64_t i, int32_t k, double *gmax, double *hmax) {
+    double g, h;
+    row_grad(t, i, k, &g, &h);
+    *gmax = fmax(*gmax, fabs(g));
+    *hmax = fmax(*hmax, h);
+}
+
 /* Gradients of output k at the current scores, quantized to nearest and packed. The scales map the largest
  * gradient to min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a
  * million rows (LightGBM's quantized training keeps accuracy with 4). Log-loss (binary and softmax) has |g| <= 1
@@ -85,20 +93,12 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
     } else {
         double gmax = 0, hmax = 0;
         if (t->nt <= 1) {
-            for (int64_t i = 0; i < n; i++) {
-                double g, h;
-                row_grad(t, i, k, &g, &h);
-                gmax = fmax(gmax, fabs(g));
-                hmax = fmax(hmax, h);
-            }
+            for (int64_t i = 0; i < n; i++)
+                grad_max_row(t, i, k, &gmax, &hmax);
         } else {
 #pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax, hmax)
-            for (int64_t i = 0; i < n; i++) {
-                double g, h;
-                row_grad(t, i, k, &g, &h);
-                gmax = fmax(gmax, fabs(g));
-                hmax = fmax(hmax, h);
-            }
+            for (int64_t i = 0; i < n; i++)
+                grad_max_row(t, i, k, &gmax, &hmax);
         }
         if (!isfinite(gmax) || !isfinite(hmax))
             return false;
