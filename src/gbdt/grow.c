@@ -29,6 +29,27 @@ static void split_bits(const split *s, uint32_t *bits, int32_t words) {
         bits[0] |= 1u;
 }
 
+/* Writes the rows idx[lo..hi) going left forward from tmp[lo] and those going right backward from tmp[hi - 1];
+ * returns how many go left. */
+static int64_t split_block(const trainer *t, const char *col, const split *s, const uint32_t *bits, int64_t lo,
+                           int64_t hi) {
+    const uint32_t *idx = t->idx;
+    uint32_t *tmp = t->tmp;
+    int64_t left = lo, right = hi;
+    for (int64_t i = lo; i < hi; i++) {
+        const uint32_t r = idx[i];
+        if (i + PREFETCH_ROWS < hi)
+            __builtin_prefetch(col + (size_t)idx[i + PREFETCH_ROWS] * (t->wide ? 2 : 1));
+        /* branchless: which side a row goes is a coin flip to the branch predictor */
+        const bool go_left = goes_left(t, col, s, bits, r);
+        tmp[left] = r;
+        tmp[right - 1] = r;
+        left += go_left;
+        right -= !go_left;
+    }
+    return left - lo;
+}
+
 /* Partitions idx[begin..end) stably (rows stay ascending on both sides, which keeps later histogram builds
  * streaming through memory) so the rows going left come first; returns the first right row. Large leaves are
  * cut into one block per thread: each block writes its left rows forward and its right rows backward into the
@@ -45,6 +66,13 @@ static int64_t partition(trainer *t, const leaf *l) {
         split_bits(s, t->split_bits, (t->features[s->feature].n_bins + 31) / 32);
         bits = t->split_bits;
     }
+    if (t->nt <= 1 || n < 4 * PAR_ROWS) { /* one block, outside any parallel region (whose end costs a futex call) */
+        const int64_t left = b + split_block(t, col, s, bits, b, b + n);
+        memcpy(idx + b, tmp + b, (size_t)(left - b) * sizeof *idx);
+        for (int64_t i = b + n - 1, o = left; i >= left; i--, o++)
+            idx[o] = tmp[i];
+        return left;
+    }
 #pragma omp parallel num_threads(n >= 4 * PAR_ROWS ? (t->nt < 64 ? t->nt : 64) : 1)
     {
 #ifdef _OPENMP
@@ -53,19 +81,7 @@ static int64_t partition(trainer *t, const leaf *l) {
         const int tid = 0, nt = 1;
 #endif
         const int64_t lo = b + n * tid / nt, hi = b + n * (tid + 1) / nt;
-        int64_t left = lo, right = hi;
-        for (int64_t i = lo; i < hi; i++) {
-            const uint32_t r = idx[i];
-            if (i + PREFETCH_ROWS < hi)
-                __builtin_prefetch(col + (size_t)idx[i + PREFETCH_ROWS] * (t->wide ? 2 : 1));
-            /* branchless: which side a row goes is a coin flip to the branch predictor */
-            const bool go_left = goes_left(t, col, s, bits, r);
-            tmp[left] = r;
-            tmp[right - 1] = r;
-            left += go_left;
-            right -= !go_left;
-        }
-        n_left[tid] = left - lo;
+        n_left[tid] = split_block(t, col, s, bits, lo, hi);
         if (tid == 0)
             used = nt;
 #pragma omp barrier
@@ -120,9 +136,14 @@ bool plumb__gbdt_grow_tree(trainer *t, plumb__gbdt_tree *out) {
     for (int32_t s = max_leaves - 1; s >= 0; s--)
         t->free_slots[t->n_free++] = s;
     int64_t sum = 0;
+    if (t->nt <= 1 || t->n_bag < ROW_PAR_ROWS) { /* integer sums: the same in any order */
+        for (int64_t i = 0; i < t->n_bag; i++)
+            sum += t->gh[t->idx[i]];
+    } else {
 #pragma omp parallel for schedule(static) num_threads(t->nt) reduction(+ : sum)
-    for (int64_t i = 0; i < t->n_bag; i++)
-        sum += t->gh[t->idx[i]];
+        for (int64_t i = 0; i < t->n_bag; i++)
+            sum += t->gh[t->idx[i]];
+    }
     const int64_t G = packed_g(sum), H = packed_h(sum);
     L[0] = (leaf){.begin = 0,
                   .end = t->n_bag,

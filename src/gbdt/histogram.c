@@ -74,6 +74,35 @@ static void histogram_rows(const trainer *t, const uint32_t *rows, int64_t n, hi
         accumulate(t, rows, n, h, ub, ue);
 }
 
+/* The histogram of leaf build over the used features ub..ue (zeroed first). */
+static void build_share(const trainer *t, const leaf *build, hist_entry *bh, int64_t ub, int64_t ue) {
+    for (int64_t u = ub; u < ue; u++) {
+        const int32_t f = t->used[u];
+        memset(bh + t->off[f], 0, (size_t)t->features[f].n_bins * sizeof *bh);
+    }
+    histogram_rows(t, t->idx + build->begin, build->c, bh, ub, ue);
+}
+
+/* For the used features ub..ue: derive's histogram (parent - build) when there is one, and the best split of
+ * each leaf that can split on each feature into sb[u], sd[u]. */
+static void splits_share(const trainer *t, const leaf *build, const leaf *derive, const hist_entry *bh, hist_entry *dh,
+                         bool split_b, bool split_d, int64_t ub, int64_t ue) {
+    split *sb = t->per_feature, *sd = t->per_feature + t->F;
+    for (int64_t u = ub; u < ue; u++) {
+        const int32_t f = t->used[u];
+        const int64_t o = t->off[f];
+        if (dh) {
+            for (int32_t k = 0; k < t->features[f].n_bins; k++)
+                dh[o + k] -= bh[o + k];
+        }
+        sb[u].gain = sd[u].gain = -INFINITY;
+        if (split_b)
+            sb[u] = plumb__gbdt_best_split(t, build, f, bh + o);
+        if (split_d)
+            sd[u] = plumb__gbdt_best_split(t, derive, f, dh + o);
+    }
+}
+
 /* The work of one split, in one parallel region. Each thread takes a share of the features this tree uses:
  * it builds the histogram of leaf `build` from its rows, derives the histogram of leaf `derive` (may be NULL)
  * by subtracting it from the parent's, which derive's slot holds, and finds both leaves' best splits. Threads
@@ -84,50 +113,39 @@ void plumb__gbdt_histograms_and_splits(trainer *t, leaf *build, leaf *derive) {
     hist_entry *bh = HIST(t, build->hist), *dh = derive ? HIST(t, derive->hist) : NULL;
     const bool split_b = can_split(t, build), split_d = derive && can_split(t, derive);
     split *sb = t->per_feature, *sd = t->per_feature + t->F;
-#pragma omp parallel num_threads(t->nt) if (build->c >= PAR_ROWS)
-    {
+    if (t->nt <= 1 || build->c < PAR_ROWS) { /* no parallel region: even a team of one pays a futex call */
+        build_share(t, build, bh, 0, n_used);
+        splits_share(t, build, derive, bh, dh, split_b, split_d, 0, n_used);
+    } else {
+#pragma omp parallel num_threads(t->nt)
+        {
 #ifdef _OPENMP
-        const int tid = omp_get_thread_num(), T = omp_get_num_threads();
+            const int tid = omp_get_thread_num(), T = omp_get_num_threads();
 #else
-        const int tid = 0, T = 1;
+            const int tid = 0, T = 1;
 #endif
-        const int64_t ub = n_used * tid / T, ue = n_used * (tid + 1) / T;
-        if (T > 1 && build->c >= ROW_PAR_ROWS) {
-            /* a large leaf: each thread histograms a share of the rows over every feature (so each row is loaded
-             * once), then sums the others' histograms into its share of the features */
-            hist_entry *mine = tid == 0 ? bh : t->scratch + (size_t)(tid - 1) * (size_t)t->total_bins;
-            memset(mine, 0, (size_t)t->total_bins * sizeof *mine);
-            const int64_t rb = build->c * tid / T, re = build->c * (tid + 1) / T;
-            histogram_rows(t, t->idx + build->begin + rb, re - rb, mine, 0, n_used);
+            const int64_t ub = n_used * tid / T, ue = n_used * (tid + 1) / T;
+            if (T > 1 && build->c >= ROW_PAR_ROWS) {
+                /* a large leaf: each thread histograms a share of the rows over every feature (so each row is loaded
+                 * once), then sums the others' histograms into its share of the features */
+                hist_entry *mine = tid == 0 ? bh : t->scratch + (size_t)(tid - 1) * (size_t)t->total_bins;
+                memset(mine, 0, (size_t)t->total_bins * sizeof *mine);
+                const int64_t rb = build->c * tid / T, re = build->c * (tid + 1) / T;
+                histogram_rows(t, t->idx + build->begin + rb, re - rb, mine, 0, n_used);
 #pragma omp barrier
-            for (int64_t u = ub; u < ue; u++) {
-                const int64_t o = t->off[t->used[u]];
-                for (int v = 1; v < T; v++) {
-                    const hist_entry *other = t->scratch + (size_t)(v - 1) * (size_t)t->total_bins + o;
-                    for (int32_t k = 0; k < t->features[t->used[u]].n_bins; k++)
-                        bh[o + k] += other[k];
+                for (int64_t u = ub; u < ue; u++) {
+                    const int64_t o = t->off[t->used[u]];
+                    for (int v = 1; v < T; v++) {
+                        const hist_entry *other = t->scratch + (size_t)(v - 1) * (size_t)t->total_bins + o;
+                        for (int32_t k = 0; k < t->features[t->used[u]].n_bins; k++)
+                            bh[o + k] += other[k];
+                    }
                 }
+            } else {
+                /* each thread histograms every row over its share of the features: nothing to sum */
+                build_share(t, build, bh, ub, ue);
             }
-        } else {
-            /* each thread histograms every row over its share of the features: nothing to sum */
-            for (int64_t u = ub; u < ue; u++) {
-                const int32_t f = t->used[u];
-                memset(bh + t->off[f], 0, (size_t)t->features[f].n_bins * sizeof *bh);
-            }
-            histogram_rows(t, t->idx + build->begin, build->c, bh, ub, ue);
-        }
-        for (int64_t u = ub; u < ue; u++) {
-            const int32_t f = t->used[u];
-            const int64_t o = t->off[f];
-            if (dh) {
-                for (int32_t k = 0; k < t->features[f].n_bins; k++)
-                    dh[o + k] -= bh[o + k];
-            }
-            sb[u].gain = sd[u].gain = -INFINITY;
-            if (split_b)
-                sb[u] = plumb__gbdt_best_split(t, build, f, bh + o);
-            if (split_d)
-                sd[u] = plumb__gbdt_best_split(t, derive, f, dh + o);
+            splits_share(t, build, derive, bh, dh, split_b, split_d, ub, ue);
         }
     }
     /* in feature order: ties go to the first feature */

@@ -170,6 +170,19 @@ static double auc(const double *y, const double *w, const double *s, int64_t n) 
     return pos > 0 && neg > 0 ? area / (pos * neg) : NAN;
 }
 
+/* The weighted loss sum and weight sum of the rows of block b into block[2b], block[2b + 1]. */
+static void block_loss(plumb__metric m, const plumb__objective *o, const double *y, const double *w, const double *s,
+                       int64_t n, int32_t K, int64_t b, double *block) {
+    double sum = 0, wsum = 0;
+    for (int64_t i = b * METRIC_BLOCK; i < n && i < (b + 1) * METRIC_BLOCK; i++) {
+        const double wi = w ? w[i] : 1.0;
+        sum += wi * row_loss(m, o, y[i], s + i * K, K);
+        wsum += wi;
+    }
+    block[2 * b] = sum;
+    block[2 * b + 1] = wsum;
+}
+
 double plumb__metric_eval(plumb__metric m, const plumb__objective *o, int32_t K, const double *y, const double *w,
                           const double *s, int64_t n, int nt) {
     (void)nt; /* unused without OpenMP */
@@ -179,16 +192,13 @@ double plumb__metric_eval(plumb__metric m, const plumb__objective *o, int32_t K,
     double *block = malloc((size_t)(2 * nb + 2) * sizeof *block);
     if (!block)
         return NAN;
+    if (nt <= 1 || nb <= 1) { /* no parallel region: even a team of one pays a futex call at its end */
+        for (int64_t b = 0; b < nb; b++)
+            block_loss(m, o, y, w, s, n, K, b, block);
+    } else {
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t b = 0; b < nb; b++) {
-        double sum = 0, wsum = 0;
-        for (int64_t i = b * METRIC_BLOCK; i < n && i < (b + 1) * METRIC_BLOCK; i++) {
-            const double wi = w ? w[i] : 1.0;
-            sum += wi * row_loss(m, o, y[i], s + i * K, K);
-            wsum += wi;
-        }
-        block[2 * b] = sum;
-        block[2 * b + 1] = wsum;
+        for (int64_t b = 0; b < nb; b++)
+            block_loss(m, o, y, w, s, n, K, b, block);
     }
     double total = 0, wtotal = 0;
     for (int64_t b = 0; b < nb; b++)

@@ -102,6 +102,8 @@ static split best_of_numeric(const trainer *t, const search *q, int32_t f, const
             continue; /* an empty bin repeats the previous candidate, which cannot win a second time */
         lsum += h[k];
         const int64_t lg = packed_g(lsum), lh = packed_h(lsum);
+        if ((double)lh * q->per_h >= q->xhi)
+            break; /* the right side is already too small, on either side of the missing values, and only shrinks */
         for (int side = 0; side < 2; side++) {
             const bool mleft = side == 1;
             if (mleft && miss_h == 0)

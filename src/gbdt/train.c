@@ -63,6 +63,21 @@ static inline void row_grad(const trainer *t, int64_t i, int32_t k, double *g, d
     }
 }
 
+/* Row i's gradient and hessian of output k, quantized by sg and sh and packed. */
+static inline void pack_row(trainer *t, int64_t i, int32_t k, double sg, double sh) {
+    double g, h;
+    row_grad(t, i, k, &g, &h);
+    t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
+}
+
+/* Raises *gmax to row i's |gradient| and *hmax to its hessian (output k). */
+static inline void grad_max_row(const trainer *t, int64_t i, int32_t k, double *gmax, double *hmax) {
+    double g, h;
+    row_grad(t, i, k, &g, &h);
+    *gmax = fmax(*gmax, fabs(g));
+    *hmax = fmax(*hmax, h);
+}
+
 /* Gradients of output k at the current scores, quantized to nearest and packed. The scales map the largest
  * gradient to min(32767, 2^31/rows) and the largest hessian to min(65535, 2^32/rows): 11 bits and more for a
  * million rows (LightGBM's quantized training keeps accuracy with 4). Log-loss (binary and softmax) has |g| <= 1
@@ -77,12 +92,13 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
         t->sh = hq_max / (wmax * (t->K > 1 ? (double)t->K / (t->K - 1) / 4 : 0.25));
     } else {
         double gmax = 0, hmax = 0;
+        if (t->nt <= 1) {
+            for (int64_t i = 0; i < n; i++)
+                grad_max_row(t, i, k, &gmax, &hmax);
+        } else {
 #pragma omp parallel for schedule(static) num_threads(t->nt) reduction(max : gmax, hmax)
-        for (int64_t i = 0; i < n; i++) {
-            double g, h;
-            row_grad(t, i, k, &g, &h);
-            gmax = fmax(gmax, fabs(g));
-            hmax = fmax(hmax, h);
+            for (int64_t i = 0; i < n; i++)
+                grad_max_row(t, i, k, &gmax, &hmax);
         }
         if (!isfinite(gmax) || !isfinite(hmax))
             return false;
@@ -90,12 +106,14 @@ static bool gradients(trainer *t, int32_t k, double wmax) {
         t->sh = hmax > 0 ? hq_max / hmax : 1.0;
     }
     const double sg = t->sg, sh = t->sh;
-#pragma omp parallel for schedule(static) num_threads(t->nt)
-    for (int64_t i = 0; i < n; i++) {
-        double g, h;
-        row_grad(t, i, k, &g, &h);
-        t->gh[i] = (int64_t)(uint64_t)((int64_t)lrint(g * sg) * ((int64_t)1 << 32)) + (int64_t)lrint(h * sh);
+    if (t->nt <= 1) { /* no parallel region: even a team of one pays a futex call at its end */
+        for (int64_t i = 0; i < n; i++)
+            pack_row(t, i, k, sg, sh);
+        return true;
     }
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+    for (int64_t i = 0; i < n; i++)
+        pack_row(t, i, k, sg, sh);
     return true;
 }
 
@@ -225,16 +243,26 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Adds tree's output (times sign) to output k of the K scores of the n rows binned at bins, by walking the tree. */
+/* Adds tree's output (times sign) to output k of the K scores of row r binned at bins, by walking the tree. */
+static inline void add_tree_row(const plumb__gbdt_tree *tree, const void *bins, bool wide, int64_t F, int64_t r,
+                                double *score, int32_t K, int32_t k, double sign) {
+    const int32_t at = wide ? plumb__gbdt_tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)r * (size_t)F)
+                            : plumb__gbdt_tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)r * (size_t)F);
+    score[r * K + k] += sign * tree->leaf_value[at];
+}
+
+/* The same for the n rows binned at bins; small tables stay on this thread (a parallel region costs more than the
+ * walk of a few thousand rows). */
 static void add_tree(const plumb__gbdt_tree *tree, const void *bins, bool wide, int64_t F, int64_t n, double *score,
                      int32_t K, int32_t k, int nt, double sign) {
-    (void)nt; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t i = 0; i < n; i++) {
-        const int32_t at = wide ? plumb__gbdt_tree_leaf_binned16(tree, (const uint16_t *)bins + (size_t)i * (size_t)F)
-                                : plumb__gbdt_tree_leaf_binned8(tree, (const uint8_t *)bins + (size_t)i * (size_t)F);
-        score[i * K + k] += sign * tree->leaf_value[at];
+    if (nt <= 1 || n < ROW_PAR_ROWS) {
+        for (int64_t i = 0; i < n; i++)
+            add_tree_row(tree, bins, wide, F, i, score, K, k, sign);
+        return;
     }
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = 0; i < n; i++)
+        add_tree_row(tree, bins, wide, F, i, score, K, k, sign);
 }
 
 /* L1 and quantile: each leaf's value becomes the (weighted) alpha-quantile of its rows' residuals, clamped to its
@@ -268,6 +296,7 @@ static void trainer_free(trainer *t) {
     free(t->gh);
     free(t->idx);
     free(t->tmp);
+    free(t->oob);
     free(t->pool);
     free(t->free_slots);
     free(t->used);
@@ -525,7 +554,7 @@ static plumb_status alloc_trainer(run *r, plumb_error *err) {
     if (!(t->score = malloc((size_t)n * (size_t)K * sizeof *t->score)) ||
         (K > 1 && !(t->prob = malloc((size_t)n * (size_t)K * sizeof *t->prob))) ||
         !(t->gh = malloc((size_t)n * sizeof *t->gh)) || !(t->idx = malloc((size_t)n * sizeof *t->idx)) ||
-        !(t->tmp = malloc((size_t)n * sizeof *t->tmp)) ||
+        !(t->tmp = malloc((size_t)n * sizeof *t->tmp)) || !(t->oob = malloc((size_t)n * sizeof *t->oob)) ||
         !(t->pool = malloc((size_t)NL * (size_t)t->total_bins * sizeof *t->pool)) ||
         !(t->free_slots = malloc((size_t)NL * sizeof *t->free_slots)) ||
         !(t->used = malloc((size_t)t->F * sizeof *t->used)) || !(t->leaves = malloc((size_t)NL * sizeof *t->leaves)) ||
@@ -679,12 +708,17 @@ static void choose_bag(trainer *t, const plumb_gbdt_params *params, int64_t it) 
     const int64_t n = t->n_rows;
     if (params->bagging_freq > 0 && params->bagging_fraction < 1) {
         const int64_t bag_it = it - it % params->bagging_freq;
+        int64_t n_oob = 0;
         t->n_bag = 0;
         for (int64_t i = 0; i < n; i++)
             if (uniform(params->seed, 2 * (uint64_t)bag_it + 1, (uint64_t)i) < params->bagging_fraction)
                 t->idx[t->n_bag++] = (uint32_t)i;
-        if (t->n_bag == 0)
+            else
+                t->oob[n_oob++] = (uint32_t)i;
+        if (t->n_bag == 0) { /* row 0, the first out of the bag, goes in */
             t->idx[t->n_bag++] = 0;
+            memmove(t->oob, t->oob + 1, (size_t)(n_oob - 1) * sizeof *t->oob);
+        }
     } else {
         for (int64_t i = 0; i < n; i++)
             t->idx[i] = (uint32_t)i;
@@ -692,23 +726,39 @@ static void choose_bag(trainer *t, const plumb_gbdt_params *params, int64_t it) 
     }
 }
 
-/* Adds the tree just grown for output k to the training scores. */
-static void add_to_scores(trainer *t, const plumb__gbdt_tree *tree, int32_t k) {
+/* Adds leaf value v to output k of the scores of the rows idx[begin..end). */
+static inline void add_leaf_rows(trainer *t, int64_t begin, int64_t end, double v, int32_t k) {
     const int64_t K = t->K;
-    if (t->n_bag < t->n_rows) {
-        add_tree(tree, t->bins, t->wide, t->F, t->n_rows, t->score, t->K, k, t->nt, 1);
-        return;
+    for (int64_t i = begin; i < end; i++) {
+        if (i + PREFETCH_ROWS < end)
+            __builtin_prefetch(t->score + (size_t)t->idx[i + PREFETCH_ROWS] * (size_t)K, 1);
+        t->score[(size_t)t->idx[i] * (size_t)K + (size_t)k] += v;
     }
-    /* every row sits in a leaf's range of idx: add the leaf values directly */
+}
+
+/* Adds the tree just grown for output k to the training scores: the rows in the bag sit in the leaves' ranges of
+ * idx and take their leaf's value directly; only the rows out of the bag walk the tree. Each row gets the same one
+ * addition either way, so the scores are the same to the bit. */
+static void add_to_scores(trainer *t, const plumb__gbdt_tree *tree, int32_t k) {
+    const int64_t n_oob = t->n_rows - t->n_bag;
+    if (n_oob > 0 && (t->nt <= 1 || n_oob < ROW_PAR_ROWS)) {
+        for (int64_t j = 0; j < n_oob; j++)
+            add_tree_row(tree, t->bins, t->wide, t->F, t->oob[j], t->score, t->K, k, 1);
+    } else if (n_oob > 0) {
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+        for (int64_t j = 0; j < n_oob; j++)
+            add_tree_row(tree, t->bins, t->wide, t->F, t->oob[j], t->score, t->K, k, 1);
+    }
     for (int32_t l = 0; l < tree->n_leaves; l++) {
         const double v = tree->leaf_value[l];
         const leaf *lf = &t->leaves[l];
-#pragma omp parallel for schedule(static) num_threads(t->nt) if (lf->c >= PAR_ROWS)
-        for (int64_t i = lf->begin; i < lf->end; i++) {
-            if (i + PREFETCH_ROWS < lf->end)
-                __builtin_prefetch(t->score + (size_t)t->idx[i + PREFETCH_ROWS] * (size_t)K, 1);
-            t->score[(size_t)t->idx[i] * (size_t)K + (size_t)k] += v;
+        if (t->nt <= 1 || lf->c < PAR_ROWS) {
+            add_leaf_rows(t, lf->begin, lf->end, v, k);
+            continue;
         }
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+        for (int64_t i = lf->begin; i < lf->end; i++)
+            t->score[(size_t)t->idx[i] * (size_t)t->K + (size_t)k] += v;
     }
 }
 

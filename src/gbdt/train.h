@@ -106,6 +106,7 @@ typedef struct trainer {
     uint32_t *idx;        /* rows of the tree; each leaf a range, rows ascending within it */
     uint32_t *tmp;        /* partition scratch, n_rows */
     int64_t n_bag;
+    uint32_t *oob;       /* rows out of the bag, ascending (n_rows - n_bag of them when bagging) */
     hist_entry *pool;    /* num_leaves histograms */
     hist_entry *scratch; /* nt - 1 histograms: the other threads' shares of a row-split build */
     int32_t *free_slots;
