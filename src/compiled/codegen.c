@@ -289,19 +289,28 @@ static const char *blocker =
     "#endif\n"
     "}\n"
     "\n"
-    "/* tree at slot root over the block's rows in set all: each row's leaf value added to a[row] */\n"
-    "static void walk_block(int32_t root, const uint8_t (*restrict B)[BR], const uint64_t *all, double *restrict a) {\n"
+    "/* a range of memory into the caches, ahead of its use */\n"
+    "static inline void pf(const void *p, int64_t bytes) {\n"
+    "    for (int64_t o = 0; o < bytes; o += 64)\n"
+    "        __builtin_prefetch((const char *)p + o);\n"
+    "}\n"
+    "\n"
+    "/* the tree whose block words are T (its slots, the root first; leaf values Vt at the same slots) over the "
+    "block's\n"
+    " * rows in set all: each row's leaf value added to a[row] */\n"
+    "static void walk_block(const uint32_t *restrict T, const double *restrict Vt, const uint8_t (*restrict B)[BR],\n"
+    "                       const uint64_t *all, double *restrict a) {\n"
     "    int32_t sn[DEPTH];\n"
     "    uint64_t sm[DEPTH][NB];\n"
     "    int sp = 0;\n"
-    "    int32_t n = root;\n"
+    "    int32_t n = 0;\n"
     "    uint64_t S[NB];\n"
     "    for (int j = 0; j < NB; j++)\n"
     "        S[j] = all[j];\n"
     "    for (;;) {\n"
-    "        const int32_t c = N[n].m >> 8;\n"
-    "        if (c == n) { /* a leaf */\n"
-    "            const double v = V[n];\n"
+    "        const uint32_t w = T[n];\n"
+    "        if ((w & 0xff) == 0xff) { /* a leaf */\n"
+    "            const double v = Vt[n];\n"
     "            for (int j = 0; j < NB; j++)\n"
     "                for (uint64_t m = S[j]; m; m &= m - 1)\n"
     "                    a[64 * j + __builtin_ctzll(m)] += v;\n"
@@ -313,8 +322,9 @@ static const char *blocker =
     "                S[j] = sm[sp][j];\n"
     "            continue;\n"
     "        }\n"
-    "        const uint8_t *col = B[Q[n].f];\n"
-    "        const uint8_t t = Q[n].t;\n"
+    "        const uint8_t *col = B[w & 0xff];\n"
+    "        const uint8_t t = (uint8_t)(w >> 8);\n"
+    "        const int32_t c = (int32_t)(w >> 16);\n"
     "        uint64_t L[NB], R[NB], anyl = 0, anyr = 0;\n"
     "        for (int j = 0; j < NB; j++) {\n"
     "            const uint64_t g = gt64(col + 64 * j, t);\n"
@@ -347,7 +357,7 @@ static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_
         if (o < 0) { /* a leaf: loops on itself */
             fprintf(ft, "{__builtin_inff(), %lld},\n", (long long)((base + i) << 8 | 0x80));
             fprintf(fv, "%a,\n", t->leaf_value[~o]);
-            fprintf(fq, "{0, 0},\n");
+            fprintf(fq, "0x%xu,\n", 0xffu); /* a leaf: its value is V's at the same slot */
             continue;
         }
         const float thr = flat_threshold(g, t, o);
@@ -360,8 +370,8 @@ static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_
         /* the block walk's view and threshold: bins past the last edge are the last bin */
         const int32_t ne = g->features[t->feature[o]].n_bins - 2, last = (ne > 0 ? ne : 0) + 1;
         const int32_t b = t->bin[o] < last ? t->bin[o] : last;
-        fprintf(fq, "{%d, %d},\n", (int)(t->missing_left[o] ? t->feature[o] : g->n_features + t->feature[o]),
-                t->missing_left[o] ? b : b - 1);
+        const uint32_t view = (uint32_t)(t->missing_left[o] ? t->feature[o] : g->n_features + t->feature[o]);
+        fprintf(fq, "0x%xu,\n", view | (uint32_t)(t->missing_left[o] ? b : b - 1) << 8 | (uint32_t)n << 16);
         queue[n] = t->left[o];
         queue[n + 1] = t->right[o];
         n += 2;
@@ -404,7 +414,7 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
     /* the block walk: every numeric feature's bins fit a byte */
     bool block_ok = flat_ok;
     for (int64_t f = 0; f < F; f++)
-        block_ok = block_ok && (g->features[f].n_categories > 0 || g->features[f].n_bins <= 256);
+        block_ok = block_ok && F < 128 && (g->features[f].n_categories > 0 || g->features[f].n_bins <= 256);
     char *bt = NULL, *bm = NULL, *bv = NULL;
     size_t nt = 0, nm = 0, nv = 0;
     int32_t *queue = malloc((size_t)(2 * max_leaves + 2) * sizeof *queue);
@@ -443,7 +453,7 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
     int64_t at = 1, n_flat = 0;
     fprintf(ft, "{__builtin_inff(), %d},\n", 0x80);
     fprintf(fv, "0,\n");
-    fprintf(fm, "{0, 0},\n");
+    fprintf(fm, "0x%xu,\n", 0xffu);
     for (int64_t k = 0; k < g->n_trees; k++) {
         root[k] = flat_ok && flat_tree(g, &g->trees[k]) ? flat_emit(g, &g->trees[k], queue, &at, ft, fv, fm) : -1;
         n_flat += root[k] >= 0;
@@ -457,7 +467,7 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
     fprintf(f, "};\n\n#define QB %d\n", block_ok);
     if (block_ok) {
         fprintf(f, "#ifndef NB\n#define NB 2\n#endif\n#define DEPTH %d\n", max_leaves);
-        fprintf(f, "static const struct {\n    uint8_t f, t;\n} Q[] = {\n");
+        fprintf(f, "static const uint32_t Q[] = {\n");
         ok = append(f, fm, &bm, &nm) && ok;
         /* the numeric features' edges, for the bins: EO[f] where feature f's start, EN[f] how many (-1: categorical) */
         fprintf(f, "};\nstatic const float E[] = {");
@@ -551,10 +561,19 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
                    "    for (int k = 0; k < K; k++)\n"
                    "        for (int64_t r = 0; r < n; r++)\n"
                    "            A[k][r] = IS[k];\n");
-        for (int64_t k = 0; k < g->n_trees; k++)
-            if (root[k] >= 0)
-                fprintf(f, "    walk_block(%lld, B, all, A[%lld]);\n", (long long)root[k], (long long)(k % K));
-            else
+        for (int64_t k = 0, nx = 0; k < g->n_trees; k++)
+            if (root[k] >= 0) {
+                /* the next flat tree into the caches while this one walks */
+                for (nx = nx > k ? nx : k + 1; nx < g->n_trees && root[nx] < 0; nx++)
+                    ;
+                if (nx < g->n_trees) {
+                    const int64_t ns = 2 * (int64_t)g->trees[nx].n_leaves - 1;
+                    fprintf(f, "    pf(Q + %lld, %lld);\n    pf(V + %lld, %lld);\n", (long long)root[nx],
+                            (long long)(4 * ns), (long long)root[nx], (long long)(8 * ns));
+                }
+                fprintf(f, "    walk_block(Q + %lld, V + %lld, B, all, A[%lld]);\n", (long long)root[k],
+                        (long long)root[k], (long long)(k % K));
+            } else
                 fprintf(f, "    for (int64_t r = 0; r < n; r++)\n        A[%lld][r] += t%lld(x + r * F);\n",
                         (long long)(k % K), (long long)k);
         fprintf(f, "    for (int64_t r = 0; r < n; r++)\n"
