@@ -1,6 +1,8 @@
 /* codegen.c -- the C source of a compiled gradient-boosted model.
  *
- * Each tree becomes one function that walks a run of rows through an if/else nest with the split values as
+ * Numeric trees become flat arrays, walked 16 trees at a time per row (one row, and small models' batches) or
+ * once per block of up to 128 rows quantised to bytes (large models' batches: the block walk, docs/compile.md).
+ * Other trees: each becomes one function that walks a run of rows through an if/else nest with the split values as
  * constants and adds each row's leaf value to its raw score; the entry functions start every row at the initial
  * scores and call the trees in the model's order, so the leaf values are added in the order the interpreted walk
  * adds them and the sums are the same doubles. The branch towards the child that more training rows took is
@@ -111,8 +113,11 @@ static float flat_threshold(const plumb__gbdt *g, const plumb__gbdt_tree *t, int
 
 static const char *prologue =
     "#include <stdint.h>\n"
-    "#if defined(__AVX512F__) && defined(__BMI2__)\n"
+    "#include <string.h>\n"
+    "#if defined(__x86_64__) || defined(__i386__)\n"
     "#include <immintrin.h>\n"
+    "#endif\n"
+    "#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__BMI2__)\n"
     "#define VEC 1 /* 16 trees per instruction */\n"
     "#ifndef NS\n"
     "#define NS 4\n"
@@ -230,9 +235,121 @@ static const char *walker =
     "#endif\n"
     "}\n";
 
+/* The block walk of the flat trees (when every numeric feature has at most 256 bins): BR rows at a time, each
+ * row's values first quantised to their bins (u8) in two views, column by column -- view 0 the bin as is (missing 0),
+ * view 1 the bin - 1 (missing 255) -- so that every split is "bin > t goes right" on one view: view 0 with t = the
+ * split's bin when missing values go left, view 1 with t = bin - 1 when they go right. A tree then walks the block
+ * once: a node takes the set of the block's rows that reached it (NB words of 64 bits), compares their bins with
+ * its threshold 64 at a time, and passes the two halves on; a leaf adds its value to the score of each row in its
+ * set. The trees go in the model's order and each row reaches one leaf a tree, so every row's sum is the same chain
+ * of additions as the interpreted walk's. Q[slot] is the node's view-and-feature (view * F + f) and threshold. */
+static const char *blocker =
+    "#define BR (64 * NB)\n"
+    "typedef struct qnode {\n"
+    "    uint8_t f, t;\n"
+    "} qnode;\n"
+    "\n"
+    "/* the bin of a number: 1 + the edges below it, 0 when missing (gbdt.h: plumb__bin_value) */\n"
+    "static inline uint32_t qbin(const float *e, int32_t n, float x) {\n"
+    "    if (x != x)\n"
+    "        return 0;\n"
+    "    if (n <= 0)\n"
+    "        return 1;\n"
+    "    const float *b = e;\n"
+    "    while (n > 1) {\n"
+    "        const int32_t h = n >> 1;\n"
+    "        b += (int32_t)(b[h - 1] < x) * h;\n"
+    "        n -= h;\n"
+    "    }\n"
+    "    return (uint32_t)(1 + (b - e) + (*b < x));\n"
+    "}\n"
+    "\n"
+    "/* bit r of the result: c[r] > t (unsigned), for 64 bytes */\n"
+    "static inline uint64_t gt64(const uint8_t *c, uint8_t t) {\n"
+    "#if defined(__AVX512BW__)\n"
+    "    return _mm512_cmpgt_epu8_mask(_mm512_load_si512((const void *)c), _mm512_set1_epi8((char)t));\n"
+    "#elif defined(__AVX2__)\n"
+    "    const __m256i s = _mm256_set1_epi8((char)(t ^ 0x80)), k = _mm256_set1_epi8((char)0x80);\n"
+    "    const uint32_t lo = (uint32_t)_mm256_movemask_epi8(\n"
+    "                       _mm256_cmpgt_epi8(_mm256_xor_si256(_mm256_load_si256((const void *)c), k), s)),\n"
+    "                   hi = (uint32_t)_mm256_movemask_epi8(\n"
+    "                       _mm256_cmpgt_epi8(_mm256_xor_si256(_mm256_load_si256((const void *)(c + 32)), k), s));\n"
+    "    return (uint64_t)hi << 32 | lo;\n"
+    "#elif defined(__SSE2__)\n"
+    "    const __m128i s = _mm_set1_epi8((char)(t ^ 0x80)), k = _mm_set1_epi8((char)0x80);\n"
+    "    uint64_t m = 0;\n"
+    "    for (int q = 0; q < 4; q++)\n"
+    "        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(\n"
+    "                 _mm_cmpgt_epi8(_mm_xor_si128(_mm_load_si128((const void *)(c + 16 * q)), k), s))\n"
+    "             << (16 * q);\n"
+    "    return m;\n"
+    "#else\n"
+    "    uint64_t m = 0;\n"
+    "    for (int q = 0; q < 64; q++)\n"
+    "        m |= (uint64_t)(c[q] > t) << q;\n"
+    "    return m;\n"
+    "#endif\n"
+    "}\n"
+    "\n"
+    "/* a range of memory into the caches, ahead of its use */\n"
+    "static inline void pf(const void *p, int64_t bytes) {\n"
+    "    for (int64_t o = 0; o < bytes; o += 64)\n"
+    "        __builtin_prefetch((const char *)p + o);\n"
+    "}\n"
+    "\n"
+    "/* the tree whose block words are T (its slots, the root first; leaf values Vt at the same slots)\n"
+    " * over the block's rows in set all: each row's leaf value added to a[row] */\n"
+    "static void walk_block(const uint32_t *restrict T, const double *restrict Vt, const uint8_t (*restrict B)[BR],\n"
+    "                       const uint64_t *all, double *restrict a) {\n"
+    "    int32_t sn[DEPTH];\n"
+    "    uint64_t sm[DEPTH][NB];\n"
+    "    int sp = 0;\n"
+    "    int32_t n = 0;\n"
+    "    uint64_t S[NB];\n"
+    "    for (int j = 0; j < NB; j++)\n"
+    "        S[j] = all[j];\n"
+    "    for (;;) {\n"
+    "        const uint32_t w = T[n];\n"
+    "        if ((w & 0xff) == 0xff) { /* a leaf */\n"
+    "            const double v = Vt[n];\n"
+    "            for (int j = 0; j < NB; j++)\n"
+    "                for (uint64_t m = S[j]; m; m &= m - 1)\n"
+    "                    a[64 * j + __builtin_ctzll(m)] += v;\n"
+    "            if (!sp)\n"
+    "                return;\n"
+    "            sp--;\n"
+    "            n = sn[sp];\n"
+    "            for (int j = 0; j < NB; j++)\n"
+    "                S[j] = sm[sp][j];\n"
+    "            continue;\n"
+    "        }\n"
+    "        const uint8_t *col = B[w & 0xff];\n"
+    "        const uint8_t t = (uint8_t)(w >> 8);\n"
+    "        const int32_t c = (int32_t)(w >> 16);\n"
+    "        uint64_t L[NB], R[NB], anyl = 0, anyr = 0;\n"
+    "        for (int j = 0; j < NB; j++) {\n"
+    "            const uint64_t g = gt64(col + 64 * j, t);\n"
+    "            R[j] = S[j] & g;\n"
+    "            L[j] = S[j] & ~g;\n"
+    "            anyl |= L[j];\n"
+    "            anyr |= R[j];\n"
+    "        }\n"
+    "        if (anyl && anyr) {\n"
+    "            sn[sp] = c + 1;\n"
+    "            for (int j = 0; j < NB; j++) {\n"
+    "                sm[sp][j] = R[j];\n"
+    "                S[j] = L[j];\n"
+    "            }\n"
+    "            sp++;\n"
+    "            n = c;\n"
+    "        } else\n"
+    "            n = anyl ? c : c + 1;\n"
+    "    }\n"
+    "}\n";
+
 /* Appends tree t breadth-first at slot *at of the flat arrays (text into ft, fv). Returns its root slot. */
 static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_t *queue, int64_t *at, FILE *ft,
-                         FILE *fv) {
+                         FILE *fv, FILE *fq) {
     const int64_t base = *at;
     int32_t n = 1;
     queue[0] = t->n_leaves > 1 ? 0 : ~0;
@@ -241,6 +358,7 @@ static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_
         if (o < 0) { /* a leaf: loops on itself */
             fprintf(ft, "{__builtin_inff(), %lld},\n", (long long)((base + i) << 8 | 0x80));
             fprintf(fv, "%a,\n", t->leaf_value[~o]);
+            fprintf(fq, "0x%xu,\n", 0xffu); /* a leaf: its value is V's at the same slot */
             continue;
         }
         const float thr = flat_threshold(g, t, o);
@@ -250,6 +368,11 @@ static int64_t flat_emit(const plumb__gbdt *g, const plumb__gbdt_tree *t, int32_
             fprintf(ft, "{%af, ", (double)thr);
         fprintf(ft, "%lld},\n", (long long)((base + n) << 8 | (int64_t)t->missing_left[o] << 7 | t->feature[o]));
         fprintf(fv, "0,\n");
+        /* the block walk's view and threshold: bins past the last edge are the last bin */
+        const int32_t ne = g->features[t->feature[o]].n_bins - 2, last = (ne > 0 ? ne : 0) + 1;
+        const int32_t b = t->bin[o] < last ? t->bin[o] : last;
+        const uint32_t view = (uint32_t)(t->missing_left[o] ? t->feature[o] : g->n_features + t->feature[o]);
+        fprintf(fq, "0x%xu,\n", view | (uint32_t)(t->missing_left[o] ? b : b - 1) << 8 | (uint32_t)n << 16);
         queue[n] = t->left[o];
         queue[n + 1] = t->right[o];
         n += 2;
@@ -289,6 +412,10 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
     for (int64_t k = 0; k < g->n_trees; k++)
         slots += flat_tree(g, &g->trees[k]) ? 2 * (int64_t)g->trees[k].n_leaves - 1 : 0;
     const bool flat_ok = slots < (1 << 23);
+    /* the block walk: every numeric feature's bins fit a byte */
+    bool block_ok = flat_ok;
+    for (int64_t f = 0; f < F; f++)
+        block_ok = block_ok && F < 128 && (g->features[f].n_categories > 0 || g->features[f].n_bins <= 256);
     char *bt = NULL, *bm = NULL, *bv = NULL;
     size_t nt = 0, nm = 0, nv = 0;
     int32_t *queue = malloc((size_t)(2 * max_leaves + 2) * sizeof *queue);
@@ -319,23 +446,60 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
             sha256, (long long)g->n_trees, (long long)F, (long long)K);
     fputs(prologue, f);
     fprintf(f, "\n#define F %lld\n#define K %lld\n#define RUN %lld\n\n", (long long)F, (long long)K, (long long)R);
+    fprintf(f, "static const double IS[K] = {"); /* the initial scores */
+    for (int64_t k = 0; k < K; k++)
+        fprintf(f, "%s%a", k ? ", " : "", g->init_score[k]);
+    fprintf(f, "};\n");
     /* the flat trees' arrays, with the spare leaf (slot 0) that pads the walk to whole vectors */
     int64_t at = 1, n_flat = 0;
     fprintf(ft, "{__builtin_inff(), %d},\n", 0x80);
     fprintf(fv, "0,\n");
+    fprintf(fm, "0x%xu,\n", 0xffu);
     for (int64_t k = 0; k < g->n_trees; k++) {
-        root[k] = flat_ok && flat_tree(g, &g->trees[k]) ? flat_emit(g, &g->trees[k], queue, &at, ft, fv) : -1;
+        root[k] = flat_ok && flat_tree(g, &g->trees[k]) ? flat_emit(g, &g->trees[k], queue, &at, ft, fv, fm) : -1;
         n_flat += root[k] >= 0;
     }
     const int64_t npad = (n_flat + 31) / 32 * 32;
     fprintf(f, "#define NW %lld\n#define NPAD %lld\n", (long long)n_flat, (long long)(npad > 0 ? npad : 32));
     fprintf(f, "static const struct node {\n    float t;\n    int32_t m;\n} N[] = {\n");
     bool ok = append(f, ft, &bt, &nt);
-    fclose(fm);
-    free(bm);
     fprintf(f, "};\nstatic const double V[] = {\n");
     ok = append(f, fv, &bv, &nv) && ok;
-    fprintf(f, "};\nstatic const int32_t W[NPAD] = {");
+    fprintf(f, "};\n\n#define QB %d\n", block_ok);
+    /* the block walk pays where the flat trees' nodes outgrow the caches: on the benchmark model (2 MB of nodes) it
+     * took 0.68 of the row walk's time, on a 100-tree model of 255 leaves (400 KB) twice it; -DBLOCK_WALK=0/1 */
+    fprintf(f, "#ifndef BLOCK_WALK\n#define BLOCK_WALK %d\n#endif\n", at * 8 > (1 << 20));
+    if (block_ok) {
+        fprintf(f, "#ifndef NB\n#define NB 2\n#endif\n#define DEPTH %d\n", max_leaves);
+        fprintf(f, "static const uint32_t Q[] = {\n");
+        ok = append(f, fm, &bm, &nm) && ok;
+        /* the numeric features' edges, for the bins: EO[f] where feature f's start, EN[f] how many (-1: categorical) */
+        fprintf(f, "};\nstatic const float E[] = {");
+        int64_t ne_all = 0;
+        for (int64_t fi = 0; fi < F; fi++)
+            for (int32_t e = 0; g->features[fi].n_categories <= 0 && e < g->features[fi].n_bins - 2; e++, ne_all++) {
+                fputs(ne_all % 8 == 0 ? "\n" : " ", f);
+                literal(f, g->features[fi].edges[e]);
+                fputc(',', f);
+            }
+        fprintf(f, "%s};\nstatic const int32_t EO[F] = {", ne_all ? "" : "0");
+        for (int64_t fi = 0, o = 0; fi < F; fi++) {
+            const int32_t ne = g->features[fi].n_categories > 0 ? -1 : g->features[fi].n_bins - 2;
+            fprintf(f, "%s%lld", fi ? ", " : "", (long long)o);
+            o += ne > 0 ? ne : 0;
+        }
+        fprintf(f, "};\nstatic const int32_t EN[F] = {");
+        for (int64_t fi = 0; fi < F; fi++)
+            fprintf(f, "%s%d", fi ? ", " : "", g->features[fi].n_categories > 0 ? -1 : g->features[fi].n_bins - 2);
+        fprintf(f, "};\n%s", blocker);
+        fprintf(f, "static const int32_t W[NPAD] = {");
+    } else {
+        fclose(fm);
+        free(bm);
+        bm = NULL;
+    }
+    if (!block_ok)
+        fprintf(f, "};\nstatic const int32_t W[NPAD] = {");
     for (int64_t k = 0, p = 0; k < g->n_trees; k++)
         if (root[k] >= 0) {
             fprintf(f, "%s%s%lld", p ? "," : "", p % 16 == 0 ? "\n" : " ", (long long)root[k]);
@@ -380,9 +544,57 @@ plumb_status plumb__compiled_source(const plumb_model *model, const char *sha256
         }
         fprintf(f, "}\n");
     }
+    if (block_ok) {
+        fprintf(f, "\nstatic void block(const float *restrict x, int64_t n, double *restrict o) {\n"
+                   "    _Alignas(64) uint8_t B[2 * F][BR];\n"
+                   "    double A[K][BR];\n"
+                   "    uint64_t all[NB];\n"
+                   "    for (int j = 0; j < NB; j++)\n"
+                   "        all[j] = n >= 64 * (j + 1) ? ~0ull : n <= 64 * j ? 0 : (1ull << (n - 64 * j)) - 1;\n"
+                   "    for (int f = 0; f < F; f++) {\n"
+                   "        if (EN[f] < 0)\n"
+                   "            continue;\n"
+                   "        for (int64_t r = 0; r < n; r++) {\n"
+                   "            const uint32_t b = qbin(E + EO[f], EN[f], x[r * F + f]);\n"
+                   "            B[f][r] = (uint8_t)b;\n"
+                   "            B[F + f][r] = (uint8_t)(b - 1);\n"
+                   "        }\n"
+                   "        memset(B[f] + n, 0, (size_t)(BR - n));\n"
+                   "        memset(B[F + f] + n, 0, (size_t)(BR - n));\n"
+                   "    }\n"
+                   "    for (int k = 0; k < K; k++)\n"
+                   "        for (int64_t r = 0; r < n; r++)\n"
+                   "            A[k][r] = IS[k];\n");
+        for (int64_t k = 0, nx = 0; k < g->n_trees; k++)
+            if (root[k] >= 0) {
+                /* the next flat tree into the caches while this one walks */
+                for (nx = nx > k ? nx : k + 1; nx < g->n_trees && root[nx] < 0; nx++)
+                    ;
+                if (nx < g->n_trees) {
+                    const int64_t ns = 2 * (int64_t)g->trees[nx].n_leaves - 1;
+                    fprintf(f, "    pf(Q + %lld, %lld);\n    pf(V + %lld, %lld);\n", (long long)root[nx],
+                            (long long)(4 * ns), (long long)root[nx], (long long)(8 * ns));
+                }
+                fprintf(f, "    walk_block(Q + %lld, V + %lld, B, all, A[%lld]);\n", (long long)root[k],
+                        (long long)root[k], (long long)(k % K));
+            } else
+                fprintf(f, "    for (int64_t r = 0; r < n; r++)\n        A[%lld][r] += t%lld(x + r * F);\n",
+                        (long long)(k % K), (long long)k);
+        fprintf(f, "    for (int64_t r = 0; r < n; r++)\n"
+                   "        for (int k = 0; k < K; k++)\n"
+                   "            o[r * K + k] = A[k][r];\n"
+                   "}\n");
+    }
     fprintf(f,
             "\n"
             "static void score_f32(const float *x, int64_t n, double *out) {\n"
+            "#if QB\n"
+            "    if (BLOCK_WALK && n >= 8) {\n"
+            "        for (int64_t i = 0; i < n; i += BR)\n"
+            "            block(x + i * F, n - i < BR ? n - i : BR, out + i * K);\n"
+            "        return;\n"
+            "    }\n"
+            "#endif\n"
             "    int64_t i = 0;\n"
             "    for (; i + 4 <= n; i += 4)\n"
             "        rows4(x + i * F, out + i * K);\n"
