@@ -2,30 +2,12 @@
 # test_bench_serve.sh -- `plumb bench-serve` against real `plumb serve` servers on a free loopback port, and
 # `plumb serve --features-query` (features aggregated per request by a SELECT).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
 
 MODELS="$DATA/models"
 PY=/usr/bin/python3
-SRV_PID=""
 trap '[ -n "$SRV_PID" ] && kill -9 "$SRV_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-# start_server ARGS...: starts `plumb serve ARGS --port 0` and sets PORT and SRV_PID (fails after 10 s)
-start_server() {
-    "$PLUMB" serve "$@" --port 0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
-    SRV_PID=$!
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/srv.out")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$TMP/srv.err" >&2
-    fail "the server did not start"
-}
-stop_server() {
-    kill -TERM "$SRV_PID"
-    wait "$SRV_PID"
-    SRV_PID=""
-}
 # jval KEY: the number KEY of bench.json
 jval() { $PY -c "import json,sys; print(json.load(open('$TMP/bench.json'))['$1'])"; }
 

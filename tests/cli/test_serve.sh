@@ -2,42 +2,13 @@
 # test_serve.sh -- `plumb serve`: real servers on a free loopback port (--port 0, the port read from the
 # "listening on" line), driven with curl and small Python clients; every server is stopped by the test.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
 
 MODELS="$DATA/models"
 PY=/usr/bin/python3
-SRV_PID=""
 REDIS_PID=""
 trap '[ -n "$SRV_PID" ] && kill -9 "$SRV_PID" 2>/dev/null; [ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null
       rm -rf "$TMP"' EXIT
-
-# start_server ARGS...: starts `plumb serve ARGS --port 0` and sets PORT and SRV_PID (fails after 10 s)
-start_server() {
-    : >"$TMP/srv.out"
-    "$PLUMB" serve "$@" --port 0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
-    SRV_PID=$!
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$TMP/srv.out")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$TMP/srv.err" >&2
-    fail "the server did not start"
-}
-
-# stop_server: SIGTERM, then the exit status must be 0 within 10 s
-stop_server() {
-    kill -TERM "$SRV_PID"
-    for _ in $(seq 200); do
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -0 "$SRV_PID" 2>/dev/null && fail "the server did not stop on SIGTERM"
-    wait "$SRV_PID"
-    local status=$?
-    SRV_PID=""
-    [ "$status" -eq 0 ] || fail "the server exited with $status after SIGTERM"
-}
 
 # sighup_reloads MESSAGE: sends SIGHUP and waits (5 s at most) for the server to report MESSAGE
 sighup_reloads() {
