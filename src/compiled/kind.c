@@ -31,6 +31,7 @@ static void compiled_free(void *impl) {
         c->inner->schema = NULL;
         c->inner->feature_col = NULL;
         c->inner->calibrator = NULL;
+        c->inner->reference = NULL;
         plumb_model_free(c->inner);
     }
     if (c->handle)
@@ -214,6 +215,7 @@ static plumb_status open_compiled(const void *data, size_t size, const char *nam
     m->feature_col = inner->feature_col;
     m->positive_first = inner->positive_first;
     m->calibrator = inner->calibrator;
+    m->reference = inner->reference;
     memcpy(m->plumb_version, inner->plumb_version, sizeof m->plumb_version);
     memcpy(m->data_sha256, inner->data_sha256, sizeof m->data_sha256);
     m->train_rows = inner->train_rows;

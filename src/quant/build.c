@@ -3,10 +3,11 @@
  * The gbdt model's splits already carry their bin ("bins 1..bin go left"), so a threshold becomes that index with
  * no loss; each tree is laid out breadth-first (quant.h) and its leaf values rounded to integers of leaf_bits bits
  * times scale = max |leaf| / (2^(leaf_bits-1) - 1). What is measured here (memory, the rounding bound) is what the
- * caller reports; the model's shared parts (schema, calibrator, provenance) are copied as they are.
+ * caller reports; the model's shared parts (schema, calibrator, provenance, reference profile) are copied as they are.
  */
 #include "quant.h"
 #include "../eval/eval.h"
+#include "../model/reference.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -251,6 +252,13 @@ plumb_status plumb_model_quantize(const plumb_model *model, const plumb_quantize
         st = cj ? plumb__calibrate_from_json(cj, &m->calibrator, err) : PLUMB_ENOMEM;
         json_decref(cj);
         if (st != PLUMB_OK)
+            goto oom;
+    }
+    if (model->reference) { /* the training data's profile, for plumb monitor: copied through its file form too */
+        json_t *rj = plumb__reference_to_json(model->reference);
+        const bool ok = rj && plumb__reference_from_json(rj, m, &m->reference);
+        json_decref(rj);
+        if (!ok)
             goto oom;
     }
     if (info) {

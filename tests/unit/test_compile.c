@@ -242,6 +242,7 @@ static void trained_models_score_bit_for_bit(void **state) {
             free(src);
             plumb_model *c = load(so);
             check_equal(gb, c, 5000);
+            assert_true(plumb_model_profile_present(gb) && plumb_model_profile_present(c)); /* for plumb monitor */
             plumb_model_free(c);
         }
         plumb_model_free(gb);

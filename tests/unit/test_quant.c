@@ -271,6 +271,7 @@ static void save_load_save_is_identical(void **state) {
             double *p = predict(q, f, false), *r = predict(l, f, false);
             assert_memory_equal(p, r, (size_t)(plumb_frame_n_rows(f) * info.n_outputs) * sizeof *p);
             assert_int_equal(l->calibrator != NULL, m->calibrator != NULL); /* gbdt_calibrated keeps its map */
+            assert_int_equal(plumb_model_profile_present(l), plumb_model_profile_present(m)); /* and its profile */
             if (info.task == PLUMB_TASK_BINARY && plumb_model_positive_class(m))
                 assert_string_equal(plumb_model_positive_class(l), plumb_model_positive_class(m));
             plumb_model_info qi;
