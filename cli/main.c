@@ -20,11 +20,15 @@ static const cli_command *const commands[] = {
 
 static void print_main_help(void) {
     printf("usage: plumb [--version] [--help] <command> [<args>]\n\n"
-           "plumb is a machine-learning toolkit for tabular data: it reads CSV into typed columns, and (as it\n"
-           "grows) trains, audits, explains, serves and monitors models.\n\ncommands:\n");
+           "plumb is a machine-learning toolkit for tabular data: it reads CSV into typed columns, trains, audits,\n"
+           "explains, serves, forecasts and monitors models.\n\ncommands:\n");
+    int w = 4; /* "help" */
     for (size_t i = 0; i < N_COMMANDS; i++)
-        printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    printf("  %-10s %s\n\n", "help", "show the help of a command");
+        if ((int)strlen(commands[i]->name) > w)
+            w = (int)strlen(commands[i]->name);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        printf("  %-*s %s\n", w, commands[i]->name, commands[i]->summary);
+    printf("  %-*s %s\n\n", w, "help", "show the help of a command");
     printf("'plumb <command> --help' or 'plumb help <command>' lists a command's options with their defaults.\n"
            "Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
 }
