@@ -196,16 +196,17 @@ static void steps_table(page *p, const json_t *lat, const json_t *steps) {
     }
     put(p, "</tbody></table></div>\n");
     const json_t *tp = json_object_get(lat, "throughput");
-    char line[512], a[32], b[32], c[32];
+    char line[512], a[32], b[32], c[32], k[32];
+    plumb__fmt_fixed(k, sizeof k, num(tp, "connections"), 0); /* a record may hold anything: no cast of a double */
     plumb__fmt_fixed(a, sizeof a, num(tp, "throughput"), 0);
     plumb__fmt_fixed(b, sizeof b, num(lat, "p99_ratio"), 1);
     plumb__fmt_fixed(c, sizeof c, num(lat, "auc_change"), 4);
     snprintf(line, sizeof line,
-             "Throughput of the fast path, as fast as %lld connections go: %s requests/s. The fast path's p99 is %sx "
+             "Throughput of the fast path, as fast as %s connections go: %s requests/s. The fast path's p99 is %sx "
              "lower than the slow path's; its ROC AUC differs from the teacher's by %s. Cache hits in %%; the "
              "server's CPU per 1,000 requests counts its priming too. Every figure was measured in this run on the "
              "machine that wrote the report.",
-             (long long)num(tp, "connections"), a, b, c);
+             k, a, b, c);
     put(p, "<p>");
     esc(p, line);
     put(p, "</p>\n");
