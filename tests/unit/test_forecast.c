@@ -184,6 +184,7 @@ static void model_file_keeps_the_forecaster(void **state) {
     unlink(path);
     free(path);
     free(buf);
+    free(csv);
     plumb_model_free(l);
     plumb_model_free(m);
 }
