@@ -509,7 +509,8 @@ test_serve_requests_answered_during_a_slow_reload() {
 # drain timeout has passed. (Before the loader, the worker thread stuck in the load kept the server from stopping.)
 test_serve_drain_ends_with_a_hung_reload() {
     cp "$MODELS/gbdt_binary.plumb" "$TMP/m.plumb"
-    start_server "$TMP/m.plumb" --drain-timeout 1
+    # the abandoned load keeps what it holds until the process exits (src/serve/loader.c): not a leak to report
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" start_server "$TMP/m.plumb" --drain-timeout 1
     rm "$TMP/m.plumb" && mkfifo "$TMP/m.plumb"
     load_bg 1
     local l1=$!
